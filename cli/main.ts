@@ -1,0 +1,32 @@
+import { runEstimate } from "./estimate";
+import { runSim } from "./sim";
+import { USAGE, UsageError } from "./usage";
+
+const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
+  estimate: runEstimate,
+  sim: runSim,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(USAGE + "\n");
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`timeguard: unknown command ${name}\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    return await command(rest);
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    if (e instanceof UsageError || (err.code && err.code.startsWith("ERR_PARSE_ARGS"))) {
+      process.stderr.write(`timeguard ${name}: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`timeguard ${name}: ${err.stack ?? err.message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,14 @@
+/** A mistake in how the command was called, or in a file it was given: exit code 2. */
+export class UsageError extends Error {}
+
+export const USAGE = `timeguard — pay-per-use home security: terminal firmware, simulator, center
+
+  timeguard estimate --tariff T.json --plan P.json [--card N] [--json]
+      the price of a plan before it is confirmed, per period and in total, in yen and card counts
+  timeguard sim [--engine xs|node] [--for DURATION] [--script S.json] [--start TIME]
+                [--flash FILE] [--plan P.json] [--tariff T.json] [--json]
+      boots the terminal firmware in the host simulator, runs the virtual clock and the script,
+      prints the firmware's state (and, under XS, the XS meter figures)
+
+Times without an offset are the terminal's zone (+09:00). Durations: 90m, 8d, 1h30m.
+Exit codes: 0 done, 1 failed, 2 bad arguments or a bad file.`;

@@ -1,0 +1,325 @@
+import { countsDue } from "../core/counts";
+import { FieldError } from "../core/errors";
+import { estimatePlan } from "../core/estimate";
+import { yenOwed } from "../core/fee";
+import {
+  PeriodLog,
+  accruedRateSeconds,
+  changeDevices,
+  closePeriod,
+  guardedSeconds,
+  openPeriod,
+  pausePeriod,
+  periodRecord,
+  resumePeriod,
+} from "../core/history";
+import { Period, Plan, parsePlan, planToJson } from "../core/plan";
+import { guardAt } from "../core/scheduler";
+import { Tariff, parseTariff, tariffToJson } from "../core/tariff";
+import { Seconds, formatTime } from "../core/time";
+import type { Store } from "../platform/store";
+import type { TerminalConfig } from "./config";
+
+export interface Clock {
+  /** wall-clock milliseconds since 1970 */
+  now(): number;
+}
+
+export interface Timers {
+  set(callback: () => void, ms: number): unknown;
+  clear(id: unknown): void;
+}
+
+export interface TerminalPorts {
+  store: Store;
+  clock: Clock;
+  timers: Timers;
+  config: TerminalConfig;
+}
+
+/** The outcome of a user or center request: applied, or refused with the field named. */
+export type Result = { ok: true } | { ok: false; field: string; error: string };
+
+/** A closed period as the ledger keeps it (times in seconds). */
+export interface PeriodSummary {
+  start: Seconds;
+  end: Seconds;
+  pattern: number;
+  sensors: number;
+  cameras: number;
+  yenPerHour: number;
+  hours: number;
+  baseYen: number;
+  yen: number;
+  images: number;
+  intervals: number;
+}
+
+interface Ledger {
+  /** rate-seconds of every closed period of the contract, summed exactly */
+  rateSeconds: number;
+  /** the newest closed periods, kept for the reports (the outbox takes them later) */
+  rows: PeriodSummary[];
+  /** start of the last period closed: finishes a close cut short by a power failure */
+  lastClosedStart: Seconds | null;
+  closedCount: number;
+}
+
+interface StoredPeriod {
+  log: PeriodLog;
+  /** when the log was written (the terminal was guarding then) */
+  checkpoint: Seconds;
+}
+
+const KEY_TARIFF = "tariff";
+const KEY_PLAN = "plan";
+const KEY_PERIOD = "period";
+const KEY_LEDGER = "ledger";
+const KEY_BOOTS = "boots";
+/** A small record rewritten every checkpointSeconds while guarding: the last time known guarded. */
+const KEY_CHECKPOINT = "ckpt";
+const MAX_ROWS = 10; // keeps the ledger record under the 4000-byte preference limit
+
+const EMPTY_LEDGER: Ledger = { rateSeconds: 0, rows: [], lastClosedStart: null, closedCount: 0 };
+
+function failure(e: unknown): Result {
+  if (e instanceof FieldError) return { ok: false, field: e.field, error: e.message };
+  return { ok: false, field: "", error: e instanceof Error ? e.message : String(e) };
+}
+
+function samePeriod(a: Period, b: Period): boolean {
+  return (
+    a.start === b.start &&
+    a.end === b.end &&
+    a.pattern === b.pattern &&
+    a.devices.sensor === b.devices.sensor &&
+    a.devices.camera === b.devices.camera &&
+    a.devices.door === b.devices.door &&
+    a.devices.smoke === b.devices.smoke &&
+    a.sensorIds.join() === b.sensorIds.join() &&
+    a.cameraIds.join() === b.cameraIds.join()
+  );
+}
+
+/**
+ * The terminal application: keeps the plan, guards by the scheduler, records what operated and
+ * what it costs. All state that must survive a power cut goes through the Store; all time comes
+ * from the clock port; all waiting is one timer.
+ */
+export class Terminal {
+  #ports: TerminalPorts;
+  #tariff: Tariff;
+  #plan: Plan = { contract: "continuous", rental: null, periods: [] };
+  #ledger: Ledger = EMPTY_LEDGER;
+  #log: PeriodLog | null = null;
+  #lastCheckpoint: Seconds = 0;
+  #timer: unknown = undefined;
+  #boots = 0;
+  #errors: string[] = [];
+
+  constructor(ports: TerminalPorts) {
+    this.#ports = ports;
+    this.#tariff = parseTariff(ports.config.tariff);
+  }
+
+  get tariff(): Tariff {
+    return this.#tariff;
+  }
+  get plan(): Plan {
+    return this.#plan;
+  }
+
+  /** Seconds now, from the clock port. */
+  now(): Seconds {
+    return Math.floor(this.#ports.clock.now() / 1000);
+  }
+
+  boot(): void {
+    const store = this.#ports.store;
+    const boots = store.readJson(KEY_BOOTS);
+    this.#boots = (typeof boots === "number" ? boots : 0) + 1;
+    store.writeJson(KEY_BOOTS, this.#boots);
+
+    const tariff = store.readJson(KEY_TARIFF);
+    if (tariff !== undefined) this.#tariff = this.#recover(() => parseTariff(tariff), "stored tariff", this.#tariff);
+    const plan = store.readJson(KEY_PLAN);
+    if (plan !== undefined) this.#plan = this.#recover(() => parsePlan(plan, this.#tariff, this.#planOptions()), "stored plan", this.#plan);
+    const ledger = store.readJson(KEY_LEDGER) as Ledger | undefined;
+    if (ledger !== undefined) this.#ledger = ledger;
+
+    const stored = store.readJson(KEY_PERIOD) as StoredPeriod | undefined;
+    if (stored !== undefined) {
+      if (this.#ledger.lastClosedStart === stored.log.start) {
+        store.delete(KEY_PERIOD); // the close was recorded; only the delete was cut short
+      } else {
+        // Power was lost: nothing is known to have been guarded after the last checkpoint.
+        const ckpt = store.readJson(KEY_CHECKPOINT);
+        const last = typeof ckpt === "number" && ckpt > stored.checkpoint ? ckpt : stored.checkpoint;
+        this.#log = pausePeriod(stored.log, last, this.#tariff);
+        this.#lastCheckpoint = last;
+      }
+    }
+    this.#evaluate();
+  }
+
+  /** Replaces the plan after validating it; an error names the field and changes nothing. */
+  setPlan(input: unknown): Result {
+    let plan: Plan;
+    try {
+      plan = parsePlan(input, this.#tariff, this.#planOptions());
+    } catch (e) {
+      return failure(e);
+    }
+    this.#plan = plan;
+    this.#ports.store.writeJson(KEY_PLAN, planToJson(plan, this.#ports.config.zoneMinutes));
+    this.#evaluate();
+    return { ok: true };
+  }
+
+  setTariff(input: unknown): Result {
+    let tariff: Tariff;
+    try {
+      tariff = parseTariff(input);
+      parsePlan(planToJson(this.#plan, this.#ports.config.zoneMinutes), tariff, this.#planOptions());
+    } catch (e) {
+      return failure(e);
+    }
+    const t = this.now();
+    // Close the running interval at the old rates; the new ones apply from now on.
+    if (this.#log && this.#log.open) this.#log = changeDevices(this.#log, t, this.#log.open.devices, this.#tariff);
+    this.#tariff = tariff;
+    this.#ports.store.writeJson(KEY_TARIFF, tariffToJson(tariff));
+    this.#persistPeriod(t);
+    this.#evaluate();
+    return { ok: true };
+  }
+
+  /** The estimate of a plan (not stored), for the plan-entry screens and the CLI. */
+  estimate(input: unknown, cardCounts: number | null): ReturnType<typeof estimatePlan> {
+    return estimatePlan(parsePlan(input, this.#tariff, this.#planOptions()), this.#tariff, cardCounts);
+  }
+
+  /** Runs the scheduler now: the timer calls this; so does every change. */
+  #evaluate(): void {
+    const t = this.now();
+    const guard = guardAt(this.#plan, t);
+    if (this.#log) {
+      const log = this.#log;
+      const stillPlanned = guard.active !== null && samePeriod(this.#plan.periods[guard.active], log.period);
+      if (!stillPlanned || t >= log.period.end) {
+        const lastGuarded = log.open ? Math.min(t, log.period.end) : this.#lastCheckpoint;
+        this.#closePeriod(Math.max(lastGuarded, log.start));
+      } else if (!log.open) {
+        this.#log = resumePeriod(log, t, log.period.devices);
+        this.#persistPeriod(t);
+      } else if (t - this.#lastCheckpoint >= this.#ports.config.checkpointSeconds) {
+        this.#ports.store.writeJson(KEY_CHECKPOINT, t);
+        this.#lastCheckpoint = t;
+      }
+    }
+    if (!this.#log && guard.active !== null) {
+      this.#log = openPeriod(this.#plan.periods[guard.active], t);
+      this.#persistPeriod(t);
+    }
+    this.#schedule(t, guard.next ? guard.next.at : null);
+  }
+
+  #schedule(t: Seconds, nextTransition: Seconds | null): void {
+    const timers = this.#ports.timers;
+    if (this.#timer !== undefined) timers.clear(this.#timer);
+    this.#timer = undefined;
+    let wake = nextTransition;
+    if (this.#log && this.#log.open) {
+      const checkpoint = this.#lastCheckpoint + this.#ports.config.checkpointSeconds;
+      if (wake === null || checkpoint < wake) wake = checkpoint;
+    }
+    if (wake === null) return;
+    const delayMs = Math.max(0, wake * 1000 - this.#ports.clock.now());
+    this.#timer = timers.set(() => {
+      this.#timer = undefined;
+      this.#evaluate();
+    }, delayMs);
+  }
+
+  #closePeriod(at: Seconds): void {
+    const log = closePeriod(this.#log as PeriodLog, at, this.#tariff);
+    const permille = this.#tariff.contractsPermille[this.#plan.contract];
+    const row = periodRecord(log, this.#tariff, permille, at);
+    const summary: PeriodSummary = { ...row, images: log.images, intervals: log.intervals.length + log.folded };
+    const rows = this.#ledger.rows.concat([summary]);
+    this.#ledger = {
+      rateSeconds: this.#ledger.rateSeconds + accruedRateSeconds(log, this.#tariff, at),
+      rows: rows.length > MAX_ROWS ? rows.slice(rows.length - MAX_ROWS) : rows,
+      lastClosedStart: log.start,
+      closedCount: this.#ledger.closedCount + 1,
+    };
+    // Ledger first, then drop the running period: a cut between the two is finished at boot.
+    this.#ports.store.writeJson(KEY_LEDGER, this.#ledger);
+    this.#ports.store.delete(KEY_PERIOD);
+    this.#log = null;
+  }
+
+  #persistPeriod(t: Seconds): void {
+    if (!this.#log) return;
+    const stored: StoredPeriod = { log: this.#log, checkpoint: t };
+    this.#ports.store.writeJson(KEY_PERIOD, stored);
+    this.#lastCheckpoint = t;
+  }
+
+  #planOptions() {
+    return { zoneMinutes: this.#ports.config.zoneMinutes };
+  }
+
+  #recover<T>(parse: () => T, what: string, fallback: T): T {
+    try {
+      return parse();
+    } catch (e) {
+      this.#errors.push(`${what} refused: ${e instanceof Error ? e.message : String(e)}`);
+      return fallback;
+    }
+  }
+
+  /** Rate-seconds of the whole contract so far (closed periods plus the running one). */
+  #contractRateSeconds(t: Seconds): number {
+    return this.#ledger.rateSeconds + (this.#log ? accruedRateSeconds(this.#log, this.#tariff, t) : 0);
+  }
+
+  /** Yen owed for the contract so far: one floor over everything accrued. */
+  owedYen(): number {
+    return yenOwed(this.#contractRateSeconds(this.now()), this.#tariff.contractsPermille[this.#plan.contract]);
+  }
+
+  /** The state as one plain object (the simulator prints it; the UI and reports read it). */
+  snapshot(): Record<string, unknown> {
+    const t = this.now();
+    const zone = this.#ports.config.zoneMinutes;
+    const guard = guardAt(this.#plan, t);
+    const permille = this.#tariff.contractsPermille[this.#plan.contract];
+    const show = (r: PeriodSummary | ReturnType<typeof periodRecord>, open: boolean) => ({
+      ...r,
+      start: formatTime(r.start, zone),
+      end: formatTime(r.end, zone),
+      open,
+    });
+    const periods: Record<string, unknown>[] = this.#ledger.rows.map((r) => show(r, false));
+    if (this.#log) periods.push(show(periodRecord(this.#log, this.#tariff, permille, t), true));
+    const owed = this.owedYen();
+    return {
+      terminal: this.#ports.config.terminalId,
+      time: formatTime(t, zone),
+      boots: this.#boots,
+      guarding: this.#log !== null && this.#log.open !== null,
+      activePeriod: guard.active,
+      next: guard.next ? { at: formatTime(guard.next.at, zone), kind: guard.next.kind, period: guard.next.period } : null,
+      plan: planToJson(this.#plan, zone),
+      periods,
+      periodsClosed: this.#ledger.closedCount,
+      guardedSeconds: this.#log ? guardedSeconds(this.#log, t) : 0,
+      coefficient: permille / 1000,
+      owedYen: owed,
+      countsDue: countsDue(owed, this.#tariff.yenPerCount),
+      storage: { writes: this.#ports.store.writes, rejected: this.#ports.store.rejected },
+      errors: this.#errors.slice(),
+    };
+  }
+}

@@ -1,0 +1,117 @@
+import { FieldError, describe, isRecord, nonNegativeInteger, onlyKeys } from "./errors";
+
+/** Contract kinds; each carries a coefficient applied to the whole fee. */
+export const CONTRACTS = ["single", "multiple", "continuous"] as const;
+export type Contract = (typeof CONTRACTS)[number];
+
+/** Device kinds a tariff prices per hour. Door contacts and smoke/heat sensors are priced as `sensor` unless named. */
+export const DEVICE_KINDS = ["sensor", "camera", "door", "smoke"] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
+/** The fee table (DESIGN §2), all money in integer yen, coefficients in per-mille. */
+export interface Tariff {
+  /** yen per hour for guard pattern 1, 2, 3 … */
+  readonly patterns: Readonly<Record<number, number>>;
+  /** yen per hour per operating device of each kind */
+  readonly devices: Readonly<Record<DeviceKind, number>>;
+  /** coefficient per contract, per-mille (0.8 → 800) */
+  readonly contractsPermille: Readonly<Record<Contract, number>>;
+  /** yen per image sent to the center (0: images are not billed) */
+  readonly imageYen: number;
+  /** yen one card count is worth */
+  readonly yenPerCount: number;
+}
+
+/** The worked example's tariff of DESIGN §2. */
+export const EXAMPLE_TARIFF_JSON = {
+  patterns: { "1": 100, "2": 200, "3": 300 },
+  devices: { sensor: 5, camera: 10 },
+  contracts: { single: 1.0, multiple: 0.9, continuous: 0.8 },
+  imageYen: 0,
+  yenPerCount: 10,
+};
+
+/**
+ * Converts a decimal coefficient such as 0.9 to per-mille (900). Only three decimals are
+ * meaningful; anything finer is refused rather than silently rounded.
+ */
+export function coefficientToPermille(value: unknown, field: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > 10) {
+    throw new FieldError(field, `must be a coefficient greater than 0 and at most 10, got ${describe(value)}`);
+  }
+  const permille = Math.round(value * 1000);
+  if (Math.abs(permille - value * 1000) > 1e-6) {
+    throw new FieldError(field, `has more than three decimals (${value})`);
+  }
+  return permille;
+}
+
+export function permilleToCoefficient(permille: number): number {
+  return permille / 1000;
+}
+
+export function isContract(value: unknown): value is Contract {
+  return typeof value === "string" && (CONTRACTS as readonly string[]).indexOf(value) >= 0;
+}
+
+/** Parses and validates a tariff; a FieldError names the first bad field. */
+export function parseTariff(input: unknown): Tariff {
+  if (!isRecord(input)) throw new FieldError("tariff", "must be an object");
+  onlyKeys(input, ["patterns", "devices", "contracts", "imageYen", "yenPerCount"], "");
+
+  const patternsIn = input.patterns;
+  if (!isRecord(patternsIn)) throw new FieldError("patterns", "must be an object of pattern number to yen per hour");
+  const patterns: Record<number, number> = {};
+  let patternCount = 0;
+  for (const key of Object.keys(patternsIn)) {
+    if (!/^[1-9][0-9]?$/.test(key)) throw new FieldError(`patterns.${key}`, "pattern must be a number from 1 to 99");
+    patterns[Number(key)] = nonNegativeInteger(patternsIn[key], `patterns.${key}`);
+    patternCount++;
+  }
+  if (patternCount === 0) throw new FieldError("patterns", "must name at least one pattern");
+
+  const devicesIn = input.devices;
+  if (!isRecord(devicesIn)) throw new FieldError("devices", "must be an object of device kind to yen per hour");
+  onlyKeys(devicesIn, DEVICE_KINDS, "devices");
+  const sensor = nonNegativeInteger(devicesIn.sensor, "devices.sensor");
+  const camera = nonNegativeInteger(devicesIn.camera, "devices.camera");
+  const devices: Record<DeviceKind, number> = {
+    sensor,
+    camera,
+    door: devicesIn.door === undefined ? sensor : nonNegativeInteger(devicesIn.door, "devices.door"),
+    smoke: devicesIn.smoke === undefined ? sensor : nonNegativeInteger(devicesIn.smoke, "devices.smoke"),
+  };
+
+  const contractsIn = input.contracts;
+  if (!isRecord(contractsIn)) throw new FieldError("contracts", "must be an object of contract to coefficient");
+  onlyKeys(contractsIn, CONTRACTS, "contracts");
+  const contractsPermille = {} as Record<Contract, number>;
+  for (const contract of CONTRACTS) {
+    contractsPermille[contract] = coefficientToPermille(contractsIn[contract], `contracts.${contract}`);
+  }
+
+  const imageYen = input.imageYen === undefined ? 0 : nonNegativeInteger(input.imageYen, "imageYen");
+  const yenPerCount = nonNegativeInteger(input.yenPerCount, "yenPerCount");
+  if (yenPerCount === 0) throw new FieldError("yenPerCount", "must be at least 1");
+
+  return { patterns, devices, contractsPermille, imageYen, yenPerCount };
+}
+
+/** The tariff back in its JSON form (for storage and reports). */
+export function tariffToJson(tariff: Tariff): Record<string, unknown> {
+  const patterns: Record<string, number> = {};
+  for (const key of Object.keys(tariff.patterns)) patterns[key] = tariff.patterns[Number(key)];
+  const contracts: Record<string, number> = {};
+  for (const c of CONTRACTS) contracts[c] = permilleToCoefficient(tariff.contractsPermille[c]);
+  return {
+    patterns,
+    devices: { ...tariff.devices },
+    contracts,
+    imageYen: tariff.imageYen,
+    yenPerCount: tariff.yenPerCount,
+  };
+}
+
+export function hasPattern(tariff: Tariff, pattern: number): boolean {
+  return Object.prototype.hasOwnProperty.call(tariff.patterns, pattern);
+}

@@ -1,0 +1,26 @@
+import config from "mc/config";
+import Timer from "timer";
+import { now } from "rtc";
+import { readConfig } from "./app/config";
+import { preferenceBackend } from "./app/preference-backend";
+import { Terminal } from "./app/terminal";
+import { Store } from "./platform/store";
+
+/** Builds the terminal from the Moddable modules (the real ones on a board, emulations on the host). */
+export function boot(): Terminal {
+  const terminal = new Terminal({
+    store: new Store(preferenceBackend("timeguard")),
+    clock: { now },
+    timers: {
+      set: (callback, ms) => Timer.set(() => callback(), ms),
+      clear: (id) => Timer.clear(id as ReturnType<typeof Timer.set>),
+    },
+    config: readConfig(config),
+  });
+  terminal.boot();
+  return terminal;
+}
+
+export default function main(): void {
+  boot();
+}

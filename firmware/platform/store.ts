@@ -1,0 +1,161 @@
+import { crc32 } from "../lib/crc32";
+import { decodeUtf8, encodeUtf8 } from "../lib/utf8";
+
+/**
+ * What a key-value flash gives us (on the ESP32: Moddable's `preference`, backed by NVS).
+ * Keys are at most 15 characters, values at most 4000 bytes.
+ */
+export interface KeyValueBackend {
+  get(key: string): ArrayBuffer | undefined;
+  set(key: string, value: ArrayBuffer): void;
+  delete(key: string): void;
+}
+
+export const MAX_KEY = 13; // two characters go to the slot suffix
+export const MAX_VALUE = 4000 - 10;
+
+const HEADER = 10; // crc32 u32 (over everything after it), seq u32, length u16, then the payload
+const TOMBSTONE = 0xffff;
+
+interface Slot {
+  seq: number;
+  payload: Uint8Array | null; // null: a tombstone
+}
+
+/**
+ * The firmware's only storage port. Every record is written to the older of two slots with a
+ * sequence number and a CRC, so a write torn by a power cut leaves the previous value readable:
+ * a read always returns the previous or the new value, never a torn one. Deleting writes a
+ * tombstone first, so a cut between the deletes cannot resurrect an old value.
+ */
+export class Store {
+  #backend: KeyValueBackend;
+  #writes = 0;
+  #rejected = 0;
+  /** which slot holds the newest record of a key, and its sequence number, once known */
+  #heads = new Map<string, { name: string; seq: number } | null>();
+
+  constructor(backend: KeyValueBackend) {
+    this.#backend = backend;
+  }
+
+  get writes(): number {
+    return this.#writes;
+  }
+  /** Slots found torn or corrupt on read (each one counted once per read). */
+  get rejected(): number {
+    return this.#rejected;
+  }
+
+  read(key: string): Uint8Array | undefined {
+    const newest = this.#newest(key);
+    return newest && newest.slot.payload ? newest.slot.payload : undefined;
+  }
+
+  write(key: string, payload: Uint8Array): void {
+    checkKey(key);
+    if (payload.length > MAX_VALUE) throw new RangeError(`storage: ${key} is ${payload.length} bytes, more than ${MAX_VALUE}`);
+    this.#put(key, payload);
+  }
+
+  delete(key: string): void {
+    checkKey(key);
+    const newest = this.#newest(key);
+    if (!newest) return;
+    if (newest.slot.payload) this.#put(key, null);
+    const again = this.#newest(key);
+    // Remove the older slot first, then the tombstone.
+    const tomb = again ? again.name : slotName(key, 0);
+    const other = tomb === slotName(key, 0) ? slotName(key, 1) : slotName(key, 0);
+    this.#heads.delete(key);
+    this.#backend.delete(other);
+    this.#backend.delete(tomb);
+    this.#heads.set(key, null);
+  }
+
+  readJson(key: string): unknown {
+    const bytes = this.read(key);
+    if (!bytes) return undefined;
+    try {
+      return JSON.parse(decodeUtf8(bytes));
+    } catch {
+      this.#rejected++;
+      return undefined;
+    }
+  }
+
+  writeJson(key: string, value: unknown): void {
+    this.write(key, encodeUtf8(JSON.stringify(value)));
+  }
+
+  #put(key: string, payload: Uint8Array | null): void {
+    const head = this.#head(key);
+    const seq = head ? (head.seq + 1) >>> 0 : 1;
+    const target = head && head.name === slotName(key, 0) ? slotName(key, 1) : slotName(key, 0);
+    const length = payload ? payload.length : 0;
+    const record = new Uint8Array(HEADER + length);
+    const view = new DataView(record.buffer);
+    view.setUint32(4, seq, true);
+    view.setUint16(8, payload ? length : TOMBSTONE, true);
+    if (payload) record.set(payload, HEADER);
+    view.setUint32(0, crc32(record, 4), true);
+    this.#writes++;
+    this.#heads.delete(key); // unknown until the write is known to have completed
+    this.#backend.set(target, record.buffer);
+    this.#heads.set(key, { name: target, seq });
+  }
+
+  #head(key: string): { name: string; seq: number } | null {
+    let head = this.#heads.get(key);
+    if (head === undefined) {
+      const newest = this.#newest(key);
+      head = newest ? { name: newest.name, seq: newest.slot.seq } : null;
+      this.#heads.set(key, head);
+    }
+    return head;
+  }
+
+  #newest(key: string): { name: string; slot: Slot } | undefined {
+    let best: { name: string; slot: Slot } | undefined;
+    for (let i = 0; i < 2; i++) {
+      const name = slotName(key, i);
+      const slot = this.#decode(this.#backend.get(name));
+      if (!slot) continue;
+      if (!best || newer(slot.seq, best.slot.seq)) best = { name, slot };
+    }
+    return best;
+  }
+
+  #decode(buffer: ArrayBuffer | undefined): Slot | undefined {
+    if (buffer === undefined) return undefined;
+    const record = new Uint8Array(buffer);
+    if (record.length < HEADER) {
+      this.#rejected++;
+      return undefined;
+    }
+    const view = new DataView(buffer);
+    const seq = view.getUint32(4, true);
+    const length = view.getUint16(8, true);
+    const tomb = length === TOMBSTONE;
+    if ((tomb && record.length !== HEADER) || (!tomb && record.length !== HEADER + length) || view.getUint32(0, true) !== crc32(record, 4)) {
+      this.#rejected++;
+      return undefined;
+    }
+    return { seq, payload: tomb ? null : record.slice(HEADER) };
+  }
+}
+
+/** Serial-number arithmetic: a is newer than b (wraps at 2^32). */
+function newer(a: number, b: number): boolean {
+  return ((a - b) | 0) > 0;
+}
+
+function slotName(key: string, slot: number): string {
+  return `${key}.${slot}`;
+}
+
+function checkKey(key: string): void {
+  if (key.length === 0 || key.length > MAX_KEY || !/^[A-Za-z0-9_-]+$/.test(key)) {
+    throw new RangeError(`storage: bad key ${JSON.stringify(key)}`);
+  }
+}

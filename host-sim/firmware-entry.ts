@@ -1,0 +1,60 @@
+/**
+ * The firmware as the host simulator runs it, under XS and under Node alike. It boots the same
+ * firmware/main.ts a board runs, and adds the simulator's command port: the host moves the virtual
+ * clock and reads snapshots through it. (On a board the terminal is driven by its own timers and
+ * peripherals; this port does not exist there.)
+ */
+import { boot } from "../firmware/main";
+import type { Terminal } from "../firmware/app/terminal";
+import { PowerCut } from "./shims/bridge";
+import { advanceTo, nextDue, setNow, virtualNow } from "./shims/timer";
+
+let terminal: Terminal | null = null;
+
+function running(): Terminal {
+  if (!terminal) throw new Error("firmware not booted");
+  return terminal;
+}
+
+const commands: Record<string, (args: any) => unknown> = {
+  boot(args: { now: number }) {
+    setNow(args.now);
+    terminal = boot();
+    return null;
+  },
+  advance(args: { to: number }) {
+    const ran = advanceTo(args.to);
+    return { now: virtualNow(), ran };
+  },
+  snapshot() {
+    return running().snapshot();
+  },
+  "plan.set"(args: { plan: unknown }) {
+    return running().setPlan(args.plan);
+  },
+  "tariff.set"(args: { tariff: unknown }) {
+    return running().setTariff(args.tariff);
+  },
+  estimate(args: { plan: unknown; card?: number }) {
+    return running().estimate(args.plan, args.card ?? null);
+  },
+};
+
+function handle(request: string): string {
+  let op = "?";
+  try {
+    const msg = JSON.parse(request) as { op: string; args: unknown };
+    op = msg.op;
+    const command = commands[op];
+    if (!command) return JSON.stringify({ error: `unknown command ${op}` });
+    const value = command(msg.args);
+    // Every reply tells the host when the firmware next needs the clock to move.
+    return JSON.stringify({ value: value === undefined ? null : value, nextDue: nextDue() });
+  } catch (e) {
+    if (e instanceof PowerCut) return JSON.stringify({ powerCut: true });
+    const err = e as Error;
+    return JSON.stringify({ error: `${op}: ${err && err.message ? err.message : String(e)}`, stack: err && err.stack });
+  }
+}
+
+(globalThis as any).__tgCommand = handle;

@@ -1,0 +1,95 @@
+import { FlashFile, FlashValue, PowerCutError } from "./storage/flash-file";
+
+/** What the firmware may ask of the host (the other side of host-sim/shims/bridge.ts). */
+export interface HostServiceOptions {
+  flash: FlashFile;
+  config: Readonly<Record<string, unknown>>;
+  /** a time sync from the firmware (Moddable `Time.set`) */
+  setClock(ms: number): void;
+  log?(line: string): void;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+}
+
+function unhex(s: unknown): Uint8Array {
+  if (typeof s !== "string" || !/^([0-9a-f]{2})*$/.test(s)) throw new Error("bad hex");
+  return new Uint8Array(Buffer.from(s, "hex"));
+}
+
+function wireValue(value: FlashValue | undefined): unknown {
+  if (value === undefined) return null;
+  return value.t === "a" ? { t: "a", v: hex(value.v) } : value;
+}
+
+function flashValue(input: any): FlashValue {
+  switch (input?.t) {
+    case "a":
+      return { t: "a", v: unhex(input.v) };
+    case "b":
+      return { t: "b", v: Boolean(input.v) };
+    case "i":
+      return { t: "i", v: Number(input.v) };
+    case "s":
+      return { t: "s", v: String(input.v) };
+  }
+  throw new Error("bad preference value");
+}
+
+/**
+ * Serves the firmware's host calls. Once the power is cut, every call answers `powerCut` and
+ * nothing more reaches the flash, whatever the dying firmware still tries.
+ */
+export class HostServices {
+  #o: HostServiceOptions;
+  #cut = false;
+
+  constructor(options: HostServiceOptions) {
+    this.#o = options;
+  }
+
+  get powerCut(): boolean {
+    return this.#cut;
+  }
+
+  /** Handles one JSON request from the firmware; returns the JSON reply. */
+  handle(request: string): string {
+    if (this.#cut) return '{"powerCut":true}';
+    try {
+      const { op, args } = JSON.parse(request) as { op: string; args: any };
+      return JSON.stringify({ value: this.#dispatch(op, args) ?? null });
+    } catch (e) {
+      if (e instanceof PowerCutError) {
+        this.#cut = true;
+        return '{"powerCut":true}';
+      }
+      return JSON.stringify({ error: (e as Error).message });
+    }
+  }
+
+  #dispatch(op: string, args: any): unknown {
+    const flash = this.#o.flash;
+    switch (op) {
+      case "config":
+        return this.#o.config;
+      case "pref.get":
+        return wireValue(flash.get(args.domain, args.key));
+      case "pref.set":
+        flash.set(args.domain, args.key, flashValue(args.value));
+        return null;
+      case "pref.delete":
+        flash.delete(args.domain, args.key);
+        return null;
+      case "pref.keys":
+        return flash.keys(args.domain);
+      case "clock.set":
+        this.#o.setClock(Number(args));
+        return null;
+      case "log":
+        this.#o.log?.(String(args));
+        return null;
+    }
+    throw new Error(`unknown host call ${op}`);
+  }
+}

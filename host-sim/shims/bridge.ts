@@ -1,0 +1,34 @@
+/**
+ * The firmware's line to the host simulator. The engine installs `__tgHostCall` before the bundle
+ * runs: under XS it goes through xsnap's synchronous `issueCommand`; under Node it is a plain call
+ * into the host. Requests and replies are JSON text, so both engines see exactly the same thing.
+ */
+declare const __tgHostCall: (request: string) => string;
+
+export class PowerCut extends Error {
+  constructor() {
+    super("power cut");
+    this.name = "PowerCut";
+  }
+}
+
+export function hostCall(op: string, args?: unknown): any {
+  const reply = JSON.parse(__tgHostCall(JSON.stringify({ op, args })));
+  if (reply.powerCut) throw new PowerCut();
+  if (reply.error !== undefined) throw new Error(`host ${op}: ${reply.error}`);
+  return reply.value;
+}
+
+const HEX = "0123456789abcdef";
+
+export function toHex(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i] >> 4] + HEX[bytes[i] & 15];
+  return s;
+}
+
+export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+  return out;
+}

@@ -1,0 +1,74 @@
+/**
+ * Moddable's `timer` module on virtual time. The host moves time forward with `advanceTo`; due
+ * callbacks run in order, each seeing the clock at its own due time. Nothing here reads a real clock.
+ */
+interface Entry {
+  id: TimerID;
+  due: number;
+  repeat: number;
+  callback: (id: TimerID) => void;
+  seq: number;
+}
+type TimerID = { readonly timer: number };
+
+let nowMs = 0;
+let seq = 0;
+let nextId = 1;
+const entries: Entry[] = [];
+
+function insert(e: Entry): void {
+  let i = entries.length;
+  while (i > 0 && (entries[i - 1].due > e.due || (entries[i - 1].due === e.due && entries[i - 1].seq > e.seq))) i--;
+  entries.splice(i, 0, e);
+}
+
+function remove(id: TimerID | undefined): Entry | undefined {
+  const i = entries.findIndex((e) => e.id === id);
+  return i < 0 ? undefined : entries.splice(i, 1)[0];
+}
+
+const Timer = {
+  set(callback: (id: TimerID) => void, interval = 0, repeat = 0): TimerID {
+    const id: TimerID = Object.freeze({ timer: nextId++ });
+    insert({ id, due: nowMs + Math.max(0, interval), repeat: Math.max(0, repeat), callback, seq: seq++ });
+    return id;
+  },
+  repeat(callback: (id: TimerID) => void, interval: number): TimerID {
+    return Timer.set(callback, interval, interval);
+  },
+  schedule(id: TimerID, interval = 0, repeat = 0): void {
+    const e = remove(id);
+    if (!e) return;
+    insert({ ...e, due: nowMs + interval, repeat, seq: seq++ });
+  },
+  clear(id: TimerID | undefined): void {
+    remove(id);
+  },
+};
+export default Timer;
+
+export function virtualNow(): number {
+  return nowMs;
+}
+
+export function setNow(ms: number): void {
+  nowMs = ms;
+}
+
+/** Runs every callback due at or before `target`, in order, then sets the clock to `target`. */
+export function advanceTo(target: number): number {
+  let ran = 0;
+  while (entries.length > 0 && entries[0].due <= target) {
+    const e = entries.shift() as Entry;
+    nowMs = Math.max(nowMs, e.due);
+    if (e.repeat > 0) insert({ ...e, due: e.due + e.repeat, seq: seq++ });
+    ran++;
+    e.callback(e.id);
+  }
+  if (target > nowMs) nowMs = target;
+  return ran;
+}
+
+export function nextDue(): number | null {
+  return entries.length > 0 ? entries[0].due : null;
+}

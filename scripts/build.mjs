@@ -1,0 +1,63 @@
+// Builds what runs on the host:
+//  - dist/firmware-host.js: the firmware bundled as one script, with the Moddable module
+//    specifiers it imports (timer, preference, mc/config, rtc) aliased to host-sim/shims/.
+//    Both engines (XS in xsnap, Node in a vm context) evaluate this same file.
+//  - dist/cli.js and dist/tests/*.test.js: the Node side, bundled so that firmware sources keep
+//    Moddable-style extensionless imports.
+// Type checking is `tsc --noEmit` (npm run typecheck); esbuild only strips types.
+import { build } from "esbuild";
+import { readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const shims = {
+  timer: "host-sim/shims/timer.ts",
+  preference: "host-sim/shims/preference.ts",
+  "mc/config": "host-sim/shims/mc-config.ts",
+  rtc: "host-sim/shims/rtc.ts",
+  time: null, // only firmware/platform/esp32 uses it, and the host maps rtc instead
+};
+
+const moddableAliases = {
+  name: "moddable-aliases",
+  setup(b) {
+    b.onResolve({ filter: /^(timer|preference|mc\/config|rtc|time)$/ }, (args) => {
+      const target = shims[args.path];
+      if (!target) return { errors: [{ text: `${args.path} has no host emulation (imported by ${args.importer})` }] };
+      return { path: join(root, target) };
+    });
+  },
+};
+
+await build({
+  absWorkingDir: root,
+  entryPoints: ["host-sim/firmware-entry.ts"],
+  outfile: "dist/firmware-host.js",
+  bundle: true,
+  format: "iife",
+  platform: "neutral",
+  target: "es2022",
+  plugins: [moddableAliases],
+  logLevel: "warning",
+});
+
+const tests = readdirSync(join(root, "tests"))
+  .filter((f) => f.endsWith(".test.ts"))
+  .map((f) => `tests/${f}`);
+const benches = readdirSync(join(root, "bench")).filter((f) => f.endsWith(".ts")).map((f) => `bench/${f}`);
+
+await build({
+  absWorkingDir: root,
+  entryPoints: ["cli/main.ts", ...tests, ...benches].map((p) => ({ in: p, out: p === "cli/main.ts" ? "cli" : p.replace(/\.ts$/, "") })),
+  outdir: "dist",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  chunkNames: "chunks/[name]-[hash]",
+  sourcemap: "linked",
+  logLevel: "warning",
+});
