@@ -42,10 +42,15 @@ await build({
   logLevel: "warning",
 });
 
+// TG_ONLY=word builds only the tests and benches whose file name contains it (for working on a few).
+const only = process.env.TG_ONLY;
+const pick = (f) => !only || f.includes(only);
 const tests = readdirSync(join(root, "tests"))
-  .filter((f) => f.endsWith(".test.ts"))
+  .filter((f) => f.endsWith(".test.ts") && pick(f))
   .map((f) => `tests/${f}`);
-const benches = readdirSync(join(root, "bench")).filter((f) => f.endsWith(".ts")).map((f) => `bench/${f}`);
+const benches = readdirSync(join(root, "bench"))
+  .filter((f) => f.endsWith(".ts") && pick(f))
+  .map((f) => `bench/${f}`);
 
 await build({
   absWorkingDir: root,
