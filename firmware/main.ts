@@ -6,7 +6,10 @@ import { preferenceBackend } from "./app/preference-backend";
 import { Terminal } from "./app/terminal";
 import { Store } from "./platform/store";
 
-/** Builds the terminal from the Moddable modules (the real ones on a board, emulations on the host). */
+/**
+ * Builds the terminal from the Moddable modules (the real ones on a board, emulations on the host)
+ * and composes the components around it. Each capability adds its part in its own block below.
+ */
 export function boot(): Terminal {
   const terminal = new Terminal({
     store: new Store(preferenceBackend("timeguard")),
@@ -18,6 +21,7 @@ export function boot(): Terminal {
     config: readConfig(config),
   });
   terminal.boot();
+  // -- components (each block: drivers from config, then the component on the terminal) --
   return terminal;
 }
 

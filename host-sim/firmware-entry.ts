@@ -4,6 +4,7 @@
  * clock and reads snapshots through it. (On a board the terminal is driven by its own timers and
  * peripherals; this port does not exist there.)
  */
+import { deliver } from "./shims/device-global";
 import { boot } from "../firmware/main";
 import type { Terminal } from "../firmware/app/terminal";
 import { PowerCut } from "./shims/bridge";
@@ -25,6 +26,9 @@ const commands: Record<string, (args: any) => unknown> = {
   advance(args: { to: number }) {
     const ran = advanceTo(args.to);
     return { now: virtualNow(), ran };
+  },
+  "io.deliver"(args: { events: Parameters<typeof deliver>[0] }) {
+    return deliver(args.events);
   },
   snapshot() {
     return running().snapshot();

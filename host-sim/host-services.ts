@@ -1,8 +1,10 @@
+import type { IoHub } from "./io/hub";
 import { FlashFile, FlashValue, PowerCutError } from "./storage/flash-file";
 
 /** What the firmware may ask of the host (the other side of host-sim/shims/bridge.ts). */
 export interface HostServiceOptions {
   flash: FlashFile;
+  io: IoHub;
   config: Readonly<Record<string, unknown>>;
   /** a time sync from the firmware (Moddable `Time.set`) */
   setClock(ms: number): void;
@@ -70,6 +72,7 @@ export class HostServices {
 
   #dispatch(op: string, args: any): unknown {
     const flash = this.#o.flash;
+    if (op.startsWith("io.")) return this.#o.io.handle(op, args);
     switch (op) {
       case "config":
         return this.#o.config;

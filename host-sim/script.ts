@@ -108,6 +108,7 @@ export async function runScript(sim: Simulator, script: Script, zoneMinutes?: nu
       if (!sim.powered && action.do !== "power-cut") await sim.powerOn();
       const value = await ACTIONS[action.do](sim, action, out, i);
       if (value !== undefined) out.results.push({ index: i, do: action.do, value });
+      if (sim.powered) await sim.settle();
     } catch (e) {
       throw new ScriptError(`action ${i} (${action.do}): ${(e as Error).message}`);
     }

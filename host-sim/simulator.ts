@@ -2,6 +2,7 @@ import type { Engine, EngineName, Meter } from "./engines/engine";
 import { startNodeEngine } from "./engines/node-engine";
 import { HostServices } from "./host-services";
 import { VirtualClock } from "./clock";
+import { IoHub } from "./io/hub";
 import { FlashFile } from "./storage/flash-file";
 import { firmwareBundle, manifestConfig } from "./project";
 
@@ -18,6 +19,18 @@ export interface SimulatorOptions {
 
 export class SimulatorError extends Error {}
 
+/** A simulated peripheral or field device: adds to the snapshot, reacts to power. */
+export interface SimPlugin {
+  readonly name: string;
+  /** merged into the firmware's snapshot under these keys */
+  snapshot?(): Record<string, unknown>;
+  /** the terminal lost power (its bus devices may reset) */
+  powerLost?(): void;
+}
+
+/** More steps than this at one virtual instant means devices are feeding each other forever. */
+const MAX_STEPS_AT_ONE_INSTANT = 10_000;
+
 /**
  * One simulated terminal: the firmware on an engine, its flash, and the virtual clock. Power can be
  * cut at any moment (also in the middle of a flash write) and restored; the flash survives.
@@ -25,6 +38,9 @@ export class SimulatorError extends Error {}
 export class Simulator {
   readonly engineName: EngineName;
   readonly clock: VirtualClock;
+  /** the board's buses and pins; devices attach here and outlive power cuts */
+  readonly io: IoHub;
+  #plugins = new Map<string, SimPlugin>();
   #options: SimulatorOptions;
   #flash: FlashFile | null = null;
   #host: HostServices | null = null;
@@ -41,6 +57,24 @@ export class Simulator {
     this.#options = options;
     this.engineName = options.engine;
     this.clock = new VirtualClock(options.startMs);
+    this.io = new IoHub(() => this.clock.now);
+  }
+
+  /** Adds a simulated device (LCD, keypad, card reader, sensors, modem…). */
+  use<T extends SimPlugin>(plugin: T): T {
+    if (this.#plugins.has(plugin.name)) throw new SimulatorError(`${plugin.name} is already attached`);
+    this.#plugins.set(plugin.name, plugin);
+    return plugin;
+  }
+
+  plugin<T extends SimPlugin>(name: string): T {
+    const p = this.#plugins.get(name);
+    if (!p) throw new SimulatorError(`no ${name} in this simulator`);
+    return p as T;
+  }
+
+  hasPlugin(name: string): boolean {
+    return this.#plugins.has(name);
   }
 
   static async start(options: SimulatorOptions): Promise<Simulator> {
@@ -68,6 +102,7 @@ export class Simulator {
     const config = { ...manifestConfig(), ...(this.#options.config ?? {}) };
     this.#host = new HostServices({
       flash: this.#flash,
+      io: this.io,
       config,
       setClock: (ms) => this.clock.jump(ms),
       log: this.#options.log,
@@ -116,17 +151,49 @@ export class Simulator {
     await this.runUntil(this.clock.now + ms);
   }
 
+  /**
+   * Runs virtual time to `targetMs`: host device timers, events for the firmware and the
+   * firmware's own timers, interleaved in time order. While the power is off, devices go on.
+   */
   async runUntil(targetMs: number): Promise<void> {
-    while (this.#engine && this.#nextDue !== null && this.#nextDue <= targetMs) {
-      this.clock.advanceTo(this.#nextDue);
-      await this.#advanceFirmware();
+    let steps = 0;
+    let last = this.clock.now;
+    for (;;) {
+      const host = this.io.nextAt();
+      const firmware = this.#engine ? this.#nextDue : null;
+      const next = host === null ? firmware : firmware === null ? host : Math.min(host, firmware);
+      if (next === null || next > targetMs) break;
+      this.clock.advanceTo(next);
+      if (this.clock.now === last) {
+        if (++steps > MAX_STEPS_AT_ONE_INSTANT) throw new SimulatorError("devices and firmware keep waking each other at one instant");
+      } else {
+        steps = 0;
+        last = this.clock.now;
+      }
+      await this.#step();
     }
     this.clock.advanceTo(targetMs);
-    if (this.#engine) await this.#advanceFirmware();
+    await this.#step();
   }
 
+  /** Lets everything due by now happen (after a script action, before a snapshot). */
+  async settle(): Promise<void> {
+    await this.runUntil(this.clock.now);
+  }
+
+  async #step(): Promise<void> {
+    this.io.runDue();
+    const events = this.io.takeEvents();
+    if (!this.#engine) return; // nobody hears them
+    if (events.length > 0) await this.command("io.deliver", { events });
+    if (this.#engine) await this.command("advance", { to: this.clock.now });
+  }
+
+  /** The firmware's snapshot, with what the attached devices add (the LCD's text, the card…). */
   async snapshot(): Promise<Record<string, any>> {
-    return this.command("snapshot");
+    const snap = (await this.command("snapshot")) ?? {};
+    for (const p of this.#plugins.values()) if (p.snapshot) Object.assign(snap, p.snapshot());
+    return snap;
   }
 
   meter(): Meter | null {
@@ -136,10 +203,6 @@ export class Simulator {
   async close(): Promise<void> {
     await this.#shutdown();
     this.#memoryFlash = null;
-  }
-
-  async #advanceFirmware(): Promise<void> {
-    await this.command("advance", { to: this.clock.now });
   }
 
   #account(): void {
@@ -160,6 +223,8 @@ export class Simulator {
     this.#pastCalls = this.#meter.calls;
     this.#nextDue = null;
     this.#flash?.disarm();
+    this.io.reset();
+    if (engine) for (const p of this.#plugins.values()) p.powerLost?.();
     if (this.#options.flashPath) this.#flash?.close();
     if (engine) await engine.close();
   }

@@ -1,10 +1,11 @@
 import { countsDue } from "../core/counts";
 import { FieldError } from "../core/errors";
 import { estimatePlan } from "../core/estimate";
-import { yenOwed } from "../core/fee";
+import { DeviceCounts, yenOwed } from "../core/fee";
 import {
   PeriodLog,
   accruedRateSeconds,
+  addImages,
   changeDevices,
   closePeriod,
   guardedSeconds,
@@ -36,6 +37,14 @@ export interface TerminalPorts {
   timers: Timers;
   config: TerminalConfig;
 }
+
+/** What the terminal tells the components around it (UI, sensors, card, link). */
+export type TerminalEvent =
+  | { type: "period.start"; period: Period; at: Seconds }
+  | { type: "period.end"; summary: PeriodSummary; at: Seconds }
+  | { type: "plan.changed"; plan: Plan; at: Seconds };
+
+export type TerminalListener = (event: TerminalEvent) => void;
 
 /** The outcome of a user or center request: applied, or refused with the field named. */
 export type Result = { ok: true } | { ok: false; field: string; error: string };
@@ -116,10 +125,57 @@ export class Terminal {
   #timer: unknown = undefined;
   #boots = 0;
   #errors: string[] = [];
+  #listeners: TerminalListener[] = [];
+  #snapshotSources: Array<[string, () => unknown]> = [];
 
   constructor(ports: TerminalPorts) {
     this.#ports = ports;
     this.#tariff = parseTariff(ports.config.tariff);
+  }
+
+  /** Components (UI, sensor hub, card, link) listen here. */
+  onEvent(listener: TerminalListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Components add their part of the snapshot under their own key. */
+  addSnapshotSource(key: string, source: () => unknown): void {
+    this.#snapshotSources.push([key, source]);
+  }
+
+  #emit(event: TerminalEvent): void {
+    for (const l of this.#listeners) {
+      try {
+        l(event);
+      } catch (e) {
+        this.#errors.push(`listener failed on ${event.type}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+
+  /** The period being guarded now, or null. */
+  get activePeriod(): Period | null {
+    return this.#log ? this.#log.period : null;
+  }
+
+  /**
+   * What is operating changed (a sensor dropped off or came back): billing follows from now.
+   * `devices` counts the chosen devices that are operating.
+   */
+  setOperating(devices: DeviceCounts): void {
+    if (!this.#log || !this.#log.open) return;
+    const open = this.#log.open.devices;
+    if (open.sensor === devices.sensor && open.camera === devices.camera && open.door === devices.door && open.smoke === devices.smoke) return;
+    const t = this.now();
+    this.#log = changeDevices(this.#log, t, devices, this.#tariff);
+    this.#persistPeriod(t);
+  }
+
+  /** Images sent for the running period (billed at the tariff's image price). */
+  addImages(count: number): void {
+    if (!this.#log || count <= 0) return;
+    this.#log = addImages(this.#log, count);
+    this.#persistPeriod(this.now());
   }
 
   get tariff(): Tariff {
@@ -173,6 +229,7 @@ export class Terminal {
     this.#plan = plan;
     this.#ports.store.writeJson(KEY_PLAN, planToJson(plan, this.#ports.config.zoneMinutes));
     this.#evaluate();
+    this.#emit({ type: "plan.changed", plan, at: this.now() });
     return { ok: true };
   }
 
@@ -220,6 +277,7 @@ export class Terminal {
     if (!this.#log && guard.active !== null) {
       this.#log = openPeriod(this.#plan.periods[guard.active], t);
       this.#persistPeriod(t);
+      this.#emit({ type: "period.start", period: this.#log.period, at: t });
     }
     this.#schedule(t, guard.next ? guard.next.at : null);
   }
@@ -257,6 +315,7 @@ export class Terminal {
     this.#ports.store.writeJson(KEY_LEDGER, this.#ledger);
     this.#ports.store.delete(KEY_PERIOD);
     this.#log = null;
+    this.#emit({ type: "period.end", summary, at });
   }
 
   #persistPeriod(t: Seconds): void {
@@ -304,7 +363,7 @@ export class Terminal {
     const periods: Record<string, unknown>[] = this.#ledger.rows.map((r) => show(r, false));
     if (this.#log) periods.push(show(periodRecord(this.#log, this.#tariff, permille, t), true));
     const owed = this.owedYen();
-    return {
+    const out: Record<string, unknown> = {
       terminal: this.#ports.config.terminalId,
       time: formatTime(t, zone),
       boots: this.#boots,
@@ -321,5 +380,7 @@ export class Terminal {
       storage: { writes: this.#ports.store.writes, rejected: this.#ports.store.rejected },
       errors: this.#errors.slice(),
     };
+    for (const [key, source] of this.#snapshotSources) out[key] = source();
+    return out;
   }
 }

@@ -1,0 +1,18 @@
+import { makeDevice } from "../shims/device";
+import type { IoHub } from "./hub";
+
+/**
+ * A `device` wired straight to an IoHub in this Node process, for driver tests that need no
+ * engine: the same ECMA-419 classes the engines use, without the JSON line between.
+ * `pump()` delivers what the hub has for the firmware (after host timers due by now).
+ */
+export function directDevice(hub: IoHub): { device: EmbeddedIO.Device; pump(): number } {
+  const { device, deliver } = makeDevice((op, args) => hub.handle(op, args));
+  return {
+    device,
+    pump() {
+      hub.runDue();
+      return deliver(hub.takeEvents());
+    },
+  };
+}

@@ -1,0 +1,213 @@
+import { Gpio, PinMode } from "./gpio";
+import { I2CBus } from "./i2c-bus";
+import { Uart } from "./uart";
+
+/** Something the firmware must hear about: bytes on a UART, an edge on a pin. */
+export interface FirmwareEvent {
+  handle: number;
+  /** serial: the bytes, hex */
+  data?: string;
+  /** bank: which pins triggered */
+  triggered?: number;
+}
+
+type Handle =
+  | { kind: "i2c"; port: number; address: number }
+  | { kind: "digital"; pin: number; mode: number; edge: number; last: number }
+  | { kind: "bank"; pins: number; mode: number; rises: number; falls: number; last: number }
+  | { kind: "serial"; port: number };
+
+const RISING = 1;
+const FALLING = 2;
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+}
+
+function unhex(s: unknown): Uint8Array {
+  if (typeof s !== "string" || !/^([0-9a-f]{2})*$/.test(s)) throw new Error("bad hex");
+  return new Uint8Array(Buffer.from(s, "hex"));
+}
+
+function int(v: unknown, what: string): number {
+  if (typeof v !== "number" || !Number.isInteger(v)) throw new Error(`${what} must be an integer`);
+  return v;
+}
+
+/**
+ * The board as the host emulates it: I2C buses, GPIO, UARTs, and the handles the firmware's
+ * ECMA-419 objects hold on them. Also the host side's own timeline: device timers (a sensor's
+ * heartbeat, a modem's latency) and events on their way to the firmware, in virtual time.
+ */
+export class IoHub {
+  readonly gpio = new Gpio();
+  #now: () => number;
+  #buses = new Map<number, I2CBus>();
+  #uarts = new Map<number, Uart>();
+  #handles = new Map<number, Handle>();
+  #nextHandle = 1;
+  #queue: Array<{ at: number; seq: number; run: () => void }> = [];
+  #seq = 0;
+  #outbox: FirmwareEvent[] = [];
+
+  constructor(now: () => number) {
+    this.#now = now;
+    this.gpio.onChange(() => this.#scanEdges());
+  }
+
+  i2c(port = 0): I2CBus {
+    let bus = this.#buses.get(port);
+    if (!bus) this.#buses.set(port, (bus = new I2CBus()));
+    return bus;
+  }
+
+  uart(port: number): Uart {
+    let u = this.#uarts.get(port);
+    if (!u) {
+      u = new Uart(port, this.#now, (bytes, delay) => this.#toSerialHandles(port, bytes, delay));
+      this.#uarts.set(port, u);
+    }
+    return u;
+  }
+
+  /** Runs `run` at virtual time now + delayMs (host-side device timers). Returns a cancel function. */
+  schedule(delayMs: number, run: () => void): () => void {
+    const entry = { at: this.#now() + Math.max(0, delayMs), seq: this.#seq++, run };
+    let i = this.#queue.length;
+    while (i > 0 && (this.#queue[i - 1].at > entry.at || (this.#queue[i - 1].at === entry.at && this.#queue[i - 1].seq > entry.seq))) i--;
+    this.#queue.splice(i, 0, entry);
+    return () => {
+      const j = this.#queue.indexOf(entry);
+      if (j >= 0) this.#queue.splice(j, 1);
+    };
+  }
+
+  /** When the host side next has something to do, or events wait for the firmware. */
+  nextAt(): number | null {
+    if (this.#outbox.length > 0) return this.#now();
+    return this.#queue.length > 0 ? this.#queue[0].at : null;
+  }
+
+  /** Runs the host timers due by now. */
+  runDue(): void {
+    const now = this.#now();
+    while (this.#queue.length > 0 && this.#queue[0].at <= now) (this.#queue.shift() as { run: () => void }).run();
+  }
+
+  /** Events ready for the firmware (delivered with the io.deliver command). */
+  takeEvents(): FirmwareEvent[] {
+    const out = this.#outbox;
+    this.#outbox = [];
+    return out;
+  }
+
+  /** Forgets every handle: the firmware lost power. Devices stay as they are. */
+  reset(): void {
+    for (const h of this.#handles.values()) if (h.kind === "digital") this.gpio.release(h.pin);
+    this.#handles.clear();
+    this.#outbox = [];
+  }
+
+  /** The firmware's IO calls (host-sim/shims/device.ts). */
+  handle(op: string, a: any): unknown {
+    if (op === "io.open") return this.#open(a);
+    const h = this.#handles.get(a?.h);
+    if (!h) throw new Error(`${op}: no such handle`);
+    switch (op) {
+      case "io.close":
+        this.#handles.delete(a.h);
+        if (h.kind === "digital") this.gpio.release(h.pin);
+        return null;
+      case "io.i2c.write":
+        if (h.kind !== "i2c") break;
+        this.i2c(h.port).write(h.address, unhex(a.data), a.stop !== false);
+        return null;
+      case "io.i2c.read":
+        if (h.kind !== "i2c") break;
+        return hex(this.i2c(h.port).read(h.address, int(a.count, "count"), a.stop !== false));
+      case "io.digital.read":
+        if (h.kind !== "digital") break;
+        return this.gpio.level(h.pin);
+      case "io.digital.write":
+        if (h.kind !== "digital") break;
+        this.gpio.drive(h.pin, a.value ? 1 : 0);
+        return null;
+      case "io.bank.read":
+        if (h.kind !== "bank") break;
+        return this.#bankLevels(h.pins);
+      case "io.bank.write":
+        if (h.kind !== "bank") break;
+        for (let pin = 0; pin < 32; pin++) if (h.pins & (1 << pin)) this.gpio.drive(pin, (int(a.bits, "bits") >>> pin) & 1);
+        return null;
+      case "io.serial.write":
+        if (h.kind !== "serial") break;
+        this.uart(h.port).fromFirmware(unhex(a.data));
+        return null;
+    }
+    throw new Error(`${op} does not apply to a ${h.kind} handle`);
+  }
+
+  #open(a: any): number {
+    const id = this.#nextHandle++;
+    switch (a?.kind) {
+      case "i2c":
+        this.#handles.set(id, { kind: "i2c", port: a.port ?? 0, address: int(a.address, "address") });
+        break;
+      case "digital": {
+        const pin = int(a.pin, "pin");
+        for (const h of this.#handles.values()) if (h.kind === "digital" && h.pin === pin) throw new Error(`GPIO ${pin} is in use`);
+        this.gpio.configure(pin, int(a.mode, "mode"));
+        this.#handles.set(id, { kind: "digital", pin, mode: a.mode, edge: a.edge ?? 0, last: this.gpio.level(pin) });
+        break;
+      }
+      case "bank": {
+        const pins = int(a.pins, "pins") >>> 0;
+        for (let pin = 0; pin < 32; pin++) if (pins & (1 << pin)) this.gpio.configure(pin, int(a.mode, "mode"));
+        this.#handles.set(id, { kind: "bank", pins, mode: a.mode, rises: a.rises ?? 0, falls: a.falls ?? 0, last: this.#bankLevels(pins) });
+        break;
+      }
+      case "serial": {
+        const port = int(a.port, "port");
+        if (port === 0) throw new Error("UART 0 is the console");
+        const u = this.uart(port);
+        if (typeof a.baud === "number") u.baud = a.baud;
+        this.#handles.set(id, { kind: "serial", port });
+        break;
+      }
+      default:
+        throw new Error(`io.open: unknown kind ${a?.kind}`);
+    }
+    return id;
+  }
+
+  #bankLevels(pins: number): number {
+    let bits = 0;
+    for (let pin = 0; pin < 32; pin++) if (pins & (1 << pin) && this.gpio.level(pin)) bits |= 1 << pin;
+    return bits >>> 0;
+  }
+
+  #scanEdges(): void {
+    for (const [id, h] of this.#handles) {
+      if (h.kind === "digital" && h.mode !== PinMode.Output) {
+        const level = this.gpio.level(h.pin);
+        if (level !== h.last) {
+          const fire = (level && h.edge & RISING) || (!level && h.edge & FALLING);
+          h.last = level;
+          if (fire) this.#outbox.push({ handle: id });
+        }
+      } else if (h.kind === "bank" && h.mode !== PinMode.Output) {
+        const levels = this.#bankLevels(h.pins);
+        const rose = levels & ~h.last & h.rises;
+        const fell = ~levels & h.last & h.falls;
+        h.last = levels;
+        if (rose | fell) this.#outbox.push({ handle: id, triggered: (rose | fell) >>> 0 });
+      }
+    }
+  }
+
+  #toSerialHandles(port: number, bytes: Uint8Array, delayMs: number): void {
+    this.schedule(delayMs, () => {
+      for (const [id, h] of this.#handles) if (h.kind === "serial" && h.port === port) this.#outbox.push({ handle: id, data: hex(bytes) });
+    });
+  }
+}

@@ -1,0 +1,51 @@
+/** A device on an emulated I2C bus (LCD backpack, PN532, …), spoken to at the byte level. */
+export interface I2CTarget {
+  readonly address: number;
+  /** One write transaction's bytes; return false to NACK. */
+  write(data: Uint8Array, stop: boolean): boolean;
+  /** One read transaction; return null to NACK. */
+  read(count: number, stop: boolean): Uint8Array | null;
+}
+
+export class I2CError extends Error {}
+
+/** An I2C bus: the controller is the firmware; targets answer by address. */
+export class I2CBus {
+  #targets = new Map<number, I2CTarget>();
+  transactions = 0;
+  nacks = 0;
+
+  attach(target: I2CTarget): void {
+    if (this.#targets.has(target.address)) throw new Error(`I2C address 0x${target.address.toString(16)} is taken`);
+    this.#targets.set(target.address, target);
+  }
+
+  detach(address: number): void {
+    this.#targets.delete(address);
+  }
+
+  target(address: number): I2CTarget | undefined {
+    return this.#targets.get(address);
+  }
+
+  write(address: number, data: Uint8Array, stop: boolean): void {
+    this.transactions++;
+    const t = this.#targets.get(address);
+    if (!t || !t.write(data, stop)) {
+      this.nacks++;
+      throw new I2CError(`NACK from 0x${address.toString(16)} on write`);
+    }
+  }
+
+  read(address: number, count: number, stop: boolean): Uint8Array {
+    this.transactions++;
+    const t = this.#targets.get(address);
+    const data = t ? t.read(count, stop) : null;
+    if (!data) {
+      this.nacks++;
+      throw new I2CError(`NACK from 0x${address.toString(16)} on read`);
+    }
+    if (data.length !== count) throw new I2CError(`0x${address.toString(16)} returned ${data.length} of ${count} bytes`);
+    return data;
+  }
+}

@@ -1,0 +1,157 @@
+import { fromHex, toHex } from "./bridge";
+
+/**
+ * The ECMA-419 `device` global as the ESP32 host provider gives it, emulated: every IO object is a
+ * handle on the host's IoHub (host-sim/io/hub.ts), reached through `call`. Callbacks
+ * (onReadable) run when the host delivers events. The same classes serve the engines (call =
+ * the bridge to the host) and Node-only driver tests (call = the hub directly).
+ */
+export type Call = (op: string, args: unknown) => any;
+
+export interface DeliveredEvent {
+  handle: number;
+  data?: string;
+  triggered?: number;
+}
+
+function bytesOf(buffer: ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/** The ESP32 DevKit's defaults, as Moddable's esp32 host provider sets them. */
+const I2C_DEFAULT = { data: 21, clock: 22, hz: 100000, port: 0 };
+const SERIAL_DEFAULT = { port: 1, receive: 16, transmit: 17 };
+
+export function makeDevice(call: Call) {
+  const live = new Map<number, { deliver(e: DeliveredEvent): void }>();
+
+  class I2C {
+    #h: number;
+    constructor(o: EmbeddedIO.I2COptions) {
+      this.#h = call("io.open", { kind: "i2c", address: o.address, port: o.port ?? 0, hz: o.hz });
+    }
+    read(what: number | ArrayBufferView, stop = true): any {
+      const count = typeof what === "number" ? what : what.byteLength;
+      const bytes = fromHex(call("io.i2c.read", { h: this.#h, count, stop }));
+      if (typeof what === "number") return bytes.buffer;
+      bytesOf(what).set(bytes);
+      return undefined;
+    }
+    write(buffer: ArrayBuffer | ArrayBufferView, stop = true): void {
+      call("io.i2c.write", { h: this.#h, data: toHex(bytesOf(buffer)), stop });
+    }
+    close(): void {
+      call("io.close", { h: this.#h });
+    }
+  }
+
+  class Digital {
+    static readonly Input = 0;
+    static readonly InputPullUp = 1;
+    static readonly InputPullDown = 2;
+    static readonly Output = 8;
+    static readonly OutputOpenDrain = 9;
+    static readonly Rising = 1;
+    static readonly Falling = 2;
+    #h: number;
+    constructor(o: EmbeddedIO.DigitalOptions) {
+      this.#h = call("io.open", { kind: "digital", pin: o.pin, mode: o.mode, edge: o.onReadable ? o.edge ?? 3 : 0 });
+      const onReadable = o.onReadable;
+      if (onReadable) live.set(this.#h, { deliver: () => onReadable.call(this) });
+    }
+    read(): number {
+      return call("io.digital.read", { h: this.#h });
+    }
+    write(value: number): void {
+      call("io.digital.write", { h: this.#h, value: value ? 1 : 0 });
+    }
+    close(): void {
+      live.delete(this.#h);
+      call("io.close", { h: this.#h });
+    }
+  }
+
+  class DigitalBank {
+    #h: number;
+    constructor(o: EmbeddedIO.DigitalBankOptions) {
+      this.#h = call("io.open", { kind: "bank", pins: o.pins, mode: o.mode, rises: o.rises ?? 0, falls: o.falls ?? 0 });
+      const onReadable = o.onReadable;
+      if (onReadable) live.set(this.#h, { deliver: (e) => onReadable.call(this, e.triggered ?? 0) });
+    }
+    read(): number {
+      return call("io.bank.read", { h: this.#h });
+    }
+    write(bits: number): void {
+      call("io.bank.write", { h: this.#h, bits });
+    }
+    close(): void {
+      live.delete(this.#h);
+      call("io.close", { h: this.#h });
+    }
+  }
+
+  class Serial {
+    #h: number;
+    #rx: Uint8Array[] = [];
+    #available = 0;
+    constructor(o: EmbeddedIO.SerialOptions) {
+      this.#h = call("io.open", { kind: "serial", port: o.port, baud: o.baud });
+      const onReadable = o.onReadable;
+      live.set(this.#h, {
+        deliver: (e) => {
+          if (!e.data) return;
+          const bytes = fromHex(e.data);
+          this.#rx.push(bytes);
+          this.#available += bytes.length;
+          if (onReadable) onReadable.call(this, this.#available);
+        },
+      });
+    }
+    read(count?: number): ArrayBuffer | undefined {
+      if (this.#available === 0) return undefined;
+      const n = count === undefined ? this.#available : Math.min(count, this.#available);
+      const out = new Uint8Array(n);
+      let o = 0;
+      while (o < n) {
+        const head = this.#rx[0];
+        const take = Math.min(head.length, n - o);
+        out.set(head.subarray(0, take), o);
+        o += take;
+        if (take === head.length) this.#rx.shift();
+        else this.#rx[0] = head.subarray(take);
+      }
+      this.#available -= n;
+      return out.buffer;
+    }
+    write(buffer: ArrayBuffer | ArrayBufferView): void {
+      call("io.serial.write", { h: this.#h, data: toHex(bytesOf(buffer)) });
+    }
+    close(): void {
+      live.delete(this.#h);
+      call("io.close", { h: this.#h });
+    }
+  }
+
+  const io = { I2C, Digital, DigitalBank, Serial };
+  const device = Object.freeze({
+    io: Object.freeze(io),
+    I2C: Object.freeze({ default: Object.freeze({ io: I2C, ...I2C_DEFAULT }) }),
+    Serial: Object.freeze({ default: Object.freeze({ io: Serial, ...SERIAL_DEFAULT }) }),
+  });
+
+  /** Runs the callbacks for events from the host. */
+  function deliver(events: DeliveredEvent[]): number {
+    let n = 0;
+    for (const e of events) {
+      const target = live.get(e.handle);
+      if (target) {
+        target.deliver(e);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  return { device: device as unknown as EmbeddedIO.Device, deliver };
+}
