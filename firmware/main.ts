@@ -20,8 +20,9 @@ export function boot(): Terminal {
     },
     config: readConfig(config),
   });
+  // -- components: each capability adds one block (drivers from config, then its component on the
+  // terminal), before boot so it hears the events of boot itself --
   terminal.boot();
-  // -- components (each block: drivers from config, then the component on the terminal) --
   return terminal;
 }
 

@@ -56,7 +56,9 @@ export function writeUtf8(s: string, out: Uint8Array, pos: number): number {
   return pos;
 }
 
-const CHUNK = 128;
+// Code units are collected here and turned into a string CHUNK at a time: `fromCharCode.apply`
+// puts its arguments on the stack, and XS on an ESP32 has a small one.
+const CHUNK = 64;
 let units: Uint16Array | null = null;
 
 function flush(s: string, u: Uint16Array, n: number): string {
@@ -68,14 +70,11 @@ function flush(s: string, u: Uint16Array, n: number): string {
  * (overlong forms, surrogates, code points above U+10FFFF, truncated sequences).
  */
 export function decodeUtf8Strict(bytes: Uint8Array, start = 0, end = bytes.length): string | null {
-  // ASCII fast path: most of our strings (topics, keys) are ASCII.
-  let i = start;
-  while (i < end && bytes[i] < 0x80) i++;
-  if (i === end) return end - start > 0 ? String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]) : "";
+  if (end <= start) return "";
   const u = units ?? (units = new Uint16Array(CHUNK));
   let s = "";
   let n = 0;
-  for (i = start; i < end; ) {
+  for (let i = start; i < end; ) {
     if (n > CHUNK - 2) {
       s = flush(s, u, n);
       n = 0;
