@@ -68,8 +68,10 @@ function closeOpen(log: PeriodLog, t: Seconds, tariff: Tariff): PeriodLog {
 
 /** What operates changed at `t` (a sensor dropped off, or came back). */
 export function changeDevices(log: PeriodLog, t: Seconds, devices: DeviceCounts, tariff: Tariff): PeriodLog {
-  const closed = closeOpen(log, t, tariff);
-  return { ...closed, open: { from: t, devices } };
+  // A clock stepped back (a time sync) must not count time twice: never before the open interval.
+  const at = log.open && t < log.open.from ? log.open.from : t;
+  const closed = closeOpen(log, at, tariff);
+  return { ...closed, open: { from: at, devices } };
 }
 
 /** Guarding paused at `t` (power lost at the last checkpoint); nothing accrues until resume. */
