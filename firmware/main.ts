@@ -3,25 +3,35 @@ import Timer from "timer";
 import { now } from "rtc";
 import { readConfig } from "./app/config";
 import { preferenceBackend } from "./app/preference-backend";
-import { Terminal } from "./app/terminal";
+import { Terminal, Timers } from "./app/terminal";
+import { SensorHub, readSensorConfig } from "./sensors/hub";
+import { SensorRadio } from "./sensors/radio";
 import { Store } from "./platform/store";
 
 /**
  * Builds the terminal from the Moddable modules (the real ones on a board, emulations on the host)
  * and composes the components around it. Each capability adds its part in its own block below.
  */
+/** The components of the running terminal, for the host's command port (host-sim/firmware-entry.ts). */
+export const components: { sensors?: SensorHub } = {};
+
 export function boot(): Terminal {
-  const terminal = new Terminal({
-    store: new Store(preferenceBackend("timeguard")),
-    clock: { now },
-    timers: {
-      set: (callback, ms) => Timer.set(() => callback(), ms),
-      clear: (id) => Timer.clear(id as ReturnType<typeof Timer.set>),
-    },
-    config: readConfig(config),
-  });
+  const store = new Store(preferenceBackend("timeguard"));
+  const timers: Timers = {
+    set: (callback, ms) => Timer.set(() => callback(), ms),
+    clear: (id) => Timer.clear(id as ReturnType<typeof Timer.set>),
+  };
+  const terminalConfig = readConfig(config);
+  const terminal = new Terminal({ store, clock: { now }, timers, config: terminalConfig });
   // -- components: each capability adds one block (drivers from config, then its component on the
   // terminal), before boot so it hears the events of boot itself --
+
+  // sensors (issue #3): the sensor hub on the terminal, the radio module on its UART
+  const sensorHub = new SensorHub({ terminal, store, timers, config: readSensorConfig(config), zoneMinutes: terminalConfig.zoneMinutes });
+  terminal.setInventory(sensorHub);
+  components.sensors = sensorHub;
+  const radio = config.radio as { port: number; receive: number; transmit: number; baud: number };
+  new SensorRadio({ ...device.Serial.default, io: device.io.Serial, port: radio.port, receive: radio.receive, transmit: radio.transmit, baud: radio.baud, receiver: sensorHub });
   terminal.boot();
   return terminal;
 }

@@ -5,12 +5,17 @@
  * peripherals; this port does not exist there.)
  */
 import { deliver } from "./shims/device-global";
-import { boot } from "../firmware/main";
+import { boot, components } from "../firmware/main";
 import type { Terminal } from "../firmware/app/terminal";
-import { PowerCut } from "./shims/bridge";
+import { PowerCut, toHex } from "./shims/bridge";
 import { advanceTo, nextDue, setNow, virtualNow } from "./shims/timer";
 
 let terminal: Terminal | null = null;
+
+function hub() {
+  if (!components.sensors) throw new Error("no sensor hub");
+  return components.sensors;
+}
 
 function running(): Terminal {
   if (!terminal) throw new Error("firmware not booted");
@@ -41,6 +46,17 @@ const commands: Record<string, (args: any) => unknown> = {
   },
   estimate(args: { plan: unknown; card?: number }) {
     return running().estimate(args.plan, args.card ?? null);
+  },
+  "pairing.open"() {
+    return hub().openPairing();
+  },
+  "pairing.confirm"() {
+    return hub().confirmPairing();
+  },
+  /** a stored media file, hex (what the link will send) */
+  "media.read"(args: { unit: number; file: number }) {
+    const bytes = hub().media.readFile(args.unit, args.file);
+    return bytes ? toHex(bytes) : null;
   },
 };
 

@@ -14,7 +14,7 @@ import {
   periodRecord,
   resumePeriod,
 } from "../core/history";
-import { Period, Plan, parsePlan, planToJson } from "../core/plan";
+import { Inventory, Period, Plan, parsePlan, planToJson } from "../core/plan";
 import { guardAt } from "../core/scheduler";
 import { Tariff, parseTariff, tariffToJson } from "../core/tariff";
 import { Seconds, formatTime } from "../core/time";
@@ -127,6 +127,7 @@ export class Terminal {
   #errors: string[] = [];
   #listeners: TerminalListener[] = [];
   #snapshotSources: Array<[string, () => unknown]> = [];
+  #inventory: Inventory | undefined = undefined;
 
   constructor(ports: TerminalPorts) {
     this.#ports = ports;
@@ -325,8 +326,13 @@ export class Terminal {
     this.#lastCheckpoint = t;
   }
 
+  /** The sensor table: once set, a plan's chosen devices must be in it. */
+  setInventory(inventory: Inventory): void {
+    this.#inventory = inventory;
+  }
+
   #planOptions() {
-    return { zoneMinutes: this.#ports.config.zoneMinutes };
+    return { zoneMinutes: this.#ports.config.zoneMinutes, inventory: this.#inventory };
   }
 
   #recover<T>(parse: () => T, what: string, fallback: T): T {

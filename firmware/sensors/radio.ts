@@ -1,0 +1,102 @@
+import Timer from "timer";
+import { Deframer, Rejection } from "./frame";
+
+/** Where a link hands what it hears: whole frames (CRC good) and the refusals it counted. */
+export interface LinkReceiver {
+  frame(bytes: Uint8Array, link: SensorLink): void;
+  reject(why: Rejection): void;
+}
+
+/** A way to the sensors: the UART radio, or the Wi-Fi endpoint. */
+export interface SensorLink {
+  readonly name: string;
+  /** sends one whole frame (to every sensor in range: the frame carries its ID) */
+  send(frame: Uint8Array): void;
+  close(): void;
+}
+
+export interface SensorRadioOptions {
+  /** the Serial class (device.io.Serial on a board) */
+  io: EmbeddedIO.SerialConstructor;
+  port: number;
+  receive: number;
+  transmit: number;
+  baud: number;
+  /** a partial frame older than this is dropped as truncated (ms) */
+  gapMs?: number;
+  receiver: LinkReceiver;
+}
+
+/**
+ * The sub-GHz radio module on a UART, in transparent mode: what the terminal writes goes on the
+ * air as it is, and what the module hears comes back as bytes. The framing (sync, length, CRC) is
+ * ours (frame.ts); this driver finds the frames in the byte stream and hands them on.
+ */
+export class SensorRadio implements SensorLink {
+  readonly name = "radio";
+  #serial: EmbeddedIO.Serial;
+  #deframer: Deframer;
+  #gapMs: number;
+  #gapTimer: ReturnType<typeof Timer.set> | undefined = undefined;
+  #writeErrors = 0;
+  #bytesIn = 0;
+
+  constructor(options: SensorRadioOptions) {
+    const receiver = options.receiver;
+    this.#gapMs = options.gapMs ?? 50;
+    this.#deframer = new Deframer(
+      (bytes) => receiver.frame(bytes, this),
+      (why) => receiver.reject(why),
+    );
+    const self = this;
+    this.#serial = new options.io({
+      port: options.port,
+      receive: options.receive,
+      transmit: options.transmit,
+      baud: options.baud,
+      format: "buffer",
+      onReadable() {
+        self.#readable();
+      },
+    });
+  }
+
+  get writeErrors(): number {
+    return this.#writeErrors;
+  }
+  get bytesIn(): number {
+    return this.#bytesIn;
+  }
+
+  send(frame: Uint8Array): void {
+    try {
+      this.#serial.write(frame);
+    } catch {
+      this.#writeErrors++; // output full: the frame is lost, as on the air; the hub's timers recover
+    }
+  }
+
+  #readable(): void {
+    for (;;) {
+      const got = this.#serial.read();
+      if (got === undefined) break;
+      const bytes = new Uint8Array(got);
+      this.#bytesIn += bytes.length;
+      this.#deframer.push(bytes);
+    }
+    if (this.#gapTimer !== undefined) Timer.clear(this.#gapTimer);
+    this.#gapTimer = undefined;
+    if (this.#deframer.pending > 0) {
+      this.#gapTimer = Timer.set(() => {
+        this.#gapTimer = undefined;
+        this.#deframer.expire();
+      }, this.#gapMs);
+    }
+  }
+
+  close(): void {
+    if (this.#gapTimer !== undefined) Timer.clear(this.#gapTimer);
+    this.#gapTimer = undefined;
+    this.#serial.close();
+  }
+}
