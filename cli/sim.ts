@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { parseDuration } from "../host-sim/clock";
 import { isEngineName } from "../host-sim/engines/engine";
 import { ScriptError, parseScript, runScript } from "../host-sim/script";
+import "../host-sim/devices/sensors"; // sensor.* and pairing.* script actions
 import { Simulator } from "../host-sim/simulator";
 import { parseTime } from "../firmware/core/time";
 import { FieldError } from "../firmware/core/errors";

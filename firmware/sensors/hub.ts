@@ -165,11 +165,11 @@ interface Capture {
   deadline: Seconds;
 }
 
-const KEY_TABLE = "sn.table";
-const KEY_RX = "sn.rx";
-const KEY_TX = "sn.tx";
-const KEY_ALARMS = "sn.alarms";
-const KEY_LOG = "sn.log";
+const KEY_TABLE = "sn_table";
+const KEY_RX = "sn_rx";
+const KEY_TX = "sn_tx";
+const KEY_ALARMS = "sn_alarms";
+const KEY_LOG = "sn_log";
 const TX_RESERVE = 64;
 const MAX_ALARMS = 16;
 const MAX_LOG = 20;

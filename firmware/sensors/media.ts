@@ -2,8 +2,8 @@ import type { Store } from "../platform/store";
 
 /**
  * Media units in storage: the images and the sound clip of one alarm, ready for the link to send
- * (the link is another component; this is its port). A unit is a manifest `mu.<id>` plus its
- * files in parts `mp<id>.<file>.<part>` of at most PART_BYTES each (the store's values are
+ * (the link is another component; this is its port). A unit is a manifest `mu_<id>` plus its
+ * files in parts `mp<id>_<file>_<part>` of at most PART_BYTES each (the store's values are
  * ≤ 3990 bytes). Parts are written before the manifest names them, so a power cut leaves at worst
  * unnamed parts, which `recover()` deletes; a unit still open at boot is closed as incomplete
  * (what arrived is still evidence worth sending).
@@ -37,9 +37,9 @@ export interface MediaManifest {
   open: boolean;
 }
 
-const LIST = "mu.list";
-const unitKey = (id: number) => `mu.${id}`;
-const partKey = (id: number, file: number, part: number) => `mp${id}.${file}.${part}`;
+const LIST = "mu_list";
+const unitKey = (id: number) => `mu_${id}`;
+const partKey = (id: number, file: number, part: number) => `mp${id}_${file}_${part}`;
 
 export class MediaStore {
   #store: Store;
