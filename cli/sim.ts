@@ -3,6 +3,8 @@ import { parseDuration } from "../host-sim/clock";
 import { isEngineName } from "../host-sim/engines/engine";
 import { ScriptError, parseScript, runScript } from "../host-sim/script";
 import "../host-sim/devices/sensors"; // sensor.* and pairing.* script actions
+import { attachKeypad } from "../host-sim/devices/keypad-matrix"; // keys and ui.card script actions
+import { attachLcd } from "../host-sim/devices/lcd-pcf8574";
 import { Simulator } from "../host-sim/simulator";
 import { parseTime } from "../firmware/core/time";
 import { FieldError } from "../firmware/core/errors";
@@ -49,6 +51,8 @@ export async function runSim(argv: string[]): Promise<number> {
   }
 
   const sim = await Simulator.start({ engine: values.engine, startMs, flashPath: values.flash ?? null });
+  attachLcd(sim); // the terminal's LCD and keypad (issue #4), before the firmware's first draw
+  attachKeypad(sim);
   try {
     if (values.tariff !== undefined) await applyOrFail(sim, "tariff.set", { tariff: readJsonFile(values.tariff, "tariff") }, values.tariff);
     if (values.plan !== undefined) await applyOrFail(sim, "plan.set", { plan: readJsonFile(values.plan, "plan") }, values.plan);

@@ -7,6 +7,8 @@ import { Terminal, Timers } from "./app/terminal";
 import { SensorHub, readSensorConfig } from "./sensors/hub";
 import { SensorRadio } from "./sensors/radio";
 import { Store } from "./platform/store";
+import { attachUi } from "./ui/component";
+import { inventoryFromTable, uiPorts } from "./ui/ports";
 
 /**
  * Builds the terminal from the Moddable modules (the real ones on a board, emulations on the host)
@@ -32,6 +34,12 @@ export function boot(): Terminal {
   components.sensors = sensorHub;
   const radio = config.radio as { port: number; receive: number; transmit: number; baud: number };
   new SensorRadio({ ...device.Serial.default, io: device.io.Serial, port: radio.port, receive: radio.receive, transmit: radio.transmit, baud: radio.baud, receiver: sensorHub });
+
+  // UI (issue #4): LCD + keypad drivers from config.lcd/config.keypad, the screens on top; the
+  // sensor table feeds the setup screen and the choice of devices, the hub's alarms the alarm screen
+  uiPorts.inventory = inventoryFromTable(sensorHub);
+  sensorHub.onEvent((e) => (e.type === "alarm" ? uiPorts.alarm({ sensor: e.alarm.sensor, kind: e.alarm.kind, at: e.alarm.at }) : uiPorts.changed()));
+  attachUi(terminal, config, store, terminalConfig.zoneMinutes);
   terminal.boot();
   return terminal;
 }

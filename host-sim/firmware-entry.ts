@@ -6,6 +6,7 @@
  */
 import { deliver } from "./shims/device-global";
 import { boot, components } from "../firmware/main";
+import { uiPorts } from "../firmware/ui/ports";
 import type { Terminal } from "../firmware/app/terminal";
 import { PowerCut, toHex } from "./shims/bridge";
 import { advanceTo, nextDue, setNow, virtualNow } from "./shims/timer";
@@ -37,6 +38,14 @@ const commands: Record<string, (args: any) => unknown> = {
   },
   snapshot() {
     return running().snapshot();
+  },
+  /** What the UI is told the card holds (null: no card), for runs without the card reader (issue #4). */
+  "ui.card"(args: { counts: number | null }) {
+    const n = args?.counts;
+    if (n !== null && (typeof n !== "number" || !Number.isInteger(n))) throw new Error("counts must be an integer or null");
+    uiPorts.card = { counts: () => n };
+    uiPorts.changed();
+    return null;
   },
   "plan.set"(args: { plan: unknown }) {
     return running().setPlan(args.plan);

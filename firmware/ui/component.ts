@@ -1,0 +1,95 @@
+import { HD44780 } from "../drivers/hd44780";
+import { Keypad } from "../drivers/keypad";
+import type { Terminal } from "../app/terminal";
+import type { Store } from "../platform/store";
+import { Display, TerminalUi, readUiConfig } from "./terminal-ui";
+
+type Config = Readonly<Record<string, unknown>>;
+
+function section(config: Config, name: string): Record<string, unknown> {
+  const v = config[name];
+  return typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {};
+}
+
+function pins(v: unknown, what: string): number[] {
+  if (!Array.isArray(v) || v.length !== 4 || !v.every((p) => typeof p === "number" && Number.isInteger(p))) {
+    throw new RangeError(`config.keypad.${what} must be four GPIO numbers`);
+  }
+  return v as number[];
+}
+
+/**
+ * The LCD as the UI's display. The driver is (re)created on first use and after any bus error, so
+ * a display that was missing or lost power comes back on the next redraw; errors are counted.
+ */
+class LcdDisplay implements Display {
+  #make: () => HD44780;
+  #lcd: HD44780 | null = null;
+  #backlight = true;
+  errors = 0;
+
+  constructor(make: () => HD44780) {
+    this.#make = make;
+  }
+
+  line(row: number, text: string): void {
+    this.#with((lcd) => lcd.line(row, text));
+  }
+
+  backlight(on: boolean): void {
+    this.#backlight = on;
+    this.#with((lcd) => lcd.backlight(on));
+  }
+
+  #with(f: (lcd: HD44780) => void): void {
+    try {
+      if (!this.#lcd) {
+        this.#lcd = this.#make();
+        if (!this.#backlight) this.#lcd.backlight(false);
+      }
+      f(this.#lcd);
+    } catch (e) {
+      this.errors++;
+      const lcd = this.#lcd;
+      this.#lcd = null;
+      if (lcd) {
+        try {
+          lcd.close();
+        } catch {
+          // already gone
+        }
+      }
+      throw e;
+    }
+  }
+}
+
+/**
+ * The terminal UI from the manifest's config: the HD44780 on the I2C bus at config.lcd.address,
+ * the keypad on config.keypad.rows/columns, the screens on top (main.ts calls this once).
+ */
+export function attachUi(terminal: Terminal, config: Config, store: Store, zoneMinutes: number): TerminalUi {
+  const i2c = section(config, "i2c");
+  const lcd = section(config, "lcd");
+  const kp = section(config, "keypad");
+  const display = new LcdDisplay(
+    () =>
+      new HD44780({
+        ...device.I2C.default,
+        io: device.io.I2C,
+        hz: typeof i2c.hz === "number" ? i2c.hz : 100000,
+        address: typeof lcd.address === "number" ? lcd.address : 0x27,
+        columns: typeof lcd.columns === "number" ? lcd.columns : 20,
+        rows: typeof lcd.rows === "number" ? lcd.rows : 4,
+      }),
+  );
+  const ui = new TerminalUi({ terminal, display, store, config: readUiConfig(config, zoneMinutes) });
+  new Keypad({
+    io: device.io,
+    rows: pins(kp.rows, "rows"),
+    columns: pins(kp.columns, "columns"),
+    debounceMs: typeof kp.debounceMs === "number" ? kp.debounceMs : 30,
+    onKey: (key) => ui.key(key),
+  });
+  return ui;
+}

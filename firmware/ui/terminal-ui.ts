@@ -1,0 +1,826 @@
+import Timer from "timer";
+import { FieldError } from "../core/errors";
+import { Plan, planToJson } from "../core/plan";
+import { guardAt } from "../core/scheduler";
+import { CONTRACTS, Contract, hasPattern } from "../core/tariff";
+import { Seconds, checkCivil, civilToSeconds, formatTime } from "../core/time";
+import { isCamera } from "../core/devices";
+import type { Terminal } from "../app/terminal";
+import type { Store } from "../platform/store";
+import { PIN_MAX, PinGuard, validPin } from "./pin";
+import { UiDevice, uiPorts } from "./ports";
+import {
+  DAY,
+  HOUR,
+  ROWS,
+  WIDTH,
+  dateTemplate,
+  firstFit,
+  fit,
+  hoursText,
+  lr,
+  minutesSeconds,
+  nextHour,
+  shortDate,
+  shortTime,
+  stars,
+  timeDigits,
+} from "./text";
+
+/** What the UI draws on: a 20x4 character display (the HD44780 driver). */
+export interface Display {
+  line(row: number, text: string): void;
+  backlight(on: boolean): void;
+}
+
+export interface UiConfig {
+  zoneMinutes: number;
+  /** back to the status screen (and the PIN locked again) after this long without a key */
+  idleSeconds: number;
+  /** the status screen's fee is redrawn this often while guarding */
+  refreshSeconds: number;
+  /** the return date shows from this long before the contract's end */
+  returnNoticeSeconds: number;
+  pinTries: number;
+  pinLockSeconds: number;
+}
+
+export function readUiConfig(config: Readonly<Record<string, unknown>>, zoneMinutes: number): UiConfig {
+  const ui = (typeof config.ui === "object" && config.ui !== null ? config.ui : {}) as Record<string, unknown>;
+  const n = (v: unknown, d: number, min: number) => (typeof v === "number" && Number.isInteger(v) && v >= min ? v : d);
+  return {
+    zoneMinutes,
+    idleSeconds: n(ui.idleSeconds, 60, 5),
+    refreshSeconds: n(ui.refreshSeconds, 60, 10),
+    returnNoticeSeconds: n(ui.returnNoticeHours, 48, 1) * HOUR,
+    pinTries: n(ui.pinTries, 3, 1),
+    pinLockSeconds: n(ui.pinLockSeconds, 300, 10),
+  };
+}
+
+const OK = "#";
+const BACK = "*";
+const FIELDS = ["start", "end", "pattern", "sensors", "cameras", "contract"] as const;
+type Field = (typeof FIELDS)[number];
+const CONTRACT_LABEL: Readonly<Record<Contract, string>> = Object.freeze({ single: "single", multiple: "several", continuous: "continuous" });
+const PATTERN_HELP = Object.freeze(["1 notify 2 +guards", "3 full delegation"]);
+
+/** A period being entered or edited (times in seconds; devices as counts or chosen IDs). */
+interface Draft {
+  index: number | null;
+  start: Seconds;
+  end: Seconds;
+  pattern: number;
+  sensors: number | string[];
+  cameras: number | string[];
+  contract: Contract;
+}
+
+type Screen =
+  | { name: "setup" }
+  | { name: "status" }
+  | { name: "alarm" }
+  | { name: "pin.new"; first: boolean }
+  | { name: "pin.repeat"; first: boolean; pin: string }
+  | { name: "pin.ask"; then: () => void; why: string }
+  | { name: "plan.list"; selected: number }
+  | { name: "plan.delete"; index: number }
+  | { name: "edit"; field: Field; draft: Draft; page: number }
+  | { name: "estimate"; draft: Draft }
+  | { name: "disarm" };
+
+const KEY_SETUP = "uisetup";
+
+export interface TerminalUiPorts {
+  terminal: Terminal;
+  display: Display;
+  store: Store;
+  config: UiConfig;
+}
+
+/**
+ * The terminal's screens and keys (docs/ui.md): setup, status, plan list, the period editor with
+ * its estimate, PIN, alarm, warnings. Everything typed is checked before anything changes; a
+ * refusal is a message on the screen, counted, and the plan stays as it was.
+ */
+export class TerminalUi {
+  #t: Terminal;
+  #display: Display;
+  #store: Store;
+  #c: UiConfig;
+  #pin: PinGuard;
+  #screen: Screen = { name: "status" };
+  #digits = "";
+  #message: string | null = null;
+  #unlocked = false;
+  #shown: Array<string | null> = [null, null, null, null];
+  #idleTimer: ReturnType<typeof Timer.set> | undefined = undefined;
+  #refreshTimer: ReturnType<typeof Timer.set> | undefined = undefined;
+  #keys = 0;
+  #refused = 0;
+  #ignored = 0;
+  #displayErrors = 0;
+  #lastRefusal: string | null = null;
+
+  constructor(ports: TerminalUiPorts) {
+    this.#t = ports.terminal;
+    this.#display = ports.display;
+    this.#store = ports.store;
+    this.#c = ports.config;
+    this.#pin = new PinGuard(ports.store, { tries: ports.config.pinTries, lockSeconds: ports.config.pinLockSeconds });
+    this.#t.onEvent(() => this.#render());
+    uiPorts.listen(() => this.#render());
+    this.#t.addSnapshotSource("ui", () => this.snapshot());
+    const setupDone = ports.store.readJson(KEY_SETUP) === true;
+    this.#screen = setupDone && this.#pin.isSet ? { name: "status" } : { name: "setup" };
+    // First drawn once the terminal has booted (it boots after its components are attached).
+    Timer.set(() => this.#render(), 0);
+  }
+
+  get screen(): string {
+    return this.#screen.name;
+  }
+
+  snapshot(): Record<string, unknown> {
+    const s = this.#screen;
+    return {
+      screen: s.name === "edit" ? `edit.${s.field}` : s.name,
+      keys: this.#keys,
+      refused: this.#refused,
+      ignored: this.#ignored,
+      lastRefusal: this.#lastRefusal,
+      displayErrors: this.#displayErrors,
+      pin: this.#pin.status(this.#t.now()),
+    };
+  }
+
+  /** One key from the keypad: 0-9, A-D, * (back), # (OK). */
+  key(k: string): void {
+    this.#keys++;
+    this.#message = null;
+    this.#armIdle();
+    try {
+      this.#dispatch(k);
+    } catch (e) {
+      // A bug must not freeze the terminal: say so, count it, go back to a known screen.
+      this.#refuse(`Error: ${e instanceof Error ? e.message : String(e)}`);
+      this.#screen = { name: "status" };
+    }
+    this.#render();
+  }
+
+  // ---------------------------------------------------------------- keys
+
+  #dispatch(k: string): void {
+    const s = this.#screen;
+    switch (s.name) {
+      case "setup":
+        return this.#setupKey(k);
+      case "status":
+        return this.#statusKey(k);
+      case "alarm":
+        if (k === OK) {
+          uiPorts.acknowledge();
+          if (uiPorts.alarms.length === 0) this.#screen = { name: "status" };
+        } else if (k === "D") this.#askDisarm();
+        else this.#ignored++;
+        return;
+      case "pin.new":
+      case "pin.repeat":
+      case "pin.ask":
+        return this.#pinKey(s, k);
+      case "plan.list":
+        return this.#listKey(s, k);
+      case "plan.delete":
+        if (k === OK) {
+          const periods = this.#periodsJson().filter((_, i) => i !== s.index);
+          const r = this.#t.setPlan({ ...this.#planJson(), periods });
+          this.#screen = { name: "plan.list", selected: Math.max(0, s.index - 1) };
+          if (r.ok) this.#message = `Period ${s.index + 1} deleted`;
+          else this.#refuse(this.#short(r.error));
+        } else if (k === BACK) this.#screen = { name: "plan.list", selected: s.index };
+        else this.#ignored++;
+        return;
+      case "edit":
+        return this.#editKey(s, k);
+      case "estimate":
+        if (k === OK) this.#save(s.draft);
+        else if (k === BACK) this.#toField(s.draft, "contract");
+        else this.#ignored++;
+        return;
+      case "disarm":
+        if (k === OK) this.#requirePin("to disarm", () => this.#disarm());
+        else if (k === BACK) this.#home();
+        else this.#ignored++;
+        return;
+    }
+  }
+
+  #setupKey(k: string): void {
+    if (k === OK) {
+      const inv = uiPorts.inventory;
+      const pending = inv && inv.pending ? inv.pending() : [];
+      if (pending.length > 0 && inv && inv.confirm) {
+        const r = inv.confirm();
+        if (!r.ok) return this.#refuse(this.#short(r.error ?? "not confirmed"));
+      }
+      this.#store.writeJson(KEY_SETUP, true);
+      uiPorts.setupConfirmed(this.#devices().map((d) => d.id));
+      if (!this.#pin.isSet) {
+        this.#digits = "";
+        this.#screen = { name: "pin.new", first: true };
+      } else this.#home();
+    } else if (k === BACK && this.#store.readJson(KEY_SETUP) === true && this.#pin.isSet) this.#home();
+    else this.#ignored++;
+  }
+
+  #statusKey(k: string): void {
+    if (k === "A") this.#requirePin("to change the plan", () => (this.#screen = { name: "plan.list", selected: 0 }));
+    else if (k === "B") this.#screen = { name: "setup" };
+    else if (k === "C") {
+      this.#requirePin("to change the PIN", () => {
+        this.#digits = "";
+        this.#screen = { name: "pin.new", first: false };
+      });
+    } else if (k === "D") this.#askDisarm();
+    else this.#ignored++;
+  }
+
+  #askDisarm(): void {
+    if (this.#t.activePeriod === null) {
+      this.#screen = { name: "status" };
+      return this.#refuse("Not guarding now");
+    }
+    this.#screen = { name: "disarm" };
+  }
+
+  #pinKey(s: Extract<Screen, { name: "pin.new" | "pin.repeat" | "pin.ask" }>, k: string): void {
+    const now = this.#t.now();
+    if (s.name === "pin.ask" && this.#pin.lockedFor(now) > 0) {
+      if (k === BACK) this.#home();
+      else this.#refuse(`Locked ${minutesSeconds(this.#pin.lockedFor(now))}`);
+      return;
+    }
+    if (k >= "0" && k <= "9") {
+      if (this.#digits.length < PIN_MAX) this.#digits += k;
+      else this.#ignored++;
+      return;
+    }
+    if (k === BACK) {
+      if (this.#digits.length > 0) this.#digits = this.#digits.slice(0, -1);
+      else if (s.name !== "pin.ask" && s.first) this.#screen = { name: "setup" };
+      else this.#home();
+      return;
+    }
+    if (k !== OK) return void this.#ignored++;
+    const pin = this.#digits;
+    this.#digits = "";
+    if (s.name === "pin.new") {
+      if (!validPin(pin)) return this.#refuse("PIN is 4-8 digits");
+      this.#screen = { name: "pin.repeat", first: s.first, pin };
+    } else if (s.name === "pin.repeat") {
+      if (pin !== s.pin) {
+        this.#screen = { name: "pin.new", first: s.first };
+        return this.#refuse("PINs differ: again");
+      }
+      this.#pin.set(pin, now);
+      this.#message = "PIN set";
+      this.#home();
+    } else {
+      const r = this.#pin.check(pin, now);
+      if (r.ok) {
+        this.#unlocked = true;
+        s.then();
+      } else if (r.locked) this.#refuse(`Locked ${minutesSeconds(r.lockedUntil - now)}`);
+      else this.#refuse(`Wrong PIN, ${r.triesLeft} left`);
+    }
+  }
+
+  #requirePin(why: string, then: () => void): void {
+    if (this.#unlocked || !this.#pin.isSet) return then();
+    this.#digits = "";
+    this.#screen = { name: "pin.ask", then, why };
+  }
+
+  #listKey(s: Extract<Screen, { name: "plan.list" }>, k: string): void {
+    const n = this.#t.plan.periods.length;
+    if (k === "A") s.selected = Math.max(0, s.selected - 1);
+    else if (k === "B") s.selected = Math.min(Math.max(0, n - 1), s.selected + 1);
+    else if (k === "C") this.#newDraft();
+    else if (k === OK || k === "D") {
+      if (n === 0) return this.#refuse("No period: C=add");
+      if (k === "D") this.#screen = { name: "plan.delete", index: s.selected };
+      else this.#editDraft(s.selected);
+    } else if (k === BACK) this.#home();
+    else this.#ignored++;
+  }
+
+  #newDraft(): void {
+    const plan = this.#t.plan;
+    if (plan.periods.length >= 32) return this.#refuse("Plan is full (32)");
+    const now = this.#t.now();
+    let start = nextHour(now, this.#c.zoneMinutes);
+    const last = plan.periods[plan.periods.length - 1];
+    if (last && last.end > start) start = last.end;
+    const draft: Draft = { index: null, start, end: start + HOUR, pattern: 1, sensors: 0, cameras: 0, contract: plan.contract };
+    this.#toField(draft, "start");
+  }
+
+  #editDraft(index: number): void {
+    const p = this.#t.plan.periods[index];
+    const draft: Draft = {
+      index,
+      start: p.start,
+      end: p.end,
+      pattern: p.pattern,
+      sensors: p.sensorIds.length > 0 ? p.sensorIds.slice() : p.devices.sensor + p.devices.door + p.devices.smoke,
+      cameras: p.cameraIds.length > 0 ? p.cameraIds.slice() : p.devices.camera,
+      contract: this.#t.plan.contract,
+    };
+    this.#toField(draft, "start");
+  }
+
+  #toField(draft: Draft, field: Field): void {
+    this.#digits = "";
+    this.#screen = { name: "edit", field, draft, page: 0 };
+  }
+
+  #editKey(s: Extract<Screen, { name: "edit" }>, k: string): void {
+    const d = s.draft;
+    const at = FIELDS.indexOf(s.field);
+    const picking = (s.field === "sensors" || s.field === "cameras") && this.#choices(s.field === "cameras").length > 0;
+    if (k === BACK) {
+      if (this.#digits.length > 0) this.#digits = this.#digits.slice(0, -1);
+      else if (at === 0) this.#screen = { name: "plan.list", selected: d.index ?? 0 };
+      else this.#toField(d, FIELDS[at - 1]);
+      return;
+    }
+    if (picking) return this.#pickKey(s, k);
+    if (k >= "0" && k <= "9") {
+      const max = s.field === "start" || s.field === "end" ? 12 : s.field === "pattern" || s.field === "contract" ? 1 : 2;
+      if (max === 1) this.#digits = k;
+      else if (this.#digits.length < max) this.#digits += k;
+      else this.#ignored++;
+      return;
+    }
+    if (k !== OK) return void this.#ignored++;
+    const error = this.#accept(s.field, d);
+    if (error) return this.#refuse(error);
+    this.#digits = "";
+    if (at + 1 < FIELDS.length) this.#toField(d, FIELDS[at + 1]);
+    else this.#toEstimate(d);
+  }
+
+  /** Takes the typed value into the draft; returns what is wrong, or null. */
+  #accept(field: Field, d: Draft): string | null {
+    const typed = this.#digits;
+    const zone = this.#c.zoneMinutes;
+    switch (field) {
+      case "start":
+      case "end": {
+        let t = field === "start" ? d.start : d.end;
+        if (typed.length > 0) {
+          if (typed.length !== 12) return "Type 12 digits";
+          const c = { year: +typed.slice(0, 4), month: +typed.slice(4, 6), day: +typed.slice(6, 8), hour: +typed.slice(8, 10), minute: +typed.slice(10, 12) };
+          try {
+            checkCivil(c, field);
+          } catch (e) {
+            return this.#civilMessage(e, c);
+          }
+          t = civilToSeconds(c, zone);
+        }
+        if (field === "start") {
+          if (typed.length > 0 && t !== d.start) d.end = t + (d.end - d.start);
+          d.start = t;
+          return null;
+        }
+        if (t <= d.start) return "End not after start";
+        d.end = t;
+        return this.#overlap(d);
+      }
+      case "pattern": {
+        const p = typed.length > 0 ? +typed : d.pattern;
+        if (!hasPattern(this.#t.tariff, p)) return `No pattern ${p} (1-3)`.replace("(1-3)", `(${this.#patternRange()})`);
+        d.pattern = p;
+        return null;
+      }
+      case "sensors":
+      case "cameras": {
+        if (typed.length > 0) {
+          const n = +typed;
+          if (n > 16) return "At most 16 devices";
+          if (field === "sensors") d.sensors = n;
+          else d.cameras = n;
+        }
+        if (field === "cameras" && count(d.sensors) + count(d.cameras) === 0) return "Pick sensor/camera";
+        return null;
+      }
+      case "contract": {
+        if (typed.length > 0) {
+          const i = +typed - 1;
+          if (i < 0 || i >= CONTRACTS.length) return "Contract is 1-3";
+          d.contract = CONTRACTS[i];
+        }
+        const others = this.#t.plan.periods.length - (d.index === null ? 0 : 1);
+        if (d.contract === "single" && others > 0) return "Single: one period";
+        return null;
+      }
+    }
+  }
+
+  #civilMessage(e: unknown, c: { year: number; month: number; day: number; hour: number; minute: number }): string {
+    const m = e instanceof Error ? e.message : "";
+    if (m.indexOf("year") >= 0) return "Year is 2000-2099";
+    if (m.indexOf("month") >= 0 && m.indexOf("day") < 0) return `No month ${c.month}`;
+    if (m.indexOf("day") >= 0) return `No ${MONTHS[c.month - 1]} ${c.day}`;
+    if (m.indexOf("hour") >= 0) return `No hour ${c.hour}`;
+    return `No minute ${c.minute}`;
+  }
+
+  #overlap(d: Draft): string | null {
+    const periods = this.#t.plan.periods;
+    for (let i = 0; i < periods.length; i++) {
+      if (i === d.index) continue;
+      if (d.start < periods[i].end && periods[i].start < d.end) return `Overlaps period ${i + 1}`;
+    }
+    const rental = this.#t.plan.rental;
+    if (rental && (d.start < rental.from || d.end > rental.to)) return "Outside rental days";
+    return null;
+  }
+
+  #patternRange(): string {
+    const ps = Object.keys(this.#t.tariff.patterns)
+      .map(Number)
+      .sort((a, b) => a - b);
+    return ps.length > 0 ? `${ps[0]}-${ps[ps.length - 1]}` : "-";
+  }
+
+  /** Devices of the sensor table to pick from (cameras or the rest). */
+  #choices(cameras: boolean): UiDevice[] {
+    return this.#devices().filter((d) => isCamera(d.id) === cameras);
+  }
+
+  #devices(): UiDevice[] {
+    const inv = uiPorts.inventory;
+    if (!inv) return [];
+    try {
+      return inv.devices().slice();
+    } catch {
+      return [];
+    }
+  }
+
+  /** Picking from the sensor table: digits 1-3 toggle the lines shown, A/B page, # done. */
+  #pickKey(s: Extract<Screen, { name: "edit" }>, k: string): void {
+    const cameras = s.field === "cameras";
+    const items = this.#choices(cameras);
+    const pages = Math.ceil(items.length / 3);
+    const d = s.draft;
+    const chosen = (cameras ? d.cameras : d.sensors) as number | string[];
+    let ids = Array.isArray(chosen) ? chosen.slice() : [];
+    if (k === "A") s.page = Math.max(0, s.page - 1);
+    else if (k === "B") s.page = Math.min(pages - 1, s.page + 1);
+    else if (k >= "1" && k <= "3") {
+      const item = items[s.page * 3 + (+k - 1)];
+      if (!item) return void this.#ignored++;
+      ids = ids.indexOf(item.id) >= 0 ? ids.filter((x) => x !== item.id) : ids.concat([item.id]);
+      if (cameras) d.cameras = ids;
+      else d.sensors = ids;
+    } else if (k === OK) {
+      if (!Array.isArray(chosen)) {
+        // a count from before the table existed: start the choice empty
+        if (cameras) d.cameras = [];
+        else d.sensors = [];
+      }
+      if (cameras && count(d.sensors) + count(d.cameras) === 0) return this.#refuse("Pick sensor/camera");
+      const at = FIELDS.indexOf(s.field);
+      this.#toField(d, FIELDS[at + 1]);
+    } else this.#ignored++;
+  }
+
+  #toEstimate(d: Draft): void {
+    try {
+      this.#t.estimate(this.#draftPlan(d), null);
+    } catch (e) {
+      return this.#refuse(this.#short(e instanceof Error ? e.message : String(e)));
+    }
+    this.#screen = { name: "estimate", draft: d };
+  }
+
+  #save(d: Draft): void {
+    const r = this.#t.setPlan(this.#draftPlan(d));
+    if (!r.ok) return this.#refuse(this.#short(r.error));
+    const index = this.#t.plan.periods.findIndex((p) => p.start === d.start);
+    this.#screen = { name: "plan.list", selected: Math.max(0, index) };
+    this.#message = "Plan saved";
+  }
+
+  #disarm(): void {
+    const active = this.#t.activePeriod;
+    if (!active) {
+      this.#home();
+      return this.#refuse("Not guarding now");
+    }
+    const now = this.#t.now();
+    const plan = this.#t.plan;
+    const i = plan.periods.findIndex((p) => p.start === active.start);
+    const periods = this.#periodsJson();
+    if (now <= active.start) periods.splice(i, 1);
+    else periods[i] = { ...periods[i], end: formatTime(now, this.#c.zoneMinutes) };
+    const r = this.#t.setPlan({ ...this.#planJson(), periods });
+    this.#home();
+    if (r.ok) this.#message = "Disarmed";
+    else this.#refuse(this.#short(r.error));
+  }
+
+  #home(): void {
+    this.#unlocked = false;
+    this.#digits = "";
+    this.#screen = uiPorts.alarms.length > 0 ? { name: "alarm" } : { name: "status" };
+  }
+
+  #refuse(text: string): void {
+    this.#refused++;
+    this.#lastRefusal = text;
+    this.#message = text;
+  }
+
+  /** A refusal from the core, made to fit: the field's path is replaced by words. */
+  #short(error: string): string {
+    const overlap = /overlaps periods\[(\d+)\]/.exec(error);
+    if (overlap) return `Overlaps period ${+overlap[1] + 1}`;
+    if (error.indexOf("outside the rental") >= 0) return "Outside rental days";
+    if (error.indexOf("single contract") >= 0) return "Single: one period";
+    if (error.indexOf("unknown device") >= 0) return "Unknown device";
+    if (error.indexOf("must be after the start") >= 0) return "End not after start";
+    if (error.indexOf("unknown pattern") >= 0) return "No such pattern";
+    const colon = error.lastIndexOf(": ");
+    return fit(colon >= 0 ? error.slice(colon + 2) : error).trimEnd();
+  }
+
+  // ---------------------------------------------------------------- plan JSON
+
+  #planJson(): Record<string, unknown> {
+    return planToJson(this.#t.plan, this.#c.zoneMinutes);
+  }
+
+  #periodsJson(): Array<Record<string, unknown>> {
+    return (this.#planJson().periods as Array<Record<string, unknown>>).slice();
+  }
+
+  #draftPlan(d: Draft): Record<string, unknown> {
+    const zone = this.#c.zoneMinutes;
+    const periods = this.#periodsJson();
+    const p = { start: formatTime(d.start, zone), end: formatTime(d.end, zone), pattern: d.pattern, sensors: d.sensors, cameras: d.cameras };
+    if (d.index === null) periods.push(p);
+    else periods[d.index] = p;
+    return { ...this.#planJson(), contract: d.contract, periods };
+  }
+
+  // ---------------------------------------------------------------- drawing
+
+  #render(): void {
+    const lines = this.#draw();
+    for (let r = 0; r < ROWS; r++) {
+      const text = fit(lines[r] ?? "");
+      if (this.#shown[r] === text) continue;
+      try {
+        this.#display.line(r, text);
+        this.#shown[r] = text;
+      } catch {
+        this.#displayErrors++;
+        this.#shown[r] = null; // drawn again next time
+      }
+    }
+    this.#scheduleRefresh();
+  }
+
+  #draw(): string[] {
+    const s = this.#screen;
+    if (s.name === "status" && uiPorts.alarms.length > 0) this.#screen = { name: "alarm" };
+    const screen = this.#screen;
+    const lines = this.#drawScreen(screen);
+    if (this.#message !== null) lines[3] = this.#message;
+    return lines;
+  }
+
+  #drawScreen(s: Screen): string[] {
+    const zone = this.#c.zoneMinutes;
+    switch (s.name) {
+      case "setup": {
+        const devices = this.#devices();
+        const inv = uiPorts.inventory;
+        const pending = inv && inv.pending ? inv.pending().slice() : [];
+        const ids = devices.map((d) => (d.connected ? d.id : d.id.toLowerCase())).concat(pending.map((id) => id + "+"));
+        if (ids.length === 0) return ["Setup", "no sensors yet", "", "#=OK"];
+        const rows = [ids.slice(0, 3).join(" "), ids.slice(3, 6).join(" ")];
+        if (ids.length > 6) rows[1] = ids.slice(3, 5).join(" ") + ` +${ids.length - 5}`;
+        return [lr("Setup", `${ids.length} found`), rows[0], rows[1], pending.length > 0 ? "#=OK: add new ones" : "#=OK"];
+      }
+      case "status":
+        return this.#drawStatus();
+      case "alarm": {
+        const a = uiPorts.alarms[0];
+        if (!a) return this.#drawStatus();
+        return ["*** ALARM ***", `${a.sensor} ${a.kind}`, `at ${shortTime(a.at, zone)}`, "#=seen  D=disarm"];
+      }
+      case "pin.new":
+        return [s.first ? "Choose a PIN" : "New PIN", `${stars(this.#digits.length)}_`, "4-8 digits", "#=OK  *=back"];
+      case "pin.repeat":
+        return ["Repeat the PIN", `${stars(this.#digits.length)}_`, "", "#=OK  *=back"];
+      case "pin.ask": {
+        const locked = this.#pin.lockedFor(this.#t.now());
+        return ["Enter PIN", locked > 0 ? "" : `${stars(this.#digits.length)}_`, s.why, locked > 0 ? `Locked ${minutesSeconds(locked)}` : "#=OK  *=back"];
+      }
+      case "plan.list":
+        return this.#drawList(s.selected);
+      case "plan.delete": {
+        const p = this.#t.plan.periods[s.index];
+        return [`Delete period ${s.index + 1}?`, p ? `${shortTime(p.start, zone)} ${hoursText(p.end - p.start)}` : "", "", "#=yes  *=no"];
+      }
+      case "edit":
+        return this.#drawField(s);
+      case "estimate":
+        return this.#drawEstimate(s.draft);
+      case "disarm": {
+        const a = this.#t.activePeriod;
+        return ["Stop guarding now?", a ? `until ${shortTime(a.end, zone)}` : "", "(needs the PIN)", "#=yes  *=no"];
+      }
+    }
+  }
+
+  #drawStatus(): string[] {
+    const t = this.#t;
+    const now = t.now();
+    const zone = this.#c.zoneMinutes;
+    const active = t.activePeriod;
+    const g = guardAt(t.plan, now);
+    const lines: string[] = [];
+    if (active) {
+      lines.push(lr("GUARDING", `pattern ${active.pattern}`));
+      lines.push(`until ${shortTime(active.end, zone)}`);
+    } else {
+      lines.push(lr("Not guarding", t.plan.periods.length > 0 ? `${t.plan.periods.length} planned` : ""));
+      if (g.next && g.next.kind === "start") lines.push(`next ${shortTime(g.next.at, zone)}`);
+      else lines.push(t.plan.periods.length === 0 ? "A=enter a plan" : "plan done");
+    }
+    lines.push(`Fee ${t.owedYen()} yen`);
+    lines.push(this.#statusLine(now, g.next === null ? null : g.next.at));
+    return lines;
+  }
+
+  /** The status screen's last line, by priority: warning, return date, card. */
+  #statusLine(now: Seconds, _next: Seconds | null): string {
+    const w = uiPorts.warnings;
+    if (w.length > 0) return w[0][1];
+    const ret = this.#returnDate();
+    if (ret !== null && now >= ret - this.#c.returnNoticeSeconds) return `Return kit by ${shortDate(ret, this.#c.zoneMinutes)}`;
+    const card = this.#cardCounts();
+    if (card === undefined) return "";
+    return card === null ? "No card" : `Card ${card} counts`;
+  }
+
+  /** The contract's end: the rental's last day, or the end of the last period. */
+  #returnDate(): Seconds | null {
+    const plan: Plan = this.#t.plan;
+    if (plan.rental) return plan.rental.to;
+    const last = plan.periods[plan.periods.length - 1];
+    return last ? last.end : null;
+  }
+
+  /** The card's counts: a number, null (no card), undefined (no card reader known). */
+  #cardCounts(): number | null | undefined {
+    const card = uiPorts.card;
+    if (!card) return undefined;
+    try {
+      const n = card.counts();
+      return typeof n === "number" && Number.isInteger(n) ? n : null;
+    } catch {
+      return null;
+    }
+  }
+
+  #drawList(selected: number): string[] {
+    const periods = this.#t.plan.periods;
+    const zone = this.#c.zoneMinutes;
+    if (periods.length === 0) return ["Plan: no periods", "", "C=add a period", "*=back"];
+    let total = "";
+    try {
+      total = `${this.#t.estimate(this.#planJson(), null).totalYen} yen`;
+    } catch {
+      total = "";
+    }
+    const lines = [lr(`Plan (${periods.length})`, total)];
+    const first = Math.max(0, Math.min(selected - 1, periods.length - 3));
+    for (let i = first; i < first + 3 && i < periods.length; i++) {
+      const p = periods[i];
+      const base = `${i === selected ? ">" : " "}${i + 1} ${shortTime(p.start, zone)} ${hoursText(p.end - p.start)}`;
+      lines.push(firstFit(`${base} P${p.pattern}`, base));
+    }
+    while (lines.length < 4) lines.push("");
+    if (periods.length < 3) lines[3] = "C=add D=del #=edit";
+    return lines;
+  }
+
+  #drawField(s: Extract<Screen, { name: "edit" }>): string[] {
+    const d = s.draft;
+    const zone = this.#c.zoneMinutes;
+    const title = `Period ${d.index === null ? this.#t.plan.periods.length + 1 : d.index + 1}`;
+    const typed = this.#digits;
+    switch (s.field) {
+      case "start":
+      case "end": {
+        const value = typed.length > 0 ? dateTemplate(typed) : dateTemplate(timeDigits(s.field === "start" ? d.start : d.end, zone));
+        return [`${title}: ${s.field}`, value, typed.length > 0 ? "" : "(#=keep)", "#=OK  *=back"];
+      }
+      case "pattern":
+        return [`${title}: pattern`, `Pattern ${typed.length > 0 ? typed : d.pattern}`, PATTERN_HELP[0], PATTERN_HELP[1]];
+      case "sensors":
+      case "cameras": {
+        const cameras = s.field === "cameras";
+        const items = this.#choices(cameras);
+        const chosen = cameras ? d.cameras : d.sensors;
+        if (items.length === 0) {
+          const value = typed.length > 0 ? typed : String(count(chosen));
+          return [`${title}: ${s.field}`, `${cameras ? "Cameras" : "Sensors"} ${value}`, "how many (0-16)", "#=OK  *=back"];
+        }
+        const ids = Array.isArray(chosen) ? chosen : [];
+        const lines = [lr(`${cameras ? "Cameras" : "Sensors"}`, `${ids.length} chosen`)];
+        for (let i = 0; i < 3; i++) {
+          const item = items[s.page * 3 + i];
+          if (!item) lines.push("");
+          else lines.push(`${i + 1}[${ids.indexOf(item.id) >= 0 ? "x" : " "}] ${item.id}${item.connected ? "" : " lost"}`);
+        }
+        return lines;
+      }
+      case "contract": {
+        const i = typed.length > 0 ? +typed - 1 : CONTRACTS.indexOf(d.contract);
+        const label = i >= 0 && i < CONTRACTS.length ? CONTRACT_LABEL[CONTRACTS[i]] : "?";
+        return ["Contract (all plan)", `${i + 1} ${label}`, "1 single 2 several", "3 continuous"];
+      }
+    }
+  }
+
+  #drawEstimate(d: Draft): string[] {
+    const zone = this.#c.zoneMinutes;
+    let est;
+    try {
+      est = this.#t.estimate(this.#draftPlan(d), null);
+    } catch (e) {
+      return ["Estimate", this.#short(e instanceof Error ? e.message : String(e)), "", "*=back"];
+    }
+    const row = est.periods.find((p) => p.start === d.start) ?? est.periods[0];
+    const card = this.#cardCounts();
+    const lines = [
+      `${shortTime(d.start, zone)} for ${hoursText(d.end - d.start)}`,
+      lr(`P${d.pattern} ${row.sensors}S ${row.cameras}C`, `${row.yen} yen`),
+    ];
+    if (typeof card === "number") {
+      const left = card - est.counts;
+      lines.push(
+        left >= 0
+          ? firstFit(`Counts ${est.counts} left ${left}`, `Cnt ${est.counts} left ${left}`)
+          : firstFit(`Counts ${est.counts} short ${-left}`, `Cnt ${est.counts} short ${-left}`),
+      );
+    } else lines.push(firstFit(`${est.counts} counts (no card)`, `${est.counts} counts`));
+    lines.push(est.periods.length > 1 ? lr("Total", `${est.totalYen} yen`) : "#=save  *=back");
+    return lines;
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  #armIdle(): void {
+    if (this.#idleTimer !== undefined) Timer.clear(this.#idleTimer);
+    this.#idleTimer = Timer.set(() => {
+      this.#idleTimer = undefined;
+      const name = this.#screen.name;
+      if (name === "status" || name === "alarm" || name === "setup") return;
+      this.#message = null;
+      this.#home();
+      this.#render();
+    }, this.#c.idleSeconds * 1000);
+  }
+
+  /** While the status screen shows a running period, its fee is redrawn every refreshSeconds. */
+  #scheduleRefresh(): void {
+    const want = this.#screen.name === "status" && this.#t.activePeriod !== null;
+    if (!want) {
+      if (this.#refreshTimer !== undefined) Timer.clear(this.#refreshTimer);
+      this.#refreshTimer = undefined;
+      return;
+    }
+    if (this.#refreshTimer !== undefined) return;
+    this.#refreshTimer = Timer.set(() => {
+      this.#refreshTimer = undefined;
+      this.#render();
+    }, this.#c.refreshSeconds * 1000);
+  }
+}
+
+const MONTHS = Object.freeze(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]);
+
+function count(v: number | string[]): number {
+  return Array.isArray(v) ? v.length : v;
+}
+
+export { DAY, WIDTH };
