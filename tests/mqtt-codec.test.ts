@@ -365,6 +365,20 @@ test("an oversized packet is refused at its fixed header, before its body arrive
   t.is(DEFAULT_MAX_PACKET, 16384);
 });
 
+test("a throwing packet handler fails the parser instead of silently losing the stream", (t) => {
+  const parser = new MqttParser();
+  const two = new Uint8Array([...encodePacket({ type: "pingresp" }), ...encodePacket({ type: "puback", packetId: 3 })]);
+  t.throws(
+    () =>
+      parser.feed(two, () => {
+        throw new RangeError("boom");
+      }),
+    { instanceOf: RangeError },
+  );
+  t.is(parser.failed, "packet handler threw");
+  t.throws(() => parser.feed(two, () => undefined), { instanceOf: MqttError, message: /reset/ });
+});
+
 test("connack reasons", (t) => {
   t.is(connackReason(0), "accepted");
   t.is(connackReason(4), "bad user name or password");

@@ -523,7 +523,8 @@ export function decodePacket(bytes: Uint8Array, maxPacketSize = MAX_REMAINING_LE
  * Reassembles packets from a byte stream. `feed` may be given chunks of any size split at any
  * point; it calls `onPacket` for each whole packet, in order. On a malformed or oversized packet
  * it throws MqttError and stays failed (every later feed throws too) until `reset()`: after an
- * error the stream cannot be resynchronised, and the connection must be dropped.
+ * error the stream cannot be resynchronised, and the connection must be dropped. If `onPacket`
+ * throws, its exception comes out of `feed` and the parser is failed likewise.
  */
 export class MqttParser {
   readonly maxPacketSize: number;
@@ -613,7 +614,13 @@ export class MqttParser {
     } catch (e) {
       throw this.#fail(e instanceof MqttError ? e.message.replace(/^mqtt: /, "") : String(e));
     }
-    onPacket(packet);
+    try {
+      onPacket(packet);
+    } catch (e) {
+      // The rest of the chunk is lost with the exception: the stream cannot be trusted any more.
+      this.#fail("packet handler threw");
+      throw e;
+    }
   }
 
   #fail(reason: string): MqttError {

@@ -42,6 +42,11 @@ export interface MqttClientOptions {
   pingTimeoutMs?: number;
 }
 
+/**
+ * Where the client's packets go. `write` may throw (the connection then fails). The client keeps
+ * a QoS-1 PUBLISH's buffer for re-sending and sets its DUP bit in place on a later session: a
+ * transport that queues must not modify the bytes, and should copy them if it keeps them.
+ */
 export interface MqttTransport {
   write(bytes: Uint8Array): void;
 }
