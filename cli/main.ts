@@ -1,10 +1,12 @@
 import { runEstimate } from "./estimate";
 import { runSim } from "./sim";
+import { runSimWeb } from "../host-sim/web/cli";
 import { USAGE, UsageError } from "./usage";
 
 const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   estimate: runEstimate,
   sim: runSim,
+  "sim-web": runSimWeb,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -9,6 +9,9 @@ export const USAGE = `timeguard — pay-per-use home security: terminal firmware
                 [--flash FILE] [--plan P.json] [--tariff T.json] [--json]
       boots the terminal firmware in the host simulator, runs the virtual clock and the script,
       prints the firmware's state (and, under XS, the XS meter figures)
+  timeguard sim-web [--engine xs|node] [--port 8080] [--start TIME] [--speed N] [--flash FILE] [--plan P.json]
+      the terminal on a web page at http://127.0.0.1:PORT/ (LCD, keypad, card, sensors, clock, log),
+      running in real time × speed until Ctrl-C
 
 Times without an offset are the terminal's zone (+09:00). Durations: 90m, 8d, 1h30m.
 Exit codes: 0 done, 1 failed, 2 bad arguments or a bad file.`;

@@ -1,0 +1,356 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { formatTime, parseTime } from "../../firmware/core/time";
+import { KeypadMatrix, LEGEND } from "../devices/keypad-matrix";
+import type { LcdPcf8574 } from "../devices/lcd-pcf8574";
+import { ACTIONS, ScriptAction, ScriptResult } from "../script";
+import type { Simulator } from "../simulator";
+import { PAGE } from "./page";
+
+/**
+ * The simulator's web page and its HTTP server, on loopback only. The simulator runs in real time
+ * × speed (sim.clock.follow / target, sim.runUntil on a short real-time tick); every change the
+ * page makes (a key, a card, a sensor, the clock) is queued behind the running step, so the
+ * firmware sees one thing at a time, exactly as in a script. The page gets the LCD, the clock
+ * and an event log live through server-sent events.
+ *
+ *   GET  /                 the page
+ *   GET  /api/state        LCD, clock, keypad, sensors, card, actions available
+ *   GET  /api/events       server-sent events: `state` (on change) and `log` (one line each)
+ *   POST /api/keys         {"seq": "A1234#"}          typed on the emulated keypad
+ *   POST /api/clock        {"speed": 60} | {"jump": "2026-04-16T20:00"}   (jumps go forward)
+ *   POST /api/action       {"do": "sensor.trip", "id": "A0001"}  any registered script action
+ *                          except wait/snapshot/keys (card.*, sensor.*, pairing.*, ui.card…)
+ */
+
+export interface WebServerOptions {
+  /** 0 picks a free port */
+  port?: number;
+  /** real-time × this (1 = real time) */
+  speed?: number;
+  /** ms of real time between steps */
+  tickMs?: number;
+  zoneMinutes?: number;
+}
+
+interface LogLine {
+  seq: number;
+  at: string;
+  text: string;
+}
+
+const MAX_BODY = 16 * 1024;
+const MAX_LOG = 200;
+const BLOCKED_ACTIONS = new Set(["wait", "snapshot", "keys"]);
+const LOOPBACK_HOSTS = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class SimWebServer {
+  readonly sim: Simulator;
+  #server: Server;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+  #running = false;
+  #closed = false;
+  #clients = new Set<ServerResponse>();
+  #log: LogLine[] = [];
+  #logSeq = 0;
+  #lastState = "";
+  #lastFirmware: Record<string, any> | null = null;
+  #lastFirmwareAt = -Infinity;
+  #zone: number;
+  #tickMs: number;
+  #failures = 0;
+
+  private constructor(sim: Simulator, options: WebServerOptions) {
+    this.sim = sim;
+    this.#zone = options.zoneMinutes ?? 540;
+    this.#tickMs = options.tickMs ?? 50;
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch((e) => this.#fail(res, e));
+    });
+  }
+
+  static async start(sim: Simulator, options: WebServerOptions = {}): Promise<SimWebServer> {
+    const web = new SimWebServer(sim, options);
+    await new Promise<void>((resolve, reject) => {
+      web.#server.once("error", reject);
+      web.#server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+    });
+    sim.clock.follow(options.speed ?? 1);
+    await web.#serial(() => sim.settle());
+    web.#note("simulator started");
+    web.#timer = setInterval(() => web.#tick(), web.#tickMs);
+    return web;
+  }
+
+  get url(): string {
+    const a = this.#server.address() as AddressInfo;
+    return `http://127.0.0.1:${a.port}/`;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    for (const c of this.#clients) c.end();
+    this.#clients.clear();
+    await this.#queue.catch(() => undefined);
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** Runs `f` after everything queued before it, never beside a running step. */
+  #serial<T>(f: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(f, f);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  #tick(): void {
+    if (this.#running || this.#closed) return;
+    this.#running = true;
+    this.#serial(async () => {
+      const target = this.sim.clock.target();
+      if (target > this.sim.clock.now) await this.sim.runUntil(target);
+      await this.#publish();
+    })
+      .catch((e) => {
+        this.#failures++;
+        this.#note(`simulator step failed: ${(e as Error).message}`);
+      })
+      .finally(() => {
+        this.#running = false;
+      });
+  }
+
+  // ------------------------------------------------------------ state and log
+
+  async state(): Promise<Record<string, unknown>> {
+    const sim = this.sim;
+    const lcd = sim.hasPlugin("lcd") ? sim.plugin<LcdPcf8574>("lcd").state() : null;
+    const keypad = sim.hasPlugin("keypad") ? sim.plugin<KeypadMatrix>("keypad") : null;
+    let firmware: Record<string, any> | null = null;
+    if (sim.powered) {
+      // The firmware's own snapshot is asked at most every 250 ms of real time.
+      const now = Date.now();
+      if (!this.#lastFirmware || now - this.#lastFirmwareAt > 250) {
+        this.#lastFirmware = await sim.snapshot();
+        this.#lastFirmwareAt = now;
+      }
+      firmware = this.#lastFirmware;
+    }
+    const sensorsPlugin = sim.hasPlugin("sensors") ? (sim.plugin("sensors") as { snapshot?(): Record<string, unknown> }) : null;
+    const field = sensorsPlugin && sensorsPlugin.snapshot ? sensorsPlugin.snapshot() : null;
+    return {
+      time: formatTime(Math.floor(sim.clock.now / 1000), this.#zone),
+      speed: sim.clock.speed,
+      powered: sim.powered,
+      engine: sim.engineName,
+      lcd,
+      keypad: keypad ? { pressed: keypad.pressed, typed: keypad.typed.slice(-40) } : null,
+      terminal: firmware
+        ? {
+            guarding: firmware.guarding,
+            owedYen: firmware.owedYen,
+            countsDue: firmware.countsDue,
+            next: firmware.next,
+            plan: firmware.plan,
+            ui: firmware.ui,
+            sensors: firmware.sensors ?? firmware.sensorTable ?? null,
+            card: firmware.card ?? null,
+          }
+        : null,
+      sensorDevices: field && Array.isArray(field.sensorDevices) ? field.sensorDevices : null,
+      card: sim.hasPlugin("card") ? ((sim.plugin("card") as { snapshot?(): Record<string, unknown> }).snapshot?.() ?? {}) : null,
+      actions: Object.keys(ACTIONS).filter((a) => !BLOCKED_ACTIONS.has(a)),
+      failures: this.#failures,
+    };
+  }
+
+  async #publish(): Promise<void> {
+    if (this.#clients.size === 0) return;
+    const state = await this.state();
+    this.#derive(state);
+    const text = JSON.stringify(state);
+    if (text === this.#lastState) return;
+    this.#lastState = text;
+    this.#send("state", text);
+  }
+
+  #prev: { screen?: string; guarding?: boolean; plan?: string; owed?: number } = {};
+
+  /** Turns changes of the terminal's state into log lines. */
+  #derive(state: Record<string, any>): void {
+    const t = state.terminal;
+    if (!t) return;
+    const p = this.#prev;
+    const screen = t.ui?.screen;
+    if (screen !== undefined && screen !== p.screen) {
+      if (p.screen !== undefined) this.#note(`screen ${screen}`);
+      p.screen = screen;
+    }
+    if (t.guarding !== p.guarding) {
+      if (p.guarding !== undefined) this.#note(t.guarding ? "guarding started" : "guarding stopped");
+      p.guarding = t.guarding;
+    }
+    const plan = JSON.stringify(t.plan);
+    if (plan !== p.plan) {
+      if (p.plan !== undefined) this.#note(`plan changed: ${t.plan?.periods?.length ?? 0} period(s), ${t.plan?.contract}`);
+      p.plan = plan;
+    }
+    if (t.owedYen !== p.owed) {
+      if (p.owed !== undefined) this.#note(`fee owed ${t.owedYen} yen (${t.countsDue} counts)`);
+      p.owed = t.owedYen;
+    }
+  }
+
+  #note(text: string): void {
+    const line: LogLine = { seq: ++this.#logSeq, at: formatTime(Math.floor(this.sim.clock.now / 1000), this.#zone), text };
+    this.#log.push(line);
+    if (this.#log.length > MAX_LOG) this.#log.shift();
+    this.#send("log", JSON.stringify(line));
+  }
+
+  #send(event: string, data: string): void {
+    for (const c of this.#clients) c.write(`event: ${event}\ndata: ${data}\n\n`);
+  }
+
+  // ------------------------------------------------------------ HTTP
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Loopback only, and only under a loopback name (no DNS rebinding from a web page elsewhere).
+    if (!LOOPBACK_HOSTS.test(req.headers.host ?? "")) throw new HttpError(403, "the simulator answers on 127.0.0.1 only");
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (req.method === "GET" && url.pathname === "/") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+      res.end(PAGE);
+      return;
+    }
+    if (req.method === "GET" && url.pathname === "/api/state") {
+      const state = await this.#serial(() => this.state());
+      return this.#json(res, 200, { ...state, log: this.#log.slice(-50) });
+    }
+    if (req.method === "GET" && url.pathname === "/api/events") {
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+      res.write(": timeguard\n\n");
+      for (const line of this.#log.slice(-50)) res.write(`event: log\ndata: ${JSON.stringify(line)}\n\n`);
+      this.#clients.add(res);
+      this.#lastState = ""; // the new client gets the state at the next step
+      req.on("close", () => this.#clients.delete(res));
+      return;
+    }
+    if (req.method !== "POST") throw new HttpError(404, `no ${req.method} ${url.pathname}`);
+    if (!/^application\/json\b/.test(req.headers["content-type"] ?? "")) throw new HttpError(415, "send JSON");
+    const body = await readBody(req);
+    switch (url.pathname) {
+      case "/api/keys":
+        return this.#json(res, 200, await this.#serial(() => this.#keys(body)));
+      case "/api/clock":
+        return this.#json(res, 200, await this.#serial(() => this.#clock(body)));
+      case "/api/action":
+        return this.#json(res, 200, await this.#serial(() => this.#action(body)));
+    }
+    throw new HttpError(404, `no POST ${url.pathname}`);
+  }
+
+  async #keys(body: any): Promise<unknown> {
+    const seq = body?.seq;
+    if (typeof seq !== "string" || seq.length === 0 || seq.length > 64) throw new HttpError(400, "seq must be 1-64 keys");
+    for (const c of seq) if (LEGEND.indexOf(c.toUpperCase()) < 0) throw new HttpError(400, `no key ${JSON.stringify(c)} (keys: 0-9 A-D * #)`);
+    if (!this.sim.hasPlugin("keypad")) throw new HttpError(409, "this simulator has no keypad");
+    const doneAt = this.sim.plugin<KeypadMatrix>("keypad").type(seq);
+    this.#note(`keys ${seq}`);
+    return { ok: true, doneAt: formatTime(Math.floor(doneAt / 1000), this.#zone) };
+  }
+
+  async #clock(body: any): Promise<unknown> {
+    const sim = this.sim;
+    if (body?.jump !== undefined) {
+      let target: number;
+      try {
+        target = parseTime(body.jump, "jump", this.#zone) * 1000;
+      } catch (e) {
+        throw new HttpError(400, (e as Error).message);
+      }
+      if (target < sim.clock.now) throw new HttpError(400, "the clock only jumps forward (the firmware's timers would not know)");
+      await sim.runUntil(target);
+      this.#note(`clock jumped to ${formatTime(Math.floor(target / 1000), this.#zone)}`);
+    }
+    if (body?.speed !== undefined) {
+      const speed = body.speed;
+      if (typeof speed !== "number" || !(speed > 0) || speed > 100000) throw new HttpError(400, "speed must be a number in (0, 100000]");
+      sim.clock.follow(speed);
+      this.#note(`clock speed ×${speed}`);
+    } else sim.clock.follow(sim.clock.speed); // re-anchored after a jump
+    return { ok: true, time: formatTime(Math.floor(sim.clock.now / 1000), this.#zone), speed: sim.clock.speed };
+  }
+
+  async #action(body: any): Promise<unknown> {
+    const name = body?.do;
+    if (typeof name !== "string" || !ACTIONS[name] || BLOCKED_ACTIONS.has(name)) throw new HttpError(400, `no action ${JSON.stringify(name)} here`);
+    const out: ScriptResult = { snapshots: [], results: [] };
+    let value: unknown;
+    try {
+      value = await ACTIONS[name](this.sim, body as ScriptAction, out, 0);
+      if (!this.sim.powered) await this.sim.powerOn();
+      await this.sim.settle();
+    } catch (e) {
+      this.#note(`${name} refused: ${(e as Error).message}`);
+      throw new HttpError(400, (e as Error).message);
+    } finally {
+      this.sim.clock.follow(this.sim.clock.speed); // actions may have run the clock on
+    }
+    const args = Object.entries(body)
+      .filter(([k]) => k !== "do")
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(" ");
+    this.#note(`${name} ${args}`.trim());
+    return { ok: true, value: value ?? null };
+  }
+
+  #json(res: ServerResponse, status: number, body: unknown): void {
+    res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
+    res.end(JSON.stringify(body));
+  }
+
+  #fail(res: ServerResponse, e: unknown): void {
+    const status = e instanceof HttpError ? e.status : 500;
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    this.#json(res, status, { ok: false, error: (e as Error).message });
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new HttpError(413, "body too large"));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}"));
+      } catch {
+        reject(new HttpError(400, "body is not JSON"));
+      }
+    });
+    req.on("error", reject);
+  });
+}
