@@ -1,9 +1,11 @@
+import { runCenter } from "./center";
 import { runEstimate } from "./estimate";
 import { runSim } from "./sim";
 import { runSimWeb } from "../host-sim/web/cli";
 import { USAGE, UsageError } from "./usage";
 
 const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
+  center: runCenter,
   estimate: runEstimate,
   sim: runSim,
   "sim-web": runSimWeb,

@@ -9,6 +9,11 @@ export const USAGE = `timeguard — pay-per-use home security: terminal firmware
                 [--flash FILE] [--plan P.json] [--tariff T.json] [--json]
       boots the terminal firmware in the host simulator, runs the virtual clock and the script,
       prints the firmware's state (and, under XS, the XS meter figures)
+
+  timeguard center [--data DIR] [--mqtt-port N] [--http-port N] [--terminal ID:SECRET[:SITE]]…
+      runs the center: MQTT endpoint for terminals (embedded broker), SQLite under DIR, web port
+  timeguard center export --data DIR [--json]
+      prints sites, periods (with totals), alarms and media
   timeguard sim-web [--engine xs|node] [--port 8080] [--start TIME] [--speed N] [--flash FILE] [--plan P.json]
       the terminal on a web page at http://127.0.0.1:PORT/ (LCD, keypad, card, sensors, clock, log),
       running in real time × speed until Ctrl-C

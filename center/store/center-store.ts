@@ -1,0 +1,122 @@
+/**
+ * What the center keeps, behind one interface: the embedded SQLite implementation
+ * (sqlite-store.ts) by default; a PostgreSQL one can take over without touching ingestion or web.
+ */
+export interface SiteRow {
+  id: number;
+  name: string;
+  contact: string;
+}
+
+export interface TerminalRow {
+  id: string;
+  siteId: number;
+  secretHash: string;
+  tariff: unknown;
+  registeredAt: number | null;
+  firmware: string | null;
+  lastSeen: number | null;
+  lastTest: number | null;
+}
+
+export interface PeriodRow {
+  terminal: string;
+  seq: number;
+  start: number;
+  end: number;
+  pattern: number;
+  sensors: number;
+  cameras: number;
+  yenPerHour: number;
+  guardedSeconds: number;
+  baseYen: number;
+  yen: number;
+  images: number;
+  intervals: number[][];
+  rateSeconds: number;
+  permille: number;
+  contract: string;
+  countsTaken: number | null;
+  cardId: string | null;
+  debtYen: number | null;
+  centerRateSeconds: number;
+  centerYen: number;
+  feeMismatch: string | null;
+}
+
+export interface AlarmRow {
+  terminal: string;
+  alarmId: number;
+  seq: number;
+  time: number;
+  sensor: string;
+  event: string;
+  contactId: number;
+  pattern: number;
+  mediaId: number | null;
+  images: number | null;
+  clips: number | null;
+  status: string;
+  receivedAt: number;
+}
+
+export interface MediaRow {
+  terminal: string;
+  mediaId: number;
+  item: number;
+  alarmId: number;
+  items: number;
+  type: string;
+  parts: number;
+  partsReceived: number;
+  bytes: number;
+  path: string | null;
+  complete: boolean;
+}
+
+export interface MediaChunk {
+  terminal: string;
+  mediaId: number;
+  item: number;
+  alarmId: number;
+  items: number;
+  type: string;
+  part: number;
+  parts: number;
+  bytes: number;
+}
+
+export interface CenterStore {
+  /** Runs `fn` atomically. */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+
+  addSite(name: string, contact?: string): number;
+  sites(): SiteRow[];
+  addTerminal(t: { id: string; siteId: number; secretHash: string; tariff: unknown }): void;
+  terminal(id: string): TerminalRow | undefined;
+  terminals(): TerminalRow[];
+  touchTerminal(id: string, at: number): void;
+  setRegistered(id: string, firmware: string, at: number): void;
+  setLastTest(id: string, at: number): void;
+
+  /** Records (terminal, seq); false when it was already there (a duplicate). */
+  recordMessage(terminal: string, seq: number, kind: string, time: number, at: number): boolean;
+  messageCount(): number;
+
+  replaceSensors(terminal: string, rows: Array<{ id: string; type: string; connected: boolean; operating: boolean; battery: string }>, at: number): void;
+  insertPlan(terminal: string, seq: number, time: number, plan: unknown): void;
+  insertPeriod(row: PeriodRow): void;
+  periods(terminal?: string): PeriodRow[];
+  insertAlarm(row: Omit<AlarmRow, "status">): void;
+  alarms(terminal?: string): AlarmRow[];
+  /** Notes a chunk; returns the item's row after it (parts received so far). */
+  addMediaChunk(chunk: MediaChunk): MediaRow;
+  completeMedia(terminal: string, mediaId: number, item: number, path: string, bytes: number): void;
+  media(terminal?: string): MediaRow[];
+  insertCardEvent(e: { terminal: string; seq: number; time: number; event: string; cardId: string | null; counts: number | null; delta: number | null; debtYen: number | null; note: string | null }): void;
+  insertTestCall(e: { terminal: string; seq: number; time: number; boots: number; outbox: number; signal: number | null }): void;
+  insertWarning(e: { terminal: string; seq: number; time: number; code: string; text: string }): void;
+  insertReject(e: { at: number; terminal: string | null; topic: string | null; reason: string; payload: Uint8Array | null }): void;
+  rejects(): Array<{ at: number; terminal: string | null; topic: string | null; reason: string }>;
+}

@@ -1,0 +1,149 @@
+/**
+ * Schema migrations, applied in order inside one transaction each; `schema_version` records the
+ * last applied. Never edit a shipped migration: add the next one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: sites, terminals, everything a terminal reports
+  `
+  CREATE TABLE sites (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    contact TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE terminals (
+    id TEXT PRIMARY KEY,
+    site_id INTEGER NOT NULL REFERENCES sites(id),
+    secret_hash TEXT NOT NULL,
+    tariff TEXT NOT NULL,
+    registered_at INTEGER,
+    firmware TEXT,
+    last_seen INTEGER,
+    last_test INTEGER
+  );
+  CREATE TABLE messages (
+    terminal TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (terminal, seq)
+  );
+  CREATE TABLE sensors (
+    terminal TEXT NOT NULL,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    connected INTEGER NOT NULL,
+    operating INTEGER NOT NULL,
+    battery TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (terminal, id)
+  );
+  CREATE TABLE plans (
+    terminal TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    plan TEXT NOT NULL,
+    PRIMARY KEY (terminal, seq)
+  );
+  CREATE TABLE periods (
+    terminal TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    pattern INTEGER NOT NULL,
+    sensors INTEGER NOT NULL,
+    cameras INTEGER NOT NULL,
+    yen_per_hour INTEGER NOT NULL,
+    guarded_seconds INTEGER NOT NULL,
+    base_yen INTEGER NOT NULL,
+    yen INTEGER NOT NULL,
+    images INTEGER NOT NULL,
+    intervals TEXT NOT NULL,
+    rate_seconds INTEGER NOT NULL,
+    permille INTEGER NOT NULL,
+    contract TEXT NOT NULL,
+    counts_taken INTEGER,
+    card_id TEXT,
+    debt_yen INTEGER,
+    center_rate_seconds INTEGER NOT NULL,
+    center_yen INTEGER NOT NULL,
+    fee_mismatch TEXT,
+    PRIMARY KEY (terminal, seq)
+  );
+  CREATE TABLE alarms (
+    terminal TEXT NOT NULL,
+    alarm_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    sensor TEXT NOT NULL,
+    event TEXT NOT NULL,
+    contact_id INTEGER NOT NULL,
+    pattern INTEGER NOT NULL,
+    media_id INTEGER,
+    images INTEGER,
+    clips INTEGER,
+    status TEXT NOT NULL DEFAULT 'new',
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (terminal, alarm_id)
+  );
+  CREATE TABLE media (
+    terminal TEXT NOT NULL,
+    media_id INTEGER NOT NULL,
+    item INTEGER NOT NULL,
+    alarm_id INTEGER NOT NULL,
+    items INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    parts INTEGER NOT NULL,
+    parts_received INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    path TEXT,
+    complete INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (terminal, media_id, item)
+  );
+  CREATE TABLE media_parts (
+    terminal TEXT NOT NULL,
+    media_id INTEGER NOT NULL,
+    item INTEGER NOT NULL,
+    part INTEGER NOT NULL,
+    PRIMARY KEY (terminal, media_id, item, part)
+  );
+  CREATE TABLE card_events (
+    terminal TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    card_id TEXT,
+    counts INTEGER,
+    delta INTEGER,
+    debt_yen INTEGER,
+    note TEXT,
+    PRIMARY KEY (terminal, seq)
+  );
+  CREATE TABLE test_calls (
+    terminal TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    boots INTEGER NOT NULL,
+    outbox INTEGER NOT NULL,
+    signal INTEGER,
+    PRIMARY KEY (terminal, seq)
+  );
+  CREATE TABLE warnings (
+    terminal TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (terminal, seq)
+  );
+  CREATE TABLE rejects (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    terminal TEXT,
+    topic TEXT,
+    reason TEXT NOT NULL,
+    payload BLOB
+  );
+  `,
+];

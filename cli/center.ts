@@ -1,0 +1,62 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startCenter } from "../center/center";
+import { exportData } from "../center/export";
+import { SqliteStore } from "../center/store/sqlite-store";
+import { UsageError } from "./usage";
+
+function port(v: string | undefined, fallback: number, name: string): number {
+  if (v === undefined) return fallback;
+  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new UsageError(`--${name} must be a port number, got ${v}`);
+  return Number(v);
+}
+
+/** `timeguard center [--data DIR] [--mqtt-port N] [--http-port N] [--terminal ID:SECRET[:SITE]]…` and `center export`. */
+export async function runCenter(argv: string[]): Promise<number> {
+  if (argv[0] === "export") return runExport(argv.slice(1));
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      data: { type: "string", default: "var/center" },
+      "mqtt-port": { type: "string" },
+      "http-port": { type: "string" },
+      terminal: { type: "string", multiple: true },
+    },
+    strict: true,
+  });
+  const terminals = (values.terminal ?? []).map((spec) => {
+    const [id, secret, site] = spec.split(":");
+    if (!id || !secret) throw new UsageError(`--terminal must be ID:SECRET[:SITE], got ${spec}`);
+    return { id, secret, site: site ?? `site of ${id}` };
+  });
+  const center = await startCenter({
+    dataDir: values.data,
+    mqttPort: port(values["mqtt-port"], 1883, "mqtt-port"),
+    httpPort: port(values["http-port"], 8080, "http-port"),
+    log: (line) => process.stderr.write(`center: ${line}\n`),
+  });
+  for (const t of terminals) center.addTerminal(t);
+  process.stdout.write(`center: MQTT on 127.0.0.1:${center.mqttPort}, web on http://127.0.0.1:${center.httpPort}/, data in ${values.data}\n`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await center.close();
+  return 0;
+}
+
+function runExport(argv: string[]): number {
+  const { values } = parseArgs({ args: argv, options: { data: { type: "string" }, json: { type: "boolean", default: false } }, strict: true });
+  if (!values.data) throw new UsageError("--data DIR is required");
+  const file = join(values.data, "center.sqlite");
+  if (!existsSync(file)) throw new UsageError(`no center data in ${values.data} (missing center.sqlite)`);
+  const store = new SqliteStore(file);
+  try {
+    const data = exportData(store);
+    process.stdout.write(values.json ? JSON.stringify(data) + "\n" : JSON.stringify(data, null, 2) + "\n");
+  } finally {
+    store.close();
+  }
+  return 0;
+}
