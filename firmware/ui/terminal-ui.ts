@@ -365,7 +365,10 @@ export class TerminalUi {
     }
     if (k !== OK) return void this.#ignored++;
     const error = this.#accept(s.field, d);
-    if (error) return this.#refuse(error);
+    if (error) {
+      this.#digits = ""; // the field shows its value again; retype
+      return this.#refuse(error);
+    }
     this.#digits = "";
     if (at + 1 < FIELDS.length) this.#toField(d, FIELDS[at + 1]);
     else this.#toEstimate(d);
@@ -660,7 +663,7 @@ export class TerminalUi {
       lines.push(lr("GUARDING", `pattern ${active.pattern}`));
       lines.push(`until ${shortTime(active.end, zone)}`);
     } else {
-      lines.push(lr("Not guarding", t.plan.periods.length > 0 ? `${t.plan.periods.length} planned` : ""));
+      lines.push(lr("Not guarding", t.plan.periods.length > 0 ? `plan ${t.plan.periods.length}` : ""));
       if (g.next && g.next.kind === "start") lines.push(`next ${shortTime(g.next.at, zone)}`);
       else lines.push(t.plan.periods.length === 0 ? "A=enter a plan" : "plan done");
     }

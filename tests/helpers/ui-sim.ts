@@ -1,0 +1,55 @@
+import type { EngineName } from "../../host-sim/engines/engine";
+import { attachKeypad, KeypadMatrix } from "../../host-sim/devices/keypad-matrix";
+import { attachLcd, LcdPcf8574 } from "../../host-sim/devices/lcd-pcf8574";
+import { ACTIONS } from "../../host-sim/script";
+import type { Simulator, SimulatorOptions } from "../../host-sim/simulator";
+import { withSim } from "./engines";
+
+/** A simulator with the terminal's LCD and keypad attached (issue #4's tests). */
+export async function withUiSim<T>(
+  engine: EngineName,
+  start: string,
+  body: (sim: Simulator) => Promise<T>,
+  options: Partial<SimulatorOptions> = {},
+): Promise<T> {
+  return withSim(
+    engine,
+    start,
+    async (sim) => {
+      attachLcd(sim);
+      attachKeypad(sim);
+      await sim.settle();
+      return body(sim);
+    },
+    options,
+  );
+}
+
+/** Types on the emulated keypad and lets the keys be scanned, debounced and handled. */
+export async function keys(sim: Simulator, seq: string, extra: Record<string, unknown> = {}): Promise<void> {
+  await ACTIONS["keys"](sim, { do: "keys", seq, ...extra }, { snapshots: [], results: [] }, 0);
+}
+
+export function lcd(sim: Simulator): string[] {
+  return sim.plugin<LcdPcf8574>("lcd").lines();
+}
+
+export function keypad(sim: Simulator): KeypadMatrix {
+  return sim.plugin<KeypadMatrix>("keypad");
+}
+
+export async function ui(sim: Simulator): Promise<Record<string, any>> {
+  return (await sim.snapshot()).ui;
+}
+
+/** First install: confirm the (empty) setup screen, choose PIN 1234. */
+export async function install(sim: Simulator, pin = "1234"): Promise<void> {
+  await keys(sim, "#");
+  await keys(sim, `${pin}#${pin}#`);
+}
+
+/** From the status screen into the period editor of a new period. */
+export async function newPeriod(sim: Simulator, pin = "1234"): Promise<void> {
+  await keys(sim, `A${pin}#`);
+  await keys(sim, "C");
+}

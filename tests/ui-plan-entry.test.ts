@@ -1,0 +1,101 @@
+import { onBothEngines, PERIOD_1_PLAN, at } from "./helpers/engines";
+import { install, keys, lcd, newPeriod, ui, withUiSim } from "./helpers/ui-sim";
+
+// DESIGN §2 period 1 entered by keys on the emulated keypad, read back from the emulated LCD:
+// 3 hours, 288 yen, 28 counts; with a 472-count card, 444 left. On XS and on Node.
+
+const PERIOD_1_KEYS = ["202604162000#", "202604162300#", "1#", "2#", "1#", "3#"];
+
+onBothEngines("period 1 of DESIGN §2 by keys: 3h, 288 yen, 28 counts, 444 left of a 472-count card", async (t, engine) => {
+  await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    t.deepEqual(lcd(sim), ["Setup               ", "no sensors yet      ", "                    ", "#=OK                "]);
+    await sim.command("ui.card", { counts: 472 });
+    await install(sim);
+    t.is((await ui(sim)).screen, "status");
+    t.is(lcd(sim)[1], "A=enter a plan      ");
+    await newPeriod(sim);
+    t.deepEqual(lcd(sim).slice(0, 2), ["Period 1: start     ", "2026-04-16 20:00    "], "the next whole hour is offered");
+    for (const k of PERIOD_1_KEYS) await keys(sim, k);
+    t.deepEqual(lcd(sim), ["04-16 20:00 for 3h  ", "P1 2S 1C     288 yen", "Counts 28 left 444  ", "#=save  *=back      "]);
+    t.deepEqual((await sim.snapshot()).plan.periods, [], "nothing is stored before OK");
+    await keys(sim, "#");
+    t.deepEqual(lcd(sim), ["Plan (1)     288 yen", ">1 04-16 20:00 3h P1", "                    ", "Plan saved          "]);
+    const snap = await sim.snapshot();
+    t.deepEqual(snap.plan, PERIOD_1_PLAN);
+    t.is(snap.ui.refused, 0);
+
+    // Guarded as planned, billed as estimated.
+    await sim.runUntil(at("2026-04-16T21:30"));
+    t.is(lcd(sim)[0], "GUARDING   pattern 1");
+    t.is(lcd(sim)[1], "until 04-16 23:00   ");
+    t.is(lcd(sim)[2], "Fee 144 yen         ", "1.5 h × 120 yen × 0.8, redrawn while guarding");
+    await sim.runUntil(at("2026-04-17T00:00"));
+    const after = await sim.snapshot();
+    t.is(after.owedYen, 288);
+    t.is(after.countsDue, 28);
+    t.is(lcd(sim)[0], "Not guarding  plan 1");
+    t.is(lcd(sim)[2], "Fee 288 yen         ");
+  });
+});
+
+onBothEngines("without a card the estimate shows the counts needed only", async (t, engine) => {
+  await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    await sim.command("ui.card", { counts: null });
+    await install(sim);
+    await newPeriod(sim);
+    for (const k of PERIOD_1_KEYS) await keys(sim, k);
+    t.deepEqual(lcd(sim).slice(0, 3), ["04-16 20:00 for 3h  ", "P1 2S 1C     288 yen", "28 counts (no card) "]);
+  });
+});
+
+onBothEngines("the second period of the worked example: its own yen and the plan's total", async (t, engine) => {
+  await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    await sim.command("ui.card", { counts: 472 });
+    await install(sim);
+    await newPeriod(sim);
+    for (const k of PERIOD_1_KEYS) await keys(sim, k);
+    await keys(sim, "#");
+    await keys(sim, "C");
+    for (const k of ["202604271200#", "202605051200#", "3#", "2#", "2#", "#"]) await keys(sim, k);
+    t.deepEqual(lcd(sim), ["04-27 12:00 for 192h", "P3 2S 2C   50688 yen", "Cnt 5097 short 4625 ", "Total      50976 yen"]);
+    await keys(sim, "#");
+    t.deepEqual(lcd(sim).slice(0, 3), ["Plan (2)   50976 yen", " 1 04-16 20:00 3h P1", ">2 04-27 12:00 192h "]);
+    const snap = await sim.snapshot();
+    t.is(snap.plan.periods.length, 2);
+  });
+});
+
+onBothEngines("editing a period: # keeps each value, the change is saved in place", async (t, engine) => {
+  await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    await install(sim);
+    await newPeriod(sim);
+    for (const k of PERIOD_1_KEYS) await keys(sim, k);
+    await keys(sim, "#");
+    await keys(sim, "#"); // edit the selected period
+    t.deepEqual(lcd(sim).slice(0, 2), ["Period 1: start     ", "2026-04-16 20:00    "]);
+    await keys(sim, "#"); // keep the start
+    await keys(sim, "202604162330#"); // a new end
+    await keys(sim, "2#"); // pattern 2
+    await keys(sim, "###"); // sensors, cameras, contract as they were
+    t.is(lcd(sim)[1], "P2 2S 1C     616 yen", "3.5 h × 220 yen × 0.8");
+    await keys(sim, "#");
+    const p = (await sim.snapshot()).plan.periods;
+    t.deepEqual(p, [{ start: "2026-04-16T20:00", end: "2026-04-16T23:30", pattern: 2, sensors: 2, cameras: 1 }]);
+  });
+});
+
+onBothEngines("deleting a period asks first; * keeps it", async (t, engine) => {
+  await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    await install(sim);
+    await newPeriod(sim);
+    for (const k of PERIOD_1_KEYS) await keys(sim, k);
+    await keys(sim, "#");
+    await keys(sim, "D");
+    t.is(lcd(sim)[0], "Delete period 1?    ");
+    await keys(sim, "*");
+    t.is((await sim.snapshot()).plan.periods.length, 1);
+    await keys(sim, "D#");
+    t.is(lcd(sim)[3], "Period 1 deleted    ");
+    t.is((await sim.snapshot()).plan.periods.length, 0);
+  });
+});
