@@ -7,6 +7,11 @@ import { Terminal, Timers } from "./app/terminal";
 import { SensorHub, readSensorConfig } from "./sensors/hub";
 import { SensorRadio } from "./sensors/radio";
 import { Store } from "./platform/store";
+import { SIM7600 } from "./drivers/sim7600";
+import { Uplink, readLinkConfig } from "./uplink/link";
+import { CardBilling } from "./card/billing";
+import { readCardConfig } from "./card/config";
+import { PN532 } from "./drivers/pn532";
 import { attachUi } from "./ui/component";
 import { inventoryFromTable, uiPorts } from "./ui/ports";
 
@@ -15,7 +20,7 @@ import { inventoryFromTable, uiPorts } from "./ui/ports";
  * and composes the components around it. Each capability adds its part in its own block below.
  */
 /** The components of the running terminal, for the host's command port (host-sim/firmware-entry.ts). */
-export const components: { sensors?: SensorHub } = {};
+export const components: { sensors?: SensorHub; uplink?: Uplink } = {};
 
 export function boot(): Terminal {
   const store = new Store(preferenceBackend("timeguard"));
@@ -27,6 +32,15 @@ export function boot(): Terminal {
   const terminal = new Terminal({ store, clock: { now }, timers, config: terminalConfig });
   // -- components: each capability adds one block (drivers from config, then its component on the
   // terminal), before boot so it hears the events of boot itself --
+  // prepaid card (issue #5): the PN532 on the shared I2C bus, the purse, collect-as-you-go
+  const pn532 = (config.pn532 ?? {}) as { address?: number };
+  const i2c = (config.i2c ?? {}) as { data?: number; clock?: number; hz?: number };
+  const reader = new PN532({ ...device.I2C.default, io: device.io.I2C, ...i2c, address: pn532.address ?? 0x24 });
+  const card = new CardBilling({
+    ...{ terminal, reader, store, timers, config: readCardConfig(config), terminalId: terminalConfig.terminalId, zoneMinutes: terminalConfig.zoneMinutes },
+    ...{ warn: (text: string | null) => uiPorts.warn("card", text), changed: () => uiPorts.changed() },
+  });
+  uiPorts.card = { counts: () => (card.card ? card.card.counts : null) };
 
   // sensors (issue #3): the sensor hub on the terminal, the radio module on its UART
   const sensorHub = new SensorHub({ terminal, store, timers, config: readSensorConfig(config), zoneMinutes: terminalConfig.zoneMinutes });
@@ -40,6 +54,27 @@ export function boot(): Terminal {
   uiPorts.inventory = inventoryFromTable(sensorHub);
   sensorHub.onEvent((e) => (e.type === "alarm" ? uiPorts.alarm({ sensor: e.alarm.sensor, kind: e.alarm.kind, at: e.alarm.at }) : uiPorts.changed()));
   attachUi(terminal, config, store, terminalConfig.zoneMinutes);
+
+  // cellular reporting (issue #6): the SIM7600 on UART 1, the persistent outbox, the dialer with
+  // MQTT over the modem's socket; alarms and media from the sensor hub, reports from the terminal
+  const modem = config.modem as { port: number; receive: number; transmit: number; baud: number; reset?: number };
+  components.uplink = new Uplink({
+    terminal,
+    store,
+    config: readLinkConfig(config),
+    hub: sensorHub,
+    modem: (handlers) =>
+      new SIM7600({
+        ...device.Serial.default,
+        io: device.io.Serial,
+        port: modem.port,
+        receive: modem.receive,
+        transmit: modem.transmit,
+        baud: modem.baud,
+        reset: typeof modem.reset === "number" ? { io: device.io.Digital, pin: modem.reset } : undefined,
+        ...handlers,
+      }),
+  });
   terminal.boot();
   return terminal;
 }

@@ -1,0 +1,457 @@
+import { countsDue, countsToTake } from "../core/counts";
+import { estimatePlan } from "../core/estimate";
+import type { Period } from "../core/plan";
+import { planToJson } from "../core/plan";
+import { DAY, Seconds, formatTime, secondsToCivil } from "../core/time";
+import type { Terminal, Timers } from "../app/terminal";
+import type { PN532 } from "../drivers/pn532";
+import type { Store } from "../platform/store";
+import type { CardConfig } from "./config";
+import { CardError, terminalTag, toHex } from "./layout";
+import { CardView, LedgerRow, Purse } from "./purse";
+
+export type CardMode = "ok" | "grace" | "emergency" | "friendly" | "stopped";
+
+/** A warning for the LCD and the center (low credit, no credit, policy decisions, refusals). */
+export interface CardNotice {
+  at: Seconds;
+  kind: "card.low" | "card.none" | "card.emergency" | "card.friendly" | "card.stopped" | "card.refused" | "card.reader";
+  card?: number;
+  counts?: number;
+  note: string;
+}
+
+interface BillState {
+  mode: CardMode;
+  /** when guarding found itself without credit */
+  since: Seconds | null;
+  /** counts guarded on emergency credit in closed stretches */
+  emergencyCounts: number;
+  /** counts due when the running emergency stretch began */
+  emergencyFromDue: number | null;
+  /** the card already warned as low */
+  lowCard: number | null;
+  /** waiting for the center (the link takes them) */
+  notices: CardNotice[];
+}
+
+const KEY_STATE = "cardbill";
+const MAX_NOTICES = 8;
+const INITIAL: BillState = { mode: "ok", since: null, emergencyCounts: 0, emergencyFromDue: null, lowCard: null, notices: [] };
+
+export interface CardBillingOptions {
+  terminal: Terminal;
+  reader: PN532;
+  store: Store;
+  timers: Timers;
+  config: CardConfig;
+  terminalId: string;
+  zoneMinutes: number;
+  /** the LCD's warning line for the card (null clears it) */
+  warn?: (text: string | null) => void;
+  /** what the card shows changed (the UI redraws) */
+  changed?: () => void;
+}
+
+/**
+ * The prepaid card in the terminal: watches the slot through the PN532, collects counts as the
+ * fee accrues (DESIGN §2, cumulative: taken = floor(owed / yen per count)), warns when the card
+ * runs low, and applies the configured policy when it is empty or absent: stop guarding, or go on
+ * with emergency credit at a surcharge kept as debt for the next card. Guarding is never stopped
+ * inside the night window.
+ */
+export class CardBilling {
+  #o: CardBillingOptions;
+  #purse: Purse;
+  #state: BillState;
+  #readerReady = false;
+  #readerError: string | null = null;
+  #uid: string | null = null;
+  #card: CardView | null = null;
+  #refused: string | null = null;
+  #lastCollect: Seconds = -1;
+  #timer: unknown = undefined;
+  #busy = false;
+  #polled = false;
+  #backoffMs = 0;
+  #errors: string[] = [];
+  #listeners: Array<(n: CardNotice) => void> = [];
+  #shown: string = "";
+
+  constructor(options: CardBillingOptions) {
+    this.#o = options;
+    const c = options.config;
+    this.#purse = new Purse({ store: options.store, port: options.reader, keys: { keyA: c.keyA, macKey: c.macKey }, tag: terminalTag(options.terminalId), maxCounts: c.maxCounts });
+    const s = options.store.readJson(KEY_STATE) as BillState | undefined;
+    this.#state = s && typeof s.mode === "string" ? s : { ...INITIAL };
+    const t = options.terminal;
+    t.onEvent((e) => {
+      if (e.type === "period.start") {
+        this.#lastCollect = e.at;
+        this.#evaluate();
+      } else if (e.type === "period.end") {
+        this.#collect();
+        this.#evaluate();
+      } else this.#evaluate();
+    });
+    t.addSnapshotSource("card", () => this.status());
+    // The first look at the slot comes right after boot (timers run once the terminal is up).
+    this.#timer = options.timers.set(() => this.#tick(), 0);
+    t.addSnapshotSource("cardLedger", () => this.#purse.rows.map((r) => ({ ...r, at: formatTime(r.at, this.#o.zoneMinutes) })));
+  }
+
+  /** The UI listens for warnings here. */
+  onNotice(listener: (n: CardNotice) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Warnings waiting for the center; the link takes them when it dials. */
+  takeNotices(): CardNotice[] {
+    const out = this.#state.notices;
+    if (out.length > 0) this.#save({ ...this.#state, notices: [] });
+    return out;
+  }
+
+  get card(): CardView | null {
+    return this.#card;
+  }
+
+  status(): Record<string, unknown> {
+    const t = this.#o.terminal.now();
+    const card = this.#card;
+    const debt = this.#debt();
+    const doubt = this.#purse.inDoubt();
+    const threshold = this.#lowThreshold(t);
+    const needed = this.#countsFrom(t, null) + debt;
+    return {
+      present: card !== null,
+      id: card ? card.identity.cardId : null,
+      uid: card ? card.uidHex : this.#uid,
+      counts: card ? card.counts : null,
+      debt,
+      taken: this.#purse.taken,
+      surchargeTaken: this.#purse.surchargeTaken,
+      due: countsDue(this.#o.terminal.owedYen(), this.#o.terminal.tariff.yenPerCount),
+      inDoubt: doubt.fee + doubt.surcharge,
+      mode: this.#state.mode,
+      policy: this.#o.config.policy,
+      low: card !== null && threshold > 0 && card.counts <= threshold,
+      lowThreshold: threshold,
+      needed,
+      left: card ? card.counts - needed : null,
+      refused: this.#refused,
+      reader: this.#readerError ?? "ok",
+      transactions: this.#purse.transactions,
+      notices: this.#state.notices.length,
+      errors: this.#errors.slice(),
+    };
+  }
+
+  // -- the slot --
+
+  #tick(): void {
+    // A reader that does not answer is tried again less and less often (at most once a minute).
+    const c = this.#o.config;
+    this.#timer = this.#o.timers.set(() => this.#tick(), this.#readerError ? this.#backoffMs : this.#card ? c.presenceMs : c.pollMs);
+    this.#guard(() => {
+      this.#poll();
+      const t = this.#o.terminal.now();
+      if (this.#lastCollect < 0) this.#lastCollect = t;
+      if (this.#o.terminal.activePeriod && t - this.#lastCollect >= this.#o.config.collectMs / 1000) {
+        this.#lastCollect = t;
+        this.#collect();
+      }
+      this.#evaluate();
+    });
+    this.#show();
+  }
+
+  /** The LCD's warning, by what matters most. */
+  warning(): string | null {
+    const card = this.#card;
+    switch (this.#state.mode) {
+      case "stopped":
+        return "Stopped: no credit";
+      case "emergency":
+        return `Emergency credit ${this.#debt()}`;
+      case "friendly":
+        return "No credit: night";
+      case "grace":
+        return card ? "Card empty" : "Insert card";
+    }
+    if (this.#refused) return "Card refused";
+    if (card && this.#state.lowCard === card.identity.cardId) return `Card low: ${card.counts} left`;
+    return null;
+  }
+
+  #show(): void {
+    const warning = this.warning();
+    const shown = `${warning}|${this.#card ? this.#card.counts : "-"}`;
+    if (shown === this.#shown) return;
+    this.#shown = shown;
+    try {
+      this.#o.warn?.(warning);
+      this.#o.changed?.();
+    } catch (e) {
+      this.#error(`ui: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  #guard(run: () => void): void {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      run();
+    } catch (e) {
+      this.#error(e instanceof Error ? e.message : String(e));
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #poll(): void {
+    const reader = this.#o.reader;
+    let uid: Uint8Array | null;
+    try {
+      if (!this.#readerReady) {
+        const v = reader.firmwareVersion();
+        if (v.ic !== 0x32) throw new Error(`not a PN532 (IC 0x${v.ic.toString(16)})`);
+        reader.samConfiguration();
+        reader.setPassiveRetries(1);
+        this.#readerReady = true;
+      }
+      if (this.#uid !== null) {
+        try {
+          reader.release(); // the card stays in the field: let it be selected afresh
+        } catch {
+          // nothing was selected
+        }
+      }
+      uid = reader.listPassiveTarget();
+      this.#readerError = null;
+      this.#backoffMs = 0;
+    } catch (e) {
+      // No reader (or a broken one): the card is unknown. Guarding is not stopped for a reader
+      // fault; what accrues stays due and is taken from the next card read.
+      if (this.#readerError === null) this.#notify({ at: this.#o.terminal.now(), kind: "card.reader", note: `card reader fault: ${e instanceof Error ? e.message : String(e)}` });
+      this.#readerReady = false;
+      this.#readerError = e instanceof Error ? e.message : String(e);
+      this.#backoffMs = Math.min(60000, Math.max(this.#o.config.pollMs, this.#backoffMs * 2));
+      this.#card = null;
+      this.#uid = null;
+      return;
+    }
+    const t = this.#o.terminal.now();
+    if (!uid) {
+      if (this.#uid !== null) this.#purse.note({ at: t, kind: "removed", card: this.#card ? this.#card.identity.cardId : undefined });
+      this.#uid = null;
+      this.#card = null;
+      this.#refused = null;
+      this.#polled = true;
+      return;
+    }
+    this.#polled = true;
+    const hex = toHex(uid);
+    if (hex === this.#uid && (this.#refused !== null || (this.#card !== null && !this.#purse.journal))) return;
+    const fresh = hex !== this.#uid;
+    this.#uid = hex;
+    this.#insert(uid, t, fresh);
+  }
+
+  #insert(uid: Uint8Array, t: Seconds, fresh: boolean): void {
+    this.#card = null;
+    try {
+      let view = this.#purse.read(uid);
+      view = this.#purse.resolve(view, t);
+      this.#purse.accept(view);
+      this.#purse.see(view, t);
+      this.#card = view;
+      this.#refused = null;
+      if (fresh) this.#purse.note({ at: t, kind: "inserted", card: view.identity.cardId, counts: view.counts });
+    } catch (e) {
+      const err = e instanceof CardError ? e : new CardError("io", e instanceof Error ? e.message : String(e));
+      if (err.code === "absent" || err.code === "io") {
+        this.#uid = null; // look again at the next poll
+        return;
+      }
+      this.#refused = err.message;
+      this.#purse.note({ at: t, kind: "refused", note: err.message });
+      this.#notify({ at: t, kind: "card.refused", note: err.message });
+      return;
+    }
+    this.#evaluate();
+    this.#collect();
+  }
+
+  // -- collecting --
+
+  #collect(): void {
+    const card = this.#card;
+    if (!card) return;
+    const t = this.#o.terminal.now();
+    const doubt = this.#purse.inDoubt();
+    const fee = countsToTake(this.#o.terminal.owedYen(), this.#o.terminal.tariff.yenPerCount, this.#purse.taken + doubt.fee);
+    const surcharge = Math.max(0, this.#surchargeDue() - this.#purse.surchargeTaken - doubt.surcharge);
+    const f = Math.min(fee, card.counts);
+    const s = Math.min(surcharge, card.counts - f);
+    if (f + s > 0) {
+      try {
+        this.#card = this.#purse.deduct(card, f, s, t);
+      } catch (e) {
+        this.#card = null; // read again (and settle the journal) at the next poll
+        this.#uid = null;
+        this.#error(e instanceof Error ? e.message : String(e));
+        return;
+      }
+    }
+    this.#checkLow(t);
+  }
+
+  #surchargeDue(): number {
+    const s = this.#state;
+    let counts = s.emergencyCounts;
+    if (s.mode === "emergency" && s.emergencyFromDue !== null) counts += Math.max(0, this.#due() - s.emergencyFromDue);
+    return Math.floor((counts * this.#o.config.surchargePermille) / 1000);
+  }
+
+  #due(): number {
+    return countsDue(this.#o.terminal.owedYen(), this.#o.terminal.tariff.yenPerCount);
+  }
+
+  /** Counts due and not taken (fee and surcharge), beyond what is in doubt. */
+  #debt(): number {
+    const doubt = this.#purse.inDoubt();
+    const unpaid = Math.max(0, this.#due() - this.#purse.taken - doubt.fee);
+    const surcharge = Math.max(0, this.#surchargeDue() - this.#purse.surchargeTaken - doubt.surcharge);
+    return unpaid + surcharge;
+  }
+
+  #checkLow(t: Seconds): void {
+    const card = this.#card;
+    if (!card) return;
+    const threshold = this.#lowThreshold(t);
+    const low = threshold > 0 && card.counts <= threshold;
+    const id = card.identity.cardId;
+    if (low && this.#state.lowCard !== id) {
+      const note = `card ${id} is low: ${card.counts} counts left, the next 24 hours need ${threshold}`;
+      this.#purse.note({ at: t, kind: "low", card: id, counts: card.counts, note });
+      this.#save({ ...this.#state, lowCard: id });
+      this.#notify({ at: t, kind: "card.low", card: id, counts: card.counts, note });
+    } else if (!low && this.#state.lowCard === id) {
+      this.#save({ ...this.#state, lowCard: null });
+    }
+  }
+
+  #lowThreshold(t: Seconds): number {
+    return this.#o.config.lowCounts ?? this.#countsFrom(t, t + DAY);
+  }
+
+  /** Counts the plan needs from `from` to `to` (null: to its end), by the estimate's rule. */
+  #countsFrom(from: Seconds, to: Seconds | null): number {
+    const plan = this.#o.terminal.plan;
+    const periods: Period[] = [];
+    for (const p of plan.periods) {
+      const start = Math.max(p.start, from);
+      const end = to === null ? p.end : Math.min(p.end, to);
+      if (end > start) periods.push({ ...p, start, end });
+    }
+    if (periods.length === 0) return 0;
+    return estimatePlan({ contract: plan.contract, rental: null, periods }, this.#o.terminal.tariff).counts;
+  }
+
+  // -- the policy --
+
+  #evaluate(): void {
+    if (!this.#polled || this.#readerError !== null) return; // nothing is known of the slot (no reader answers)
+    const terminal = this.#o.terminal;
+    const t = terminal.now();
+    const s = this.#state;
+    const guarding = terminal.activePeriod !== null;
+    const credit = this.#card !== null && this.#card.counts > 0;
+    if (credit || !guarding) {
+      if (s.mode === "grace" || s.mode === "emergency" || s.mode === "friendly" || (s.mode === "stopped" && credit)) {
+        const closed = s.mode === "emergency" && s.emergencyFromDue !== null ? Math.max(0, this.#due() - s.emergencyFromDue) : 0;
+        this.#save({ ...s, mode: "ok", since: null, emergencyCounts: s.emergencyCounts + closed, emergencyFromDue: null });
+        this.#purse.note({ at: t, kind: "policy", note: credit ? "credit is back" : "guarding ended", counts: closed > 0 ? closed : undefined });
+      }
+      return;
+    }
+    const why = this.#card ? `card ${this.#card.identity.cardId} is empty` : this.#refused ? "the card was refused" : "no card";
+    if (s.mode === "ok" || s.mode === "stopped") {
+      this.#save({ ...s, mode: "grace", since: t });
+      this.#decide(t, "card.none", `${why}: insert a card within ${this.#o.config.graceSeconds} s`);
+      return;
+    }
+    if (s.mode === "grace" && t >= (s.since ?? t) + this.#o.config.graceSeconds) {
+      if (this.#o.config.policy === "emergency") {
+        this.#save({ ...s, mode: "emergency", emergencyFromDue: this.#due() });
+        this.#decide(t, "card.emergency", `${why}: guarding goes on with emergency credit, ${this.#o.config.surchargePermille / 10}% surcharge, as debt for the next card`);
+      } else if (this.#night(t)) {
+        this.#save({ ...s, mode: "friendly" });
+        this.#decide(t, "card.friendly", `${why}: it is night, guarding goes on until ${this.#clock(this.#o.config.nightTo)} (debt for the next card)`);
+      } else {
+        this.#stop(t, why);
+      }
+      return;
+    }
+    if (s.mode === "friendly" && !this.#night(t)) this.#stop(t, `${why} and the night is over`);
+  }
+
+  #stop(t: Seconds, why: string): void {
+    const terminal = this.#o.terminal;
+    const active = terminal.activePeriod;
+    this.#save({ ...this.#state, mode: "stopped" });
+    if (!active) return;
+    const zone = this.#o.zoneMinutes;
+    const json = planToJson(terminal.plan, zone) as { periods: Array<Record<string, unknown>> };
+    const index = terminal.plan.periods.findIndex((p) => p.start === active.start && p.end === active.end);
+    if (index < 0) return;
+    if (t > active.start) json.periods[index] = { ...json.periods[index], end: formatTime(t, zone) };
+    else json.periods.splice(index, 1);
+    this.#decide(t, "card.stopped", `${why}: guarding stopped at ${formatTime(t, zone)} (planned until ${formatTime(active.end, zone)})`);
+    const r = terminal.setPlan(json);
+    if (!r.ok) this.#error(`could not stop guarding: ${r.error}`);
+  }
+
+  #decide(t: Seconds, kind: CardNotice["kind"], note: string): void {
+    this.#purse.note({ at: t, kind: "policy", note });
+    this.#notify({ at: t, kind, note });
+  }
+
+  #night(t: Seconds): boolean {
+    const c = secondsToCivil(t, this.#o.zoneMinutes);
+    const m = c.hour * 60 + c.minute;
+    const { nightFrom: from, nightTo: to } = this.#o.config;
+    return from <= to ? m >= from && m < to : m >= from || m < to;
+  }
+
+  #clock(minutes: number): string {
+    const h = Math.floor(minutes / 60);
+    const m = minutes % 60;
+    return `${h < 10 ? "0" : ""}${h}:${m < 10 ? "0" : ""}${m}`;
+  }
+
+  #notify(n: CardNotice): void {
+    const notices = this.#state.notices.concat([n]);
+    this.#save({ ...this.#state, notices: notices.length > MAX_NOTICES ? notices.slice(notices.length - MAX_NOTICES) : notices });
+    for (const l of this.#listeners) {
+      try {
+        l(n);
+      } catch (e) {
+        this.#error(`notice listener: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+
+  #save(state: BillState): void {
+    this.#o.store.writeJson(KEY_STATE, state);
+    this.#state = state;
+  }
+
+  #error(message: string): void {
+    this.#errors.push(message);
+    if (this.#errors.length > 8) this.#errors.shift();
+  }
+}
+
+export type { LedgerRow };

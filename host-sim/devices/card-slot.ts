@@ -1,0 +1,127 @@
+import { PowerCutError } from "../storage/flash-file";
+import { ACTIONS, ScriptError } from "../script";
+import type { SimPlugin, Simulator } from "../simulator";
+import { decodeRecord, decodeValueBlock, RECORD_BLOCK, VALUE_BLOCK, toHex } from "../../firmware/card/layout";
+import { CardFile, Issuer, openCard } from "./card-file";
+import { MifareClassic1K } from "./mifare-classic";
+import { PN532_ADDRESS, Pn532Emulator } from "./pn532";
+
+/**
+ * The terminal's card slot in the simulator (plugin "card"): the PN532 on the terminal's I2C bus
+ * and whatever card is in its field. Cards come from card files (host-sim/devices/card-file.ts),
+ * which follow every change the terminal makes. Faults for tests: pull the card or cut the power
+ * right before or right after the n-th exchange with the card.
+ *
+ * The firmware reports what it knows under "card" and "cardLedger"; this plugin adds "cardSlot",
+ * the physical truth (what the card's memory holds), to compare against.
+ */
+export class CardSlot implements SimPlugin {
+  readonly name = "card";
+  readonly reader: Pn532Emulator;
+  #sim: Simulator;
+  #card: MifareClassic1K | null = null;
+  #file: { path: string | null; data: CardFile | null } = { path: null, data: null };
+
+  constructor(sim: Simulator, options: { address?: number; port?: number } = {}) {
+    this.#sim = sim;
+    this.reader = new Pn532Emulator(options.address ?? PN532_ADDRESS);
+    sim.io.i2c(options.port ?? 0).attach(this.reader);
+  }
+
+  get card(): MifareClassic1K | null {
+    return this.#card;
+  }
+
+  /** Puts the card of a card file into the slot. */
+  insert(path: string): MifareClassic1K {
+    const { card, file } = openCard(path);
+    this.insertCard(card, path, file);
+    return card;
+  }
+
+  /** Puts a card model in the slot (tests that need no file). */
+  insertCard(card: MifareClassic1K, path: string | null = null, file: CardFile | null = null): void {
+    if (this.#card) this.remove();
+    this.#card = card;
+    this.#file = { path, data: file };
+    this.reader.insert(card);
+  }
+
+  remove(): MifareClassic1K | null {
+    const card = this.#card;
+    this.reader.remove();
+    this.#card = null;
+    return card;
+  }
+
+  /** The person takes the card out, has the issuer add counts (key B), and puts it back. */
+  topUp(counts: number, maxCounts = 100000): { before: number; after: number; seq: number } {
+    const card = this.#card;
+    const keys = this.#file.data?.keys;
+    if (!card || !keys) throw new Error("no card from a card file in the slot");
+    const path = this.#file.path;
+    const data = this.#file.data;
+    this.remove();
+    try {
+      return new Issuer(card, keys).topUp(counts, maxCounts);
+    } finally {
+      this.insertCard(card, path, data);
+    }
+  }
+
+  /**
+   * Acts at the `index`-th exchange with the card from now (0 = the next one), right before the
+   * card runs it or right after (its answer then never reaches the terminal).
+   */
+  armFault(index: number, when: "before" | "after", fault: "remove" | "power"): void {
+    const target = this.reader.exchanges + index;
+    this.reader.onExchange = (i, phase) => {
+      if (i !== target || phase !== when) return;
+      this.reader.onExchange = null;
+      if (fault === "remove") this.remove();
+      else throw new PowerCutError();
+    };
+  }
+
+  disarm(): void {
+    this.reader.onExchange = null;
+  }
+
+  powerLost(): void {
+    this.reader.powerLost();
+  }
+
+  /** The card's own memory: counts in the value block, the record's sequence. */
+  physical(): { inserted: boolean; uid: string | null; counts: number | null; seq: number | null; file: string | null } {
+    const c = this.#card;
+    if (!c) return { inserted: false, uid: null, counts: null, seq: null, file: null };
+    const v = decodeValueBlock(c.block(VALUE_BLOCK));
+    return { inserted: true, uid: toHex(c.uid), counts: typeof v === "string" ? null : v.value, seq: decodeRecord(c.block(RECORD_BLOCK)).seq, file: this.#file.path };
+  }
+
+  snapshot(): Record<string, unknown> {
+    return { cardSlot: this.physical() };
+  }
+
+  get simulator(): Simulator {
+    return this.#sim;
+  }
+}
+
+/** The simulator's card slot, attached on first use. */
+export function cardSlot(sim: Simulator): CardSlot {
+  if (!sim.hasPlugin("card")) sim.use(new CardSlot(sim));
+  return sim.plugin<CardSlot>("card");
+}
+
+ACTIONS["card.insert"] = async (sim, a) => {
+  if (typeof a.file !== "string" || a.file === "") throw new ScriptError('card.insert needs a card file: {"file": "card.json"}');
+  cardSlot(sim).insert(a.file);
+};
+ACTIONS["card.remove"] = async (sim) => {
+  cardSlot(sim).remove();
+};
+ACTIONS["card.topup"] = async (sim, a) => {
+  if (typeof a.counts !== "number" || !Number.isInteger(a.counts) || a.counts < 1) throw new ScriptError("card.topup needs counts: a positive integer");
+  return cardSlot(sim).topUp(a.counts);
+};
