@@ -175,6 +175,9 @@ test("RFC 8949 appendix A vectors", (t) => {
   for (const [h, n] of decodes) t.is(decodeCbor(unhex(h)), n, h);
   t.true(Number.isNaN(decodeCbor(unhex("f97e00"))));
   t.true(Number.isNaN(decodeCbor(unhex("fa7fc00000"))));
+  // a NaN with payload bits decodes to NaN and is written back in the canonical form
+  t.is(hex(encodeCbor(decodeCbor(unhex("fb7ff00000003c0000")))), "fb7ff8000000000000");
+  t.is(hex(encodeCbor(NaN)), "fb7ff8000000000000");
   // Non-shortest arguments are well-formed and accepted.
   t.is(decodeCbor(unhex("1b0000000000000001")), 1);
   t.is(decodeCbor(unhex("d8404401020304")) instanceof Uint8Array, true, "tag 64 around a byte string (cbor-x's Uint8Array)");

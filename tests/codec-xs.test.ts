@@ -85,6 +85,11 @@ const mutated = (arb: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> =>
   });
 
 test("CBOR: XS decodes and re-encodes exactly as Node does, garbage included", async (t) => {
+  // inputs where engines could differ: NaN payloads, float16 subnormals, −0, big integers, UTF-8 edges
+  for (const h of ["fb7ff00000003c0000", "fa7fc00001", "f97e01", "f90001", "f98000", "fb8000000000000000", "1b001fffffffffffff", "3b001ffffffffffffe", "64f0908591", "63eda080", "62c0af"]) {
+    const { node, xs } = await both(OP_CBOR, new Uint8Array(Buffer.from(h, "hex")));
+    t.is(xs, node, h);
+  }
   let accepted = 0;
   await fc.assert(
     fc.asyncProperty(fc.oneof(mutated(cborValue.map((v) => encodeCbor(v))), fc.uint8Array({ maxLength: 30 })), async (bytes) => {
@@ -178,4 +183,25 @@ test("client: the same commands give the same writes, events and steps on XS and
   );
   t.true(acked > 40, `runs with an ack: ${acked}`); // ids are not known in advance: many PUBACKs miss
   t.log(`codec + client bundle for XS: ${bundleBytes} bytes of JavaScript (unminified, with the test harness)`);
+});
+
+test("XS meter figures for a typical uplink", async (t) => {
+  // An alarm event as the terminal would send it: small integer keys, a few fields.
+  const event = new Map<number, CborValue>([
+    [0, 1], // message type
+    [1, 4242], // sequence number
+    [2, 1776340800], // timestamp
+    [3, 130], // Contact ID burglary
+    [4, "A0001"],
+    [5, new Uint8Array(16)],
+  ]);
+  const cbor = encodeCbor(event);
+  const r1 = await worker!.issueCommand(request(OP_CBOR, cbor));
+  const packet = gen({ cmd: "publish", topic: "tg/t/T0001/up", payload: Buffer.from(cbor), qos: 1, messageId: 9, dup: false, retain: false });
+  const r2 = await worker!.issueCommand(request(OP_MQTT, encodeCbor([packet])));
+  t.true((r1.meterUsage.compute ?? 0) > 0);
+  t.log(
+    `${cbor.length}-byte CBOR event: decode+re-encode ${r1.meterUsage.compute} XS compute units; ` +
+      `its ${packet.length}-byte PUBLISH parsed+re-encoded: ${r2.meterUsage.compute} (each including the harness's own CBOR request/reply)`,
+  );
 });

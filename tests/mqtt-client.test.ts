@@ -519,6 +519,27 @@ test("model: any interleaving of publishes, PUBACKs, drops and reconnects acks e
   );
 });
 
+test("garbage from the server never throws out of the client: it fails the connection or is ignored", (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ maxLength: 30 }), { maxLength: 6 }), fc.boolean(), (chunks, connected) => {
+      const c = setup({ maxPacketSize: 64 });
+      if (connected) open(c);
+      else c.client.connect(0);
+      c.wire.take();
+      let closed = false;
+      for (const chunk of chunks) {
+        const step = c.client.onData(chunk, 10);
+        if (step.close) closed = true;
+        t.is(step.close, c.client.state === "failed");
+      }
+      t.true(closed || c.client.state === "connected" || c.client.state === "connecting");
+      t.true(c.log.errors.length <= 1 + c.log.errors.filter((e) => /handler threw/.test(e)).length);
+      for (const p of c.wire.take()) t.true(p.cmd === "puback", `only PUBACKs may answer garbage, got ${p.cmd}`);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
 test("sample figures", (t) => {
   const c = setup();
   c.client.connect(0);

@@ -116,7 +116,11 @@ export class CborWriter {
 
   float64(value: number): void {
     this.#room(9)[this.#pos++] = 0xfb;
-    this.#dataView().setFloat64(this.#pos, value);
+    // NaN is written in its one canonical form: engines differ on keeping a NaN's payload bits.
+    if (value !== value) {
+      this.#dataView().setUint32(this.#pos, 0x7ff80000);
+      this.#dataView().setUint32(this.#pos + 4, 0);
+    } else this.#dataView().setFloat64(this.#pos, value);
     this.#pos += 8;
   }
 
