@@ -84,12 +84,13 @@ export function attachUi(terminal: Terminal, config: Config, store: Store, zoneM
       }),
   );
   const ui = new TerminalUi({ terminal, display, store, config: readUiConfig(config, zoneMinutes) });
-  new Keypad({
+  const keypad = new Keypad({
     io: device.io,
     rows: pins(kp.rows, "rows"),
     columns: pins(kp.columns, "columns"),
     debounceMs: typeof kp.debounceMs === "number" ? kp.debounceMs : 30,
     onKey: (key) => ui.key(key),
   });
+  terminal.addSnapshotSource("keypadDriver", () => ({ presses: keypad.presses, ghosts: keypad.ghosts }));
   return ui;
 }

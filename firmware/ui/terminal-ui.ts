@@ -117,6 +117,8 @@ export class TerminalUi {
   #idleTimer: ReturnType<typeof Timer.set> | undefined = undefined;
   #refreshTimer: ReturnType<typeof Timer.set> | undefined = undefined;
   #keys = 0;
+  /** the last keys, for the snapshot */
+  #recent = "";
   #refused = 0;
   #ignored = 0;
   #displayErrors = 0;
@@ -146,6 +148,7 @@ export class TerminalUi {
     return {
       screen: s.name === "edit" ? `edit.${s.field}` : s.name,
       keys: this.#keys,
+      recent: this.#recent,
       refused: this.#refused,
       ignored: this.#ignored,
       lastRefusal: this.#lastRefusal,
@@ -157,6 +160,7 @@ export class TerminalUi {
   /** One key from the keypad: 0-9, A-D, * (back), # (OK). */
   key(k: string): void {
     this.#keys++;
+    this.#recent = (this.#recent + k).slice(-20);
     this.#message = null;
     this.#armIdle();
     try {
