@@ -62,6 +62,12 @@ const commands: Record<string, (args: any) => unknown> = {
   "pairing.confirm"() {
     return hub().confirmPairing();
   },
+  /** dial the center now (the link's own schedule decides otherwise) */
+  "link.dial"() {
+    if (!components.uplink) throw new Error("no uplink");
+    components.uplink.dialNow();
+    return null;
+  },
   /** a stored media file, hex (what the link will send) */
   "media.read"(args: { unit: number; file: number }) {
     const bytes = hub().media.readFile(args.unit, args.file);

@@ -26,6 +26,8 @@ export interface SimPlugin {
   snapshot?(): Record<string, unknown>;
   /** the terminal lost power (its bus devices may reset) */
   powerLost?(): void;
+  /** Real-world work (a socket on loopback) that virtual time must wait for, or null; awaited before each step. */
+  realWork?(): Promise<void> | null;
 }
 
 /** More steps than this at one virtual instant means devices are feeding each other forever. */
@@ -159,6 +161,10 @@ export class Simulator {
     let steps = 0;
     let last = this.clock.now;
     for (;;) {
+      for (const p of this.#plugins.values()) {
+        const work = p.realWork?.();
+        if (work) await work;
+      }
       const host = this.io.nextAt();
       const firmware = this.#engine ? this.#nextDue : null;
       const next = host === null ? firmware : firmware === null ? host : Math.min(host, firmware);

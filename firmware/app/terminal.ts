@@ -41,7 +41,7 @@ export interface TerminalPorts {
 /** What the terminal tells the components around it (UI, sensors, card, link). */
 export type TerminalEvent =
   | { type: "period.start"; period: Period; at: Seconds }
-  | { type: "period.end"; summary: PeriodSummary; at: Seconds }
+  | { type: "period.end"; summary: PeriodSummary; at: Seconds; log: PeriodLog }
   | { type: "plan.changed"; plan: Plan; at: Seconds };
 
 export type TerminalListener = (event: TerminalEvent) => void;
@@ -316,7 +316,7 @@ export class Terminal {
     this.#ports.store.writeJson(KEY_LEDGER, this.#ledger);
     this.#ports.store.delete(KEY_PERIOD);
     this.#log = null;
-    this.#emit({ type: "period.end", summary, at });
+    this.#emit({ type: "period.end", summary, at, log });
   }
 
   #persistPeriod(t: Seconds): void {

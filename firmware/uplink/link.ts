@@ -1,0 +1,642 @@
+import Timer from "timer";
+import { now as clockNow, set as setClock } from "rtc";
+import type { Terminal, TerminalEvent } from "../app/terminal";
+import { accruedRateSeconds, guardedSeconds } from "../core/history";
+import { planToJson } from "../core/plan";
+import { tariffToJson } from "../core/tariff";
+import { MqttClient, type MqttStep } from "../net/mqtt-client";
+import type { Store } from "../platform/store";
+import type { SIM7600, SIM7600Target } from "../drivers/sim7600";
+import type { Alarm, HubEvent } from "../sensors/hub";
+import type { MediaStore } from "../sensors/media";
+import { PART_BYTES } from "../sensors/media";
+import { MESSAGES, MessageError, MessageName, decodeMessageBytes, downTopic, encodeMessage, upTopic } from "./messages";
+import { Outbox, OutboxFull, OutboxItem, PRIORITY } from "./outbox";
+
+/**
+ * The terminal's side of the dial-up link: producers put messages in the persistent outbox; the
+ * dialer opens the cellular link only when there is something to send, speaks MQTT (CleanSession
+ * 0, the terminal's id and secret, QoS 1) over the modem's TCP socket, removes each item on its
+ * PUBACK, handles the downlink, and hangs up.
+ *
+ *  - when: an alarm or media at once; routine items (period reports, plan, sensor table, card
+ *    events, warnings) once the oldest has waited `batchSeconds`; the daily test call; after a
+ *    failure, again with backoff (30 s doubling to 30 min). A session lasts at most
+ *    `sessionSeconds`; it lingers `lingerMs` after the last PUBACK for downlink messages.
+ *  - downlink (`tg/<id>/down`): registrationResult, timeSync (sets the RTC), dispatch status
+ *    (kept for the UI: snapshot "dispatch"), planChange (terminal.setPlan; a refusal goes back
+ *    as a warning). Garbage is counted and acknowledged (re-delivery would not mend it).
+ */
+
+export interface LinkConfig {
+  terminalId: string;
+  secret: string;
+  apn: string;
+  /** numeric IPv4 of the center */
+  address: string;
+  port: number;
+  batchSeconds: number;
+  testIntervalSeconds: number;
+  keepAliveSeconds: number;
+  sessionSeconds: number;
+  lingerMs: number;
+  maxInflight: number;
+  firmware: string;
+  zoneMinutes: number;
+}
+
+export function readLinkConfig(config: Readonly<Record<string, unknown>>): LinkConfig {
+  const t = (config.terminal ?? {}) as Record<string, unknown>;
+  const l = (config.link ?? {}) as Record<string, unknown>;
+  const str = (v: unknown, what: string, fallback?: string): string => {
+    if (typeof v === "string" && v.length > 0) return v;
+    if (fallback !== undefined) return fallback;
+    throw new Error(`config: ${what} is required`);
+  };
+  const int = (v: unknown, fallback: number, what: string, min: number, max: number): number => {
+    if (v === undefined) return fallback;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw new Error(`config: ${what} must be an integer ${min}..${max}`);
+    return v;
+  };
+  const address = str(l.address, "link.address");
+  if (!/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address)) throw new Error("config: link.address must be a numeric IPv4 address");
+  return {
+    terminalId: str(t.id, "terminal.id"),
+    secret: str(l.secret, "link.secret"),
+    apn: str(l.apn, "link.apn"),
+    address,
+    port: int(l.port, 1883, "link.port", 1, 65535),
+    batchSeconds: int(l.batchMinutes, 10, "link.batchMinutes", 0, 1440) * 60,
+    testIntervalSeconds: int(l.testHours, 24, "link.testHours", 1, 168) * 3600,
+    keepAliveSeconds: int(l.keepAliveSeconds, 60, "link.keepAliveSeconds", 10, 3600),
+    sessionSeconds: int(l.sessionSeconds, 300, "link.sessionSeconds", 30, 3600),
+    lingerMs: int(l.lingerMs, 2000, "link.lingerMs", 0, 60000),
+    maxInflight: int(l.maxInflight, 4, "link.maxInflight", 1, 16),
+    firmware: str(l.firmware, "link.firmware", "timeguard-0.1"),
+    zoneMinutes: int(t.zoneMinutes, 540, "terminal.zoneMinutes", -720, 840),
+  };
+}
+
+/** What the link needs of the modem (the SIM7600 driver on a board). */
+export type ModemPort = Pick<SIM7600, "open" | "send" | "close" | "state" | "signal" | "stats" | "lastError">;
+
+export interface ModemHandlers {
+  onData(bytes: Uint8Array): void;
+  onClosed(reason: string): void;
+}
+
+/** The sensor hub as the link sees it (alarms and media units). */
+export interface AlarmSource {
+  onEvent(listener: (e: HubEvent) => void): void;
+  readonly media: MediaStore;
+  sensorTable(): Array<Record<string, unknown>>;
+}
+
+export interface UplinkPorts {
+  terminal: Terminal;
+  store: Store;
+  config: LinkConfig;
+  /** builds the modem driver with the link's handlers */
+  modem(handlers: ModemHandlers): ModemPort;
+  hub?: AlarmSource;
+}
+
+export type LinkState = "idle" | "dialing" | "connecting" | "connected" | "hanging-up";
+
+const BACKOFF = [30, 60, 120, 300, 600, 1800];
+const KEY_STATE = "ln_state"; // {reg, test, site, disp, down}
+const CONTACT_ID: Record<string, number> = { intrusion: 130, fire: 110, tamper: 137 };
+const MAX_DISPATCH = 10;
+const MAX_RECENT_DOWN = 16;
+
+interface LinkRecord {
+  /** registration queued once (first boot) */
+  reg: boolean;
+  /** last test call queued (s) */
+  test: number;
+  /** the center's registration result */
+  site: { ok: boolean; site?: string; message?: string } | null;
+  /** dispatch statuses, newest last */
+  disp: Array<{ alarmId: number; status: string; note?: string; at: number }>;
+  /** recent downlink sequence numbers (re-deliveries are acknowledged, not applied twice) */
+  down: number[];
+}
+
+export class Uplink {
+  #p: UplinkPorts;
+  #c: LinkConfig;
+  #outbox: Outbox;
+  #modem: ModemPort;
+  #client: MqttClient<number>;
+  #state: LinkState = "idle";
+  #record: LinkRecord;
+  #timer: ReturnType<typeof Timer.set> | undefined = undefined;
+  #mqttTimer: ReturnType<typeof Timer.set> | undefined = undefined;
+  #lingerTimer: ReturnType<typeof Timer.set> | undefined = undefined;
+  #sessionDeadline = 0;
+  #failures = 0;
+  #retryAt = 0; // s
+  #urgent = false; // a test call or a user/host request wants a dial now
+  #inSession = new Set<number>(); // seqs published this session or still in flight
+  #stats = { sessions: 0, sessionsOk: 0, failures: 0, published: 0, acked: 0, downlink: 0, badDownlink: 0, duplicates: 0, refusedMedia: 0 };
+  #lastError: string | null = null;
+  #lastSession: { at: number; ok: boolean; sent: number; reason: string | null } | null = null;
+  #sentThisSession = 0;
+
+  constructor(ports: UplinkPorts) {
+    this.#p = ports;
+    this.#c = ports.config;
+    this.#outbox = new Outbox(ports.store, this.#c.terminalId);
+    this.#record = this.#loadRecord();
+    this.#modem = ports.modem({
+      onData: (bytes) => this.#step(this.#client.onData(bytes, clockNow())),
+      onClosed: (reason) => this.#linkLost(reason),
+    });
+    this.#client = new MqttClient<number>(
+      {
+        clientId: this.#c.terminalId,
+        username: this.#c.terminalId,
+        password: this.#c.secret,
+        keepAliveSeconds: this.#c.keepAliveSeconds,
+        maxInflight: this.#c.maxInflight,
+        subscriptions: [downTopic(this.#c.terminalId)],
+      },
+      { write: (bytes) => this.#modem.send(bytes) },
+      {
+        connected: () => {
+          this.#state = "connected";
+          this.#failures = 0;
+          this.#fill();
+        },
+        acked: (seq) => this.#acked(seq),
+        message: (topic, payload) => this.#downlink(topic, payload),
+        subscribed: () => this.#maybeHangUp(),
+        error: (reason) => {
+          this.#lastError = reason;
+        },
+      },
+    );
+
+    const terminal = ports.terminal;
+    terminal.onEvent((e) => this.#terminalEvent(e));
+    if (ports.hub) ports.hub.onEvent((e) => this.#hubEvent(e));
+    terminal.addSnapshotSource("outbox", () => this.outboxSnapshot());
+    terminal.addSnapshotSource("uplink", () => this.snapshot());
+    terminal.addSnapshotSource("dispatch", () => this.#record.disp.slice());
+
+    // After boot: media units finished or missed across a power cut, the registration, then dial.
+    Timer.set(() => {
+      this.#recoverMedia();
+      if (!this.#record.reg) this.#queueRegistration();
+      this.#schedule();
+    }, 0);
+  }
+
+  // ---------------------------------------------------------------- producers
+
+  /** Card events (the card component calls this). */
+  reportCard(event: { event: string; cardId?: string; counts?: number; delta?: number; debtYen?: number; note?: string }): boolean {
+    return this.#queue("card", event, PRIORITY.routine);
+  }
+
+  /** A warning the terminal shows (card low, sensor lost…), also for the center. */
+  reportWarning(code: string, text: string): boolean {
+    return this.#queue("warning", { code, text: text.length > 120 ? text.slice(0, 120) : text }, PRIORITY.routine);
+  }
+
+  /** An alarm (the sensor hub's events call this; other alarm sources may too). */
+  reportAlarm(alarm: Alarm): boolean {
+    const body: Record<string, unknown> = {
+      alarmId: alarm.seq,
+      sensor: alarm.sensor,
+      event: alarm.kind,
+      contactId: CONTACT_ID[alarm.kind] ?? 130,
+      pattern: alarm.pattern ?? 0,
+    };
+    if (alarm.media !== null) body.mediaId = alarm.media;
+    return this.#queue("alarm", body, PRIORITY.alarm, alarm.at);
+  }
+
+  /** A media unit is complete (or closed incomplete): every part of it goes to the center. */
+  reportMedia(unit: number): number {
+    const media = this.#p.hub?.media;
+    const m = media?.manifest(unit);
+    if (!m || m.open || this.#outbox.knowsUnit(unit)) return 0;
+    const parts: Array<[number, number]> = [];
+    m.files.forEach((f, file) => {
+      const n = Math.max(1, Math.ceil(f.size / PART_BYTES));
+      for (let p = 0; p < n; p++) parts.push([file, p]);
+    });
+    try {
+      const n = this.#outbox.enqueueMedia(unit, parts, this.#now());
+      this.#schedule();
+      return n;
+    } catch (e) {
+      this.#stats.refusedMedia++;
+      this.#lastError = e instanceof Error ? e.message : String(e);
+      return 0;
+    }
+  }
+
+  /** Dial now (the daily test call, a user's request, the host's `link.dial`). */
+  dialNow(): void {
+    this.#urgent = true;
+    this.#retryAt = 0;
+    this.#schedule();
+  }
+
+  #terminalEvent(e: TerminalEvent): void {
+    if (e.type === "period.end") {
+      const t = this.#p.terminal;
+      const s = e.summary;
+      const log = e.log;
+      const body: Record<string, unknown> = {
+        start: s.start,
+        end: s.end,
+        pattern: s.pattern,
+        sensors: s.sensors,
+        cameras: s.cameras,
+        yenPerHour: s.yenPerHour,
+        guardedSeconds: guardedSeconds(log, e.at),
+        baseYen: s.baseYen,
+        yen: s.yen,
+        images: s.images,
+        intervals: log.intervals.map((i) => [i.from, i.to, i.devices.sensor, i.devices.camera, i.devices.door, i.devices.smoke]),
+        rateSeconds: accruedRateSeconds(log, t.tariff, e.at),
+        permille: t.tariff.contractsPermille[t.plan.contract],
+        contract: t.plan.contract,
+      };
+      this.#queue("period", body, PRIORITY.routine, e.at);
+    } else if (e.type === "plan.changed") {
+      this.#queue("plan", { plan: this.#planJson() }, PRIORITY.routine, e.at);
+    }
+  }
+
+  #hubEvent(e: HubEvent): void {
+    if (e.type === "alarm") this.reportAlarm(e.alarm);
+    else if (e.type === "media.ready") this.reportMedia(e.unit);
+    else if (e.type === "sensors.registered") this.#queue("sensors", { table: this.#sensorRows() }, PRIORITY.routine, e.at);
+  }
+
+  #planJson(): unknown {
+    return planToJson(this.#p.terminal.plan, this.#c.zoneMinutes);
+  }
+
+  #sensorRows(): unknown[] {
+    const hub = this.#p.hub;
+    if (!hub) return [];
+    return hub.sensorTable().map((s) => [s.id, s.type, s.connected === true, s.operating === true, s.battery === "low" ? "low" : "ok"]);
+  }
+
+  #queueRegistration(): void {
+    const ok = this.#queue(
+      "registration",
+      { firmware: this.#c.firmware, zoneMinutes: this.#c.zoneMinutes, tariff: tariffToJson(this.#p.terminal.tariff), sensors: this.#sensorRows() },
+      PRIORITY.routine,
+    );
+    if (ok) {
+      this.#record.reg = true;
+      this.#saveRecord();
+      this.#urgent = true; // the center creates the site's record from it: no reason to wait
+    }
+  }
+
+  #queue(name: MessageName, body: Record<string, unknown>, priority: number, at?: number): boolean {
+    try {
+      this.#outbox.enqueue(name, body, at ?? this.#now(), priority);
+    } catch (e) {
+      this.#lastError = `${name} not queued: ${e instanceof Error ? e.message : String(e)}`;
+      if (!(e instanceof OutboxFull) && !(e instanceof MessageError)) throw e;
+      return false;
+    }
+    this.#schedule();
+    return true;
+  }
+
+  #recoverMedia(): void {
+    const media = this.#p.hub?.media;
+    if (!media) return;
+    for (const unit of this.#outbox.finishedUnits()) {
+      media.remove(unit);
+      this.#outbox.mediaDone(unit);
+    }
+    for (const unit of media.units()) this.reportMedia(unit);
+  }
+
+  // ---------------------------------------------------------------- the dialer
+
+  #now(): number {
+    return Math.floor(clockNow() / 1000);
+  }
+
+  /** When to dial next (s), or null when there is nothing to send. */
+  #dialAt(): number | null {
+    const t = this.#now();
+    let at: number | null = null;
+    const testDue = this.#record.test + this.#c.testIntervalSeconds;
+    if (this.#record.test === 0 || t >= testDue) at = t;
+    else at = testDue;
+    if (this.#urgent) at = t;
+    for (const it of this.#outbox.items()) {
+      const when = it.priority === PRIORITY.routine ? it.at + this.#c.batchSeconds : t;
+      if (at === null || when < at) at = when;
+    }
+    if (at !== null && at < this.#retryAt) at = this.#retryAt;
+    return at;
+  }
+
+  #schedule(): void {
+    if (this.#state !== "idle") return;
+    if (this.#timer !== undefined) Timer.clear(this.#timer);
+    this.#timer = undefined;
+    const at = this.#dialAt();
+    if (at === null) return;
+    const delay = Math.max(0, at * 1000 - clockNow());
+    this.#timer = Timer.set(() => {
+      this.#timer = undefined;
+      this.#wake();
+    }, delay);
+  }
+
+  #wake(): void {
+    if (this.#state !== "idle") return;
+    const t = this.#now();
+    if (this.#record.test === 0 || t >= this.#record.test + this.#c.testIntervalSeconds) this.#queueTest(t);
+    const at = this.#dialAt();
+    if (at !== null && at <= t) this.#dial();
+    else this.#schedule();
+  }
+
+  #queueTest(t: number): void {
+    const boots = this.#p.store.readJson("boots");
+    const body: Record<string, unknown> = { boots: typeof boots === "number" ? boots : 0, outbox: this.#outbox.size };
+    if (this.#modem.signal !== null) body.signal = this.#modem.signal;
+    if (this.#queue("test", body, PRIORITY.routine, t)) {
+      this.#record.test = t;
+      this.#saveRecord();
+      this.#urgent = true;
+    }
+  }
+
+  #dial(): void {
+    this.#state = "dialing";
+    this.#urgent = false;
+    this.#stats.sessions++;
+    this.#sentThisSession = 0;
+    this.#sessionDeadline = clockNow() + this.#c.sessionSeconds * 1000;
+    this.#timer = Timer.set(() => {
+      this.#timer = undefined;
+      this.#hangUp("session too long");
+    }, this.#c.sessionSeconds * 1000);
+    const target: SIM7600Target = { apn: this.#c.apn, address: this.#c.address, port: this.#c.port };
+    this.#modem.open(target, (err) => {
+      if (this.#state !== "dialing") return;
+      if (err) return this.#ended(err);
+      this.#state = "connecting";
+      this.#inSession = new Set(this.#client.inflightTags());
+      this.#step(this.#client.connect(clockNow()));
+    });
+  }
+
+  /** Publishes what the outbox holds, up to the in-flight window. */
+  #fill(): void {
+    if (this.#state !== "connected") return;
+    for (const it of this.#outbox.items()) {
+      if (!this.#client.canPublish) break;
+      if (this.#inSession.has(it.seq)) continue;
+      const payload = this.#payload(it);
+      if (!payload) continue;
+      this.#inSession.add(it.seq);
+      this.#client.publish(upTopic(this.#c.terminalId), payload, it.seq, clockNow());
+      this.#stats.published++;
+      this.#sentThisSession++;
+    }
+    this.#maybeHangUp();
+  }
+
+  #payload(it: OutboxItem): Uint8Array | null {
+    if (!it.media) {
+      const body = this.#outbox.body(it.seq);
+      if (!body) this.#outbox.acknowledge(it.seq); // cannot be: dropped at load; keep the outbox moving
+      return body ?? null;
+    }
+    const [unit, file, part] = it.media;
+    const media = this.#p.hub?.media;
+    const m = media?.manifest(unit);
+    const bytes = m ? media?.readFile(unit, file) : undefined;
+    if (!m || !bytes) {
+      // the unit is gone or damaged: nothing to send, and nothing to wait for
+      this.#outbox.dropUnit(unit);
+      this.#lastError = `media unit ${unit} unreadable`;
+      return null;
+    }
+    const f = m.files[file];
+    const parts = Math.max(1, Math.ceil(f.size / PART_BYTES));
+    return encodeMessage({
+      name: "media",
+      terminal: this.#c.terminalId,
+      seq: it.seq,
+      time: it.at,
+      body: {
+        mediaId: unit,
+        alarmId: m.alarm,
+        item: file,
+        items: m.files.length,
+        type: f.kind,
+        part,
+        parts,
+        data: bytes.subarray(part * PART_BYTES, Math.min(bytes.length, (part + 1) * PART_BYTES)),
+      },
+    });
+  }
+
+  #acked(seq: number): void {
+    this.#stats.acked++;
+    const done = this.#outbox.acknowledge(seq);
+    this.#inSession.delete(seq);
+    if (done && done.unitDone !== null) {
+      const media = this.#p.hub?.media;
+      const m = media?.manifest(done.unitDone);
+      if (m) {
+        let images = 0;
+        for (const f of m.files) if (f.kind === "jpeg") images++;
+        if (images > 0) this.#p.terminal.addImages(images);
+      }
+      media?.remove(done.unitDone);
+      this.#outbox.mediaDone(done.unitDone);
+    }
+    this.#fill();
+  }
+
+  #maybeHangUp(): void {
+    if (this.#state !== "connected" || !this.#client.idle) return;
+    for (const it of this.#outbox.items()) if (!this.#inSession.has(it.seq)) return;
+    if (this.#lingerTimer !== undefined) Timer.clear(this.#lingerTimer);
+    // linger briefly: the broker delivers queued downlink messages right after the session starts
+    this.#lingerTimer = Timer.set(() => {
+      this.#lingerTimer = undefined;
+      if (this.#state === "connected" && this.#client.idle && this.#outbox.items().every((it) => this.#inSession.has(it.seq))) this.#hangUp(null);
+    }, this.#c.lingerMs);
+  }
+
+  #step(step: MqttStep): void {
+    if (this.#mqttTimer !== undefined) Timer.clear(this.#mqttTimer);
+    this.#mqttTimer = undefined;
+    if (step.close) return this.#hangUp(step.reason === "disconnect" ? null : step.reason);
+    if (step.wakeAt !== null && (this.#state === "connecting" || this.#state === "connected")) {
+      this.#mqttTimer = Timer.set(() => {
+        this.#mqttTimer = undefined;
+        this.#step(this.#client.tick(clockNow()));
+      }, Math.max(0, step.wakeAt - clockNow()));
+    }
+  }
+
+  /** Ends the session: DISCONNECT when connected, then the modem hangs up. */
+  #hangUp(reason: string | null): void {
+    if (this.#state === "idle" || this.#state === "hanging-up") return;
+    const wasDialing = this.#state === "dialing";
+    this.#state = "hanging-up";
+    if (!wasDialing && this.#client.state === "connected") this.#client.disconnect(clockNow());
+    this.#clearSessionTimers();
+    this.#modem.close(() => {
+      this.#client.onTransportClosed();
+      this.#ended(reason);
+    });
+  }
+
+  #linkLost(reason: string): void {
+    if (this.#state === "idle" || this.#state === "hanging-up") return;
+    this.#lastError = reason;
+    this.#hangUp(reason);
+  }
+
+  #ended(reason: string | null): void {
+    this.#clearSessionTimers();
+    this.#state = "idle";
+    const ok = reason === null;
+    this.#lastSession = { at: this.#now(), ok, sent: this.#sentThisSession, reason };
+    if (ok) {
+      this.#stats.sessionsOk++;
+      this.#failures = 0;
+      this.#retryAt = 0;
+    } else {
+      this.#stats.failures++;
+      this.#lastError = reason;
+      const backoff = BACKOFF[Math.min(this.#failures, BACKOFF.length - 1)];
+      this.#failures++;
+      this.#retryAt = this.#now() + backoff;
+    }
+    // in-flight items stay in the client (re-sent with DUP next session) and in the outbox
+    this.#inSession = new Set(this.#client.inflightTags());
+    this.#schedule();
+  }
+
+  #clearSessionTimers(): void {
+    if (this.#timer !== undefined) Timer.clear(this.#timer);
+    this.#timer = undefined;
+    if (this.#mqttTimer !== undefined) Timer.clear(this.#mqttTimer);
+    this.#mqttTimer = undefined;
+    if (this.#lingerTimer !== undefined) Timer.clear(this.#lingerTimer);
+    this.#lingerTimer = undefined;
+  }
+
+  // ---------------------------------------------------------------- downlink
+
+  #downlink(topic: string, payload: Uint8Array): void {
+    this.#stats.downlink++;
+    if (topic !== downTopic(this.#c.terminalId)) {
+      this.#stats.badDownlink++;
+      return;
+    }
+    let m;
+    try {
+      m = decodeMessageBytes(payload);
+    } catch (e) {
+      this.#stats.badDownlink++;
+      this.#lastError = `downlink refused: ${e instanceof Error ? e.message : String(e)}`;
+      return; // acknowledged: a malformed message will not get better by coming again
+    }
+    if (m.terminal !== this.#c.terminalId || MESSAGES[m.name].direction !== "down") {
+      this.#stats.badDownlink++;
+      return;
+    }
+    if (this.#record.down.indexOf(m.seq) >= 0) {
+      this.#stats.duplicates++;
+      return;
+    }
+    this.#record.down.push(m.seq);
+    if (this.#record.down.length > MAX_RECENT_DOWN) this.#record.down.shift();
+    const b = m.body;
+    switch (m.name) {
+      case "registrationResult":
+        this.#record.site = { ok: b.ok === true, site: b.site as string | undefined, message: b.message as string | undefined };
+        break;
+      case "timeSync": {
+        const time = b.time as number;
+        // a sane time only: after 2020, before 2100
+        if (time > 1577836800 && time < 4102444800) setClock(time * 1000);
+        else this.#stats.badDownlink++;
+        break;
+      }
+      case "dispatch":
+        this.#record.disp.push({ alarmId: b.alarmId as number, status: b.status as string, note: b.note as string | undefined, at: this.#now() });
+        if (this.#record.disp.length > MAX_DISPATCH) this.#record.disp.shift();
+        break;
+      case "planChange": {
+        const result = this.#p.terminal.setPlan(b.plan);
+        if (!result.ok) this.reportWarning("plan.refused", `${result.field}: ${result.error}`);
+        break;
+      }
+    }
+    this.#saveRecord();
+  }
+
+  // ---------------------------------------------------------------- state
+
+  #loadRecord(): LinkRecord {
+    const r = this.#p.store.readJson(KEY_STATE) as Partial<LinkRecord> | undefined;
+    return {
+      reg: r?.reg === true,
+      test: typeof r?.test === "number" ? r.test : 0,
+      site: r?.site && typeof r.site === "object" ? r.site : null,
+      disp: Array.isArray(r?.disp) ? r.disp : [],
+      down: Array.isArray(r?.down) ? r.down.filter((x) => typeof x === "number") : [],
+    };
+  }
+
+  #saveRecord(): void {
+    this.#p.store.writeJson(KEY_STATE, this.#record);
+  }
+
+  get state(): LinkState {
+    return this.#state;
+  }
+
+  outboxSnapshot(): Record<string, unknown> {
+    return {
+      items: this.#outbox.size,
+      byKind: this.#outbox.byKind(),
+      nextSeq: this.#outbox.nextSeq,
+      acknowledged: this.#outbox.acknowledged,
+      refused: this.#outbox.refused,
+      dropped: this.#outbox.dropped,
+    };
+  }
+
+  snapshot(): Record<string, unknown> {
+    const next = this.#state === "idle" ? this.#dialAt() : null;
+    return {
+      state: this.#state,
+      ...this.#stats,
+      inflight: this.#client.inflight,
+      nextDial: next,
+      retryAt: this.#retryAt || null,
+      lastError: this.#lastError,
+      lastSession: this.#lastSession,
+      registration: this.#record.site,
+      lastTest: this.#record.test || null,
+      signal: this.#modem.signal,
+      modem: { state: this.#modem.state, lastError: this.#modem.lastError, ...this.#modem.stats },
+    };
+  }
+}

@@ -1,0 +1,692 @@
+import { Socket, connect as netConnect } from "node:net";
+import type { IoHub } from "../io/hub";
+import type { Uart, UartPeer } from "../io/uart";
+import type { SimPlugin, Simulator } from "../simulator";
+import { manifestConfig } from "../project";
+import { ACTIONS, ScriptError } from "../script";
+
+/**
+ * The SIM7600-class cellular modem on the terminal's UART 1, emulated at the AT command level
+ * (SIMCom TCPIP dialect: AT, ATE0/ATE1, AT+CPIN?, AT+CSQ, AT+CREG?, AT+CGREG?, AT+CGDCONT,
+ * AT+NETOPEN, AT+CIPOPEN, AT+CIPSEND with its `>` prompt, +IPD, +IPCLOSE, AT+CIPCLOSE,
+ * AT+NETCLOSE, AT+CRESET; ERROR and +CME ERROR), with REAL TCP connections (node:net) to the
+ * address the firmware dials — on the host, the center on loopback.
+ *
+ * Time. The simulator runs virtual time; the center is a real server. The modem bridges them:
+ *  - what the firmware sends goes on the real socket after its modelled time on the air
+ *    (latency + bytes at the uplink rate), as a host timer in virtual time;
+ *  - what the real socket delivers reaches the firmware after the modelled latency and downlink
+ *    rate, counted from the virtual instant at which it arrived;
+ *  - while a real exchange is under way, `realWork()` (the SimPlugin hook the simulator awaits
+ *    before each step) holds virtual time still: while a TCP connect is pending, while MQTT
+ *    requests written to the socket (CONNECT, QoS-1 PUBLISH, SUBSCRIBE, PINGREQ) still wait
+ *    for their reply packets, and for a short quiet window after the last socket activity (so a
+ *    message the broker pushes right after an ack lands in the same virtual instant). A real
+ *    wait never exceeds `maxRealWaitMs`; after that virtual time goes on and whatever comes later
+ *    is delivered later, as a slow network would. The modem itself knows nothing of MQTT beyond
+ *    counting packets (fixed header + remaining length) to know how many replies are owed.
+ * So a test that advances virtual time sees the center's replies at deterministic virtual
+ * instants whenever the center answers within maxRealWaitMs, however slow the machine.
+ *
+ * Faults (`fault({kind, …})`): no-sim, no-registration, open-fails {count}, drop-mid-send
+ * {count, afterBytes}, drop (now), garbage {lines} (now and into the next replies), stall
+ * {ms?} (answers nothing until reset: the reset pin, AT+CRESET cannot reach it, or a power cut),
+ * slow {latencyMs}, clear.
+ */
+export interface ModemOptions {
+  port?: number;
+  /** one-way network latency, ms (virtual) */
+  latencyMs?: number;
+  /** uplink and downlink rates, bits per second */
+  uplinkBps?: number;
+  downlinkBps?: number;
+  /** from power-up/reset to answering AT, ms */
+  bootMs?: number;
+  /** from boot to registered on the network, ms */
+  registrationMs?: number;
+  /** PDP context activation (AT+NETOPEN), ms */
+  netOpenMs?: number;
+  /** the GPIO the firmware pulls low to reset the modem (its RESET line), if wired */
+  resetPin?: number | null;
+  /** +CSQ rssi (0..31) */
+  rssi?: number;
+  /** the longest real wait for the center, per step (ms of real time) */
+  maxRealWaitMs?: number;
+  /** quiet window after socket activity before virtual time goes on (ms of real time) */
+  quietMs?: number;
+}
+
+export type FaultKind = "no-sim" | "no-registration" | "open-fails" | "drop-mid-send" | "drop" | "garbage" | "stall" | "slow" | "clear";
+export const FAULT_KINDS: readonly FaultKind[] = ["no-sim", "no-registration", "open-fails", "drop-mid-send", "drop", "garbage", "stall", "slow", "clear"];
+
+export interface FaultSpec {
+  kind: FaultKind;
+  count?: number;
+  afterBytes?: number;
+  lines?: number;
+  ms?: number;
+  latencyMs?: number;
+}
+
+type Power = "off" | "booting" | "ready";
+
+const MAX_IPD = 1460;
+const CR = 13;
+const LF = 10;
+
+export class ModemError extends Error {}
+
+export class ModemEmulator implements UartPeer, SimPlugin {
+  readonly name = "link";
+  readonly port: number;
+  latencyMs: number;
+  uplinkBps: number;
+  downlinkBps: number;
+  bootMs: number;
+  registrationMs: number;
+  netOpenMs: number;
+  rssi: number;
+  maxRealWaitMs: number;
+  quietMs: number;
+  readonly resetPin: number | null;
+
+  #io: IoHub;
+  #uart: Uart;
+  #power: Power = "booting";
+  #echo = true;
+  #line: number[] = [];
+  #registeredAt = 0;
+  #apn: string | null = null;
+  #netOpen = false;
+  #socket: Socket | null = null;
+  #socketOpen = false;
+  #sessionId = 0; // bumps on every socket, so late events of an old one are ignored
+  /** collecting CIPSEND data: bytes still expected */
+  #sendLeft = 0;
+  #sendBuf: number[] = [];
+  #cancelPrompt: (() => void) | null = null;
+  #lastResetLevel = 1;
+
+  // faults
+  #noSim = false;
+  #noRegistration = false;
+  #openFails = 0;
+  #dropMidSend: Array<{ afterBytes: number }> = [];
+  #garbageLines = 0;
+  #stalledUntil: number | null = null; // virtual ms; Infinity = until reset
+  #faultLog: Array<{ at: number; kind: string }> = [];
+  #rng = 0x2545f491;
+
+  // the real-time bridge
+  #connecting = false;
+  #owed = 0; // MQTT replies owed by the server
+  #upParser = new PacketCounter();
+  #downParser = new PacketCounter();
+  #lastActivity = 0; // real ms
+  #inFlightToSocket = 0; // writes scheduled in virtual time, not yet on the socket
+
+  // figures
+  sessions = 0;
+  sessionsOk = 0;
+  bytesUp = 0;
+  bytesDown = 0;
+  commands = 0;
+  errors = 0;
+  resets = 0;
+  drops = 0;
+  #sessionStart = 0;
+  sessionMs: number[] = [];
+
+  #now: () => number;
+
+  /** `now`: the simulator's virtual clock (sim.clock.now). */
+  constructor(io: IoHub, now: () => number, options: ModemOptions = {}) {
+    this.#io = io;
+    this.#now = now;
+    this.port = options.port ?? 1;
+    this.latencyMs = options.latencyMs ?? 60;
+    this.uplinkBps = options.uplinkBps ?? 384_000;
+    this.downlinkBps = options.downlinkBps ?? 1_000_000;
+    this.bootMs = options.bootMs ?? 3000;
+    this.registrationMs = options.registrationMs ?? 2000;
+    this.netOpenMs = options.netOpenMs ?? 800;
+    this.rssi = options.rssi ?? 20;
+    this.maxRealWaitMs = options.maxRealWaitMs ?? 3000;
+    this.quietMs = options.quietMs ?? 8;
+    this.resetPin = options.resetPin ?? null;
+    this.#uart = io.uart(this.port);
+    this.#uart.connect(this);
+    if (this.resetPin !== null) {
+      const pin = this.resetPin;
+      io.gpio.onChange(() => {
+        const level = io.gpio.driven(pin) ?? 1;
+        if (this.#lastResetLevel === 1 && level === 0) this.#reset("pin");
+        this.#lastResetLevel = level;
+      });
+    }
+    this.#boot();
+  }
+
+  // ---------------------------------------------------------------- plugin
+
+  snapshot(): Record<string, unknown> {
+    return {
+      link: {
+        state: this.state,
+        apn: this.#apn,
+        sessions: this.sessions,
+        sessionsOk: this.sessionsOk,
+        bytes: { up: this.bytesUp, down: this.bytesDown },
+        commands: this.commands,
+        errors: this.errors,
+        resets: this.resets,
+        drops: this.drops,
+        faults: {
+          active: this.activeFaults(),
+          injected: this.#faultLog.slice(-20),
+        },
+      },
+    };
+  }
+
+  powerLost(): void {
+    // The modem shares the terminal's supply: it goes down with it and boots again.
+    this.#closeSocket();
+    this.#netOpen = false;
+    this.#stalledUntil = null;
+    this.#power = "off";
+    this.#boot();
+  }
+
+  /** The simulator awaits this before each step: real socket work that virtual time must wait for. */
+  realWork(): Promise<void> | null {
+    if (!this.#waiting()) return null;
+    const started = Date.now();
+    return new Promise((resolve) => {
+      const poll = () => {
+        if (!this.#waiting() || Date.now() - started >= this.maxRealWaitMs) resolve();
+        else setTimeout(poll, 1);
+      };
+      poll();
+    });
+  }
+
+  #waiting(): boolean {
+    if (this.#connecting) return true;
+    if (!this.#socket || !this.#socketOpen) return false;
+    if (this.#inFlightToSocket > 0) return false; // virtual time must pass first
+    if (this.#owed > 0) return true;
+    return Date.now() - this.#lastActivity < this.quietMs;
+  }
+
+  get state(): string {
+    if (this.#power !== "ready") return this.#power;
+    if (this.#stalled()) return "stalled";
+    if (this.#socketOpen) return "connected";
+    if (this.#netOpen) return "online";
+    return this.#registered() ? "registered" : "searching";
+  }
+
+  activeFaults(): string[] {
+    const out: string[] = [];
+    if (this.#noSim) out.push("no-sim");
+    if (this.#noRegistration) out.push("no-registration");
+    if (this.#openFails > 0) out.push(`open-fails×${this.#openFails}`);
+    if (this.#dropMidSend.length > 0) out.push(`drop-mid-send×${this.#dropMidSend.length}`);
+    if (this.#garbageLines > 0) out.push(`garbage×${this.#garbageLines}`);
+    if (this.#stalled()) out.push("stall");
+    return out;
+  }
+
+  /** Injects a fault (script action link.fault). */
+  fault(spec: FaultSpec): void {
+    if (!spec || !FAULT_KINDS.includes(spec.kind)) throw new ModemError(`link.fault: kind must be one of ${FAULT_KINDS.join(", ")}`);
+    const count = spec.count ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > 1000) throw new ModemError("link.fault: count must be 1..1000");
+    this.#faultLog.push({ at: this.#now(), kind: spec.kind });
+    switch (spec.kind) {
+      case "no-sim":
+        this.#noSim = true;
+        return;
+      case "no-registration":
+        this.#noRegistration = true;
+        return;
+      case "open-fails":
+        this.#openFails += count;
+        return;
+      case "drop-mid-send": {
+        const afterBytes = spec.afterBytes ?? 5;
+        if (!Number.isInteger(afterBytes) || afterBytes < 0) throw new ModemError("link.fault: afterBytes must be a non-negative integer");
+        for (let i = 0; i < count; i++) this.#dropMidSend.push({ afterBytes });
+        return;
+      }
+      case "drop":
+        if (this.#socketOpen) this.#networkDrop();
+        return;
+      case "garbage": {
+        const lines = spec.lines ?? 3;
+        if (!Number.isInteger(lines) || lines < 1 || lines > 1000) throw new ModemError("link.fault: lines must be 1..1000");
+        this.#garbageLines += lines;
+        this.#emitGarbage(1);
+        return;
+      }
+      case "stall":
+        if (spec.ms !== undefined && (!Number.isInteger(spec.ms) || spec.ms <= 0)) throw new ModemError("link.fault: ms must be a positive integer");
+        this.#stalledUntil = spec.ms === undefined ? Infinity : this.#now() + spec.ms;
+        return;
+      case "slow":
+        if (!Number.isInteger(spec.latencyMs) || (spec.latencyMs as number) < 0) throw new ModemError("link.fault: slow needs latencyMs");
+        this.latencyMs = spec.latencyMs as number;
+        return;
+      case "clear":
+        this.#noSim = false;
+        this.#noRegistration = false;
+        this.#openFails = 0;
+        this.#dropMidSend = [];
+        this.#garbageLines = 0;
+        this.#stalledUntil = null;
+        return;
+    }
+  }
+
+  close(): void {
+    this.#closeSocket();
+    this.#uart.connect(null);
+  }
+
+  // ---------------------------------------------------------------- the UART
+
+  receive(bytes: Uint8Array): void {
+    if (this.#power !== "ready" || this.#stalled()) return; // nobody listening
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i];
+      if (this.#sendLeft > 0) {
+        this.#sendBuf.push(b);
+        if (--this.#sendLeft === 0) this.#sendData();
+        continue;
+      }
+      if (b === CR) {
+        const text = String.fromCharCode(...this.#line);
+        this.#line = [];
+        if (this.#echo) this.#out(text + "\r");
+        this.#command(text.trim());
+      } else if (b === LF) {
+        continue;
+      } else if (this.#line.length < 512) {
+        this.#line.push(b);
+      }
+    }
+  }
+
+  #stalled(): boolean {
+    if (this.#stalledUntil === null) return false;
+    if (this.#now() >= this.#stalledUntil) {
+      this.#stalledUntil = null;
+      return false;
+    }
+    return true;
+  }
+
+  #registered(): boolean {
+    return !this.#noSim && !this.#noRegistration && this.#power === "ready" && this.#now() >= this.#registeredAt;
+  }
+
+  #out(text: string, delayMs = 2): void {
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
+    this.#outBytes(bytes, delayMs);
+  }
+
+  #outBytes(bytes: Uint8Array, delayMs: number): void {
+    this.#io.schedule(delayMs, () => {
+      if (this.#power !== "ready" || this.#stalled()) return;
+      this.#uart.send(bytes);
+    });
+  }
+
+  #reply(lines: string[], delayMs = 5): void {
+    this.#emitGarbage(delayMs);
+    this.#out(lines.map((l) => `\r\n${l}\r\n`).join(""), delayMs);
+  }
+
+  #ok(delayMs = 5): void {
+    this.#reply(["OK"], delayMs);
+  }
+
+  #error(cme?: number, delayMs = 5): void {
+    this.errors++;
+    this.#reply([cme === undefined ? "ERROR" : `+CME ERROR: ${cme}`], delayMs);
+  }
+
+  #urc(line: string, delayMs: number): void {
+    this.#out(`\r\n${line}\r\n`, delayMs);
+  }
+
+  #emitGarbage(delayMs: number): void {
+    if (this.#garbageLines <= 0) return;
+    this.#garbageLines--;
+    const n = 4 + (this.#random() % 40);
+    const bytes = new Uint8Array(n + 2);
+    for (let i = 0; i < n; i++) bytes[i] = this.#random() & 0xff;
+    bytes[n] = CR;
+    bytes[n + 1] = LF;
+    this.#outBytes(bytes, delayMs);
+  }
+
+  #random(): number {
+    // xorshift32: garbage is reproducible run to run
+    let x = this.#rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.#rng = x >>> 0;
+    return this.#rng;
+  }
+
+  #boot(): void {
+    this.#power = "booting";
+    this.#echo = true;
+    this.#line = [];
+    this.#sendLeft = 0;
+    this.#sendBuf = [];
+    this.#io.schedule(this.bootMs, () => {
+      if (this.#power !== "booting") return;
+      this.#power = "ready";
+      this.#registeredAt = this.#now() + this.registrationMs;
+      this.#urc("RDY", 0);
+      if (!this.#noSim) this.#urc("+CPIN: READY", 10);
+      this.#urc("PB DONE", 20);
+    });
+  }
+
+  #reset(why: string): void {
+    this.resets++;
+    this.#faultLog.push({ at: this.#now(), kind: `reset:${why}` });
+    this.#closeSocket();
+    this.#netOpen = false;
+    this.#stalledUntil = null;
+    this.#power = "off";
+    this.#boot();
+  }
+
+  // ---------------------------------------------------------------- AT commands
+
+  #command(cmd: string): void {
+    if (cmd.length === 0) return;
+    this.commands++;
+    const upper = cmd.toUpperCase();
+    if (!upper.startsWith("AT")) return this.#error();
+    const body = upper.slice(2);
+    let m: RegExpMatchArray | null;
+    if (body === "") return this.#ok();
+    if (body === "E0" || body === "E1") {
+      this.#echo = body === "E1";
+      return this.#ok();
+    }
+    if (body === "+CRESET") {
+      this.#ok();
+      this.#io.schedule(20, () => this.#reset("CRESET"));
+      return;
+    }
+    if (body === "+CPIN?") {
+      if (this.#noSim) return this.#error(10); // SIM not inserted
+      return this.#reply(["+CPIN: READY", "OK"]);
+    }
+    if (body === "+CSQ") {
+      const rssi = this.#noSim || this.#noRegistration ? 99 : this.rssi;
+      return this.#reply([`+CSQ: ${rssi},99`, "OK"]);
+    }
+    if ((m = body.match(/^\+(CREG|CGREG)\?$/))) {
+      const stat = this.#noSim ? 0 : this.#registered() ? 1 : 2;
+      return this.#reply([`+${m[1]}: 0,${stat}`, "OK"]);
+    }
+    if (body.startsWith("+CGDCONT=")) {
+      const args = cmd.slice(cmd.indexOf("=") + 1);
+      const mm = args.match(/^1,"IP","([^"]{1,63})"$/i);
+      if (!mm) return this.#error();
+      this.#apn = mm[1];
+      return this.#ok();
+    }
+    if (body === "+NETOPEN?") return this.#reply([`+NETOPEN: ${this.#netOpen ? 1 : 0}`, "OK"]);
+    if (body === "+NETOPEN") {
+      if (this.#netOpen) return this.#reply(["+IP ERROR: Network is already opened", "ERROR"]);
+      this.#ok();
+      this.#io.schedule(this.netOpenMs, () => {
+        if (this.#power !== "ready") return;
+        if (!this.#registered() || this.#apn === null) return this.#urc("+NETOPEN: 1", 0);
+        this.#netOpen = true;
+        this.#urc("+NETOPEN: 0", 0);
+      });
+      return;
+    }
+    if (body === "+NETCLOSE") {
+      if (!this.#netOpen) return this.#reply(["+NETCLOSE: 2", "ERROR"]);
+      this.#ok();
+      this.#closeSocket();
+      this.#netOpen = false;
+      this.#urc("+NETCLOSE: 0", 50);
+      return;
+    }
+    if (body.startsWith("+CIPOPEN=")) {
+      const mm = cmd.slice(cmd.indexOf("=") + 1).match(/^0,"TCP","(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})",(\d{1,5})$/i);
+      if (!mm || Number(mm[2]) < 1 || Number(mm[2]) > 65535) return this.#error();
+      if (this.#socket) return this.#reply(["+CIPOPEN: 0,4", "ERROR"]); // link 0 in use
+      this.#ok();
+      return this.#open(mm[1], Number(mm[2]));
+    }
+    if ((m = body.match(/^\+CIPSEND=0,(\d{1,5})$/))) {
+      const n = Number(m[1]);
+      if (!this.#socketOpen || n < 1 || n > 1500) return this.#error();
+      this.#sendLeft = n;
+      this.#sendBuf = [];
+      this.#out("\r\n>", 3);
+      return;
+    }
+    if (body === "+CIPCLOSE=0") {
+      if (!this.#socket) return this.#error();
+      this.#ok();
+      this.#closeSocket();
+      this.#urc("+CIPCLOSE: 0,0", this.latencyMs);
+      return;
+    }
+    return this.#error();
+  }
+
+  #open(address: string, port: number): void {
+    this.sessions++;
+    this.#sessionStart = this.#now();
+    if (!this.#netOpen) return this.#urc("+CIPOPEN: 0,1", 5);
+    if (this.#openFails > 0) {
+      this.#openFails--;
+      this.errors++;
+      return this.#urc("+CIPOPEN: 0,2", this.latencyMs * 2 + 1000);
+    }
+    const id = ++this.#sessionId;
+    const socket = netConnect({ host: address, port });
+    this.#socket = socket;
+    this.#connecting = true;
+    this.#upParser = new PacketCounter();
+    this.#downParser = new PacketCounter();
+    this.#owed = 0;
+    socket.setNoDelay(true);
+    socket.on("connect", () => {
+      if (id !== this.#sessionId) return;
+      this.#connecting = false;
+      this.#socketOpen = true;
+      this.#lastActivity = Date.now();
+      this.sessionsOk++;
+      this.#urc("+CIPOPEN: 0,0", this.latencyMs * 2);
+    });
+    socket.on("data", (data: Buffer) => {
+      if (id !== this.#sessionId) return;
+      this.#lastActivity = Date.now();
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+      this.#owed = Math.max(0, this.#owed - this.#downParser.feed(bytes, (type) => isReply(type)));
+      this.bytesDown += bytes.length;
+      const transfer = Math.ceil((bytes.length * 8 * 1000) / this.downlinkBps);
+      for (let o = 0; o < bytes.length; o += MAX_IPD) {
+        const chunk = bytes.subarray(o, Math.min(bytes.length, o + MAX_IPD));
+        const head = `\r\n+IPD${chunk.length}\r\n`;
+        const out = new Uint8Array(head.length + chunk.length);
+        for (let i = 0; i < head.length; i++) out[i] = head.charCodeAt(i);
+        out.set(chunk, head.length);
+        this.#outBytes(out, this.latencyMs + transfer);
+      }
+    });
+    const ended = (failed: boolean) => {
+      if (id !== this.#sessionId) return;
+      const wasOpen = this.#socketOpen;
+      this.#connecting = false;
+      this.#socket = null;
+      this.#socketOpen = false;
+      this.#owed = 0;
+      this.#sessionId++;
+      if (wasOpen) this.#urc(`+IPCLOSE: 0,${failed ? 2 : 1}`, this.latencyMs);
+      else this.#urc("+CIPOPEN: 0,2", this.latencyMs * 2);
+    };
+    socket.on("error", () => ended(true));
+    socket.on("close", () => ended(false));
+  }
+
+  /** CIPSEND's bytes are all in: on the air, then on the socket. */
+  #sendData(): void {
+    const data = Uint8Array.from(this.#sendBuf);
+    this.#sendBuf = [];
+    const n = data.length;
+    const drop = this.#dropMidSend.shift();
+    if (drop) {
+      // part of it gets out, then the network drops the link
+      const part = data.subarray(0, Math.min(drop.afterBytes, n));
+      this.#toSocket(part);
+      this.#io.schedule(this.latencyMs, () => this.#networkDrop());
+      this.#reply(["OK"], 5);
+      return;
+    }
+    this.#reply(["OK"], 5);
+    this.#urc(`+CIPSEND: 0,${n},${n}`, 10);
+    this.#toSocket(data);
+  }
+
+  #toSocket(data: Uint8Array): void {
+    const socket = this.#socket;
+    const id = this.#sessionId;
+    if (!socket || data.length === 0) return;
+    const transfer = Math.ceil((data.length * 8 * 1000) / this.uplinkBps);
+    this.#inFlightToSocket++;
+    this.#io.schedule(this.latencyMs + transfer, () => {
+      this.#inFlightToSocket--;
+      if (id !== this.#sessionId || !this.#socketOpen) return;
+      this.bytesUp += data.length;
+      this.#owed += this.#upParser.feed(data, (type) => expectsReply(type));
+      this.#lastActivity = Date.now();
+      socket.write(data);
+    });
+  }
+
+  #networkDrop(): void {
+    this.drops++;
+    const wasOpen = this.#socketOpen;
+    this.#closeSocket();
+    if (wasOpen) this.#urc("+IPCLOSE: 0,2", 1);
+  }
+
+  #closeSocket(): void {
+    const socket = this.#socket;
+    this.#sessionId++;
+    this.#socket = null;
+    this.#socketOpen = false;
+    this.#connecting = false;
+    this.#owed = 0;
+    this.#inFlightToSocket = 0;
+    if (this.#sessionStart > 0) {
+      this.sessionMs.push(this.#now() - this.#sessionStart);
+      this.#sessionStart = 0;
+    }
+    if (socket) socket.destroy();
+  }
+}
+
+/** MQTT control packet types the server answers (CONNECT, PUBLISH QoS 1, SUBSCRIBE, UNSUBSCRIBE, PINGREQ). */
+function expectsReply(first: number): boolean {
+  const type = first >> 4;
+  if (type === 3) return ((first >> 1) & 3) === 1;
+  return type === 1 || type === 8 || type === 10 || type === 12;
+}
+
+/** The replies: CONNACK, PUBACK, SUBACK, UNSUBACK, PINGRESP. */
+function isReply(first: number): boolean {
+  const type = first >> 4;
+  return type === 2 || type === 4 || type === 9 || type === 11 || type === 13;
+}
+
+/**
+ * Walks MQTT packet boundaries in a byte stream (fixed header byte, remaining length), counting
+ * the packets `match` accepts. Garbage just miscounts; the bridge's real-time cap bounds it.
+ */
+class PacketCounter {
+  #state: "first" | "len" | "body" = "first";
+  #first = 0;
+  #len = 0;
+  #mult = 1;
+  #lenBytes = 0;
+
+  feed(bytes: Uint8Array, match: (first: number) => boolean): number {
+    let n = 0;
+    for (let i = 0; i < bytes.length; ) {
+      if (this.#state === "first") {
+        this.#first = bytes[i++];
+        this.#len = 0;
+        this.#mult = 1;
+        this.#lenBytes = 0;
+        this.#state = "len";
+      } else if (this.#state === "len") {
+        const b = bytes[i++];
+        this.#len += (b & 0x7f) * this.#mult;
+        this.#mult *= 128;
+        this.#lenBytes++;
+        if ((b & 0x80) === 0 || this.#lenBytes === 4) {
+          if (match(this.#first)) n++;
+          this.#state = this.#len === 0 ? "first" : "body";
+        }
+      } else {
+        const take = Math.min(this.#len, bytes.length - i);
+        this.#len -= take;
+        i += take;
+        if (this.#len === 0) this.#state = "first";
+      }
+    }
+    return n;
+  }
+}
+
+/** The simulator's modem, attached on first use (the `link` plugin). */
+export function linkModem(sim: Simulator, options: ModemOptions = {}): ModemEmulator {
+  if (!sim.hasPlugin("link")) {
+    const modem = config(sim) ?? {};
+    sim.use(new ModemEmulator(sim.io, () => sim.clock.now, { port: modem.port, resetPin: modem.reset ?? null, ...options }));
+  }
+  return sim.plugin<ModemEmulator>("link");
+}
+
+function config(_sim: Simulator): { port?: number; reset?: number } | null {
+  const modem = manifestConfig().modem as { port?: number; reset?: number } | undefined;
+  return modem ?? null;
+}
+
+/**
+ *   link.fault {"kind": "no-sim" | "no-registration" | "open-fails" | "drop-mid-send" | "drop" |
+ *               "garbage" | "stall" | "slow" | "clear", "count"?, "afterBytes"?, "lines"?, "ms"?, "latencyMs"?}
+ *   link.dial  {}   the terminal dials now
+ */
+ACTIONS["link.fault"] = async (sim, a) => {
+  const { do: _do, at: _at, ...spec } = a;
+  try {
+    linkModem(sim).fault(spec as unknown as FaultSpec);
+  } catch (e) {
+    throw new ScriptError((e as Error).message);
+  }
+};
+ACTIONS["link.dial"] = async (sim) => {
+  linkModem(sim);
+  return sim.command("link.dial");
+};
