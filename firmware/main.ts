@@ -43,7 +43,7 @@ export function boot(): Terminal {
   uiPorts.card = { counts: () => (card.card ? card.card.counts : null) };
 
   // sensors (issue #3): the sensor hub on the terminal, the radio module on its UART
-  const sensorHub = new SensorHub({ terminal, store, timers, config: readSensorConfig(config), zoneMinutes: terminalConfig.zoneMinutes });
+  const sensorHub = new SensorHub({ terminal, clock: { now }, store, timers, config: readSensorConfig(config), zoneMinutes: terminalConfig.zoneMinutes });
   terminal.setInventory(sensorHub);
   components.sensors = sensorHub;
   const radio = config.radio as { port: number; receive: number; transmit: number; baud: number };

@@ -3,7 +3,7 @@ import { FieldError, isRecord } from "../core/errors";
 import { DeviceCounts, deviceCounts } from "../core/fee";
 import type { Inventory, Period } from "../core/plan";
 import { Seconds, formatTime } from "../core/time";
-import type { Terminal, Timers } from "../app/terminal";
+import type { Clock, Terminal, Timers } from "../app/terminal";
 import type { Store } from "../platform/store";
 import {
   COMMAND,
@@ -120,6 +120,8 @@ export type HubListener = (e: HubEvent) => void;
 
 export interface SensorHubPorts {
   terminal: Terminal;
+  /** wall-clock milliseconds (timers are set to the millisecond of a deadline) */
+  clock: Clock;
   store: Store;
   timers: Timers;
   config: SensorHubConfig;
@@ -722,19 +724,20 @@ export class SensorHub implements LinkReceiver, Inventory {
   }
 
   #operatingCounts(period: Period): DeviceCounts {
-    const op = this.#registered().filter((s) => this.#operating(s));
+    const reg = this.#registered();
     const c: Record<string, number> = { sensor: 0, camera: 0, door: 0, smoke: 0 };
+    // A plan by counts bills what it planned less the registered devices known not to operate
+    // (a device the terminal has never seen cannot be known to be down).
+    const down = (camera: boolean) => reg.filter((s) => (s.type === "camera") === camera && !this.#operating(s)).length;
     if (period.sensorIds.length > 0) {
-      for (const s of op) if (period.sensorIds.indexOf(s.id) >= 0) c[billingKind(s.id)]++;
+      for (const s of reg) if (this.#operating(s) && period.sensorIds.indexOf(s.id) >= 0) c[billingKind(s.id)]++;
     } else {
-      // counts only: up to the planned number of non-camera devices, billed as the plan priced them
-      const planned = period.devices.sensor + period.devices.door + period.devices.smoke;
-      c.sensor = Math.min(planned, op.filter((s) => s.type !== "camera").length);
+      c.sensor = Math.max(0, period.devices.sensor + period.devices.door + period.devices.smoke - down(false));
     }
     if (period.cameraIds.length > 0) {
-      for (const s of op) if (period.cameraIds.indexOf(s.id) >= 0) c.camera++;
+      for (const s of reg) if (this.#operating(s) && period.cameraIds.indexOf(s.id) >= 0) c.camera++;
     } else {
-      c.camera = Math.min(period.devices.camera, op.filter((s) => s.type === "camera").length);
+      c.camera = Math.max(0, period.devices.camera - down(true));
     }
     return deviceCounts(c);
   }
@@ -774,7 +777,6 @@ export class SensorHub implements LinkReceiver, Inventory {
   }
 
   #reschedule(): void {
-    const t = this.#now();
     let wake: Seconds | null = null;
     const consider = (x: Seconds) => {
       if (wake === null || x < wake) wake = x;
@@ -789,7 +791,7 @@ export class SensorHub implements LinkReceiver, Inventory {
       this.#timer = undefined;
       this.#tick();
       this.#reschedule();
-    }, Math.max(0, ((wake as number) - t) * 1000));
+    }, Math.max(0, (wake as number) * 1000 - this.#p.clock.now()));
   }
 
   #record(t: Seconds, id: string, event: string): void {
