@@ -300,7 +300,7 @@ test("keep-alive: PINGREQ after the interval of silence, dead connection when no
   step = c.client.tick(170000);
   t.true(step.close);
   t.regex(step.reason ?? "", /dead/);
-  t.is(c.client.state, "failed");
+  t.is(c.client.state, "closing");
   t.is(c.log.errors.length, 1);
   // nothing is written any more, further ticks keep saying close, data is ignored
   c.client.tick(180000);
@@ -375,7 +375,7 @@ test("a transport write that throws fails the connection; the publish is kept fo
   open(c);
   c.wire.failWrites = true;
   const id = c.client.publish("tg/t/T0001/up", Uint8Array.of(1), "w", 10);
-  t.is(c.client.state, "failed");
+  t.is(c.client.state, "closing");
   t.true(c.client.tick(11).close);
   t.regex(c.log.errors[0], /transport write failed: modem buffer full/);
   c.client.onTransportClosed();
@@ -530,7 +530,7 @@ test("garbage from the server never throws out of the client: it fails the conne
       for (const chunk of chunks) {
         const step = c.client.onData(chunk, 10);
         if (step.close) closed = true;
-        t.is(step.close, c.client.state === "failed");
+        t.is(step.close, c.client.state === "closing");
       }
       t.true(closed || c.client.state === "connected" || c.client.state === "connecting");
       t.true(c.log.errors.length <= 1 + c.log.errors.filter((e) => /handler threw/.test(e)).length);

@@ -69,7 +69,8 @@ export interface MqttClientEvents<Tag> {
   error?(reason: string): void;
 }
 
-export type MqttClientState = "disconnected" | "connecting" | "connected" | "failed";
+/** "closing": hung up or failed, nothing more is written; the caller closes the transport. */
+export type MqttClientState = "disconnected" | "connecting" | "connected" | "closing";
 
 /** What the caller must do after a call. */
 export interface MqttStep {
@@ -101,7 +102,7 @@ export class MqttClient<Tag = unknown> {
   #parser: MqttParser;
 
   #state: MqttClientState = "disconnected";
-  #failure: string | null = null;
+  #closeReason: string | null = null;
   #inflight = new Map<number, Inflight<Tag>>(); // insertion order = sending order
   #nextId = 1;
   #subscribeId = 0; // packet id of the SUBSCRIBE awaiting its SUBACK
@@ -137,9 +138,9 @@ export class MqttClient<Tag = unknown> {
   get state(): MqttClientState {
     return this.#state;
   }
-  /** The reason of the last failure while state is "failed". */
-  get failure(): string | null {
-    return this.#failure;
+  /** Why the connection is closing ("disconnect" after a clean hang-up), while state is "closing". */
+  get closeReason(): string | null {
+    return this.#closeReason;
   }
   get sessionPresent(): boolean {
     return this.#sessionPresent;
@@ -170,7 +171,7 @@ export class MqttClient<Tag = unknown> {
     if (this.#state !== "disconnected") throw new MqttError(`client: connect() while ${this.#state}`);
     this.#parser.reset();
     this.#state = "connecting";
-    this.#failure = null;
+    this.#closeReason = null;
     this.#expectClose = false;
     this.#pingSentAt = -1;
     this.#subscribeId = 0;
@@ -233,8 +234,8 @@ export class MqttClient<Tag = unknown> {
   disconnect(nowMs: number): MqttStep {
     if (this.#state === "connected") this.#write(DISCONNECT_BYTES, nowMs);
     if (this.#state === "connected" || this.#state === "connecting") {
-      this.#state = "failed"; // nothing more goes out; the caller closes
-      this.#failure = "disconnect";
+      this.#state = "closing"; // nothing more goes out; the caller closes
+      this.#closeReason = "disconnect";
       this.#expectClose = true;
     }
     return this.#step(nowMs);
@@ -273,13 +274,13 @@ export class MqttClient<Tag = unknown> {
   }
 
   #step(nowMs: number): MqttStep {
-    if (this.#state === "failed") return { close: true, reason: this.#failure, wakeAt: null };
+    if (this.#state === "closing") return { close: true, reason: this.#closeReason, wakeAt: null };
     const at = this.wakeAt;
     return { close: false, reason: null, wakeAt: at === null ? null : at > nowMs ? at : nowMs };
   }
 
   #write(bytes: Uint8Array, nowMs: number): void {
-    if (this.#state === "failed" || this.#state === "disconnected") return;
+    if (this.#state === "closing" || this.#state === "disconnected") return;
     try {
       this.#transport.write(bytes);
     } catch (e) {
@@ -291,9 +292,9 @@ export class MqttClient<Tag = unknown> {
   }
 
   #fail(reason: string): void {
-    if (this.#state === "failed" || this.#state === "disconnected") return;
-    this.#state = "failed";
-    this.#failure = reason;
+    if (this.#state === "closing" || this.#state === "disconnected") return;
+    this.#state = "closing";
+    this.#closeReason = reason;
     this.#expectClose = true;
     this.#emitError(reason);
   }
