@@ -1,4 +1,4 @@
-import { encode } from "cbor-x";
+import { Encoder } from "cbor-x";
 import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
@@ -11,6 +11,9 @@ import { MediaFiles } from "./media-files";
 import { hashSecret } from "./secrets";
 import type { CenterStore } from "./store/center-store";
 import { SqliteStore } from "./store/sqlite-store";
+
+/** Plain CBOR for the terminal's codec: maps stay maps, no record extension, no tag on byte strings. */
+const DOWNLINK_CBOR = new Encoder({ useRecords: false, mapsAsObjects: false, tagUint8Array: false });
 
 export interface CenterOptions {
   /** where the SQLite file and the media live */
@@ -80,7 +83,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     },
     async sendDown(terminal, name, body) {
       downSeq = Math.max(downSeq + 1, Date.now());
-      const payload = encode(messageToCbor({ name, terminal, seq: downSeq, time: Math.floor(Date.now() / 1000), body }));
+      const payload = DOWNLINK_CBOR.encode(messageToCbor({ name, terminal, seq: downSeq, time: Math.floor(Date.now() / 1000), body }));
       await broker.sendDown(terminal, payload);
     },
     async close() {
