@@ -16,7 +16,7 @@ const START = 472;
 const BEFORE_FIRST = "2026-04-16T20:06:30";
 const AFTER_FIRST = "2026-04-16T20:07:30";
 const CHECK = "2026-04-16T20:21:00";
-const EXCHANGES = ["auth", "restore", "transfer→backup", "decrement", "transfer→value", "read back", "write record"];
+const EXCHANGES = ["auth", "read value", "read record", "restore", "transfer→backup", "decrement", "transfer→value", "read back", "write record"];
 
 type Fault = { kind: "remove" | "power"; index: number; when: "before" | "after" } | { kind: "flash"; bytes: number };
 

@@ -136,8 +136,9 @@ export interface PurseOptions {
 /**
  * The card purse: the rules a card must pass, and each deduction as a crash-safe transaction.
  *
- *   1 journal the intent in the Store      4 read the value block back
- *   2 backup ← value (restore, transfer)    5 write the record: seq + 1, new balance, MAC
+ *   0 check the card is still as read (value, record)
+ *   1 journal the intent in the Store          4 read the value block back
+ *   2 backup ← value (restore, transfer)       5 write the record: seq + 1, new balance, MAC
  *   3 value ← value − n (decrement, transfer)  6 commit the ledger, 7 delete the journal
  *
  * A card pulled or a power cut at any point leaves the journal; `resolve` decides from the card
@@ -261,12 +262,22 @@ export class Purse {
     if (this.#journal) throw new CardError("changed", "an interrupted deduction must be settled first");
     if (!Number.isInteger(take) || take <= 0 || fee < 0 || surcharge < 0) throw new RangeError(`bad deduction ${fee}+${surcharge}`);
     if (take > view.counts) throw new CardError("limit", `card ${view.identity.cardId} holds ${view.counts} counts, ${take} asked`);
+    const port = this.#o.port;
+    // The card in the field must still be the one read (a swap or a top-up in between is caught).
+    try {
+      port.mifareAuthenticate("A", VALUE_BLOCK, this.#o.keys.keyA, view.uid);
+      const now = decodeValueBlock(port.mifareRead(VALUE_BLOCK));
+      const record = decodeRecord(port.mifareRead(RECORD_BLOCK));
+      if (typeof now === "string" || now.value !== view.counts || record.seq !== view.record.seq || !sameBytes(record.mac, view.record.mac)) {
+        throw new CardError("changed", `card ${view.identity.cardId} changed since it was read`);
+      }
+    } catch (e) {
+      throw cardError(e, `checking the card before taking ${take} counts`);
+    }
     const j: Journal = { card: view.identity.cardId, uid: view.uidHex, seq: view.record.seq, before: view.counts, take, fee, surcharge, at };
     this.#o.store.writeJson(KEY_JOURNAL, j);
     this.#journal = j;
-    const port = this.#o.port;
     try {
-      port.mifareAuthenticate("A", VALUE_BLOCK, this.#o.keys.keyA, view.uid);
       port.mifareRestore(VALUE_BLOCK);
       port.mifareTransfer(BACKUP_BLOCK);
       port.mifareDecrement(VALUE_BLOCK, take);
