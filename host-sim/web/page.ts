@@ -104,8 +104,10 @@ for (const k of KEYS) {
 function press(k) {
   const b = pad.querySelector('button[data-key="' + CSS.escape(k) + '"]');
   if (b) { b.classList.add("pressed"); setTimeout(() => b.classList.remove("pressed"), 150); }
-  post("/api/keys", { seq: k }).catch((e) => log({ at: "", text: "key refused: " + e.message }));
+  // One request after the other: keys typed fast must reach the keypad in the order typed.
+  keyChain = keyChain.then(() => post("/api/keys", { seq: k })).catch((e) => log({ at: "", text: "key refused: " + e.message }));
 }
+let keyChain = Promise.resolve();
 document.addEventListener("keydown", (e) => {
   if (e.target && (e.target.tagName === "INPUT" || e.target.tagName === "SELECT")) return;
   let k = e.key.toUpperCase();

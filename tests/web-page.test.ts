@@ -1,0 +1,194 @@
+import test from "ava";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { SimWebServer } from "../host-sim/web/server";
+import { attachKeypad } from "../host-sim/devices/keypad-matrix";
+import { attachLcd } from "../host-sim/devices/lcd-pcf8574";
+import { Simulator } from "../host-sim/simulator";
+import { projectRoot } from "../host-sim/project";
+import { at } from "./helpers/engines";
+
+// The simulator's web page in headless Chromium (Debian's chromium, driven by playwright-core):
+// a person's path through the page alone — confirm the setup, choose a PIN, type period 1 of
+// DESIGN §2 on the page's keypad — read back from the page's LCD.
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+async function lcdText(page: Page): Promise<string[]> {
+  return page.$$eval("#lcd .row", (rows) => rows.map((r) => (r as HTMLElement).dataset.text ?? ""));
+}
+
+async function click(page: Page, seq: string): Promise<void> {
+  for (const k of seq) {
+    await page.click(`#keypad button[data-key="${k}"]`);
+    await page.waitForTimeout(20);
+  }
+}
+
+async function waitForLcd(page: Page, row: number, text: string): Promise<void> {
+  await page.waitForFunction(
+    ([r, t]) => (document.querySelectorAll("#lcd .row")[r as number] as HTMLElement | undefined)?.dataset.text?.trimEnd() === t,
+    [row, text] as const,
+    { timeout: 30_000 },
+  );
+}
+
+/**
+ * `timeguard sim-web` in its own process (as a person starts it): the XS worker's hardened promises
+ * and playwright's async hooks do not share a process well, and this way the CLI is tested too.
+ */
+async function startSimWeb(engine: string): Promise<{ url: string; child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [join(projectRoot(), "bin", "timeguard.js"), "sim-web", "--engine", engine, "--port", "0", "--start", "2026-04-16T19:00"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sim-web did not start: ${out}`)), 30_000);
+    const look = () => {
+      const m = /on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout!.on("data", look);
+    child.once("exit", (code) => reject(new Error(`sim-web exited with ${code}: ${out}`)));
+  });
+  return { url, child, output: () => out };
+}
+
+const engines = ["xs", "node"] as const;
+for (const engine of engines) {
+  test.serial(`[${engine}] a person enters period 1 through the web page alone: 3h, 288 yen, 28 counts`, async (t) => {
+    if (!existsSync(CHROMIUM)) {
+      t.fail(`${CHROMIUM} is missing: apt-get install -y chromium`);
+      return;
+    }
+    // Keys are typed at real speed (×1): each press ~0.2 s, well inside the minute of idle time.
+    const { url, child, output } = await startSimWeb(engine);
+    const profile = mkdtempSync(join(tmpdir(), "tg-chromium-"));
+    let browser: BrowserContext | null = null;
+    try {
+      // A fresh profile directory each run (playwright passes it as --user-data-dir).
+      browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true });
+      const page = browser.pages()[0] ?? (await browser.newPage());
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(url);
+      await waitForLcd(page, 1, "no sensors yet");
+      t.is((await lcdText(page))[0].trimEnd(), "Setup");
+      t.regex((await page.textContent("#engine")) ?? "", new RegExp(engine));
+
+      // The card: the page offers what the simulator has (a reader's actions, or the UI's card view).
+      await page.fill("#cardCounts", "472");
+      const cardButton = (await page.$("button[data-card='card.insert']")) ?? (await page.$("button[data-ui-card=set]"));
+      t.truthy(cardButton, "the page has a way to put a 472-count card in the slot");
+      await cardButton!.click();
+
+      await click(page, "#");
+      await waitForLcd(page, 0, "Choose a PIN");
+      await click(page, "1234#1234#");
+      await waitForLcd(page, 3, "PIN set");
+      await click(page, "A1234#");
+      await waitForLcd(page, 0, "Plan: no periods");
+      await click(page, "C");
+      await waitForLcd(page, 0, "Period 1: start");
+      // Typed on the computer's keyboard this time: the page maps Enter to #.
+      await page.keyboard.type("202604162000");
+      await page.keyboard.press("Enter");
+      await waitForLcd(page, 0, "Period 1: end");
+      await click(page, "202604162300#");
+      await waitForLcd(page, 0, "Period 1: pattern");
+      await click(page, "1#");
+      await waitForLcd(page, 0, "Period 1: sensors");
+      await click(page, "2#");
+      await waitForLcd(page, 0, "Period 1: cameras");
+      await click(page, "1#");
+      await waitForLcd(page, 0, "Contract (all plan)");
+      await click(page, "3#");
+      await waitForLcd(page, 1, "P1 2S 1C     288 yen");
+      t.deepEqual((await lcdText(page)).map((l) => l.trimEnd()), ["04-16 20:00 for 3h", "P1 2S 1C     288 yen", "Counts 28 left 444", "#=save  *=back"]);
+      await click(page, "#");
+      await waitForLcd(page, 3, "Plan saved");
+      t.is((await lcdText(page))[1].trimEnd(), ">1 04-16 20:00 3h P1");
+
+      // The clock: jump to 20:30, the page shows the terminal guarding and the log says so.
+      await page.fill("#jumpTo", "2026-04-16T20:30");
+      await page.click("#jumpBtn");
+      await page.waitForFunction(() => (document.getElementById("log")?.textContent ?? "").includes("guarding started"), null, { timeout: 30_000 });
+      await page.click("#keypad button[data-key='*']"); // back to status
+      await waitForLcd(page, 0, "GUARDING   pattern 1");
+      const log = (await page.textContent("#log")) ?? "";
+      t.true(log.includes("keys 1"), "key presses are in the event log");
+      t.true(log.includes("plan changed: 1 period(s), continuous"));
+      t.true((await page.textContent("#time"))!.startsWith("2026-04-16T20:3"));
+      t.deepEqual(errors, [], "no script errors on the page");
+      const state = await (await fetch(url + "api/state")).json();
+      t.deepEqual(state.terminal.plan.periods, [{ start: "2026-04-16T20:00", end: "2026-04-16T23:00", pattern: 1, sensors: 2, cameras: 1 }]);
+      t.true(state.terminal.guarding);
+    } catch (e) {
+      t.log(output());
+      throw e;
+    } finally {
+      if (browser) await browser.close();
+      child.kill("SIGTERM");
+      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)));
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+}
+
+test.serial("the server answers on loopback names only and refuses bad requests", async (t) => {
+  const sim = await Simulator.start({ engine: "node", startMs: at("2026-04-16T19:00") });
+  attachLcd(sim);
+  attachKeypad(sim);
+  const web = await SimWebServer.start(sim, { speed: 1 });
+  try {
+    t.true(web.url.startsWith("http://127.0.0.1:"));
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(web.url + path.slice(1), { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+    t.is((await post("/api/keys", { seq: "X" })).status, 400);
+    t.is((await post("/api/keys", { seq: "" })).status, 400);
+    t.is((await post("/api/clock", { jump: "2026-04-16T18:00" })).status, 400, "the clock does not go back");
+    t.is((await post("/api/clock", { jump: "2026-02-30T18:00" })).status, 400);
+    t.is((await post("/api/clock", { speed: -1 })).status, 400);
+    t.is((await post("/api/action", { do: "wait", for: "1h" })).status, 400, "no batch actions from the page");
+    t.is((await post("/api/action", { do: "nothing" })).status, 400);
+    t.is((await fetch(web.url + "api/keys", { method: "POST", headers: { "content-type": "text/plain" }, body: "1" })).status, 415);
+    // A page elsewhere reaching us through a rebound DNS name is refused.
+    const { request } = await import("node:http");
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(web.url + "api/state", { headers: { host: "evil.example:80" } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    t.is(status, 403);
+    const ok = await post("/api/clock", { speed: 60 });
+    t.is(ok.status, 200);
+    t.is((await ok.json()).speed, 60);
+    const state = await (await fetch(web.url + "api/state")).json();
+    t.is(state.lcd.lines.length, 4);
+    t.is(state.speed, 60);
+  } finally {
+    await web.close();
+    await sim.close();
+  }
+});
