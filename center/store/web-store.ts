@@ -1,0 +1,422 @@
+import type Database from "better-sqlite3";
+
+/**
+ * What the web, the notifier, dispatch and supervision keep (migration 2), behind one interface
+ * like CenterStore; SqliteWebStore shares the center's SQLite file. Center-side instants are ms
+ * since 1970; terminal-reported times (alarm time, test call time) stay in seconds.
+ */
+export type Role = "admin" | "operator" | "manager";
+export const ROLES: readonly Role[] = ["admin", "operator", "manager"];
+
+export interface UserRow {
+  id: number;
+  username: string;
+  passwordHash: string;
+  role: Role;
+  siteId: number | null;
+  createdAt: number;
+}
+
+export interface SessionRow {
+  idHash: string;
+  userId: number;
+  csrf: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface DestinationRow {
+  id: number;
+  audience: "site" | "operators";
+  siteId: number | null;
+  kind: "email" | "webhook";
+  address: string;
+  secret: string | null;
+  createdAt: number;
+}
+
+export type NotificationStatus = "waiting-media" | "pending" | "retry" | "sent" | "failed";
+
+export interface NotificationRow {
+  id: number;
+  destinationId: number;
+  kind: "email" | "webhook";
+  address: string;
+  audience: "site" | "operators";
+  siteId: number | null;
+  terminal: string | null;
+  event: "alarm" | "fault";
+  alarmId: number | null;
+  faultId: number | null;
+  subject: string;
+  status: NotificationStatus;
+  attempts: number;
+  nextAt: number;
+  lastError: string | null;
+  attachments: number;
+  createdAt: number;
+  sentAt: number | null;
+}
+
+export interface AlarmActionRow {
+  id: number;
+  terminal: string;
+  alarmId: number;
+  action: string;
+  userId: number | null;
+  username: string | null;
+  role: string | null;
+  note: string | null;
+  at: number;
+  sentAt: number | null;
+  sendError: string | null;
+}
+
+export interface FaultRow {
+  id: number;
+  terminal: string;
+  kind: string;
+  detail: string;
+  raisedAt: number;
+  clearedAt: number | null;
+  clearedBy: string | null;
+}
+
+export interface SensorRow {
+  terminal: string;
+  id: string;
+  type: string;
+  connected: boolean;
+  operating: boolean;
+  battery: string;
+  updatedAt: number;
+}
+
+export interface WebStore {
+  // users and sessions
+  addUser(u: { username: string; passwordHash: string; role: Role; siteId: number | null }, at: number): number;
+  user(id: number): UserRow | undefined;
+  userByName(username: string): UserRow | undefined;
+  users(): UserRow[];
+  setPassword(userId: number, passwordHash: string): void;
+  addSession(s: SessionRow): void;
+  session(idHash: string): SessionRow | undefined;
+  deleteSession(idHash: string): void;
+  deleteExpiredSessions(now: number): void;
+
+  // sites (columns migration 2 added)
+  imagesPerEvent(siteId: number): number;
+  setSiteSettings(siteId: number, s: { contact?: string; imagesPerEvent?: number }): void;
+  siteByName(name: string): { id: number } | undefined;
+  setTariff(terminal: string, tariff: unknown): void;
+
+  // reads the web needs that the ingestion store has no query for
+  sensors(terminals: string[]): SensorRow[];
+  latestPlan(terminal: string): { seq: number; time: number; plan: unknown } | undefined;
+  alarm(terminal: string, alarmId: number): { status: string; pattern: number } | undefined;
+  setAlarmStatus(terminal: string, alarmId: number, status: string): void;
+  lastTestCalls(terminal: string, limit: number): Array<{ seq: number; time: number; boots: number; outbox: number; signal: number | null }>;
+  warnings(terminals: string[], limit: number): Array<{ terminal: string; seq: number; time: number; code: string; text: string }>;
+
+  // notification destinations and the log
+  addDestination(d: Omit<DestinationRow, "id">): number;
+  destinations(filter?: { audience?: "site" | "operators"; siteId?: number }): DestinationRow[];
+  deleteDestination(id: number): void;
+  addNotification(n: Omit<NotificationRow, "id" | "attempts" | "lastError" | "sentAt" | "attachments">): number;
+  notification(id: number): NotificationRow | undefined;
+  notifications(filter?: { siteId?: number; audience?: "site" | "operators"; limit?: number }): NotificationRow[];
+  /** jobs whose time has come: pending/retry with next_at ≤ now, and waiting-media past their deadline */
+  dueNotifications(now: number, limit: number): NotificationRow[];
+  /** waiting-media jobs of an alarm become pending now (its media is complete) */
+  releaseWaiting(terminal: string, alarmId: number, now: number): number;
+  updateNotification(id: number, u: { status: NotificationStatus; attempts: number; nextAt: number; lastError: string | null; attachments?: number; sentAt?: number | null }): void;
+  nextNotificationAt(): number | null;
+
+  // alarm actions (acknowledge, dispatch, request, close)
+  addAlarmAction(a: Omit<AlarmActionRow, "id" | "sentAt" | "sendError">): number;
+  markActionSent(id: number, at: number | null, error: string | null): void;
+  alarmActions(terminal?: string, alarmId?: number): AlarmActionRow[];
+
+  // supervision faults
+  openFault(terminal: string, kind: string): FaultRow | undefined;
+  raiseFault(f: { terminal: string; kind: string; detail: string; raisedAt: number }): number;
+  clearFault(id: number, at: number, by: string): void;
+  faults(filter?: { open?: boolean; terminals?: string[] }): FaultRow[];
+
+  // settings
+  setting(key: string): string | undefined;
+  setSetting(key: string, value: string): void;
+}
+
+type Row = Record<string, any>;
+
+export class SqliteWebStore implements WebStore {
+  readonly db: Database.Database;
+
+  constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  addUser(u: { username: string; passwordHash: string; role: Role; siteId: number | null }, at: number): number {
+    return Number(
+      this.db.prepare("INSERT INTO users (username, password_hash, role, site_id, created_at) VALUES (?, ?, ?, ?, ?)").run(u.username, u.passwordHash, u.role, u.siteId, at)
+        .lastInsertRowid,
+    );
+  }
+
+  user(id: number): UserRow | undefined {
+    const r = this.db.prepare("SELECT * FROM users WHERE id = ?").get(id) as Row | undefined;
+    return r ? userRow(r) : undefined;
+  }
+
+  userByName(username: string): UserRow | undefined {
+    const r = this.db.prepare("SELECT * FROM users WHERE username = ?").get(username) as Row | undefined;
+    return r ? userRow(r) : undefined;
+  }
+
+  users(): UserRow[] {
+    return (this.db.prepare("SELECT * FROM users ORDER BY id").all() as Row[]).map(userRow);
+  }
+
+  setPassword(userId: number, passwordHash: string): void {
+    this.db.prepare("UPDATE users SET password_hash = ? WHERE id = ?").run(passwordHash, userId);
+    this.db.prepare("DELETE FROM sessions WHERE user_id = ?").run(userId);
+  }
+
+  addSession(s: SessionRow): void {
+    this.db.prepare("INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)").run(s.idHash, s.userId, s.csrf, s.createdAt, s.expiresAt);
+  }
+
+  session(idHash: string): SessionRow | undefined {
+    const r = this.db.prepare("SELECT * FROM sessions WHERE id_hash = ?").get(idHash) as Row | undefined;
+    return r ? { idHash: r.id_hash, userId: r.user_id, csrf: r.csrf, createdAt: r.created_at, expiresAt: r.expires_at } : undefined;
+  }
+
+  deleteSession(idHash: string): void {
+    this.db.prepare("DELETE FROM sessions WHERE id_hash = ?").run(idHash);
+  }
+
+  deleteExpiredSessions(now: number): void {
+    this.db.prepare("DELETE FROM sessions WHERE expires_at <= ?").run(now);
+  }
+
+  imagesPerEvent(siteId: number): number {
+    const r = this.db.prepare("SELECT images_per_event AS n FROM sites WHERE id = ?").get(siteId) as Row | undefined;
+    return r ? r.n : 0;
+  }
+
+  setSiteSettings(siteId: number, s: { contact?: string; imagesPerEvent?: number }): void {
+    if (s.contact !== undefined) this.db.prepare("UPDATE sites SET contact = ? WHERE id = ?").run(s.contact, siteId);
+    if (s.imagesPerEvent !== undefined) this.db.prepare("UPDATE sites SET images_per_event = ? WHERE id = ?").run(s.imagesPerEvent, siteId);
+  }
+
+  siteByName(name: string): { id: number } | undefined {
+    return this.db.prepare("SELECT id FROM sites WHERE name = ?").get(name) as { id: number } | undefined;
+  }
+
+  setTariff(terminal: string, tariff: unknown): void {
+    this.db.prepare("UPDATE terminals SET tariff = ? WHERE id = ?").run(JSON.stringify(tariff), terminal);
+  }
+
+  sensors(terminals: string[]): SensorRow[] {
+    if (terminals.length === 0) return [];
+    const rows = this.db.prepare(`SELECT * FROM sensors WHERE terminal IN (${terminals.map(() => "?").join(",")}) ORDER BY terminal, id`).all(...terminals) as Row[];
+    return rows.map((r) => ({ terminal: r.terminal, id: r.id, type: r.type, connected: r.connected === 1, operating: r.operating === 1, battery: r.battery, updatedAt: r.updated_at }));
+  }
+
+  latestPlan(terminal: string): { seq: number; time: number; plan: unknown } | undefined {
+    const r = this.db.prepare("SELECT seq, time, plan FROM plans WHERE terminal = ? ORDER BY time DESC, seq DESC LIMIT 1").get(terminal) as Row | undefined;
+    return r ? { seq: r.seq, time: r.time, plan: JSON.parse(r.plan) } : undefined;
+  }
+
+  alarm(terminal: string, alarmId: number): { status: string; pattern: number } | undefined {
+    return this.db.prepare("SELECT status, pattern FROM alarms WHERE terminal = ? AND alarm_id = ?").get(terminal, alarmId) as { status: string; pattern: number } | undefined;
+  }
+
+  setAlarmStatus(terminal: string, alarmId: number, status: string): void {
+    this.db.prepare("UPDATE alarms SET status = ? WHERE terminal = ? AND alarm_id = ?").run(status, terminal, alarmId);
+  }
+
+  lastTestCalls(terminal: string, limit: number): Array<{ seq: number; time: number; boots: number; outbox: number; signal: number | null }> {
+    return this.db.prepare("SELECT seq, time, boots, outbox, signal FROM test_calls WHERE terminal = ? ORDER BY time DESC LIMIT ?").all(terminal, limit) as any[];
+  }
+
+  warnings(terminals: string[], limit: number): Array<{ terminal: string; seq: number; time: number; code: string; text: string }> {
+    if (terminals.length === 0) return [];
+    return this.db
+      .prepare(`SELECT terminal, seq, time, code, text FROM warnings WHERE terminal IN (${terminals.map(() => "?").join(",")}) ORDER BY time DESC LIMIT ?`)
+      .all(...terminals, limit) as any[];
+  }
+
+  addDestination(d: Omit<DestinationRow, "id">): number {
+    return Number(
+      this.db
+        .prepare("INSERT INTO destinations (audience, site_id, kind, address, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .run(d.audience, d.siteId, d.kind, d.address, d.secret, d.createdAt).lastInsertRowid,
+    );
+  }
+
+  destinations(filter: { audience?: "site" | "operators"; siteId?: number } = {}): DestinationRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.audience) (where.push("audience = ?"), args.push(filter.audience));
+    if (filter.siteId !== undefined) (where.push("site_id = ?"), args.push(filter.siteId));
+    const rows = this.db.prepare(`SELECT * FROM destinations ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id`).all(...args) as Row[];
+    return rows.map((r) => ({ id: r.id, audience: r.audience, siteId: r.site_id, kind: r.kind, address: r.address, secret: r.secret, createdAt: r.created_at }));
+  }
+
+  deleteDestination(id: number): void {
+    this.db.prepare("DELETE FROM destinations WHERE id = ?").run(id);
+  }
+
+  addNotification(n: Omit<NotificationRow, "id" | "attempts" | "lastError" | "sentAt" | "attachments">): number {
+    return Number(
+      this.db
+        .prepare(
+          `INSERT INTO notifications (destination_id, kind, address, audience, site_id, terminal, event, alarm_id, fault_id, subject, status, next_at, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(n.destinationId, n.kind, n.address, n.audience, n.siteId, n.terminal, n.event, n.alarmId, n.faultId, n.subject, n.status, n.nextAt, n.createdAt).lastInsertRowid,
+    );
+  }
+
+  notification(id: number): NotificationRow | undefined {
+    const r = this.db.prepare("SELECT * FROM notifications WHERE id = ?").get(id) as Row | undefined;
+    return r ? notificationRow(r) : undefined;
+  }
+
+  notifications(filter: { siteId?: number; audience?: "site" | "operators"; limit?: number } = {}): NotificationRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.siteId !== undefined) (where.push("site_id = ?"), args.push(filter.siteId));
+    if (filter.audience) (where.push("audience = ?"), args.push(filter.audience));
+    args.push(filter.limit ?? 200);
+    const rows = this.db.prepare(`SELECT * FROM notifications ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id DESC LIMIT ?`).all(...args) as Row[];
+    return rows.map(notificationRow);
+  }
+
+  dueNotifications(now: number, limit: number): NotificationRow[] {
+    const rows = this.db
+      .prepare("SELECT * FROM notifications WHERE status IN ('pending', 'retry', 'waiting-media') AND next_at <= ? ORDER BY next_at, id LIMIT ?")
+      .all(now, limit) as Row[];
+    return rows.map(notificationRow);
+  }
+
+  releaseWaiting(terminal: string, alarmId: number, now: number): number {
+    return this.db
+      .prepare("UPDATE notifications SET status = 'pending', next_at = ? WHERE status = 'waiting-media' AND terminal = ? AND alarm_id = ?")
+      .run(now, terminal, alarmId).changes;
+  }
+
+  updateNotification(id: number, u: { status: NotificationStatus; attempts: number; nextAt: number; lastError: string | null; attachments?: number; sentAt?: number | null }): void {
+    this.db
+      .prepare("UPDATE notifications SET status = ?, attempts = ?, next_at = ?, last_error = ?, attachments = COALESCE(?, attachments), sent_at = COALESCE(?, sent_at) WHERE id = ?")
+      .run(u.status, u.attempts, u.nextAt, u.lastError, u.attachments ?? null, u.sentAt ?? null, id);
+  }
+
+  nextNotificationAt(): number | null {
+    const r = this.db.prepare("SELECT MIN(next_at) AS t FROM notifications WHERE status IN ('pending', 'retry', 'waiting-media')").get() as Row;
+    return r.t ?? null;
+  }
+
+  addAlarmAction(a: Omit<AlarmActionRow, "id" | "sentAt" | "sendError">): number {
+    return Number(
+      this.db
+        .prepare("INSERT INTO alarm_actions (terminal, alarm_id, action, user_id, username, role, note, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .run(a.terminal, a.alarmId, a.action, a.userId, a.username, a.role, a.note, a.at).lastInsertRowid,
+    );
+  }
+
+  markActionSent(id: number, at: number | null, error: string | null): void {
+    this.db.prepare("UPDATE alarm_actions SET sent_at = ?, send_error = ? WHERE id = ?").run(at, error, id);
+  }
+
+  alarmActions(terminal?: string, alarmId?: number): AlarmActionRow[] {
+    const rows = (
+      terminal === undefined
+        ? this.db.prepare("SELECT * FROM alarm_actions ORDER BY id").all()
+        : alarmId === undefined
+          ? this.db.prepare("SELECT * FROM alarm_actions WHERE terminal = ? ORDER BY id").all(terminal)
+          : this.db.prepare("SELECT * FROM alarm_actions WHERE terminal = ? AND alarm_id = ? ORDER BY id").all(terminal, alarmId)
+    ) as Row[];
+    return rows.map((r) => ({
+      id: r.id,
+      terminal: r.terminal,
+      alarmId: r.alarm_id,
+      action: r.action,
+      userId: r.user_id,
+      username: r.username,
+      role: r.role,
+      note: r.note,
+      at: r.at,
+      sentAt: r.sent_at,
+      sendError: r.send_error,
+    }));
+  }
+
+  openFault(terminal: string, kind: string): FaultRow | undefined {
+    const r = this.db.prepare("SELECT * FROM faults WHERE terminal = ? AND kind = ? AND cleared_at IS NULL ORDER BY id DESC LIMIT 1").get(terminal, kind) as Row | undefined;
+    return r ? faultRow(r) : undefined;
+  }
+
+  raiseFault(f: { terminal: string; kind: string; detail: string; raisedAt: number }): number {
+    return Number(this.db.prepare("INSERT INTO faults (terminal, kind, detail, raised_at) VALUES (?, ?, ?, ?)").run(f.terminal, f.kind, f.detail, f.raisedAt).lastInsertRowid);
+  }
+
+  clearFault(id: number, at: number, by: string): void {
+    this.db.prepare("UPDATE faults SET cleared_at = ?, cleared_by = ? WHERE id = ? AND cleared_at IS NULL").run(at, by, id);
+  }
+
+  faults(filter: { open?: boolean; terminals?: string[] } = {}): FaultRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.open) where.push("cleared_at IS NULL");
+    if (filter.terminals) {
+      if (filter.terminals.length === 0) return [];
+      where.push(`terminal IN (${filter.terminals.map(() => "?").join(",")})`);
+      args.push(...filter.terminals);
+    }
+    const rows = this.db.prepare(`SELECT * FROM faults ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id DESC`).all(...args) as Row[];
+    return rows.map(faultRow);
+  }
+
+  setting(key: string): string | undefined {
+    const r = this.db.prepare("SELECT value FROM settings WHERE key = ?").get(key) as Row | undefined;
+    return r?.value;
+  }
+
+  setSetting(key: string, value: string): void {
+    this.db.prepare("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+  }
+}
+
+function userRow(r: Row): UserRow {
+  return { id: r.id, username: r.username, passwordHash: r.password_hash, role: r.role, siteId: r.site_id, createdAt: r.created_at };
+}
+
+function notificationRow(r: Row): NotificationRow {
+  return {
+    id: r.id,
+    destinationId: r.destination_id,
+    kind: r.kind,
+    address: r.address,
+    audience: r.audience,
+    siteId: r.site_id,
+    terminal: r.terminal,
+    event: r.event,
+    alarmId: r.alarm_id,
+    faultId: r.fault_id,
+    subject: r.subject,
+    status: r.status,
+    attempts: r.attempts,
+    nextAt: r.next_at,
+    lastError: r.last_error,
+    attachments: r.attachments,
+    createdAt: r.created_at,
+    sentAt: r.sent_at,
+  };
+}
+
+function faultRow(r: Row): FaultRow {
+  return { id: r.id, terminal: r.terminal, kind: r.kind, detail: r.detail, raisedAt: r.raised_at, clearedAt: r.cleared_at, clearedBy: r.cleared_by };
+}

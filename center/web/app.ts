@@ -1,0 +1,552 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomBytes } from "node:crypto";
+import { FieldError } from "../../firmware/core/errors";
+import { EXAMPLE_TARIFF_JSON, parseTariff } from "../../firmware/core/tariff";
+import { ALARM_ACTIONS, type AlarmAction, type Dispatcher } from "../dispatch";
+import type { MediaFiles } from "../media-files";
+import type { MediaLinks } from "../notify/links";
+import { hashSecret } from "../secrets";
+import type { AlarmRow, CenterStore, SiteRow } from "../store/center-store";
+import { ROLES, type Role, type UserRow, type WebStore } from "../store/web-store";
+import { LOGIN_CSRF_COOKIE, LoginLimiter, SESSION_COOKIE, Sessions, hashPassword, newToken, passwordProblem, sameToken } from "./auth";
+import { perDay, periodTable } from "./billing-view";
+import { EventHub } from "./events";
+import { HttpError, Raw, clientIp, cookie, cookies, readBody, redirect, send, sendHtml, sendJson } from "./http";
+import { type AlarmView, type View, adminPage, alarmPage, errorPage, loginPage, operatorPage, sitePage } from "./pages";
+import { APP_CSS, APP_JS } from "./static";
+
+export interface WebDeps {
+  store: CenterStore;
+  web: WebStore;
+  media: MediaFiles;
+  links: MediaLinks;
+  dispatcher: Dispatcher;
+  events: EventHub;
+  /** terminals connected to the broker now */
+  connected(): string[];
+  /** the public health figures (kept from the lead's /api/health) */
+  health(): Record<string, unknown>;
+  /** forget a terminal's cached tariff after an admin changes it */
+  tariffChanged(terminal: string): void;
+  now?: () => number;
+  /** Secure cookies (behind HTTPS); off for the loopback demo */
+  secureCookies?: boolean;
+  loginLimit?: { perUser?: number; perAddress?: number; windowMs?: number };
+}
+
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  parts: string[];
+  user: UserRow | null;
+  csrf: string;
+  token: string | undefined;
+}
+
+const TERMINAL_ID = /^[A-Za-z0-9-]{1,16}$/;
+const USERNAME = /^[A-Za-z0-9._@-]{1,40}$/;
+
+/**
+ * The center's web: server-rendered pages for three roles, a small JSON API, server-sent events
+ * and media. Every read a manager can reach is scoped by the session's site: another site's page,
+ * alarm, media file or API answer is a 404, the same as for something that does not exist.
+ */
+export class WebApp {
+  readonly #d: WebDeps;
+  readonly #now: () => number;
+  readonly sessions: Sessions;
+  readonly limiter: LoginLimiter;
+  counts = { csrfRefused: 0, loginFailed: 0, loginRateLimited: 0, notFound: 0 };
+
+  constructor(d: WebDeps) {
+    this.#d = d;
+    this.#now = d.now ?? Date.now;
+    this.sessions = new Sessions(d.web, this.#now);
+    this.limiter = new LoginLimiter(this.#now, d.loginLimit);
+  }
+
+  handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.#route(req, res).catch((e) => {
+      const status = e instanceof HttpError ? e.status : 500;
+      if (res.headersSent) return void res.end();
+      if (status === 500) console.error("center web:", e);
+      const message = e instanceof HttpError ? e.message : "internal error";
+      if ((req.url ?? "").startsWith("/api/")) sendJson(res, status, { error: message });
+      else send(res, status, "text/plain; charset=utf-8", message + "\n");
+    });
+  };
+
+  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    let parts: string[];
+    try {
+      parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    } catch {
+      throw new HttpError(400, "bad path");
+    }
+    const method = req.method ?? "GET";
+    const token = cookies(req)[SESSION_COOKIE];
+    const found = this.sessions.lookup(token);
+    const c: Ctx = { req, res, url, parts, user: found?.user ?? null, csrf: found?.session.csrf ?? "", token };
+    const [p0, p1, p2, p3, p4] = parts;
+
+    // public
+    if (method === "GET" && p0 === "api" && p1 === "health" && parts.length === 2) return sendJson(res, 200, { ok: true, ...this.#d.health() });
+    if (method === "GET" && p0 === "static") {
+      if (p1 === "app.css") return send(res, 200, "text/css; charset=utf-8", APP_CSS, { "cache-control": "max-age=300" });
+      if (p1 === "app.js") return send(res, 200, "text/javascript; charset=utf-8", APP_JS, { "cache-control": "max-age=300" });
+      throw new HttpError(404, "not found");
+    }
+    if (method === "GET" && p0 === "m" && parts.length === 4) return this.#signedMedia(c, p1, p2, p3);
+    if (p0 === "login" && parts.length === 1) return method === "POST" ? this.#login(c) : this.#loginForm(c, null);
+
+    // everything else: a session, and on POST its CSRF token
+    if (method === "POST") await this.#checkPost(c);
+    if (!c.user) {
+      if (p0 === "api" || p0 === "events" || p0 === "media") throw new HttpError(401, "log in first");
+      return redirect(res, "/login");
+    }
+    const user = c.user;
+    if (method === "POST" && p0 === "logout") {
+      this.sessions.destroy(token);
+      return redirect(res, "/login", { "set-cookie": cookie(SESSION_COOKIE, "", { maxAge: 0, secure: this.#d.secureCookies }) });
+    }
+    if (method === "GET" && parts.length === 0) return redirect(res, home(user));
+    if (method === "GET" && p0 === "events" && parts.length === 1) return this.#d.events.attach(res, user);
+    if (method === "GET" && p0 === "media" && parts.length === 4) return this.#sessionMedia(c, p1, p2, p3);
+    if (p0 === "site" && parts.length === 2 && method === "GET") return this.#sitePage(c, intParam(p1));
+    if (p0 === "alarm" && parts.length === 3 && method === "GET") return this.#alarmPage(c, p1, intParam(p2));
+    if (p0 === "alarm" && parts.length === 4 && method === "POST") return this.#alarmAction(c, p1, intParam(p2), p3, false);
+    if (p0 === "operator" && parts.length === 1 && method === "GET") return this.#operatorPage(c);
+    if (p0 === "faults" && p2 === "clear" && parts.length === 3 && method === "POST") return this.#clearFault(c, intParam(p1));
+    if (p0 === "admin") return this.#admin(c, method, parts.slice(1));
+    if (p0 === "api") return this.#api(c, method, parts.slice(1));
+    void p4;
+    return this.#notFound(c);
+  }
+
+  // ---------------------------------------------------------------- login
+
+  #loginForm(c: Ctx, error: string | null, status = 200, username = ""): void {
+    if (c.user && !error) return redirect(c.res, home(c.user));
+    const csrf = newToken();
+    sendHtml(c.res, status, loginPage(csrf, error, username), { "set-cookie": cookie(LOGIN_CSRF_COOKIE, csrf, { secure: this.#d.secureCookies, maxAge: 3600 }) });
+  }
+
+  async #login(c: Ctx): Promise<void> {
+    this.#checkOrigin(c);
+    const body = await readBody(c.req);
+    if (!sameToken(body._csrf, cookies(c.req)[LOGIN_CSRF_COOKIE])) {
+      this.counts.csrfRefused++;
+      return this.#loginForm(c, "The form expired; please try again.", 403);
+    }
+    const username = (body.username ?? "").trim().slice(0, 40);
+    const password = body.password ?? "";
+    const ip = clientIp(c.req);
+    const wait = this.limiter.retryAfter(ip, username);
+    if (wait > 0) {
+      this.counts.loginRateLimited++;
+      const csrf = newToken();
+      return sendHtml(c.res, 429, loginPage(csrf, `Too many failed logins; try again in ${Math.ceil(wait / 60)} min.`, username), {
+        "retry-after": String(wait),
+        "set-cookie": cookie(LOGIN_CSRF_COOKIE, csrf, { secure: this.#d.secureCookies, maxAge: 3600 }),
+      });
+    }
+    const user = password.length <= 200 ? this.sessions.verify(username, password) : null;
+    if (!user) {
+      this.limiter.failed(ip, username);
+      this.counts.loginFailed++;
+      return this.#loginForm(c, "Wrong user or password.", 401, username);
+    }
+    this.limiter.succeeded(ip, username);
+    if (c.token) this.sessions.destroy(c.token); // no session fixation: always a fresh one
+    const s = this.sessions.create(user.id);
+    redirect(c.res, home(user), {
+      "set-cookie": [
+        cookie(SESSION_COOKIE, s.token, { secure: this.#d.secureCookies, maxAge: Math.floor(this.sessions.ttlMs / 1000) }),
+        cookie(LOGIN_CSRF_COOKIE, "", { maxAge: 0, secure: this.#d.secureCookies }),
+      ],
+    });
+  }
+
+  #checkOrigin(c: Ctx): void {
+    const origin = c.req.headers.origin;
+    if (origin && origin !== "null" && origin !== `http://${c.req.headers.host}` && origin !== `https://${c.req.headers.host}`) {
+      this.counts.csrfRefused++;
+      throw new HttpError(403, "cross-origin request refused");
+    }
+  }
+
+  /** Every POST: same origin, and the session's CSRF token (form field _csrf or header X-CSRF-Token). */
+  async #checkPost(c: Ctx): Promise<void> {
+    this.#checkOrigin(c);
+    const body = await readBody(c.req);
+    (c as Ctx & { body: Record<string, string> }).body = body;
+    const given = body._csrf ?? (c.req.headers["x-csrf-token"] as string | undefined);
+    if (!c.user) throw new HttpError(401, "log in first");
+    if (!sameToken(given, c.csrf)) {
+      this.counts.csrfRefused++;
+      throw new HttpError(403, "missing or wrong CSRF token");
+    }
+  }
+
+  // ---------------------------------------------------------------- scoping
+
+  #siteVisible(user: UserRow, siteId: number): boolean {
+    return user.role !== "manager" || user.siteId === siteId;
+  }
+
+  #terminalOf(user: UserRow, terminal: string | undefined) {
+    if (!terminal || !TERMINAL_ID.test(terminal)) return undefined;
+    const t = this.#d.store.terminal(terminal);
+    return t && this.#siteVisible(user, t.siteId) ? t : undefined;
+  }
+
+  #notFound(c: Ctx): void {
+    this.counts.notFound++;
+    if (c.parts[0] === "api") return sendJson(c.res, 404, { error: "not found" });
+    sendHtml(c.res, 404, errorPage(this.#view(c), 404, "There is nothing here for you."));
+  }
+
+  #view(c: Ctx, flash?: View["flash"]): View {
+    const f = c.url.searchParams;
+    return { user: c.user, csrf: c.csrf, flash: flash ?? (f.get("ok") ? { text: f.get("ok") as string, error: false } : f.get("error") ? { text: f.get("error") as string, error: true } : null) };
+  }
+
+  #sites(): SiteRow[] {
+    return this.#d.store.sites();
+  }
+
+  #alarmView(a: AlarmRow): AlarmView {
+    const t = this.#d.store.terminal(a.terminal);
+    return {
+      alarm: a,
+      site: t ? this.#sites().find((s) => s.id === t.siteId) : undefined,
+      media: this.#d.store.media(a.terminal).filter((m) => m.alarmId === a.alarmId),
+      actions: this.#d.web.alarmActions(a.terminal, a.alarmId),
+    };
+  }
+
+  // ---------------------------------------------------------------- media
+
+  #mediaRow(terminal: string, mediaId: string | undefined, item: string | undefined) {
+    const m = intParam(mediaId);
+    const i = intParam(item);
+    return this.#d.store.media(terminal).find((r) => r.mediaId === m && r.item === i && r.complete && r.path);
+  }
+
+  #serveMedia(c: Ctx, path: string, type: string): void {
+    const bytes = this.#d.media.read(path);
+    if (!bytes) return this.#notFound(c);
+    send(c.res, 200, type === "jpeg" ? "image/jpeg" : type === "wav" ? "audio/wav" : "application/octet-stream", bytes, { "cache-control": "private, max-age=3600" });
+  }
+
+  #sessionMedia(c: Ctx, terminal: string | undefined, mediaId: string | undefined, item: string | undefined): void {
+    const t = this.#terminalOf(c.user as UserRow, terminal);
+    const row = t ? this.#mediaRow(t.id, mediaId, item) : undefined;
+    if (!row) return this.#notFound(c);
+    this.#serveMedia(c, row.path as string, row.type);
+  }
+
+  #signedMedia(c: Ctx, terminal: string | undefined, mediaId: string | undefined, item: string | undefined): void {
+    if (!terminal || !TERMINAL_ID.test(terminal)) throw new HttpError(404, "not found");
+    const problem = this.#d.links.check(terminal, intParam(mediaId), intParam(item), c.url.searchParams.get("exp"), c.url.searchParams.get("sig"), Math.floor(this.#now() / 1000));
+    if (problem) throw new HttpError(403, problem);
+    const row = this.#mediaRow(terminal, mediaId, item);
+    if (!row) throw new HttpError(404, "not found");
+    this.#serveMedia(c, row.path as string, row.type);
+  }
+
+  // ---------------------------------------------------------------- pages
+
+  #siteData(siteId: number, user: UserRow) {
+    const site = this.#sites().find((s) => s.id === siteId) as SiteRow;
+    const terminals = this.#d.store.terminals().filter((t) => t.siteId === siteId);
+    const online = new Set(this.#d.connected());
+    const statuses = terminals.map((t) => {
+      const rows = this.#d.store.periods(t.id);
+      let days: ReturnType<typeof perDay> = [];
+      try {
+        days = perDay(rows, t.tariff);
+      } catch {
+        days = [];
+      }
+      return { terminal: t, online: online.has(t.id), plan: this.#d.web.latestPlan(t.id), table: periodTable(t.id, rows), days, openFaults: this.#d.web.faults({ open: true, terminals: [t.id] }) };
+    });
+    const ids = terminals.map((t) => t.id);
+    const alarms = ids.flatMap((id) => this.#d.store.alarms(id)).sort((a, b) => b.time - a.time || b.alarmId - a.alarmId);
+    void user;
+    return { site, terminals, statuses, sensors: this.#d.web.sensors(ids), alarms, notifications: this.#d.web.notifications({ siteId, audience: "site", limit: 50 }) };
+  }
+
+  #sitePage(c: Ctx, siteId: number): void {
+    const user = c.user as UserRow;
+    if (!this.#sites().some((s) => s.id === siteId) || !this.#siteVisible(user, siteId)) return this.#notFound(c);
+    const d = this.#siteData(siteId, user);
+    sendHtml(c.res, 200, sitePage(this.#view(c), d.site, d.statuses, d.sensors, d.alarms.map((a) => this.#alarmView(a)), d.notifications));
+  }
+
+  #alarmPage(c: Ctx, terminal: string | undefined, alarmId: number): void {
+    const t = this.#terminalOf(c.user as UserRow, terminal);
+    const a = t ? this.#d.store.alarms(t.id).find((x) => x.alarmId === alarmId) : undefined;
+    if (!a) return this.#notFound(c);
+    sendHtml(c.res, 200, alarmPage(this.#view(c), this.#alarmView(a)));
+  }
+
+  #operatorQueue(): { queue: AlarmRow[]; recent: AlarmRow[] } {
+    const requested = new Set(this.#d.web.alarmActions().filter((x) => x.action === "request-guards").map((x) => `${x.terminal}/${x.alarmId}`));
+    const all = this.#d.store.alarms().filter((a) => a.pattern >= 3 || requested.has(`${a.terminal}/${a.alarmId}`));
+    const newest = (a: AlarmRow, b: AlarmRow) => b.receivedAt - a.receivedAt || b.time - a.time;
+    return { queue: all.filter((a) => a.status !== "closed").sort(newest), recent: all.filter((a) => a.status === "closed").sort(newest).slice(0, 10) };
+  }
+
+  #operatorPage(c: Ctx): void {
+    const user = c.user as UserRow;
+    if (user.role === "manager") return this.#notFound(c);
+    const q = this.#operatorQueue();
+    sendHtml(
+      c.res,
+      200,
+      operatorPage(this.#view(c), q.queue.map((a) => this.#alarmView(a)), q.recent.map((a) => this.#alarmView(a)), this.#d.web.faults().slice(0, 50), this.#d.web.notifications({ audience: "operators", limit: 50 })),
+    );
+  }
+
+  async #alarmAction(c: Ctx, terminal: string | undefined, alarmId: number, action: string | undefined, api: boolean): Promise<void> {
+    const user = c.user as UserRow;
+    const body = (c as Ctx & { body: Record<string, string> }).body ?? {};
+    if (!this.#terminalOf(user, terminal)) return this.#notFound(c);
+    if (!ALARM_ACTIONS.includes(action as AlarmAction)) return this.#notFound(c);
+    const r = await this.#d.dispatcher.act({ id: user.id, username: user.username, role: user.role, siteId: user.siteId }, terminal as string, alarmId, action as AlarmAction, body.note);
+    if (api) return sendJson(c.res, r.ok ? 200 : r.code, r);
+    const back = safeBack(body.back) ?? `/alarm/${encodeURIComponent(terminal as string)}/${alarmId}`;
+    if (!r.ok && r.code === 404) return this.#notFound(c);
+    const sep = back.includes("?") ? "&" : "?";
+    redirect(c.res, back + sep + (r.ok ? `ok=${encodeURIComponent(`alarm ${alarmId}: ${r.status}${r.sent ? ", sent to the terminal" : ""}`)}` : `error=${encodeURIComponent(r.error)}`));
+  }
+
+  #clearFault(c: Ctx, id: number): void {
+    const user = c.user as UserRow;
+    if (user.role === "manager") return this.#notFound(c);
+    const f = this.#d.web.faults().find((x) => x.id === id);
+    if (!f) return this.#notFound(c);
+    this.#d.web.clearFault(id, this.#now(), user.username);
+    this.#d.events.publish("fault", { id, cleared: true }, { siteId: null, operators: true });
+    redirect(c.res, "/operator?ok=" + encodeURIComponent(`fault ${id} cleared`));
+  }
+
+  // ---------------------------------------------------------------- admin
+
+  #adminPage(c: Ctx, status = 200, flash?: View["flash"], form?: Record<string, string>): void {
+    sendHtml(
+      c.res,
+      status,
+      adminPage(this.#view(c, flash), {
+        sites: this.#sites().map((s) => ({ ...s, imagesPerEvent: this.#d.web.imagesPerEvent(s.id) })),
+        terminals: this.#d.store.terminals(),
+        users: this.#d.web.users(),
+        destinations: this.#d.web.destinations(),
+        notifications: this.#d.web.notifications({ limit: 100 }),
+        tariffDefault: JSON.stringify(EXAMPLE_TARIFF_JSON),
+        form,
+      }),
+    );
+  }
+
+  async #admin(c: Ctx, method: string, rest: string[]): Promise<void> {
+    const user = c.user as UserRow;
+    if (user.role !== "admin") return this.#notFound(c);
+    if (method === "GET" && rest.length === 0) return this.#adminPage(c);
+    if (method !== "POST") return this.#notFound(c);
+    const body = (c as Ctx & { body: Record<string, string> }).body ?? {};
+    const fail = (text: string) => this.#adminPage(c, 400, { text, error: true }, body);
+    const done = (text: string) => redirect(c.res, "/admin?ok=" + encodeURIComponent(text));
+    const [a, b, cc] = rest;
+    if (a === "sites" && rest.length === 1) {
+      const name = (body.name ?? "").trim();
+      if (!name || name.length > 64) return fail("name: 1 to 64 characters");
+      if (this.#d.web.siteByName(name)) return fail(`name: a site called ${name} exists`);
+      const images = imagesParam(body.imagesPerEvent);
+      if (images === null) return fail("imagesPerEvent: a whole number from 0 to 20");
+      const manager = (body.manager ?? "").trim();
+      if (manager) {
+        if (!USERNAME.test(manager)) return fail("manager: letters, digits and . _ @ - only, at most 40");
+        if (this.#d.web.userByName(manager)) return fail(`manager: the user ${manager} exists`);
+        const p = passwordProblem(body.managerPassword ?? "");
+        if (p) return fail("manager " + p);
+      }
+      const hash = manager ? hashPassword(body.managerPassword) : null;
+      this.#d.store.transaction(() => {
+        const id = this.#d.store.addSite(name, (body.contact ?? "").trim().slice(0, 120));
+        this.#d.web.setSiteSettings(id, { imagesPerEvent: images });
+        if (manager && hash) this.#d.web.addUser({ username: manager, passwordHash: hash, role: "manager", siteId: id }, this.#now());
+      });
+      return done(`site ${name} registered`);
+    }
+    if (a === "sites" && rest.length === 2) {
+      const id = intParam(b);
+      if (!this.#sites().some((s) => s.id === id)) return this.#notFound(c);
+      const images = imagesParam(body.imagesPerEvent);
+      if (images === null) return fail("imagesPerEvent: a whole number from 0 to 20");
+      this.#d.web.setSiteSettings(id, { contact: (body.contact ?? "").trim().slice(0, 120), imagesPerEvent: images });
+      return done(`site ${id} saved`);
+    }
+    if (a === "terminals" && rest.length === 1) {
+      const id = (body.id ?? "").trim();
+      if (!TERMINAL_ID.test(id)) return fail("id: 1 to 16 letters, digits or -");
+      if (this.#d.store.terminal(id)) return fail(`id: terminal ${id} is registered`);
+      const secret = body.secret ?? "";
+      if (secret.length < 8 || secret.length > 200) return fail("secret: 8 to 200 characters");
+      const siteId = intParam(body.siteId);
+      if (!this.#sites().some((s) => s.id === siteId)) return fail("siteId: choose a site");
+      const tariff = tariffParam(body.tariff);
+      if (typeof tariff === "string") return fail(tariff);
+      this.#d.store.addTerminal({ id, siteId, secretHash: hashSecret(secret), tariff });
+      this.#d.tariffChanged(id);
+      return done(`terminal ${id} registered`);
+    }
+    if (a === "terminals" && cc === "tariff" && rest.length === 3) {
+      const t = this.#d.store.terminal(b);
+      if (!t) return this.#notFound(c);
+      const tariff = tariffParam(body.tariff);
+      if (typeof tariff === "string") return fail(`${t.id}: ${tariff}`);
+      this.#d.web.setTariff(t.id, tariff);
+      this.#d.tariffChanged(t.id);
+      return done(`tariff of ${t.id} saved`);
+    }
+    if (a === "users" && rest.length === 1) {
+      const username = (body.username ?? "").trim();
+      if (!USERNAME.test(username)) return fail("username: letters, digits and . _ @ - only, at most 40");
+      if (this.#d.web.userByName(username)) return fail(`username: ${username} exists`);
+      const p = passwordProblem(body.password ?? "");
+      if (p) return fail(p);
+      const role = body.role as Role;
+      if (!ROLES.includes(role)) return fail("role: admin, operator or manager");
+      let siteId: number | null = null;
+      if (role === "manager") {
+        siteId = intParam(body.siteId);
+        if (!this.#sites().some((s) => s.id === siteId)) return fail("siteId: a manager manages one site; choose it");
+      }
+      this.#d.web.addUser({ username, passwordHash: hashPassword(body.password), role, siteId }, this.#now());
+      return done(`user ${username} added`);
+    }
+    if (a === "destinations" && rest.length === 1) {
+      const target = body.for ?? "";
+      let audience: "site" | "operators";
+      let siteId: number | null = null;
+      if (target === "operators") audience = "operators";
+      else if (/^site:\d+$/.test(target) && this.#sites().some((s) => s.id === Number(target.slice(5)))) {
+        audience = "site";
+        siteId = Number(target.slice(5));
+      } else return fail("for: operators or a site");
+      const kind = body.kind;
+      const address = (body.address ?? "").trim();
+      if (kind === "email") {
+        if (!/^[^\s@<>,;]+@[^\s@<>,;]+$/.test(address) || address.length > 254) return fail("address: an email address");
+      } else if (kind === "webhook") {
+        let u: URL;
+        try {
+          u = new URL(address);
+        } catch {
+          return fail("address: a URL");
+        }
+        if (u.protocol !== "https:" && u.protocol !== "http:") return fail("address: an http or https URL");
+      } else return fail("kind: email or webhook");
+      const secret = kind === "webhook" ? (body.secret ?? "").trim() || randomBytes(24).toString("base64url") : null;
+      if (secret && secret.length < 16) return fail("secret: at least 16 characters (or blank for one made for you)");
+      this.#d.web.addDestination({ audience, siteId, kind, address, secret, createdAt: this.#now() });
+      return done(`${kind} destination ${address} added`);
+    }
+    if (a === "destinations" && cc === "delete" && rest.length === 3) {
+      this.#d.web.deleteDestination(intParam(b));
+      return done(`destination ${b} removed`);
+    }
+    return this.#notFound(c);
+  }
+
+  // ---------------------------------------------------------------- JSON API (scoped like the pages)
+
+  async #api(c: Ctx, method: string, rest: string[]): Promise<void> {
+    const user = c.user as UserRow;
+    const [a, b, cc, d] = rest;
+    if (method === "GET" && a === "me" && rest.length === 1) return sendJson(c.res, 200, { username: user.username, role: user.role, siteId: user.siteId, csrf: c.csrf });
+    if (method === "GET" && a === "sites" && rest.length === 0 + 1) {
+      return sendJson(c.res, 200, this.#sites().filter((s) => this.#siteVisible(user, s.id)));
+    }
+    if (method === "GET" && a === "sites" && rest.length >= 2) {
+      const id = intParam(b);
+      if (!this.#sites().some((s) => s.id === id) || !this.#siteVisible(user, id)) return this.#notFound(c);
+      const s = this.#siteData(id, user);
+      if (rest.length === 2) {
+        return sendJson(c.res, 200, {
+          site: s.site,
+          terminals: s.statuses.map((x) => ({ id: x.terminal.id, online: x.online, registeredAt: x.terminal.registeredAt, lastSeen: x.terminal.lastSeen, lastTest: x.terminal.lastTest, plan: x.plan?.plan ?? null })),
+          sensors: s.sensors,
+        });
+      }
+      if (cc === "periods" && rest.length === 3) {
+        return sendJson(c.res, 200, s.statuses.map((x) => ({ terminal: x.terminal.id, rows: x.table.rows.map(({ intervals: _i, ...r }) => r), baseYen: x.table.baseYen, permille: x.table.permille, totalYen: x.table.totalYen, countsTaken: x.table.countsTaken, days: x.days })));
+      }
+      if (cc === "alarms" && rest.length === 3) return sendJson(c.res, 200, s.alarms.map((x) => this.#alarmView(x)));
+      if (cc === "notifications" && rest.length === 3) return sendJson(c.res, 200, s.notifications);
+      return this.#notFound(c);
+    }
+    if (method === "GET" && a === "terminals" && rest.length === 3 && cc === "periods") {
+      const t = this.#terminalOf(user, b);
+      if (!t) return this.#notFound(c);
+      const x = periodTable(t.id, this.#d.store.periods(t.id));
+      return sendJson(c.res, 200, { terminal: t.id, rows: x.rows.map(({ intervals: _i, ...r }) => r), totalYen: x.totalYen, countsTaken: x.countsTaken });
+    }
+    if (method === "GET" && a === "alarms" && rest.length === 1) {
+      const visible = this.#d.store.terminals().filter((t) => this.#siteVisible(user, t.siteId)).map((t) => t.id);
+      return sendJson(c.res, 200, visible.flatMap((id) => this.#d.store.alarms(id)));
+    }
+    if (method === "GET" && a === "queue" && rest.length === 1 && user.role !== "manager") {
+      const q = this.#operatorQueue();
+      return sendJson(c.res, 200, q.queue.map((x) => this.#alarmView(x)));
+    }
+    if (method === "GET" && a === "faults" && rest.length === 1 && user.role !== "manager") return sendJson(c.res, 200, this.#d.web.faults());
+    if (method === "GET" && a === "notifications" && rest.length === 1) {
+      return sendJson(c.res, 200, user.role === "manager" ? this.#d.web.notifications({ siteId: user.siteId as number, audience: "site" }) : this.#d.web.notifications());
+    }
+    if (method === "POST" && a === "alarms" && rest.length === 4) return this.#alarmAction(c, b, intParam(cc), d, true);
+    return this.#notFound(c);
+  }
+}
+
+function home(user: UserRow): string {
+  return user.role === "admin" ? "/admin" : user.role === "operator" ? "/operator" : `/site/${user.siteId}`;
+}
+
+function intParam(v: string | undefined): number {
+  return v !== undefined && /^\d{1,12}$/.test(v) ? Number(v) : -1;
+}
+
+function imagesParam(v: string | undefined): number | null {
+  if (v === undefined || v === "") return 3;
+  return /^\d{1,2}$/.test(v) && Number(v) <= 20 ? Number(v) : null;
+}
+
+/** The tariff as JSON, validated by the terminal's own parseTariff; a string names the bad field. */
+function tariffParam(v: string | undefined): unknown {
+  let json: unknown;
+  try {
+    json = JSON.parse(v ?? "");
+  } catch {
+    return "tariff: not JSON";
+  }
+  try {
+    parseTariff(json);
+  } catch (e) {
+    if (e instanceof FieldError) return `tariff ${e.field}: ${e.message.slice(e.field.length + 2)}`;
+    return `tariff: ${(e as Error).message}`;
+  }
+  return json;
+}
+
+/** Only a local path may be a redirect target. */
+function safeBack(v: string | undefined): string | null {
+  return v && /^\/[A-Za-z0-9/_\-.%]*$/.test(v) && !v.startsWith("//") ? v : null;
+}
+
+export type { Raw };

@@ -1,0 +1,130 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hashSecret, verifySecret } from "../secrets";
+import type { SessionRow, UserRow, WebStore } from "../store/web-store";
+
+export const SESSION_COOKIE = "tg_session";
+export const LOGIN_CSRF_COOKIE = "tg_login";
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+export function newToken(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+export function sameToken(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b) return false;
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function hashPassword(password: string): string {
+  return hashSecret(password);
+}
+
+/** A password an admin may set: 10 to 200 characters. */
+export function passwordProblem(password: string): string | null {
+  if (password.length < 10) return "password: at least 10 characters";
+  if (password.length > 200) return "password: at most 200 characters";
+  return null;
+}
+
+/** A hash to verify against when the user does not exist, so both paths cost one scrypt. */
+const DUMMY_HASH = hashSecret("timeguard-no-such-user");
+
+/**
+ * Sessions: a random 256-bit token in an HttpOnly, SameSite=Strict cookie; the store keeps only
+ * its SHA-256 (a stolen database holds no live session) with the session's CSRF token.
+ */
+export class Sessions {
+  readonly #web: WebStore;
+  readonly #now: () => number;
+  readonly ttlMs: number;
+
+  constructor(web: WebStore, now: () => number, ttlMs = 12 * 3600 * 1000) {
+    this.#web = web;
+    this.#now = now;
+    this.ttlMs = ttlMs;
+  }
+
+  /** Checks a password; the user when right. */
+  verify(username: string, password: string): UserRow | null {
+    const u = this.#web.userByName(username);
+    const ok = verifySecret(password, u?.passwordHash ?? DUMMY_HASH);
+    return u && ok ? u : null;
+  }
+
+  create(userId: number): { token: string; csrf: string } {
+    const token = newToken();
+    const csrf = newToken();
+    const now = this.#now();
+    this.#web.deleteExpiredSessions(now);
+    this.#web.addSession({ idHash: sha256(token), userId, csrf, createdAt: now, expiresAt: now + this.ttlMs });
+    return { token, csrf };
+  }
+
+  lookup(token: string | undefined): { session: SessionRow; user: UserRow } | null {
+    if (!token || token.length > 100) return null;
+    const session = this.#web.session(sha256(token));
+    if (!session || session.expiresAt <= this.#now()) return null;
+    const user = this.#web.user(session.userId);
+    return user ? { session, user } : null;
+  }
+
+  destroy(token: string | undefined): void {
+    if (token) this.#web.deleteSession(sha256(token));
+  }
+}
+
+/**
+ * Login rate limit: failures are counted per (address, username) and per address in a sliding
+ * window; past the limit every attempt — right password or not — is refused (HTTP 429) until the
+ * window has moved on. A success clears the (address, username) count.
+ */
+export class LoginLimiter {
+  readonly #fails = new Map<string, number[]>();
+  readonly #now: () => number;
+  readonly perUser: number;
+  readonly perAddress: number;
+  readonly windowMs: number;
+  refused = 0;
+
+  constructor(now: () => number, o: { perUser?: number; perAddress?: number; windowMs?: number } = {}) {
+    this.#now = now;
+    this.perUser = o.perUser ?? 5;
+    this.perAddress = o.perAddress ?? 20;
+    this.windowMs = o.windowMs ?? 15 * 60 * 1000;
+  }
+
+  #recent(key: string): number[] {
+    const cut = this.#now() - this.windowMs;
+    const list = (this.#fails.get(key) ?? []).filter((t) => t > cut);
+    if (list.length) this.#fails.set(key, list);
+    else this.#fails.delete(key);
+    return list;
+  }
+
+  /** Seconds to wait, or 0 when an attempt may be made. */
+  retryAfter(ip: string, username: string): number {
+    const checks: Array<[string, number]> = [
+      [`u:${ip}:${username.toLowerCase()}`, this.perUser],
+      [`a:${ip}`, this.perAddress],
+    ];
+    let wait = 0;
+    for (const [key, limit] of checks) {
+      const list = this.#recent(key);
+      if (list.length >= limit) wait = Math.max(wait, Math.ceil((list[list.length - limit] + this.windowMs - this.#now()) / 1000));
+    }
+    if (wait > 0) this.refused++;
+    return wait;
+  }
+
+  failed(ip: string, username: string): void {
+    const now = this.#now();
+    for (const key of [`u:${ip}:${username.toLowerCase()}`, `a:${ip}`]) this.#fails.set(key, [...this.#recent(key), now]);
+  }
+
+  succeeded(ip: string, username: string): void {
+    this.#fails.delete(`u:${ip}:${username.toLowerCase()}`);
+  }
+}

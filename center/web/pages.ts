@@ -1,0 +1,289 @@
+import { formatTime } from "../../firmware/core/time";
+import type { AlarmRow, MediaRow, SiteRow, TerminalRow } from "../store/center-store";
+import type { AlarmActionRow, DestinationRow, FaultRow, NotificationRow, SensorRow, UserRow } from "../store/web-store";
+import { DayFigure, PeriodTable, hours, yen } from "./billing-view";
+import { Raw, html } from "./http";
+
+export interface View {
+  user: UserRow | null;
+  csrf: string;
+  /** a message to show (after an action), and whether it is an error */
+  flash?: { text: string; error: boolean } | null;
+}
+
+const centerTime = (ms: number | null) => (ms === null ? "—" : formatTime(Math.floor(ms / 1000)));
+const termTime = (s: number | null) => (s === null ? "—" : formatTime(s));
+
+export function layout(v: View, title: string, body: Raw, live = true): Raw {
+  const u = v.user;
+  const nav = u
+    ? html`<nav>
+        ${u.role === "admin" ? html`<a href="/admin">Admin</a> <a href="/operator">Operator queue</a>` : ""}
+        ${u.role === "operator" ? html`<a href="/operator">Alarm queue</a>` : ""}
+        ${u.role === "manager" ? html`<a href="/site/${u.siteId}">My site</a>` : ""}
+        <span class="who">${u.username} (${u.role})</span>
+        <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${v.csrf}"><button type="submit">Log out</button></form>
+      </nav>`
+    : "";
+  const flash = v.flash ? html`<p class="flash ${v.flash.error ? "error" : "ok"}" role="status">${v.flash.text}</p>` : "";
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · Timeguard center</title><link rel="stylesheet" href="/static/app.css"><script src="/static/app.js" defer></script></head>
+<body data-live="${u && live ? "1" : "0"}"><header><strong>Timeguard center</strong> ${nav}</header>
+<main id="main"><h1>${title}</h1>${flash}${body}</main></body></html>`;
+}
+
+export function loginPage(csrf: string, error: string | null, username = ""): Raw {
+  return layout(
+    { user: null, csrf },
+    "Log in",
+    html`<form method="post" action="/login" class="card login">
+      <input type="hidden" name="_csrf" value="${csrf}">
+      <label>User <input name="username" autocomplete="username" required value="${username}"></label>
+      <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+      ${error ? html`<p class="flash error" role="alert">${error}</p>` : ""}
+      <button type="submit">Log in</button>
+    </form>`,
+    false,
+  );
+}
+
+export function errorPage(v: View, status: number, message: string): Raw {
+  return layout(v, status === 404 ? "Not found" : `Error ${status}`, html`<p class="flash error">${message}</p>`, false);
+}
+
+// ------------------------------------------------------------------ alarms (shared)
+
+export interface AlarmView {
+  alarm: AlarmRow;
+  site: SiteRow | undefined;
+  media: MediaRow[];
+  actions: AlarmActionRow[];
+}
+
+function csrfField(v: View): Raw {
+  return html`<input type="hidden" name="_csrf" value="${v.csrf}">`;
+}
+
+function actionForm(v: View, a: AlarmRow, action: string, label: string, back: string, note: "none" | "optional" | "required"): Raw {
+  return html`<form method="post" action="/alarm/${encodeURIComponent(a.terminal)}/${a.alarmId}/${action}" class="action">
+    ${csrfField(v)}<input type="hidden" name="back" value="${back}">
+    ${note !== "none" ? html`<input name="note" maxlength="120" placeholder="note" ${note === "required" ? "required" : ""} aria-label="${label} note">` : ""}
+    <button type="submit" data-action="${action}">${label}</button></form>`;
+}
+
+export function alarmCard(v: View, av: AlarmView, back: string): Raw {
+  const a = av.alarm;
+  const role = v.user?.role;
+  const images = av.media.filter((m) => m.type === "jpeg");
+  const clips = av.media.filter((m) => m.type === "wav");
+  const src = (m: MediaRow) => `/media/${encodeURIComponent(a.terminal)}/${m.mediaId}/${m.item}`;
+  const expected = (a.images ?? 0) + (a.clips ?? 0);
+  const open = a.status !== "closed";
+  const forms: Raw[] = [];
+  if (open && (role === "operator" || role === "admin")) {
+    if (a.status === "new") forms.push(actionForm(v, a, "acknowledge", "Acknowledge", back, "none"));
+    if (a.status !== "dispatched") forms.push(actionForm(v, a, "dispatch", "Dispatch guards", back, "optional"));
+    forms.push(actionForm(v, a, "close", "Close", back, "required"));
+  }
+  if (open && role === "manager") {
+    if (a.pattern === 2 && a.status !== "dispatched") forms.push(actionForm(v, a, "request-guards", "Ask for guards", back, "optional"));
+    if (a.pattern < 3) forms.push(actionForm(v, a, "close", "Mark handled", back, "optional"));
+  }
+  return html`<article class="alarm status-${a.status}" id="alarm-${a.terminal}-${a.alarmId}" data-terminal="${a.terminal}" data-alarm="${a.alarmId}" data-status="${a.status}">
+    <h3>Pattern ${a.pattern} · ${a.event} · sensor ${a.sensor} <span class="badge">${a.status}</span></h3>
+    <p>${av.site ? html`<a href="/site/${av.site.id}">${av.site.name}</a>${av.site.contact ? html` · contact ${av.site.contact}` : ""} · ` : ""}terminal ${a.terminal} · alarm ${a.alarmId} ·
+      ${termTime(a.time)} (Contact ID ${a.contactId}) · received ${centerTime(a.receivedAt)}</p>
+    <div class="media">
+      ${images.map((m) => (m.complete ? html`<a href="${src(m)}"><img src="${src(m)}" alt="alarm ${a.alarmId} image ${m.item + 1}" class="shot"></a>` : html`<span class="pending">image ${m.item + 1}: ${m.partsReceived}/${m.parts} parts</span>`))}
+      ${clips.map((m) => (m.complete ? html`<audio controls preload="none" src="${src(m)}" aria-label="alarm ${a.alarmId} sound"></audio>` : html`<span class="pending">sound: ${m.partsReceived}/${m.parts} parts</span>`))}
+      ${expected > av.media.length ? html`<span class="pending">${expected - av.media.length} media item(s) not yet received</span>` : ""}
+    </div>
+    ${av.actions.length ? html`<ol class="log">${av.actions.map((x) => html`<li>${centerTime(x.at)} ${x.action} by ${x.username ?? "?"} (${x.role ?? "?"})${x.note ? html`: “${x.note}”` : ""} ${x.sentAt !== null ? html`<span class="ok">sent to terminal</span>` : x.sendError ? html`<span class="error">not sent: ${x.sendError}</span>` : ""}</li>`)}</ol>` : ""}
+    ${forms.length ? html`<div class="actions">${forms}</div>` : ""}
+  </article>`;
+}
+
+export function alarmPage(v: View, av: AlarmView): Raw {
+  return layout(v, `Alarm ${av.alarm.alarmId} of ${av.alarm.terminal}`, alarmCard(v, av, `/alarm/${encodeURIComponent(av.alarm.terminal)}/${av.alarm.alarmId}`));
+}
+
+export function notificationLog(rows: NotificationRow[]): Raw {
+  if (rows.length === 0) return html`<p class="muted">No notifications yet.</p>`;
+  return html`<table class="notifications"><thead><tr><th>#</th><th>created</th><th>to</th><th>event</th><th>subject</th><th>status</th><th>attempts</th><th>attached</th><th>sent</th><th>last error</th></tr></thead><tbody>
+    ${rows.map((n) => html`<tr data-status="${n.status}"><td>${n.id}</td><td>${centerTime(n.createdAt)}</td><td>${n.kind}: ${n.address} (${n.audience})</td><td>${n.event}</td><td>${n.subject}</td>
+      <td>${n.status}${n.status === "retry" ? html` at ${centerTime(n.nextAt)}` : ""}</td><td>${n.attempts}</td><td>${n.attachments}</td><td>${centerTime(n.sentAt)}</td><td>${n.lastError ?? ""}</td></tr>`)}
+  </tbody></table>`;
+}
+
+// ------------------------------------------------------------------ operator
+
+export function operatorPage(v: View, queue: AlarmView[], recent: AlarmView[], faults: FaultRow[], notifications: NotificationRow[]): Raw {
+  return layout(
+    v,
+    "Alarm queue",
+    html`<section><h2>Open alarms (${queue.length})</h2>
+      <p class="muted">Pattern 3 alarms (full delegation) and pattern 2 alarms whose manager asked for guards, newest first. The page updates live.</p>
+      <div id="queue">${queue.length ? queue.map((a) => alarmCard(v, a, "/operator")) : html`<p class="muted">No open alarms.</p>`}</div></section>
+    <section><h2>Faults</h2>${
+      faults.length
+        ? html`<table class="faults"><thead><tr><th>terminal</th><th>fault</th><th>detail</th><th>raised</th><th>state</th><th></th></tr></thead><tbody>
+        ${faults.map((f) => html`<tr data-fault="${f.id}"><td>${f.terminal}</td><td>${f.kind}</td><td>${f.detail}</td><td>${centerTime(f.raisedAt)}</td><td>${f.clearedAt ? html`cleared ${centerTime(f.clearedAt)} (${f.clearedBy})` : "open"}</td>
+          <td>${f.clearedAt ? "" : html`<form method="post" action="/faults/${f.id}/clear">${csrfField(v)}<button type="submit">Clear</button></form>`}</td></tr>`)}
+      </tbody></table>`
+        : html`<p class="muted">No faults.</p>`
+    }</section>
+    <section><h2>Recently closed</h2>${recent.length ? recent.map((a) => alarmCard(v, a, "/operator")) : html`<p class="muted">None.</p>`}</section>
+    <section><h2>Notifications to operators</h2>${notificationLog(notifications)}</section>`,
+  );
+}
+
+// ------------------------------------------------------------------ manager (one site)
+
+export interface TerminalStatus {
+  terminal: TerminalRow;
+  online: boolean;
+  plan: { seq: number; time: number; plan: unknown } | undefined;
+  table: PeriodTable;
+  days: DayFigure[];
+  openFaults: FaultRow[];
+}
+
+function planView(plan: unknown): Raw {
+  const p = plan as { contract?: string; periods?: Array<{ start: string; end: string; pattern: number; sensors: unknown; cameras: unknown }>; rental?: { from: string; to: string } };
+  if (!p || !Array.isArray(p.periods)) return html`<pre>${JSON.stringify(plan, null, 1)}</pre>`;
+  const sel = (x: unknown) => (Array.isArray(x) ? x.join(", ") : String(x));
+  return html`<p>Contract: ${p.contract ?? "?"}${p.rental ? html` · rental ${p.rental.from} – ${p.rental.to}` : ""}</p>
+    <table><thead><tr><th>start</th><th>end</th><th>pattern</th><th>sensors</th><th>cameras</th></tr></thead><tbody>
+    ${p.periods.map((x) => html`<tr><td>${x.start}</td><td>${x.end}</td><td>${x.pattern}</td><td>${sel(x.sensors)}</td><td>${sel(x.cameras)}</td></tr>`)}</tbody></table>`;
+}
+
+export function periodsTable(t: PeriodTable): Raw {
+  if (t.rows.length === 0) return html`<p class="muted">No guard periods reported yet.</p>`;
+  const coef = (t.permille / 1000).toFixed(t.permille % 100 === 0 ? 1 : 3);
+  return html`<table class="periods" data-terminal="${t.terminal}"><thead><tr><th>start</th><th>end</th><th>pattern</th><th>sensors</th><th>cameras</th><th>yen/h</th><th>hours</th><th>base</th><th>yen</th><th>counts</th></tr></thead><tbody>
+    ${t.rows.map((r) => html`<tr${r.feeMismatch ? html` class="mismatch" title="${r.feeMismatch}"` : ""}><td>${formatTime(r.start).replace("T", " ")}</td><td>${formatTime(r.end).replace("T", " ")}</td><td>${r.pattern}</td><td>${r.sensors}</td><td>${r.cameras}</td><td>${r.yenPerHour}</td><td>${hours(r.guardedSeconds)}</td><td>${yen(r.baseYen)}</td><td>${yen(r.yen)}</td><td>${r.countsTaken ?? "—"}</td></tr>`)}
+    </tbody><tfoot><tr><td colspan="7">Total ${coef} × ${yen(t.baseYen)}</td><td>${yen(t.baseYen)}</td><td class="total" data-total-yen="${t.totalYen}">${yen(t.totalYen)} yen</td><td data-counts="${t.countsTaken}">${yen(t.countsTaken)}</td></tr></tfoot></table>
+    ${t.mismatches ? html`<p class="flash error">${t.mismatches} period(s) where the terminal's fee differs from the center's recomputation (hover the row).</p>` : ""}`;
+}
+
+function barChart(title: string, unit: string, days: DayFigure[], value: (d: DayFigure) => number, fmt: (n: number) => string): Raw {
+  if (days.length === 0) return html`<p class="muted">${title}: no data yet.</p>`;
+  const shown = days.slice(-31);
+  const max = Math.max(1, ...shown.map(value));
+  const W = 640;
+  const H = 180;
+  const pad = 30;
+  const bw = (W - pad) / shown.length;
+  return html`<figure class="chart"><figcaption>${title}</figcaption>
+    <svg viewBox="0 0 ${W} ${H + 30}" width="${W}" height="${H + 30}" role="img" aria-label="${title}">
+      <line x1="${pad}" y1="${H}" x2="${W}" y2="${H}" class="axis"/>
+      <text x="0" y="12" class="tick">${fmt(max)} ${unit}</text>
+      ${shown.map((d, i) => {
+        const h = Math.round(((value(d) / max) * (H - 20)) * 10) / 10;
+        const x = pad + i * bw;
+        return html`<g><rect x="${x + 1}" y="${H - h}" width="${Math.max(1, bw - 2)}" height="${h}" class="bar"><title>${d.day}: ${fmt(value(d))} ${unit}</title></rect>
+          ${shown.length <= 16 || i % Math.ceil(shown.length / 16) === 0 ? html`<text x="${x + 1}" y="${H + 14}" class="tick">${d.day.slice(5)}</text>` : ""}</g>`;
+      })}
+    </svg></figure>`;
+}
+
+export function sitePage(v: View, site: SiteRow, statuses: TerminalStatus[], sensors: SensorRow[], alarms: AlarmView[], notifications: NotificationRow[]): Raw {
+  return layout(
+    v,
+    site.name,
+    html`<section class="status"><h2>Status</h2><p>Contact: ${site.contact || "—"}</p>
+      <table><thead><tr><th>terminal</th><th>link</th><th>registered</th><th>firmware</th><th>last seen</th><th>last test call</th><th>faults</th></tr></thead><tbody>
+      ${statuses.map((s) => html`<tr><td>${s.terminal.id}</td><td>${s.online ? "online" : "offline (dials when it has something to send)"}</td><td>${centerTime(s.terminal.registeredAt)}</td><td>${s.terminal.firmware ?? "—"}</td>
+        <td>${centerTime(s.terminal.lastSeen)}</td><td>${termTime(s.terminal.lastTest)}</td><td>${s.openFaults.map((f) => f.kind).join(", ") || "none"}</td></tr>`)}
+      </tbody></table></section>
+    <section><h2>Sensors</h2>${
+      sensors.length
+        ? html`<table class="sensors"><thead><tr><th>terminal</th><th>ID</th><th>type</th><th>connected</th><th>operating</th><th>battery</th><th>updated</th></tr></thead><tbody>
+        ${sensors.map((s) => html`<tr><td>${s.terminal}</td><td>${s.id}</td><td>${s.type}</td><td>${s.connected ? "yes" : "no"}</td><td>${s.operating ? "yes" : "no"}</td><td>${s.battery}</td><td>${centerTime(s.updatedAt)}</td></tr>`)}</tbody></table>`
+        : html`<p class="muted">No sensor table reported yet.</p>`
+    }</section>
+    ${statuses.map(
+      (s) => html`<section><h2>Plan (${s.terminal.id})</h2>${s.plan ? html`<p class="muted">reported ${termTime(s.plan.time)}</p>${planView(s.plan.plan)}` : html`<p class="muted">No plan reported yet.</p>`}</section>
+      <section><h2>Guard periods and fees (${s.terminal.id})</h2>${periodsTable(s.table)}</section>
+      <section class="charts"><h2>Per day (${s.terminal.id})</h2>
+        ${barChart("Hours guarded per day", "h", s.days, (d) => d.seconds / 3600, (n) => String(Math.round(n * 10) / 10))}
+        ${barChart("Yen per day", "yen", s.days, (d) => d.yen, (n) => yen(Math.round(n)))}</section>`,
+    )}
+    <section><h2>Alarms</h2><div id="alarms">${alarms.length ? alarms.map((a) => alarmCard(v, a, `/site/${site.id}`)) : html`<p class="muted">No alarms.</p>`}</div></section>
+    <section><h2>Notifications</h2>${notificationLog(notifications)}</section>`,
+  );
+}
+
+// ------------------------------------------------------------------ admin
+
+export function adminPage(
+  v: View,
+  d: {
+    sites: Array<SiteRow & { imagesPerEvent: number }>;
+    terminals: TerminalRow[];
+    users: UserRow[];
+    destinations: DestinationRow[];
+    notifications: NotificationRow[];
+    tariffDefault: string;
+    form?: Record<string, string>;
+  },
+): Raw {
+  const siteName = (id: number | null) => d.sites.find((s) => s.id === id)?.name ?? "—";
+  const siteOptions = (selected?: string) => d.sites.map((s) => html`<option value="${s.id}" ${String(s.id) === selected ? "selected" : ""}>${s.name}</option>`);
+  const f = d.form ?? {};
+  return layout(
+    v,
+    "Administration",
+    html`<section><h2>Sites</h2>
+      <table><thead><tr><th>#</th><th>name</th><th>managers</th><th>terminals</th><th>contact · images per event</th></tr></thead><tbody>
+      ${d.sites.map(
+        (s) => html`<tr><td>${s.id}</td><td><a href="/site/${s.id}">${s.name}</a></td><td>${d.users.filter((u) => u.siteId === s.id).map((u) => u.username).join(", ") || "—"}</td>
+          <td>${d.terminals.filter((t) => t.siteId === s.id).map((t) => t.id).join(", ") || "—"}</td>
+          <td><form method="post" action="/admin/sites/${s.id}" class="inline">${csrfField(v)}<input name="contact" value="${s.contact}" aria-label="contact of ${s.name}">
+            <input name="imagesPerEvent" type="number" min="0" max="20" value="${s.imagesPerEvent}" aria-label="images per event of ${s.name}"><button type="submit">Save</button></form></td></tr>`,
+      )}</tbody></table>
+      <form method="post" action="/admin/sites" class="card" id="new-site">${csrfField(v)}<h3>Register a site</h3>
+        <label>Name <input name="name" required maxlength="64" value="${f.name ?? ""}"></label>
+        <label>Contact <input name="contact" maxlength="120" value="${f.contact ?? ""}"></label>
+        <label>Images per event <input name="imagesPerEvent" type="number" min="0" max="20" value="${f.imagesPerEvent ?? "3"}"></label>
+        <label>Manager user <input name="manager" maxlength="40" value="${f.manager ?? ""}"></label>
+        <label>Manager password <input name="managerPassword" type="password"></label>
+        <button type="submit">Register site</button></form></section>
+    <section><h2>Terminals</h2>
+      <table><thead><tr><th>id</th><th>site</th><th>registered</th><th>last seen</th><th>last test call</th><th>tariff</th></tr></thead><tbody>
+      ${d.terminals.map(
+        (t) => html`<tr><td>${t.id}</td><td>${siteName(t.siteId)}</td><td>${centerTime(t.registeredAt)}</td><td>${centerTime(t.lastSeen)}</td><td>${termTime(t.lastTest)}</td>
+          <td><form method="post" action="/admin/terminals/${encodeURIComponent(t.id)}/tariff">${csrfField(v)}<textarea name="tariff" rows="3" cols="60" aria-label="tariff of ${t.id}">${JSON.stringify(t.tariff)}</textarea><button type="submit">Save tariff</button></form></td></tr>`,
+      )}</tbody></table>
+      <form method="post" action="/admin/terminals" class="card" id="new-terminal">${csrfField(v)}<h3>Register a terminal</h3>
+        <label>Terminal ID <input name="id" required pattern="[A-Za-z0-9-]{1,16}" value="${f.id ?? ""}"></label>
+        <label>Secret <input name="secret" type="password" required minlength="8"></label>
+        <label>Site <select name="siteId">${siteOptions(f.siteId)}</select></label>
+        <label>Tariff (JSON) <textarea name="tariff" rows="4" cols="60">${f.tariff ?? d.tariffDefault}</textarea></label>
+        <button type="submit">Register terminal</button></form></section>
+    <section><h2>Users</h2>
+      <table><thead><tr><th>user</th><th>role</th><th>site</th><th>created</th></tr></thead><tbody>
+      ${d.users.map((u) => html`<tr><td>${u.username}</td><td>${u.role}</td><td>${siteName(u.siteId)}</td><td>${centerTime(u.createdAt)}</td></tr>`)}</tbody></table>
+      <form method="post" action="/admin/users" class="card" id="new-user">${csrfField(v)}<h3>Add a user</h3>
+        <label>User <input name="username" required maxlength="40" value="${f.username ?? ""}"></label>
+        <label>Password <input name="password" type="password" required minlength="10"></label>
+        <label>Role <select name="role"><option>operator</option><option>manager</option><option>admin</option></select></label>
+        <label>Site (managers) <select name="siteId"><option value="">—</option>${siteOptions()}</select></label>
+        <button type="submit">Add user</button></form></section>
+    <section><h2>Notification destinations</h2>
+      <p class="muted">Pattern 1 and 2 alarms go to the site's destinations (its manager); pattern 3 alarms and faults go to the operators'.</p>
+      <table><thead><tr><th>#</th><th>for</th><th>kind</th><th>address</th><th>webhook secret</th><th></th></tr></thead><tbody>
+      ${d.destinations.map(
+        (x) => html`<tr><td>${x.id}</td><td>${x.audience === "site" ? siteName(x.siteId) : "operators"}</td><td>${x.kind}</td><td>${x.address}</td><td><code>${x.secret ?? ""}</code></td>
+          <td><form method="post" action="/admin/destinations/${x.id}/delete">${csrfField(v)}<button type="submit">Remove</button></form></td></tr>`,
+      )}</tbody></table>
+      <form method="post" action="/admin/destinations" class="card" id="new-destination">${csrfField(v)}<h3>Add a destination</h3>
+        <label>For <select name="for"><option value="operators">operators</option>${d.sites.map((s) => html`<option value="site:${s.id}">${s.name} (manager)</option>`)}</select></label>
+        <label>Kind <select name="kind"><option>email</option><option>webhook</option></select></label>
+        <label>Address (email or https/http URL) <input name="address" required maxlength="300"></label>
+        <label>Webhook secret (blank: one is made) <input name="secret" maxlength="200"></label>
+        <button type="submit">Add destination</button></form></section>
+    <section><h2>Notification log</h2>${notificationLog(d.notifications)}</section>`,
+  );
+}
