@@ -146,4 +146,82 @@ export const MIGRATIONS: readonly string[] = [
     payload BLOB
   );
   `,
+  // 2: the web (users, sessions), notification destinations and their log, alarm actions
+  // (acknowledge, dispatch, close), supervision faults, center settings (issue #7)
+  `
+  ALTER TABLE sites ADD COLUMN images_per_event INTEGER NOT NULL DEFAULT 3;
+  CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'manager')),
+    site_id INTEGER REFERENCES sites(id),
+    created_at INTEGER NOT NULL,
+    CHECK ((role = 'manager') = (site_id IS NOT NULL))
+  );
+  CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE TABLE destinations (
+    id INTEGER PRIMARY KEY,
+    audience TEXT NOT NULL CHECK (audience IN ('site', 'operators')),
+    site_id INTEGER REFERENCES sites(id),
+    kind TEXT NOT NULL CHECK (kind IN ('email', 'webhook')),
+    address TEXT NOT NULL,
+    secret TEXT,
+    created_at INTEGER NOT NULL,
+    CHECK ((audience = 'site') = (site_id IS NOT NULL))
+  );
+  CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY,
+    destination_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    address TEXT NOT NULL,
+    audience TEXT NOT NULL,
+    site_id INTEGER,
+    terminal TEXT,
+    event TEXT NOT NULL,
+    alarm_id INTEGER,
+    fault_id INTEGER,
+    subject TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    last_error TEXT,
+    attachments INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER
+  );
+  CREATE INDEX notifications_due ON notifications (status, next_at);
+  CREATE TABLE alarm_actions (
+    id INTEGER PRIMARY KEY,
+    terminal TEXT NOT NULL,
+    alarm_id INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    user_id INTEGER,
+    username TEXT,
+    role TEXT,
+    note TEXT,
+    at INTEGER NOT NULL,
+    sent_at INTEGER,
+    send_error TEXT
+  );
+  CREATE TABLE faults (
+    id INTEGER PRIMARY KEY,
+    terminal TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    raised_at INTEGER NOT NULL,
+    cleared_at INTEGER,
+    cleared_by TEXT
+  );
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];
