@@ -136,10 +136,15 @@ export class SIM7600 {
     this.#stats.opens++;
     const fail = (why: string) => {
       this.#lastError = why;
+      const hangUp = this.#netOpen;
       this.#abandon();
-      // leave the network cleanly where the modem still answers; the callback does not wait for it
-      this.#state = "off";
-      done(why);
+      if (!hangUp) {
+        this.#state = "off";
+        return done(why);
+      }
+      // a data session was opened: hang it up (the modem keeps it otherwise), then report
+      this.#state = "open";
+      this.close(() => done(why));
     };
     this.#probe(2, (err) => {
       if (err) return fail(err);
@@ -540,7 +545,7 @@ export class SIM7600 {
   }
 }
 
-const KNOWN = /^(\+[A-Z]+:|OK$|ERROR$|AT)/;
+const KNOWN = /^(\+[A-Z][A-Z ]*:|OK$|ERROR$|AT)/;
 
 function has(lines: string[], text: string): boolean {
   return lines.indexOf(text) >= 0;

@@ -138,10 +138,12 @@ export class Uplink {
   #retryAt = 0; // s
   #urgent = false; // a test call or a user/host request wants a dial now
   #inSession = new Set<number>(); // seqs published this session or still in flight
-  #stats = { sessions: 0, sessionsOk: 0, failures: 0, published: 0, acked: 0, downlink: 0, badDownlink: 0, duplicates: 0, refusedMedia: 0 };
+  #stats = { sessions: 0, sessionsOk: 0, failures: 0, published: 0, acked: 0, downlink: 0, badDownlink: 0, duplicates: 0, refusedMedia: 0, timeSyncs: 0 };
   #lastError: string | null = null;
   #lastSession: { at: number; ok: boolean; sent: number; reason: string | null } | null = null;
   #sentThisSession = 0;
+  #pendingTime: { ms: number; at: number } | null = null;
+  #dialUrgent = false;
 
   constructor(ports: UplinkPorts) {
     this.#p = ports;
@@ -309,7 +311,8 @@ export class Uplink {
       if (!(e instanceof OutboxFull) && !(e instanceof MessageError)) throw e;
       return false;
     }
-    this.#schedule();
+    if (this.#state === "connected") this.#fill(); // a session is up: it goes now
+    else this.#schedule();
     return true;
   }
 
@@ -380,6 +383,8 @@ export class Uplink {
 
   #dial(): void {
     this.#state = "dialing";
+    // a dial request made during the session is a new one; this one is kept if the session fails
+    this.#dialUrgent = this.#urgent;
     this.#urgent = false;
     this.#stats.sessions++;
     this.#sentThisSession = 0;
@@ -475,7 +480,9 @@ export class Uplink {
     // linger briefly: the broker delivers queued downlink messages right after the session starts
     this.#lingerTimer = Timer.set(() => {
       this.#lingerTimer = undefined;
-      if (this.#state === "connected" && this.#client.idle && this.#outbox.items().every((it) => this.#inSession.has(it.seq))) this.#hangUp(null);
+      if (this.#state !== "connected") return;
+      if (this.#client.idle && this.#outbox.items().every((it) => this.#inSession.has(it.seq))) this.#hangUp(null);
+      else this.#fill();
     }, this.#c.lingerMs);
   }
 
@@ -513,6 +520,12 @@ export class Uplink {
   #ended(reason: string | null): void {
     this.#clearSessionTimers();
     this.#state = "idle";
+    const sync = this.#pendingTime;
+    if (sync) {
+      this.#pendingTime = null;
+      setClock(sync.ms + (clockNow() - sync.at));
+      this.#stats.timeSyncs++;
+    }
     const ok = reason === null;
     this.#lastSession = { at: this.#now(), ok, sent: this.#sentThisSession, reason };
     if (ok) {
@@ -521,6 +534,7 @@ export class Uplink {
       this.#retryAt = 0;
     } else {
       this.#stats.failures++;
+      if (this.#dialUrgent) this.#urgent = true;
       this.#lastError = reason;
       const backoff = BACKOFF[Math.min(this.#failures, BACKOFF.length - 1)];
       this.#failures++;
@@ -574,7 +588,9 @@ export class Uplink {
       case "timeSync": {
         const time = b.time as number;
         // a sane time only: after 2020, before 2100
-        if (time > 1577836800 && time < 4102444800) setClock(time * 1000);
+        // a sane time only (after 2020, before 2100); set once the session is over, so that the
+        // session's own timing (keep-alive, timeouts) does not see the clock jump
+        if (time > 1577836800 && time < 4102444800) this.#pendingTime = { ms: time * 1000, at: clockNow() };
         else this.#stats.badDownlink++;
         break;
       }
@@ -583,7 +599,7 @@ export class Uplink {
         if (this.#record.disp.length > MAX_DISPATCH) this.#record.disp.shift();
         break;
       case "planChange": {
-        const result = this.#p.terminal.setPlan(b.plan);
+        const result = this.#p.terminal.setPlan(plain(b.plan));
         if (!result.ok) this.reportWarning("plan.refused", `${result.field}: ${result.error}`);
         break;
       }
@@ -639,4 +655,17 @@ export class Uplink {
       modem: { state: this.#modem.state, lastError: this.#modem.lastError, ...this.#modem.stats },
     };
   }
+}
+
+/** A decoded CBOR value as JSON-shaped data (maps with text keys become objects), for setPlan. */
+function plain(v: unknown): unknown {
+  if (v instanceof Map) {
+    const out: Record<string, unknown> = {};
+    v.forEach((value, key) => {
+      out[String(key)] = plain(value);
+    });
+    return out;
+  }
+  if (Array.isArray(v)) return v.map(plain);
+  return v;
 }

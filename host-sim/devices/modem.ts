@@ -106,6 +106,7 @@ export class ModemEmulator implements UartPeer, SimPlugin {
   #sendBuf: number[] = [];
   #cancelPrompt: (() => void) | null = null;
   #lastResetLevel = 1;
+  #outAt = 0; // virtual ms at which the last queued output goes to the UART
 
   // faults
   #noSim = false;
@@ -338,7 +339,11 @@ export class ModemEmulator implements UartPeer, SimPlugin {
   }
 
   #outBytes(bytes: Uint8Array, delayMs: number): void {
-    this.#io.schedule(delayMs, () => {
+    // the modem's serial output is one FIFO: nothing overtakes what was queued before it
+    const now = this.#now();
+    const due = Math.max(now + delayMs, this.#outAt);
+    this.#outAt = due;
+    this.#io.schedule(due - now, () => {
       if (this.#power !== "ready" || this.#stalled()) return;
       this.#uart.send(bytes);
     });
