@@ -140,6 +140,7 @@ export class CardBilling {
       needed,
       left: card ? card.counts - needed : null,
       refused: this.#refused,
+      warning: this.warning(),
       reader: this.#readerError ?? "ok",
       transactions: this.#purse.transactions,
       notices: this.#state.notices.length,

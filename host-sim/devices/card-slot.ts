@@ -54,8 +54,11 @@ export class CardSlot implements SimPlugin {
     return card;
   }
 
-  /** The person takes the card out, has the issuer add counts (key B), and puts it back. */
-  topUp(counts: number, maxCounts = 100000): { before: number; after: number; seq: number } {
+  /**
+   * The person takes the card out, has the issuer add counts (key B) for `awayMs` of virtual time,
+   * and puts it back.
+   */
+  async topUp(counts: number, options: { maxCounts?: number; awayMs?: number } = {}): Promise<{ before: number; after: number; seq: number }> {
     const card = this.#card;
     const keys = this.#file.data?.keys;
     if (!card || !keys) throw new Error("no card from a card file in the slot");
@@ -63,7 +66,8 @@ export class CardSlot implements SimPlugin {
     const data = this.#file.data;
     this.remove();
     try {
-      return new Issuer(card, keys).topUp(counts, maxCounts);
+      await this.#sim.advance(options.awayMs ?? 30_000);
+      return new Issuer(card, keys).topUp(counts, options.maxCounts ?? 100000);
     } finally {
       this.insertCard(card, path, data);
     }
