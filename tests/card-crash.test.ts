@@ -124,3 +124,42 @@ for (const engine of ENGINES) {
     for (const bytes of [...new Set(cuts)]) await run(t, engine, { kind: "flash", bytes }, `power cut ${bytes} bytes into the deduction's flash writes`);
   });
 }
+
+for (const engine of ENGINES) {
+  test(`[${engine}] a card pulled mid-deduction, another card used meanwhile, the first settled when it returns`, async (t) => {
+    for (const [index, when, outcome] of [
+      [5, "before", "rollback"], // pulled before the decrement: nothing was taken from it
+      [7, "after", "debit-completed"], // pulled as the value is read back: taken, record not yet written
+    ] as const) {
+      const dir = tempDir();
+      const a = newCard(dir, START);
+      const b = newCard(dir, 100);
+      await withCardSim(engine, { start: "2026-04-16T19:00", config: cardConfig({}) }, async (rig) => {
+        const { sim, slot } = rig;
+        await prepare(rig, a);
+        slot.armFault(index, when, "remove");
+        await sim.runUntil(at(AFTER_FIRST));
+        t.is(slot.card, null);
+        await sim.advance(20_000);
+        slot.insert(b);
+        await sim.runUntil(at("2026-04-16T20:40"));
+        let snap = await sim.snapshot();
+        t.is(snap.card.inDoubt, 1, "the interrupted count waits for its card");
+        t.true((snap.cardLedger as Array<{ kind: string }>).some((r) => r.kind === "doubt"));
+        const fromB = 100 - snap.cardSlot.counts;
+        t.true(fromB >= 3);
+        t.is(snap.card.taken, fromB, "card B paid only what was not in doubt");
+        slot.remove();
+        await sim.advance(15_000);
+        slot.insert(a);
+        await sim.runUntil(at("2026-04-16T21:00"));
+        snap = await sim.snapshot();
+        t.is(snap.card.inDoubt, 0);
+        t.true((snap.cardLedger as Array<{ kind: string }>).some((r) => r.kind === outcome), `settled as ${outcome}`);
+        const fromA = START - snap.cardSlot.counts;
+        t.is(fromA + fromB, snap.card.taken, "A and B together paid exactly what the ledger took");
+        t.true(snap.card.due - snap.card.taken <= 1);
+      });
+    }
+  });
+}
