@@ -6,6 +6,7 @@ import { preferenceBackend } from "./app/preference-backend";
 import { Terminal, Timers } from "./app/terminal";
 import { SensorHub, readSensorConfig } from "./sensors/hub";
 import { SensorRadio } from "./sensors/radio";
+import { SensorWifi } from "./sensors/wifi";
 import { Store } from "./platform/store";
 import { SIM7600 } from "./drivers/sim7600";
 import { Uplink, readLinkConfig } from "./uplink/link";
@@ -48,6 +49,11 @@ export function boot(): Terminal {
   components.sensors = sensorHub;
   const radio = config.radio as { port: number; receive: number; transmit: number; baud: number };
   new SensorRadio({ ...device.Serial.default, io: device.io.Serial, port: radio.port, receive: radio.receive, transmit: radio.transmit, baud: radio.baud, receiver: sensorHub });
+  const wifi = (config.sensors as { wifi?: { port: number; mediaPort: number } } | undefined)?.wifi;
+  if (wifi) {
+    const net = device.network;
+    new SensorWifi({ udp: net.udp.io, listener: net.listener.io, tcp: net.tcp.io, port: wifi.port, mediaPort: wifi.mediaPort, receiver: sensorHub });
+  }
 
   // UI (issue #4): LCD + keypad drivers from config.lcd/config.keypad, the screens on top; the
   // sensor table feeds the setup screen and the choice of devices, the hub's alarms the alarm screen

@@ -2,7 +2,7 @@
 // radio, the firmware's sensor hub under XS and under Node.
 import { at, onBothEngines, withSim } from "./helpers/engines";
 import type { Simulator } from "../host-sim/simulator";
-import { LINK, SimCamera, sensorField } from "../host-sim/devices/sensors";
+import { LINK, SimCamera, buildFrame, sensorField } from "../host-sim/devices/sensors";
 import { Attacker } from "../host-sim/devices/attacker";
 
 const PLAN = {
@@ -205,5 +205,41 @@ onBothEngines("forged, replayed, truncated, oversized and bad-CRC frames are ref
     field.get("A0001").trip();
     await sim.advance(30_000);
     t.like((await sim.snapshot()).alarms[0], { kind: "intrusion", sensor: "A0001" });
+  });
+});
+
+onBothEngines("Wi-Fi: a camera on UDP joins the table, and its capture arrives as media over TCP", async (t, engine) => {
+  await withSim(engine, "2026-04-16T19:00", async (sim) => {
+    const field = sensorField(sim);
+    field.add("A0001");
+    const cam = field.add("B0002", { wifi: true }) as SimCamera;
+    await sim.advance(5_000);
+    t.deepEqual((await sim.snapshot()).pairing.pending, ["A0001", "B0002"]);
+    t.like(await sim.command("pairing.confirm"), { ok: true });
+    const plan = { contract: "single", periods: [{ start: "2026-04-16T20:00", end: "2026-04-16T23:00", pattern: 2, sensors: ["A0001"], cameras: ["B0002"] }] };
+    t.deepEqual(await sim.command("plan.set", { plan }), { ok: true });
+    await sim.runUntil(at("2026-04-16T20:30"));
+    t.true((await sim.snapshot()).sensors[1].connected, "its UDP heartbeats keep it connected");
+    // someone on the LAN sends a datagram in its name, and an oversized one
+    const lan = sim.io.lan;
+    const forged = buildFrame({ toSensor: false, type: LINK.MSG.EVENT, id: "A0001", counter: 1 << 30, payload: new Uint8Array([1, 1, 100]) }, new Uint8Array(16));
+    lan.sendUdp(["192.168.4.66", 5555], ["192.168.4.1", 47800], forged);
+    lan.sendUdp(["192.168.4.66", 5555], ["192.168.4.1", 47800], new Uint8Array(400).fill(0xa5));
+    await sim.advance(1_000);
+    const s0 = await sim.snapshot();
+    t.is(s0.sensorLink.rejected.mac, 1);
+    t.is(s0.sensorLink.rejected.oversized, 1);
+    t.deepEqual(s0.alarms, []);
+    field.get("A0001").trip();
+    await sim.advance(30_000);
+    const s = await sim.snapshot();
+    t.like(s.alarms[0], { kind: "intrusion", sensor: "A0001", guarded: true, pattern: 2, media: 1 });
+    t.like(s.media[0], { complete: true });
+    t.deepEqual(s.media[0].files.map((f: any) => f.name), ["B0002-1.jpg", "B0002-2.jpg", "B0002-3.jpg", "B0002.wav"]);
+    t.is((cam as any).connections, 4, "one TCP connection per file");
+    for (let k = 0; k < 4; k++) {
+      const stored = Buffer.from(await sim.command("media.read", { unit: 1, file: k }), "hex");
+      t.deepEqual(stored, Buffer.from(cam.sentFiles[k].bytes));
+    }
   });
 });

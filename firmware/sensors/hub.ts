@@ -371,10 +371,13 @@ export class SensorHub implements LinkReceiver, Inventory {
     }
     if (!this.#payloadOk(f)) return this.reject("malformed");
     const sensor = s;
-    if (this.#sensors.indexOf(sensor) < 0) this.#sensors.push(sensor);
+    if (this.#sensors.indexOf(sensor) < 0) {
+      this.#sensors.push(sensor);
+      this.#sensors.sort((a, b) => (a.id < b.id ? -1 : 1)); // the table reads in ID order
+    }
     sensor.rx = f.counter;
     sensor.heard = t;
-    sensor.link = link;
+    if (!link.media) sensor.link = link;
     this.#accepted++;
     if (sensor.registered) this.#saveRx();
     let changed = false;

@@ -10,6 +10,8 @@ export interface LinkReceiver {
 /** A way to the sensors: the UART radio, or the Wi-Fi endpoint. */
 export interface SensorLink {
   readonly name: string;
+  /** a media stream (Wi-Fi TCP): the hub does not answer the sensor on it */
+  readonly media?: boolean;
   /** sends one whole frame (to every sensor in range: the frame carries its ID) */
   send(frame: Uint8Array): void;
   close(): void;

@@ -4,6 +4,7 @@ import { ACTIONS, ScriptError } from "../script";
 import type { SimPlugin, Simulator } from "../simulator";
 import { manifestConfig } from "../project";
 import { AirStation, RadioModule } from "./radio-module";
+import { FIRMWARE_ADDRESS, Lan } from "../io/sockets";
 
 /*
  * Simulated field devices: intrusion (PIR) sensors, door contacts, smoke/heat sensors and cameras,
@@ -313,7 +314,7 @@ export class SimSensor implements AirStation {
     this.powered = true;
     this.#identified = false;
     this.armed = false;
-    this.radio.join(this);
+    this.attach();
     this.send(LINK.MSG.STARTUP, new Uint8Array(0));
     this.#scheduleHeartbeat();
   }
@@ -321,13 +322,26 @@ export class SimSensor implements AirStation {
   /** Unplugged (or out of range): silent from now on. */
   unplug(): void {
     this.powered = false;
-    this.radio.leave(this);
+    this.detach();
     this.#cancelHeartbeat?.();
     this.#cancelHeartbeat = null;
     this.onUnplug();
   }
 
   protected onUnplug(): void {}
+
+  /** How it reaches the terminal: the radio here, Wi-Fi for WifiCamera. */
+  protected attach(): void {
+    this.radio.join(this);
+  }
+
+  protected detach(): void {
+    this.radio.leave(this);
+  }
+
+  protected transmit(bytes: Uint8Array): void {
+    this.radio.transmit(this, bytes);
+  }
 
   state(): number {
     return (this.armed ? LINK.STATE.ARMED : 0) | (this.tamper ? LINK.STATE.TAMPER : 0) | (this.lowBattery ? LINK.STATE.LOW_BATTERY : 0);
@@ -358,7 +372,7 @@ export class SimSensor implements AirStation {
     this.counter++;
     const bytes = buildFrame({ toSensor: false, type, id: this.id, counter: this.counter, payload }, this.key);
     this.stats.sent++;
-    this.radio.transmit(this, bytes);
+    this.transmit(bytes);
     return bytes;
   }
 
@@ -422,6 +436,7 @@ export class SimSensor implements AirStation {
     return {
       id: this.id,
       type: this.type,
+      link: this instanceof WifiCamera ? "wifi" : "radio",
       powered: this.powered,
       armed: this.armed,
       battery: this.lowBattery ? "low" : "ok",
@@ -483,6 +498,7 @@ export class SimCamera extends SimSensor {
 
   #sendFile(mediaId: number, file: number, files: number, kind: "jpeg" | "wav", bytes: Uint8Array, from: number): void {
     if (!this.powered) return;
+    const frames: Uint8Array[] = [];
     for (let off = from; off < bytes.length; off += LINK.MEDIA_CHUNK) {
       const data = bytes.subarray(off, Math.min(bytes.length, off + LINK.MEDIA_CHUNK));
       const p = Buffer.alloc(13 + data.length);
@@ -493,8 +509,62 @@ export class SimCamera extends SimSensor {
       p.writeUInt32BE(bytes.length, 5);
       p.writeUInt32BE(off, 9);
       p.set(data, 13);
-      this.send(LINK.MSG.MEDIA, new Uint8Array(p));
+      this.counter++;
+      this.stats.sent++;
+      frames.push(buildFrame({ toSensor: false, type: LINK.MSG.MEDIA, id: this.id, counter: this.counter, payload: new Uint8Array(p) }, this.key));
     }
+    this.sendMedia(frames);
+  }
+
+  /** On the radio, media frames go on the air like any other. */
+  protected sendMedia(frames: Uint8Array[]): void {
+    for (const f of frames) this.transmit(f);
+  }
+}
+
+export interface WifiEndpoint {
+  lan: Lan;
+  /** the camera's own address */
+  address: string;
+  /** the terminal's UDP port for frames and TCP port for media (config.sensors.wifi) */
+  port: number;
+  mediaPort: number;
+}
+
+/**
+ * A Wi-Fi camera: the same messages as a radio camera, one frame per UDP datagram to the
+ * terminal, and its media as a TCP stream of MEDIA frames, one connection per file.
+ */
+export class WifiCamera extends SimCamera {
+  static readonly PORT = 47900;
+  readonly wifi: WifiEndpoint;
+  #unbind: (() => void) | null = null;
+  connections = 0;
+
+  constructor(io: IoHub, radio: RadioModule, options: SimSensorOptions, wifi: WifiEndpoint) {
+    super(io, radio, options);
+    this.wifi = wifi;
+  }
+
+  protected override attach(): void {
+    this.#unbind ??= this.wifi.lan.bindUdp(this.wifi.address, WifiCamera.PORT, (bytes) => this.hear(bytes));
+  }
+
+  protected override detach(): void {
+    this.#unbind?.();
+    this.#unbind = null;
+  }
+
+  protected override transmit(bytes: Uint8Array): void {
+    this.wifi.lan.sendUdp([this.wifi.address, WifiCamera.PORT], [FIRMWARE_ADDRESS, this.wifi.port], bytes);
+  }
+
+  protected override sendMedia(frames: Uint8Array[]): void {
+    const end = this.wifi.lan.connect(this.wifi.address, [FIRMWARE_ADDRESS, this.wifi.mediaPort]);
+    this.connections++;
+    end.attach({ onData() {}, onClose() {} });
+    for (const f of frames) end.write(f);
+    end.close();
   }
 }
 
@@ -510,21 +580,29 @@ export class SensorField implements SimPlugin {
   readonly radio: RadioModule;
   readonly kitKey: Uint8Array;
   #io: IoHub;
+  #wifi: { port: number; mediaPort: number } | null;
+  #nextHost = 10;
   #devices = new Map<string, SimSensor>();
 
   constructor(sim: Simulator, options: { kitKey?: Uint8Array; port?: number } = {}) {
     this.#io = sim.io;
-    const config = manifestConfig() as { radio?: { port?: number }; sensors?: { kitKey?: string } };
+    const config = manifestConfig() as { radio?: { port?: number }; sensors?: { kitKey?: string; wifi?: { port: number; mediaPort: number } } };
+    this.#wifi = config.sensors?.wifi ?? null;
     this.kitKey = options.kitKey ?? new Uint8Array(Buffer.from(config.sensors?.kitKey ?? "", "hex"));
     this.radio = new RadioModule(sim.io, options.port ?? config.radio?.port ?? 2);
   }
 
   /** Adds a device and powers it up; an existing (unplugged) one is plugged back in. */
-  add(id: string, options: { heartbeatSeconds?: number; key?: Uint8Array } = {}): SimSensor {
+  add(id: string, options: { heartbeatSeconds?: number; key?: Uint8Array; wifi?: boolean } = {}): SimSensor {
     let d = this.#devices.get(id);
     if (!d) {
-      const o = { id, kitKey: this.kitKey, ...options };
-      d = id[0] === "B" ? new SimCamera(this.#io, this.radio, o) : new SimSensor(this.#io, this.radio, o);
+      const o = { id, kitKey: this.kitKey, heartbeatSeconds: options.heartbeatSeconds, key: options.key };
+      if (options.wifi) {
+        if (id[0] !== "B") throw new Error(`${id}: only cameras are simulated on Wi-Fi`);
+        if (!this.#wifi) throw new Error("the manifest's config.sensors.wifi is missing");
+        const address = `192.168.4.${this.#nextHost++}`;
+        d = new WifiCamera(this.#io, this.radio, o, { lan: this.#io.lan, address, ...this.#wifi });
+      } else d = id[0] === "B" ? new SimCamera(this.#io, this.radio, o) : new SimSensor(this.#io, this.radio, o);
       this.#devices.set(id, d);
     }
     d.powerUp();
@@ -570,7 +648,8 @@ ACTIONS["sensor.add"] = async (sim, a) => {
     }
     heartbeatSeconds = a.heartbeat;
   }
-  sensorField(sim).add(id, { heartbeatSeconds });
+  if (a.link !== undefined && a.link !== "radio" && a.link !== "wifi") throw new ScriptError('link must be "radio" or "wifi"');
+  sensorField(sim).add(id, { heartbeatSeconds, wifi: a.link === "wifi" });
 };
 ACTIONS["sensor.trip"] = async (sim, a) => {
   sensorField(sim).get(idArg(a)).trip();

@@ -1,6 +1,7 @@
 import { Gpio, PinMode } from "./gpio";
 import { I2CBus } from "./i2c-bus";
 import { Uart } from "./uart";
+import { FIRMWARE_ADDRESS, Lan, TcpEnd } from "./sockets";
 
 /** Something the firmware must hear about: bytes on a UART, an edge on a pin. */
 export interface FirmwareEvent {
@@ -9,13 +10,23 @@ export interface FirmwareEvent {
   data?: string;
   /** bank: which pins triggered */
   triggered?: number;
+  /** udp: the sender of the datagram in `data` */
+  address?: string;
+  port?: number;
+  /** listener: connections waiting to be accepted */
+  count?: number;
+  /** tcp: the peer closed the connection */
+  closed?: boolean;
 }
 
 type Handle =
   | { kind: "i2c"; port: number; address: number }
   | { kind: "digital"; pin: number; mode: number; edge: number; last: number }
   | { kind: "bank"; pins: number; mode: number; rises: number; falls: number; last: number }
-  | { kind: "serial"; port: number };
+  | { kind: "serial"; port: number }
+  | { kind: "udp"; port: number; unbind: () => void }
+  | { kind: "listener"; port: number; waiting: TcpEnd[]; unlisten: () => void }
+  | { kind: "tcp"; end: TcpEnd };
 
 const RISING = 1;
 const FALLING = 2;
@@ -41,6 +52,8 @@ function int(v: unknown, what: string): number {
  */
 export class IoHub {
   readonly gpio = new Gpio();
+  /** the Wi-Fi network (host-sim/io/sockets.ts) */
+  readonly lan: Lan = new Lan((ms, run) => this.schedule(ms, run));
   #now: () => number;
   #buses = new Map<number, I2CBus>();
   #uarts = new Map<number, Uart>();
@@ -103,7 +116,10 @@ export class IoHub {
 
   /** Forgets every handle: the firmware lost power. Devices stay as they are. */
   reset(): void {
-    for (const h of this.#handles.values()) if (h.kind === "digital") this.gpio.release(h.pin);
+    for (const h of this.#handles.values()) {
+      if (h.kind === "digital") this.gpio.release(h.pin);
+      else this.#closeSocket(h);
+    }
     this.#handles.clear();
     this.#outbox = [];
   }
@@ -117,6 +133,28 @@ export class IoHub {
       case "io.close":
         this.#handles.delete(a.h);
         if (h.kind === "digital") this.gpio.release(h.pin);
+        else this.#closeSocket(h);
+        return null;
+      case "io.udp.write":
+        if (h.kind !== "udp") break;
+        if (typeof a.address !== "string") throw new Error("address must be a numeric IPv4 string");
+        this.lan.sendUdp([FIRMWARE_ADDRESS, h.port], [a.address, int(a.port, "port")], unhex(a.data));
+        return null;
+      case "io.listener.accept": {
+        if (h.kind !== "listener") break;
+        const end = h.waiting.shift();
+        if (!end) return null;
+        const id = this.#nextHandle++;
+        this.#handles.set(id, { kind: "tcp", end });
+        end.attach({
+          onData: (bytes) => this.#outbox.push({ handle: id, data: hex(bytes) }),
+          onClose: () => this.#outbox.push({ handle: id, closed: true }),
+        });
+        return id;
+      }
+      case "io.tcp.write":
+        if (h.kind !== "tcp") break;
+        h.end.write(unhex(a.data));
         return null;
       case "io.i2c.write":
         if (h.kind !== "i2c") break;
@@ -174,10 +212,36 @@ export class IoHub {
         this.#handles.set(id, { kind: "serial", port });
         break;
       }
+      case "udp": {
+        const port = int(a.port, "port");
+        const unbind = this.lan.bindUdp(FIRMWARE_ADDRESS, port, (bytes, address, from) => {
+          this.#outbox.push({ handle: id, data: hex(bytes), address, port: from });
+        });
+        this.#handles.set(id, { kind: "udp", port, unbind });
+        break;
+      }
+      case "listener": {
+        const port = int(a.port, "port");
+        const waiting: TcpEnd[] = [];
+        const unlisten = this.lan.listen(FIRMWARE_ADDRESS, port, (end) => {
+          waiting.push(end);
+          this.#outbox.push({ handle: id, count: waiting.length });
+        });
+        this.#handles.set(id, { kind: "listener", port, waiting, unlisten });
+        break;
+      }
       default:
         throw new Error(`io.open: unknown kind ${a?.kind}`);
     }
     return id;
+  }
+
+  #closeSocket(h: Handle): void {
+    if (h.kind === "udp") h.unbind();
+    else if (h.kind === "listener") {
+      h.unlisten();
+      for (const end of h.waiting) end.close();
+    } else if (h.kind === "tcp") h.end.close();
   }
 
   #bankLevels(pins: number): number {

@@ -12,6 +12,10 @@ export interface DeliveredEvent {
   handle: number;
   data?: string;
   triggered?: number;
+  address?: string;
+  port?: number;
+  count?: number;
+  closed?: boolean;
 }
 
 function bytesOf(buffer: ArrayBuffer | ArrayBufferView): Uint8Array {
@@ -133,9 +137,110 @@ export function makeDevice(call: Call) {
     }
   }
 
+  /** ECMA-419 UDP socket: read() gives one datagram (an ArrayBuffer with address and port). */
+  class UDP {
+    #h: number;
+    #rx: Array<{ bytes: Uint8Array<ArrayBuffer>; address: string; port: number }> = [];
+    constructor(o: EmbeddedIO.UDPOptions) {
+      this.#h = call("io.open", { kind: "udp", port: o.port });
+      const onReadable = o.onReadable;
+      live.set(this.#h, {
+        deliver: (e) => {
+          if (e.data === undefined) return;
+          this.#rx.push({ bytes: fromHex(e.data), address: e.address ?? "", port: e.port ?? 0 });
+          if (onReadable) onReadable.call(this, this.#rx.length);
+        },
+      });
+    }
+    read(): (ArrayBuffer & { address: string; port: number }) | undefined {
+      const d = this.#rx.shift();
+      if (!d) return undefined;
+      return Object.assign(d.bytes.buffer, { address: d.address, port: d.port });
+    }
+    write(buffer: ArrayBuffer | ArrayBufferView, address: string, port: number): void {
+      call("io.udp.write", { h: this.#h, data: toHex(bytesOf(buffer)), address, port });
+    }
+    close(): void {
+      live.delete(this.#h);
+      call("io.close", { h: this.#h });
+    }
+  }
+
+  /** ECMA-419 TCP listener: read() gives an accepted connection, for `new TCP({from})`. */
+  class Listener {
+    #h: number;
+    constructor(o: EmbeddedIO.ListenerOptions) {
+      this.#h = call("io.open", { kind: "listener", port: o.port });
+      const onReadable = o.onReadable;
+      live.set(this.#h, { deliver: (e) => onReadable && onReadable.call(this, e.count ?? 1) });
+    }
+    read(): EmbeddedIO.AcceptedSocket | undefined {
+      const h = call("io.listener.accept", { h: this.#h });
+      return typeof h === "number" ? ({ handle: h } as unknown as EmbeddedIO.AcceptedSocket) : undefined;
+    }
+    close(): void {
+      live.delete(this.#h);
+      call("io.close", { h: this.#h });
+    }
+  }
+
+  /** ECMA-419 TCP socket (accepted from a Listener; outgoing connections are not emulated). */
+  class TCP {
+    #h: number;
+    #rx: Uint8Array[] = [];
+    #available = 0;
+    constructor(o: EmbeddedIO.TCPOptions) {
+      const from = o.from as unknown as { handle?: number } | undefined;
+      if (!from || typeof from.handle !== "number") throw new Error("TCP: only sockets accepted from a Listener are emulated");
+      this.#h = from.handle;
+      const { onReadable, onError } = o;
+      live.set(this.#h, {
+        deliver: (e) => {
+          if (e.closed) {
+            if (onError) onError.call(this);
+            return;
+          }
+          if (e.data === undefined) return;
+          const bytes = fromHex(e.data);
+          this.#rx.push(bytes);
+          this.#available += bytes.length;
+          if (onReadable) onReadable.call(this, this.#available);
+        },
+      });
+    }
+    read(count?: number): ArrayBuffer | undefined {
+      if (this.#available === 0) return undefined;
+      const n = count === undefined ? this.#available : Math.min(count, this.#available);
+      const out = new Uint8Array(n);
+      let o = 0;
+      while (o < n) {
+        const head = this.#rx[0];
+        const take = Math.min(head.length, n - o);
+        out.set(head.subarray(0, take), o);
+        o += take;
+        if (take === head.length) this.#rx.shift();
+        else this.#rx[0] = head.subarray(take);
+      }
+      this.#available -= n;
+      return out.buffer;
+    }
+    write(buffer: ArrayBuffer | ArrayBufferView): void {
+      call("io.tcp.write", { h: this.#h, data: toHex(bytesOf(buffer)) });
+    }
+    close(): void {
+      live.delete(this.#h);
+      call("io.close", { h: this.#h });
+    }
+  }
+
   const io = { I2C, Digital, DigitalBank, Serial };
   const device = Object.freeze({
     io: Object.freeze(io),
+    network: Object.freeze({
+      udp: Object.freeze({ io: UDP }),
+      tcp: Object.freeze({ io: TCP }),
+      listener: Object.freeze({ io: Listener }),
+    }),
     I2C: Object.freeze({ default: Object.freeze({ io: I2C, ...I2C_DEFAULT }) }),
     Serial: Object.freeze({ default: Object.freeze({ io: Serial, ...SERIAL_DEFAULT }) }),
   });

@@ -89,7 +89,64 @@ declare namespace EmbeddedIO {
     new (options: SerialOptions): Serial;
   }
 
+  // Sockets, as Moddable's host provider exposes them under device.network (udp, tcp, listener).
+  interface UDPOptions {
+    /** local port; omitted: an ephemeral one */
+    port?: number;
+    /** called with the number of datagrams waiting */
+    onReadable?: (this: UDP, count: number) => void;
+    onError?: (this: UDP) => void;
+  }
+  interface UDP {
+    /** one datagram, with the sender's numeric IPv4 address and port; undefined when none */
+    read(): (ArrayBuffer & { address: string; port: number }) | undefined;
+    write(buffer: Buffer, address: string, port: number): void;
+    close(): void;
+  }
+  interface UDPConstructor {
+    new (options: UDPOptions): UDP;
+  }
+  /** What Listener.read() gives: passed as `from` to the TCP constructor. */
+  interface AcceptedSocket {
+    readonly __accepted: unique symbol;
+  }
+  interface ListenerOptions {
+    port: number;
+    /** called with the number of connections waiting */
+    onReadable?: (this: Listener, count: number) => void;
+  }
+  interface Listener {
+    read(): AcceptedSocket | undefined;
+    close(): void;
+  }
+  interface ListenerConstructor {
+    new (options: ListenerOptions): Listener;
+  }
+  interface TCPOptions {
+    /** an accepted connection (Listener.read()); or address and port to connect out */
+    from?: AcceptedSocket;
+    address?: string;
+    port?: number;
+    onReadable?: (this: TCP, count: number) => void;
+    onWritable?: (this: TCP, count: number) => void;
+    /** the connection failed or the peer closed it */
+    onError?: (this: TCP) => void;
+  }
+  interface TCP {
+    read(count?: number): ArrayBuffer | undefined;
+    write(buffer: Buffer): void;
+    close(): void;
+  }
+  interface TCPConstructor {
+    new (options: TCPOptions): TCP;
+  }
+
   interface Device {
+    readonly network: {
+      readonly udp: { readonly io: UDPConstructor };
+      readonly tcp: { readonly io: TCPConstructor };
+      readonly listener: { readonly io: ListenerConstructor };
+    };
     readonly io: {
       readonly I2C: I2CConstructor;
       readonly Digital: DigitalConstructor;
