@@ -153,7 +153,7 @@ export class ModemEmulator implements UartPeer, SimPlugin {
     this.netOpenMs = options.netOpenMs ?? 800;
     this.rssi = options.rssi ?? 20;
     this.maxRealWaitMs = options.maxRealWaitMs ?? 3000;
-    this.quietMs = options.quietMs ?? 8;
+    this.quietMs = options.quietMs ?? 15;
     this.resetPin = options.resetPin ?? null;
     this.#uart = io.uart(this.port);
     this.#uart.connect(this);
@@ -562,8 +562,7 @@ export class ModemEmulator implements UartPeer, SimPlugin {
     if (drop) {
       // part of it gets out, then the network drops the link
       const part = data.subarray(0, Math.min(drop.afterBytes, n));
-      this.#toSocket(part);
-      this.#io.schedule(this.latencyMs, () => this.#networkDrop());
+      this.#toSocket(part, () => this.#networkDrop());
       this.#reply(["OK"], 5);
       return;
     }
@@ -572,30 +571,34 @@ export class ModemEmulator implements UartPeer, SimPlugin {
     this.#toSocket(data);
   }
 
-  #toSocket(data: Uint8Array): void {
+  /** The bytes go on the socket after their time on the air; then `after` (e.g. a drop). */
+  #toSocket(data: Uint8Array, after?: () => void): void {
     const socket = this.#socket;
     const id = this.#sessionId;
-    if (!socket || data.length === 0) return;
+    if (!socket) return;
     const transfer = Math.ceil((data.length * 8 * 1000) / this.uplinkBps);
     this.#inFlightToSocket++;
     this.#io.schedule(this.latencyMs + transfer, () => {
+      if (id !== this.#sessionId) return; // that socket is gone (its count was reset with it)
       this.#inFlightToSocket--;
-      if (id !== this.#sessionId || !this.#socketOpen) return;
+      if (!this.#socketOpen) return;
       this.bytesUp += data.length;
       this.#owed += this.#upParser.feed(data, (type) => expectsReply(type));
       this.#lastActivity = Date.now();
-      socket.write(data);
+      if (data.length > 0) socket.write(data);
+      if (after) after();
     });
   }
 
   #networkDrop(): void {
     this.drops++;
     const wasOpen = this.#socketOpen;
-    this.#closeSocket();
+    this.#closeSocket(true);
     if (wasOpen) this.#urc("+IPCLOSE: 0,2", 1);
   }
 
-  #closeSocket(): void {
+  /** `flush`: what was already written still reaches the peer before the connection goes. */
+  #closeSocket(flush = false): void {
     const socket = this.#socket;
     this.#sessionId++;
     this.#socket = null;
@@ -607,7 +610,9 @@ export class ModemEmulator implements UartPeer, SimPlugin {
       this.sessionMs.push(this.#now() - this.#sessionStart);
       this.#sessionStart = 0;
     }
-    if (socket) socket.destroy();
+    if (!socket) return;
+    if (flush) socket.end(() => socket.destroy());
+    else socket.destroy();
   }
 }
 
