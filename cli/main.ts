@@ -1,4 +1,5 @@
 import { runCenter } from "./center";
+import { runCard } from "./card";
 import { runEstimate } from "./estimate";
 import { runSim } from "./sim";
 import { runSimWeb } from "../host-sim/web/cli";
@@ -6,6 +7,7 @@ import { USAGE, UsageError } from "./usage";
 
 const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   center: runCenter,
+  card: runCard,
   estimate: runEstimate,
   sim: runSim,
   "sim-web": runSimWeb,

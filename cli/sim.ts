@@ -3,6 +3,7 @@ import { parseDuration } from "../host-sim/clock";
 import { isEngineName } from "../host-sim/engines/engine";
 import { ScriptError, parseScript, runScript } from "../host-sim/script";
 import "../host-sim/devices/sensors"; // sensor.* and pairing.* script actions
+import "../host-sim/devices/card-slot"; // card.insert, card.remove, card.topup script actions
 import "../host-sim/devices/modem"; // link.fault and link.dial script actions
 import { attachKeypad } from "../host-sim/devices/keypad-matrix"; // keys and ui.card script actions
 import { attachLcd } from "../host-sim/devices/lcd-pcf8574";

@@ -18,5 +18,9 @@ export const USAGE = `timeguard — pay-per-use home security: terminal firmware
       the terminal on a web page at http://127.0.0.1:PORT/ (LCD, keypad, card, sensors, clock, log),
       running in real time × speed until Ctrl-C
 
+  timeguard card issue|topup|show|revoke --file CARD.json [--counts N] [--keys K.json] [--json]
+      the issuer's tool on simulated prepaid card files (docs/card.md): issue a card, add counts
+      with key B, show and check it, revoke it
+
 Times without an offset are the terminal's zone (+09:00). Durations: 90m, 8d, 1h30m.
 Exit codes: 0 done, 1 failed, 2 bad arguments or a bad file.`;

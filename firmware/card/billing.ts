@@ -33,6 +33,8 @@ interface BillState {
   lowCard: number | null;
   /** waiting for the center (the link takes them) */
   notices: CardNotice[];
+  /** counts taken (fee and surcharge) when the running period started */
+  periodTaken?: number;
 }
 
 const KEY_STATE = "cardbill";
@@ -88,10 +90,20 @@ export class CardBilling {
     t.onEvent((e) => {
       if (e.type === "period.start") {
         this.#lastCollect = e.at;
+        this.#save({ ...this.#state, periodTaken: this.#purse.taken + this.#purse.surchargeTaken });
         this.#evaluate();
       } else if (e.type === "period.end") {
         this.#collect();
         this.#evaluate();
+        // The period's line in the card ledger: what it cost in counts, what is left as debt.
+        const taken = this.#purse.taken + this.#purse.surchargeTaken - (this.#state.periodTaken ?? 0);
+        const zone = this.#o.zoneMinutes;
+        this.#purse.note({
+          at: e.at,
+          kind: "period",
+          counts: taken,
+          note: `period ${formatTime(e.summary.start, zone)}–${formatTime(e.summary.end, zone)}: ${e.summary.yen} yen, ${taken} counts taken, debt ${this.#debt()}`,
+        });
       } else this.#evaluate();
     });
     t.addSnapshotSource("card", () => this.status());

@@ -25,7 +25,11 @@ export type ExchangeHook = (index: number, phase: "before" | "after", mifareComm
 export class Pn532Emulator implements I2CTarget {
   readonly address: number;
   #card: MifareClassic1K | null = null;
+  /** the PN532's belief: target 1 is activated */
   #listed = false;
+  /** which stay of a card in the field target 1 was activated in (a card that left and came back is idle) */
+  #fieldStay = 0;
+  #selectedStay = -1;
   #sam = false;
   #retries = 0xff;
   #out: Array<{ frame: Uint8Array; busy: number }> = [];
@@ -48,8 +52,8 @@ export class Pn532Emulator implements I2CTarget {
   /** A card enters the field. */
   insert(card: MifareClassic1K): void {
     this.#card = card;
+    this.#fieldStay++;
     card.reset();
-    this.#listed = false;
   }
 
   /** The card leaves the field (its authentication and transfer register are lost). */
@@ -57,7 +61,7 @@ export class Pn532Emulator implements I2CTarget {
     const card = this.#card;
     card?.reset();
     this.#card = null;
-    this.#listed = false;
+    this.#fieldStay++;
     return card;
   }
 
@@ -67,6 +71,7 @@ export class Pn532Emulator implements I2CTarget {
     this.#retries = 0xff;
     this.#out = [];
     this.#listed = false;
+    this.#fieldStay++;
     this.#card?.reset();
   }
 
@@ -123,6 +128,7 @@ export class Pn532Emulator implements I2CTarget {
         if (!card) return this.#retries === 0xff ? null : Uint8Array.of(0); // 0xFF retries: waits for ever
         card.reset();
         this.#listed = true;
+        this.#selectedStay = this.#fieldStay;
         const r = new Uint8Array(6 + card.uid.length);
         r.set([1, 1, 0x00, 0x04, 0x08, card.uid.length]);
         r.set(card.uid, 6);
@@ -146,7 +152,9 @@ export class Pn532Emulator implements I2CTarget {
     const index = this.exchanges++;
     this.onExchange?.(index, "before", cmd);
     const card = this.#card;
-    if (!card || !this.#listed) return Uint8Array.of(STATUS.timeout);
+    const stay = this.#fieldStay;
+    if (!card || stay !== this.#selectedStay) return Uint8Array.of(STATUS.timeout); // nobody answers
+    
     let result: Uint8Array;
     try {
       result = runMifare(card, cmd, body.subarray(3));
@@ -155,7 +163,7 @@ export class Pn532Emulator implements I2CTarget {
       return Uint8Array.of(e.kind === "auth" ? STATUS.auth : STATUS.nack);
     }
     this.onExchange?.(index, "after", cmd);
-    if (this.#card !== card || !this.#listed) return Uint8Array.of(STATUS.timeout); // done, but the answer was lost
+    if (this.#fieldStay !== stay) return Uint8Array.of(STATUS.timeout); // done, but the answer was lost
     const out = new Uint8Array(1 + result.length);
     out.set(result, 1);
     return out;
