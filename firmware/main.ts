@@ -81,6 +81,7 @@ export function boot(): Terminal {
         ...handlers,
       }),
   });
+  components.uplink.attachCard(card);
   terminal.boot();
   return terminal;
 }

@@ -6,6 +6,7 @@ import test from "ava";
 import { at, PERIOD_1_PLAN } from "./helpers/engines";
 import { withLinkRig, TERMINAL, type LinkRig } from "./helpers/link";
 import { sensorField } from "../host-sim/devices/sensors";
+import { cardSlot } from "../host-sim/devices/card-slot";
 import { encodeMessage, type MessageName } from "../firmware/uplink/messages";
 
 const PLAN = {
@@ -161,5 +162,21 @@ test("[xs] downlink: the center's plan change, dispatch status and time sync rea
     const term = center.store;
     t.is(term.periods().length, 0);
     t.true(rig.center.ingestor.counts.stored >= 4);
+  });
+});
+
+test("[xs] card notices (guarding without a card) go to the center as card events", async (t) => {
+  await withLinkRig("xs", "2026-04-16T19:00", async (rig) => {
+    const { sim } = rig;
+    cardSlot(sim); // the reader is there; the slot stays empty
+    await until(rig, async () => idle(await sim.snapshot()), 600_000, 5_000);
+    t.deepEqual(await sim.command("plan.set", { plan: PERIOD_1_PLAN }), { ok: true });
+    await sim.runUntil(at("2026-04-16T20:05"));
+    const before = await sim.snapshot();
+    t.true((before.outbox.byKind.card ?? 0) >= 1, `a card event waits: ${JSON.stringify(before.outbox.byKind)}`);
+    const s = await until(rig, async () => idle(await sim.snapshot()) && (await sim.snapshot()).outbox.acknowledged > before.outbox.acknowledged, 3_600_000, 60_000).then(() => sim.snapshot());
+    t.is(s.outbox.items, 0);
+    t.is(s.outbox.acknowledged, messages(rig), "the card events are stored with everything else");
+    t.is(rig.center.ingestor.counts.rejected, 0, "and valid");
   });
 });

@@ -8,6 +8,7 @@ import { MqttClient, type MqttStep } from "../net/mqtt-client";
 import type { Store } from "../platform/store";
 import type { SIM7600, SIM7600Target } from "../drivers/sim7600";
 import type { Alarm, HubEvent } from "../sensors/hub";
+import type { CardNotice } from "../card/billing";
 import type { MediaStore } from "../sensors/media";
 import { PART_BYTES } from "../sensors/media";
 import { MESSAGES, MessageError, MessageName, decodeMessageBytes, downTopic, encodeMessage, upTopic } from "./messages";
@@ -90,6 +91,12 @@ export interface AlarmSource {
   onEvent(listener: (e: HubEvent) => void): void;
   readonly media: MediaStore;
   sensorTable(): Array<Record<string, unknown>>;
+}
+
+/** The card component as the link sees it (firmware/card/billing.ts). */
+export interface CardNotices {
+  onNotice(listener: (n: CardNotice) => void): void;
+  takeNotices(): CardNotice[];
 }
 
 export interface UplinkPorts {
@@ -199,6 +206,29 @@ export class Uplink {
   /** Card events (the card component calls this). */
   reportCard(event: { event: string; cardId?: string; counts?: number; delta?: number; debtYen?: number; note?: string }): boolean {
     return this.#queue("card", event, PRIORITY.routine);
+  }
+
+  /**
+   * The prepaid card component: its notices (low, empty, emergency credit, refusals…) go to the
+   * center as card events. Each is queued when it happens; the card's own list of notices waiting
+   * for the center is then emptied (a cut in between sends one twice, never loses one).
+   */
+  attachCard(card: CardNotices): void {
+    const take = () => {
+      for (const n of card.takeNotices()) this.#cardNotice(n);
+    };
+    card.onNotice((n) => {
+      this.#cardNotice(n);
+      card.takeNotices();
+    });
+    Timer.set(take, 0); // notices left waiting before a power cut
+  }
+
+  #cardNotice(n: CardNotice): void {
+    const body: Record<string, unknown> = { event: n.kind.replace(/^card\./, "").slice(0, 16), note: n.note.slice(0, 120) };
+    if (typeof n.card === "number") body.cardId = String(n.card);
+    if (typeof n.counts === "number") body.counts = n.counts;
+    this.#queue("card", body, PRIORITY.routine, n.at);
   }
 
   /** A warning the terminal shows (card low, sensor lost…), also for the center. */
