@@ -7,7 +7,7 @@ import { Pn532Emulator, parseHostFrame } from "../host-sim/devices/pn532";
 import { MifareClassic1K } from "../host-sim/devices/mifare-classic";
 import { blankMemory, Issuer } from "../host-sim/devices/card-file";
 import { DEMO_KEYS } from "./helpers/card-sim";
-import { BACKUP_BLOCK, ID_BLOCK, PURSE_TRAILER, RECORD_BLOCK, VALUE_BLOCK, decodeValueBlock, encodeValueBlock } from "../firmware/card/layout";
+import { BACKUP_BLOCK, ID_ACCESS, ID_BLOCK, PURSE_ACCESS, PURSE_TRAILER, RECORD_BLOCK, TRANSPORT_ACCESS, VALUE_BLOCK, decodeAccessBits, decodeValueBlock, encodeAccessBits, encodeValueBlock } from "../firmware/card/layout";
 
 /** The PN532 driver against the emulated PN532 on an emulated I2C bus (no engine needed). */
 function rig(options: { polls?: number; wrap?: (t: I2CTarget) => I2CTarget } = {}) {
@@ -195,4 +195,15 @@ test("a card pulled between decrement and transfer loses the decrement (it lived
   pn.mifareAuthenticate("A", VALUE_BLOCK, DEMO_KEYS.keyA, uid);
   t.deepEqual(decodeValueBlock(pn.mifareRead(VALUE_BLOCK)), { value: 100, addr: VALUE_BLOCK });
   t.is(statusOf(() => pn.mifareTransfer(VALUE_BLOCK)), Status.RfProtocol, "the register did not survive");
+});
+
+test("access bits encode as NXP documents them, and decode back; a broken pattern does not decode", (t) => {
+  t.deepEqual([...encodeAccessBits(TRANSPORT_ACCESS)], [0xff, 0x07, 0x80]);
+  t.deepEqual([...encodeAccessBits(ID_ACCESS)], [0x78, 0x77, 0x88]);
+  t.deepEqual([...encodeAccessBits(PURSE_ACCESS)], [0x4c, 0x37, 0x8b]);
+  for (const a of [TRANSPORT_ACCESS, ID_ACCESS, PURSE_ACCESS]) {
+    const b = encodeAccessBits(a);
+    t.deepEqual(decodeAccessBits(b[0], b[1], b[2]), [...a]);
+    t.is(decodeAccessBits(b[0] ^ 1, b[1], b[2]), null);
+  }
 });
