@@ -205,7 +205,8 @@ export class Notifier {
       this.#o.web.updateNotification(n.id, { status: "sent", attempts, nextAt: n.nextAt, lastError: null, attachments: n.kind === "email" ? content.attachments.length : (content.json.images as unknown[] | undefined)?.length ?? 0, sentAt: this.#now() });
       this.counts.sent++;
     } catch (e) {
-      const error = (e as Error).message.slice(0, 300);
+      const err = e as Error & { cause?: { code?: string; message?: string } };
+      const error = (err.cause ? `${err.message} (${err.cause.code ?? err.cause.message ?? "?"})` : err.message).slice(0, 300);
       const max = this.#o.maxAttempts ?? 6;
       if (attempts >= max) {
         this.#o.web.updateNotification(n.id, { status: "failed", attempts, nextAt: n.nextAt, lastError: error });

@@ -1,0 +1,251 @@
+import test from "ava";
+import { createHmac } from "node:crypto";
+import { type Server, createServer } from "node:http";
+import { SMTPServer } from "smtp-server";
+import { MediaLinks } from "../center/notify/links";
+import { signBody } from "../center/notify/notifier";
+import { cameraImage, soundClip } from "../host-sim/devices/sensors";
+import { PASSWORDS, WebClient, alarmMessages, publishAs, s, withWebCenter } from "./helpers/center-web";
+
+interface Mail {
+  from: string;
+  to: string[];
+  raw: string;
+}
+
+/** A real SMTP server in process (smtp-server), keeping every message it accepts. */
+async function smtpServer(): Promise<{ port: number; mails: Mail[]; close(): Promise<void> }> {
+  const mails: Mail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    onData(stream, session, done) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", () => {
+        mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "", to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString("latin1") });
+        done();
+      });
+    },
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.server.address() as { port: number }).port;
+  return { port, mails, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+interface Part {
+  headers: string;
+  body: Buffer;
+}
+
+/** The leaf parts of a MIME message (enough of RFC 2045/2046 for what nodemailer writes). */
+function mimeParts(raw: string): Part[] {
+  const split = raw.indexOf("\r\n\r\n");
+  const headers = raw.slice(0, split);
+  const body = raw.slice(split + 4);
+  const boundary = /boundary="?([^";\r\n]+)"?/i.exec(headers.replace(/\r\n\s+/g, " "))?.[1];
+  if (!/content-type:\s*multipart\//i.test(headers) || !boundary) {
+    const b64 = /content-transfer-encoding:\s*base64/i.test(headers);
+    return [{ headers, body: b64 ? Buffer.from(body.replace(/\s+/g, ""), "base64") : Buffer.from(body, "latin1") }];
+  }
+  return body
+    .split(`--${boundary}`)
+    .slice(1, -1)
+    .flatMap((p) => mimeParts(p.replace(/^\r\n/, "")));
+}
+
+interface Hook {
+  path: string;
+  body: string;
+  signature: string;
+  event: string;
+}
+
+/** A loopback webhook receiver; `fail(path, n)` makes the next n requests to path answer 500. */
+async function hookServer(): Promise<{ port: number; hooks: Hook[]; fail(path: string, n: number): void; close(): Promise<void> }> {
+  const hooks: Hook[] = [];
+  const failures = new Map<string, number>();
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const path = req.url ?? "";
+      const left = failures.get(path) ?? 0;
+      if (left > 0) {
+        failures.set(path, left - 1);
+        res.statusCode = 500;
+        return res.end("down for maintenance");
+      }
+      hooks.push({ path, body: Buffer.concat(chunks).toString("utf8"), signature: String(req.headers["x-timeguard-signature"]), event: String(req.headers["x-timeguard-event"]) });
+      res.end("ok");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    port: (server.address() as { port: number }).port,
+    hooks,
+    fail: (path, n) => failures.set(path, n),
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+async function waitFor(what: string, cond: () => boolean, ms = 10_000, state: () => unknown = () => ""): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(state())}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const verify = (secret: string, body: string, signature: string) => "sha256=" + createHmac("sha256", secret).update(body).digest("hex") === signature;
+
+test("alarms go by pattern: 1 and 2 to the site's manager, 3 to the operators; emails carry the images, webhooks are signed and link them", async (t) => {
+  const smtp = await smtpServer();
+  const hooks = await hookServer();
+  try {
+    await withWebCenter(
+      async ({ center, base, site1, site2 }) => {
+        const web = center.web;
+        const now = Date.now();
+        web.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: now });
+        web.addDestination({ audience: "site", siteId: site1, kind: "webhook", address: `http://127.0.0.1:${hooks.port}/tanaka`, secret: "tanaka-webhook-secret-1", createdAt: now });
+        web.addDestination({ audience: "site", siteId: site2, kind: "email", address: "suzuki@example.com", secret: null, createdAt: now });
+        web.addDestination({ audience: "operators", siteId: null, kind: "email", address: "ops@guard.example", secret: null, createdAt: now });
+        web.addDestination({ audience: "operators", siteId: null, kind: "webhook", address: `http://127.0.0.1:${hooks.port}/ops`, secret: "operators-webhook-secret", createdAt: now });
+        web.setSiteSettings(site2, { imagesPerEvent: 1 });
+
+        await publishAs(center, "T0001", [
+          ...alarmMessages({ alarmId: 1, mediaId: 11, pattern: 1, seq: 1, time: s("2026-04-16T21:00"), images: 2 }),
+          ...alarmMessages({ alarmId: 2, mediaId: 12, pattern: 3, seq: 100, time: s("2026-04-28T02:10"), images: 3 }),
+        ]);
+        await publishAs(center, "T0002", alarmMessages({ alarmId: 1, mediaId: 21, pattern: 2, seq: 1, time: s("2026-04-28T03:00"), images: 2 }));
+        await waitFor("every notification sent", () => web.notifications().length === 5 && web.notifications().every((n) => n.status === "sent"), 10_000, () => web.notifications());
+
+        // email: who got what
+        const to = (addr: string) => smtp.mails.filter((m) => m.to.includes(addr));
+        t.is(to("tanaka@example.com").length, 1);
+        t.is(to("suzuki@example.com").length, 1);
+        t.is(to("ops@guard.example").length, 1);
+        t.is(smtp.mails.length, 3);
+        const tanaka = to("tanaka@example.com")[0].raw;
+        t.regex(tanaka, /Subject: \[Timeguard\] Pattern 1 alarm: burglary at Tanaka home/);
+        const parts = mimeParts(tanaka);
+        const jpegs = parts.filter((p) => /content-type:\s*image\/jpeg/i.test(p.headers));
+        t.is(jpegs.length, 2);
+        t.deepEqual(new Uint8Array(jpegs[0].body), cameraImage(11, 0), "the attachment is the camera's JPEG, byte for byte");
+        t.deepEqual(new Uint8Array(jpegs[1].body), cameraImage(11, 1));
+        const wav = parts.find((p) => /content-type:\s*audio\/wav/i.test(p.headers));
+        t.deepEqual(new Uint8Array(wav?.body ?? []), soundClip(11));
+        t.is(mimeParts(to("suzuki@example.com")[0].raw).filter((p) => /image\/jpeg/i.test(p.headers)).length, 1, "Suzuki home sends one image per event");
+        t.regex(to("ops@guard.example")[0].raw, /Pattern 3 alarm: burglary at Tanaka home/);
+        t.is(mimeParts(to("ops@guard.example")[0].raw).filter((p) => /image\/jpeg/i.test(p.headers)).length, 3);
+
+        // webhooks: pattern 1 to the site's, pattern 3 to the operators'; signatures verify with the right secret only
+        t.deepEqual(hooks.hooks.map((h) => h.path).sort(), ["/ops", "/tanaka"]);
+        const siteHook = hooks.hooks.find((h) => h.path === "/tanaka") as Hook;
+        const opsHook = hooks.hooks.find((h) => h.path === "/ops") as Hook;
+        t.true(verify("tanaka-webhook-secret-1", siteHook.body, siteHook.signature));
+        t.is(signBody("tanaka-webhook-secret-1", siteHook.body), siteHook.signature);
+        t.false(verify("operators-webhook-secret", siteHook.body, siteHook.signature));
+        t.true(verify("operators-webhook-secret", opsHook.body, opsHook.signature));
+        t.false(verify("operators-webhook-secret", siteHook.body.replace("burglary", "burglarx"), siteHook.signature), "a changed body does not verify");
+        const payload = JSON.parse(opsHook.body);
+        t.like(payload, { event: "alarm", terminal: "T0001", site: { name: "Tanaka home" }, alarm: { id: 2, pattern: 3, sensor: "A0001", contactId: 130 } });
+        t.is(payload.images.length, 3);
+        // the links work without a session, and only as signed
+        const link = payload.images[1].url as string;
+        t.true(link.startsWith(base + "/m/T0001/12/1?exp="));
+        const img = await fetch(link);
+        t.is(img.status, 200);
+        t.is(img.headers.get("content-type"), "image/jpeg");
+        t.deepEqual(new Uint8Array(await img.arrayBuffer()), cameraImage(12, 1));
+        t.is((await fetch(link.replace("/12/1?", "/12/2?"))).status, 403, "a signature is for one item");
+        t.is((await fetch(link.replace(/sig=[0-9a-f]{4}/, "sig=0000"))).status, 403);
+        t.is((await fetch(base + "/media/T0001/12/1")).status, 401, "the session route needs a session");
+        const expired = await fetch(base + new MediaLinks(web).path("T0001", 12, 1, Math.floor(Date.now() / 1000) - 1));
+        t.is(expired.status, 403);
+        t.regex(await expired.text(), /link expired/);
+
+        // the log in the UI: the manager sees its site's, the operator the operators'
+        const m1 = new WebClient(base);
+        await m1.login("manager1", PASSWORDS.manager1);
+        const page = await (await m1.get(`/site/${site1}`)).text();
+        t.regex(page, /email: tanaka@example\.com \(site\)/);
+        t.regex(page, /webhook: http:\/\/127\.0\.0\.1:\d+\/tanaka/);
+        t.notRegex(page, /ops@guard|suzuki@/);
+        const op = new WebClient(base);
+        await op.login("operator", PASSWORDS.operator);
+        const opPage = await (await op.get("/operator")).text();
+        t.regex(opPage, /email: ops@guard\.example \(operators\)/);
+        t.notRegex(opPage, /tanaka@example/);
+      },
+      { smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 50 } },
+    );
+  } finally {
+    await smtp.close();
+    await hooks.close();
+  }
+});
+
+test("a failing destination is retried with backoff until it answers; one that never does is given up, with its error in the log", async (t) => {
+  const hooks = await hookServer();
+  hooks.fail("/flaky", 2);
+  try {
+    await withWebCenter(
+      async ({ center, base, site1 }) => {
+        const web = center.web;
+        web.addDestination({ audience: "site", siteId: site1, kind: "webhook", address: `http://127.0.0.1:${hooks.port}/flaky`, secret: "flaky-webhook-secret-1", createdAt: Date.now() });
+        web.addDestination({ audience: "site", siteId: site1, kind: "webhook", address: "http://127.0.0.1:9/closed", secret: "closed-webhook-secret-1", createdAt: Date.now() });
+        web.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: Date.now() });
+        await publishAs(center, "T0001", [{ name: "alarm", seq: 1, time: s("2026-04-16T21:00"), body: { alarmId: 9, sensor: "A0002", event: "burglary", contactId: 130, pattern: 2 } }]);
+        await waitFor("all settled", () => web.notifications().length === 3 && web.notifications().every((n) => n.status === "sent" || n.status === "failed"));
+        const byAddress = (a: string) => web.notifications().find((n) => n.address.includes(a));
+        const flaky = byAddress("/flaky");
+        t.like(flaky, { status: "sent", attempts: 3, lastError: null });
+        t.is(hooks.hooks.length, 1, "delivered once, after two 500s");
+        t.true(verify("flaky-webhook-secret-1", hooks.hooks[0].body, hooks.hooks[0].signature));
+        const closed = byAddress("/closed");
+        t.like(closed, { status: "failed", attempts: 4 });
+        t.truthy(closed?.lastError);
+        const email = byAddress("tanaka@");
+        t.like(email, { status: "failed", attempts: 4, lastError: "no SMTP server configured" });
+        t.is(center.notifier.counts.retried, 2 + 3 + 3);
+        const admin = new WebClient(base);
+        await admin.login("admin", PASSWORDS.admin);
+        const page = await (await admin.get("/admin")).text();
+        t.regex(page, /<tr data-status="failed">[\s\S]*?no SMTP server configured/);
+        t.regex(page, /<tr data-status="sent">[\s\S]*?\/flaky/);
+      },
+      { notify: { retryBaseMs: 40, maxAttempts: 4, pollMs: 20, timeoutMs: 2000 } },
+    );
+  } finally {
+    await hooks.close();
+  }
+});
+
+test("an alarm's notification waits for its images, but not for ever", async (t) => {
+  const smtp = await smtpServer();
+  try {
+    await withWebCenter(
+      async ({ center, site1 }) => {
+        center.web.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: Date.now() });
+        const [alarm, ...chunks] = alarmMessages({ alarmId: 3, mediaId: 31, pattern: 1, seq: 1, time: s("2026-04-16T21:00"), images: 2 });
+        await publishAs(center, "T0001", [alarm]);
+        t.is(center.web.notifications()[0].status, "waiting-media");
+        await new Promise((r) => setTimeout(r, 200));
+        t.is(smtp.mails.length, 0, "nothing sent while the images are on their way");
+        await publishAs(center, "T0001", chunks);
+        await waitFor("the email", () => smtp.mails.length === 1);
+        t.is(mimeParts(smtp.mails[0].raw).filter((p) => /image\/jpeg/i.test(p.headers)).length, 2);
+        // An alarm whose media never comes goes out when the wait is over, saying so.
+        await publishAs(center, "T0001", [alarmMessages({ alarmId: 4, mediaId: 32, pattern: 1, seq: 500, time: s("2026-04-16T22:00") })[0]]);
+        await waitFor("the second email", () => smtp.mails.length === 2, 15_000);
+        t.regex(smtp.mails[1].raw, /0 of 3 media items had arrived/);
+      },
+      { smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 20, mediaWaitMs: 1500 } },
+    );
+  } finally {
+    await smtp.close();
+  }
+});
