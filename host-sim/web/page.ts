@@ -154,26 +154,37 @@ function act(body, errEl) {
 }
 function drawCard() {
   const el = $("card");
-  const cardActions = state.actions.filter((a) => a.startsWith("card."));
   let html = "";
-  if (state.card) html += "<div>" + escapeHtml(JSON.stringify(state.card)) + "</div>";
-  if (cardActions.length > 0) {
-    html += '<div>Counts <input type="text" id="cardCounts" value="472" size="6"> ';
-    for (const a of cardActions) html += '<button data-card="' + a + '">' + a.slice(5) + "</button> ";
-    html += "</div>";
+  if (has("card.insert")) {
+    const slot = state.card && state.card.cardSlot;
+    html += "<div>" + (slot && slot.inserted ? "Card in the slot: <b>" + slot.counts + "</b> counts (uid " + escapeHtml(String(slot.uid)) + ")"
+      : "The slot is empty.") + "</div>";
+    html += '<div style="margin-top:.4rem">Counts <input type="text" id="cardCounts" value="472" size="6"> '
+      + '<button id="cardIssue">issue a card and insert it</button> '
+      + (has("card.topup") ? '<button id="cardTopup">top up</button> ' : "")
+      + (has("card.remove") ? '<button id="cardRemove">remove</button>' : "") + "</div>"
+      + '<div style="margin-top:.4rem">Card file <input type="text" id="cardFile" placeholder="card.json"> <button id="cardInsert">insert</button></div>';
   } else {
-    html += '<div class="muted">No card reader in this simulator yet. Tell the terminal\\'s screens what a card holds: '
+    html += '<div class="muted">No card reader in this simulator. Tell the terminal screens what a card holds: '
       + '<input type="text" id="cardCounts" value="472" size="6"> <button data-ui-card="set">card in</button> '
       + '<button data-ui-card="none">no card</button></div>';
   }
   if (el.dataset.html !== html) {
     const keep = $("cardCounts") ? $("cardCounts").value : "472";
+    const keepFile = $("cardFile") ? $("cardFile").value : "";
     el.innerHTML = html; el.dataset.html = html;
     if ($("cardCounts")) $("cardCounts").value = keep;
-    el.querySelectorAll("button[data-card]").forEach((b) => b.addEventListener("click", () =>
-      act({ do: b.dataset.card, counts: Number($("cardCounts").value) }, "cardErr")));
+    if ($("cardFile")) $("cardFile").value = keepFile;
+    const counts = () => Number($("cardCounts").value);
+    if ($("cardIssue")) $("cardIssue").addEventListener("click", () => {
+      $("cardErr").textContent = "";
+      post("/api/card/issue", { counts: counts() }).catch((e) => { $("cardErr").textContent = e.message; });
+    });
+    if ($("cardTopup")) $("cardTopup").addEventListener("click", () => act({ do: "card.topup", counts: counts() }, "cardErr"));
+    if ($("cardRemove")) $("cardRemove").addEventListener("click", () => act({ do: "card.remove" }, "cardErr"));
+    if ($("cardInsert")) $("cardInsert").addEventListener("click", () => act({ do: "card.insert", file: $("cardFile").value.trim() }, "cardErr"));
     el.querySelectorAll("button[data-ui-card]").forEach((b) => b.addEventListener("click", () =>
-      act({ do: "ui.card", counts: b.dataset.uiCard === "none" ? null : Number($("cardCounts").value) }, "cardErr")));
+      act({ do: "ui.card", counts: b.dataset.uiCard === "none" ? null : counts() }, "cardErr")));
   }
 }
 function drawSensors() {

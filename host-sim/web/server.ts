@@ -1,5 +1,9 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
+import { randomBytes, randomInt } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { formatTime, parseTime } from "../../firmware/core/time";
 import { KeypadMatrix, LEGEND } from "../devices/keypad-matrix";
 import type { LcdPcf8574 } from "../devices/lcd-pcf8574";
@@ -21,6 +25,7 @@ import { PAGE } from "./page";
  *   POST /api/clock        {"speed": 60} | {"jump": "2026-04-16T20:00"}   (jumps go forward)
  *   POST /api/action       {"do": "sensor.trip", "id": "A0001"}  any registered script action
  *                          except wait/snapshot/keys (card.*, sensor.*, pairing.*, ui.card…)
+ *   POST /api/card/issue   {"counts": 472}   a demo-issuer card file, put in the slot (card.insert)
  */
 
 export interface WebServerOptions {
@@ -69,6 +74,8 @@ export class SimWebServer {
   #zone: number;
   #tickMs: number;
   #failures = 0;
+  #cards: string | null = null;
+  #issued = 0;
 
   private constructor(sim: Simulator, options: WebServerOptions) {
     this.sim = sim;
@@ -105,6 +112,7 @@ export class SimWebServer {
     this.#clients.clear();
     await this.#queue.catch(() => undefined);
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    if (this.#cards) rmSync(this.#cards, { recursive: true, force: true });
   }
 
   /** Runs `f` after everything queued before it, never beside a running step. */
@@ -257,6 +265,8 @@ export class SimWebServer {
         return this.#json(res, 200, await this.#serial(() => this.#clock(body)));
       case "/api/action":
         return this.#json(res, 200, await this.#serial(() => this.#action(body)));
+      case "/api/card/issue":
+        return this.#json(res, 200, await this.#serial(() => this.#issueCard(body)));
     }
     throw new HttpError(404, `no POST ${url.pathname}`);
   }
@@ -314,6 +324,23 @@ export class SimWebServer {
       .join(" ");
     this.#note(`${name} ${args}`.trim());
     return { ok: true, value: value ?? null };
+  }
+
+  /**
+   * Issues a card file with the demo issuer's keys (as `timeguard card issue` does) in the server's
+   * own folder, and puts it in the slot through the card reader's `card.insert` action.
+   */
+  async #issueCard(body: any): Promise<unknown> {
+    const counts = body?.counts;
+    if (typeof counts !== "number" || !Number.isInteger(counts) || counts < 0 || counts > 100000) throw new HttpError(400, "counts must be 0..100000");
+    if (!ACTIONS["card.insert"]) throw new HttpError(409, "this simulator has no card reader");
+    const { DEMO_ISSUER_JSON, issueCardFile, parseKeys } = await import("../devices/card-file");
+    this.#cards ??= mkdtempSync(join(tmpdir(), "tg-web-cards-"));
+    const path = join(this.#cards, `card-${++this.#issued}.json`);
+    const uid = new Uint8Array(randomBytes(4));
+    issueCardFile(path, { uid, cardId: randomInt(1, 0x7fffffff), counts, keys: parseKeys(DEMO_ISSUER_JSON, "demo issuer"), maxCounts: 100000 });
+    this.#note(`card issued with ${counts} counts (${path})`);
+    return this.#action({ do: "card.insert", file: path });
   }
 
   #json(res: ServerResponse, status: number, body: unknown): void {
