@@ -98,7 +98,7 @@ test("a silent, busy or garbling PN532 is a counted error, never a result", (t) 
       write: (d, stop) => emu.write(d, stop),
       read: (n, stop) => {
         const r = emu.read(n, stop);
-        if (n > 7 && r[0] === 1) r[1 + (flip++ % 10)] ^= 0x40;
+        if (r && n > 7 && r[0] === 1) r[1 + (flip++ % 10)] ^= 0x40;
         return r;
       },
     }),
