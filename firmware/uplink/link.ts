@@ -140,14 +140,14 @@ export class Uplink {
   #timer: ReturnType<typeof Timer.set> | undefined = undefined;
   #mqttTimer: ReturnType<typeof Timer.set> | undefined = undefined;
   #lingerTimer: ReturnType<typeof Timer.set> | undefined = undefined;
-  #sessionDeadline = 0;
   #failures = 0;
   #retryAt = 0; // s
   #urgent = false; // a test call or a user/host request wants a dial now
   #inSession = new Set<number>(); // seqs published this session or still in flight
   #stats = { sessions: 0, sessionsOk: 0, failures: 0, published: 0, acked: 0, downlink: 0, badDownlink: 0, duplicates: 0, refusedMedia: 0, timeSyncs: 0 };
   #lastError: string | null = null;
-  #lastSession: { at: number; ok: boolean; sent: number; reason: string | null } | null = null;
+  #lastSession: { at: number; ok: boolean; sent: number; reason: string | null; ms: number } | null = null;
+  #sessionStartMs = 0;
   #sentThisSession = 0;
   #pendingTime: { ms: number; at: number } | null = null;
   #dialUrgent = false;
@@ -418,7 +418,7 @@ export class Uplink {
     this.#urgent = false;
     this.#stats.sessions++;
     this.#sentThisSession = 0;
-    this.#sessionDeadline = clockNow() + this.#c.sessionSeconds * 1000;
+    this.#sessionStartMs = clockNow();
     this.#timer = Timer.set(() => {
       this.#timer = undefined;
       this.#hangUp("session too long");
@@ -550,6 +550,7 @@ export class Uplink {
   #ended(reason: string | null): void {
     this.#clearSessionTimers();
     this.#state = "idle";
+    const sessionMs = clockNow() - this.#sessionStartMs;
     const sync = this.#pendingTime;
     if (sync) {
       this.#pendingTime = null;
@@ -557,7 +558,8 @@ export class Uplink {
       this.#stats.timeSyncs++;
     }
     const ok = reason === null;
-    this.#lastSession = { at: this.#now(), ok, sent: this.#sentThisSession, reason };
+    // ms: from the dial (modem bring-up) to the hang-up, on the terminal's clock
+    this.#lastSession = { at: this.#now(), ok, sent: this.#sentThisSession, reason, ms: sessionMs };
     if (ok) {
       this.#stats.sessionsOk++;
       this.#failures = 0;

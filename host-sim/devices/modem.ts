@@ -126,6 +126,9 @@ export class ModemEmulator implements UartPeer, SimPlugin {
   #lastActivity = 0; // real ms
   #inFlightToSocket = 0; // writes scheduled in virtual time, not yet on the socket
 
+  /** sees every byte on the real socket, both ways (benches, tests) */
+  tap: ((direction: "up" | "down", bytes: Uint8Array) => void) | null = null;
+
   // figures
   sessions = 0;
   sessionsOk = 0;
@@ -528,6 +531,7 @@ export class ModemEmulator implements UartPeer, SimPlugin {
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
       this.#owed = Math.max(0, this.#owed - this.#downParser.feed(bytes, (type) => isReply(type)));
       this.bytesDown += bytes.length;
+      this.tap?.("down", bytes);
       const transfer = Math.ceil((bytes.length * 8 * 1000) / this.downlinkBps);
       for (let o = 0; o < bytes.length; o += MAX_IPD) {
         const chunk = bytes.subarray(o, Math.min(bytes.length, o + MAX_IPD));
@@ -586,6 +590,7 @@ export class ModemEmulator implements UartPeer, SimPlugin {
       this.#owed += this.#upParser.feed(data, (type) => expectsReply(type));
       this.#lastActivity = Date.now();
       if (data.length > 0) socket.write(data);
+      if (data.length > 0) this.tap?.("up", data);
       if (after) after();
     });
   }
