@@ -1,5 +1,6 @@
+import { cardSlot } from "../host-sim/devices/card-slot";
 import { onBothEngines, PERIOD_1_PLAN, at } from "./helpers/engines";
-import { install, keys, lcd, newPeriod, ui, withUiSim } from "./helpers/ui-sim";
+import { insertCard, install, keys, lcd, newPeriod, ui, withUiSim } from "./helpers/ui-sim";
 
 // DESIGN §2 period 1 entered by keys on the emulated keypad, read back from the emulated LCD:
 // 3 hours, 288 yen, 28 counts; with a 472-count card, 444 left. On XS and on Node.
@@ -9,8 +10,10 @@ const PERIOD_1_KEYS = ["202604162000#", "202604162300#", "1#", "2#", "1#", "3#"]
 onBothEngines("period 1 of DESIGN §2 by keys: 3h, 288 yen, 28 counts, 444 left of a 472-count card", async (t, engine) => {
   await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
     t.deepEqual(lcd(sim), ["Setup               ", "no sensors yet      ", "                    ", "#=OK                "]);
-    await sim.command("ui.card", { counts: 472 });
+    // A real MIFARE card with 472 counts in the emulated PN532's field (the card's work, issue #5).
+    t.teardown(await insertCard(sim, 472));
     await install(sim);
+    t.is(lcd(sim)[3], "PIN set             ");
     t.is((await ui(sim)).screen, "status");
     t.is(lcd(sim)[1], "A=enter a plan      ");
     await newPeriod(sim);
@@ -33,6 +36,7 @@ onBothEngines("period 1 of DESIGN §2 by keys: 3h, 288 yen, 28 counts, 444 left 
     const after = await sim.snapshot();
     t.is(after.owedYen, 288);
     t.is(after.countsDue, 28);
+    t.is(cardSlot(sim).physical().counts, 444, "collected from the card as estimated");
     t.is(lcd(sim)[0], "Not guarding  plan 1");
     t.is(lcd(sim)[2], "Fee 288 yen         ");
   });
@@ -40,8 +44,7 @@ onBothEngines("period 1 of DESIGN §2 by keys: 3h, 288 yen, 28 counts, 444 left 
 
 onBothEngines("without a card the estimate shows the counts needed only", async (t, engine) => {
   await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
-    await sim.command("ui.card", { counts: null });
-    await install(sim);
+    await install(sim); // the card reader is there, its slot empty
     await newPeriod(sim);
     for (const k of PERIOD_1_KEYS) await keys(sim, k);
     t.deepEqual(lcd(sim).slice(0, 3), ["04-16 20:00 for 3h  ", "P1 2S 1C     288 yen", "28 counts (no card) "]);
@@ -50,7 +53,7 @@ onBothEngines("without a card the estimate shows the counts needed only", async 
 
 onBothEngines("the second period of the worked example: its own yen and the plan's total", async (t, engine) => {
   await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
-    await sim.command("ui.card", { counts: 472 });
+    t.teardown(await insertCard(sim, 472));
     await install(sim);
     await newPeriod(sim);
     for (const k of PERIOD_1_KEYS) await keys(sim, k);
@@ -97,5 +100,16 @@ onBothEngines("deleting a period asks first; * keeps it", async (t, engine) => {
     await keys(sim, "D#");
     t.is(lcd(sim)[3], "Period 1 deleted    ");
     t.is((await sim.snapshot()).plan.periods.length, 0);
+  });
+});
+
+onBothEngines("the ui.card stand-in (runs without a card reader) shows the same counts", async (t, engine) => {
+  await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    await sim.command("ui.card", { counts: 472 });
+    await install(sim);
+    await newPeriod(sim);
+    for (const k of PERIOD_1_KEYS) await keys(sim, k);
+    t.is(lcd(sim)[2], "Counts 28 left 444  ");
+    await t.throwsAsync(sim.command("ui.card", { counts: "many" }), { message: /counts must be an integer or null/ });
   });
 });

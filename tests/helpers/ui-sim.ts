@@ -1,3 +1,8 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEMO_ISSUER_JSON, issueCardFile, parseKeys } from "../../host-sim/devices/card-file";
+import { cardSlot } from "../../host-sim/devices/card-slot";
 import type { EngineName } from "../../host-sim/engines/engine";
 import { attachKeypad, KeypadMatrix } from "../../host-sim/devices/keypad-matrix";
 import { attachLcd, LcdPcf8574 } from "../../host-sim/devices/lcd-pcf8574";
@@ -52,4 +57,17 @@ export async function install(sim: Simulator, pin = "1234"): Promise<void> {
 export async function newPeriod(sim: Simulator, pin = "1234"): Promise<void> {
   await keys(sim, `A${pin}#`);
   await keys(sim, "C");
+}
+
+/**
+ * A real MIFARE card with `counts` in the emulated PN532's field (the card's work, issue #5),
+ * issued in a temporary folder; lets the terminal's reader poll it.
+ */
+export async function insertCard(sim: Simulator, counts: number): Promise<() => void> {
+  const dir = mkdtempSync(join(tmpdir(), "tg-ui-card-"));
+  const file = join(dir, "card.json");
+  issueCardFile(file, { uid: Uint8Array.from([1, 2, 3, 4]), cardId: 7, counts, keys: parseKeys(DEMO_ISSUER_JSON, "demo"), maxCounts: 100000 });
+  cardSlot(sim).insert(file);
+  await sim.advance(5000);
+  return () => rmSync(dir, { recursive: true, force: true });
 }
