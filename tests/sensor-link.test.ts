@@ -243,3 +243,38 @@ onBothEngines("Wi-Fi: a camera on UDP joins the table, and its capture arrives a
     }
   });
 });
+
+onBothEngines("a power cut in the middle of a capture: the unit is closed as incomplete, its stray parts deleted, the next capture works", async (t, engine) => {
+  await withSim(engine, "2026-04-16T19:00", async (sim) => {
+    const { field } = await install(sim);
+    t.deepEqual(await sim.command("plan.set", { plan: PLAN }), { ok: true });
+    await sim.runUntil(at("2026-04-16T20:30"));
+    field.get("A0001").trip();
+    // the three images are in; the clip (4 KB, two 2 KB parts) is halfway: its first part is written
+    await sim.advance(7_000);
+    const during = await sim.snapshot();
+    t.like(during.media[0], { id: 1, open: true });
+    t.is(during.media[0].files.length, 3);
+    t.true(sim.flash.keys("timeguard").some((k) => k.startsWith("mp1_3_0")), "a part of the unfinished clip is in flash");
+    await sim.powerCut();
+    await sim.advance(20_000); // the camera goes on sending into a dead terminal
+    await sim.powerOn();
+    const after = await sim.snapshot();
+    t.like(after.media[0], { id: 1, open: false, complete: false });
+    t.is(after.media[0].files.length, during.media[0].files.length, "what was whole is kept");
+    const n = after.media[0].files.length;
+    const keys = sim.flash.keys("timeguard");
+    t.true(keys.some((k) => k.startsWith(`mp1_${n - 1}_`)), "the whole files' parts stay");
+    t.false(keys.some((k) => k.startsWith(`mp1_${n}_`)), "the interrupted file's parts are gone");
+    const first = Buffer.from(await sim.command("media.read", { unit: 1, file: 0 }), "hex");
+    t.deepEqual(first, Buffer.from((field.get("B0001") as SimCamera).sentFiles[0].bytes));
+    t.like(after.alarms[0], { seq: 1, media: 1 });
+    await sim.advance(300_000); // the sensors have spoken since: supervision is happy
+    field.get("A0002").trip();
+    await sim.advance(30_000);
+    const next = await sim.snapshot();
+    t.like(next.alarms[1], { seq: 2, sensor: "A0002", media: 2 });
+    t.like(next.media[1], { id: 2, complete: true });
+    t.is(next.media[1].files.length, 4);
+  });
+});

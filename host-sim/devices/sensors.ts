@@ -225,7 +225,7 @@ export function cameraImage(seed: number, index: number, w = 32, h = 24): Uint8A
 }
 
 /** A short PCM WAV clip: 8-bit mono at `rate`, a tone with a little noise. */
-export function soundClip(seed: number, ms = 250, rate = 8000): Uint8Array {
+export function soundClip(seed: number, ms = 500, rate = 8000): Uint8Array {
   const n = Math.floor((rate * ms) / 1000);
   const b = Buffer.alloc(44 + n);
   b.write("RIFF", 0, "ascii");
