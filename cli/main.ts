@@ -1,6 +1,7 @@
 import { runCenter } from "./center";
 import { runCard } from "./card";
 import { runEstimate } from "./estimate";
+import { runStart } from "./start";
 import { runSim } from "./sim";
 import { runSimWeb } from "../host-sim/web/cli";
 import { USAGE, UsageError } from "./usage";
@@ -9,6 +10,7 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   center: runCenter,
   card: runCard,
   estimate: runEstimate,
+  start: runStart,
   sim: runSim,
   "sim-web": runSimWeb,
 };

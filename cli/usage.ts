@@ -10,6 +10,9 @@ export const USAGE = `timeguard — pay-per-use home security: terminal firmware
       boots the terminal firmware in the host simulator, runs the virtual clock and the script,
       prints the firmware's state (and, under XS, the XS meter figures)
 
+  timeguard start [--engine xs|node] [--data var] [--http-port 8080] [--mqtt-port 1883] [--sim-port 8081] [--speed N]
+      the main job: the center and a simulated terminal (sensors, a 6,000-count card) dialling it;
+      prints the simulator page, the center's page and the demo logins
   timeguard center [--data DIR] [--mqtt-port N] [--http-port N] [--terminal ID:SECRET[:SITE]]…
       runs the center: MQTT endpoint for terminals (embedded broker), SQLite under DIR, web port
   timeguard center export --data DIR [--json]

@@ -1,0 +1,40 @@
+import test from "ava";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { projectRoot } from "../host-sim/project";
+
+test("timeguard start: the center and the simulated terminal come up, print their pages and logins, and stop on SIGINT", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tg-start-"));
+  const child = spawn(process.execPath, [join(projectRoot(), "bin", "timeguard.js"), "start", "--data", dir, "--http-port", "0", "--mqtt-port", "0", "--sim-port", "0"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!/Ctrl-C stops/.test(out)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`start did not come up: ${out}\n${err}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const sim = /terminal \(simulator page\): (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
+    const center = /center: +(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
+    t.truthy(sim);
+    t.truthy(center);
+    t.regex(out, /under XS/);
+    t.regex(out, /operator operator \/ operator-demo-1/);
+    const state = await (await fetch(`${sim}api/state`)).json();
+    t.is(state.engine, "xs");
+    t.is(state.lcd.lines[0], "Setup        4 found", "plug and play found the kit's two PIR sensors and two cameras");
+    t.is((await fetch(`${center}login`)).status, 200);
+    child.kill("SIGINT");
+    t.is(await exited, 0);
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
