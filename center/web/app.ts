@@ -98,6 +98,7 @@ export class WebApp {
       if (p1 === "app.js") return send(res, 200, "text/javascript; charset=utf-8", APP_JS, { "cache-control": "max-age=300" });
       throw new HttpError(404, "not found");
     }
+    if (method === "GET" && p0 === "favicon.ico" && parts.length === 1) return send(res, 204, "image/x-icon", "");
     if (method === "GET" && p0 === "m" && parts.length === 4) return this.#signedMedia(c, p1, p2, p3);
     if (p0 === "login" && parts.length === 1) return method === "POST" ? this.#login(c) : this.#loginForm(c, null);
 
@@ -130,7 +131,10 @@ export class WebApp {
 
   #loginForm(c: Ctx, error: string | null, status = 200, username = ""): void {
     if (c.user && !error) return redirect(c.res, home(c.user));
-    const csrf = newToken();
+    // One login token per browser (double submit): reused while its cookie lives, so a second tab
+    // or a stray request for the login page does not invalidate the form already shown.
+    const existing = cookies(c.req)[LOGIN_CSRF_COOKIE];
+    const csrf = existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : newToken();
     sendHtml(c.res, status, loginPage(csrf, error, username), { "set-cookie": cookie(LOGIN_CSRF_COOKIE, csrf, { secure: this.#d.secureCookies, maxAge: 3600 }) });
   }
 

@@ -1,0 +1,149 @@
+import test from "ava";
+import { decode } from "cbor-x";
+import { type Browser, type Page, chromium } from "playwright-core";
+import { downTopic, messageFromCbor } from "../firmware/uplink/messages";
+import { PASSWORDS, SECRETS, alarmMessages, publishAs, s, withWebCenter, workedExamplePeriods } from "./helpers/center-web";
+import { RawMqtt } from "./helpers/mqtt-raw";
+
+/**
+ * The center's pages in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core).
+ * Each launch gets a fresh temporary profile (Playwright's own --user-data-dir); pages are served
+ * on 127.0.0.1 only.
+ */
+async function withBrowser(body: (b: Browser) => Promise<void>): Promise<void> {
+  const browser = await chromium.launch({
+    executablePath: process.env.TG_CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    await body(browser);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function login(browser: Browser, base: string, username: string, password: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(base + "/login");
+  await page.fill('input[name="username"]', username);
+  await page.fill('input[name="password"]', password);
+  await Promise.all([page.waitForLoadState("load"), page.click('button[type="submit"]')]);
+  await page.waitForSelector(".who", { timeout: 5000 }).catch(async (e) => {
+    throw new Error(`login as ${username} failed at ${page.url()}: ${(await page.content()).slice(0, 1500)}`);
+  });
+  return page;
+}
+
+/** Every <img> in `selector` has loaded and decoded (naturalWidth > 0); returns their widths. */
+async function imageWidths(page: Page, selector: string): Promise<number[]> {
+  await page.waitForFunction((sel) => {
+    const imgs = Array.from(document.querySelectorAll(sel)) as HTMLImageElement[];
+    return imgs.length > 0 && imgs.every((i) => i.complete);
+  }, selector);
+  return page.$$eval(selector, (imgs) => (imgs as HTMLImageElement[]).map((i) => i.naturalWidth));
+}
+
+test("the operator's queue: images display, the sound plays, a new alarm appears live, a dispatch reaches the terminal", async (t) => {
+  await withWebCenter(async ({ center, base }) => {
+    const first = await RawMqtt.login(center.mqttPort, "T0001", SECRETS.T0001, false);
+    await first.client.subscribe(downTopic("T0001"));
+    first.client.close();
+    await publishAs(center, "T0001", alarmMessages({ alarmId: 1, mediaId: 1, pattern: 3, seq: 1, time: s("2026-04-28T02:10"), images: 3 }));
+    await withBrowser(async (browser) => {
+      const page = await login(browser, base, "operator", PASSWORDS.operator);
+      t.true(page.url().endsWith("/operator"));
+      const widths = await imageWidths(page, "#alarm-T0001-1 img.shot");
+      t.deepEqual(widths, [32, 32, 32], "three camera JPEGs decoded by the browser");
+      const duration = await page.$eval("#alarm-T0001-1 audio", (a) => {
+        const audio = a as HTMLAudioElement;
+        return new Promise<number>((resolve) => {
+          audio.addEventListener("loadedmetadata", () => resolve(audio.duration), { once: true });
+          audio.addEventListener("error", () => resolve(-1), { once: true });
+          audio.preload = "auto";
+          audio.load();
+        });
+      });
+      t.true(duration > 0.2 && duration < 0.3, `the WAV clip decodes (${duration} s)`);
+      // live: a new alarm shows without a reload (server-sent events)
+      await page.waitForFunction(() => document.body.dataset.stream === "open");
+      await publishAs(center, "T0001", alarmMessages({ alarmId: 2, mediaId: 2, pattern: 3, seq: 100, time: s("2026-04-28T02:30"), images: 1 }));
+      await page.waitForSelector("#alarm-T0001-2 img.shot", { timeout: 10_000 });
+      t.deepEqual(await imageWidths(page, "#alarm-T0001-2 img.shot"), [32]);
+      // dispatch
+      await page.fill('#alarm-T0001-1 form[action$="/dispatch"] input[name="note"]', "unit 7 on the way");
+      await Promise.all([page.waitForURL(/\/operator\?ok=/), page.click('#alarm-T0001-1 button[data-action="dispatch"]')]);
+      t.regex((await page.textContent(".flash")) ?? "", /alarm 1: dispatched, sent to the terminal/);
+      t.is(await page.getAttribute("#alarm-T0001-1", "data-status"), "dispatched");
+      t.regex((await page.textContent("#alarm-T0001-1 .log")) ?? "", /dispatch by operator \(operator\): “unit 7 on the way” sent to terminal/);
+    });
+    const term = await RawMqtt.login(center.mqttPort, "T0001", SECRETS.T0001, false);
+    const p = (await term.client.next("publish")) as { payload: Buffer } | null;
+    term.client.close();
+    t.truthy(p, "the terminal gets the dispatch when it dials in");
+    const m = messageFromCbor(decode((p as { payload: Buffer }).payload));
+    t.is(m.name, "dispatch");
+    t.deepEqual(m.body, { alarmId: 1, status: "dispatched", note: "unit 7 on the way" });
+  });
+});
+
+test("a manager's browser: its site's table, total and images; another site's page, API and images are not found", async (t) => {
+  await withWebCenter(async ({ center, base, site1, site2 }) => {
+    await publishAs(center, "T0001", [...workedExamplePeriods(1), ...alarmMessages({ alarmId: 1, mediaId: 1, pattern: 2, seq: 10, time: s("2026-04-28T02:10"), images: 2 })]);
+    await publishAs(center, "T0002", alarmMessages({ alarmId: 1, mediaId: 5, pattern: 1, seq: 1, time: s("2026-04-28T03:00"), images: 2 }));
+    await withBrowser(async (browser) => {
+      const page = await login(browser, base, "manager1", PASSWORDS.manager1);
+      t.true(page.url().endsWith(`/site/${site1}`));
+      t.is(await page.textContent("table.periods tfoot .total"), "50,976 yen");
+      t.is(await page.textContent("table.periods tfoot [data-counts]"), "5,097");
+      t.is(await page.locator("table.periods tbody tr").count(), 2);
+      t.deepEqual(await imageWidths(page, "#alarm-T0001-1 img.shot"), [32, 32]);
+      t.is(await page.locator("svg[aria-label='Yen per day'] rect").count(), 10);
+      // another site: by link, by API, by image URL
+      const other = await page.goto(`${base}/site/${site2}`);
+      t.is(other?.status(), 404);
+      t.notRegex(await page.content(), /Suzuki/);
+      t.is((await page.goto(`${base}/alarm/T0002/1`))?.status(), 404);
+      const answers = await page.evaluate(async (paths) => Promise.all(paths.map(async (p) => (await fetch(p)).status)), [`/api/sites/${site2}`, `/api/sites/${site2}/periods`, "/api/terminals/T0002/periods", "/media/T0002/5/0", "/media/T0002/5/1"]);
+      t.deepEqual(answers, [404, 404, 404, 404, 404]);
+      // asking for guards under pattern 2, from the page
+      await page.goto(`${base}/site/${site1}`);
+      await Promise.all([page.waitForURL(/ok=/), page.click('#alarm-T0001-1 button[data-action="request-guards"]')]);
+      t.is(await page.getAttribute("#alarm-T0001-1", "data-status"), "dispatched");
+      t.is(center.web.alarmActions("T0001", 1)[0].action, "request-guards");
+    });
+  });
+});
+
+test("the admin's browser: a site, a terminal and a user are registered; a bad tariff shows the field", async (t) => {
+  await withWebCenter(async ({ center, base }) => {
+    await withBrowser(async (browser) => {
+      const page = await login(browser, base, "admin", PASSWORDS.admin);
+      t.true(page.url().endsWith("/admin"));
+      await page.fill('#new-site input[name="name"]', "Sato home");
+      await page.fill('#new-site input[name="contact"]', "Sato 090-3333");
+      await page.fill('#new-site input[name="manager"]', "sato");
+      await page.fill('#new-site input[name="managerPassword"]', "sato-pass-1234");
+      await Promise.all([page.waitForURL(/ok=/), page.click('#new-site button[type="submit"]')]);
+      t.regex((await page.textContent(".flash")) ?? "", /site Sato home registered/);
+      await page.fill('#new-terminal input[name="id"]', "T0003");
+      await page.fill('#new-terminal input[name="secret"]', "sato-secret-1");
+      await page.selectOption('#new-terminal select[name="siteId"]', { label: "Sato home" });
+      await page.fill('#new-terminal textarea[name="tariff"]', '{"patterns":{"1":100},"devices":{"sensor":5,"camera":-10},"contracts":{"single":1,"multiple":0.9,"continuous":0.8},"yenPerCount":10}');
+      await page.click('#new-terminal button[type="submit"]');
+      await page.waitForSelector(".flash.error");
+      t.regex((await page.textContent(".flash.error")) ?? "", /tariff devices\.camera: must be a non-negative integer/);
+      t.is(center.store.terminal("T0003"), undefined);
+      t.is(await page.inputValue('#new-terminal input[name="id"]'), "T0003", "the form keeps what was typed");
+      await page.fill('#new-terminal input[name="secret"]', "sato-secret-1");
+      await page.fill('#new-terminal textarea[name="tariff"]', '{"patterns":{"1":100},"devices":{"sensor":5,"camera":10},"contracts":{"single":1,"multiple":0.9,"continuous":0.8},"yenPerCount":10}');
+      await Promise.all([page.waitForURL(/ok=/), page.click('#new-terminal button[type="submit"]')]);
+      t.truthy(center.store.terminal("T0003"));
+      await page.fill('#new-destination input[name="address"]', "ops@guard.example");
+      await Promise.all([page.waitForURL(/ok=/), page.click('#new-destination button[type="submit"]')]);
+      t.deepEqual(center.web.destinations({ audience: "operators" }).map((d) => d.address), ["ops@guard.example"]);
+      const sato = await login(browser, base, "sato", "sato-pass-1234");
+      t.regex(await sato.textContent("h1") ?? "", /Sato home/);
+    });
+  });
+});
