@@ -15,7 +15,7 @@ const START = 472;
 // minute, so the first deduction runs at 20:07 (polls every 10 s with the card in).
 const BEFORE_FIRST = "2026-04-16T20:06:30";
 const AFTER_FIRST = "2026-04-16T20:07:30";
-const CHECK = "2026-04-16T20:21:00";
+const CHECK = "2026-04-16T20:16:00";
 const EXCHANGES = ["auth", "read value", "read record", "restore", "transfer→backup", "decrement", "transfer→value", "read back", "write record"];
 
 type Fault = { kind: "remove" | "power"; index: number; when: "before" | "after" } | { kind: "flash"; bytes: number };
@@ -42,7 +42,7 @@ async function consistent(t: ExecutionContext, rig: CardRig, label: string): Pro
 async function run(t: ExecutionContext, engine: EngineName, fault: Fault, label: string): Promise<void> {
   const dir = tempDir();
   const file = newCard(dir, START);
-  await withCardSim(engine, { start: "2026-04-16T19:00", config: cardConfig({ collectMs: 60000 }) }, async (rig) => {
+  await withCardSim(engine, { start: "2026-04-16T19:58", config: cardConfig({ collectMs: 60000 }) }, async (rig) => {
     const { sim, slot } = rig;
     await prepare(rig, file);
     t.is((await sim.snapshot()).card.taken, 0, `${label}: nothing taken before the first count`);
@@ -71,7 +71,7 @@ async function run(t: ExecutionContext, engine: EngineName, fault: Fault, label:
 async function deductionWrites(engine: EngineName): Promise<number[]> {
   const sizes: number[] = [];
   const dir = tempDir();
-  await withCardSim(engine, { start: "2026-04-16T19:00", config: cardConfig({}) }, async (rig) => {
+  await withCardSim(engine, { start: "2026-04-16T19:58", config: cardConfig({}) }, async (rig) => {
     await prepare(rig, newCard(dir, START));
     const flash = rig.sim.flash;
     const set = flash.set.bind(flash);
@@ -134,7 +134,7 @@ for (const engine of ENGINES) {
       const dir = tempDir();
       const a = newCard(dir, START);
       const b = newCard(dir, 100);
-      await withCardSim(engine, { start: "2026-04-16T19:00", config: cardConfig({}) }, async (rig) => {
+      await withCardSim(engine, { start: "2026-04-16T19:58", config: cardConfig({}) }, async (rig) => {
         const { sim, slot } = rig;
         await prepare(rig, a);
         slot.armFault(index, when, "remove");
