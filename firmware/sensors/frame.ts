@@ -1,4 +1,4 @@
-import { hmacSha256 } from "./sha256";
+import { HmacKey, hmacSha256 } from "./sha256";
 
 /**
  * The sensor link frame (docs/protocols.md, "Sensor link"): the same bytes on the sub-GHz UART
@@ -99,8 +99,15 @@ export function sensorKey(kitKey: Uint8Array, id: string): Uint8Array {
   return hmacSha256(kitKey, label).subarray(0, 16);
 }
 
+/** A key as frames use it: raw bytes, or prepared once (the hub keeps one per sensor). */
+export type LinkKey = Uint8Array | HmacKey;
+
+function mac(key: LinkKey, bytes: Uint8Array): Uint8Array {
+  return key instanceof HmacKey ? key.mac(bytes) : hmacSha256(key, bytes);
+}
+
 /** Builds a whole frame (sync to CRC). */
-export function encodeFrame(frame: Frame, key: Uint8Array): Uint8Array {
+export function encodeFrame(frame: Frame, key: LinkKey): Uint8Array {
   const id = idBytes(frame.id);
   if (!id) throw new RangeError(`not an ID code: ${frame.id}`);
   if (frame.payload.length > MAX_PAYLOAD) throw new RangeError(`payload of ${frame.payload.length} bytes, more than ${MAX_PAYLOAD}`);
@@ -121,8 +128,7 @@ export function encodeFrame(frame: Frame, key: Uint8Array): Uint8Array {
   out[11] = c & 0xff;
   out.set(frame.payload, 12);
   const macAt = 12 + frame.payload.length;
-  const mac = hmacSha256(key, out.subarray(2, macAt));
-  out.set(mac.subarray(0, MAC_LENGTH), macAt);
+  out.set(mac(key, out.subarray(2, macAt)).subarray(0, MAC_LENGTH), macAt);
   const crc = crc16(out, 2, macAt + MAC_LENGTH);
   out[macAt + MAC_LENGTH] = crc >> 8;
   out[macAt + MAC_LENGTH + 1] = crc & 0xff;
@@ -162,12 +168,12 @@ export function parseFrame(bytes: Uint8Array): RawFrame | Rejection {
 }
 
 /** Constant-time comparison of the frame's MAC with the one computed under `key`. */
-export function verifyMac(frame: RawFrame, key: Uint8Array): boolean {
+export function verifyMac(frame: RawFrame, key: LinkKey): boolean {
   const len = frame.bytes[2];
   const macAt = 3 + len - MAC_LENGTH;
-  const mac = hmacSha256(key, frame.bytes.subarray(2, macAt));
+  const expected = mac(key, frame.bytes.subarray(2, macAt));
   let diff = 0;
-  for (let i = 0; i < MAC_LENGTH; i++) diff |= mac[i] ^ frame.bytes[macAt + i];
+  for (let i = 0; i < MAC_LENGTH; i++) diff |= expected[i] ^ frame.bytes[macAt + i];
   return diff === 0;
 }
 

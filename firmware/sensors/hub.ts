@@ -23,6 +23,7 @@ import {
 } from "./frame";
 import { MAX_FILES, MAX_FILE_BYTES, MediaManifest, MediaStore, PART_BYTES } from "./media";
 import type { LinkReceiver, SensorLink } from "./radio";
+import { HmacKey } from "./sha256";
 
 /** The `sensors` section of the manifest's config. */
 export interface SensorHubConfig {
@@ -89,7 +90,7 @@ interface Sensor {
   rx: number;
   /** what the terminal last told it */
   armed: boolean;
-  key: Uint8Array;
+  key: HmacKey;
   link: SensorLink | null;
 }
 
@@ -234,7 +235,7 @@ export class SensorHub implements LinkReceiver, Inventory {
           firmware: typeof s.fw === "string" ? s.fw : "",
           rx: typeof rxs[s.id] === "number" ? (rxs[s.id] as number) : 0,
           armed: false,
-          key: sensorKey(ports.config.kitKey, s.id),
+          key: new HmacKey(sensorKey(ports.config.kitKey, s.id)),
           link: null,
         });
       }
@@ -361,7 +362,7 @@ export class SensorHub implements LinkReceiver, Inventory {
       // A newcomer is heard only while the pairing window is open, and only if it holds its key.
       if (!this.#pairingOpen(t) || (f.type !== MSG.STARTUP && f.type !== MSG.IDENT)) return this.reject("unknown");
       if (this.#sensors.length >= MAX_SENSORS) return this.reject("unknown");
-      const key = sensorKey(this.#p.config.kitKey, f.id);
+      const key = new HmacKey(sensorKey(this.#p.config.kitKey, f.id));
       if (!verifyMac(f, key)) return this.reject("mac");
       if (f.counter === 0) return this.reject("replay");
       s = this.#newSensor(f.id, key, t);
@@ -439,7 +440,7 @@ export class SensorHub implements LinkReceiver, Inventory {
     return s.registered && s.connected;
   }
 
-  #newSensor(id: string, key: Uint8Array, t: Seconds): Sensor {
+  #newSensor(id: string, key: HmacKey, t: Seconds): Sensor {
     this.#emitLater({ type: "pairing.pending", ids: [id], at: t });
     return {
       id,
