@@ -109,6 +109,22 @@ bothEngines("empty or absent card, stop policy, by day: guarding stops after the
     t.true(end > parseTime("2026-04-16T12:33", "t") && end < parseTime("2026-04-16T12:36", "t"), `stopped ${snap.plan.periods[0].end}`);
     t.is(snap.periods[0].open, false);
     t.is(snap.card.debt, snap.card.due - 5);
+    // A card with credit before the planned end: guarding resumes until then, the new card pays.
+    slot.remove();
+    await sim.runUntil(at("2026-04-16T13:00"));
+    slot.insert(newCard(dir, 100));
+    await sim.runUntil(at("2026-04-16T13:01"));
+    const resumed = await sim.snapshot();
+    t.is(resumed.guarding, true);
+    t.true((resumed.cardLedger as Row[]).some((r) => /guarding resumes until 2026-04-16T15:00/.test(r.note ?? "")));
+    await sim.runUntil(at("2026-04-16T15:05"));
+    const after = await sim.snapshot();
+    t.is(after.periods.length, 2, "the stopped stretch and the resumed one");
+    t.is(after.plan.periods[1].end, "2026-04-16T15:00");
+    t.true(after.periods[1].hours > 1.99 && after.periods[1].hours <= 2, `resumed ${after.periods[1].hours} h`);
+    t.is(after.card.debt, 0);
+    t.is(after.card.taken, after.card.due);
+    t.is(after.card.counts, 100 - (after.card.due - 5));
   });
   // No card at all.
   await withCardSim(engine, { start: "2026-04-16T11:00", config: cardConfig(FAST) }, async ({ sim }) => {

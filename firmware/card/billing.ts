@@ -35,6 +35,8 @@ interface BillState {
   notices: CardNotice[];
   /** counts taken (fee and surcharge) when the running period started */
   periodTaken?: number;
+  /** the period guarding stopped for lack of credit (its plan entry), resumed if credit comes back in time */
+  stoppedPeriod?: { entry: Record<string, unknown>; end: Seconds } | null;
 }
 
 const KEY_STATE = "cardbill";
@@ -384,8 +386,10 @@ export class CardBilling {
     if (credit || !guarding) {
       if (s.mode === "grace" || s.mode === "emergency" || s.mode === "friendly" || (s.mode === "stopped" && credit)) {
         const closed = s.mode === "emergency" && s.emergencyFromDue !== null ? Math.max(0, this.#due() - s.emergencyFromDue) : 0;
-        this.#save({ ...s, mode: "ok", since: null, emergencyCounts: s.emergencyCounts + closed, emergencyFromDue: null });
+        const stopped = s.mode === "stopped" ? s.stoppedPeriod ?? null : null;
+        this.#save({ ...s, mode: "ok", since: null, emergencyCounts: s.emergencyCounts + closed, emergencyFromDue: null, stoppedPeriod: null });
         this.#purse.note({ at: t, kind: "policy", note: credit ? "credit is back" : "guarding ended", counts: closed > 0 ? closed : undefined });
+        if (stopped && credit && !guarding && t < stopped.end) this.#resume(t, stopped);
       }
       return;
     }
@@ -419,11 +423,23 @@ export class CardBilling {
     const json = planToJson(terminal.plan, zone) as { periods: Array<Record<string, unknown>> };
     const index = terminal.plan.periods.findIndex((p) => p.start === active.start && p.end === active.end);
     if (index < 0) return;
+    this.#save({ ...this.#state, stoppedPeriod: { entry: json.periods[index], end: active.end } });
     if (t > active.start) json.periods[index] = { ...json.periods[index], end: formatTime(t, zone) };
     else json.periods.splice(index, 1);
     this.#decide(t, "card.stopped", `${why}: guarding stopped at ${formatTime(t, zone)} (planned until ${formatTime(active.end, zone)})`);
     const r = terminal.setPlan(json);
     if (!r.ok) this.#error(`could not stop guarding: ${r.error}`);
+  }
+
+  /** Credit came back before the stopped period's planned end: guarding resumes until then. */
+  #resume(t: Seconds, stopped: { entry: Record<string, unknown>; end: Seconds }): void {
+    const terminal = this.#o.terminal;
+    const zone = this.#o.zoneMinutes;
+    const json = planToJson(terminal.plan, zone) as { periods: Array<Record<string, unknown>> };
+    json.periods.push({ ...stopped.entry, start: formatTime(t, zone), end: formatTime(stopped.end, zone) });
+    const r = terminal.setPlan(json);
+    if (r.ok) this.#purse.note({ at: t, kind: "policy", note: `guarding resumes until ${formatTime(stopped.end, zone)}` });
+    else this.#purse.note({ at: t, kind: "policy", note: `guarding cannot resume: ${r.error}` });
   }
 
   #decide(t: Seconds, kind: CardNotice["kind"], note: string): void {
