@@ -76,8 +76,8 @@ test("the deframer finds every good frame in a stream with garbage between, and 
 
 test("the deframer refuses a frame cut short by the next one and still finds the next", (t) => {
   const key = new Uint8Array(16).fill(1);
-  const a = encodeFrame({ direction: 0, type: MSG.EVENT, id: "A0001", counter: 5, payload: new Uint8Array([1, 1, 100]) }, key);
-  const b = encodeFrame({ direction: 0, type: MSG.EVENT, id: "A0001", counter: 6, payload: new Uint8Array([2, 0, 100]) }, key);
+  const a = encodeFrame({ direction: 0, type: MSG.EVENT, id: "A0001", counter: 5, payload: new Uint8Array([1, 1, 100, 1]) }, key);
+  const b = encodeFrame({ direction: 0, type: MSG.EVENT, id: "A0001", counter: 6, payload: new Uint8Array([2, 0, 100, 2]) }, key);
   const got: Uint8Array[] = [];
   const refused: Rejection[] = [];
   const d = new Deframer((f) => got.push(f), (why) => refused.push(why));

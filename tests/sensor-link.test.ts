@@ -172,7 +172,7 @@ onBothEngines("forged, replayed, truncated, oversized and bad-CRC frames are ref
     const before = await sim.snapshot();
     const heartbeat = mallory.captured("A0001", LINK.MSG.HEARTBEAT).pop() as Uint8Array;
     t.truthy(heartbeat, "the attacker heard a heartbeat");
-    const detect = new Uint8Array([LINK.EVENT.DETECT, LINK.STATE.DETECT, 100]);
+    const detect = new Uint8Array([LINK.EVENT.DETECT, LINK.STATE.DETECT, 100, 1]);
     const cases: Array<[string, () => void]> = [
       ["mac", () => mallory.forge("A0001", LINK.MSG.EVENT, detect)],
       ["replay", () => mallory.replay(heartbeat)],
@@ -222,7 +222,7 @@ onBothEngines("Wi-Fi: a camera on UDP joins the table, and its capture arrives a
     t.true((await sim.snapshot()).sensors[1].connected, "its UDP heartbeats keep it connected");
     // someone on the LAN sends a datagram in its name, and an oversized one
     const lan = sim.io.lan;
-    const forged = buildFrame({ toSensor: false, type: LINK.MSG.EVENT, id: "A0001", counter: 1 << 30, payload: new Uint8Array([1, 1, 100]) }, new Uint8Array(16));
+    const forged = buildFrame({ toSensor: false, type: LINK.MSG.EVENT, id: "A0001", counter: 1 << 30, payload: new Uint8Array([1, 1, 100, 1]) }, new Uint8Array(16));
     lan.sendUdp(["192.168.4.66", 5555], ["192.168.4.1", 47800], forged);
     lan.sendUdp(["192.168.4.66", 5555], ["192.168.4.1", 47800], new Uint8Array(400).fill(0xa5));
     await sim.advance(1_000);
@@ -276,5 +276,34 @@ onBothEngines("a power cut in the middle of a capture: the unit is closed as inc
     t.like(next.alarms[1], { seq: 2, sensor: "A0002", media: 2 });
     t.like(next.media[1], { id: 2, complete: true });
     t.is(next.media[1].files.length, 4);
+  });
+});
+
+onBothEngines("a detect lost on the air is repeated until answered; a repeat whose answer was lost makes no second alarm", async (t, engine) => {
+  await withSim(engine, "2026-04-16T19:00", async (sim) => {
+    const { field } = await install(sim);
+    t.deepEqual(await sim.command("plan.set", { plan: PLAN }), { ok: true });
+    await sim.runUntil(at("2026-04-16T20:30"));
+    const a1 = field.get("A0001");
+    field.radio.dropToFirmware = 1; // the detect itself is lost
+    a1.trip();
+    await sim.advance(30_000);
+    let s = await sim.snapshot();
+    t.is(s.alarms.length, 1, "the repeat got through");
+    t.like(s.alarms[0], { kind: "intrusion", sensor: "A0001" });
+    t.is(a1.stats.eventRepeats, 1);
+    t.is(s.sensorLink.repeatedEvents, 0, "the terminal saw it once");
+    // now the terminal hears the detect but its answer is lost: the sensor repeats it
+    const a2 = field.get("A0002");
+    await sim.advance(60_000);
+    field.radio.dropFromFirmware = 1;
+    a2.trip();
+    await sim.advance(30_000);
+    s = await sim.snapshot();
+    t.is(s.alarms.length, 2, "one alarm for the one detect");
+    t.like(s.alarms[1], { kind: "intrusion", sensor: "A0002", media: 2 });
+    t.is(s.sensorLink.repeatedEvents, 1, "the repeat was recognised");
+    t.is(a2.stats.eventRepeats, 1);
+    t.is(field.radio.dropped, 2);
   });
 });

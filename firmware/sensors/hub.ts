@@ -90,6 +90,8 @@ interface Sensor {
   rx: number;
   /** what the terminal last told it */
   armed: boolean;
+  /** the number of the last event taken from it (a repeat carries the same number) */
+  lastEvent: number;
   key: HmacKey;
   link: SensorLink | null;
 }
@@ -173,6 +175,7 @@ const KEY_RX = "sn_rx";
 const KEY_TX = "sn_tx";
 const KEY_ALARMS = "sn_alarms";
 const KEY_LOG = "sn_log";
+const KEY_EVENTS = "sn_ev";
 const TX_RESERVE = 64;
 const MAX_ALARMS = 16;
 const MAX_LOG = 20;
@@ -202,6 +205,7 @@ export class SensorHub implements LinkReceiver, Inventory {
   #accepted = 0;
   #sent = 0;
   #ignoredDetects = 0;
+  #repeats = 0;
   #mediaRefused = 0;
   #mediaGaps = 0;
   #timer: unknown = undefined;
@@ -218,6 +222,8 @@ export class SensorHub implements LinkReceiver, Inventory {
     const table = ports.store.readJson(KEY_TABLE);
     const rx = ports.store.readJson(KEY_RX);
     const rxs = isRecord(rx) ? rx : {};
+    const ev = ports.store.readJson(KEY_EVENTS);
+    const evs = isRecord(ev) ? ev : {};
     if (Array.isArray(table)) {
       for (const s of table as StoredSensor[]) {
         if (!s || !isDeviceId(s.id) || this.#find(s.id)) continue;
@@ -235,6 +241,7 @@ export class SensorHub implements LinkReceiver, Inventory {
           firmware: typeof s.fw === "string" ? s.fw : "",
           rx: typeof rxs[s.id] === "number" ? (rxs[s.id] as number) : 0,
           armed: false,
+          lastEvent: typeof evs[s.id] === "number" ? (evs[s.id] as number) : -1,
           key: new HmacKey(sensorKey(ports.config.kitKey, s.id)),
           link: null,
         });
@@ -308,6 +315,7 @@ export class SensorHub implements LinkReceiver, Inventory {
     this.#pairingUntil = null;
     this.#saveTable();
     this.#saveRx();
+    this.#saveEvents();
     const ids = pending.map((s) => s.id);
     this.#emit({ type: "sensors.registered", ids, at: t });
     this.#applyPlan();
@@ -341,6 +349,7 @@ export class SensorHub implements LinkReceiver, Inventory {
       sent: this.#sent,
       rejected: { ...this.#rejected },
       ignoredDetects: this.#ignoredDetects,
+      repeatedEvents: this.#repeats,
       mediaRefused: this.#mediaRefused,
       mediaGaps: this.#mediaGaps,
     };
@@ -401,6 +410,12 @@ export class SensorHub implements LinkReceiver, Inventory {
         break;
       case MSG.EVENT:
         this.#send(sensor, MSG.RESPONSE, this.#response(f, STATUS.OK));
+        if (f.payload[3] === sensor.lastEvent) {
+          this.#repeats++; // the sensor repeated it because our answer was lost: done already
+          break;
+        }
+        sensor.lastEvent = f.payload[3];
+        if (sensor.registered) this.#saveEvents();
         changed = this.#event(sensor, f.payload[0], f.payload[1], f.payload[2], t) || changed;
         break;
       case MSG.RESPONSE:
@@ -456,6 +471,7 @@ export class SensorHub implements LinkReceiver, Inventory {
       firmware: "",
       rx: 0,
       armed: false,
+      lastEvent: -1,
       key,
       link: null,
     };
@@ -471,7 +487,7 @@ export class SensorHub implements LinkReceiver, Inventory {
       case MSG.HEARTBEAT:
         return n === 2 && f.payload[1] <= 100;
       case MSG.EVENT:
-        return n === 3 && f.payload[0] >= EVENT.DETECT && f.payload[0] <= EVENT.BATTERY_OK && f.payload[2] <= 100;
+        return n === 4 && f.payload[0] >= EVENT.DETECT && f.payload[0] <= EVENT.BATTERY_OK && f.payload[2] <= 100;
       case MSG.RESPONSE:
         return n === 6;
       case MSG.MEDIA:
@@ -814,6 +830,12 @@ export class SensorHub implements LinkReceiver, Inventory {
       battery: s.battery,
     }));
     this.#p.store.writeJson(KEY_TABLE, rows);
+  }
+
+  #saveEvents(): void {
+    const ev: Record<string, number> = {};
+    for (const s of this.#registered()) ev[s.id] = s.lastEvent;
+    this.#p.store.writeJson(KEY_EVENTS, ev);
   }
 
   #saveRx(): void {

@@ -21,6 +21,11 @@ export class RadioModule implements UartPeer {
   #uart: Uart;
   #stations = new Set<AirStation>();
   transmissions = 0;
+  /** fault injection: the next this many station transmissions never reach the terminal */
+  dropToFirmware = 0;
+  /** fault injection: the next this many transmissions of the terminal reach no station */
+  dropFromFirmware = 0;
+  dropped = 0;
   bytesToFirmware = 0;
   bytesFromFirmware = 0;
 
@@ -42,6 +47,11 @@ export class RadioModule implements UartPeer {
   /** The firmware wrote bytes to the module: they go on the air. */
   receive(bytes: Uint8Array): void {
     this.bytesFromFirmware += bytes.length;
+    if (this.dropFromFirmware > 0) {
+      this.dropFromFirmware--;
+      this.dropped++;
+      return;
+    }
     this.#broadcast(null, bytes);
   }
 
@@ -49,6 +59,11 @@ export class RadioModule implements UartPeer {
   transmit(from: AirStation | null, bytes: Uint8Array): void {
     this.transmissions++;
     this.#broadcast(from, bytes);
+    if (this.dropToFirmware > 0) {
+      this.dropToFirmware--;
+      this.dropped++;
+      return;
+    }
     this.#io.schedule(this.airDelayMs, () => {
       this.bytesToFirmware += bytes.length;
       this.#uart.send(bytes);
@@ -66,6 +81,7 @@ export class RadioModule implements UartPeer {
   snapshot(): Record<string, unknown> {
     return {
       transmissions: this.transmissions,
+      dropped: this.dropped,
       bytesToFirmware: this.bytesToFirmware,
       bytesFromFirmware: this.bytesFromFirmware,
       baud: this.#uart.baud,

@@ -283,7 +283,15 @@ export class SimSensor implements AirStation {
   /** last counter accepted from the terminal (persistent) */
   terminalCounter = 0;
   /** what the device did: for tests and the snapshot */
-  stats = { sent: 0, commands: 0, refused: 0, acks: 0, captures: 0 };
+  stats = { sent: 0, commands: 0, refused: 0, acks: 0, captures: 0, eventRepeats: 0, eventsLost: 0 };
+  static readonly EVENT_RETRY_MS = 1500;
+  static readonly EVENT_TRIES = 4;
+  /** event numbering (kept in the device's flash, like the counter) */
+  #eventNumber = 0;
+  #events: Uint8Array[] = [];
+  #eventTries = 0;
+  #eventCounter = 0;
+  #cancelRetry: (() => void) | null = null;
   readonly commands: number[] = [];
   protected io: IoHub;
   protected radio: RadioModule;
@@ -325,6 +333,10 @@ export class SimSensor implements AirStation {
     this.detach();
     this.#cancelHeartbeat?.();
     this.#cancelHeartbeat = null;
+    this.#cancelRetry?.();
+    this.#cancelRetry = null;
+    this.#events = [];
+    this.#eventTries = 0;
     this.onUnplug();
   }
 
@@ -363,8 +375,39 @@ export class SimSensor implements AirStation {
     if (this.powered) this.event(on ? LINK.EVENT.TAMPER : LINK.EVENT.TAMPER_RESTORE, 0);
   }
 
+  /**
+   * Events are numbered (a repeat carries the same number) and repeated every EVENT_RETRY_MS until
+   * the terminal answers, at most EVENT_TRIES times; one at a time, in order.
+   */
   protected event(kind: number, extraState: number): void {
-    this.send(LINK.MSG.EVENT, new Uint8Array([kind, this.state() | extraState, this.battery]));
+    this.#eventNumber = (this.#eventNumber + 1) & 0xff;
+    this.#events.push(new Uint8Array([kind, this.state() | extraState, this.battery, this.#eventNumber]));
+    if (this.#events.length === 1) this.#sendEvent();
+  }
+
+  #sendEvent(): void {
+    const head = this.#events[0];
+    if (!head || !this.powered) return;
+    this.#eventTries++;
+    this.send(LINK.MSG.EVENT, head);
+    this.#eventCounter = this.counter;
+    this.#cancelRetry = this.io.schedule(SimSensor.EVENT_RETRY_MS, () => {
+      this.#cancelRetry = null;
+      if (this.#eventTries >= SimSensor.EVENT_TRIES) {
+        this.stats.eventsLost++;
+        this.#events.shift();
+        this.#eventTries = 0;
+      }
+      this.#sendEvent();
+    });
+  }
+
+  #eventAnswered(): void {
+    this.#cancelRetry?.();
+    this.#cancelRetry = null;
+    this.#events.shift();
+    this.#eventTries = 0;
+    this.#sendEvent();
   }
 
   /** Builds, signs and transmits one frame with the next counter. */
@@ -401,6 +444,10 @@ export class SimSensor implements AirStation {
       this.stats.acks++;
       if (f.payload[0] === LINK.MSG.STARTUP && f.payload[5] === LINK.STATUS.IDENTIFY) this.#identify();
       if (f.payload[0] === LINK.MSG.IDENT) this.#identified = true;
+      if (f.payload[0] === LINK.MSG.EVENT && Buffer.from(f.payload).readUInt32BE(1) === this.#eventCounter && this.#events.length > 0) {
+        if (this.#eventTries > 1) this.stats.eventRepeats += this.#eventTries - 1;
+        this.#eventAnswered();
+      }
       return;
     }
     if (f.type === LINK.MSG.COMMAND && f.payload.length >= 1) {
