@@ -2,6 +2,7 @@ import { runCenter } from "./center";
 import { runCard } from "./card";
 import { runEstimate } from "./estimate";
 import { runStart } from "./start";
+import { runScenario } from "./scenario";
 import { runSim } from "./sim";
 import { runSimWeb } from "../host-sim/web/cli";
 import { USAGE, UsageError } from "./usage";
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   card: runCard,
   estimate: runEstimate,
   start: runStart,
+  scenario: runScenario,
   sim: runSim,
   "sim-web": runSimWeb,
 };

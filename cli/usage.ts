@@ -13,6 +13,9 @@ export const USAGE = `timeguard — pay-per-use home security: terminal firmware
   timeguard start [--engine xs|node] [--data var] [--http-port 8080] [--mqtt-port 1883] [--sim-port 8081] [--speed N]
       the main job: the center and a simulated terminal (sensors, a 6,000-count card) dialling it;
       prints the simulator page, the center's page and the demo logins
+  timeguard scenario FILE [--engine xs|node] [--out result.json] [--data DIR]
+      runs a script (the sim actions plus center.login, operator.dispatch, manager.request-guards,
+      card.new) against a center it starts, in accelerated virtual time; writes the result
   timeguard center [--data DIR] [--mqtt-port N] [--http-port N] [--terminal ID:SECRET[:SITE]]…
       runs the center: MQTT endpoint for terminals (embedded broker), SQLite under DIR, web port
   timeguard center export --data DIR [--json]

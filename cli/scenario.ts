@@ -1,0 +1,157 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { DEMO } from "../center/demo";
+import { exportData } from "../center/export";
+import { FieldError } from "../firmware/core/errors";
+import { CenterUser } from "../host-sim/center-client";
+import { parseDuration } from "../host-sim/clock";
+import { cardSlot } from "../host-sim/devices/card-slot";
+import { type DemoStack, startDemoStack } from "../host-sim/demo-stack";
+import { isEngineName } from "../host-sim/engines/engine";
+import { issueDemoCard } from "../host-sim/kit";
+import { ACTIONS, type ScriptAction, ScriptError, parseScript, runScript } from "../host-sim/script";
+import type { Simulator } from "../host-sim/simulator";
+import { readJsonFile } from "./files";
+import { UsageError } from "./usage";
+
+/** The running scenario's center and its logged-in users (center-side actions need them). */
+interface ScenarioContext {
+  stack: DemoStack;
+  dir: string;
+  users: Map<string, CenterUser>;
+  cards: number;
+}
+let context: ScenarioContext | null = null;
+
+function ctx(action: string): ScenarioContext {
+  if (!context) throw new ScriptError(`${action} needs a center: run the script with timeguard scenario`);
+  return context;
+}
+
+const ROLES = ["admin", "operator", "manager"] as const;
+
+async function userFor(c: ScenarioContext, a: ScriptAction, role: (typeof ROLES)[number]): Promise<CenterUser> {
+  const username = typeof a.user === "string" ? a.user : DEMO.users[role].username;
+  let u = c.users.get(username);
+  if (!u) {
+    const password = typeof a.password === "string" ? a.password : DEMO.users[role].password;
+    u = await CenterUser.login(`http://127.0.0.1:${c.stack.center.httpPort}`, username, password);
+    c.users.set(username, u);
+  }
+  return u;
+}
+
+/** Lets virtual time run (in steps, so the link can dial) until the center has the alarm asked for. */
+async function alarmAtCenter(c: ScenarioContext, sim: Simulator, a: ScriptAction): Promise<{ terminal: string; alarmId: number }> {
+  const limit = sim.clock.now + parseDuration(typeof a.within === "string" ? a.within : "30m");
+  for (;;) {
+    const alarms = c.stack.center.store.alarms(DEMO.terminal);
+    const wanted = typeof a.alarm === "number" ? alarms.find((x) => x.alarmId === a.alarm) : alarms[alarms.length - 1];
+    if (wanted) return { terminal: wanted.terminal, alarmId: wanted.alarmId };
+    if (sim.clock.now >= limit) throw new ScriptError(`no alarm${typeof a.alarm === "number" ? ` ${a.alarm}` : ""} reached the center in time`);
+    await sim.advance(10_000);
+  }
+}
+
+/*
+ * Center-side actions (timeguard scenario only):
+ *   center.login            {"role": "admin"|"operator"|"manager"} or {"user", "password"}
+ *   operator.dispatch       {"alarm"?: id (default: the newest), "note"?, "within"?: "30m"}
+ *   manager.request-guards  {"alarm"?, "note"?, "within"?}
+ *   card.new                {"counts": N}  a fresh demo-issuer card into the slot
+ */
+ACTIONS["center.login"] = async (_sim, a) => {
+  const c = ctx("center.login");
+  const role = typeof a.role === "string" ? a.role : "operator";
+  if (!(ROLES as readonly string[]).includes(role)) throw new ScriptError(`role must be admin, operator or manager, got ${role}`);
+  const u = await userFor(c, a, role as (typeof ROLES)[number]);
+  return { user: u.username, role };
+};
+
+async function alarmAction(sim: Simulator, a: ScriptAction, role: "operator" | "manager", action: string): Promise<unknown> {
+  const c = ctx(`${role}.${action}`);
+  const { terminal, alarmId } = await alarmAtCenter(c, sim, a);
+  const u = await userFor(c, a, role);
+  const r = await u.post(`/api/alarms/${terminal}/${alarmId}/${action}`, typeof a.note === "string" ? { note: a.note } : {});
+  await sim.advance(60_000); // the downlink reaches the terminal at its next dial-in
+  return r;
+}
+
+ACTIONS["operator.dispatch"] = (sim, a) => alarmAction(sim, a, "operator", "dispatch");
+ACTIONS["manager.request-guards"] = (sim, a) => alarmAction(sim, a, "manager", "request-guards");
+ACTIONS["card.new"] = async (sim, a) => {
+  const c = ctx("card.new");
+  if (typeof a.counts !== "number" || !Number.isInteger(a.counts) || a.counts < 1) throw new ScriptError("card.new needs counts: a positive integer");
+  const file = join(c.dir, `card-${++c.cards}.json`);
+  issueDemoCard(file, a.counts, 5000 + c.cards, true);
+  cardSlot(sim).insert(file);
+  return { file, counts: a.counts };
+};
+
+/** `timeguard scenario FILE [--engine xs|node] [--out result.json] [--data DIR]` */
+export async function runScenario(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { engine: { type: "string", default: "xs" }, out: { type: "string" }, data: { type: "string" } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 1) throw new UsageError("give one scenario file: timeguard scenario FILE");
+  if (!isEngineName(values.engine)) throw new UsageError(`--engine must be xs or node, got ${values.engine}`);
+  let script;
+  try {
+    script = parseScript(readJsonFile(positionals[0], "scenario"));
+  } catch (e) {
+    if (e instanceof ScriptError || e instanceof FieldError) throw new UsageError(`scenario ${positionals[0]}: ${e.message}`);
+    throw e;
+  }
+  const dir = values.data ?? mkdtempSync(join(tmpdir(), "tg-scenario-"));
+  const stack = await startDemoStack({ engine: values.engine, dataDir: dir, startMs: script.start ?? Date.now(), memoryFlash: true });
+  context = { stack, dir, users: new Map(), cards: 0 };
+  try {
+    let run;
+    try {
+      run = await runScript(stack.sim, script);
+    } catch (e) {
+      if (e instanceof ScriptError) throw new UsageError(e.message);
+      throw e;
+    }
+    const result = await scenarioResult(stack, run);
+    const text = JSON.stringify(result, null, 2) + "\n";
+    if (values.out) writeFileSync(values.out, text);
+    else process.stdout.write(text);
+    return 0;
+  } finally {
+    context = null;
+    await stack.close();
+    if (!values.data) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function scenarioResult(stack: DemoStack, run: Awaited<ReturnType<typeof runScript>>): Promise<Record<string, unknown>> {
+  const { center, sim, mail } = stack;
+  const data = exportData(center.store) as Record<string, any>;
+  const totals = (data.totals as Array<Record<string, unknown>>).find((x) => x.terminal === DEMO.terminal) ?? null;
+  const media = data.media as Array<Record<string, any>>;
+  const terminal = await sim.snapshot();
+  return {
+    engine: sim.engineName,
+    terminalId: DEMO.terminal,
+    periods: (data.periods as Array<Record<string, unknown>>).filter((p) => p.terminal === DEMO.terminal),
+    totalYen: totals?.totalYen ?? 0,
+    countsTaken: totals?.countsTaken ?? 0,
+    feeMismatches: totals?.mismatches ?? 0,
+    alarms: (data.alarms as Array<Record<string, any>>).map((a) => ({
+      ...a,
+      media: media.filter((m) => m.terminal === a.terminal && m.alarmId === a.alarmId).map((m) => ({ item: m.item, type: m.type, bytes: m.bytes, complete: m.complete })),
+    })),
+    notifications: center.web.notifications().map((n) => ({ ...n })),
+    dispatches: center.web.alarmActions(),
+    mail: mail.received.map((m) => ({ to: m.to, bytes: m.bytes })),
+    terminal: { lcd: terminal.lcd, card: terminal.card ?? null, dispatch: terminal.dispatch ?? null, owedYen: terminal.owedYen, countsDue: terminal.countsDue, outbox: terminal.outbox ?? null },
+    snapshots: run.snapshots,
+    results: run.results,
+  };
+}
