@@ -307,3 +307,43 @@ onBothEngines("a detect lost on the air is repeated until answered; a repeat who
     t.is(field.radio.dropped, 2);
   });
 });
+
+onBothEngines("a CAPTURE lost on the air is sent again; a repeated CAPTURE does not capture twice", async (t, engine) => {
+  await withSim(engine, "2026-04-16T19:00", async (sim) => {
+    const { field } = await install(sim);
+    t.deepEqual(await sim.command("plan.set", { plan: PLAN }), { ok: true });
+    await sim.runUntil(at("2026-04-16T20:30"));
+    const cam = field.get("B0001") as SimCamera;
+    // the terminal's next two transmissions are lost: its answer to the detect, then the CAPTURE
+    field.radio.dropFromFirmware = 2;
+    field.get("A0001").trip();
+    await sim.advance(40_000);
+    const s = await sim.snapshot();
+    t.is(s.alarms.length, 1);
+    t.is(s.sensorLink.captureRepeats, 1, "CAPTURE was sent again");
+    t.is(cam.stats.captures, 1);
+    t.like(s.media[0], { id: 1, complete: true });
+    t.is(s.media[0].files.length, 4);
+    // and when only the camera's answer is lost, the repeat is answered but not captured again
+    await sim.advance(60_000);
+    field.radio.dropToFirmware = 0;
+    const before = cam.stats.captures;
+    const origTransmit = field.radio.transmit.bind(field.radio);
+    let dropAnswer = true;
+    field.radio.transmit = (from, bytes) => {
+      // the camera's first RESPONSE (to the CAPTURE) vanishes
+      if (dropAnswer && from === cam && bytes[4] === LINK.MSG.RESPONSE) {
+        dropAnswer = false;
+        return;
+      }
+      origTransmit(from, bytes);
+    };
+    field.get("A0002").trip();
+    await sim.advance(40_000);
+    const s2 = await sim.snapshot();
+    t.is(s2.sensorLink.captureRepeats, 2);
+    t.is(cam.stats.captures, before + 1, "captured once");
+    t.like(s2.media[1], { id: 2, complete: true });
+    t.is(s2.media[1].files.length, 4);
+  });
+});

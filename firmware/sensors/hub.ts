@@ -168,6 +168,11 @@ interface Capture {
   /** camera → files finished */
   done: Map<string, number>;
   deadline: Seconds;
+  /** the CAPTURE command's arguments, and per camera the counter of the last one sent (0 once answered) */
+  args: Uint8Array;
+  unanswered: Map<string, number>;
+  tries: number;
+  retryAt: Seconds;
 }
 
 const KEY_TABLE = "sn_table";
@@ -176,6 +181,8 @@ const KEY_TX = "sn_tx";
 const KEY_ALARMS = "sn_alarms";
 const KEY_LOG = "sn_log";
 const KEY_EVENTS = "sn_ev";
+const CAPTURE_RETRY_SECONDS = 2;
+const CAPTURE_TRIES = 3;
 const TX_RESERVE = 64;
 const MAX_ALARMS = 16;
 const MAX_LOG = 20;
@@ -206,6 +213,7 @@ export class SensorHub implements LinkReceiver, Inventory {
   #sent = 0;
   #ignoredDetects = 0;
   #repeats = 0;
+  #captureRepeats = 0;
   #mediaRefused = 0;
   #mediaGaps = 0;
   #timer: unknown = undefined;
@@ -350,6 +358,7 @@ export class SensorHub implements LinkReceiver, Inventory {
       rejected: { ...this.#rejected },
       ignoredDetects: this.#ignoredDetects,
       repeatedEvents: this.#repeats,
+      captureRepeats: this.#captureRepeats,
       mediaRefused: this.#mediaRefused,
       mediaGaps: this.#mediaGaps,
     };
@@ -419,7 +428,12 @@ export class SensorHub implements LinkReceiver, Inventory {
         changed = this.#event(sensor, f.payload[0], f.payload[1], f.payload[2], t) || changed;
         break;
       case MSG.RESPONSE:
-        break; // a command's acknowledgement: heard, which is what supervision needs
+        // a command's answer: heard (what supervision needs); a camera's answer to CAPTURE stops its repeats
+        if (this.#capture && f.payload[0] === MSG.COMMAND) {
+          const c = ((f.payload[1] << 24) | (f.payload[2] << 16) | (f.payload[3] << 8) | f.payload[4]) >>> 0;
+          if (this.#capture.unanswered.get(sensor.id) === c) this.#capture.unanswered.delete(sensor.id);
+        }
+        break;
       case MSG.MEDIA:
         this.#mediaChunk(sensor, f.payload, t);
         break;
@@ -502,8 +516,9 @@ export class SensorHub implements LinkReceiver, Inventory {
     return new Uint8Array([f.type, c >>> 24, (c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff, status]);
   }
 
-  #send(s: Sensor, type: number, payload: Uint8Array): void {
-    if (!s.link) return;
+  /** Sends a frame to a sensor; returns its counter (0 when the sensor has no link yet). */
+  #send(s: Sensor, type: number, payload: Uint8Array): number {
+    if (!s.link) return 0;
     this.#tx++;
     if (this.#tx >= this.#txReserved) {
       this.#txReserved = this.#tx + TX_RESERVE;
@@ -511,15 +526,17 @@ export class SensorHub implements LinkReceiver, Inventory {
     }
     s.link.send(encodeFrame({ direction: TO_SENSOR, type, id: s.id, counter: this.#tx, payload }, s.key));
     this.#sent++;
+    return this.#tx;
   }
 
-  #command(s: Sensor, op: number, args?: Uint8Array): void {
+  #command(s: Sensor, op: number, args?: Uint8Array): number {
     const payload = new Uint8Array(1 + (args ? args.length : 0));
     payload[0] = op;
     if (args) payload.set(args, 1);
-    this.#send(s, MSG.COMMAND, payload);
+    const counter = this.#send(s, MSG.COMMAND, payload);
     if (op === COMMAND.ARM) s.armed = true;
     if (op === COMMAND.DISARM) s.armed = false;
+    return counter;
   }
 
   /** IDENT: state, firmware major.minor, battery %, heartbeat seconds (u16), capabilities. */
@@ -613,9 +630,14 @@ export class SensorHub implements LinkReceiver, Inventory {
       expected: new Map(cams.map((c) => [c.id, null])),
       done: new Map(cams.map((c) => [c.id, 0])),
       deadline: t + cfg.captureSeconds + cfg.mediaTimeoutSeconds,
+      args: new Uint8Array(0),
+      unanswered: new Map(),
+      tries: 1,
+      retryAt: t + CAPTURE_RETRY_SECONDS,
     };
     const args = new Uint8Array([mediaId >> 8, mediaId & 0xff, cfg.captureImages, cfg.captureSeconds, 1]);
-    for (const c of cams) this.#command(c, COMMAND.CAPTURE, args);
+    this.#capture.args = args;
+    for (const c of cams) this.#capture.unanswered.set(c.id, this.#command(c, COMMAND.CAPTURE, args));
     return mediaId;
   }
 
@@ -784,6 +806,20 @@ export class SensorHub implements LinkReceiver, Inventory {
       this.#pairingUntil = null;
       this.#sensors = this.#sensors.filter((s) => s.registered);
     }
+    const cap = this.#capture;
+    if (cap && t >= cap.retryAt && cap.unanswered.size > 0) {
+      // a camera has not answered CAPTURE: the command or its answer was lost; ask again
+      // (a camera takes a repeated CAPTURE of the same media id as the same request)
+      if (cap.tries < CAPTURE_TRIES) {
+        cap.tries++;
+        cap.retryAt = t + CAPTURE_RETRY_SECONDS;
+        for (const id of Array.from(cap.unanswered.keys())) {
+          const cam = this.#find(id);
+          if (cam) cap.unanswered.set(id, this.#command(cam, COMMAND.CAPTURE, cap.args));
+        }
+        this.#captureRepeats++;
+      } else cap.unanswered.clear();
+    }
     if (this.#capture && t >= this.#capture.deadline) this.#finishCapture(false, t);
     if (changed) {
       this.#saveTable();
@@ -803,7 +839,10 @@ export class SensorHub implements LinkReceiver, Inventory {
     };
     for (const s of this.#sensors) if (s.connected) consider(this.#deadline(s));
     if (this.#pairingUntil !== null) consider(this.#pairingUntil);
-    if (this.#capture) consider(this.#capture.deadline);
+    if (this.#capture) {
+      consider(this.#capture.deadline);
+      if (this.#capture.unanswered.size > 0) consider(this.#capture.retryAt);
+    }
     if (wake === null) return;
     const timers = this.#p.timers;
     if (this.#timer !== undefined) timers.clear(this.#timer);

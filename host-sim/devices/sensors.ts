@@ -519,8 +519,9 @@ export class SimCamera extends SimSensor {
     super.command(op, args);
     const a = Buffer.from(args);
     if (op === LINK.COMMAND.CAPTURE && args.length === 5) {
-      this.stats.captures++;
       const mediaId = a.readUInt16BE(0);
+      if (this.sentFiles.some((f) => f.mediaId === mediaId)) return; // a repeat: our answer was lost; already on it
+      this.stats.captures++;
       const images = args[2];
       const seconds = args[3];
       const sound = args[4] !== 0;
