@@ -15,7 +15,10 @@ import { parseTime } from "../firmware/core/time";
  *   plan.set   {"plan": {...}}            the plan, through the firmware's own validation
  *   tariff.set {"tariff": {...}}
  *
- * Later capabilities add their actions to ACTIONS.
+ * Later capabilities add their actions to ACTIONS. Sensors (host-sim/devices/sensors.ts, docs/protocols.md):
+ *   sensor.add     {"id": "A0001", "type"?, "heartbeat"?: s, "link"?: "radio"|"wifi"}  plug in, or back in
+ *   sensor.trip    {"id"}    sensor.remove {"id"}    sensor.battery {"id", "low"}    sensor.tamper {"id", "on"?}
+ *   pairing.open   pairing.confirm                    the user's pairing window and OK
  */
 export interface ScriptAction {
   at?: string;
