@@ -223,3 +223,20 @@ bothEngines("emergency credit: guarding goes on without a card, the surcharge is
     t.deepEqual([debit?.fee, debit?.surcharge], [28, 5]);
   });
 });
+
+bothEngines("no card reader answering: guarding is not stopped for a reader fault, the counts stay due", async (t, engine) => {
+  const { Simulator } = await import("../host-sim/simulator");
+  const sim = await Simulator.start({ engine, startMs: at("2026-04-16T19:00"), config: cardConfig({}) });
+  try {
+    await sim.command("plan.set", { plan: PERIOD_1_PLAN });
+    await sim.runUntil(at("2026-04-16T23:05"));
+    const snap = await sim.snapshot();
+    t.is(snap.periods[0].hours, 3, "period 1 guarded to its end");
+    t.regex(snap.card.reader, /I2C write failed: .*NACK from 0x24/);
+    t.is(snap.card.present, false);
+    t.is(snap.card.mode, "ok");
+    t.is(snap.card.debt, 28);
+  } finally {
+    await sim.close();
+  }
+});
