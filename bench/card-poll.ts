@@ -1,7 +1,11 @@
 /**
- * What watching the card slot costs: XS meter figures and wall time for guarding period 1 of
- * DESIGN §2 with a card in the slot, at several poll intervals. Prints numbers; asserts nothing.
- *   TG_ONLY=card node scripts/build.mjs && node dist/bench/card-poll.js
+ * What the card costs the terminal, as numbers (asserts nothing):
+ *  - guarding period 1 of DESIGN §2 (20:00-23:00) with a 472-count card in the slot, from 19:00 to
+ *    23:05 of virtual time, against the same run with no reader on the bus: XS meter compute and
+ *    commands, host wall time, I2C transactions;
+ *  - one deduction: the XS compute of the collection that takes a count, its I2C transactions and
+ *    flash bytes.
+ *   TG_ONLY=card-poll node scripts/build.mjs && node dist/bench/card-poll.js
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,26 +17,54 @@ import { Simulator } from "../host-sim/simulator";
 
 const PLAN = { contract: "continuous", periods: [{ start: "2026-04-16T20:00", end: "2026-04-16T23:00", pattern: 1, sensors: 2, cameras: 1 }] };
 const dir = mkdtempSync(join(tmpdir(), "tg-bench-"));
+const at = (s: string) => parseTime(s, "t") * 1000;
+const keys = parseKeys(DEMO_ISSUER_JSON, "demo");
 
 for (const engine of ["xs", "node"] as const) {
-  for (const pollMs of [0, 2000, 10000]) {
-    const file = join(dir, `c-${engine}-${pollMs}.json`);
-    issueCardFile(file, { uid: Uint8Array.of(1, 2, 3, 4), cardId: 7, counts: 472, keys: parseKeys(DEMO_ISSUER_JSON, "demo"), maxCounts: 100000 });
-    const config = pollMs === 0 ? { pn532: { address: 0x25 } } : { card: { ...(JSON.parse(JSON.stringify(DEMO_ISSUER_JSON)) as object), pollMs } };
-    if (pollMs !== 0) delete (config.card as Record<string, unknown>).keyB;
-    if (pollMs !== 0) delete (config.card as Record<string, unknown>).issuer;
-    const sim = await Simulator.start({ engine, startMs: parseTime("2026-04-16T19:00", "t") * 1000, config });
+  for (const withCard of [false, true]) {
+    const file = join(dir, `c-${engine}-${withCard}.json`);
+    issueCardFile(file, { uid: Uint8Array.of(1, 2, 3, 4), cardId: 7, counts: 472, keys, maxCounts: 100000 });
+    const sim = await Simulator.start({ engine, startMs: at("2026-04-16T19:00") });
     await sim.command("plan.set", { plan: PLAN });
-    if (pollMs !== 0) cardSlot(sim).insert(file);
+    if (withCard) cardSlot(sim).insert(file);
+    const bus = sim.io.i2c(0);
+    const tx0 = bus.transactions;
     const t0 = performance.now();
-    await sim.runUntil(parseTime("2026-04-16T23:05", "t") * 1000);
+    await sim.runUntil(at("2026-04-16T23:05"));
     const ms = performance.now() - t0;
     const snap = await sim.snapshot();
     const m = sim.meter();
     console.log(
-      `${engine} ${pollMs === 0 ? "no reader" : `poll ${pollMs} ms`}: ${ms.toFixed(0)} ms wall for 4h05 virtual; card ${snap.card.counts}; ` +
-        (m ? `XS compute ${m.compute} over ${m.calls} calls` : ""),
+      `${engine} ${withCard ? "card in the slot" : "no reader     "}: ${ms.toFixed(0)} ms wall for 4h05 virtual, ${bus.transactions - tx0} I2C transactions, ` +
+        `card ${snap.card.counts ?? "-"}` + (m ? `, XS compute ${m.compute} over ${m.calls} commands` : ""),
     );
     await sim.close();
   }
+}
+
+// One deduction, measured alone: run to just before the first count is collected, then step over it.
+for (const engine of ["xs", "node"] as const) {
+  const file = join(dir, `d-${engine}.json`);
+  issueCardFile(file, { uid: Uint8Array.of(1, 2, 3, 5), cardId: 8, counts: 472, keys, maxCounts: 100000 });
+  const sim = await Simulator.start({ engine, startMs: at("2026-04-16T19:58") });
+  await sim.command("plan.set", { plan: PLAN });
+  const slot = cardSlot(sim);
+  slot.insert(file);
+  await sim.runUntil(at("2026-04-16T20:06:55"));
+  const flash = sim.flash;
+  let bytes = 0;
+  const set = flash.set.bind(flash);
+  flash.set = (d, k, v) => {
+    bytes += v.t === "a" ? v.v.length : 1;
+    set(d, k, v);
+  };
+  const before = { compute: sim.meter()?.compute ?? 0, tx: sim.io.i2c(0).transactions, ex: slot.reader.exchanges };
+  await sim.runUntil(at("2026-04-16T20:07:05"));
+  const snap = await sim.snapshot();
+  const m = sim.meter();
+  console.log(
+    `${engine} one deduction (${snap.card.taken} count): ${slot.reader.exchanges - before.ex} card exchanges, ${sim.io.i2c(0).transactions - before.tx} I2C transactions, ` +
+      `${bytes} flash bytes` + (m ? `, XS compute ${m.compute - before.compute}` : ""),
+  );
+  await sim.close();
 }
