@@ -9,7 +9,7 @@ const PERIOD_1_KEYS = ["202604162000#", "202604162300#", "1#", "2#", "1#", "3#"]
 
 onBothEngines("period 1 of DESIGN §2 by keys: 3h, 288 yen, 28 counts, 444 left of a 472-count card", async (t, engine) => {
   await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
-    t.deepEqual(lcd(sim), ["Setup               ", "no sensors yet      ", "                    ", "#=OK                "]);
+    t.deepEqual(lcd(sim), ["Setup               ", "no sensors yet      ", "                    ", "#=OK  C=search      "]);
     // A real MIFARE card with 472 counts in the emulated PN532's field (the card's work, issue #5).
     t.teardown(await insertCard(sim, 472));
     await install(sim);

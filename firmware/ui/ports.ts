@@ -24,6 +24,8 @@ export interface UiInventory {
   pending?(): readonly string[];
   /** the user's OK on the setup screen */
   confirm?(): { ok: boolean; error?: string };
+  /** opens plug and play for devices added later (C on the setup screen) */
+  search?(): unknown;
 }
 
 export interface UiCard {
@@ -107,6 +109,7 @@ export function inventoryFromTable(source: {
   sensorTable(): ReadonlyArray<Record<string, unknown>>;
   pairing?(): { pending: readonly string[] };
   confirmPairing?(): { ok: boolean; error?: string };
+  openPairing?(): unknown;
 }): UiInventory {
   const inv: UiInventory = {
     devices: () =>
@@ -114,5 +117,6 @@ export function inventoryFromTable(source: {
   };
   if (source.pairing) inv.pending = () => (source.pairing as () => { pending: readonly string[] })().pending;
   if (source.confirmPairing) inv.confirm = () => (source.confirmPairing as () => { ok: boolean; error?: string })();
+  if (source.openPairing) inv.search = () => (source.openPairing as () => unknown)();
   return inv;
 }

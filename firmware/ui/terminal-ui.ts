@@ -234,6 +234,9 @@ export class TerminalUi {
         this.#digits = "";
         this.#screen = { name: "pin.new", first: true };
       } else this.#home();
+    } else if (k === "C" && uiPorts.inventory && uiPorts.inventory.search) {
+      uiPorts.inventory.search();
+      this.#message = "Searching: plug in";
     } else if (k === BACK && this.#store.readJson(KEY_SETUP) === true && this.#pin.isSet) this.#home();
     else this.#ignored++;
   }
@@ -619,10 +622,11 @@ export class TerminalUi {
         const inv = uiPorts.inventory;
         const pending = inv && inv.pending ? inv.pending().slice() : [];
         const ids = devices.map((d) => (d.connected ? d.id : d.id.toLowerCase())).concat(pending.map((id) => id + "+"));
-        if (ids.length === 0) return ["Setup", "no sensors yet", "", "#=OK"];
+        const hint = inv && inv.search ? "#=OK  C=search" : "#=OK";
+        if (ids.length === 0) return ["Setup", "no sensors yet", "", hint];
         const rows = [ids.slice(0, 3).join(" "), ids.slice(3, 6).join(" ")];
         if (ids.length > 6) rows[1] = ids.slice(3, 5).join(" ") + ` +${ids.length - 5}`;
-        return [lr("Setup", `${ids.length} found`), rows[0], rows[1], pending.length > 0 ? "#=OK: add new ones" : "#=OK"];
+        return [lr("Setup", `${ids.length} found`), rows[0], rows[1], pending.length > 0 ? "#=OK: add new ones" : hint];
       }
       case "status":
         return this.#drawStatus();

@@ -1,0 +1,61 @@
+import { onBothEngines, at } from "./helpers/engines";
+import { install, keys, lcd, newPeriod, ui, withUiSim } from "./helpers/ui-sim";
+import { ACTIONS } from "../host-sim/script";
+import "../host-sim/devices/sensors";
+import type { Simulator } from "../host-sim/simulator";
+
+// The UI with the sensor table of the sensors' work (issue #3): plug and play on the setup
+// screen, devices picked by ID in the period editor, the alarm screen.
+
+async function act(sim: Simulator, action: Record<string, unknown>): Promise<void> {
+  await ACTIONS[action.do as string](sim, action as any, { snapshots: [], results: [] }, 0);
+  await sim.settle();
+}
+
+onBothEngines("setup lists the sensors found, OK registers them, the plan picks them by ID", async (t, engine) => {
+  await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    for (const id of ["A0001", "A0002", "B0001"]) await act(sim, { do: "sensor.add", id });
+    await sim.advance(10_000);
+    t.deepEqual(lcd(sim), ["Setup        3 found", "A0001+ A0002+ B0001+", "                    ", "#=OK: add new ones  "]);
+    await install(sim);
+    const table = (await sim.snapshot()).sensors ?? (await sim.snapshot()).sensorTable;
+    t.truthy(table, "the hub reports its table");
+    await keys(sim, "B");
+    t.deepEqual(lcd(sim).slice(0, 2), ["Setup        3 found", "A0001 A0002 B0001   "]);
+    await keys(sim, "*");
+
+    await newPeriod(sim);
+    await keys(sim, "202604162000#202604162300#1#");
+    t.deepEqual(lcd(sim), ["Sensors     0 chosen", "1[ ] A0001          ", "2[ ] A0002          ", "                    "]);
+    await keys(sim, "12");
+    t.deepEqual(lcd(sim).slice(0, 3), ["Sensors     2 chosen", "1[x] A0001          ", "2[x] A0002          "]);
+    await keys(sim, "#");
+    t.deepEqual(lcd(sim).slice(0, 2), ["Cameras     0 chosen", "1[ ] B0001          "]);
+    await keys(sim, "1#3#");
+    t.deepEqual(lcd(sim).slice(0, 3), ["04-16 20:00 for 3h  ", "P1 2S 1C     288 yen", "28 counts (no card) "]);
+    await keys(sim, "#");
+    const plan = (await sim.snapshot()).plan;
+    t.deepEqual(plan.periods, [{ start: "2026-04-16T20:00", end: "2026-04-16T23:00", pattern: 1, sensors: ["A0001", "A0002"], cameras: ["B0001"] }]);
+  });
+});
+
+onBothEngines("an intrusion while guarding shows the alarm screen until seen", async (t, engine) => {
+  await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    for (const id of ["A0001", "B0001"]) await act(sim, { do: "sensor.add", id });
+    await sim.advance(10_000);
+    await install(sim);
+    await newPeriod(sim);
+    await keys(sim, "202604162000#202604162300#1#1#1#3##");
+    t.is((await sim.snapshot()).plan.periods.length, 1);
+    await sim.runUntil(at("2026-04-16T20:10"));
+    await act(sim, { do: "sensor.trip", id: "A0001" });
+    await sim.advance(2000);
+    t.is((await ui(sim)).screen, "alarm");
+    t.is(lcd(sim)[0], "*** ALARM ***       ");
+    t.is(lcd(sim)[1], "A0001 intrusion     ");
+    t.regex(lcd(sim)[2], /^at 04-16 20:1\d/);
+    await keys(sim, "#");
+    t.is((await ui(sim)).screen, "status");
+    t.is(lcd(sim)[0], "GUARDING   pattern 1");
+  });
+});
