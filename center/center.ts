@@ -40,6 +40,8 @@ export interface CenterOptions {
   /** ms since 1970 for sessions, notifications and supervision (injectable for tests) */
   now?: () => number;
   loginLimit?: { perUser?: number; perAddress?: number; windowMs?: number };
+  /** mark cookies Secure (when served behind HTTPS) */
+  secureCookies?: boolean;
 }
 
 export interface Center {
@@ -164,6 +166,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     tariffChanged: (t) => ingestor.tariffChanged(t),
     now,
     loginLimit: o.loginLimit,
+    secureCookies: o.secureCookies,
   });
   late = { notifier, supervisor };
   notifier.start();

@@ -11,6 +11,13 @@ import { RawMqtt } from "./mqtt-raw";
 export const PASSWORDS = { admin: "admin-pass-123", operator: "operator-pass-123", manager1: "manager1-pass-123", manager2: "manager2-pass-123" };
 export const SECRETS: Record<string, string> = { T0001: "s3cret-one", T0002: "s3cret-two" };
 
+let cached: Record<keyof typeof PASSWORDS, string> | null = null;
+/** scrypt hashes of the test passwords, made once per test file (scrypt is deliberately slow). */
+function hashes(): Record<keyof typeof PASSWORDS, string> {
+  cached ??= { admin: hashPassword(PASSWORDS.admin), operator: hashPassword(PASSWORDS.operator), manager1: hashPassword(PASSWORDS.manager1), manager2: hashPassword(PASSWORDS.manager2) };
+  return cached;
+}
+
 export interface WebFixture {
   center: Center;
   dir: string;
@@ -29,10 +36,11 @@ export async function withWebCenter(body: (f: WebFixture) => Promise<void>, opti
     const site1 = (center.web.siteByName("Tanaka home") as { id: number }).id;
     const site2 = (center.web.siteByName("Suzuki home") as { id: number }).id;
     const now = Date.now();
-    center.web.addUser({ username: "admin", passwordHash: hashPassword(PASSWORDS.admin), role: "admin", siteId: null }, now);
-    center.web.addUser({ username: "operator", passwordHash: hashPassword(PASSWORDS.operator), role: "operator", siteId: null }, now);
-    center.web.addUser({ username: "manager1", passwordHash: hashPassword(PASSWORDS.manager1), role: "manager", siteId: site1 }, now);
-    center.web.addUser({ username: "manager2", passwordHash: hashPassword(PASSWORDS.manager2), role: "manager", siteId: site2 }, now);
+    const h = hashes();
+    center.web.addUser({ username: "admin", passwordHash: h.admin, role: "admin", siteId: null }, now);
+    center.web.addUser({ username: "operator", passwordHash: h.operator, role: "operator", siteId: null }, now);
+    center.web.addUser({ username: "manager1", passwordHash: h.manager1, role: "manager", siteId: site1 }, now);
+    center.web.addUser({ username: "manager2", passwordHash: h.manager2, role: "manager", siteId: site2 }, now);
     await body({ center, dir, base: `http://127.0.0.1:${center.httpPort}`, site1, site2 });
   } finally {
     await center.close();
