@@ -75,9 +75,9 @@ bothEngines("low credit: warned before the card runs out (default: the next 24 h
     t.is(snap.card.needed, 144);
     t.is(snap.card.left, 100 - 144);
 
-    const r = await slot.topUp(500);
+    const r = slot.topUp(500);
     t.deepEqual(r, { before: 100, after: 600, seq: 2 });
-    await sim.advance(15_000);
+    await sim.advance(45_000); // back in the slot after 30 s, seen at the next poll
     snap = await sim.snapshot();
     t.is(snap.card.counts, 600);
     t.is(snap.card.low, false);

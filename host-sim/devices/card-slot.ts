@@ -55,22 +55,28 @@ export class CardSlot implements SimPlugin {
   }
 
   /**
-   * The person takes the card out, has the issuer add counts (key B) for `awayMs` of virtual time,
-   * and puts it back.
+   * The person takes the card out, has the issuer add counts (key B), and puts it back `awayMs`
+   * of virtual time later (a host-side timer: nothing else waits for it). The top-up itself is
+   * done at once, so a refusal (revoked card, past the maximum) is thrown here, card back in.
    */
-  async topUp(counts: number, options: { maxCounts?: number; awayMs?: number } = {}): Promise<{ before: number; after: number; seq: number }> {
+  topUp(counts: number, options: { maxCounts?: number; awayMs?: number } = {}): { before: number; after: number; seq: number } {
     const card = this.#card;
     const keys = this.#file.data?.keys;
     if (!card || !keys) throw new Error("no card from a card file in the slot");
     const path = this.#file.path;
     const data = this.#file.data;
     this.remove();
+    let result: { before: number; after: number; seq: number };
     try {
-      await this.#sim.advance(options.awayMs ?? 30_000);
-      return new Issuer(card, keys).topUp(counts, options.maxCounts ?? 100000);
-    } finally {
+      result = new Issuer(card, keys).topUp(counts, options.maxCounts ?? 100000);
+    } catch (e) {
       this.insertCard(card, path, data);
+      throw e;
     }
+    this.#sim.io.schedule(options.awayMs ?? 30_000, () => {
+      if (!this.#card) this.insertCard(card, path, data);
+    });
+    return result;
   }
 
   /**
@@ -120,12 +126,20 @@ export function cardSlot(sim: Simulator): CardSlot {
 
 ACTIONS["card.insert"] = async (sim, a) => {
   if (typeof a.file !== "string" || a.file === "") throw new ScriptError('card.insert needs a card file: {"file": "card.json"}');
-  cardSlot(sim).insert(a.file);
+  try {
+    cardSlot(sim).insert(a.file);
+  } catch (e) {
+    throw new ScriptError(`card.insert: ${(e as Error).message}`);
+  }
 };
 ACTIONS["card.remove"] = async (sim) => {
   cardSlot(sim).remove();
 };
 ACTIONS["card.topup"] = async (sim, a) => {
   if (typeof a.counts !== "number" || !Number.isInteger(a.counts) || a.counts < 1) throw new ScriptError("card.topup needs counts: a positive integer");
-  return cardSlot(sim).topUp(a.counts);
+  try {
+    return cardSlot(sim).topUp(a.counts);
+  } catch (e) {
+    throw new ScriptError(`card.topup: ${(e as Error).message}`);
+  }
 };
