@@ -275,3 +275,30 @@ test("the admin registers a site with its manager and a terminal; a bad tariff i
     t.is(center.web.userByName("x"), undefined);
   });
 });
+
+test("the demo seed: one site, T0001 with its known secret, the three demo logins; seeding twice changes nothing", async (t) => {
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { startCenter } = await import("../center/center");
+  const { DEMO, seedDemo } = await import("../center/demo");
+  const dir = mkdtempSync(join(tmpdir(), "tg-demo-"));
+  const center = await startCenter({ dataDir: dir, mqttPort: 0, httpPort: 0 });
+  try {
+    const a = seedDemo(center, { destinations: [{ audience: "operators", kind: "webhook", address: "http://127.0.0.1:9/ops", secret: "demo-webhook-secret-1" }] });
+    const b = seedDemo(center, { destinations: [{ audience: "operators", kind: "webhook", address: "http://127.0.0.1:9/ops", secret: "demo-webhook-secret-1" }] });
+    t.is(a.siteId, b.siteId);
+    t.is(center.store.sites().length, 1);
+    t.is(center.web.users().length, 3);
+    t.is(center.web.destinations().length, 1);
+    t.is((await RawMqtt.login(center.mqttPort, DEMO.terminal, DEMO.terminalSecret)).returnCode, 0);
+    const base = `http://127.0.0.1:${center.httpPort}`;
+    for (const role of ["admin", "operator", "manager"] as const) {
+      const c = new WebClient(base);
+      t.is((await c.login(DEMO.users[role].username, DEMO.users[role].password)).status, 303, role);
+    }
+  } finally {
+    await center.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -44,7 +44,7 @@ async function imageWidths(page: Page, selector: string): Promise<number[]> {
   return page.$$eval(selector, (imgs) => (imgs as HTMLImageElement[]).map((i) => i.naturalWidth));
 }
 
-test("the operator's queue: images display, the sound plays, a new alarm appears live, a dispatch reaches the terminal", async (t) => {
+test.serial("the operator's queue: images display, the sound plays, a new alarm appears live, a dispatch reaches the terminal", async (t) => {
   await withWebCenter(async ({ center, base }) => {
     const first = await RawMqtt.login(center.mqttPort, "T0001", SECRETS.T0001, false);
     await first.client.subscribe(downTopic("T0001"));
@@ -87,7 +87,7 @@ test("the operator's queue: images display, the sound plays, a new alarm appears
   });
 });
 
-test("a manager's browser: its site's table, total and images; another site's page, API and images are not found", async (t) => {
+test.serial("a manager's browser: its site's table, total and images; another site's page, API and images are not found", async (t) => {
   await withWebCenter(async ({ center, base, site1, site2 }) => {
     await publishAs(center, "T0001", [...workedExamplePeriods(1), ...alarmMessages({ alarmId: 1, mediaId: 1, pattern: 2, seq: 10, time: s("2026-04-28T02:10"), images: 2 })]);
     await publishAs(center, "T0002", alarmMessages({ alarmId: 1, mediaId: 5, pattern: 1, seq: 1, time: s("2026-04-28T03:00"), images: 2 }));
@@ -115,7 +115,7 @@ test("a manager's browser: its site's table, total and images; another site's pa
   });
 });
 
-test("the admin's browser: a site, a terminal and a user are registered; a bad tariff shows the field", async (t) => {
+test.serial("the admin's browser: a site, a terminal and a user are registered; a bad tariff shows the field", async (t) => {
   await withWebCenter(async ({ center, base }) => {
     await withBrowser(async (browser) => {
       const page = await login(browser, base, "admin", PASSWORDS.admin);

@@ -157,7 +157,7 @@ export class WebApp {
         "set-cookie": cookie(LOGIN_CSRF_COOKIE, csrf, { secure: this.#d.secureCookies, maxAge: 3600 }),
       });
     }
-    const user = password.length <= 200 ? this.sessions.verify(username, password) : null;
+    const user = password.length <= 200 ? await this.sessions.verifyAsync(username, password) : null;
     if (!user) {
       this.limiter.failed(ip, username);
       this.counts.loginFailed++;

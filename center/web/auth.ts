@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { hashSecret, verifySecret } from "../secrets";
 import type { SessionRow, UserRow, WebStore } from "../store/web-store";
 
@@ -29,6 +29,19 @@ export function passwordProblem(password: string): string | null {
   return null;
 }
 
+/** verifySecret (center/secrets.ts) without blocking: the same `scrypt$N$r$p$salt$hash` format. */
+export function verifyScryptAsync(secret: string, stored: string): Promise<boolean> {
+  const parts = stored.split("$");
+  if (parts.length !== 6 || parts[0] !== "scrypt") return Promise.resolve(false);
+  const [, n, r, p, salt, hash] = parts;
+  const expected = Buffer.from(hash, "hex");
+  return new Promise((resolve) =>
+    scrypt(secret, Buffer.from(salt, "hex"), expected.length, { N: Number(n), r: Number(r), p: Number(p) }, (err, actual) =>
+      resolve(!err && actual.length === expected.length && timingSafeEqual(actual, expected)),
+    ),
+  );
+}
+
 /** A hash to verify against when the user does not exist, so both paths cost one scrypt. */
 const DUMMY_HASH = hashSecret("timeguard-no-such-user");
 
@@ -51,6 +64,13 @@ export class Sessions {
   verify(username: string, password: string): UserRow | null {
     const u = this.#web.userByName(username);
     const ok = verifySecret(password, u?.passwordHash ?? DUMMY_HASH);
+    return u && ok ? u : null;
+  }
+
+  /** The same check off the event loop (scrypt in libuv's pool), so logins never stall MQTT. */
+  async verifyAsync(username: string, password: string): Promise<UserRow | null> {
+    const u = this.#web.userByName(username);
+    const ok = await verifyScryptAsync(password, u?.passwordHash ?? DUMMY_HASH);
     return u && ok ? u : null;
   }
 
