@@ -59,6 +59,8 @@ export function readUiConfig(config: Readonly<Record<string, unknown>>, zoneMinu
 }
 
 const OK = "#";
+/** how long a message (a refusal, "Plan saved") stays on line 4 without a key */
+const MESSAGE_MS = 5000;
 const BACK = "*";
 const FIELDS = ["start", "end", "pattern", "sensors", "cameras", "contract"] as const;
 type Field = (typeof FIELDS)[number];
@@ -112,10 +114,13 @@ export class TerminalUi {
   #screen: Screen = { name: "status" };
   #digits = "";
   #message: string | null = null;
+  #messageTimed: string | null = null;
+  #messageTimer: ReturnType<typeof Timer.set> | undefined = undefined;
   #unlocked = false;
   #shown: Array<string | null> = [null, null, null, null];
   #idleTimer: ReturnType<typeof Timer.set> | undefined = undefined;
   #refreshTimer: ReturnType<typeof Timer.set> | undefined = undefined;
+  #refreshDelay = 0;
   #keys = 0;
   /** the last keys, for the snapshot */
   #recent = "";
@@ -160,6 +165,7 @@ export class TerminalUi {
   /** One key from the keypad: 0-9, A-D, * (back), # (OK). */
   key(k: string): void {
     this.#keys++;
+    this.#messageTimed = null; // a message set by this key gets its own time
     this.#recent = (this.#recent + k).slice(-20);
     this.#message = null;
     this.#armIdle();
@@ -590,6 +596,7 @@ export class TerminalUi {
   // ---------------------------------------------------------------- drawing
 
   #render(): void {
+    this.#expireMessage();
     const lines = this.#draw();
     for (let r = 0; r < ROWS; r++) {
       const text = fit(lines[r] ?? "");
@@ -800,6 +807,19 @@ export class TerminalUi {
 
   // ---------------------------------------------------------------- timers
 
+  /** A message stays until the next key or MESSAGE_MS, whichever comes first. */
+  #expireMessage(): void {
+    if (this.#message === null || this.#message === this.#messageTimed) return;
+    this.#messageTimed = this.#message;
+    if (this.#messageTimer !== undefined) Timer.clear(this.#messageTimer);
+    this.#messageTimer = Timer.set(() => {
+      this.#messageTimer = undefined;
+      this.#message = null;
+      this.#messageTimed = null;
+      this.#render();
+    }, MESSAGE_MS);
+  }
+
   #armIdle(): void {
     if (this.#idleTimer !== undefined) Timer.clear(this.#idleTimer);
     this.#idleTimer = Timer.set(() => {
@@ -812,19 +832,32 @@ export class TerminalUi {
     }, this.#c.idleSeconds * 1000);
   }
 
-  /** While the status screen shows a running period, its fee is redrawn every refreshSeconds. */
+  /**
+   * The status screen changes with time alone in two ways: the fee while guarding (redrawn every
+   * refreshSeconds) and the return date appearing. Nothing else needs a timer: events redraw.
+   */
   #scheduleRefresh(): void {
-    const want = this.#screen.name === "status" && this.#t.activePeriod !== null;
-    if (!want) {
+    let delayMs: number | null = null;
+    if (this.#screen.name === "status") {
+      if (this.#t.activePeriod !== null) delayMs = this.#c.refreshSeconds * 1000;
+      else {
+        const ret = this.#returnDate();
+        const now = this.#t.now();
+        if (ret !== null && now < ret - this.#c.returnNoticeSeconds) delayMs = (ret - this.#c.returnNoticeSeconds - now) * 1000;
+      }
+    }
+    if (delayMs === null) {
       if (this.#refreshTimer !== undefined) Timer.clear(this.#refreshTimer);
       this.#refreshTimer = undefined;
       return;
     }
-    if (this.#refreshTimer !== undefined) return;
+    if (this.#refreshTimer !== undefined && this.#refreshDelay === delayMs) return;
+    if (this.#refreshTimer !== undefined) Timer.clear(this.#refreshTimer);
+    this.#refreshDelay = delayMs;
     this.#refreshTimer = Timer.set(() => {
       this.#refreshTimer = undefined;
       this.#render();
-    }, this.#c.refreshSeconds * 1000);
+    }, delayMs);
   }
 }
 

@@ -1,0 +1,33 @@
+import { onBothEngines, PERIOD_1_PLAN, at } from "./helpers/engines";
+import { insertCard, install, lcd, withUiSim } from "./helpers/ui-sim";
+import { cardSlot } from "../host-sim/devices/card-slot";
+
+// The status screen's last line carries the other components' warnings (here the card's, issue
+// #5) before the return date and the card's counts.
+
+onBothEngines("status: card counts, then the card's low-credit warning, then its removal", async (t, engine) => {
+  await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    t.teardown(await insertCard(sim, 20));
+    await install(sim);
+    t.is((await sim.command("plan.set", { plan: PERIOD_1_PLAN })).ok, true);
+    await sim.runUntil(at("2026-04-16T20:30"));
+    t.is(lcd(sim)[0], "GUARDING   pattern 1");
+    t.regex(lcd(sim)[3], /^Card low: \d+ left\s*$/, "20 counts do not cover the 28 the plan needs");
+    cardSlot(sim).remove();
+    await sim.advance(15_000);
+    t.notRegex(lcd(sim)[3], /^Card low/);
+    t.is(lcd(sim)[3].length, 20);
+  });
+});
+
+onBothEngines("status: the return date shows in the last two days of the contract", async (t, engine) => {
+  await withUiSim(engine, "2026-04-10T09:00", async (sim) => {
+    await install(sim);
+    t.is((await sim.command("plan.set", { plan: PERIOD_1_PLAN })).ok, true);
+    t.is(lcd(sim)[3], "PIN set             ");
+    await sim.advance(6000);
+    t.is(lcd(sim)[3], "No card             ", "the message went after 5 s; the card reader is there, its slot empty");
+    await sim.runUntil(at("2026-04-14T23:30"));
+    t.is(lcd(sim)[3], "Return kit by 04-16 ");
+  });
+});
