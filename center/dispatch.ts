@@ -63,6 +63,8 @@ export class Dispatcher {
       case "acknowledge":
       case "dispatch":
         if (actor.role === "manager") return { ok: false, code: 403, error: "operators acknowledge and dispatch; a manager asks for guards under pattern 2" };
+        if (alarm.pattern === 1) return { ok: false, code: 409, error: "pattern 1 notifies the user only; no guards" };
+        if (alarm.pattern === 2 && alarm.status === "new") return { ok: false, code: 409, error: "under pattern 2 guards go when the site's manager asks" };
         if (action === "acknowledge" && alarm.status !== "new") return { ok: false, code: 409, error: `the alarm is already ${alarm.status}` };
         if (action === "dispatch" && alarm.status === "dispatched") return { ok: false, code: 409, error: "guards are already dispatched" };
         break;

@@ -181,6 +181,9 @@ test("an operator dispatches a pattern-3 alarm: recorded, and the dispatch reach
     term.client.close();
     // A manager may not dispatch a pattern-3 alarm; may ask for guards under pattern 2, which goes down too.
     await publishAs(center, "T0001", alarmMessages({ alarmId: 5, mediaId: 3, pattern: 2, seq: 100, time: s("2026-04-28T03:10") }));
+    const early = await fetch(base + "/api/alarms/T0001/5/dispatch", { method: "POST", headers: { cookie: `tg_session=${op.jar.get("tg_session")}`, "x-csrf-token": op.csrf, "content-type": "application/json" }, body: "{}" });
+    t.is(early.status, 409, "under pattern 2 the operator waits for the manager");
+    t.regex(((await early.json()) as { error: string }).error, /when the site's manager asks/);
     const m1 = new WebClient(base);
     await m1.login("manager1", PASSWORDS.manager1);
     const page = await (await m1.get(`/site/${site1}`)).text();

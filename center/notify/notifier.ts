@@ -199,6 +199,11 @@ export class Notifier {
     const attempts = n.attempts + 1;
     try {
       const dest = this.#o.web.destinations().find((d) => d.id === n.destinationId);
+      if (!dest) {
+        this.#o.web.updateNotification(n.id, { status: "failed", attempts: n.attempts, nextAt: n.nextAt, lastError: "the destination was removed" });
+        this.counts.failed++;
+        return;
+      }
       const content = this.#content(n);
       if (n.kind === "email") await this.#email(n, content);
       else await this.#webhook(n, content, dest?.secret ?? null);

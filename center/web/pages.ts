@@ -82,8 +82,8 @@ export function alarmCard(v: View, av: AlarmView, back: string): Raw {
   const open = a.status !== "closed";
   const forms: Raw[] = [];
   if (open && (role === "operator" || role === "admin")) {
-    if (a.status === "new") forms.push(actionForm(v, a, "acknowledge", "Acknowledge", back, "none"));
-    if (a.status !== "dispatched") forms.push(actionForm(v, a, "dispatch", "Dispatch guards", back, "optional"));
+    if (a.status === "new" && a.pattern >= 3) forms.push(actionForm(v, a, "acknowledge", "Acknowledge", back, "none"));
+    if (a.status !== "dispatched" && a.pattern >= 3) forms.push(actionForm(v, a, "dispatch", "Dispatch guards", back, "optional"));
     forms.push(actionForm(v, a, "close", "Close", back, "required"));
   }
   if (open && role === "manager") {
