@@ -574,6 +574,8 @@ export class Uplink {
     }
     // in-flight items stay in the client (re-sent with DUP next session) and in the outbox
     this.#inSession = new Set(this.#client.inflightTags());
+    // media units refused earlier for lack of room get another chance once the outbox has emptied
+    if (ok && this.#outbox.size === 0) this.#recoverMedia();
     this.#schedule();
   }
 
