@@ -401,6 +401,12 @@ export class Uplink {
   }
 
   #queueTest(t: number): void {
+    if ((this.#outbox.byKind().test ?? 0) > 0) {
+      // the last one has not gone yet: one waiting test call says as much as several
+      this.#record.test = t;
+      this.#saveRecord();
+      return;
+    }
     const boots = this.#p.store.readJson("boots");
     const body: Record<string, unknown> = { boots: typeof boots === "number" ? boots : 0, outbox: this.#outbox.size };
     if (this.#modem.signal !== null) body.signal = this.#modem.signal;

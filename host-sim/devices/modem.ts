@@ -692,6 +692,8 @@ function config(_sim: Simulator): { port?: number; reset?: number } | null {
  *   link.fault {"kind": "no-sim" | "no-registration" | "open-fails" | "drop-mid-send" | "drop" |
  *               "garbage" | "stall" | "slow" | "clear", "count"?, "afterBytes"?, "lines"?, "ms"?, "latencyMs"?}
  *   link.dial  {}   the terminal dials now
+ *   link.attach {"latencyMs"?, "uplinkBps"?, "downlinkBps"?, "rssi"?}   the modem with these figures
+ * (the modem is attached by the first of these; until then UART 1 has nothing on it)
  */
 ACTIONS["link.fault"] = async (sim, a) => {
   const { do: _do, at: _at, ...spec } = a;
@@ -700,6 +702,17 @@ ACTIONS["link.fault"] = async (sim, a) => {
   } catch (e) {
     throw new ScriptError((e as Error).message);
   }
+};
+ACTIONS["link.attach"] = async (sim, a) => {
+  const options: ModemOptions = {};
+  for (const k of ["latencyMs", "uplinkBps", "downlinkBps", "rssi"] as const) {
+    const v = a[k];
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw new ScriptError(`link.attach: ${k} must be a non-negative integer`);
+    options[k] = v;
+  }
+  if (sim.hasPlugin("link")) throw new ScriptError("link.attach: the modem is already attached");
+  linkModem(sim, options);
 };
 ACTIONS["link.dial"] = async (sim) => {
   linkModem(sim);
