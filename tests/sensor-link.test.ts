@@ -249,8 +249,9 @@ onBothEngines("a power cut in the middle of a capture: the unit is closed as inc
     const { field } = await install(sim);
     t.deepEqual(await sim.command("plan.set", { plan: PLAN }), { ok: true });
     await sim.runUntil(at("2026-04-16T20:30"));
+    (field.get("B0001") as SimCamera).clipMs = 500; // 4 KB: two 2 KB parts
     field.get("A0001").trip();
-    // the three images are in; the clip (4 KB, two 2 KB parts) is halfway: its first part is written
+    // the three images are in; the clip is halfway: its first part is written
     await sim.advance(7_000);
     const during = await sim.snapshot();
     t.like(during.media[0], { id: 1, open: true });

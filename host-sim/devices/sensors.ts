@@ -225,7 +225,7 @@ export function cameraImage(seed: number, index: number, w = 32, h = 24): Uint8A
 }
 
 /** A short PCM WAV clip: 8-bit mono at `rate`, a tone with a little noise. */
-export function soundClip(seed: number, ms = 500, rate = 8000): Uint8Array {
+export function soundClip(seed: number, ms = 250, rate = 8000): Uint8Array {
   const n = Math.floor((rate * ms) / 1000);
   const b = Buffer.alloc(44 + n);
   b.write("RIFF", 0, "ascii");
@@ -500,6 +500,8 @@ export class SimCamera extends SimSensor {
   readonly sentFiles: Array<{ mediaId: number; file: number; kind: "jpeg" | "wav"; bytes: Uint8Array }> = [];
   #cancel: Array<() => void> = [];
   #seed: number;
+  /** length of the sound clip it records, ms */
+  clipMs = 250;
 
   constructor(io: IoHub, radio: RadioModule, options: SimSensorOptions) {
     super(io, radio, options);
@@ -527,7 +529,7 @@ export class SimCamera extends SimSensor {
       const sound = args[4] !== 0;
       const files: Array<{ kind: "jpeg" | "wav"; bytes: Uint8Array }> = [];
       for (let i = 0; i < images; i++) files.push({ kind: "jpeg", bytes: cameraImage(this.#seed + mediaId, i) });
-      if (sound) files.push({ kind: "wav", bytes: soundClip(this.#seed + mediaId) });
+      if (sound) files.push({ kind: "wav", bytes: soundClip(this.#seed + mediaId, this.clipMs) });
       files.forEach((f, i) => this.sentFiles.push({ mediaId, file: i, ...f }));
       // image i is taken at i × T/N seconds and sent as soon as it is taken; the clip at the end
       files.forEach((f, i) => {
