@@ -116,6 +116,7 @@ test("[xs] a period report and an alarm with three images reach the center exact
     const mine = s.periods.find((p: any) => !p.open);
     t.like(periods[0], { yen: mine.yen, baseYen: mine.baseYen, pattern: 1, images: mine.images, feeMismatch: null });
     t.is(periods[0].centerYen, periods[0].yen, "the center's recomputation agrees");
+    t.is(periods[0].images, 3, "the three JPEGs the center acknowledged count as images sent in the period");
     t.is(rig.center.ingestor.counts.rejected, 0, "nothing malformed");
     t.is(s.outbox.items, 0);
     t.is(s.outbox.acknowledged, messages(rig), "every message the center stored was acknowledged to the terminal, and only those");
@@ -179,4 +180,34 @@ test("[xs] card notices (guarding without a card) go to the center as card event
     t.is(s.outbox.acknowledged, messages(rig), "the card events are stored with everything else");
     t.is(rig.center.ingestor.counts.rejected, 0, "and valid");
   });
+});
+
+test("[xs] power cuts in the middle of sending the media unit: everything still arrives exactly once", async (t) => {
+  await withLinkRig(
+    "xs",
+    "2026-04-16T19:00",
+    async (rig) => {
+      const { sim } = rig;
+      const field = await install(rig);
+      t.deepEqual(await sim.command("plan.set", { plan: PLAN }), { ok: true });
+      await sim.runUntil(at("2026-04-16T20:30"));
+      field.get("A0001").trip();
+      // cut the power as soon as part of the media unit is in the center, twice
+      for (let cut = 0; cut < 2; cut++) {
+        const before = rig.center.store.media(TERMINAL).reduce((a, m) => a + m.partsReceived, 0);
+        const partWay = await until(rig, () => rig.center.store.media(TERMINAL).reduce((a, m) => a + m.partsReceived, 0) > before, 600_000, 100);
+        t.true(partWay, `cut ${cut}: some of the media reached the center first`);
+        await sim.powerCut();
+        await sim.advance(5_000);
+        await sim.powerOn();
+      }
+      const done = await until(rig, async () => idle(await sim.snapshot()) && rig.center.store.media(TERMINAL).every((m) => m.complete) && rig.center.store.media(TERMINAL).length === 4, 3_600_000, 10_000);
+      t.true(done, "the unit is complete in the center");
+      t.is(rig.center.store.alarms(TERMINAL).length, 1, "one alarm");
+      t.is(rig.center.store.media(TERMINAL).length, 4, "four files, none twice");
+      t.deepEqual((await sim.snapshot()).media, [], "the local copy went once the center had it");
+      t.is(rig.center.ingestor.counts.rejected, 0);
+    },
+    { link: { maxInflight: 1 } },
+  );
 });
