@@ -562,6 +562,7 @@ export class ModemEmulator implements UartPeer, SimPlugin {
     const data = Uint8Array.from(this.#sendBuf);
     this.#sendBuf = [];
     const n = data.length;
+    if (!this.#socketOpen) return this.#error(); // the link went while the bytes came in
     const drop = this.#dropMidSend.shift();
     if (drop) {
       // part of it gets out, then the network drops the link
