@@ -100,8 +100,11 @@ function resolveAt(at: string, scriptStart: number, zoneMinutes?: number): numbe
 export async function runScript(sim: Simulator, script: Script, zoneMinutes?: number): Promise<ScriptResult> {
   const out: ScriptResult = { snapshots: [], results: [] };
   const scriptStart = sim.clock.now;
+  // TG_TRACE=1 prints each action and the real time it took, to find what makes a script slow.
+  const trace = typeof process !== "undefined" && process.env.TG_TRACE ? (line: string) => process.stderr.write(line + "\n") : null;
   for (let i = 0; i < script.actions.length; i++) {
     const action = script.actions[i];
+    const began = trace ? performance.now() : 0;
     try {
       if (action.at !== undefined) {
         const when = resolveAt(action.at, scriptStart, zoneMinutes);
@@ -112,6 +115,7 @@ export async function runScript(sim: Simulator, script: Script, zoneMinutes?: nu
       const value = await ACTIONS[action.do](sim, action, out, i);
       if (value !== undefined) out.results.push({ index: i, do: action.do, value });
       if (sim.powered) await sim.settle();
+      trace?.(`action ${i} ${action.do}${action.at ? " at " + action.at : ""}: ${Math.round(performance.now() - began)} ms real`);
     } catch (e) {
       throw new ScriptError(`action ${i} (${action.do}): ${(e as Error).message}`);
     }
