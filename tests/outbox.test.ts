@@ -72,7 +72,7 @@ function run(box: Outbox, center: Center, steps: Step[], queued: Set<string>, ac
       box.enqueue("warning", warning(s.n), T0, PRIORITY.routine);
       queued.add(`w${s.n}`);
     } else if (s.op === "media") {
-      box.enqueueMedia(s.unit, Array.from({ length: s.parts }, (_, p) => [0, p] as [number, number]), T0);
+      box.enqueueMedia(s.unit, [s.parts], T0);
       for (let p = 0; p < s.parts; p++) queued.add(`m${s.unit}.${p}`);
     } else {
       const first = box.items()[0];
@@ -126,7 +126,7 @@ test("order: alarms first, then media oldest first, then routine items", (t) => 
   flash.powerUp();
   const box = new Outbox(new Store(backend(flash)), "T0001");
   box.enqueue("warning", warning(1), T0, PRIORITY.routine);
-  box.enqueueMedia(4, [[0, 0], [0, 1], [1, 0]], T0);
+  box.enqueueMedia(4, [2, 1], T0);
   box.enqueue("alarm", alarm(5), T0 + 1, PRIORITY.alarm);
   box.enqueue("warning", warning(2), T0 + 2, PRIORITY.routine);
   box.enqueue("alarm", alarm(6), T0 + 3, PRIORITY.alarm);
@@ -135,7 +135,7 @@ test("order: alarms first, then media oldest first, then routine items", (t) => 
     ["a5", "a6", "m4.0", "m4.1", "m4.0", "w1", "w2"],
   );
   t.deepEqual(box.byKind(), { warning: 2, media: 3, alarm: 2 });
-  t.is(box.enqueueMedia(4, [[0, 0]], T0), 0, "a unit is queued once");
+  t.is(box.enqueueMedia(4, [1], T0), 0, "a unit is queued once");
 });
 
 test("full: routine items are refused and counted; alarms make room by evicting the oldest routine items", (t) => {
@@ -184,7 +184,7 @@ test("property: any interleaving of queue and acknowledge keeps seqs unique and 
             const first = box.items()[0];
             if (first) box.acknowledge(first.seq);
           } else if (op === "m") {
-            box.enqueueMedia(++unit, [[0, 0], [1, 0]], T0);
+            box.enqueueMedia(++unit, [2, 1], T0);
           } else {
             try {
               const seq = box.enqueue("warning", warning(1), T0, PRIORITY.routine);
@@ -202,4 +202,34 @@ test("property: any interleaving of queue and acknowledge keeps seqs unique and 
     ),
   );
   t.pass();
+});
+
+test("a big media unit takes one entry per file; parts acknowledged in any order; done when all are", (t) => {
+  const flash = new FlashFile(null);
+  flash.powerUp();
+  let box = new Outbox(new Store(backend(flash)), "T0001");
+  box.enqueue("alarm", alarm(1), T0, PRIORITY.alarm);
+  const files = Array.from({ length: 12 }, () => 16); // 12 files of 32 KB: 192 messages
+  t.is(box.enqueueMedia(7, files, T0), 192);
+  t.is(box.size, 193);
+  t.is(box.byKind().media, 192);
+  const seqs = box.items().filter((i) => i.media).map((i) => i.seq);
+  t.is(new Set(seqs).size, 192, "every part has its own sequence number");
+  t.throws(() => box.enqueueMedia(8, [40], T0), { instanceOf: OutboxFull }, "a file of more parts than a mask holds is refused");
+  // acknowledge in a scrambled order, with reboots in between
+  const order = seqs.slice().sort((a, b) => ((a * 7919) % 193) - ((b * 7919) % 193));
+  let done: number | null = null;
+  order.forEach((seq, k) => {
+    if (k % 50 === 0) box = new Outbox(new Store(backend(flash)), "T0001");
+    const r = box.acknowledge(seq);
+    t.truthy(r, `seq ${seq} acknowledged once`);
+    t.is(box.acknowledge(seq), null, "a second PUBACK for it changes nothing");
+    if (r!.unitDone !== null) done = r!.unitDone;
+    t.is(r!.unitDone !== null, k === order.length - 1, "the unit is done with its last part, not before");
+  });
+  t.is(done, 7);
+  t.deepEqual(box.finishedUnits(), [7]);
+  box.mediaDone(7);
+  t.deepEqual(box.items().map((i) => i.kind), [5], "the alarm is left");
+  t.is(box.acknowledged, 192);
 });

@@ -254,11 +254,7 @@ export class Uplink {
     const media = this.#p.hub?.media;
     const m = media?.manifest(unit);
     if (!m || m.open || this.#outbox.knowsUnit(unit)) return 0;
-    const parts: Array<[number, number]> = [];
-    m.files.forEach((f, file) => {
-      const n = Math.max(1, Math.ceil(f.size / PART_BYTES));
-      for (let p = 0; p < n; p++) parts.push([file, p]);
-    });
+    const parts = m.files.map((f) => Math.max(1, Math.ceil(f.size / PART_BYTES)));
     try {
       const n = this.#outbox.enqueueMedia(unit, parts, this.#now());
       this.#schedule();

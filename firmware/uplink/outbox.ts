@@ -14,7 +14,9 @@ import { MESSAGES, MessageName, encodeMessage } from "./messages";
  *  - a sequence number is never reused (it is in the same record as the items), so the center's
  *    de-duplication by (terminal, seq) makes a re-send after a cut harmless.
  *  - media items carry no body: their bytes are read from the sensor hub's media store at send
- *    time (one part of one file per message); the unit is deleted once all of it is acknowledged.
+ *    time (one part of one file per message). One index entry stands for a whole file: it holds
+ *    a run of sequence numbers (one per part) and a mask of the parts acknowledged, so a media
+ *    unit takes a few entries whatever its size; the unit is deleted once all of it is acknowledged.
  *
  * Order: alarms, then media (oldest first), then routine items (reports, plan, test call…).
  */
@@ -33,7 +35,7 @@ export interface OutboxItem {
 
 interface Index {
   n: number;
-  /** [seq, kind, priority, at, unit?, file?, part?] */
+  /** [seq, kind, priority, at] or, for a media file, [first seq, kind, priority, at, unit, file, parts, acknowledged mask] */
   i: number[][];
   /** media units handed to the outbox (deleted locally once every part is acknowledged) */
   u: number[];
@@ -44,8 +46,10 @@ interface Index {
 
 const INDEX = "ob_idx";
 const bodyKey = (seq: number) => `ob_${seq}`;
-/** The index stays well under the Store's value limit. */
+/** Index entries (a media file is one): the index stays well under the Store's value limit. */
 export const MAX_ITEMS = 80;
+/** Parts of one media file at most (the mask is one 31-bit integer). */
+export const MAX_PARTS = 31;
 /** Room kept for alarms and media when routine items pile up. */
 export const MAX_ROUTINE = 48;
 
@@ -76,12 +80,12 @@ export class Outbox {
       if (typeof raw.r === "number") index.r = raw.r;
       if (Array.isArray(raw.i)) {
         for (const it of raw.i) {
-          if (!Array.isArray(it) || it.length < 4 || !it.every((x) => typeof x === "number")) {
+          if (!Array.isArray(it) || (it.length !== 4 && it.length !== 8) || !it.every((x) => typeof x === "number")) {
             this.#dropped++;
             continue;
           }
           // a body-less non-media item was acknowledged just before a cut
-          if (it[2] !== PRIORITY.media && this.#store.read(bodyKey(it[0])) === undefined) {
+          if (it.length === 4 && this.#store.read(bodyKey(it[0])) === undefined) {
             this.#dropped++;
             continue;
           }
@@ -95,8 +99,11 @@ export class Outbox {
   get nextSeq(): number {
     return this.#index.n;
   }
+  /** Messages waiting (each part of a media file counts). */
   get size(): number {
-    return this.#index.i.length;
+    let n = 0;
+    for (const it of this.#index.i) n += it.length === 8 ? it[6] - popcount(it[7]) : 1;
+    return n;
   }
   get acknowledged(): number {
     return this.#index.a;
@@ -111,7 +118,17 @@ export class Outbox {
 
   /** Items in sending order: alarms, media, routine; by sequence number within each. */
   items(): OutboxItem[] {
-    const out = this.#index.i.map(toItem);
+    const out: OutboxItem[] = [];
+    for (const it of this.#index.i) {
+      if (it.length !== 8) {
+        out.push({ seq: it[0], kind: it[1], priority: it[2], at: it[3] });
+        continue;
+      }
+      for (let p = 0; p < it[6]; p++) {
+        if (it[7] & (1 << p)) continue;
+        out.push({ seq: it[0] + p, kind: it[1], priority: it[2], at: it[3], media: [it[4], it[5], p] });
+      }
+    }
     out.sort((a, b) => a.priority - b.priority || a.seq - b.seq);
     return out;
   }
@@ -125,7 +142,7 @@ export class Outbox {
     const out: Record<string, number> = {};
     for (const it of this.#index.i) {
       const name = KIND_NAMES[it[1]] ?? String(it[1]);
-      out[name] = (out[name] ?? 0) + 1;
+      out[name] = (out[name] ?? 0) + (it.length === 8 ? it[6] - popcount(it[7]) : 1);
     }
     return out;
   }
@@ -149,16 +166,25 @@ export class Outbox {
     return seq;
   }
 
-  /** Queues every part of every file of a media unit; returns how many items. */
-  enqueueMedia(unit: number, parts: Array<[number, number]>, time: number): number {
+  /**
+   * Queues every part of every file of a media unit (`parts[f]`: how many parts file f has);
+   * returns how many messages. One index entry per file.
+   */
+  enqueueMedia(unit: number, parts: number[], time: number): number {
     if (this.#index.u.indexOf(unit) >= 0) return 0; // already queued
+    for (const n of parts) if (!Number.isInteger(n) || n < 1 || n > MAX_PARTS) throw new OutboxFull(`a media file of ${n} parts (1..${MAX_PARTS})`);
     this.#room(PRIORITY.media, parts.length);
     let seq = this.#index.n;
-    for (const [file, part] of parts) this.#index.i.push([seq++, MESSAGES.media.kind, PRIORITY.media, time, unit, file, part]);
+    let total = 0;
+    parts.forEach((n, file) => {
+      this.#index.i.push([seq, MESSAGES.media.kind, PRIORITY.media, time, unit, file, n, 0]);
+      seq += n;
+      total += n;
+    });
     this.#index.n = seq;
     this.#index.u.push(unit);
     this.#save();
-    return parts.length;
+    return total;
   }
 
   /** The stored message bytes of a non-media item. */
@@ -173,16 +199,23 @@ export class Outbox {
   acknowledge(seq: number): { item: OutboxItem; unitDone: number | null } | null {
     const k = this.#find(seq);
     if (k < 0) return null;
-    const item = toItem(this.#index.i[k]);
-    if (!item.media) this.#store.delete(bodyKey(seq)); // body first: see the header
-    this.#index.i.splice(k, 1);
+    const it = this.#index.i[k];
+    let unitDone: number | null = null;
+    if (it.length !== 8) {
+      this.#store.delete(bodyKey(seq)); // body first: see the header
+      this.#index.i.splice(k, 1);
+      this.#index.a++;
+      this.#save();
+      return { item: { seq, kind: it[1], priority: it[2], at: it[3] }, unitDone };
+    }
+    const part = seq - it[0];
+    const item: OutboxItem = { seq, kind: it[1], priority: it[2], at: it[3], media: [it[4], it[5], part] };
+    it[7] |= 1 << part;
+    if (popcount(it[7]) === it[6]) this.#index.i.splice(k, 1);
     this.#index.a++;
     this.#save();
-    let unitDone: number | null = null;
-    if (item.media) {
-      const unit = item.media[0];
-      if (!this.#index.i.some((it) => it[2] === PRIORITY.media && it[4] === unit)) unitDone = unit;
-    }
+    const unit = it[4];
+    if (!this.#index.i.some((x) => x.length === 8 && x[4] === unit)) unitDone = unit;
     return { item, unitDone };
   }
 
@@ -196,7 +229,7 @@ export class Outbox {
 
   /** Units queued earlier whose parts are all acknowledged (a cut came before their deletion). */
   finishedUnits(): number[] {
-    return this.#index.u.filter((unit) => !this.#index.i.some((it) => it[2] === PRIORITY.media && it[4] === unit));
+    return this.#index.u.filter((unit) => !this.#index.i.some((it) => it.length === 8 && it[4] === unit));
   }
 
   /** Units the outbox has taken (queued or finished). */
@@ -206,9 +239,13 @@ export class Outbox {
 
   /** Drops the media items of a unit that can no longer be read (counted as refused). */
   dropUnit(unit: number): void {
-    const before = this.#index.i.length;
-    this.#index.i = this.#index.i.filter((it) => !(it[2] === PRIORITY.media && it[4] === unit));
-    this.#index.r += before - this.#index.i.length;
+    let dropped = 0;
+    this.#index.i = this.#index.i.filter((it) => {
+      if (it.length !== 8 || it[4] !== unit) return true;
+      dropped += it[6] - popcount(it[7]);
+      return false;
+    });
+    this.#index.r += dropped;
     this.#save();
   }
 
@@ -239,9 +276,15 @@ export class Outbox {
     }
   }
 
+  /** The entry holding `seq` (a media file entry holds a run), not yet acknowledged; or -1. */
   #find(seq: number): number {
     const items = this.#index.i;
-    for (let k = 0; k < items.length; k++) if (items[k][0] === seq) return k;
+    for (let k = 0; k < items.length; k++) {
+      const it = items[k];
+      if (it.length !== 8) {
+        if (it[0] === seq) return k;
+      } else if (seq >= it[0] && seq < it[0] + it[6] && (it[7] & (1 << (seq - it[0]))) === 0) return k;
+    }
     return -1;
   }
 
@@ -250,8 +293,8 @@ export class Outbox {
   }
 }
 
-function toItem(it: number[]): OutboxItem {
-  const item: OutboxItem = { seq: it[0], kind: it[1], priority: it[2], at: it[3] };
-  if (it.length >= 7) item.media = [it[4], it[5], it[6]];
-  return item;
+function popcount(mask: number): number {
+  let n = 0;
+  for (let m = mask >>> 0; m !== 0; m &= m - 1) n++;
+  return n;
 }
