@@ -161,3 +161,19 @@ onBothEngines("disarming while guarding needs the PIN and ends the period now", 
     t.true(snap.owedYen >= 96 && snap.owedYen <= 97, `1 h × 120 × 0.8 = 96, got ${snap.owedYen}`);
   });
 });
+
+onBothEngines("a plan changed elsewhere (the center) while a period is edited: the edit is refused", async (t, engine) => {
+  await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    await install(sim);
+    await newPeriod(sim);
+    for (const k of PERIOD_1_KEYS) await keys(sim, k);
+    await keys(sim, "#"); // edit period 1
+    await keys(sim, "#202604162330#2####"); // up to the estimate
+    t.is((await ui(sim)).screen, "estimate");
+    const other = { contract: "continuous", periods: [{ start: "2026-04-18T20:00", end: "2026-04-18T22:00", pattern: 3, sensors: 1, cameras: 0 }] };
+    t.true((await sim.command("plan.set", { plan: other })).ok);
+    await keys(sim, "#");
+    t.is(lcd(sim)[3], "Plan changed: redo  ");
+    t.deepEqual((await sim.snapshot()).plan, other, "the plan set elsewhere stands");
+  });
+});

@@ -59,3 +59,18 @@ onBothEngines("an intrusion while guarding shows the alarm screen until seen", a
     t.is(lcd(sim)[0], "GUARDING   pattern 1");
   });
 });
+
+onBothEngines("a sensor that stops reporting shows as lost on the status screen", async (t, engine) => {
+  await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    await act(sim, { do: "sensor.add", id: "A0001", heartbeat: 10 });
+    await sim.advance(10_000);
+    await install(sim);
+    await sim.advance(6000);
+    t.not(lcd(sim)[3], "Sensor A0001 lost   ");
+    await act(sim, { do: "sensor.remove", id: "A0001" });
+    await sim.advance(10 * 60_000);
+    t.is(lcd(sim)[3], "Sensor A0001 lost   ");
+    await keys(sim, "B");
+    t.is(lcd(sim)[1], "a0001               ", "lower case on the setup screen: not connected");
+  });
+});

@@ -70,6 +70,8 @@ const PATTERN_HELP = Object.freeze(["1 notify 2 +guards", "3 full delegation"]);
 /** A period being entered or edited (times in seconds; devices as counts or chosen IDs). */
 interface Draft {
   index: number | null;
+  /** the edited period's start when editing began: the plan may change meanwhile (the center) */
+  was: Seconds | null;
   start: Seconds;
   end: Seconds;
   pattern: number;
@@ -335,7 +337,7 @@ export class TerminalUi {
     let start = nextHour(now, this.#c.zoneMinutes);
     const last = plan.periods[plan.periods.length - 1];
     if (last && last.end > start) start = last.end;
-    const draft: Draft = { index: null, start, end: start + HOUR, pattern: 1, sensors: 0, cameras: 0, contract: plan.contract };
+    const draft: Draft = { index: null, was: null, start, end: start + HOUR, pattern: 1, sensors: 0, cameras: 0, contract: plan.contract };
     this.#toField(draft, "start");
   }
 
@@ -343,6 +345,7 @@ export class TerminalUi {
     const p = this.#t.plan.periods[index];
     const draft: Draft = {
       index,
+      was: p.start,
       start: p.start,
       end: p.end,
       pattern: p.pattern,
@@ -524,6 +527,13 @@ export class TerminalUi {
   }
 
   #save(d: Draft): void {
+    if (d.index !== null) {
+      const p = this.#t.plan.periods[d.index];
+      if (!p || p.start !== d.was) {
+        this.#screen = { name: "plan.list", selected: 0 };
+        return this.#refuse("Plan changed: redo");
+      }
+    }
     const r = this.#t.setPlan(this.#draftPlan(d));
     if (!r.ok) return this.#refuse(this.#short(r.error));
     const index = this.#t.plan.periods.findIndex((p) => p.start === d.start);
@@ -691,6 +701,8 @@ export class TerminalUi {
   #statusLine(now: Seconds, _next: Seconds | null): string {
     const w = uiPorts.warnings;
     if (w.length > 0) return w[0][1];
+    const lost = this.#devices().filter((d) => !d.connected);
+    if (lost.length > 0) return lost.length === 1 ? `Sensor ${lost[0].id} lost` : `${lost.length} sensors lost`;
     const ret = this.#returnDate();
     if (ret !== null && now >= ret - this.#c.returnNoticeSeconds) return `Return kit by ${shortDate(ret, this.#c.zoneMinutes)}`;
     const card = this.#cardCounts();
