@@ -218,7 +218,7 @@ test("a big media unit takes one entry per file; parts acknowledged in any order
   t.throws(() => box.enqueueMedia(8, [40], T0), { instanceOf: OutboxFull }, "a file of more parts than a mask holds is refused");
   // acknowledge in a scrambled order, with reboots in between
   const order = seqs.slice().sort((a, b) => ((a * 7919) % 193) - ((b * 7919) % 193));
-  let done: number | null = null;
+  let done = -1;
   order.forEach((seq, k) => {
     if (k % 50 === 0) box = new Outbox(new Store(backend(flash)), "T0001");
     const r = box.acknowledge(seq);
