@@ -12,8 +12,9 @@ import { projectRoot } from "../host-sim/project";
 import { at } from "./helpers/engines";
 
 // The simulator's web page in headless Chromium (Debian's chromium, driven by playwright-core):
-// a person's path through the page alone — confirm the setup, choose a PIN, type period 1 of
-// DESIGN §2 on the page's keypad — read back from the page's LCD.
+// a person's path through the page alone — power up the sensors, confirm them on the setup screen,
+// choose a PIN, type period 1 of DESIGN §2 on the page's keypad picking the sensors by ID — read
+// back from the page's LCD.
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = [
@@ -107,7 +108,14 @@ for (const engine of engines) {
         await cardButton!.click();
       }
 
-      await click(page, "#");
+      // Install the kit: power up two sensors and a camera from the page; plug and play finds them.
+      for (const id of ["A0001", "A0002", "B0001"]) {
+        await page.fill("#newId", id);
+        await page.click("#addBtn");
+        await page.waitForFunction((x) => (document.getElementById("sensors")?.textContent ?? "").includes(x), id, { timeout: 30_000 });
+      }
+      await waitForLcd(page, 1, "A0001+ A0002+ B0001+");
+      await click(page, "#"); // confirm the sensors
       await waitForLcd(page, 0, "Choose a PIN");
       await click(page, "1234#1234#");
       await waitForLcd(page, 3, "PIN set");
@@ -122,10 +130,15 @@ for (const engine of engines) {
       await click(page, "202604162300#");
       await waitForLcd(page, 0, "Period 1: pattern");
       await click(page, "1#");
-      await waitForLcd(page, 0, "Period 1: sensors");
-      await click(page, "2#");
-      await waitForLcd(page, 0, "Period 1: cameras");
-      await click(page, "1#");
+      // Sensors and cameras picked from the sensor table by ID.
+      await waitForLcd(page, 0, "Sensors     0 chosen");
+      await click(page, "12");
+      await waitForLcd(page, 0, "Sensors     2 chosen");
+      await click(page, "#");
+      await waitForLcd(page, 1, "1[ ] B0001");
+      await click(page, "1");
+      await waitForLcd(page, 1, "1[x] B0001");
+      await click(page, "#");
       await waitForLcd(page, 0, "Contract (all plan)");
       await click(page, "3#");
       await waitForLcd(page, 1, "P1 2S 1C     288 yen");
@@ -146,7 +159,7 @@ for (const engine of engines) {
       t.true((await page.textContent("#time"))!.startsWith("2026-04-16T20:3"));
       t.deepEqual(errors, [], "no script errors on the page");
       const state = await (await fetch(url + "api/state")).json();
-      t.deepEqual(state.terminal.plan.periods, [{ start: "2026-04-16T20:00", end: "2026-04-16T23:00", pattern: 1, sensors: 2, cameras: 1 }]);
+      t.deepEqual(state.terminal.plan.periods, [{ start: "2026-04-16T20:00", end: "2026-04-16T23:00", pattern: 1, sensors: ["A0001", "A0002"], cameras: ["B0001"] }]);
       t.true(state.terminal.guarding);
     } catch (e) {
       t.log(output());
