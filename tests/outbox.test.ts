@@ -233,3 +233,20 @@ test("a big media unit takes one entry per file; parts acknowledged in any order
   t.deepEqual(box.items().map((i) => i.kind), [5], "the alarm is left");
   t.is(box.acknowledged, 192);
 });
+
+test("withdraw: a waiting item superseded by a newer one goes without being sent; a media file cannot be withdrawn", (t) => {
+  const flash = new FlashFile(null);
+  flash.powerUp();
+  const box = new Outbox(new Store(backend(flash)), "T0001");
+  const old = box.enqueue("sensors", { table: [["A0001", "intrusion", true, true, "ok"]] }, T0, PRIORITY.routine);
+  box.enqueueMedia(3, [1], T0);
+  t.true(box.withdraw(old));
+  t.false(box.withdraw(old), "once");
+  t.false(box.withdraw(box.items()[0].seq), "media parts are not withdrawn");
+  t.is(box.body(old), undefined, "its body is gone");
+  t.is(box.withdrawn, 1);
+  t.is(box.acknowledged, 0, "not counted as acknowledged");
+  const again = new Outbox(new Store(backend(flash)), "T0001");
+  t.is(again.size, 1);
+  t.is(again.withdrawn, 1);
+});

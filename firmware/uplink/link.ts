@@ -303,7 +303,16 @@ export class Uplink {
   #hubEvent(e: HubEvent): void {
     if (e.type === "alarm") this.reportAlarm(e.alarm);
     else if (e.type === "media.ready") this.reportMedia(e.unit);
-    else if (e.type === "sensors.registered") this.#queue("sensors", { table: this.#sensorRows() }, PRIORITY.routine, e.at);
+    else if (e.type === "sensors.registered" || e.type === "sensors.changed") this.#queueSensors(e.at);
+  }
+
+  /** The sensor table as it is now; a table still waiting is superseded, not sent as well. */
+  #queueSensors(at: number): void {
+    if (this.#p.hub && this.#p.hub.sensorTable().length === 0) return; // nothing installed yet
+    for (const it of this.#outbox.items()) {
+      if (it.kind === MESSAGES.sensors.kind && !this.#inSession.has(it.seq)) this.#outbox.withdraw(it.seq);
+    }
+    this.#queue("sensors", { table: this.#sensorRows() }, PRIORITY.routine, at);
   }
 
   #planJson(): unknown {
@@ -672,6 +681,7 @@ export class Uplink {
       acknowledged: this.#outbox.acknowledged,
       refused: this.#outbox.refused,
       dropped: this.#outbox.dropped,
+      withdrawn: this.#outbox.withdrawn,
     };
   }
 

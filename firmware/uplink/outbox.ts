@@ -42,6 +42,8 @@ interface Index {
   /** totals: acknowledged, refused for lack of room */
   a: number;
   r: number;
+  /** items withdrawn, superseded by a newer one before they went */
+  w?: number;
 }
 
 const INDEX = "ob_idx";
@@ -78,6 +80,7 @@ export class Outbox {
       if (Array.isArray(raw.u)) index.u = raw.u.filter((x) => typeof x === "number");
       if (typeof raw.a === "number") index.a = raw.a;
       if (typeof raw.r === "number") index.r = raw.r;
+      if (typeof raw.w === "number") index.w = raw.w;
       if (Array.isArray(raw.i)) {
         for (const it of raw.i) {
           if (!Array.isArray(it) || (it.length !== 4 && it.length !== 8) || !it.every((x) => typeof x === "number")) {
@@ -217,6 +220,24 @@ export class Outbox {
     const unit = it[4];
     if (!this.#index.i.some((x) => x.length === 8 && x[4] === unit)) unitDone = unit;
     return { item, unitDone };
+  }
+
+  /**
+   * Takes back a waiting item a newer one supersedes (a sensor table replaced by the current
+   * one). Only for an item not published yet: the caller knows which are in flight.
+   */
+  withdraw(seq: number): boolean {
+    const k = this.#find(seq);
+    if (k < 0 || this.#index.i[k].length !== 4) return false;
+    this.#store.delete(bodyKey(seq));
+    this.#index.i.splice(k, 1);
+    this.#index.w = (this.#index.w ?? 0) + 1;
+    this.#save();
+    return true;
+  }
+
+  get withdrawn(): number {
+    return this.#index.w ?? 0;
   }
 
   /** The media unit is deleted locally: forget it. */
