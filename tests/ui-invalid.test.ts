@@ -1,4 +1,5 @@
 import { onBothEngines, at } from "./helpers/engines";
+import type { LcdPcf8574 } from "../host-sim/devices/lcd-pcf8574";
 import { install, keys, lcd, newPeriod, ui, withUiSim } from "./helpers/ui-sim";
 
 // Every invalid input of issue #4 shows a message that fits the screen, is counted, and changes
@@ -86,6 +87,8 @@ onBothEngines("wrong PINs: tries left, then a lockout that a power cut does not 
     await keys(sim, "2468#");
     t.regex(lcd(sim)[3], /^Locked 4:5\d/, "the right PIN is refused while locked");
     t.is((await ui(sim)).screen, "pin.ask");
+    t.is(lcd(sim)[0], "② Enter PIN         ", "a padlock, the display's custom character 2");
+    t.deepEqual(sim.plugin<LcdPcf8574>("lcd").state().cgram[2], [0x0e, 0x11, 0x11, 0x1f, 0x1b, 0x1b, 0x1f, 0x00]);
     t.is((await sim.snapshot()).ui.pin.set, true);
 
     await sim.powerCut();

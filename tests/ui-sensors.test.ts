@@ -51,7 +51,7 @@ onBothEngines("an intrusion while guarding shows the alarm screen until seen", a
     await act(sim, { do: "sensor.trip", id: "A0001" });
     await sim.advance(2000);
     t.is((await ui(sim)).screen, "alarm");
-    t.is(lcd(sim)[0], "*** ALARM ***       ");
+    t.is(lcd(sim)[0], "① ALARM ①           ");
     t.is(lcd(sim)[1], "A0001 intrusion     ");
     t.regex(lcd(sim)[2], /^at 04-16 20:1\d/);
     await keys(sim, "#");

@@ -18,6 +18,12 @@ function pins(v: unknown, what: string): number[] {
   return v as number[];
 }
 
+/** Custom characters 1.. (code 0 is left alone: it would end C strings on other tools). */
+const GLYPHS = Object.freeze([
+  Object.freeze([0x04, 0x0e, 0x0e, 0x0e, 0x1f, 0x00, 0x04, 0x00]), // 1 bell: the alarm screen
+  Object.freeze([0x0e, 0x11, 0x11, 0x1f, 0x1b, 0x1b, 0x1f, 0x00]), // 2 padlock: the PIN screens
+]);
+
 /**
  * The LCD as the UI's display. The driver is (re)created on first use and after any bus error, so
  * a display that was missing or lost power comes back on the next redraw; errors are counted.
@@ -44,8 +50,10 @@ class LcdDisplay implements Display {
   #with(f: (lcd: HD44780) => void): void {
     try {
       if (!this.#lcd) {
-        this.#lcd = this.#make();
-        if (!this.#backlight) this.#lcd.backlight(false);
+        const lcd = this.#make();
+        for (let i = 0; i < GLYPHS.length; i++) lcd.define(i + 1, GLYPHS[i]);
+        if (!this.#backlight) lcd.backlight(false);
+        this.#lcd = lcd;
       }
       f(this.#lcd);
     } catch (e) {

@@ -58,6 +58,9 @@ export function readUiConfig(config: Readonly<Record<string, unknown>>, zoneMinu
   };
 }
 
+/** the custom characters the display defines (firmware/ui/component.ts) */
+const BELL = "\x01";
+const LOCK = "\x02";
 const OK = "#";
 /** how long a message (a refusal, "Plan saved") stays on line 4 without a key */
 const MESSAGE_MS = 5000;
@@ -650,7 +653,7 @@ export class TerminalUi {
       case "alarm": {
         const a = uiPorts.alarms[0];
         if (!a) return this.#drawStatus();
-        return ["*** ALARM ***", `${a.sensor} ${a.kind}`, `at ${shortTime(a.at, zone)}`, "#=seen  D=disarm"];
+        return [`${BELL} ALARM ${BELL}`, `${a.sensor} ${a.kind}`, `at ${shortTime(a.at, zone)}`, "#=seen  D=disarm"];
       }
       case "pin.new":
         return [s.first ? "Choose a PIN" : "New PIN", `${stars(this.#digits.length)}_`, "4-8 digits", "#=OK  *=back"];
@@ -658,7 +661,7 @@ export class TerminalUi {
         return ["Repeat the PIN", `${stars(this.#digits.length)}_`, "", "#=OK  *=back"];
       case "pin.ask": {
         const locked = this.#pin.lockedFor(this.#t.now());
-        return ["Enter PIN", locked > 0 ? "" : `${stars(this.#digits.length)}_`, s.why, locked > 0 ? `Locked ${minutesSeconds(locked)}` : "#=OK  *=back"];
+        return [`${LOCK} Enter PIN`, locked > 0 ? "" : `${stars(this.#digits.length)}_`, s.why, locked > 0 ? `Locked ${minutesSeconds(locked)}` : "#=OK  *=back"];
       }
       case "plan.list":
         return this.#drawList(s.selected);
