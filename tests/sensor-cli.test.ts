@@ -14,7 +14,7 @@ const SCRIPT = {
   actions: [
     { do: "sensor.add", type: "intrusion", id: "A0001" },
     { do: "sensor.add", type: "intrusion", id: "A0002" },
-    { do: "sensor.add", type: "camera", id: "B0001" },
+    { do: "sensor.add", type: "camera", id: "B0001", heartbeat: 120 },
     { do: "sensor.add", type: "camera", id: "B0002", link: "wifi" },
     { do: "wait", for: "10s" },
     { do: "pairing.confirm" },

@@ -11,9 +11,9 @@ const PLAN = {
 };
 
 /** Plugs in the kit and confirms it, as a family does at installation. */
-async function install(sim: Simulator, ids = ["A0001", "A0002", "B0001"]) {
+async function install(sim: Simulator, ids = ["A0001", "A0002", "B0001"], heartbeatSeconds?: number) {
   const field = sensorField(sim);
-  for (const id of ids) field.add(id);
+  for (const id of ids) field.add(id, { heartbeatSeconds });
   await sim.advance(5_000);
   const pending = await sim.snapshot();
   const confirmed = await sim.command("pairing.confirm");
@@ -69,7 +69,7 @@ onBothEngines("a sensor added later joins only through the pairing window and th
 
 onBothEngines("supervision: an unplugged sensor is disconnected within its supervision time, billing stops, and it returns", async (t, engine) => {
   await withSim(engine, "2026-04-16T19:00", async (sim) => {
-    const { field } = await install(sim);
+    const { field } = await install(sim, undefined, 120);
     t.deepEqual(await sim.command("plan.set", { plan: PLAN }), { ok: true });
     await sim.runUntil(at("2026-04-16T20:30"));
     field.get("A0002").unplug();

@@ -303,7 +303,8 @@ export class SimSensor implements AirStation {
     this.id = options.id;
     this.type = TYPE_OF[options.id[0]];
     this.key = options.key ?? deriveSensorKey(options.kitKey, options.id);
-    this.heartbeatSeconds = options.heartbeatSeconds ?? 120;
+    // every 10 minutes: a coin cell lasts years at that rate (supervision then notices in ~31 min)
+    this.heartbeatSeconds = options.heartbeatSeconds ?? 600;
     this.io = io;
     this.radio = radio;
   }
@@ -421,7 +422,9 @@ export class SimSensor implements AirStation {
 
   #scheduleHeartbeat(): void {
     this.#cancelHeartbeat?.();
-    this.#cancelHeartbeat = this.io.schedule(this.heartbeatSeconds * 1000, () => {
+    // until the terminal has answered, it announces itself every minute (a pairing window is short)
+    const seconds = this.#identified ? this.heartbeatSeconds : Math.min(this.heartbeatSeconds, 60);
+    this.#cancelHeartbeat = this.io.schedule(seconds * 1000, () => {
       this.#cancelHeartbeat = null;
       if (!this.powered) return;
       // not answered yet: it keeps announcing itself instead
