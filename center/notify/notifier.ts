@@ -141,7 +141,7 @@ export class Notifier {
 
   /** A media item completed: when its alarm's unit is whole, the alarm's notifications go now. */
   mediaComplete(terminal: string, mediaId: number): void {
-    const row = this.#o.store.media(terminal).find((m) => m.mediaId === mediaId);
+    const row = this.#o.web.mediaOfUnit(terminal, mediaId)[0];
     if (!row) return;
     const alarm = this.#alarm(terminal, row.alarmId);
     if (!alarm || !this.#mediaComplete(terminal, alarm)) return;
@@ -271,7 +271,7 @@ export class Notifier {
     if (!alarm) throw new Error(`alarm ${n.alarmId} of ${terminal} is gone`);
     const site = this.#o.store.sites().find((s) => s.id === n.siteId);
     const limit = n.siteId !== null ? this.#o.web.imagesPerEvent(n.siteId) : 3;
-    const items = this.#o.store.media(terminal).filter((m) => m.alarmId === alarm.alarmId && m.complete && m.path);
+    const items = this.#o.web.mediaOfAlarm(terminal, alarm.alarmId).filter((m) => m.complete && m.path);
     const images = items.filter((m) => m.type === "jpeg").slice(0, limit);
     const clips = items.filter((m) => m.type === "wav");
     const expected = (alarm.images ?? 0) + (alarm.clips ?? 0);
@@ -291,10 +291,16 @@ export class Notifier {
       "",
       `Open at the center: ${page}`,
     ];
-    const attachments = [
-      ...images.map((m) => ({ filename: `alarm-${alarm.alarmId}-${m.item}.jpg`, content: this.#read(m.path as string), contentType: "image/jpeg" })),
-      ...clips.map((m) => ({ filename: `alarm-${alarm.alarmId}-${m.item}.wav`, content: this.#read(m.path as string), contentType: "audio/wav" })),
-    ];
+    // Files are read for email only; one that cannot be read (deleted by hand, disk trouble) is
+    // left out and said so, rather than holding the alarm back: retrying would not bring it back.
+    const attachments: Content["attachments"] = [];
+    if (n.kind === "email") {
+      for (const m of [...images, ...clips]) {
+        const content = this.#o.media.read(m.path as string);
+        if (content) attachments.push({ filename: `alarm-${alarm.alarmId}-${m.item}.${m.type === "wav" ? "wav" : "jpg"}`, content, contentType: m.type === "wav" ? "audio/wav" : "image/jpeg" });
+        else lines.push(`(media file ${m.path} could not be read)`);
+      }
+    }
     return {
       subject: n.subject,
       text: lines.join("\n") + "\n",
@@ -312,19 +318,13 @@ export class Notifier {
     };
   }
 
-  #read(path: string): Buffer {
-    const b = this.#o.media.read(path);
-    if (!b) throw new Error(`media file ${path} is missing`);
-    return b;
-  }
-
   #alarm(terminal: string, alarmId: number): AlarmRow | undefined {
-    return this.#o.store.alarms(terminal).find((a) => a.alarmId === alarmId);
+    return this.#o.web.alarmRow(terminal, alarmId);
   }
 
   #mediaComplete(terminal: string, alarm: AlarmRow): boolean {
     const expected = (alarm.images ?? 0) + (alarm.clips ?? 0);
-    const rows = this.#o.store.media(terminal).filter((m) => m.alarmId === alarm.alarmId);
+    const rows = this.#o.web.mediaOfAlarm(terminal, alarm.alarmId);
     const items = rows.length ? rows[0].items : expected;
     return rows.filter((m) => m.complete).length >= Math.max(items, expected);
   }

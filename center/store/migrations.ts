@@ -224,4 +224,9 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 3: look-ups by alarm for the web and the notifier (bench/center-web.ts)
+  `
+  CREATE INDEX media_by_alarm ON media (terminal, alarm_id);
+  CREATE INDEX alarm_actions_by_alarm ON alarm_actions (terminal, alarm_id);
+  `,
 ];

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import type { AlarmRow, MediaRow } from "./center-store";
 
 /**
  * What the web, the notifier, dispatch and supervision keep (migration 2), behind one interface
@@ -114,6 +115,12 @@ export interface WebStore {
   sensors(terminals: string[]): SensorRow[];
   latestPlan(terminal: string): { seq: number; time: number; plan: unknown } | undefined;
   alarm(terminal: string, alarmId: number): { status: string; pattern: number } | undefined;
+  /** one alarm's full row */
+  alarmRow(terminal: string, alarmId: number): AlarmRow | undefined;
+  /** the media items of one alarm */
+  mediaOfAlarm(terminal: string, alarmId: number): MediaRow[];
+  /** the items of one media unit */
+  mediaOfUnit(terminal: string, mediaId: number): MediaRow[];
   setAlarmStatus(terminal: string, alarmId: number, status: string): void;
   lastTestCalls(terminal: string, limit: number): Array<{ seq: number; time: number; boots: number; outbox: number; signal: number | null }>;
   warnings(terminals: string[], limit: number): Array<{ terminal: string; seq: number; time: number; code: string; text: string }>;
@@ -231,6 +238,27 @@ export class SqliteWebStore implements WebStore {
 
   alarm(terminal: string, alarmId: number): { status: string; pattern: number } | undefined {
     return this.db.prepare("SELECT status, pattern FROM alarms WHERE terminal = ? AND alarm_id = ?").get(terminal, alarmId) as { status: string; pattern: number } | undefined;
+  }
+
+  alarmRow(terminal: string, alarmId: number): AlarmRow | undefined {
+    const r = this.db.prepare("SELECT * FROM alarms WHERE terminal = ? AND alarm_id = ?").get(terminal, alarmId) as Row | undefined;
+    return r
+      ? { terminal: r.terminal, alarmId: r.alarm_id, seq: r.seq, time: r.time, sensor: r.sensor, event: r.event, contactId: r.contact_id, pattern: r.pattern, mediaId: r.media_id, images: r.images, clips: r.clips, status: r.status, receivedAt: r.received_at }
+      : undefined;
+  }
+
+  mediaOfAlarm(terminal: string, alarmId: number): MediaRow[] {
+    return this.#media(this.db.prepare("SELECT * FROM media WHERE terminal = ? AND alarm_id = ? ORDER BY media_id, item").all(terminal, alarmId) as Row[]);
+  }
+
+  mediaOfUnit(terminal: string, mediaId: number): MediaRow[] {
+    return this.#media(this.db.prepare("SELECT * FROM media WHERE terminal = ? AND media_id = ? ORDER BY item").all(terminal, mediaId) as Row[]);
+  }
+
+  #media(rows: Row[]): MediaRow[] {
+    return rows.map((r) => ({
+      terminal: r.terminal, mediaId: r.media_id, item: r.item, alarmId: r.alarm_id, items: r.items, type: r.type, parts: r.parts, partsReceived: r.parts_received, bytes: r.bytes, path: r.path, complete: r.complete === 1,
+    }));
   }
 
   setAlarmStatus(terminal: string, alarmId: number, status: string): void {

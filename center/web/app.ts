@@ -227,7 +227,7 @@ export class WebApp {
     return {
       alarm: a,
       site: t ? this.#sites().find((s) => s.id === t.siteId) : undefined,
-      media: this.#d.store.media(a.terminal).filter((m) => m.alarmId === a.alarmId),
+      media: this.#d.web.mediaOfAlarm(a.terminal, a.alarmId),
       actions: this.#d.web.alarmActions(a.terminal, a.alarmId),
     };
   }

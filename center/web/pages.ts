@@ -11,8 +11,8 @@ export interface View {
   flash?: { text: string; error: boolean } | null;
 }
 
-const centerTime = (ms: number | null) => (ms === null ? "—" : formatTime(Math.floor(ms / 1000)));
-const termTime = (s: number | null) => (s === null ? "—" : formatTime(s));
+const centerTime = (ms: number | null) => (ms === null ? "—" : formatTime(Math.floor(ms / 1000)).replace("T", " "));
+const termTime = (s: number | null) => (s === null ? "—" : formatTime(s).replace("T", " "));
 
 export function layout(v: View, title: string, body: Raw, live = true): Raw {
   const u = v.user;
@@ -162,7 +162,7 @@ export function periodsTable(t: PeriodTable): Raw {
   if (t.rows.length === 0) return html`<p class="muted">No guard periods reported yet.</p>`;
   const coef = (t.permille / 1000).toFixed(t.permille % 100 === 0 ? 1 : 3);
   return html`<table class="periods" data-terminal="${t.terminal}"><thead><tr><th>start</th><th>end</th><th>pattern</th><th>sensors</th><th>cameras</th><th>yen/h</th><th>hours</th><th>base</th><th>yen</th><th>counts</th></tr></thead><tbody>
-    ${t.rows.map((r) => html`<tr${r.feeMismatch ? html` class="mismatch" title="${r.feeMismatch}"` : ""}><td>${formatTime(r.start).replace("T", " ")}</td><td>${formatTime(r.end).replace("T", " ")}</td><td>${r.pattern}</td><td>${r.sensors}</td><td>${r.cameras}</td><td>${r.yenPerHour}</td><td>${hours(r.guardedSeconds)}</td><td>${yen(r.baseYen)}</td><td>${yen(r.yen)}</td><td>${r.countsTaken ?? "—"}</td></tr>`)}
+    ${t.rows.map((r) => html`<tr${r.feeMismatch ? html` class="mismatch" title="${r.feeMismatch}"` : ""}><td>${formatTime(r.start).replace("T", " ")}</td><td>${formatTime(r.end).replace("T", " ")}</td><td>${r.pattern}</td><td>${r.sensors}</td><td>${r.cameras}</td><td>${r.yenPerHour}</td><td>${hours(r.guardedSeconds)}</td><td>${yen(r.baseYen)}</td><td>${yen(r.yen)}</td><td>${r.countsTaken === null ? "—" : yen(r.countsTaken)}</td></tr>`)}
     </tbody><tfoot><tr><td colspan="7">Total ${coef} × ${yen(t.baseYen)}</td><td>${yen(t.baseYen)}</td><td class="total" data-total-yen="${t.totalYen}">${yen(t.totalYen)} yen</td><td data-counts="${t.countsTaken}">${yen(t.countsTaken)}</td></tr></tfoot></table>
     ${t.mismatches ? html`<p class="flash error">${t.mismatches} period(s) where the terminal's fee differs from the center's recomputation (hover the row).</p>` : ""}`;
 }
