@@ -1,6 +1,7 @@
 import { onBothEngines, PERIOD_1_PLAN, at } from "./helpers/engines";
-import { insertCard, install, lcd, withUiSim } from "./helpers/ui-sim";
+import { insertCard, install, keys, lcd, withUiSim } from "./helpers/ui-sim";
 import { cardSlot } from "../host-sim/devices/card-slot";
+import type { LcdPcf8574 } from "../host-sim/devices/lcd-pcf8574";
 
 // The status screen's last line carries the other components' warnings (here the card's, issue
 // #5) before the return date and the card's counts.
@@ -29,5 +30,21 @@ onBothEngines("status: the return date shows in the last two days of the contrac
     t.is(lcd(sim)[3], "No card             ", "the message went after 5 s; the card reader is there, its slot empty");
     await sim.runUntil(at("2026-04-14T23:30"));
     t.is(lcd(sim)[3], "Return kit by 04-16 ");
+  });
+});
+
+onBothEngines("the backlight goes off five minutes after the last key and a key lights it again", async (t, engine) => {
+  await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    const lcdPlugin = sim.plugin<LcdPcf8574>("lcd");
+    t.true(lcdPlugin.state().backlight);
+    await install(sim);
+    await sim.advance(299_000);
+    t.true(lcdPlugin.state().backlight);
+    await sim.advance(2_000);
+    t.false(lcdPlugin.state().backlight);
+    t.is(lcd(sim)[0], "Not guarding        ", "the text stays");
+    await keys(sim, "B");
+    t.true(lcdPlugin.state().backlight);
+    t.is(lcd(sim)[0].slice(0, 5), "Setup", "the key also does its job");
   });
 });

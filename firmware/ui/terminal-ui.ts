@@ -43,6 +43,8 @@ export interface UiConfig {
   returnNoticeSeconds: number;
   pinTries: number;
   pinLockSeconds: number;
+  /** the backlight goes off this long after the last key (0: always on); an alarm lights it */
+  backlightSeconds: number;
 }
 
 export function readUiConfig(config: Readonly<Record<string, unknown>>, zoneMinutes: number): UiConfig {
@@ -55,6 +57,7 @@ export function readUiConfig(config: Readonly<Record<string, unknown>>, zoneMinu
     returnNoticeSeconds: n(ui.returnNoticeHours, 48, 1) * HOUR,
     pinTries: n(ui.pinTries, 3, 1),
     pinLockSeconds: n(ui.pinLockSeconds, 300, 10),
+    backlightSeconds: n(ui.backlightSeconds, 300, 0),
   };
 }
 
@@ -126,6 +129,8 @@ export class TerminalUi {
   #idleTimer: ReturnType<typeof Timer.set> | undefined = undefined;
   #refreshTimer: ReturnType<typeof Timer.set> | undefined = undefined;
   #refreshDelay = 0;
+  #lit = true;
+  #lightTimer: ReturnType<typeof Timer.set> | undefined = undefined;
   #keys = 0;
   /** the last keys, for the snapshot */
   #recent = "";
@@ -146,7 +151,10 @@ export class TerminalUi {
     const setupDone = ports.store.readJson(KEY_SETUP) === true;
     this.#screen = setupDone && this.#pin.isSet ? { name: "status" } : { name: "setup" };
     // First drawn once the terminal has booted (it boots after its components are attached).
-    Timer.set(() => this.#render(), 0);
+    Timer.set(() => {
+      this.#light();
+      this.#render();
+    }, 0);
   }
 
   get screen(): string {
@@ -164,12 +172,14 @@ export class TerminalUi {
       lastRefusal: this.#lastRefusal,
       displayErrors: this.#displayErrors,
       pin: this.#pin.status(this.#t.now()),
+      backlight: this.#lit,
     };
   }
 
   /** One key from the keypad: 0-9, A-D, * (back), # (OK). */
   key(k: string): void {
     this.#keys++;
+    this.#light();
     this.#messageTimed = null; // a message set by this key gets its own time
     this.#recent = (this.#recent + k).slice(-20);
     this.#message = null;
@@ -628,6 +638,7 @@ export class TerminalUi {
   #draw(): string[] {
     const s = this.#screen;
     if (s.name === "status" && uiPorts.alarms.length > 0) this.#screen = { name: "alarm" };
+    if (this.#screen.name === "alarm" && !this.#lit) this.#light();
     const screen = this.#screen;
     const lines = this.#drawScreen(screen);
     if (this.#message !== null) lines[3] = this.#message;
@@ -653,7 +664,7 @@ export class TerminalUi {
       case "alarm": {
         const a = uiPorts.alarms[0];
         if (!a) return this.#drawStatus();
-        return [`${BELL} ALARM ${BELL}`, `${a.sensor} ${a.kind}`, `at ${shortTime(a.at, zone)}`, "#=seen  D=disarm"];
+        return [`${BELL} ALARM ${BELL}`, `${a.sensor} ${a.kind}`, uiPorts.dispatchText ?? `at ${shortTime(a.at, zone)}`, "#=seen  D=disarm"];
       }
       case "pin.new":
         return [s.first ? "Choose a PIN" : "New PIN", `${stars(this.#digits.length)}_`, "4-8 digits", "#=OK  *=back"];
@@ -821,6 +832,26 @@ export class TerminalUi {
   }
 
   // ---------------------------------------------------------------- timers
+
+  /** Backlight on now, off after backlightSeconds without a key (never while an alarm shows). */
+  #light(): void {
+    if (!this.#lit) this.#setBacklight(true);
+    if (this.#c.backlightSeconds === 0) return;
+    if (this.#lightTimer !== undefined) Timer.clear(this.#lightTimer);
+    this.#lightTimer = Timer.set(() => {
+      this.#lightTimer = undefined;
+      if (uiPorts.alarms.length === 0) this.#setBacklight(false);
+    }, this.#c.backlightSeconds * 1000);
+  }
+
+  #setBacklight(on: boolean): void {
+    try {
+      this.#display.backlight(on);
+      this.#lit = on;
+    } catch {
+      this.#displayErrors++;
+    }
+  }
 
   /** A message stays until the next key or MESSAGE_MS, whichever comes first. */
   #expireMessage(): void {
