@@ -305,3 +305,39 @@ test("the demo seed: one site, T0001 with its known secret, the three demo login
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("live events are scoped too: a manager's stream carries its own site's alarms, not another's", async (t) => {
+  await withWebCenter(async ({ center, base }) => {
+    const m1 = new WebClient(base);
+    await m1.login("manager1", PASSWORDS.manager1);
+    const op = new WebClient(base);
+    await op.login("operator", PASSWORDS.operator);
+    const open = async (c: WebClient) => {
+      const res = await fetch(base + "/events", { headers: { cookie: `tg_session=${c.jar.get("tg_session")}` } });
+      t.is(res.headers.get("content-type"), "text/event-stream");
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      let text = "";
+      void (async () => {
+        for (;;) {
+          const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+          if (done) return;
+          text += new TextDecoder().decode(value);
+        }
+      })();
+      return { text: () => text, close: () => reader.cancel() };
+    };
+    const s1 = await open(m1);
+    const so = await open(op);
+    while (center.hub.size < 2) await new Promise((r) => setTimeout(r, 20));
+    await publishAs(center, "T0002", [alarmMessages({ alarmId: 8, mediaId: 8, pattern: 1, seq: 1, time: s("2026-04-28T03:00") })[0]]);
+    await publishAs(center, "T0001", [alarmMessages({ alarmId: 3, mediaId: 3, pattern: 3, seq: 1, time: s("2026-04-28T03:05") })[0]]);
+    await new Promise((r) => setTimeout(r, 300));
+    t.regex(s1.text(), /event: alarm\ndata: \{"terminal":"T0001","alarmId":3/);
+    t.notRegex(s1.text(), /T0002/);
+    t.regex(so.text(), /"terminal":"T0001","alarmId":3/, "the operator gets pattern 3");
+    t.notRegex(so.text(), /T0002/, "and not another site's pattern-1 alarm");
+    await s1.close();
+    await so.close();
+    t.is((await fetch(base + "/events")).status, 401);
+  });
+});
