@@ -82,6 +82,7 @@ export function boot(): Terminal {
       }),
   });
   components.uplink.attachCard(card);
+  components.uplink.onDispatch((d) => uiPorts.dispatch(d.status));
   terminal.boot();
   return terminal;
 }

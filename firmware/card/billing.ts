@@ -43,6 +43,14 @@ const KEY_STATE = "cardbill";
 const MAX_NOTICES = 8;
 const INITIAL: BillState = { mode: "ok", since: null, emergencyCounts: 0, emergencyFromDue: null, lowCard: null, notices: [] };
 
+/** A period's line for the center: counts taken during it, the card, debt left (in yen). */
+export interface PeriodSettlement {
+  start: Seconds;
+  counts: number;
+  cardId: string | null;
+  debtYen: number;
+}
+
 export interface CardBillingOptions {
   terminal: Terminal;
   reader: PN532;
@@ -72,6 +80,8 @@ export class CardBilling {
   #readerError: string | null = null;
   #uid: string | null = null;
   #card: CardView | null = null;
+  /** what the last period cost on the card, kept for its report to the center */
+  #settled: PeriodSettlement | null = null;
   #refused: string | null = null;
   #lastCollect: Seconds = -1;
   #timer: unknown = undefined;
@@ -100,6 +110,12 @@ export class CardBilling {
         // The period's line in the card ledger: what it cost in counts, what is left as debt.
         const taken = this.#purse.taken + this.#purse.surchargeTaken - (this.#state.periodTaken ?? 0);
         const zone = this.#o.zoneMinutes;
+        this.#settled = {
+          start: e.summary.start,
+          counts: taken,
+          cardId: this.#card ? String(this.#card.identity.cardId) : null,
+          debtYen: this.#debt() * this.#o.terminal.tariff.yenPerCount,
+        };
         this.#purse.note({
           at: e.at,
           kind: "period",
@@ -112,6 +128,11 @@ export class CardBilling {
     // The first look at the slot comes right after boot (timers run once the terminal is up).
     this.#timer = options.timers.set(() => this.#tick(), 0);
     t.addSnapshotSource("cardLedger", () => this.#purse.rows.map((r) => ({ ...r, at: formatTime(r.at, this.#o.zoneMinutes) })));
+  }
+
+  /** What the period that started at `start` cost on the card (asked by the link for its report). */
+  periodSettlement(start: Seconds): PeriodSettlement | null {
+    return this.#settled && this.#settled.start === start ? this.#settled : null;
   }
 
   /** The UI listens for warnings here. */

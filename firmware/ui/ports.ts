@@ -41,11 +41,18 @@ export interface UiAlarm {
 
 type Listener = () => void;
 
+const DISPATCH_TEXT: Readonly<Record<string, string>> = Object.freeze({
+  requested: "Guards requested",
+  dispatched: "Guards on the way",
+  arrived: "Guards arrived",
+});
+
 class UiPorts {
   inventory: UiInventory | null = null;
   card: UiCard | null = null;
   #warnings: Array<[string, string]> = [];
   #alarms: UiAlarm[] = [];
+  #dispatch: string | null = null;
   #listeners: Listener[] = [];
   #setupListeners: Array<(ids: readonly string[]) => void> = [];
 
@@ -81,6 +88,21 @@ class UiPorts {
     const a = this.#alarms.shift();
     this.changed();
     return a;
+  }
+
+  /**
+   * The center's dispatch status for an alarm (the link's downlink): "Guards on the way" on the
+   * alarm screen and the status line; a closed dispatch clears it.
+   */
+  dispatch(status: string): void {
+    const text = DISPATCH_TEXT[status] ?? null;
+    this.#dispatch = text;
+    this.warn("dispatch", text);
+  }
+
+  /** What the alarm screen says of the guards, or null. */
+  get dispatchText(): string | null {
+    return this.#dispatch;
   }
 
   /** The user confirmed the setup screen (the link sends the initial-setting request). */

@@ -97,6 +97,8 @@ export interface AlarmSource {
 export interface CardNotices {
   onNotice(listener: (n: CardNotice) => void): void;
   takeNotices(): CardNotice[];
+  /** counts taken during the period that started at `start`, the card, debt left (yen) */
+  periodSettlement?(start: number): { counts: number; cardId: string | null; debtYen: number } | null;
 }
 
 export interface UplinkPorts {
@@ -130,6 +132,8 @@ interface LinkRecord {
 }
 
 export class Uplink {
+  #card: CardNotices | null = null;
+  #dispatchListeners: Array<(d: { alarmId: number; status: string; note?: string }) => void> = [];
   #p: UplinkPorts;
   #c: LinkConfig;
   #outbox: Outbox;
@@ -214,6 +218,7 @@ export class Uplink {
    * for the center is then emptied (a cut in between sends one twice, never loses one).
    */
   attachCard(card: CardNotices): void {
+    this.#card = card;
     const take = () => {
       for (const n of card.takeNotices()) this.#cardNotice(n);
     };
@@ -266,6 +271,11 @@ export class Uplink {
     }
   }
 
+  /** The center's dispatch statuses as they arrive (the UI shows "Guards on the way"). */
+  onDispatch(listener: (d: { alarmId: number; status: string; note?: string }) => void): void {
+    this.#dispatchListeners.push(listener);
+  }
+
   /** Dial now (the daily test call, a user's request, the host's `link.dial`). */
   dialNow(): void {
     this.#urgent = true;
@@ -294,6 +304,13 @@ export class Uplink {
         permille: t.tariff.contractsPermille[t.plan.contract],
         contract: t.plan.contract,
       };
+      // The card component settled the period first (it listens before the link).
+      const paid = this.#card?.periodSettlement?.(s.start);
+      if (paid) {
+        body.countsTaken = paid.counts;
+        if (paid.cardId !== null) body.cardId = paid.cardId;
+        body.debtYen = paid.debtYen;
+      }
       this.#queue("period", body, PRIORITY.routine, e.at);
     } else if (e.type === "plan.changed") {
       this.#queue("plan", { plan: this.#planJson() }, PRIORITY.routine, e.at);
@@ -642,6 +659,7 @@ export class Uplink {
       case "dispatch":
         this.#record.disp.push({ alarmId: b.alarmId as number, status: b.status as string, note: b.note as string | undefined, at: this.#now() });
         if (this.#record.disp.length > MAX_DISPATCH) this.#record.disp.shift();
+        for (const l of this.#dispatchListeners) l({ alarmId: b.alarmId as number, status: b.status as string, note: b.note as string | undefined });
         break;
       case "planChange": {
         const result = this.#p.terminal.setPlan(plain(b.plan));
