@@ -1,6 +1,6 @@
 import test from "ava";
 import { createHash, createHmac } from "node:crypto";
-import { hmacSha256, sha256 } from "../firmware/card/sha256";
+import { hmacSha256, sha256 } from "../firmware/lib/sha256";
 import { CardIdentity, RecordKind, decodeRecord, encodeRecord, macRecord, recordMac, sameBytes } from "../firmware/card/layout";
 
 test("SHA-256 and HMAC-SHA-256 agree with node:crypto around every block boundary", (t) => {

@@ -4,7 +4,7 @@
 import test from "ava";
 import fc from "fast-check";
 import { createHash, createHmac } from "node:crypto";
-import { hmacSha256, sha256 } from "../firmware/sensors/sha256";
+import { hmacSha256, sha256 } from "../firmware/lib/sha256";
 import { Deframer, MAX_PAYLOAD, MSG, type Rejection, crc16, encodeFrame, parseFrame, sensorKey, verifyMac } from "../firmware/sensors/frame";
 import { buildFrame, cameraImage, crc16ccitt, deriveSensorKey, readFrame, soundClip } from "../host-sim/devices/sensors";
 

@@ -1,4 +1,4 @@
-import { hmacSha256 } from "./sha256";
+import { hmacSha256 } from "../lib/sha256";
 
 /**
  * The prepaid card's layout on a MIFARE Classic 1K (docs/card.md has the picture). Pure functions

@@ -1,4 +1,4 @@
-import { HmacKey, hmacSha256 } from "./sha256";
+import { HmacKey, hmacSha256 } from "../lib/sha256";
 
 /**
  * The sensor link frame (docs/protocols.md, "Sensor link"): the same bytes on the sub-GHz UART

@@ -23,7 +23,7 @@ import {
 } from "./frame";
 import { MAX_FILES, MAX_FILE_BYTES, MediaManifest, MediaStore, PART_BYTES } from "./media";
 import type { LinkReceiver, SensorLink } from "./radio";
-import { HmacKey } from "./sha256";
+import { HmacKey } from "../lib/sha256";
 
 /** The `sensors` section of the manifest's config. */
 export interface SensorHubConfig {
