@@ -82,12 +82,12 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
       o.events?.stored?.(m);
       if (!late) return;
       const siteId = siteOf(m.terminal);
+      late.supervisor.heard(m.terminal, m.name === "test");
       if (m.name === "alarm") {
         const b = m.body as { alarmId: number; pattern: number };
         late.notifier.alarmStored(m.terminal, b.alarmId);
         hub.publish("alarm", { terminal: m.terminal, alarmId: b.alarmId, pattern: b.pattern }, { siteId, operators: b.pattern >= 3 });
       } else {
-        if (m.name === "test") late.supervisor.check();
         hub.publish("data", { terminal: m.terminal, kind: m.name }, { siteId, operators: m.name === "test" });
       }
     },

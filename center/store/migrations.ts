@@ -229,4 +229,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX media_by_alarm ON media (terminal, alarm_id);
   CREATE INDEX alarm_actions_by_alarm ON alarm_actions (terminal, alarm_id);
   `,
+  // 4: supervision by the center's own clock: when a terminal was first heard, when its last test
+  // call arrived (the terminal's reported time stays in terminals.last_test)
+  `
+  CREATE TABLE supervision (
+    terminal TEXT PRIMARY KEY,
+    first_heard_at INTEGER NOT NULL,
+    last_test_at INTEGER
+  );
+  `,
 ];

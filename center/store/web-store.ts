@@ -150,6 +150,10 @@ export interface WebStore {
   clearFault(id: number, at: number, by: string): void;
   faults(filter?: { open?: boolean; terminals?: string[] }): FaultRow[];
 
+  // supervision, by the center's clock (ms)
+  heard(terminal: string, at: number, testCall: boolean): void;
+  supervision(terminal: string): { firstHeardAt: number; lastTestAt: number | null } | undefined;
+
   // settings
   setting(key: string): string | undefined;
   setSetting(key: string, value: string): void;
@@ -406,6 +410,20 @@ export class SqliteWebStore implements WebStore {
     }
     const rows = this.db.prepare(`SELECT * FROM faults ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id DESC`).all(...args) as Row[];
     return rows.map(faultRow);
+  }
+
+  heard(terminal: string, at: number, testCall: boolean): void {
+    this.db
+      .prepare(
+        `INSERT INTO supervision (terminal, first_heard_at, last_test_at) VALUES (?, ?, ?)
+         ON CONFLICT(terminal) DO UPDATE SET last_test_at = CASE WHEN ? THEN MAX(COALESCE(last_test_at, 0), excluded.first_heard_at) ELSE last_test_at END`,
+      )
+      .run(terminal, at, testCall ? at : null, testCall ? 1 : 0);
+  }
+
+  supervision(terminal: string): { firstHeardAt: number; lastTestAt: number | null } | undefined {
+    const r = this.db.prepare("SELECT first_heard_at, last_test_at FROM supervision WHERE terminal = ?").get(terminal) as Row | undefined;
+    return r ? { firstHeardAt: r.first_heard_at, lastTestAt: r.last_test_at } : undefined;
   }
 
   setting(key: string): string | undefined {
