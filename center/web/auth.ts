@@ -141,6 +141,8 @@ export class LoginLimiter {
 
   failed(ip: string, username: string): void {
     const now = this.#now();
+    // Bounded memory under a spray of user names: past 10,000 keys, drop every expired one.
+    if (this.#fails.size > 10_000) for (const key of [...this.#fails.keys()]) this.#recent(key);
     for (const key of [`u:${ip}:${username.toLowerCase()}`, `a:${ip}`]) this.#fails.set(key, [...this.#recent(key), now]);
   }
 
