@@ -89,7 +89,7 @@ export class WebApp {
     const token = cookies(req)[SESSION_COOKIE];
     const found = this.sessions.lookup(token);
     const c: Ctx = { req, res, url, parts, user: found?.user ?? null, csrf: found?.session.csrf ?? "", token };
-    const [p0, p1, p2, p3, p4] = parts;
+    const [p0, p1, p2, p3] = parts;
 
     // public
     if (method === "GET" && p0 === "api" && p1 === "health" && parts.length === 2) return sendJson(res, 200, { ok: true, ...this.#d.health() });
@@ -123,7 +123,6 @@ export class WebApp {
     if (p0 === "faults" && p2 === "clear" && parts.length === 3 && method === "POST") return this.#clearFault(c, intParam(p1));
     if (p0 === "admin") return this.#admin(c, method, parts.slice(1));
     if (p0 === "api") return this.#api(c, method, parts.slice(1));
-    void p4;
     return this.#notFound(c);
   }
 
@@ -264,7 +263,7 @@ export class WebApp {
 
   // ---------------------------------------------------------------- pages
 
-  #siteData(siteId: number, user: UserRow) {
+  #siteData(siteId: number) {
     const site = this.#sites().find((s) => s.id === siteId) as SiteRow;
     const terminals = this.#d.store.terminals().filter((t) => t.siteId === siteId);
     const online = new Set(this.#d.connected());
@@ -280,14 +279,13 @@ export class WebApp {
     });
     const ids = terminals.map((t) => t.id);
     const alarms = ids.flatMap((id) => this.#d.store.alarms(id)).sort((a, b) => b.time - a.time || b.alarmId - a.alarmId);
-    void user;
     return { site, terminals, statuses, sensors: this.#d.web.sensors(ids), alarms, notifications: this.#d.web.notifications({ siteId, audience: "site", limit: 50 }) };
   }
 
   #sitePage(c: Ctx, siteId: number): void {
     const user = c.user as UserRow;
     if (!this.#sites().some((s) => s.id === siteId) || !this.#siteVisible(user, siteId)) return this.#notFound(c);
-    const d = this.#siteData(siteId, user);
+    const d = this.#siteData(siteId);
     sendHtml(c.res, 200, sitePage(this.#view(c), d.site, d.statuses, d.sensors, d.alarms.map((a) => this.#alarmView(a)), d.notifications));
   }
 
@@ -480,7 +478,7 @@ export class WebApp {
     if (method === "GET" && a === "sites" && rest.length >= 2) {
       const id = intParam(b);
       if (!this.#sites().some((s) => s.id === id) || !this.#siteVisible(user, id)) return this.#notFound(c);
-      const s = this.#siteData(id, user);
+      const s = this.#siteData(id);
       if (rest.length === 2) {
         return sendJson(c.res, 200, {
           site: s.site,
