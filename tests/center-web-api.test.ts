@@ -275,6 +275,17 @@ test("the admin registers a site with its manager and a terminal; a bad tariff i
     const sato = new WebClient(base);
     t.is((await sato.login("sato", "sato-pass-1234")).headers.get("location"), `/site/${site.id}`);
     t.is((await sato.get("/admin")).status, 404, "a manager is not an admin");
+    // A new password ends the user's sessions; a removed user cannot log in.
+    const satoId = (center.web.userByName("sato") as { id: number }).id;
+    t.is((await admin.post(`/admin/users/${satoId}/password`, { password: "short" })).status, 400);
+    t.is((await admin.post(`/admin/users/${satoId}/password`, { password: "sato-pass-5678" })).status, 303);
+    t.is((await sato.get(`/site/${site.id}`)).headers.get("location"), "/login", "the old session is gone");
+    t.is((await new WebClient(base).login("sato", "sato-pass-1234")).status, 401);
+    t.is((await new WebClient(base).login("sato", "sato-pass-5678")).status, 303);
+    t.is((await admin.post(`/admin/users/${satoId}/delete`, {})).status, 303);
+    t.is((await new WebClient(base).login("sato", "sato-pass-5678")).status, 401);
+    const adminId = (center.web.userByName("admin") as { id: number }).id;
+    t.is((await admin.post(`/admin/users/${adminId}/delete`, {})).status, 400, "not oneself");
     const op = new WebClient(base);
     await op.login("operator", PASSWORDS.operator);
     t.is((await op.post("/admin/users", { username: "x", password: "xxxxxxxxxxxx", role: "admin" })).status, 404, "nor is an operator");

@@ -100,6 +100,7 @@ export interface WebStore {
   userByName(username: string): UserRow | undefined;
   users(): UserRow[];
   setPassword(userId: number, passwordHash: string): void;
+  deleteUser(userId: number): void;
   addSession(s: SessionRow): void;
   session(idHash: string): SessionRow | undefined;
   deleteSession(idHash: string): void;
@@ -192,6 +193,11 @@ export class SqliteWebStore implements WebStore {
   setPassword(userId: number, passwordHash: string): void {
     this.db.prepare("UPDATE users SET password_hash = ? WHERE id = ?").run(passwordHash, userId);
     this.db.prepare("DELETE FROM sessions WHERE user_id = ?").run(userId);
+  }
+
+  deleteUser(userId: number): void {
+    this.db.prepare("DELETE FROM sessions WHERE user_id = ?").run(userId);
+    this.db.prepare("DELETE FROM users WHERE id = ?").run(userId);
   }
 
   addSession(s: SessionRow): void {

@@ -432,6 +432,19 @@ export class WebApp {
       this.#d.web.addUser({ username, passwordHash: hashPassword(body.password), role, siteId }, this.#now());
       return done(`user ${username} added`);
     }
+    if (a === "users" && rest.length === 3 && (cc === "password" || cc === "delete")) {
+      const target = this.#d.web.user(intParam(b));
+      if (!target) return this.#notFound(c);
+      if (cc === "delete") {
+        if (target.id === user.id) return fail("you cannot remove yourself");
+        this.#d.web.deleteUser(target.id);
+        return done(`user ${target.username} removed`);
+      }
+      const p = passwordProblem(body.password ?? "");
+      if (p) return fail(p);
+      this.#d.web.setPassword(target.id, hashPassword(body.password));
+      return done(`password of ${target.username} changed; their sessions ended`);
+    }
     if (a === "destinations" && rest.length === 1) {
       const target = body.for ?? "";
       let audience: "site" | "operators";

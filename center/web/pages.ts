@@ -263,8 +263,12 @@ export function adminPage(
         <label>Tariff (JSON) <textarea name="tariff" rows="4" cols="60">${f.tariff ?? d.tariffDefault}</textarea></label>
         <button type="submit">Register terminal</button></form></section>
     <section><h2>Users</h2>
-      <table><thead><tr><th>user</th><th>role</th><th>site</th><th>created</th></tr></thead><tbody>
-      ${d.users.map((u) => html`<tr><td>${u.username}</td><td>${u.role}</td><td>${siteName(u.siteId)}</td><td>${centerTime(u.createdAt)}</td></tr>`)}</tbody></table>
+      <table><thead><tr><th>user</th><th>role</th><th>site</th><th>created</th><th></th></tr></thead><tbody>
+      ${d.users.map(
+        (u) => html`<tr data-user="${u.username}"><td>${u.username}</td><td>${u.role}</td><td>${siteName(u.siteId)}</td><td>${centerTime(u.createdAt)}</td>
+          <td><form method="post" action="/admin/users/${u.id}/password" class="inline">${csrfField(v)}<input name="password" type="password" minlength="10" required aria-label="new password for ${u.username}"><button type="submit">Set password</button></form>
+          ${u.id !== v.user?.id ? html`<form method="post" action="/admin/users/${u.id}/delete" class="inline">${csrfField(v)}<button type="submit">Remove</button></form>` : ""}</td></tr>`,
+      )}</tbody></table>
       <form method="post" action="/admin/users" class="card" id="new-user">${csrfField(v)}<h3>Add a user</h3>
         <label>User <input name="username" required maxlength="40" value="${f.username ?? ""}"></label>
         <label>Password <input name="password" type="password" required minlength="10"></label>
