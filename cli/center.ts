@@ -22,6 +22,8 @@ export async function runCenter(argv: string[]): Promise<number> {
       "mqtt-port": { type: "string" },
       "http-port": { type: "string" },
       terminal: { type: "string", multiple: true },
+      smtp: { type: "string" },
+      from: { type: "string", default: "Timeguard center <center@localhost>" },
     },
     strict: true,
   });
@@ -30,8 +32,15 @@ export async function runCenter(argv: string[]): Promise<number> {
     if (!id || !secret) throw new UsageError(`--terminal must be ID:SECRET[:SITE], got ${spec}`);
     return { id, secret, site: site ?? `site of ${id}` };
   });
+  let smtp: { host: string; port: number; from: string } | undefined;
+  if (values.smtp !== undefined) {
+    const m = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(values.smtp);
+    if (!m) throw new UsageError(`--smtp must be HOST:PORT, got ${values.smtp}`);
+    smtp = { host: m[1], port: Number(m[2]), from: values.from };
+  }
   const center = await startCenter({
     dataDir: values.data,
+    smtp,
     mqttPort: port(values["mqtt-port"], 1883, "mqtt-port"),
     httpPort: port(values["http-port"], 8080, "http-port"),
     log: (line) => process.stderr.write(`center: ${line}\n`),
