@@ -659,7 +659,14 @@ export class Uplink {
       case "dispatch":
         this.#record.disp.push({ alarmId: b.alarmId as number, status: b.status as string, note: b.note as string | undefined, at: this.#now() });
         if (this.#record.disp.length > MAX_DISPATCH) this.#record.disp.shift();
-        for (const l of this.#dispatchListeners) l({ alarmId: b.alarmId as number, status: b.status as string, note: b.note as string | undefined });
+        for (const l of this.#dispatchListeners) {
+          try {
+            l({ alarmId: b.alarmId as number, status: b.status as string, note: b.note as string | undefined });
+          } catch (e) {
+            // the status is kept and acknowledged whatever a listener (the UI) does with it
+            this.#lastError = `dispatch listener: ${e instanceof Error ? e.message : String(e)}`;
+          }
+        }
         break;
       case "planChange": {
         const result = this.#p.terminal.setPlan(plain(b.plan));
