@@ -83,6 +83,11 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
       if (!late) return;
       const siteId = siteOf(m.terminal);
       late.supervisor.heard(m.terminal, m.name === "test");
+      if (m.name === "registration") {
+        // DESIGN §3: the center answers the initial-setting request; the site's record exists.
+        const site = store.sites().find((x) => x.id === siteId)?.name;
+        sendDown(m.terminal, "registrationResult", { ok: true, ...(site ? { site: site.slice(0, 64) } : {}) }).catch((e) => o.log?.(`registration answer to ${m.terminal}: ${(e as Error).message}`));
+      }
       if (m.name === "alarm") {
         const b = m.body as { alarmId: number; pattern: number };
         late.notifier.alarmStored(m.terminal, b.alarmId);

@@ -150,7 +150,15 @@ async function scenarioResult(stack: DemoStack, run: Awaited<ReturnType<typeof r
     notifications: center.web.notifications().map((n) => ({ ...n })),
     dispatches: center.web.alarmActions(),
     mail: mail.received.map((m) => ({ to: m.to, bytes: m.bytes })),
-    terminal: { lcd: terminal.lcd, card: terminal.card ?? null, dispatch: terminal.dispatch ?? null, owedYen: terminal.owedYen, countsDue: terminal.countsDue, outbox: terminal.outbox ?? null },
+    terminal: {
+      lcd: terminal.lcd,
+      card: terminal.card ?? null,
+      dispatch: terminal.dispatch ?? null,
+      registration: terminal.uplink?.registration ?? null,
+      owedYen: terminal.owedYen,
+      countsDue: terminal.countsDue,
+      outbox: terminal.outbox ?? null,
+    },
     snapshots: run.snapshots,
     results: run.results,
   };

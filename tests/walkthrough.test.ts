@@ -22,6 +22,7 @@ test("[xs] patent walk-through: two rows, 50,976 yen, 5,097 counts, the alarm wi
     t.is(r.status, 0, r.stderr);
     const result = JSON.parse(readFileSync(out, "utf8"));
     t.is(result.engine, "xs");
+    t.deepEqual(result.terminal.registration, { ok: true, site: "Demo home" }, "the center answered the initial-setting request");
     t.deepEqual(
       result.periods.map((p: any) => [p.start, p.end, p.pattern, p.sensors, p.cameras, p.yenPerHour, p.hours, p.baseYen, p.yen, p.centerYen]),
       [
