@@ -27,6 +27,35 @@ function bytesOf(buffer: ArrayBuffer | ArrayBufferView): Uint8Array {
 const I2C_DEFAULT = { data: 21, clock: 22, hz: 100000, port: 0 };
 const SERIAL_DEFAULT = { port: 1, receive: 16, transmit: 17 };
 
+/** Bytes received and not yet read, in arrival order: a UART's or a stream socket's input. */
+class ByteQueue {
+  #chunks: Uint8Array[] = [];
+  available = 0;
+
+  push(bytes: Uint8Array): void {
+    this.#chunks.push(bytes);
+    this.available += bytes.length;
+  }
+
+  /** Everything ready, or at most `count` bytes; undefined when nothing is there. */
+  take(count?: number): ArrayBuffer | undefined {
+    if (this.available === 0) return undefined;
+    const n = count === undefined ? this.available : Math.min(count, this.available);
+    const out = new Uint8Array(n);
+    let o = 0;
+    while (o < n) {
+      const head = this.#chunks[0];
+      const part = Math.min(head.length, n - o);
+      out.set(head.subarray(0, part), o);
+      o += part;
+      if (part === head.length) this.#chunks.shift();
+      else this.#chunks[0] = head.subarray(part);
+    }
+    this.available -= n;
+    return out.buffer;
+  }
+}
+
 export function makeDevice(call: Call) {
   const live = new Map<number, { deliver(e: DeliveredEvent): void }>();
 
@@ -97,36 +126,20 @@ export function makeDevice(call: Call) {
 
   class Serial {
     #h: number;
-    #rx: Uint8Array[] = [];
-    #available = 0;
+    #rx = new ByteQueue();
     constructor(o: EmbeddedIO.SerialOptions) {
       this.#h = call("io.open", { kind: "serial", port: o.port, baud: o.baud });
       const onReadable = o.onReadable;
       live.set(this.#h, {
         deliver: (e) => {
           if (!e.data) return;
-          const bytes = fromHex(e.data);
-          this.#rx.push(bytes);
-          this.#available += bytes.length;
-          if (onReadable) onReadable.call(this, this.#available);
+          this.#rx.push(fromHex(e.data));
+          if (onReadable) onReadable.call(this, this.#rx.available);
         },
       });
     }
     read(count?: number): ArrayBuffer | undefined {
-      if (this.#available === 0) return undefined;
-      const n = count === undefined ? this.#available : Math.min(count, this.#available);
-      const out = new Uint8Array(n);
-      let o = 0;
-      while (o < n) {
-        const head = this.#rx[0];
-        const take = Math.min(head.length, n - o);
-        out.set(head.subarray(0, take), o);
-        o += take;
-        if (take === head.length) this.#rx.shift();
-        else this.#rx[0] = head.subarray(take);
-      }
-      this.#available -= n;
-      return out.buffer;
+      return this.#rx.take(count);
     }
     write(buffer: ArrayBuffer | ArrayBufferView): void {
       call("io.serial.write", { h: this.#h, data: toHex(bytesOf(buffer)) });
@@ -187,8 +200,7 @@ export function makeDevice(call: Call) {
   /** ECMA-419 TCP socket (accepted from a Listener; outgoing connections are not emulated). */
   class TCP {
     #h: number;
-    #rx: Uint8Array[] = [];
-    #available = 0;
+    #rx = new ByteQueue();
     constructor(o: EmbeddedIO.TCPOptions) {
       const from = o.from as unknown as { handle?: number } | undefined;
       if (!from || typeof from.handle !== "number") throw new Error("TCP: only sockets accepted from a Listener are emulated");
@@ -201,28 +213,13 @@ export function makeDevice(call: Call) {
             return;
           }
           if (e.data === undefined) return;
-          const bytes = fromHex(e.data);
-          this.#rx.push(bytes);
-          this.#available += bytes.length;
-          if (onReadable) onReadable.call(this, this.#available);
+          this.#rx.push(fromHex(e.data));
+          if (onReadable) onReadable.call(this, this.#rx.available);
         },
       });
     }
     read(count?: number): ArrayBuffer | undefined {
-      if (this.#available === 0) return undefined;
-      const n = count === undefined ? this.#available : Math.min(count, this.#available);
-      const out = new Uint8Array(n);
-      let o = 0;
-      while (o < n) {
-        const head = this.#rx[0];
-        const take = Math.min(head.length, n - o);
-        out.set(head.subarray(0, take), o);
-        o += take;
-        if (take === head.length) this.#rx.shift();
-        else this.#rx[0] = head.subarray(take);
-      }
-      this.#available -= n;
-      return out.buffer;
+      return this.#rx.take(count);
     }
     write(buffer: ArrayBuffer | ArrayBufferView): void {
       call("io.tcp.write", { h: this.#h, data: toHex(bytesOf(buffer)) });
