@@ -1,5 +1,5 @@
 /**
- * A small CBOR (RFC 8949) codec for the terminal's messages, XS-safe (no Buffer, no
+ * A small CBOR (RFC 8949) codec for the terminal's messages, XS-safe (Uint8Array and DataView only, no
  * TextEncoder). It covers what our payloads use:
  *
  * - integers in the safe range ±(2^53 − 1) (anything larger is rejected, never rounded),
