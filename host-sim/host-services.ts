@@ -1,3 +1,4 @@
+import { bytesOfHex, hexOf } from "./io/hex";
 import type { IoHub } from "./io/hub";
 import { FlashFile, FlashValue, PowerCutError } from "./storage/flash-file";
 
@@ -11,24 +12,17 @@ export interface HostServiceOptions {
   log?(line: string): void;
 }
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
-}
 
-function unhex(s: unknown): Uint8Array {
-  if (typeof s !== "string" || !/^([0-9a-f]{2})*$/.test(s)) throw new Error("bad hex");
-  return new Uint8Array(Buffer.from(s, "hex"));
-}
 
 function wireValue(value: FlashValue | undefined): unknown {
   if (value === undefined) return null;
-  return value.t === "a" ? { t: "a", v: hex(value.v) } : value;
+  return value.t === "a" ? { t: "a", v: hexOf(value.v) } : value;
 }
 
 function flashValue(input: any): FlashValue {
   switch (input?.t) {
     case "a":
-      return { t: "a", v: unhex(input.v) };
+      return { t: "a", v: bytesOfHex(input.v) };
     case "b":
       return { t: "b", v: Boolean(input.v) };
     case "i":

@@ -57,61 +57,51 @@ onBothEngines("bad plans are refused by the firmware with the field named, and c
   });
 });
 
-onBothEngines("a power cut mid-period: billing stops at the last checkpoint and resumes at power-on", async (t, engine) => {
+/** A simulator whose flash is a file (so a power cut really goes through the file). */
+async function withFlashFile(engine: "xs" | "node", start: string, body: Parameters<typeof withSim>[2]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tg-flash-"));
   try {
-    await withSim(
-      engine,
-      "2026-04-16T19:00",
-      async (sim) => {
-        await sim.command("plan.set", { plan: PERIOD_1_PLAN });
-        await sim.runUntil(at("2026-04-16T21:02")); // last checkpoint at 21:00 (every 5 min from 20:00)
-        await sim.powerCut();
-        sim.clock.advanceTo(at("2026-04-16T21:30"));
-        await sim.powerOn();
-        const back = await sim.snapshot();
-        t.is(back.boots, 2);
-        t.true(back.guarding);
-        t.is(back.periods[0].hours, 1, "20:00-21:00 guarded so far: 21:00-21:30 was lost with the power");
-        await sim.runUntil(at("2026-04-17T00:00"));
-        const s = await sim.snapshot();
-        // 20:00-21:00 and 21:30-23:00: 2.5 h × 120 = 300 yen base, 240 owed.
-        t.is(s.periods.length, 1);
-        t.is(s.periods[0].hours, 2.5);
-        t.is(s.periods[0].intervals, 2);
-        t.is(s.periods[0].baseYen, 300);
-        t.is(s.owedYen, 240);
-      },
-      { flashPath: join(dir, "flash.bin") },
-    );
+    await withSim(engine, start, body, { flashPath: join(dir, "flash.bin") });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+onBothEngines("a power cut mid-period: billing stops at the last checkpoint and resumes at power-on", async (t, engine) => {
+  await withFlashFile(engine, "2026-04-16T19:00", async (sim) => {
+    await sim.command("plan.set", { plan: PERIOD_1_PLAN });
+    await sim.runUntil(at("2026-04-16T21:02")); // last checkpoint at 21:00 (every 5 min from 20:00)
+    await sim.powerCut();
+    sim.clock.advanceTo(at("2026-04-16T21:30"));
+    await sim.powerOn();
+    const back = await sim.snapshot();
+    t.is(back.boots, 2);
+    t.true(back.guarding);
+    t.is(back.periods[0].hours, 1, "20:00-21:00 guarded so far: 21:00-21:30 was lost with the power");
+    await sim.runUntil(at("2026-04-17T00:00"));
+    const s = await sim.snapshot();
+    // 20:00-21:00 and 21:30-23:00: 2.5 h × 120 = 300 yen base, 240 owed.
+    t.is(s.periods.length, 1);
+    t.is(s.periods[0].hours, 2.5);
+    t.is(s.periods[0].intervals, 2);
+    t.is(s.periods[0].baseYen, 300);
+    t.is(s.owedYen, 240);
+  });
 });
 
 onBothEngines("state survives a power cut: plan, ledger and boots come back from the flash file", async (t, engine) => {
-  const dir = mkdtempSync(join(tmpdir(), "tg-flash-"));
-  try {
-    await withSim(
-      engine,
-      "2026-04-16T19:00",
-      async (sim) => {
-        await sim.command("plan.set", { plan: EXAMPLE_PLAN });
-        await sim.runUntil(at("2026-04-17T00:00"));
-        await sim.powerCut();
-        await sim.powerOn();
-        const s = await sim.snapshot();
-        t.is(s.boots, 2);
-        t.deepEqual(s.plan, EXAMPLE_PLAN);
-        t.is(s.periods.length, 1);
-        t.is(s.owedYen, 288);
-        t.deepEqual(s.next, { at: "2026-04-27T12:00", kind: "start", period: 1 });
-      },
-      { flashPath: join(dir, "flash.bin") },
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await withFlashFile(engine, "2026-04-16T19:00", async (sim) => {
+    await sim.command("plan.set", { plan: EXAMPLE_PLAN });
+    await sim.runUntil(at("2026-04-17T00:00"));
+    await sim.powerCut();
+    await sim.powerOn();
+    const s = await sim.snapshot();
+    t.is(s.boots, 2);
+    t.deepEqual(s.plan, EXAMPLE_PLAN);
+    t.is(s.periods.length, 1);
+    t.is(s.owedYen, 288);
+    t.deepEqual(s.next, { at: "2026-04-27T12:00", kind: "start", period: 1 });
+  });
 });
 
 /** Writes a new plan with the power cut after `cut` bytes; returns the plan read back after reboot. */

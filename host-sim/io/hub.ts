@@ -1,23 +1,13 @@
+import type { DeliveredEvent } from "../shims/device";
+import { bytesOfHex, hexOf } from "./hex";
 import { Gpio, PinMode } from "./gpio";
 import { I2CBus } from "./i2c-bus";
 import { Uart } from "./uart";
 import { FIRMWARE_ADDRESS, Lan, TcpEnd } from "./sockets";
 
-/** Something the firmware must hear about: bytes on a UART, an edge on a pin. */
-export interface FirmwareEvent {
-  handle: number;
-  /** serial: the bytes, hex */
-  data?: string;
-  /** bank: which pins triggered */
-  triggered?: number;
-  /** udp: the sender of the datagram in `data` */
-  address?: string;
-  port?: number;
-  /** listener: connections waiting to be accepted */
-  count?: number;
-  /** tcp: the peer closed the connection */
-  closed?: boolean;
-}
+/** Something the firmware must hear about (bytes on a UART or socket, an edge on a pin): the
+ * shim's DeliveredEvent, one definition for both sides of the line. */
+export type FirmwareEvent = DeliveredEvent;
 
 type Handle =
   | { kind: "i2c"; port: number; address: number }
@@ -31,14 +21,7 @@ type Handle =
 const RISING = 1;
 const FALLING = 2;
 
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
-}
 
-function unhex(s: unknown): Uint8Array {
-  if (typeof s !== "string" || !/^([0-9a-f]{2})*$/.test(s)) throw new Error("bad hex");
-  return new Uint8Array(Buffer.from(s, "hex"));
-}
 
 function int(v: unknown, what: string): number {
   if (typeof v !== "number" || !Number.isInteger(v)) throw new Error(`${what} must be an integer`);
@@ -138,7 +121,7 @@ export class IoHub {
       case "io.udp.write":
         if (h.kind !== "udp") break;
         if (typeof a.address !== "string") throw new Error("address must be a numeric IPv4 string");
-        this.lan.sendUdp([FIRMWARE_ADDRESS, h.port], [a.address, int(a.port, "port")], unhex(a.data));
+        this.lan.sendUdp([FIRMWARE_ADDRESS, h.port], [a.address, int(a.port, "port")], bytesOfHex(a.data));
         return null;
       case "io.listener.accept": {
         if (h.kind !== "listener") break;
@@ -147,22 +130,22 @@ export class IoHub {
         const id = this.#nextHandle++;
         this.#handles.set(id, { kind: "tcp", end });
         end.attach({
-          onData: (bytes) => this.#outbox.push({ handle: id, data: hex(bytes) }),
+          onData: (bytes) => this.#outbox.push({ handle: id, data: hexOf(bytes) }),
           onClose: () => this.#outbox.push({ handle: id, closed: true }),
         });
         return id;
       }
       case "io.tcp.write":
         if (h.kind !== "tcp") break;
-        h.end.write(unhex(a.data));
+        h.end.write(bytesOfHex(a.data));
         return null;
       case "io.i2c.write":
         if (h.kind !== "i2c") break;
-        this.i2c(h.port).write(h.address, unhex(a.data), a.stop !== false);
+        this.i2c(h.port).write(h.address, bytesOfHex(a.data), a.stop !== false);
         return null;
       case "io.i2c.read":
         if (h.kind !== "i2c") break;
-        return hex(this.i2c(h.port).read(h.address, int(a.count, "count"), a.stop !== false));
+        return hexOf(this.i2c(h.port).read(h.address, int(a.count, "count"), a.stop !== false));
       case "io.digital.read":
         if (h.kind !== "digital") break;
         return this.gpio.level(h.pin);
@@ -179,7 +162,7 @@ export class IoHub {
         return null;
       case "io.serial.write":
         if (h.kind !== "serial") break;
-        this.uart(h.port).fromFirmware(unhex(a.data));
+        this.uart(h.port).fromFirmware(bytesOfHex(a.data));
         return null;
     }
     throw new Error(`${op} does not apply to a ${h.kind} handle`);
@@ -215,7 +198,7 @@ export class IoHub {
       case "udp": {
         const port = int(a.port, "port");
         const unbind = this.lan.bindUdp(FIRMWARE_ADDRESS, port, (bytes, address, from) => {
-          this.#outbox.push({ handle: id, data: hex(bytes), address, port: from });
+          this.#outbox.push({ handle: id, data: hexOf(bytes), address, port: from });
         });
         this.#handles.set(id, { kind: "udp", port, unbind });
         break;
@@ -271,7 +254,7 @@ export class IoHub {
 
   #toSerialHandles(port: number, bytes: Uint8Array, delayMs: number): void {
     this.schedule(delayMs, () => {
-      for (const [id, h] of this.#handles) if (h.kind === "serial" && h.port === port) this.#outbox.push({ handle: id, data: hex(bytes) });
+      for (const [id, h] of this.#handles) if (h.kind === "serial" && h.port === port) this.#outbox.push({ handle: id, data: hexOf(bytes) });
     });
   }
 }

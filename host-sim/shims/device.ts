@@ -8,13 +8,19 @@ import { fromHex, toHex } from "./bridge";
  */
 export type Call = (op: string, args: unknown) => any;
 
+/** An event from the host for one IO handle (host-sim/io/hub.ts queues them). */
 export interface DeliveredEvent {
   handle: number;
+  /** serial, tcp, udp: the bytes, hex */
   data?: string;
+  /** bank: which pins triggered */
   triggered?: number;
+  /** udp: the sender of the datagram in `data` */
   address?: string;
   port?: number;
+  /** listener: connections waiting to be accepted */
   count?: number;
+  /** tcp: the peer closed the connection */
   closed?: boolean;
 }
 
