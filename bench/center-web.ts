@@ -50,8 +50,8 @@ async function main(): Promise<void> {
         const s = start + d * 86400;
         center.store.insertPeriod({
           terminal: "T0001", seq: d + 1, start: s, end: s + 36000, pattern: 1 + (d % 3), sensors: 2, cameras: 2, yenPerHour: 130, guardedSeconds: 36000, baseYen: 1300, yen: 1040,
-          images: 0, intervals: [[s, s + 36000, 2, 2, 0, 0]], rateSeconds: 4680000, permille: 800, contract: "continuous", countsTaken: 104, cardId: "C-1", debtYen: null,
-          centerRateSeconds: 4680000, centerYen: 1040, feeMismatch: null,
+          images: 0, intervals: [[s, s + 36000, 2, 2, 0, 0, 0, 800]], rateSeconds: 4680000, permille: 800, contract: "continuous", countsTaken: 104, cardId: "C-1", debtYen: null,
+          centerRateSeconds: 4680000, centerYen: 1040, feeMismatch: null, tariffVersion: 0, owedYen: null, takenTotal: null, surchargeTotal: null, centerOwedYen: null,
         });
       }
       for (let a = 0; a < ALARMS; a++) {

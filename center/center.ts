@@ -2,13 +2,14 @@ import { Encoder } from "cbor-x";
 import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
-import { EXAMPLE_TARIFF_JSON, parseTariff } from "../firmware/core/tariff";
+import { EXAMPLE_TARIFF_JSON, parseTariff, tariffToJson } from "../firmware/core/tariff";
 import { type MessageName, messageToCbor } from "../firmware/uplink/messages";
 import { type Broker, startBroker } from "./broker";
 import { exportData } from "./export";
 import { type IngestEvents, Ingestor } from "./ingest";
 import { MediaFiles } from "./media-files";
 import { hashSecret } from "./secrets";
+import { Tariffs } from "./tariffs";
 import type { CenterStore } from "./store/center-store";
 import { SqliteStore } from "./store/sqlite-store";
 import { Dispatcher } from "./dispatch";
@@ -58,6 +59,9 @@ export interface Center {
   readonly dispatcher: Dispatcher;
   readonly supervisor: Supervisor;
   addTerminal(t: { id: string; secret: string; site: string; contact?: string; tariff?: unknown }): void;
+  /** A new tariff version for a terminal (the admin form's path): stored, sent down; returns the version. */
+  setTariff(terminal: string, tariff: unknown): number;
+  readonly tariffs: Tariffs;
   /** Sends a downlink message to a terminal (queued while it is offline). */
   sendDown(terminal: string, name: MessageName, body: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
@@ -83,6 +87,8 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
       if (!late) return;
       const siteId = siteOf(m.terminal);
       late.supervisor.heard(m.terminal, m.name === "test");
+      // The terminal is in session: a tariff version it has not confirmed goes down now.
+      tariffs.offer(m.terminal, m.name === "registration");
       if (m.name === "registration") {
         // DESIGN §3: the center answers the initial-setting request; the site's record exists.
         const site = store.sites().find((x) => x.id === siteId)?.name;
@@ -104,7 +110,14 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     },
   };
   const media = new MediaFiles(join(o.dataDir, "media"));
-  const ingestor = new Ingestor(store, media, events);
+  const tariffs = new Tariffs({
+    store,
+    now,
+    send: (terminal, version, tariff) => {
+      sendDown(terminal, "tariff", { version, tariff }).catch((e) => o.log?.(`tariff ${version} to ${terminal}: ${(e as Error).message}`));
+    },
+  });
+  const ingestor = new Ingestor(store, media, events, tariffs);
   const broker = await startBroker({ store, ingestor, port: o.mqttPort ?? 1883, host: o.host, log: o.log });
   let webApp: WebApp | null = null;
   const http: Server = createServer((req, res) => {
@@ -119,10 +132,15 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
   const addr = http.address();
   const httpPort = typeof addr === "object" && addr ? addr.port : (o.httpPort ?? 8080);
   let downSeq = Date.now();
-  const sendDown = async (terminal: string, name: MessageName, body: Record<string, unknown>): Promise<void> => {
+  async function sendDown (terminal: string, name: MessageName, body: Record<string, unknown>): Promise<void> {
     downSeq = Math.max(downSeq + 1, Date.now());
     const payload = DOWNLINK_CBOR.encode(messageToCbor({ name, terminal, seq: downSeq, time: Math.floor(now() / 1000), body }));
     await broker.sendDown(terminal, payload);
+  }
+  const setTariff = (terminal: string, tariff: unknown): number => {
+    const version = tariffs.set(terminal, tariff);
+    ingestor.tariffChanged(terminal);
+    return version;
   };
   const publicUrl = o.publicUrl ?? `http://${o.host ?? "127.0.0.1"}:${httpPort}`;
   const links = new MediaLinks(web);
@@ -168,7 +186,8 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     events: hub,
     connected: () => broker.connected(),
     health: () => ({ terminalsOnline: broker.connected(), ingest: ingestor.counts, refused: broker.counts }),
-    tariffChanged: (t) => ingestor.tariffChanged(t),
+    setTariff,
+    tariffs,
     now,
     loginLimit: o.loginLimit,
     secureCookies: o.secureCookies,
@@ -190,12 +209,21 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     notifier,
     dispatcher,
     supervisor,
+    tariffs,
+    setTariff,
     addTerminal(t) {
       const tariff = t.tariff ?? EXAMPLE_TARIFF_JSON;
       parseTariff(tariff); // refuse a bad tariff here, not at the first period report
       const siteId = store.addSite(t.site, t.contact ?? "");
+      const existed = store.terminal(t.id) !== undefined;
       store.addTerminal({ id: t.id, siteId, secretHash: hashSecret(t.secret), tariff });
       ingestor.tariffChanged(t.id);
+      tariffs.ensure(t.id);
+      if (existed) {
+        // a terminal registered again with another tariff: that one is the next version
+        const same = (x: unknown) => JSON.stringify({ ...tariffToJson(parseTariff(x)), version: 0 });
+        if (same(tariff) !== same(tariffToJson(tariffs.current(t.id)))) setTariff(t.id, tariff);
+      }
     },
     sendDown,
     async close() {

@@ -1,6 +1,7 @@
-import { yenOwed } from "../firmware/core/fee";
 import { formatTime } from "../firmware/core/time";
 import type { CenterStore } from "./store/center-store";
+import { Tariffs } from "./tariffs";
+import { periodTable } from "./web/billing-view";
 
 /** Sites, periods (the table of DESIGN §2 per terminal, with totals), alarms and media, for scripts. */
 export function exportData(store: CenterStore, zoneMinutes?: number): Record<string, unknown> {
@@ -29,17 +30,11 @@ export function exportData(store: CenterStore, zoneMinutes?: number): Record<str
     debtYen: p.debtYen,
     feeMismatch: p.feeMismatch,
   }));
+  const tariffs = new Tariffs({ store, send: () => undefined });
   const totals = terminals.map((t) => {
     const rows = store.periods(t.id);
-    const permille = rows.length ? rows[rows.length - 1].permille : 1000;
-    const rateSeconds = rows.reduce((a, r) => a + r.centerRateSeconds, 0);
-    return {
-      terminal: t.id,
-      periods: rows.length,
-      totalYen: yenOwed(rateSeconds, permille),
-      countsTaken: rows.reduce((a, r) => a + (r.countsTaken ?? 0), 0),
-      mismatches: rows.filter((r) => r.feeMismatch !== null).length,
-    };
+    const table = periodTable(t.id, rows, tariffs.lookup(t.id));
+    return { terminal: t.id, periods: rows.length, totalYen: table.totalYen, countsTaken: table.countsTaken, mismatches: table.mismatches };
   });
   const alarms = store.alarms().map((a) => ({ ...a, time: fmt(a.time) }));
   const media = store.media().map((m) => ({ terminal: m.terminal, mediaId: m.mediaId, item: m.item, alarmId: m.alarmId, type: m.type, bytes: m.bytes, complete: m.complete, path: m.path }));

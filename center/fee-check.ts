@@ -1,45 +1,137 @@
-import { accrue, deviceCounts, imageRateSeconds, yenOwed, yenPerHour } from "../firmware/core/fee";
-import { Tariff, isContract } from "../firmware/core/tariff";
+import { countsDue } from "../firmware/core/counts";
+import { EMPTY_METER, Meter, meterAdd, meterYen } from "../firmware/core/contract";
+import { accrue, deviceCounts, imageRateSeconds, yenPerHour } from "../firmware/core/fee";
+import { CONTRACTS, Tariff, isContract } from "../firmware/core/tariff";
 import { MessageError } from "../firmware/uplink/messages";
 
-export interface FeeCheck {
+/** The center's running account of one terminal's contract, period by period in start order. */
+export interface ContractAccount {
+  /** the contract meter (firmware/core/contract.ts) after the periods folded so far */
+  readonly meter: Meter;
+  /** start of the last period folded (-1: none) */
+  readonly lastStart: number;
+  /** counts the card gave (fee and surcharge), summed over the periods folded */
+  readonly taken: number;
+}
+
+export const NO_PERIODS: ContractAccount = { meter: EMPTY_METER, lastStart: -1, taken: 0 };
+
+/** A period as reported (the `period` message body, or a stored row). */
+export interface ReportedPeriod {
+  start: number;
+  end: number;
+  pattern: number;
+  intervals: unknown;
+  images: number;
+  guardedSeconds: number;
   rateSeconds: number;
   yen: number;
-  /** null when the center's figure equals the terminal's; else what differs */
+  permille: number;
+  contract: string;
+  tariffVersion?: number | null;
+  owedYen?: number | null;
+  countsTaken?: number | null;
+  takenTotal?: number | null;
+  surchargeTotal?: number | null;
+}
+
+export interface FeeCheck {
+  /** the center's rate-seconds for the period */
+  rateSeconds: number;
+  /** what the period adds to the contract's owed, by the center's meter */
+  yen: number;
+  /** the contract's owed after the period, by the center's meter */
+  owedYen: number;
+  account: ContractAccount;
+  /** null when every figure the terminal sent agrees with the center's; else what differs */
   mismatch: string | null;
 }
 
 /**
- * Recomputes a reported period's fee from its intervals with the center's tariff for the terminal,
- * by the same rule the terminal runs (firmware/core/fee.ts), and says where the two differ.
- * Intervals: [[from, to, sensor, camera, door, smoke], …] (operating devices by kind); malformed
- * ones are refused (MessageError), a fee that differs is stored and flagged.
+ * Checks every figure of a reported period against the center's own recomputation, with the
+ * terminal's tariff versions as the center issued them and the same rules the terminal runs
+ * (firmware/core: fee, contract meter, counts). Intervals are [from, to, sensor, camera, door,
+ * smoke, tariffVersion, permille]; a structurally malformed list is refused (MessageError); a
+ * figure that differs is flagged and never changes the center's totals, which are its own.
  */
-export function checkPeriodFee(
-  tariff: Tariff,
-  p: { pattern: number; intervals: unknown; images: number; guardedSeconds: number; rateSeconds: number; yen: number; contract: string },
-): FeeCheck {
-  if (!isContract(p.contract)) return { rateSeconds: 0, yen: 0, mismatch: `unknown contract ${p.contract}` };
-  const permille = tariff.contractsPermille[p.contract];
-  if (tariff.patterns[p.pattern] === undefined) return { rateSeconds: 0, yen: 0, mismatch: `pattern ${p.pattern} is not in the center's tariff` };
+export function checkPeriod(tariffOf: (version: number) => Tariff | undefined, before: ContractAccount, p: ReportedPeriod): FeeCheck {
+  const problems: string[] = [];
   if (!Array.isArray(p.intervals)) throw new MessageError("period.intervals", "must be a list");
-  let rs = imageRateSeconds(tariff, p.images);
-  let seconds = 0;
-  for (const iv of p.intervals) {
-    if (!Array.isArray(iv) || iv.length !== 6 || !iv.every((n) => Number.isSafeInteger(n) && n >= 0) || iv[1] < iv[0]) {
-      throw new MessageError("period.intervals", "an interval must be [from, to, sensor, camera, door, smoke] with from ≤ to");
+  const rows = p.intervals as unknown[];
+  for (const iv of rows) {
+    if (!Array.isArray(iv) || iv.length !== 8 || !iv.every((n) => Number.isSafeInteger(n) && n >= 0) || iv[1] < iv[0]) {
+      throw new MessageError("period.intervals", "an interval must be [from, to, sensor, camera, door, smoke, tariffVersion, permille] with from ≤ to");
     }
-    const [from, to, sensor, camera, door, smoke] = iv as number[];
-    rs += accrue(yenPerHour(tariff, p.pattern, deviceCounts({ sensor, camera, door, smoke })), to - from);
+  }
+  if (!isContract(p.contract)) problems.push(`unknown contract ${p.contract}`);
+
+  let meter = before.meter;
+  let rs = 0;
+  let seconds = 0;
+  let previousTo = p.start;
+  let last: { tariff: Tariff | undefined; version: number; permille: number } | null = null;
+  for (const iv of rows as number[][]) {
+    const [from, to, sensor, camera, door, smoke, version, permille] = iv;
+    if (from < previousTo || to > p.end) problems.push(`interval ${from}–${to} is outside the period or overlaps another`);
+    previousTo = Math.max(previousTo, to);
+    const tariff = tariffOf(version);
+    last = { tariff, version, permille };
     seconds += to - from;
+    if (!tariff) {
+      problems.push(`tariff version ${version} is not one the center issued`);
+      continue;
+    }
+    if (!CONTRACTS.some((c) => tariff.contractsPermille[c] === permille)) problems.push(`per-mille ${permille} is no contract's coefficient under tariff version ${version}`);
+    if (tariff.patterns[p.pattern] === undefined) {
+      problems.push(`pattern ${p.pattern} is not in tariff version ${version}`);
+      continue;
+    }
+    const r = accrue(yenPerHour(tariff, p.pattern, deviceCounts({ sensor, camera, door, smoke })), to - from);
+    rs += r;
+    meter = meterAdd(meter, permille, r);
+  }
+  const lastTariff = last?.tariff ?? tariffOf(p.tariffVersion ?? 0);
+  if (lastTariff && p.images > 0) {
+    const r = imageRateSeconds(lastTariff, p.images);
+    rs += r;
+    meter = meterAdd(meter, last ? last.permille : p.permille, r);
   }
   if (seconds !== p.guardedSeconds) {
-    // Older intervals were folded on the terminal: the center can only check what it was given.
-    return { rateSeconds: p.rateSeconds, yen: yenOwed(p.rateSeconds, permille), mismatch: `intervals cover ${seconds} s of ${p.guardedSeconds} s guarded; fee not verifiable` };
+    // Older intervals were folded on the terminal: only the reported sum is there to bill.
+    problems.push(`intervals cover ${seconds} s of ${p.guardedSeconds} s guarded; fee not verifiable`);
+    rs = p.rateSeconds;
+    meter = meterAdd(before.meter, last ? last.permille : p.permille, p.rateSeconds);
   }
-  const yen = yenOwed(rs, permille);
-  const problems: string[] = [];
+  if (last) {
+    if (p.permille !== last.permille) problems.push(`per-mille ${p.permille} reported, the last interval was billed at ${last.permille}`);
+    if (p.tariffVersion != null && p.tariffVersion !== last.version) problems.push(`tariff version ${p.tariffVersion} reported, the last interval names ${last.version}`);
+  }
+  if (lastTariff && isContract(p.contract) && lastTariff.contractsPermille[p.contract] !== p.permille) {
+    problems.push(`per-mille ${p.permille} is not the ${p.contract} contract's ${lastTariff.contractsPermille[p.contract]} under tariff version ${lastTariff.version}`);
+  }
+  const owed = meterYen(meter);
+  const yen = owed - meterYen(before.meter);
   if (rs !== p.rateSeconds) problems.push(`rate-seconds ${p.rateSeconds} reported, ${rs} recomputed`);
   if (yen !== p.yen) problems.push(`${p.yen} yen collected, ${yen} yen recomputed`);
-  return { rateSeconds: rs, yen, mismatch: problems.length ? problems.join("; ") : null };
+  if (p.owedYen != null && p.owedYen !== owed) problems.push(`contract owed ${p.owedYen} yen reported, ${owed} yen recomputed`);
+  const taken = before.taken + (p.countsTaken ?? 0);
+  if (lastTariff) {
+    const due = countsDue(owed, lastTariff.yenPerCount);
+    if (p.takenTotal != null && p.takenTotal > due) problems.push(`the card gave ${p.takenTotal} counts toward the fee, only ${due} are due`);
+    if (taken > due + (p.surchargeTotal ?? 0)) problems.push(`${taken} counts taken in all, only ${due} due (+ ${p.surchargeTotal ?? 0} surcharge)`);
+  }
+  return { rateSeconds: rs, yen, owedYen: owed, account: { meter, lastStart: p.start, taken }, mismatch: problems.length ? problems.join("; ") : null };
+}
+
+/** Folds a terminal's stored periods (in start order) into its account: the center's totals. */
+export function foldPeriods(tariffOf: (version: number) => Tariff | undefined, rows: readonly ReportedPeriod[]): ContractAccount {
+  let account = NO_PERIODS;
+  for (const r of rows) {
+    try {
+      account = checkPeriod(tariffOf, account, r).account;
+    } catch {
+      // a stored row with malformed intervals (from before the checks) adds nothing
+    }
+  }
+  return account;
 }

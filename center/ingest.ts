@@ -1,8 +1,8 @@
 import { decode } from "cbor-x";
-import { Tariff, parseTariff } from "../firmware/core/tariff";
 import { MESSAGES, Message, MessageError, messageFromCbor, upTopic } from "../firmware/uplink/messages";
 import type { CenterStore } from "./store/center-store";
-import { checkPeriodFee } from "./fee-check";
+import { ContractAccount, checkPeriod, foldPeriods } from "./fee-check";
+import { Tariffs } from "./tariffs";
 import { MediaFiles } from "./media-files";
 
 export type IngestResult = { status: "stored"; message: Message } | { status: "duplicate"; message: Message } | { status: "rejected"; reason: string };
@@ -25,30 +25,30 @@ const MAX_PAYLOAD = 64 * 1024;
 export class Ingestor {
   readonly store: CenterStore;
   readonly media: MediaFiles;
+  readonly tariffs: Tariffs;
   #events: IngestEvents;
-  #tariffs = new Map<string, Tariff>();
+  /** each terminal's contract as the center has folded it so far (its own totals) */
+  #accounts = new Map<string, ContractAccount>();
   counts = { stored: 0, duplicate: 0, rejected: 0 };
 
-  constructor(store: CenterStore, media: MediaFiles, events: IngestEvents = {}) {
+  constructor(store: CenterStore, media: MediaFiles, events: IngestEvents = {}, tariffs?: Tariffs) {
     this.store = store;
     this.media = media;
     this.#events = events;
+    this.tariffs = tariffs ?? new Tariffs({ store, send: () => undefined });
   }
 
-  #tariff(terminal: string): Tariff {
-    let t = this.#tariffs.get(terminal);
-    if (!t) {
-      const row = this.store.terminal(terminal);
-      if (!row) throw new Error(`unknown terminal ${terminal}`);
-      t = parseTariff(row.tariff);
-      this.#tariffs.set(terminal, t);
-    }
-    return t;
+  /** The terminal's account before a period starting at `start` (refolded when one arrives out of order). */
+  #account(terminal: string, start: number): ContractAccount {
+    const cached = this.#accounts.get(terminal);
+    if (cached && cached.lastStart < start) return cached;
+    return foldPeriods(this.tariffs.lookup(terminal), this.store.periods(terminal).filter((r) => r.start < start));
   }
 
-  /** Forget cached tariffs (after an admin changes one). */
+  /** Forget a terminal's cached account and tariffs (re-created, or its tariff changed). */
   tariffChanged(terminal: string): void {
-    this.#tariffs.delete(terminal);
+    this.#accounts.delete(terminal);
+    this.tariffs.forget(terminal);
   }
 
   ingest(terminal: string, topic: string, payload: Uint8Array, now = Date.now()): IngestResult {
@@ -123,16 +123,9 @@ export class Ingestor {
         this.store.insertPlan(terminal, m.seq, m.time, b.plan);
         return null;
       case "period": {
-        const check = checkPeriodFee(this.#tariff(terminal), {
-          pattern: b.pattern,
-          intervals: b.intervals,
-          images: b.images,
-          guardedSeconds: b.guardedSeconds,
-          rateSeconds: b.rateSeconds,
-          yen: b.yen,
-          contract: b.contract,
-        });
-        this.store.insertPeriod({
+        const before = this.#account(terminal, b.start);
+        const check = checkPeriod(this.tariffs.lookup(terminal), before, b as never);
+        const stored = this.store.insertPeriod({
           terminal,
           seq: m.seq,
           start: b.start,
@@ -155,7 +148,18 @@ export class Ingestor {
           centerRateSeconds: check.rateSeconds,
           centerYen: check.yen,
           feeMismatch: check.mismatch,
+          tariffVersion: b.tariffVersion ?? null,
+          owedYen: b.owedYen ?? null,
+          takenTotal: b.takenTotal ?? null,
+          surchargeTotal: b.surchargeTotal ?? null,
+          centerOwedYen: check.owedYen,
         });
+        // One row per period whatever its sequence number: a re-sent period changes nothing.
+        if (stored) {
+          if (check.account.lastStart > (this.#accounts.get(terminal)?.lastStart ?? -1)) this.#accounts.set(terminal, check.account);
+          else this.#accounts.delete(terminal);
+          if (typeof b.tariffVersion === "number" && this.tariffs.version(terminal, b.tariffVersion)) this.tariffs.confirmed(terminal, b.tariffVersion);
+        }
         return null;
       }
       case "alarm":
@@ -199,6 +203,7 @@ export class Ingestor {
       case "test":
         this.store.insertTestCall({ terminal, seq: m.seq, time: m.time, boots: b.boots, outbox: b.outbox, signal: b.signal ?? null });
         this.store.setLastTest(terminal, m.time);
+        if (typeof b.tariffVersion === "number" && this.tariffs.version(terminal, b.tariffVersion)) this.tariffs.confirmed(terminal, b.tariffVersion);
         return null;
       case "card":
         this.store.insertCardEvent({

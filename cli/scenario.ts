@@ -61,6 +61,7 @@ async function alarmAtCenter(c: ScenarioContext, sim: Simulator, a: ScriptAction
  *   operator.dispatch       {"alarm"?: id (default: the newest), "note"?, "within"?: "30m"}
  *   manager.request-guards  {"alarm"?, "note"?, "within"?}
  *   card.new                {"counts": N}  a fresh demo-issuer card into the slot
+ *   center.tariff           {"tariff": {...}}  a new tariff version for the demo terminal (admin form)
  */
 ACTIONS["center.login"] = async (_sim, a) => {
   const c = ctx("center.login");
@@ -79,6 +80,20 @@ async function alarmAction(sim: Simulator, a: ScriptAction, role: "operator" | "
   return r;
 }
 
+/** The demo terminal's tariff at the center, through the admin form's path; the terminal has it by its next session. */
+ACTIONS["center.tariff"] = async (_sim, a) => {
+  const c = ctx("center.tariff");
+  if (typeof a.tariff !== "object" || a.tariff === null) throw new ScriptError("center.tariff needs tariff: {patterns, devices, contracts, imageYen, yenPerCount}");
+  const u = await userFor(c, a, "admin");
+  const before = c.stack.center.store.terminal(DEMO.terminal)?.tariffVersion ?? 0;
+  const r = await u.submit(`/admin/terminals/${DEMO.terminal}/tariff`, { tariff: JSON.stringify(a.tariff) });
+  const after = c.stack.center.store.terminal(DEMO.terminal)?.tariffVersion ?? 0;
+  if (r.status !== 303 || after <= before) {
+    const why = /class="flash error"[^>]*>([^<]*)</.exec(r.text)?.[1] ?? `HTTP ${r.status}`;
+    throw new ScriptError(`center.tariff refused: ${why}`);
+  }
+  return { version: after };
+};
 ACTIONS["operator.dispatch"] = (sim, a) => alarmAction(sim, a, "operator", "dispatch");
 ACTIONS["manager.request-guards"] = (sim, a) => alarmAction(sim, a, "manager", "request-guards");
 ACTIONS["card.new"] = async (sim, a) => {

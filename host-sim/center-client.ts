@@ -48,6 +48,17 @@ export class CenterUser {
     return JSON.parse(text) as T;
   }
 
+  /** Submits a page's form as a browser does (no redirect followed): the status and where it leads. */
+  async submit(path: string, body: Record<string, string>): Promise<{ status: number; location: string | null; text: string }> {
+    const r = await this.#fetch(path, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ ...body, _csrf: this.#csrf }).toString(),
+    });
+    return { status: r.status, location: r.headers.get("location"), text: await r.text() };
+  }
+
   async #fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.#cookies.size) headers.set("cookie", [...this.#cookies].map(([k, v]) => `${k}=${v}`).join("; "));

@@ -67,19 +67,19 @@ test("price per image: default 0, otherwise coefficient × images × price", (t)
   // 12 images × 5 yen = 60 yen base, × 0.8 = 48 yen
   t.is(yenOwed(imageRateSeconds(priced, 12), 800), 48);
   const period = parsePlan(PERIOD_1_PLAN, priced).periods[0];
-  let log = openPeriod(period, period.start);
-  log = addImages(log, 12);
+  let log = openPeriod(period, period.start, { version: 0, permille: 800 });
+  log = addImages(log, 12, priced);
   log = closePeriod(log, period.end, priced);
-  t.is(periodRecord(log, priced, 800, period.end).yen, 288 + 48);
+  t.is(periodRecord(log, priced, period.end).yen, 288 + 48);
 });
 
 test("bill what operated: a sensor dropping off mid-period stops its billing from that moment", (t) => {
   const period = parsePlan(PERIOD_1_PLAN, tariff).periods[0];
-  let log = openPeriod(period, period.start);
+  let log = openPeriod(period, period.start, { version: 0, permille: 800 });
   // After 1 h one sensor drops off for the remaining 2 h: 120 × 1 + 115 × 2 = 350 yen base.
   log = changeDevices(log, period.start + 3600, deviceCounts({ sensor: 1, camera: 1 }), tariff);
   log = closePeriod(log, period.end, tariff);
-  const row = periodRecord(log, tariff, 800, period.end);
+  const row = periodRecord(log, tariff, period.end);
   t.is(row.baseYen, 350);
   t.is(row.yen, 280);
   t.is(row.hours, 3);

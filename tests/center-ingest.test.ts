@@ -44,7 +44,7 @@ function periodMessage(seq: number, overrides: Record<string, unknown> = {}): Me
       baseYen: 360,
       yen: 288,
       images: 0,
-      intervals: [[s("2026-04-16T20:00"), s("2026-04-16T23:00"), 2, 1, 0, 0]],
+      intervals: [[s("2026-04-16T20:00"), s("2026-04-16T23:00"), 2, 1, 0, 0, 0, 800]],
       rateSeconds: 1296000,
       permille: 800,
       countsTaken: 28,
@@ -150,7 +150,7 @@ test("malformed CBOR and MQTT from a rogue client leave the center running and t
       encode("just a string"),
       encode(new Map<number, unknown>([[0, 4], [1, "T0001"], [2, 2], [3, 5]])),
       encode(new Map<number, unknown>([[0, 99], [1, "T0001"], [2, 3], [3, 5], [4, new Map()]])),
-      encodeMessage({ ...periodMessage(4), body: { ...periodMessage(4).body, intervals: [[1, 0, 2, 1, 0, 0]] } }),
+      encodeMessage({ ...periodMessage(4), body: { ...periodMessage(4).body, intervals: [[1, 0, 2, 1, 0, 0, 0, 800]] } }),
       encode(new Map<number, unknown>([[0, 104], [1, "T0001"], [2, 6], [3, 5], [4, new Map([[1, {}]])]])), // a downlink kind sent up
       new Uint8Array(70 * 1024),
     ];

@@ -60,12 +60,12 @@ test("splitting a period's history at any instants (same devices) never changes 
       const plan = parsePlan(planJson, tariff);
       const p = plan.periods[0];
       const permille = tariff.contractsPermille[plan.contract];
-      let split = openPeriod(p, p.start);
+      let split = openPeriod(p, p.start, { version: 0, permille });
       for (const c of cuts.slice().sort((a, b) => a - b)) split = changeDevices(split, p.start + Math.floor(c * (p.end - p.start)), p.devices, tariff);
       split = closePeriod(split, p.end, tariff);
-      const whole = closePeriod(openPeriod(p, p.start), p.end, tariff);
-      const a = periodRecord(split, tariff, permille, p.end);
-      const b = periodRecord(whole, tariff, permille, p.end);
+      const whole = closePeriod(openPeriod(p, p.start, { version: 0, permille }), p.end, tariff);
+      const a = periodRecord(split, tariff, p.end);
+      const b = periodRecord(whole, tariff, p.end);
       return a.yen === b.yen && a.baseYen === b.baseYen && a.hours === b.hours && b.yen === estimatePlan({ ...plan, periods: [p] }, tariff).totalYen;
     }),
   );
@@ -77,11 +77,11 @@ test("a change dated before the open interval (clock stepped back) never counts 
     fc.property(planArb, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 10 }), (planJson, cuts) => {
       const plan = parsePlan(planJson, tariff);
       const p = plan.periods[0];
-      let log = openPeriod(p, p.start);
+      const permille = tariff.contractsPermille[plan.contract];
+      let log = openPeriod(p, p.start, { version: 0, permille });
       for (const c of cuts) log = changeDevices(log, p.start + Math.floor(c * (p.end - p.start)), p.devices, tariff);
       log = closePeriod(log, p.end, tariff);
-      const permille = tariff.contractsPermille[plan.contract];
-      const row = periodRecord(log, tariff, permille, p.end);
+      const row = periodRecord(log, tariff, p.end);
       return guardedSeconds(log, p.end) === p.end - p.start && row.yen === estimatePlan({ ...plan, periods: [p] }, tariff).periods[0].yen;
     }),
   );

@@ -12,7 +12,11 @@ export interface TerminalRow {
   id: string;
   siteId: number;
   secretHash: string;
+  /** the tariff in force (its JSON carries its version) */
   tariff: unknown;
+  tariffVersion: number;
+  /** the newest version the terminal has named in a report */
+  tariffConfirmed: number;
   registeredAt: number | null;
   firmware: string | null;
   lastSeen: number | null;
@@ -40,8 +44,17 @@ export interface PeriodRow {
   cardId: string | null;
   debtYen: number | null;
   centerRateSeconds: number;
+  /** what the center's own meter adds for this period (the rows sum to the contract's total) */
   centerYen: number;
   feeMismatch: string | null;
+  tariffVersion: number | null;
+  /** the terminal's owed for the contract after this period, as reported */
+  owedYen: number | null;
+  /** counts the card had given toward the fee, and of surcharge, as reported (cumulative) */
+  takenTotal: number | null;
+  surchargeTotal: number | null;
+  /** the center's owed for the contract after this period (Σ segments over every row before it) */
+  centerOwedYen: number | null;
 }
 
 export interface AlarmRow {
@@ -99,6 +112,12 @@ export interface CenterStore {
   touchTerminal(id: string, at: number): void;
   setRegistered(id: string, firmware: string, at: number): void;
   setLastTest(id: string, at: number): void;
+  /** Every tariff version of a terminal, oldest first. */
+  tariffVersions(terminal: string): Array<{ version: number; tariff: unknown; createdAt: number }>;
+  /** Adds a version and makes it the terminal's tariff in force. */
+  addTariffVersion(terminal: string, version: number, tariff: unknown, at: number): void;
+  /** The terminal named `version` in a report: it has it. */
+  confirmTariff(terminal: string, version: number): void;
 
   /** Records (terminal, seq); false when it was already there (a duplicate). */
   recordMessage(terminal: string, seq: number, kind: string, time: number, at: number): boolean;
@@ -106,7 +125,8 @@ export interface CenterStore {
 
   replaceSensors(terminal: string, rows: Array<{ id: string; type: string; connected: boolean; operating: boolean; battery: string }>, at: number): void;
   insertPlan(terminal: string, seq: number, time: number, plan: unknown): void;
-  insertPeriod(row: PeriodRow): void;
+  /** Stores a period; false when the terminal already reported the period that started then. */
+  insertPeriod(row: PeriodRow): boolean;
   periods(terminal?: string): PeriodRow[];
   insertAlarm(row: Omit<AlarmRow, "status">): void;
   alarms(terminal?: string): AlarmRow[];

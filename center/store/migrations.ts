@@ -238,4 +238,25 @@ export const MIGRATIONS: readonly string[] = [
     last_test_at INTEGER
   );
   `,
+  // 5: the center owns the tariff (issue #10): versions per terminal (0 is the factory tariff the
+  // terminal starts with), the version the terminal confirmed, one row per period whatever its
+  // sequence number, and the figures the center checks against its own meter
+  `
+  CREATE TABLE tariff_versions (
+    terminal TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    tariff TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (terminal, version)
+  );
+  ALTER TABLE terminals ADD COLUMN tariff_version INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE terminals ADD COLUMN tariff_confirmed INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE periods ADD COLUMN tariff_version INTEGER;
+  ALTER TABLE periods ADD COLUMN owed_yen INTEGER;
+  ALTER TABLE periods ADD COLUMN taken_total INTEGER;
+  ALTER TABLE periods ADD COLUMN surcharge_total INTEGER;
+  ALTER TABLE periods ADD COLUMN center_owed_yen INTEGER;
+  DELETE FROM periods WHERE rowid NOT IN (SELECT MIN(rowid) FROM periods GROUP BY terminal, start);
+  CREATE UNIQUE INDEX periods_one_per_start ON periods (terminal, start);
+  `,
 ];

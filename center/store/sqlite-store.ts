@@ -53,7 +53,7 @@ export class SqliteStore implements CenterStore {
   addTerminal(t: { id: string; siteId: number; secretHash: string; tariff: unknown }): void {
     this.db
       .prepare(
-        "INSERT INTO terminals (id, site_id, secret_hash, tariff) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET site_id = excluded.site_id, secret_hash = excluded.secret_hash, tariff = excluded.tariff",
+        "INSERT INTO terminals (id, site_id, secret_hash, tariff) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET site_id = excluded.site_id, secret_hash = excluded.secret_hash",
       )
       .run(t.id, t.siteId, t.secretHash, JSON.stringify(t.tariff));
   }
@@ -100,17 +100,37 @@ export class SqliteStore implements CenterStore {
     this.db.prepare("INSERT INTO plans (terminal, seq, time, plan) VALUES (?, ?, ?, ?)").run(terminal, seq, time, JSON.stringify(plan));
   }
 
-  insertPeriod(p: PeriodRow): void {
-    this.db
+  insertPeriod(p: PeriodRow): boolean {
+    const r = this.db
       .prepare(
         `INSERT INTO periods (terminal, seq, start, end, pattern, sensors, cameras, yen_per_hour, guarded_seconds, base_yen, yen, images,
-          intervals, rate_seconds, permille, contract, counts_taken, card_id, debt_yen, center_rate_seconds, center_yen, fee_mismatch)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          intervals, rate_seconds, permille, contract, counts_taken, card_id, debt_yen, center_rate_seconds, center_yen, fee_mismatch,
+          tariff_version, owed_yen, taken_total, surcharge_total, center_owed_yen)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (terminal, start) DO NOTHING`,
       )
       .run(
         p.terminal, p.seq, p.start, p.end, p.pattern, p.sensors, p.cameras, p.yenPerHour, p.guardedSeconds, p.baseYen, p.yen, p.images,
         JSON.stringify(p.intervals), p.rateSeconds, p.permille, p.contract, p.countsTaken, p.cardId, p.debtYen, p.centerRateSeconds, p.centerYen, p.feeMismatch,
+        p.tariffVersion, p.owedYen, p.takenTotal, p.surchargeTotal, p.centerOwedYen,
       );
+    return r.changes === 1;
+  }
+
+  tariffVersions(terminal: string): Array<{ version: number; tariff: unknown; createdAt: number }> {
+    return (this.db.prepare("SELECT version, tariff, created_at FROM tariff_versions WHERE terminal = ? ORDER BY version").all(terminal) as Row[]).map((r) => ({
+      version: r.version,
+      tariff: JSON.parse(r.tariff),
+      createdAt: r.created_at,
+    }));
+  }
+
+  addTariffVersion(terminal: string, version: number, tariff: unknown, at: number): void {
+    this.db.prepare("INSERT INTO tariff_versions (terminal, version, tariff, created_at) VALUES (?, ?, ?, ?)").run(terminal, version, JSON.stringify(tariff), at);
+    this.db.prepare("UPDATE terminals SET tariff = ?, tariff_version = ? WHERE id = ?").run(JSON.stringify(tariff), version, terminal);
+  }
+
+  confirmTariff(terminal: string, version: number): void {
+    this.db.prepare("UPDATE terminals SET tariff_confirmed = MAX(tariff_confirmed, ?) WHERE id = ?").run(version, terminal);
   }
 
   periods(terminal?: string): PeriodRow[] {
@@ -140,6 +160,11 @@ export class SqliteStore implements CenterStore {
       centerRateSeconds: r.center_rate_seconds,
       centerYen: r.center_yen,
       feeMismatch: r.fee_mismatch,
+      tariffVersion: r.tariff_version,
+      owedYen: r.owed_yen,
+      takenTotal: r.taken_total,
+      surchargeTotal: r.surcharge_total,
+      centerOwedYen: r.center_owed_yen,
     }));
   }
 
@@ -238,6 +263,8 @@ function terminalRow(r: Row): TerminalRow {
     siteId: r.site_id,
     secretHash: r.secret_hash,
     tariff: JSON.parse(r.tariff),
+    tariffVersion: r.tariff_version,
+    tariffConfirmed: r.tariff_confirmed,
     registeredAt: r.registered_at,
     firmware: r.firmware,
     lastSeen: r.last_seen,

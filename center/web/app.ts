@@ -10,6 +10,7 @@ import type { AlarmRow, CenterStore, SiteRow } from "../store/center-store";
 import { ROLES, type Role, type UserRow, type WebStore } from "../store/web-store";
 import { LOGIN_CSRF_COOKIE, LoginLimiter, SESSION_COOKIE, Sessions, hashPassword, newToken, passwordProblem, sameToken } from "./auth";
 import { perDay, periodTable } from "./billing-view";
+import type { Tariffs } from "../tariffs";
 import { EventHub } from "./events";
 import { HttpError, Raw, clientIp, cookie, cookies, readBody, redirect, send, sendHtml, sendJson } from "./http";
 import { type AlarmView, type View, adminPage, alarmPage, errorPage, loginPage, operatorPage, sitePage } from "./pages";
@@ -26,8 +27,9 @@ export interface WebDeps {
   connected(): string[];
   /** the public health figures (kept from the lead's /api/health) */
   health(): Record<string, unknown>;
-  /** forget a terminal's cached tariff after an admin changes it */
-  tariffChanged(terminal: string): void;
+  /** a new tariff version for a terminal (stored, sent down); returns the version */
+  setTariff(terminal: string, tariff: unknown): number;
+  tariffs: Tariffs;
   now?: () => number;
   /** Secure cookies (behind HTTPS); off for the loopback demo */
   secureCookies?: boolean;
@@ -269,13 +271,14 @@ export class WebApp {
     const online = new Set(this.#d.connected());
     const statuses = terminals.map((t) => {
       const rows = this.#d.store.periods(t.id);
+      const tariffOf = this.#d.tariffs.lookup(t.id);
       let days: ReturnType<typeof perDay> = [];
       try {
-        days = perDay(rows, t.tariff);
+        days = perDay(rows, tariffOf);
       } catch {
         days = [];
       }
-      return { terminal: t, online: online.has(t.id), plan: this.#d.web.latestPlan(t.id), table: periodTable(t.id, rows), days, openFaults: this.#d.web.faults({ open: true, terminals: [t.id] }) };
+      return { terminal: t, online: online.has(t.id), plan: this.#d.web.latestPlan(t.id), table: periodTable(t.id, rows, tariffOf), days, openFaults: this.#d.web.faults({ open: true, terminals: [t.id] }) };
     });
     const ids = terminals.map((t) => t.id);
     const alarms = ids.flatMap((id) => this.#d.store.alarms(id)).sort((a, b) => b.time - a.time || b.alarmId - a.alarmId);
@@ -349,7 +352,7 @@ export class WebApp {
         users: this.#d.web.users(),
         destinations: this.#d.web.destinations(),
         notifications: this.#d.web.notifications({ limit: 100 }),
-        tariffDefault: JSON.stringify(EXAMPLE_TARIFF_JSON),
+        tariffDefault: EXAMPLE_TARIFF_JSON,
         form,
       }),
     );
@@ -401,20 +404,24 @@ export class WebApp {
       if (secret.length < 8 || secret.length > 200) return fail("secret: 8 to 200 characters");
       const siteId = intParam(body.siteId);
       if (!this.#sites().some((s) => s.id === siteId)) return fail("siteId: choose a site");
-      const tariff = tariffParam(body.tariff);
+      const tariff = tariffParam(body);
       if (typeof tariff === "string") return fail(tariff);
       this.#d.store.addTerminal({ id, siteId, secretHash: hashSecret(secret), tariff });
-      this.#d.tariffChanged(id);
+      this.#d.tariffs.ensure(id);
       return done(`terminal ${id} registered`);
     }
     if (a === "terminals" && cc === "tariff" && rest.length === 3) {
       const t = this.#d.store.terminal(b);
       if (!t) return this.#notFound(c);
-      const tariff = tariffParam(body.tariff);
+      const tariff = tariffParam(body);
       if (typeof tariff === "string") return fail(`${t.id}: ${tariff}`);
-      this.#d.web.setTariff(t.id, tariff);
-      this.#d.tariffChanged(t.id);
-      return done(`tariff of ${t.id} saved`);
+      let version: number;
+      try {
+        version = this.#d.setTariff(t.id, tariff);
+      } catch (e) {
+        return fail(`${t.id}: tariff ${(e as Error).message}`);
+      }
+      return done(`tariff of ${t.id} saved as version ${version}; the terminal applies it from its next session`);
     }
     if (a === "users" && rest.length === 1) {
       const username = (body.username ?? "").trim();
@@ -509,7 +516,7 @@ export class WebApp {
     if (method === "GET" && a === "terminals" && rest.length === 3 && cc === "periods") {
       const t = this.#terminalOf(user, b);
       if (!t) return this.#notFound(c);
-      const x = periodTable(t.id, this.#d.store.periods(t.id));
+      const x = periodTable(t.id, this.#d.store.periods(t.id), this.#d.tariffs.lookup(t.id));
       return sendJson(c.res, 200, { terminal: t.id, rows: x.rows.map(({ intervals: _i, ...r }) => r), totalYen: x.totalYen, countsTaken: x.countsTaken });
     }
     if (method === "GET" && a === "alarms" && rest.length === 1) {
@@ -542,13 +549,36 @@ function imagesParam(v: string | undefined): number | null {
   return /^\d{1,2}$/.test(v) && Number(v) <= 20 ? Number(v) : null;
 }
 
-/** The tariff as JSON, validated by the terminal's own parseTariff; a string names the bad field. */
-function tariffParam(v: string | undefined): unknown {
+/**
+ * The tariff from the admin form's fields (yen per hour per pattern and device, the contracts'
+ * coefficients, the image price, the count's value), or as JSON in `tariff`; validated by the
+ * terminal's own parseTariff. A string names the bad field.
+ */
+function tariffParam(body: Record<string, string | undefined>): unknown {
   let json: unknown;
-  try {
-    json = JSON.parse(v ?? "");
-  } catch {
-    return "tariff: not JSON";
+  if (body.tariff !== undefined && body.tariff.trim() !== "") {
+    try {
+      json = JSON.parse(body.tariff);
+    } catch {
+      return "tariff: not JSON";
+    }
+  } else {
+    const num = (k: string): number | string => {
+      const v = (body[k] ?? "").trim();
+      return /^\d+(\.\d+)?$/.test(v) ? Number(v) : v;
+    };
+    const patterns: Record<string, number | string> = {};
+    for (const k of Object.keys(body)) {
+      const m = /^pattern([1-9][0-9]?)$/.exec(k);
+      if (m && (body[k] ?? "").trim() !== "") patterns[m[1]] = num(k);
+    }
+    json = {
+      patterns,
+      devices: { sensor: num("sensor"), camera: num("camera"), door: num("door"), smoke: num("smoke") },
+      contracts: { single: num("single"), multiple: num("multiple"), continuous: num("continuous") },
+      imageYen: num("imageYen"),
+      yenPerCount: num("yenPerCount"),
+    };
   }
   try {
     parseTariff(json);

@@ -1,5 +1,7 @@
+import { meterYen } from "../../firmware/core/contract";
 import { accrue, deviceCounts, yenOwed, yenPerHour } from "../../firmware/core/fee";
-import { parseTariff } from "../../firmware/core/tariff";
+import type { Tariff } from "../../firmware/core/tariff";
+import { foldPeriods } from "../fee-check";
 import { DAY, DEFAULT_ZONE_MINUTES, formatTime } from "../../firmware/core/time";
 import type { PeriodRow } from "../store/center-store";
 
@@ -9,14 +11,18 @@ export interface PeriodTable {
   permille: number;
   /** floor(Σ rate-seconds / 3600): the Σ base of DESIGN §2's table */
   baseYen: number;
-  /** floor(coefficient × exact Σ): the fee rule, once, at the end */
+  /** the center's own total: Σ over contract segments floor(coefficient × exact rate-seconds) */
   totalYen: number;
+  /** what the card paid: counts taken, summed over the periods */
   countsTaken: number;
   mismatches: number;
 }
 
-/** DESIGN §2's table for one terminal, from the center's recomputed rate-seconds (integers only). */
-export function periodTable(terminal: string, rows: PeriodRow[]): PeriodTable {
+/**
+ * DESIGN §2's table for one terminal. The total is the center's own fold of every period's
+ * intervals with the tariff versions it issued (center/fee-check.ts), never the terminal's claim.
+ */
+export function periodTable(terminal: string, rows: PeriodRow[], tariffOf: (version: number) => Tariff | undefined): PeriodTable {
   const permille = rows.length ? rows[rows.length - 1].permille : 1000;
   const rateSeconds = rows.reduce((a, r) => a + r.centerRateSeconds, 0);
   return {
@@ -24,7 +30,7 @@ export function periodTable(terminal: string, rows: PeriodRow[]): PeriodTable {
     rows,
     permille,
     baseYen: Math.floor(rateSeconds / 3600),
-    totalYen: yenOwed(rateSeconds, permille),
+    totalYen: meterYen(foldPeriods(tariffOf, rows).meter),
     countsTaken: rows.reduce((a, r) => a + (r.countsTaken ?? 0), 0),
     mismatches: rows.filter((r) => r.feeMismatch !== null).length,
   };
@@ -42,14 +48,15 @@ export interface DayFigure {
  * zone). A day's yen is floor(coefficient × that day's rate-seconds), so the days may sum to a few
  * yen under the total, which is floored once.
  */
-export function perDay(rows: PeriodRow[], tariffJson: unknown, zoneMinutes = DEFAULT_ZONE_MINUTES): DayFigure[] {
-  const tariff = parseTariff(tariffJson);
+export function perDay(rows: PeriodRow[], tariffOf: (version: number) => Tariff | undefined, zoneMinutes = DEFAULT_ZONE_MINUTES): DayFigure[] {
   const zone = zoneMinutes * 60;
   const days = new Map<number, { seconds: number; rateSeconds: number; permille: number }>();
   for (const p of rows) {
     for (const iv of p.intervals) {
-      if (!Array.isArray(iv) || iv.length !== 6) continue;
-      const [from, to, sensor, camera, door, smoke] = iv as number[];
+      if (!Array.isArray(iv) || iv.length !== 8) continue;
+      const [from, to, sensor, camera, door, smoke, version, permille] = iv as number[];
+      const tariff = tariffOf(version);
+      if (!tariff) continue;
       let rate: number;
       try {
         rate = yenPerHour(tariff, p.pattern, deviceCounts({ sensor, camera, door, smoke }));
@@ -61,10 +68,10 @@ export function perDay(rows: PeriodRow[], tariffJson: unknown, zoneMinutes = DEF
         const dayIndex = Math.floor((t + zone) / DAY);
         const dayEnd = (dayIndex + 1) * DAY - zone;
         const upto = Math.min(to, dayEnd);
-        const d = days.get(dayIndex) ?? { seconds: 0, rateSeconds: 0, permille: p.permille };
+        const d = days.get(dayIndex) ?? { seconds: 0, rateSeconds: 0, permille };
         d.seconds += upto - t;
         d.rateSeconds += accrue(rate, upto - t);
-        d.permille = p.permille;
+        d.permille = permille;
         days.set(dayIndex, d);
         t = upto;
       }

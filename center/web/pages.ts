@@ -225,7 +225,7 @@ export function adminPage(
     users: UserRow[];
     destinations: DestinationRow[];
     notifications: NotificationRow[];
-    tariffDefault: string;
+    tariffDefault: unknown;
     form?: Record<string, string>;
   },
 ): Raw {
@@ -254,13 +254,15 @@ export function adminPage(
       <table><thead><tr><th>id</th><th>site</th><th>registered</th><th>last seen</th><th>last test call</th><th>tariff</th></tr></thead><tbody>
       ${d.terminals.map(
         (t) => html`<tr><td>${t.id}</td><td>${siteName(t.siteId)}</td><td>${centerTime(t.registeredAt)}</td><td>${centerTime(t.lastSeen)}</td><td>${termTime(t.lastTest)}</td>
-          <td><form method="post" action="/admin/terminals/${encodeURIComponent(t.id)}/tariff">${csrfField(v)}<textarea name="tariff" rows="3" cols="60" aria-label="tariff of ${t.id}">${JSON.stringify(t.tariff)}</textarea><button type="submit">Save tariff</button></form></td></tr>`,
+          <td><form method="post" action="/admin/terminals/${encodeURIComponent(t.id)}/tariff" class="tariff" data-terminal="${t.id}">${csrfField(v)}
+            <p>Version ${t.tariffVersion}${t.tariffVersion > t.tariffConfirmed ? html` <span class="pending">(the terminal still bills by version ${t.tariffConfirmed}; it gets ${t.tariffVersion} at its next session)</span>` : " (in use on the terminal)"}</p>
+            ${tariffInputs(t.tariff, t.id)}<button type="submit">Save as the next version</button></form></td></tr>`,
       )}</tbody></table>
       <form method="post" action="/admin/terminals" class="card" id="new-terminal">${csrfField(v)}<h3>Register a terminal</h3>
         <label>Terminal ID <input name="id" required pattern="[A-Za-z0-9-]{1,16}" value="${f.id ?? ""}"></label>
         <label>Secret <input name="secret" type="password" required minlength="8"></label>
         <label>Site <select name="siteId">${siteOptions(f.siteId)}</select></label>
-        <label>Tariff (JSON) <textarea name="tariff" rows="4" cols="60">${f.tariff ?? d.tariffDefault}</textarea></label>
+        ${tariffInputs(d.tariffDefault, "the new terminal")}
         <button type="submit">Register terminal</button></form></section>
     <section><h2>Users</h2>
       <table><thead><tr><th>user</th><th>role</th><th>site</th><th>created</th><th></th></tr></thead><tbody>
@@ -290,4 +292,23 @@ export function adminPage(
         <button type="submit">Add destination</button></form></section>
     <section><h2>Notification log</h2>${notificationLog(d.notifications)}</section>`,
   );
+}
+
+/**
+ * The tariff as form fields (yen per hour per guard pattern and per device, coefficient per
+ * contract, yen per image); a count's value is shown, fixed by the cards issued.
+ */
+function tariffInputs(tariff: unknown, of: string): Raw {
+  const t = (tariff ?? {}) as { patterns?: Record<string, number>; devices?: Record<string, number>; contracts?: Record<string, number>; imageYen?: number; yenPerCount?: number };
+  const field = (name: string, label: string, value: unknown, step = "1") =>
+    html`<label>${label} <input name="${name}" type="number" min="0" step="${step}" value="${value === undefined ? "" : String(value)}" aria-label="${label} (${of})"></label>`;
+  const patterns = Object.keys(t.patterns ?? { 1: 0, 2: 0, 3: 0 });
+  return html`<fieldset><legend>Yen per hour</legend>
+      ${patterns.map((p) => field(`pattern${p}`, `pattern ${p}`, t.patterns?.[p]))}
+      ${field("sensor", "per sensor", t.devices?.sensor)}${field("camera", "per camera", t.devices?.camera)}
+      ${field("door", "per door contact", t.devices?.door)}${field("smoke", "per smoke sensor", t.devices?.smoke)}</fieldset>
+    <fieldset><legend>Coefficient per contract</legend>
+      ${field("single", "single period", t.contracts?.single, "0.001")}${field("multiple", "several periods", t.contracts?.multiple, "0.001")}${field("continuous", "continuous", t.contracts?.continuous, "0.001")}</fieldset>
+    ${field("imageYen", "yen per image", t.imageYen ?? 0)}
+    <input type="hidden" name="yenPerCount" value="${String(t.yenPerCount ?? 10)}"><span class="hint">A count is worth ${String(t.yenPerCount ?? 10)} yen.</span>`;
 }

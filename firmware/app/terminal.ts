@@ -1,19 +1,22 @@
 import { countsDue } from "../core/counts";
 import { FieldError } from "../core/errors";
 import { estimatePlan } from "../core/estimate";
-import { DeviceCounts, yenOwed } from "../core/fee";
+import { EMPTY_METER, Meter, Terms, meterYen, parseMeter } from "../core/contract";
+import type { DeviceCounts } from "../core/fee";
 import {
   PeriodLog,
-  accruedRateSeconds,
   addImages,
   changeDevices,
+  changeTerms,
   closePeriod,
   guardedSeconds,
+  meterAt,
   openPeriod,
   pausePeriod,
   periodRecord,
   resumePeriod,
 } from "../core/history";
+import { periodReport } from "../core/period-report";
 import { Inventory, Period, Plan, parsePlan, planToJson } from "../core/plan";
 import { guardAt } from "../core/scheduler";
 import { Tariff, parseTariff, tariffToJson } from "../core/tariff";
@@ -65,8 +68,8 @@ export interface PeriodSummary {
 }
 
 interface Ledger {
-  /** rate-seconds of every closed period of the contract, summed exactly */
-  rateSeconds: number;
+  /** the contract meter after every closed period (core/contract.ts) */
+  meter: Meter;
   /** the newest closed periods, kept for the reports (the outbox takes them later) */
   rows: PeriodSummary[];
   /** start of the last period closed: finishes a close cut short by a power failure */
@@ -87,9 +90,17 @@ const KEY_LEDGER = "ledger";
 const KEY_BOOTS = "boots";
 /** A small record rewritten every checkpointSeconds while guarding: the last time known guarded. */
 const KEY_CHECKPOINT = "ckpt";
+/** The report of the last period closed, written before the ledger: {closedCount, report}. */
+const KEY_REPORT = "lastrep";
 const MAX_ROWS = 10; // keeps the ledger record under the 4000-byte preference limit
 
-const EMPTY_LEDGER: Ledger = { rateSeconds: 0, rows: [], lastClosedStart: null, closedCount: 0 };
+const EMPTY_LEDGER: Ledger = { meter: EMPTY_METER, rows: [], lastClosedStart: null, closedCount: 0 };
+
+/** A closed period's report not yet handed to the outbox (the link queues it). */
+export interface PendingReport {
+  closedCount: number;
+  report: Record<string, unknown>;
+}
 
 function failure(e: unknown): Result {
   if (e instanceof FieldError) return { ok: false, field: e.field, error: e.message };
@@ -118,6 +129,8 @@ function samePeriod(a: Period, b: Period): boolean {
 export class Terminal {
   #ports: TerminalPorts;
   #tariff: Tariff;
+  /** the version before the current one: an interval still open under it is closed with it */
+  #previousTariff: Tariff | null = null;
   #plan: Plan = { contract: "continuous", rental: null, periods: [] };
   #ledger: Ledger = EMPTY_LEDGER;
   #log: PeriodLog | null = null;
@@ -168,14 +181,14 @@ export class Terminal {
     const open = this.#log.open.devices;
     if (open.sensor === devices.sensor && open.camera === devices.camera && open.door === devices.door && open.smoke === devices.smoke) return;
     const t = this.now();
-    this.#log = changeDevices(this.#log, t, devices, this.#tariff);
+    this.#log = changeDevices(this.#log, t, devices, this.#tariffFor(this.#log.open.version));
     this.#persistPeriod(t);
   }
 
   /** Images sent for the running period (billed at the tariff's image price). */
   addImages(count: number): void {
     if (!this.#log || count <= 0) return;
-    this.#log = addImages(this.#log, count);
+    this.#log = addImages(this.#log, count, this.#tariff);
     this.#persistPeriod(this.now());
   }
 
@@ -197,22 +210,31 @@ export class Terminal {
     this.#boots = (typeof boots === "number" ? boots : 0) + 1;
     store.writeJson(KEY_BOOTS, this.#boots);
 
-    const tariff = store.readJson(KEY_TARIFF);
-    if (tariff !== undefined) this.#tariff = this.#recover(() => parseTariff(tariff), "stored tariff", this.#tariff);
+    const stored = store.readJson(KEY_TARIFF) as { current?: unknown; previous?: unknown } | undefined;
+    if (stored !== undefined) {
+      // {current, previous}; an older record is the tariff alone
+      const current = stored !== null && typeof stored === "object" && "current" in stored ? stored.current : stored;
+      this.#tariff = this.#recover(() => parseTariff(current), "stored tariff", this.#tariff);
+      if (stored !== null && typeof stored === "object" && stored.previous) this.#previousTariff = this.#recover(() => parseTariff(stored.previous), "stored previous tariff", null);
+    }
     const plan = store.readJson(KEY_PLAN);
     if (plan !== undefined) this.#plan = this.#recover(() => parsePlan(plan, this.#tariff, this.#planOptions()), "stored plan", this.#plan);
-    const ledger = store.readJson(KEY_LEDGER) as Ledger | undefined;
-    if (ledger !== undefined) this.#ledger = ledger;
+    const ledger = store.readJson(KEY_LEDGER) as (Ledger & { rateSeconds?: number }) | undefined;
+    if (ledger !== undefined) this.#ledger = this.#recover(() => readLedger(ledger, this.#terms().permille), "stored ledger", this.#ledger);
 
-    const stored = store.readJson(KEY_PERIOD) as StoredPeriod | undefined;
-    if (stored !== undefined) {
-      if (this.#ledger.lastClosedStart === stored.log.start) {
+    const period = store.readJson(KEY_PERIOD) as StoredPeriod | undefined;
+    if (period !== undefined) {
+      if (this.#ledger.lastClosedStart === period.log.start) {
         store.delete(KEY_PERIOD); // the close was recorded; only the delete was cut short
       } else {
         // Power was lost: nothing is known to have been guarded after the last checkpoint.
         const ckpt = store.readJson(KEY_CHECKPOINT);
-        const last = typeof ckpt === "number" && ckpt > stored.checkpoint ? ckpt : stored.checkpoint;
-        this.#log = pausePeriod(stored.log, last, this.#tariff);
+        const last = typeof ckpt === "number" && ckpt > period.checkpoint ? ckpt : period.checkpoint;
+        const log = period.log;
+        this.#log = this.#recover<PeriodLog | null>(() => {
+          if (!parseMeter(log.meter) || !log.terms) throw new Error("written by an older firmware");
+          return pausePeriod(log, last, this.#tariffFor(log.open ? log.open.version : this.#tariff.version));
+        }, "stored period", null);
         this.#lastCheckpoint = last;
       }
     }
@@ -227,29 +249,60 @@ export class Terminal {
     } catch (e) {
       return failure(e);
     }
+    const before = this.#terms();
     this.#plan = plan;
     this.#ports.store.writeJson(KEY_PLAN, planToJson(plan, this.#ports.config.zoneMinutes));
+    const after = this.#terms();
+    if (this.#log && after.permille !== before.permille) {
+      // A contract change applies from the change on: time already billed keeps its coefficient.
+      const t = this.now();
+      this.#log = changeTerms(this.#log, t, this.#tariff, after);
+      this.#persistPeriod(t);
+    }
     this.#evaluate();
     this.#emit({ type: "plan.changed", plan, at: this.now() });
     return { ok: true };
   }
 
+  /**
+   * A tariff version from the center (or the host's `tariff.set`): it applies from now on. The
+   * running interval closes under the old version; nothing accrued is re-priced. An older or the
+   * same version is ignored; the card's count value cannot change under cards already issued.
+   */
   setTariff(input: unknown): Result {
     let tariff: Tariff;
     try {
       tariff = parseTariff(input);
+      if (tariff.yenPerCount !== this.#tariff.yenPerCount) {
+        return { ok: false, field: "yenPerCount", error: `a count is worth ${this.#tariff.yenPerCount} yen on the cards issued; a tariff cannot change it` };
+      }
+      if (tariff.version !== 0 && tariff.version <= this.#tariff.version) return { ok: true }; // already applied
       parsePlan(planToJson(this.#plan, this.#ports.config.zoneMinutes), tariff, this.#planOptions());
     } catch (e) {
       return failure(e);
     }
     const t = this.now();
-    // Close the running interval at the old rates; the new ones apply from now on.
-    if (this.#log && this.#log.open) this.#log = changeDevices(this.#log, t, this.#log.open.devices, this.#tariff);
+    const old = this.#tariff;
+    // The new version first, the old one kept beside it: a cut before the period is written
+    // leaves the open interval naming the old version, which boot still has to close it with.
+    this.#ports.store.writeJson(KEY_TARIFF, { current: tariffToJson(tariff), previous: tariffToJson(old) });
+    this.#previousTariff = old;
     this.#tariff = tariff;
-    this.#ports.store.writeJson(KEY_TARIFF, tariffToJson(tariff));
+    if (this.#log) this.#log = changeTerms(this.#log, t, old, this.#terms());
     this.#persistPeriod(t);
     this.#evaluate();
     return { ok: true };
+  }
+
+  /** What the running time is billed by now: the tariff version and the contract's coefficient. */
+  #terms(): Terms {
+    return { version: this.#tariff.version, permille: this.#tariff.contractsPermille[this.#plan.contract] };
+  }
+
+  /** The tariff of a version the terminal still has (the current one, or the one before). */
+  #tariffFor(version: number): Tariff {
+    if (version === this.#tariff.version || !this.#previousTariff || this.#previousTariff.version !== version) return this.#tariff;
+    return this.#previousTariff;
   }
 
   /** The estimate of a plan (not stored), for the plan-entry screens and the CLI. */
@@ -268,7 +321,7 @@ export class Terminal {
         const lastGuarded = log.open ? Math.min(t, log.period.end) : this.#lastCheckpoint;
         this.#closePeriod(Math.max(lastGuarded, log.start));
       } else if (!log.open) {
-        this.#log = resumePeriod(log, t, log.period.devices);
+        this.#log = resumePeriod(log, t, log.period.devices, this.#terms());
         this.#persistPeriod(t);
       } else if (t - this.#lastCheckpoint >= this.#ports.config.checkpointSeconds) {
         this.#ports.store.writeJson(KEY_CHECKPOINT, t);
@@ -276,7 +329,7 @@ export class Terminal {
       }
     }
     if (!this.#log && guard.active !== null) {
-      this.#log = openPeriod(this.#plan.periods[guard.active], t);
+      this.#log = openPeriod(this.#plan.periods[guard.active], t, this.#terms(), this.#ledger.meter);
       this.#persistPeriod(t);
       this.#emit({ type: "period.start", period: this.#log.period, at: t });
     }
@@ -301,18 +354,25 @@ export class Terminal {
   }
 
   #closePeriod(at: Seconds): void {
-    const log = closePeriod(this.#log as PeriodLog, at, this.#tariff);
-    const permille = this.#tariff.contractsPermille[this.#plan.contract];
-    const row = periodRecord(log, this.#tariff, permille, at);
+    const open = this.#log as PeriodLog;
+    const tariff = this.#tariffFor(open.open ? open.open.version : this.#tariff.version);
+    const log = closePeriod(open, at, tariff);
+    const row = periodRecord(log, tariff, at);
     const summary: PeriodSummary = { ...row, images: log.images, intervals: log.intervals.length + log.folded };
     const rows = this.#ledger.rows.concat([summary]);
+    const closedCount = this.#ledger.closedCount + 1;
     this.#ledger = {
-      rateSeconds: this.#ledger.rateSeconds + accruedRateSeconds(log, this.#tariff, at),
+      meter: log.meter,
       rows: rows.length > MAX_ROWS ? rows.slice(rows.length - MAX_ROWS) : rows,
       lastClosedStart: log.start,
-      closedCount: this.#ledger.closedCount + 1,
+      closedCount,
     };
-    // Ledger first, then drop the running period: a cut between the two is finished at boot.
+    // The close and its report are one durable step: the report first (under the count the ledger
+    // will have), then the ledger, then drop the running period. A cut before the ledger write
+    // leaves the period running (the report is superseded); after it, boot finishes the delete and
+    // the link re-queues the report it did not queue (pendingReport).
+    const pending: PendingReport = { closedCount, report: periodReport(log, tariff, this.#plan.contract, at) };
+    this.#ports.store.writeJson(KEY_REPORT, pending);
     this.#ports.store.writeJson(KEY_LEDGER, this.#ledger);
     this.#ports.store.delete(KEY_PERIOD);
     this.#log = null;
@@ -344,14 +404,41 @@ export class Terminal {
     }
   }
 
-  /** Rate-seconds of the whole contract so far (closed periods plus the running one). */
-  #contractRateSeconds(t: Seconds): number {
-    return this.#ledger.rateSeconds + (this.#log ? accruedRateSeconds(this.#log, this.#tariff, t) : 0);
+  /** Yen owed for the contract by `t`: one floor per contract segment (core/contract.ts). */
+  #owedAt(t: Seconds): number {
+    if (!this.#log) return meterYen(this.#ledger.meter);
+    return meterYen(meterAt(this.#log, this.#tariffFor(this.#log.open ? this.#log.open.version : this.#tariff.version), t));
   }
 
-  /** Yen owed for the contract so far: one floor over everything accrued. */
+  /** Yen owed for the contract so far (what the LCD and the snapshot show). */
   owedYen(): number {
-    return yenOwed(this.#contractRateSeconds(this.now()), this.#tariff.contractsPermille[this.#plan.contract]);
+    return this.#owedAt(this.now());
+  }
+
+  /**
+   * Yen owed for time already made durable: the card takes counts for this figure only, so a
+   * power cut (which rolls a running period back to its last checkpoint) can never leave more
+   * taken than owed. Guarding, it first writes the checkpoint at now, so nothing waits for it.
+   */
+  durableOwedYen(): number {
+    const t = this.now();
+    if (this.#log && this.#log.open && t > this.#lastCheckpoint) {
+      this.#ports.store.writeJson(KEY_CHECKPOINT, t);
+      this.#lastCheckpoint = t;
+    }
+    return this.#owedAt(this.#log && this.#log.open ? this.#lastCheckpoint : t);
+  }
+
+  /** Periods closed so far (the link compares it with what it queued). */
+  get closedCount(): number {
+    return this.#ledger.closedCount;
+  }
+
+  /** The last closed period's report when it is newer than `queued` (a cut before the link queued it). */
+  pendingReport(queued: number): PendingReport | null {
+    if (this.#ledger.closedCount <= queued) return null;
+    const r = this.#ports.store.readJson(KEY_REPORT) as PendingReport | undefined;
+    return r && r.closedCount === this.#ledger.closedCount && r.report && typeof r.report === "object" ? r : null;
   }
 
   /** The state as one plain object (the simulator prints it; the UI and reports read it). */
@@ -359,7 +446,7 @@ export class Terminal {
     const t = this.now();
     const zone = this.#ports.config.zoneMinutes;
     const guard = guardAt(this.#plan, t);
-    const permille = this.#tariff.contractsPermille[this.#plan.contract];
+    const permille = this.#terms().permille;
     const show = (r: PeriodSummary | ReturnType<typeof periodRecord>, open: boolean) => ({
       ...r,
       start: formatTime(r.start, zone),
@@ -367,7 +454,7 @@ export class Terminal {
       open,
     });
     const periods: Record<string, unknown>[] = this.#ledger.rows.map((r) => show(r, false));
-    if (this.#log) periods.push(show(periodRecord(this.#log, this.#tariff, permille, t), true));
+    if (this.#log) periods.push(show(periodRecord(this.#log, this.#tariffFor(this.#log.open ? this.#log.open.version : this.#tariff.version), t), true));
     const owed = this.owedYen();
     const out: Record<string, unknown> = {
       terminal: this.#ports.config.terminalId,
@@ -381,6 +468,7 @@ export class Terminal {
       periodsClosed: this.#ledger.closedCount,
       guardedSeconds: this.#log ? guardedSeconds(this.#log, t) : 0,
       coefficient: permille / 1000,
+      tariffVersion: this.#tariff.version,
       owedYen: owed,
       countsDue: countsDue(owed, this.#tariff.yenPerCount),
       storage: { writes: this.#ports.store.writes, rejected: this.#ports.store.rejected },
@@ -389,4 +477,11 @@ export class Terminal {
     for (const [key, source] of this.#snapshotSources) out[key] = source();
     return out;
   }
+}
+
+/** The ledger as stored; an older record (one rate-seconds sum) becomes one contract segment. */
+function readLedger(stored: Ledger & { rateSeconds?: number }, permille: number): Ledger {
+  const meter = parseMeter(stored.meter) ?? (typeof stored.rateSeconds === "number" ? { closedYen: 0, permille, rateSeconds: stored.rateSeconds } : null);
+  if (!meter || !Array.isArray(stored.rows) || typeof stored.closedCount !== "number") throw new Error("malformed ledger");
+  return { meter, rows: stored.rows, lastClosedStart: stored.lastClosedStart ?? null, closedCount: stored.closedCount };
 }

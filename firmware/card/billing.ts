@@ -43,11 +43,15 @@ const KEY_STATE = "cardbill";
 const MAX_NOTICES = 8;
 const INITIAL: BillState = { mode: "ok", since: null, emergencyCounts: 0, emergencyFromDue: null, lowCard: null, notices: [] };
 
-/** A period's line for the center: counts taken during it, the card, debt left (in yen). */
-export interface PeriodSettlement {
-  start: Seconds;
-  counts: number;
+/** What the card has given for the contract so far, for the center's reports. */
+export interface CardTotals {
+  /** counts taken toward the fee (cumulative) */
+  taken: number;
+  /** counts of emergency surcharge taken (cumulative) */
+  surcharge: number;
+  /** the card in the slot */
   cardId: string | null;
+  /** counts due and not taken, in yen */
   debtYen: number;
 }
 
@@ -80,8 +84,6 @@ export class CardBilling {
   #readerError: string | null = null;
   #uid: string | null = null;
   #card: CardView | null = null;
-  /** what the last period cost on the card, kept for its report to the center */
-  #settled: PeriodSettlement | null = null;
   #refused: string | null = null;
   #lastCollect: Seconds = -1;
   #timer: unknown = undefined;
@@ -110,12 +112,6 @@ export class CardBilling {
         // The period's line in the card ledger: what it cost in counts, what is left as debt.
         const taken = this.#purse.taken + this.#purse.surchargeTaken - (this.#state.periodTaken ?? 0);
         const zone = this.#o.zoneMinutes;
-        this.#settled = {
-          start: e.summary.start,
-          counts: taken,
-          cardId: this.#card ? String(this.#card.identity.cardId) : null,
-          debtYen: this.#debt() * this.#o.terminal.tariff.yenPerCount,
-        };
         this.#purse.note({
           at: e.at,
           kind: "period",
@@ -130,9 +126,14 @@ export class CardBilling {
     t.addSnapshotSource("cardLedger", () => this.#purse.rows.map((r) => ({ ...r, at: formatTime(r.at, this.#o.zoneMinutes) })));
   }
 
-  /** What the period that started at `start` cost on the card (asked by the link for its report). */
-  periodSettlement(start: Seconds): PeriodSettlement | null {
-    return this.#settled && this.#settled.start === start ? this.#settled : null;
+  /** What the card has given so far (asked by the link for each period report). */
+  totals(): CardTotals {
+    return {
+      taken: this.#purse.taken,
+      surcharge: this.#purse.surchargeTaken,
+      cardId: this.#card ? String(this.#card.identity.cardId) : null,
+      debtYen: this.#debt() * this.#o.terminal.tariff.yenPerCount,
+    };
   }
 
   /** The UI listens for warnings here. */
@@ -326,8 +327,10 @@ export class CardBilling {
     if (!card) return;
     const t = this.#o.terminal.now();
     const doubt = this.#purse.inDoubt();
-    const fee = countsToTake(this.#o.terminal.owedYen(), this.#o.terminal.tariff.yenPerCount, this.#purse.taken + doubt.fee);
-    const surcharge = Math.max(0, this.#surchargeDue() - this.#purse.surchargeTaken - doubt.surcharge);
+    // Counts only for time already durable: a power cut can never leave more taken than owed.
+    const owed = this.#o.terminal.durableOwedYen();
+    const fee = countsToTake(owed, this.#o.terminal.tariff.yenPerCount, this.#purse.taken + doubt.fee);
+    const surcharge = Math.max(0, this.#surchargeDue(countsDue(owed, this.#o.terminal.tariff.yenPerCount)) - this.#purse.surchargeTaken - doubt.surcharge);
     const f = Math.min(fee, card.counts);
     const s = Math.min(surcharge, card.counts - f);
     if (f + s > 0) {
@@ -343,10 +346,10 @@ export class CardBilling {
     this.#checkLow(t);
   }
 
-  #surchargeDue(): number {
+  #surchargeDue(due = this.#due()): number {
     const s = this.#state;
     let counts = s.emergencyCounts;
-    if (s.mode === "emergency" && s.emergencyFromDue !== null) counts += Math.max(0, this.#due() - s.emergencyFromDue);
+    if (s.mode === "emergency" && s.emergencyFromDue !== null) counts += Math.max(0, due - s.emergencyFromDue);
     return Math.floor((counts * this.#o.config.surchargePermille) / 1000);
   }
 

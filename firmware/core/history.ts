@@ -1,20 +1,34 @@
+import { EMPTY_METER, Meter, Terms, meterAdd, meterYen } from "./contract";
 import type { PeriodRow } from "./estimate";
-import { DeviceCounts, accrue, baseYen, imageRateSeconds, yenOwed, yenPerHour } from "./fee";
+import { DeviceCounts, accrue, baseYen, imageRateSeconds, yenPerHour } from "./fee";
 import { Period, sensorCount } from "./plan";
 import type { Tariff } from "./tariff";
 import { Seconds, hoursOf } from "./time";
 
-/** A closed stretch of time during which what operated did not change. */
+/** A closed stretch of time during which what operated, the tariff version and the coefficient did not change. */
 export interface Interval {
   readonly from: Seconds;
   readonly to: Seconds;
   readonly pattern: number;
   readonly devices: DeviceCounts;
+  /** the tariff version the stretch was priced with */
+  readonly version: number;
+  /** the contract's coefficient (per-mille) under that version */
+  readonly permille: number;
+}
+
+/** The interval running now: what operates, under which terms, since when. */
+export interface OpenInterval {
+  readonly from: Seconds;
+  readonly devices: DeviceCounts;
+  readonly version: number;
+  readonly permille: number;
 }
 
 /**
  * The history of one guard period as it is actually carried out (DESIGN §2 "bill what operated").
- * Rate-seconds of closed intervals are summed exactly as they close; only the newest
+ * Rate-seconds of closed intervals are summed exactly as they close and folded into the contract
+ * meter (core/contract.ts), which carries on from the periods before; only the newest
  * MAX_INTERVALS intervals are kept for the report, older ones are counted in `folded`.
  */
 export interface PeriodLog {
@@ -23,33 +37,45 @@ export interface PeriodLog {
   readonly end: Seconds | null;
   readonly intervals: readonly Interval[];
   readonly folded: number;
-  readonly open: { readonly from: Seconds; readonly devices: DeviceCounts } | null;
+  readonly open: OpenInterval | null;
+  /** rate-seconds of this period's closed intervals and images */
   readonly closedRateSeconds: number;
   readonly closedSeconds: number;
   readonly images: number;
+  /** the contract meter: every period before this one, and this one's closed intervals and images */
+  readonly meter: Meter;
+  /** yen owed for the contract when the period opened (the period's yen is what it adds) */
+  readonly owedBefore: number;
+  /** the terms in force when the period was last open (images are billed under them) */
+  readonly terms: Terms;
 }
 
 export const MAX_INTERVALS = 24;
 
-export function openPeriod(period: Period, t: Seconds): PeriodLog {
+export function openPeriod(period: Period, t: Seconds, terms: Terms, meter: Meter = EMPTY_METER): PeriodLog {
   return {
     period,
     start: t,
     end: null,
     intervals: [],
     folded: 0,
-    open: { from: t, devices: period.devices },
+    open: { from: t, devices: period.devices, version: terms.version, permille: terms.permille },
     closedRateSeconds: 0,
     closedSeconds: 0,
     images: 0,
+    meter,
+    owedBefore: meterYen(meter),
+    terms,
   };
 }
 
+/** Closes the open interval at `t`, priced with `tariff` (the version the interval names). */
 function closeOpen(log: PeriodLog, t: Seconds, tariff: Tariff): PeriodLog {
-  if (!log.open) return log;
-  const to = t < log.open.from ? log.open.from : t;
-  const rate = yenPerHour(tariff, log.period.pattern, log.open.devices);
-  const interval: Interval = { from: log.open.from, to, pattern: log.period.pattern, devices: log.open.devices };
+  const open = log.open;
+  if (!open) return log;
+  const to = t < open.from ? open.from : t;
+  const rs = accrue(yenPerHour(tariff, log.period.pattern, open.devices), to - open.from);
+  const interval: Interval = { from: open.from, to, pattern: log.period.pattern, devices: open.devices, version: open.version, permille: open.permille };
   let intervals = log.intervals.concat([interval]);
   let folded = log.folded;
   if (intervals.length > MAX_INTERVALS) {
@@ -61,17 +87,34 @@ function closeOpen(log: PeriodLog, t: Seconds, tariff: Tariff): PeriodLog {
     intervals,
     folded,
     open: null,
-    closedRateSeconds: log.closedRateSeconds + accrue(rate, to - log.open.from),
-    closedSeconds: log.closedSeconds + (to - log.open.from),
+    closedRateSeconds: log.closedRateSeconds + rs,
+    closedSeconds: log.closedSeconds + (to - open.from),
+    meter: meterAdd(log.meter, open.permille, rs),
   };
+}
+
+/** A clock stepped back (a time sync) must not count time twice: never before the open interval. */
+function notBeforeOpen(log: PeriodLog, t: Seconds): Seconds {
+  return log.open && t < log.open.from ? log.open.from : t;
 }
 
 /** What operates changed at `t` (a sensor dropped off, or came back). */
 export function changeDevices(log: PeriodLog, t: Seconds, devices: DeviceCounts, tariff: Tariff): PeriodLog {
-  // A clock stepped back (a time sync) must not count time twice: never before the open interval.
-  const at = log.open && t < log.open.from ? log.open.from : t;
+  const at = notBeforeOpen(log, t);
   const closed = closeOpen(log, at, tariff);
-  return { ...closed, open: { from: at, devices } };
+  const terms = log.open ? { version: log.open.version, permille: log.open.permille } : log.terms;
+  return { ...closed, open: { from: at, devices, ...terms } };
+}
+
+/**
+ * The terms changed at `t` (a new tariff version arrived, the contract changed): the running
+ * interval closes under the old terms (`tariff` is the old version), the rest runs under the new.
+ */
+export function changeTerms(log: PeriodLog, t: Seconds, tariff: Tariff, terms: Terms): PeriodLog {
+  if (!log.open) return { ...log, terms };
+  const at = notBeforeOpen(log, t);
+  const closed = closeOpen(log, at, tariff);
+  return { ...closed, terms, open: { from: at, devices: log.open.devices, version: terms.version, permille: terms.permille } };
 }
 
 /** Guarding paused at `t` (power lost at the last checkpoint); nothing accrues until resume. */
@@ -79,12 +122,15 @@ export function pausePeriod(log: PeriodLog, t: Seconds, tariff: Tariff): PeriodL
   return closeOpen(log, t, tariff);
 }
 
-export function resumePeriod(log: PeriodLog, t: Seconds, devices: DeviceCounts): PeriodLog {
-  return log.open ? log : { ...log, open: { from: t, devices } };
+export function resumePeriod(log: PeriodLog, t: Seconds, devices: DeviceCounts, terms: Terms): PeriodLog {
+  return log.open ? log : { ...log, terms, open: { from: t, devices, version: terms.version, permille: terms.permille } };
 }
 
-export function addImages(log: PeriodLog, count: number): PeriodLog {
-  return { ...log, images: log.images + count };
+/** Images sent for the period, billed at once at the image price under the terms in force. */
+export function addImages(log: PeriodLog, count: number, tariff: Tariff): PeriodLog {
+  const rs = imageRateSeconds(tariff, count);
+  const permille = log.open ? log.open.permille : log.terms.permille;
+  return { ...log, images: log.images + count, closedRateSeconds: log.closedRateSeconds + rs, meter: meterAdd(log.meter, permille, rs) };
 }
 
 export function closePeriod(log: PeriodLog, t: Seconds, tariff: Tariff): PeriodLog {
@@ -92,12 +138,18 @@ export function closePeriod(log: PeriodLog, t: Seconds, tariff: Tariff): PeriodL
   return { ...closed, end: t };
 }
 
-/** Rate-seconds accrued by `t`, including the open interval and images. */
+/** The contract meter as of `t`, the open interval included. */
+export function meterAt(log: PeriodLog, tariff: Tariff, t: Seconds): Meter {
+  const open = log.open;
+  if (!open || t <= open.from) return log.meter;
+  return meterAdd(log.meter, open.permille, accrue(yenPerHour(tariff, log.period.pattern, open.devices), t - open.from));
+}
+
+/** This period's rate-seconds by `t`, including the open interval and images. */
 export function accruedRateSeconds(log: PeriodLog, tariff: Tariff, t: Seconds): number {
-  let rs = log.closedRateSeconds + imageRateSeconds(tariff, log.images);
-  if (log.open && t > log.open.from) {
-    rs += accrue(yenPerHour(tariff, log.period.pattern, log.open.devices), t - log.open.from);
-  }
+  let rs = log.closedRateSeconds;
+  const open = log.open;
+  if (open && t > open.from) rs += accrue(yenPerHour(tariff, log.period.pattern, open.devices), t - open.from);
   return rs;
 }
 
@@ -106,8 +158,11 @@ export function guardedSeconds(log: PeriodLog, t: Seconds): number {
   return log.closedSeconds + (log.open && t > log.open.from ? t - log.open.from : 0);
 }
 
-/** The period's row of the table (DESIGN §2), as carried out up to `t` (or its end). */
-export function periodRecord(log: PeriodLog, tariff: Tariff, permille: number, t: Seconds): PeriodRow {
+/**
+ * The period's row of the table (DESIGN §2), as carried out up to `t` (or its end). Its yen is
+ * what it adds to the contract's owed (so the rows always sum to the contract's total).
+ */
+export function periodRecord(log: PeriodLog, tariff: Tariff, t: Seconds): PeriodRow {
   const at = log.end ?? t;
   const rs = accruedRateSeconds(log, tariff, at);
   return {
@@ -119,6 +174,11 @@ export function periodRecord(log: PeriodLog, tariff: Tariff, permille: number, t
     yenPerHour: yenPerHour(tariff, log.period.pattern, log.period.devices),
     hours: hoursOf(guardedSeconds(log, at)),
     baseYen: baseYen(rs),
-    yen: yenOwed(rs, permille),
+    yen: meterYen(meterAt(log, tariff, at)) - log.owedBefore,
   };
+}
+
+/** The intervals as the period report carries them: [from, to, sensor, camera, door, smoke, version, permille]. */
+export function intervalRows(log: PeriodLog): number[][] {
+  return log.intervals.map((i) => [i.from, i.to, i.devices.sensor, i.devices.camera, i.devices.door, i.devices.smoke, i.version, i.permille]);
 }

@@ -10,6 +10,8 @@ export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 /** The fee table (DESIGN §2), all money in integer yen, coefficients in per-mille. */
 export interface Tariff {
+  /** the center's version number of this tariff (0: the factory tariff of the manifest) */
+  readonly version: number;
   /** yen per hour for guard pattern 1, 2, 3 … */
   readonly patterns: Readonly<Record<number, number>>;
   /** yen per hour per operating device of each kind */
@@ -24,6 +26,7 @@ export interface Tariff {
 
 /** The worked example's tariff of DESIGN §2. */
 export const EXAMPLE_TARIFF_JSON = {
+  version: 0,
   patterns: { "1": 100, "2": 200, "3": 300 },
   devices: { sensor: 5, camera: 10 },
   contracts: { single: 1.0, multiple: 0.9, continuous: 0.8 },
@@ -57,7 +60,8 @@ export function isContract(value: unknown): value is Contract {
 /** Parses and validates a tariff; a FieldError names the first bad field. */
 export function parseTariff(input: unknown): Tariff {
   if (!isRecord(input)) throw new FieldError("tariff", "must be an object");
-  onlyKeys(input, ["patterns", "devices", "contracts", "imageYen", "yenPerCount"], "");
+  onlyKeys(input, ["version", "patterns", "devices", "contracts", "imageYen", "yenPerCount"], "");
+  const version = input.version === undefined ? 0 : nonNegativeInteger(input.version, "version");
 
   const patternsIn = input.patterns;
   if (!isRecord(patternsIn)) throw new FieldError("patterns", "must be an object of pattern number to yen per hour");
@@ -94,7 +98,7 @@ export function parseTariff(input: unknown): Tariff {
   const yenPerCount = nonNegativeInteger(input.yenPerCount, "yenPerCount");
   if (yenPerCount === 0) throw new FieldError("yenPerCount", "must be at least 1");
 
-  return { patterns, devices, contractsPermille, imageYen, yenPerCount };
+  return { version, patterns, devices, contractsPermille, imageYen, yenPerCount };
 }
 
 /** The tariff back in its JSON form (for storage and reports). */
@@ -104,6 +108,7 @@ export function tariffToJson(tariff: Tariff): Record<string, unknown> {
   const contracts: Record<string, number> = {};
   for (const c of CONTRACTS) contracts[c] = permilleToCoefficient(tariff.contractsPermille[c]);
   return {
+    version: tariff.version,
     patterns,
     devices: { ...tariff.devices },
     contracts,

@@ -1,7 +1,6 @@
 import Timer from "timer";
 import { now as clockNow, set as setClock } from "rtc";
 import type { Terminal, TerminalEvent } from "../app/terminal";
-import { accruedRateSeconds, guardedSeconds } from "../core/history";
 import { planToJson } from "../core/plan";
 import { tariffToJson } from "../core/tariff";
 import { MqttClient, type MqttStep } from "../net/mqtt-client";
@@ -97,8 +96,8 @@ export interface AlarmSource {
 export interface CardNotices {
   onNotice(listener: (n: CardNotice) => void): void;
   takeNotices(): CardNotice[];
-  /** counts taken during the period that started at `start`, the card, debt left (yen) */
-  periodSettlement?(start: number): { counts: number; cardId: string | null; debtYen: number } | null;
+  /** what the card has given for the contract so far (cumulative counts), the card, debt left (yen) */
+  totals?(): { taken: number; surcharge: number; cardId: string | null; debtYen: number };
 }
 
 export interface UplinkPorts {
@@ -129,6 +128,10 @@ interface LinkRecord {
   disp: Array<{ alarmId: number; status: string; note?: string; at: number }>;
   /** recent downlink sequence numbers (re-deliveries are acknowledged, not applied twice) */
   down: number[];
+  /** closed periods whose report is queued (the terminal's closedCount when it was queued) */
+  periods?: number;
+  /** counts the card had given (fee and surcharge) when the last period report was queued */
+  taken?: number;
 }
 
 export class Uplink {
@@ -199,6 +202,7 @@ export class Uplink {
 
     // After boot: media units finished or missed across a power cut, the registration, then dial.
     Timer.set(() => {
+      this.#recoverPeriodReport();
       this.#recoverMedia();
       if (!this.#record.reg) this.#queueRegistration();
       this.#schedule();
@@ -285,36 +289,48 @@ export class Uplink {
 
   #terminalEvent(e: TerminalEvent): void {
     if (e.type === "period.end") {
-      const t = this.#p.terminal;
-      const s = e.summary;
-      const log = e.log;
-      const body: Record<string, unknown> = {
-        start: s.start,
-        end: s.end,
-        pattern: s.pattern,
-        sensors: s.sensors,
-        cameras: s.cameras,
-        yenPerHour: s.yenPerHour,
-        guardedSeconds: guardedSeconds(log, e.at),
-        baseYen: s.baseYen,
-        yen: s.yen,
-        images: s.images,
-        intervals: log.intervals.map((i) => [i.from, i.to, i.devices.sensor, i.devices.camera, i.devices.door, i.devices.smoke]),
-        rateSeconds: accruedRateSeconds(log, t.tariff, e.at),
-        permille: t.tariff.contractsPermille[t.plan.contract],
-        contract: t.plan.contract,
-      };
-      // The card component settled the period first (it listens before the link).
-      const paid = this.#card?.periodSettlement?.(s.start);
-      if (paid) {
-        body.countsTaken = paid.counts;
-        if (paid.cardId !== null) body.cardId = paid.cardId;
-        body.debtYen = paid.debtYen;
-      }
-      this.#queue("period", body, PRIORITY.routine, e.at);
+      this.#queuePeriodReport();
     } else if (e.type === "plan.changed") {
       this.#queue("plan", { plan: this.#planJson() }, PRIORITY.routine, e.at);
     }
+  }
+
+  /**
+   * The report of the period the terminal closed last, with what the card has given: queued, then
+   * marked queued in one write of the link's record. A cut between the close and the queue is
+   * caught at boot (#recoverPeriodReport); one between the queue and the mark sends the same
+   * period twice, which the center keeps once (one row per period).
+   */
+  #queuePeriodReport(): void {
+    const terminal = this.#p.terminal;
+    const pending = terminal.pendingReport(this.#record.periods ?? 0);
+    if (!pending) return;
+    const body: Record<string, unknown> = { ...pending.report };
+    // The card component collected at the close first (it listens before the link).
+    const paid = this.#card?.totals?.();
+    if (paid) {
+      const total = paid.taken + paid.surcharge;
+      body.countsTaken = Math.max(0, total - (this.#record.taken ?? 0));
+      body.takenTotal = paid.taken;
+      body.surchargeTotal = paid.surcharge;
+      if (paid.cardId !== null) body.cardId = paid.cardId;
+      body.debtYen = paid.debtYen;
+    }
+    if (!this.#queue("period", body, PRIORITY.routine, pending.report.end as number)) return;
+    this.#record.periods = pending.closedCount;
+    if (paid) this.#record.taken = paid.taken + paid.surcharge;
+    this.#saveRecord();
+  }
+
+  /** At boot: a period closed but its report not queued (power lost in between) is queued now. */
+  #recoverPeriodReport(): void {
+    if (this.#record.periods === undefined) {
+      // a record from before reports were counted: everything closed so far was queued then
+      this.#record.periods = this.#p.terminal.closedCount;
+      this.#saveRecord();
+      return;
+    }
+    this.#queuePeriodReport();
   }
 
   #hubEvent(e: HubEvent): void {
@@ -430,7 +446,7 @@ export class Uplink {
       return;
     }
     const boots = this.#p.store.readJson("boots");
-    const body: Record<string, unknown> = { boots: typeof boots === "number" ? boots : 0, outbox: this.#outbox.size };
+    const body: Record<string, unknown> = { boots: typeof boots === "number" ? boots : 0, outbox: this.#outbox.size, tariffVersion: this.#p.terminal.tariff.version };
     if (this.#modem.signal !== null) body.signal = this.#modem.signal;
     if (this.#queue("test", body, PRIORITY.routine, t)) {
       this.#record.test = t;
@@ -668,6 +684,13 @@ export class Uplink {
           }
         }
         break;
+      case "tariff": {
+        // The center owns the tariff: a new version applies from now on (never re-pricing).
+        const tariff = plain(b.tariff);
+        const result = this.#p.terminal.setTariff(tariff && typeof tariff === "object" ? { ...(tariff as object), version: b.version } : tariff);
+        if (!result.ok) this.reportWarning("tariff.refused", `${result.field}: ${result.error}`);
+        break;
+      }
       case "planChange": {
         const result = this.#p.terminal.setPlan(plain(b.plan));
         if (!result.ok) this.reportWarning("plan.refused", `${result.field}: ${result.error}`);
@@ -687,6 +710,8 @@ export class Uplink {
       site: r?.site && typeof r.site === "object" ? r.site : null,
       disp: Array.isArray(r?.disp) ? r.disp : [],
       down: Array.isArray(r?.down) ? r.down.filter((x) => typeof x === "number") : [],
+      periods: typeof r?.periods === "number" ? r.periods : undefined,
+      taken: typeof r?.taken === "number" ? r.taken : undefined,
     };
   }
 

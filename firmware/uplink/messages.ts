@@ -55,13 +55,17 @@ export const MESSAGES = {
       u("baseYen"),
       u("yen"),
       u("images"),
-      l("intervals", 64), // [[from, to, sensor, camera, door, smoke], …] operating devices by kind
+      l("intervals", 64), // [[from, to, sensor, camera, door, smoke, tariffVersion, permille], …] operating devices by kind
       u("rateSeconds"),
       u("permille"),
       u("countsTaken", true),
       t("cardId", 32, true),
       u("debtYen", true),
       t("contract", 16),
+      u("tariffVersion", true),
+      u("owedYen", true), // the contract's owed after this period (Σ segments, core/contract.ts)
+      u("takenTotal", true), // counts the card has given toward the fee so far (cumulative)
+      u("surchargeTotal", true), // counts of emergency surcharge taken so far (cumulative)
     ],
   },
   /** an alarm: what, where, and the media unit that follows */
@@ -77,7 +81,7 @@ export const MESSAGES = {
     fields: [u("mediaId"), u("alarmId"), u("item"), u("items"), t("type", 8), u("part"), u("parts"), { name: "data", type: "bytes", max: 16384 }],
   },
   /** the daily test call (Contact ID 602) */
-  test: { kind: 7, direction: "up", fields: [u("boots"), u("outbox"), i("signal", true), u("uptime", true)] },
+  test: { kind: 7, direction: "up", fields: [u("boots"), u("outbox"), i("signal", true), u("uptime", true), u("tariffVersion", true)] },
   /** card events: inserted, removed, deducted, topup, low, empty, debt, refused */
   card: { kind: 8, direction: "up", fields: [t("event", 16), t("cardId", 32, true), i("counts", true), i("delta", true), u("debtYen", true), t("note", 120, true)] },
   /** a warning the terminal shows: card low, sensor lost, link failing, … */
@@ -87,6 +91,8 @@ export const MESSAGES = {
   timeSync: { kind: 102, direction: "down", fields: [u("time")] },
   dispatch: { kind: 103, direction: "down", fields: [u("alarmId"), t("status", 16), t("note", 120, true)] },
   planChange: { kind: 104, direction: "down", fields: [{ name: "plan", type: "any" }] },
+  /** a tariff version from the center (tariffToJson, with its version): applies from receipt on */
+  tariff: { kind: 105, direction: "down", fields: [u("version"), { name: "tariff", type: "any" }] },
 } as const satisfies Record<string, MessageSpec>;
 
 export type MessageName = keyof typeof MESSAGES;

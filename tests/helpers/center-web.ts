@@ -92,13 +92,13 @@ export function workedExamplePeriods(seq: number): Array<Omit<Message, "terminal
       name: "period",
       seq,
       time: p1.end,
-      body: { ...p1, pattern: 1, sensors: 2, cameras: 1, yenPerHour: 120, guardedSeconds: 10800, baseYen: 360, yen: 288, images: 0, intervals: [[p1.start, p1.end, 2, 1, 0, 0]], rateSeconds: 1296000, permille: 800, countsTaken: 28, cardId: "C-1", contract: "continuous" },
+      body: { ...p1, pattern: 1, sensors: 2, cameras: 1, yenPerHour: 120, guardedSeconds: 10800, baseYen: 360, yen: 288, images: 0, intervals: [[p1.start, p1.end, 2, 1, 0, 0, 0, 800]], rateSeconds: 1296000, permille: 800, countsTaken: 28, cardId: "C-1", contract: "continuous" },
     },
     {
       name: "period",
       seq: seq + 1,
       time: p2.end,
-      body: { ...p2, pattern: 3, sensors: 2, cameras: 2, yenPerHour: 330, guardedSeconds: 691200, baseYen: 63360, yen: 50688, images: 0, intervals: [[p2.start, p2.end, 2, 2, 0, 0]], rateSeconds: 228096000, permille: 800, countsTaken: 5069, cardId: "C-1", contract: "continuous" },
+      body: { ...p2, pattern: 3, sensors: 2, cameras: 2, yenPerHour: 330, guardedSeconds: 691200, baseYen: 63360, yen: 50688, images: 0, intervals: [[p2.start, p2.end, 2, 2, 0, 0, 0, 800]], rateSeconds: 228096000, permille: 800, countsTaken: 5069, cardId: "C-1", contract: "continuous" },
     },
   ];
 }
