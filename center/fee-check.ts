@@ -81,14 +81,20 @@ export function checkPeriod(tariffOf: (version: number) => Tariff | undefined, b
       problems.push(`tariff version ${version} is not one the center issued`);
       continue;
     }
-    if (!CONTRACTS.some((c) => tariff.contractsPermille[c] === permille)) problems.push(`per-mille ${permille} is no contract's coefficient under tariff version ${version}`);
+    // A coefficient no contract of that version has is flagged and billed at the period's contract's.
+    let billed = permille;
+    if (!CONTRACTS.some((c) => tariff.contractsPermille[c] === permille)) {
+      problems.push(`per-mille ${permille} is no contract's coefficient under tariff version ${version}`);
+      billed = isContract(p.contract) ? tariff.contractsPermille[p.contract] : tariff.contractsPermille.single;
+    }
+    last.permille = billed;
     if (tariff.patterns[p.pattern] === undefined) {
       problems.push(`pattern ${p.pattern} is not in tariff version ${version}`);
       continue;
     }
     const r = accrue(yenPerHour(tariff, p.pattern, deviceCounts({ sensor, camera, door, smoke })), to - from);
     rs += r;
-    meter = meterAdd(meter, permille, r);
+    meter = meterAdd(meter, billed, r);
   }
   const lastTariff = last?.tariff ?? tariffOf(p.tariffVersion ?? 0);
   if (lastTariff && p.images > 0) {
@@ -100,7 +106,8 @@ export function checkPeriod(tariffOf: (version: number) => Tariff | undefined, b
     // Older intervals were folded on the terminal: only the reported sum is there to bill.
     problems.push(`intervals cover ${seconds} s of ${p.guardedSeconds} s guarded; fee not verifiable`);
     rs = p.rateSeconds;
-    meter = meterAdd(before.meter, last ? last.permille : p.permille, p.rateSeconds);
+    const permille = last ? last.permille : lastTariff && isContract(p.contract) ? lastTariff.contractsPermille[p.contract] : p.permille;
+    meter = meterAdd(before.meter, permille, p.rateSeconds);
   }
   if (last) {
     if (p.permille !== last.permille) problems.push(`per-mille ${p.permille} reported, the last interval was billed at ${last.permille}`);
