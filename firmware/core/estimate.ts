@@ -1,3 +1,4 @@
+import { EMPTY_METER, meterAdd, meterYen } from "./contract";
 import { countsDue } from "./counts";
 import { accrue, baseYen, yenOwed, yenPerHour } from "./fee";
 import { Period, Plan, sensorCount } from "./plan";
@@ -52,12 +53,13 @@ export function estimatePeriod(period: Period, tariff: Tariff, permille: number)
 /** The estimate of a whole plan, optionally against a card's balance in counts. */
 export function estimatePlan(plan: Plan, tariff: Tariff, cardCounts: number | null = null): Estimate {
   const permille = tariff.contractsPermille[plan.contract];
-  let total = 0;
+  // The contract meter's rule (core/contract.ts): a plan has one contract, so one segment and one floor.
+  let meter = EMPTY_METER;
   const periods = plan.periods.map((p) => {
-    total += periodRateSeconds(p, tariff);
+    meter = meterAdd(meter, permille, periodRateSeconds(p, tariff));
     return estimatePeriod(p, tariff, permille);
   });
-  const totalYen = yenOwed(total, permille);
+  const totalYen = meterYen(meter);
   const counts = countsDue(totalYen, tariff.yenPerCount);
   return { periods, permille, totalYen, counts, countsLeft: cardCounts === null ? null : cardCounts - counts };
 }
