@@ -8,7 +8,7 @@ import { type Broker, startBroker } from "./broker";
 import { exportData } from "./export";
 import { type IngestEvents, Ingestor } from "./ingest";
 import { MediaFiles } from "./media-files";
-import { hashSecret } from "./secrets";
+import { TerminalKey } from "./secrets";
 import type { CenterStore } from "./store/center-store";
 import { SqliteStore } from "./store/sqlite-store";
 import { Dispatcher } from "./dispatch";
@@ -58,6 +58,8 @@ export interface Center {
   readonly dispatcher: Dispatcher;
   readonly supervisor: Supervisor;
   addTerminal(t: { id: string; secret: string; site: string; contact?: string; tariff?: unknown }): void;
+  /** What the store keeps for a terminal's secret (HMAC with this center's terminal key). */
+  terminalSecretHash(id: string, secret: string): string;
   /** Sends a downlink message to a terminal (queued while it is offline). */
   sendDown(terminal: string, name: MessageName, body: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
@@ -72,9 +74,10 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
   mkdirSync(o.dataDir, { recursive: true });
   const store = new SqliteStore(join(o.dataDir, "center.sqlite"));
   const web = new SqliteWebStore(store.db);
+  const terminalKey = TerminalKey.loadOrCreate(join(o.dataDir, "terminal-key"));
   const now = o.now ?? Date.now;
   const hub = new EventHub();
-  const siteOf = (terminal: string) => store.terminal(terminal)?.siteId ?? null;
+  const siteOf = (terminal: string) => store.siteOf(terminal);
   // Late-bound: the web pieces below need the broker, the broker needs the ingestor.
   let late: { notifier: Notifier; supervisor: Supervisor } | null = null;
   const events: IngestEvents = {
@@ -82,7 +85,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
       o.events?.stored?.(m);
       if (!late) return;
       const siteId = siteOf(m.terminal);
-      late.supervisor.heard(m.terminal, m.name === "test");
+      if (m.name === "test") late.supervisor.testCallArrived(m.terminal); // (heard: written by the ingest batch)
       if (m.name === "registration") {
         // DESIGN §3: the center answers the initial-setting request; the site's record exists.
         const site = store.sites().find((x) => x.id === siteId)?.name;
@@ -104,8 +107,8 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     },
   };
   const media = new MediaFiles(join(o.dataDir, "media"));
-  const ingestor = new Ingestor(store, media, events);
-  const broker = await startBroker({ store, ingestor, port: o.mqttPort ?? 1883, host: o.host, log: o.log });
+  const ingestor = new Ingestor(store, media, events, { now });
+  const broker = await startBroker({ store, ingestor, terminalKey, port: o.mqttPort ?? 1883, host: o.host, log: o.log });
   let webApp: WebApp | null = null;
   const http: Server = createServer((req, res) => {
     if (webApp) return webApp.handle(req, res);
@@ -194,9 +197,10 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
       const tariff = t.tariff ?? EXAMPLE_TARIFF_JSON;
       parseTariff(tariff); // refuse a bad tariff here, not at the first period report
       const siteId = store.addSite(t.site, t.contact ?? "");
-      store.addTerminal({ id: t.id, siteId, secretHash: hashSecret(t.secret), tariff });
+      store.addTerminal({ id: t.id, siteId, secretHash: terminalKey.hash(t.id, t.secret), tariff });
       ingestor.tariffChanged(t.id);
     },
+    terminalSecretHash: (id, secret) => terminalKey.hash(id, secret),
     sendDown,
     async close() {
       supervisor.stop();

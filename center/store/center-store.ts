@@ -95,6 +95,12 @@ export interface CenterStore {
   sites(): SiteRow[];
   addTerminal(t: { id: string; siteId: number; secretHash: string; tariff: unknown }): void;
   terminal(id: string): TerminalRow | undefined;
+  /** Replaces the stored hash of a terminal's secret (center/secrets.ts). */
+  setSecretHash(id: string, secretHash: string): void;
+  /** The terminal's site (cached; null for an unknown terminal). */
+  siteOf(terminal: string): number | null;
+  /** Supervision (center clock, ms): first heard at `at`; a test call moves the last test call to `at`. */
+  noteHeard(terminal: string, at: number, testCall: boolean): void;
   terminals(): TerminalRow[];
   touchTerminal(id: string, at: number): void;
   setRegistered(id: string, firmware: string, at: number): void;
