@@ -261,6 +261,7 @@ async function serveAedes(sessions: number): Promise<{ port: number; close(): Pr
 
 interface CenterServer {
   port: number;
+  batches(): number;
   close(): Promise<void>;
   stored(): number;
   sweepMs(): number;
@@ -275,6 +276,7 @@ async function serveCenter(sessions: number, dir: string): Promise<CenterServer>
   return {
     port: center.mqttPort,
     stored: () => center.store.messageCount(),
+    batches: () => center.ingestor.batches,
     sweepMs() {
       const t0 = performance.now();
       center.supervisor.check();
@@ -286,7 +288,7 @@ async function serveCenter(sessions: number, dir: string): Promise<CenterServer>
 
 async function serverMain(kind: ServerKind, sessions: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tg-fleet-"));
-  const srv: { port: number; close(): Promise<void>; stored(): number; sweepMs?: () => number } =
+  const srv: { port: number; close(): Promise<void>; stored(): number; sweepMs?: () => number; batches?: () => number } =
     kind === "center" ? await serveCenter(sessions, dir) : await serveAedes(sessions);
   const h = monitorEventLoopDelay({ resolution: 5 });
   let cpu = process.cpuUsage();
@@ -299,7 +301,7 @@ async function serverMain(kind: ServerKind, sessions: number): Promise<void> {
     } else if (m.cmd === "measure") {
       h.disable();
       const c = process.cpuUsage(cpu);
-      process.send!({ cmd: "measured", stallMs: h.max / 1e6, cpuMs: (c.user + c.system) / 1000, stored: srv.stored() });
+      process.send!({ cmd: "measured", stallMs: h.max / 1e6, cpuMs: (c.user + c.system) / 1000, stored: srv.stored(), batches: srv.batches?.() ?? null });
     } else if (m.cmd === "sweep") {
       process.send!({ cmd: "swept", ms: srv.sweepMs ? srv.sweepMs() : null });
     } else if (m.cmd === "close") {
@@ -356,13 +358,14 @@ async function measure(kind: ServerKind, o: { sessions: number; quick: boolean; 
   try {
     const { port } = await request<{ port: number }>(server, null, "ready");
     const mark = () => request(server, { cmd: "mark" }, "marked");
-    const measured = () => request<{ stallMs: number; cpuMs: number; stored: number }>(server, { cmd: "measure" }, "measured");
+    const measured = () => request<{ stallMs: number; cpuMs: number; stored: number; batches: number | null }>(server, { cmd: "measure" }, "measured");
     const perClient = o.quick ? 1500 : 6000;
     let acked = 0;
 
     await mark();
     const a = await load<{ acked: number; elapsedMs: number }>({ phase: "ingest", port, clients: 8, inflight: 32, firstClient: 0, warmup: 250, perClient, limitMs: 8000 });
     const m1 = await measured();
+    if (m1.batches) process.stderr.write(`  ${kind} 8×32: ${a.acked} reports in ${m1.batches} batches\n`);
     acked += a.acked;
     const ingest = ((a.acked - 8 * 250) / a.elapsedMs) * 1000;
 

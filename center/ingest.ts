@@ -147,7 +147,7 @@ export class Ingestor {
           try {
             let completed: Completed | null = null;
             // A savepoint per report: a report that fails half-way leaves no rows behind.
-            const fresh = this.store.transaction(() => {
+            const fresh = this.store.attempt(() => {
               if (!this.store.recordMessage(p.terminal, m.seq, m.name, m.time, p.now)) return false;
               completed = this.#apply(m, p.now);
               return true;

@@ -89,6 +89,8 @@ export interface MediaChunk {
 export interface CenterStore {
   /** Runs `fn` atomically. */
   transaction<T>(fn: () => T): T;
+  /** Inside a transaction: runs `fn` so that, when it throws, its writes alone are undone (a savepoint). */
+  attempt<T>(fn: () => T): T;
   close(): void;
 
   addSite(name: string, contact?: string): number;

@@ -17,7 +17,7 @@ export class SqliteStore implements CenterStore {
     this.db.pragma("journal_mode = WAL");
     // FULL: a commit is on disk before its PUBACKs go out (acknowledged means stored, power cut
     // included); group commit (center/ingest.ts) pays that sync once per batch, not per report.
-    this.db.pragma("synchronous = FULL");
+    this.db.pragma(`synchronous = ${process.env.TG_SQLITE_SYNC ?? "FULL"}`);
     this.db.pragma("foreign_keys = ON");
     this.#migrate();
   }
@@ -49,6 +49,19 @@ export class SqliteStore implements CenterStore {
 
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
+  }
+
+  attempt<T>(fn: () => T): T {
+    this.#q("SAVEPOINT attempt").run();
+    try {
+      const r = fn();
+      this.#q("RELEASE attempt").run();
+      return r;
+    } catch (e) {
+      this.#q("ROLLBACK TO attempt").run();
+      this.#q("RELEASE attempt").run();
+      throw e;
+    }
   }
 
   close(): void {
