@@ -376,7 +376,7 @@ async function measure(kind: ServerKind, o: { sessions: number; quick: boolean; 
 
     if (o.ingestOnly) return { ingest, ingest64x4: ingest64, cpuUsPerReport: (m1.cpuMs * 1000) / a.acked, lost: Math.max(0, acked - stored), logins: NaN, loginsRefused: 0, sessions: 0, stallMs: NaN, sweepMs: null };
     await mark();
-    const l = await load<{ ok: number; refused: number; elapsedMs: number }>({ phase: "logins", port, sessions: o.sessions, concurrency: 256, limitMs: o.quick ? 10_000 : 30_000 });
+    const l = await load<{ ok: number; refused: number; elapsedMs: number }>({ phase: "logins", port, sessions: o.sessions, concurrency: 256, limitMs: o.quick ? 10_000 : 20_000 });
     const m3 = await measured();
     const sweep = await request<{ ms: number | null }>(server, { cmd: "sweep" }, "swept");
     return {

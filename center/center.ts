@@ -172,6 +172,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     connected: () => broker.connected(),
     health: () => ({ terminalsOnline: broker.connected(), ingest: ingestor.counts, refused: broker.counts }),
     tariffChanged: (t) => ingestor.tariffChanged(t),
+    terminalSecretHash: (id, secret) => terminalKey.hash(id, secret),
     now,
     loginLimit: o.loginLimit,
     secureCookies: o.secureCookies,

@@ -83,7 +83,7 @@ export class Ingestor {
   ingest(terminal: string, topic: string, payload: Uint8Array, now = this.#now()): IngestResult {
     let result: IngestResult | Error | undefined;
     this.submit(terminal, topic, payload, (r) => (result = r), now);
-    this.flush();
+    this.flush(true);
     if (result instanceof Error) throw result;
     return result as IngestResult;
   }
@@ -129,8 +129,12 @@ export class Ingestor {
     }
   }
 
-  /** Writes everything queued in one transaction, then answers each report. */
-  flush(): void {
+  /**
+   * Writes everything queued in one transaction and, once it is on disk (store.durable: the WAL
+   * synced in libuv's pool while the event loop takes the next batch), answers each report.
+   * `wait`: sync on the event loop and answer before returning.
+   */
+  flush(wait = false): void {
     const batch = this.#queue;
     if (batch.length === 0) return;
     this.#queue = [];
@@ -174,14 +178,30 @@ export class Ingestor {
       return;
     }
     this.batches++;
+    if (wait) {
+      this.store.durableNow();
+      this.#answer(batch, results);
+    } else {
+      this.store.durable((err) => {
+        if (err) for (const p of batch) p.done(err);
+        else this.#answer(batch, results);
+      });
+    }
+  }
+
+  #answer(batch: Pending[], results: Array<{ r: IngestResult; completed: Completed | null }>): void {
     for (let i = 0; i < batch.length; i++) {
       const { r, completed } = results[i];
-      if (r.status === "stored") {
-        this.counts.stored++;
-        this.#events.stored?.(r.message);
-        if (completed) this.#events.mediaComplete?.(batch[i].terminal, completed.mediaId, completed.item, completed.path);
-      } else if (r.status === "duplicate") this.counts.duplicate++;
-      else this.counts.rejected++;
+      try {
+        if (r.status === "stored") {
+          this.counts.stored++;
+          this.#events.stored?.(r.message);
+          if (completed) this.#events.mediaComplete?.(batch[i].terminal, completed.mediaId, completed.item, completed.path);
+        } else if (r.status === "duplicate") this.counts.duplicate++;
+        else this.counts.rejected++;
+      } catch (e) {
+        process.emitWarning(`ingest event for ${batch[i].terminal}: ${(e as Error).stack ?? e}`); // stored all the same
+      }
       batch[i].done(r);
     }
   }

@@ -89,6 +89,10 @@ export interface MediaChunk {
 export interface CenterStore {
   /** Runs `fn` atomically. */
   transaction<T>(fn: () => T): T;
+  /** Calls back once every transaction committed so far is on disk (without blocking the event loop). */
+  durable(cb: (err: Error | null) => void): void;
+  /** The same, blocking. */
+  durableNow(): void;
   /** Inside a transaction: runs `fn` so that, when it throws, its writes alone are undone (a savepoint). */
   attempt<T>(fn: () => T): T;
   close(): void;

@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { closeSync, fdatasync, fdatasyncSync, openSync } from "node:fs";
 import type { AlarmRow, CenterStore, MediaChunk, MediaRow, PeriodRow, SiteRow, TerminalRow } from "./center-store";
 import { MIGRATIONS } from "./migrations";
 
@@ -11,13 +12,18 @@ export class SqliteStore implements CenterStore {
   readonly #statements = new Map<string, Database.Statement>();
   /** terminal → site, for the ingest path and the web's events (invalidated by addTerminal) */
   readonly #siteOf = new Map<string, number>();
+  readonly #path: string;
+  #walFd: number | null = null;
+  #syncing: Array<(err: Error | null) => void> | null = null;
+  #waiting: Array<(err: Error | null) => void> = [];
 
   constructor(path: string) {
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
-    // FULL: a commit is on disk before its PUBACKs go out (acknowledged means stored, power cut
-    // included); group commit (center/ingest.ts) pays that sync once per batch, not per report.
-    this.db.pragma(`synchronous = ${process.env.TG_SQLITE_SYNC ?? "FULL"}`);
+    // NORMAL: a commit writes the WAL without waiting for the disk; `durable` below syncs the WAL
+    // off the event loop, and the ingest acknowledges a batch only after that (power cut included).
+    this.db.pragma("synchronous = NORMAL");
+    this.#path = path;
     this.db.pragma("foreign_keys = ON");
     this.#migrate();
   }
@@ -51,6 +57,54 @@ export class SqliteStore implements CenterStore {
     return this.db.transaction(fn)();
   }
 
+  #wal(): number | null {
+    if (this.#walFd === null && this.#path !== ":memory:") {
+      try {
+        this.#walFd = openSync(`${this.#path}-wal`, "r");
+      } catch {
+        return null; // nothing written yet
+      }
+    }
+    return this.#walFd;
+  }
+
+  durable(cb: (err: Error | null) => void): void {
+    this.#waiting.push(cb);
+    if (!this.#syncing) this.#syncNext();
+  }
+
+  /** One fdatasync at a time in libuv's pool; callers who come meanwhile share the next one. */
+  #syncNext(): void {
+    const group = this.#waiting;
+    if (group.length === 0) {
+      this.#syncing = null;
+      return;
+    }
+    this.#waiting = [];
+    this.#syncing = group;
+    const fd = this.#wal();
+    const finish = (err: Error | null) => {
+      try {
+        for (const cb of group) {
+          try {
+            cb(err);
+          } catch (e) {
+            process.emitWarning(`after a WAL sync: ${(e as Error).stack ?? e}`);
+          }
+        }
+      } finally {
+        this.#syncNext();
+      }
+    };
+    if (fd === null) return void setImmediate(() => finish(null));
+    fdatasync(fd, (err) => finish(err));
+  }
+
+  durableNow(): void {
+    const fd = this.#wal();
+    if (fd !== null) fdatasyncSync(fd);
+  }
+
   attempt<T>(fn: () => T): T {
     this.#q("SAVEPOINT attempt").run();
     try {
@@ -65,6 +119,8 @@ export class SqliteStore implements CenterStore {
   }
 
   close(): void {
+    if (this.#walFd !== null) closeSync(this.#walFd);
+    this.#walFd = null;
     this.db.close();
   }
 

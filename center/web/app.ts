@@ -28,6 +28,8 @@ export interface WebDeps {
   health(): Record<string, unknown>;
   /** forget a terminal's cached tariff after an admin changes it */
   tariffChanged(terminal: string): void;
+  /** the stored hash of a terminal's secret (HMAC with the center's terminal key); scrypt when absent */
+  terminalSecretHash?(id: string, secret: string): string;
   now?: () => number;
   /** Secure cookies (behind HTTPS); off for the loopback demo */
   secureCookies?: boolean;
@@ -403,7 +405,7 @@ export class WebApp {
       if (!this.#sites().some((s) => s.id === siteId)) return fail("siteId: choose a site");
       const tariff = tariffParam(body.tariff);
       if (typeof tariff === "string") return fail(tariff);
-      this.#d.store.addTerminal({ id, siteId, secretHash: hashSecret(secret), tariff });
+      this.#d.store.addTerminal({ id, siteId, secretHash: this.#d.terminalSecretHash?.(id, secret) ?? hashSecret(secret), tariff });
       this.#d.tariffChanged(id);
       return done(`terminal ${id} registered`);
     }
