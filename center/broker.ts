@@ -3,11 +3,13 @@ import { createServer, type Server } from "node:net";
 import { downTopic, upTopic } from "../firmware/uplink/messages";
 import type { Ingestor } from "./ingest";
 import type { CenterStore } from "./store/center-store";
-import { verifySecret } from "./secrets";
+import { type TerminalKey, isLegacyTerminalHash, verifySecretAsync } from "./secrets";
 
 export interface BrokerOptions {
   store: CenterStore;
   ingestor: Ingestor;
+  /** the key of terminal-secret hashes (center/secrets.ts) */
+  terminalKey: TerminalKey;
   port: number;
   host?: string;
   log?: (line: string) => void;
@@ -30,23 +32,40 @@ function authError(message: string, code: AuthErrorCode): AuthenticateError {
 }
 
 /**
+ * A terminal's login: client id = username = a registered terminal, and its secret. An HMAC hash is
+ * checked at once (microseconds, constant time); a terminal still holding a scrypt hash from before
+ * is checked off the event loop and, when right, moved to the HMAC scheme.
+ */
+export async function checkTerminalLogin(store: CenterStore, key: TerminalKey, clientId: string, username: string | undefined, password: Buffer | undefined): Promise<boolean> {
+  const terminal = username ? store.terminal(username) : undefined;
+  const secret = password ? password.toString("utf8") : "";
+  if (!terminal || clientId !== username || !password) {
+    key.verify(clientId, secret, ""); // the same work either way
+    return false;
+  }
+  if (!isLegacyTerminalHash(terminal.secretHash)) return key.verify(terminal.id, secret, terminal.secretHash);
+  if (!(await verifySecretAsync(secret, terminal.secretHash))) return false;
+  store.setSecretHash(terminal.id, key.hash(terminal.id, secret));
+  return true;
+}
+
+/**
  * The MQTT endpoint (aedes, in process). A terminal logs in with client id = username = its id and
  * its secret as password; it may publish only to tg/<id>/up and subscribe only to tg/<id>/down.
- * Each uplink is ingested (stored once) before aedes acknowledges it, so a PUBACK means stored.
+ * Each uplink is ingested (stored once, in a group commit) before aedes acknowledges it, so a PUBACK
+ * means stored.
  */
 export async function startBroker(o: BrokerOptions): Promise<Broker> {
   const counts = { refusedLogins: 0, refusedPublish: 0, refusedSubscribe: 0 };
   const log = o.log ?? (() => undefined);
   const broker = await Aedes.createBroker({
     authenticate(client: Client, username, password, done) {
-      const terminal = username ? o.store.terminal(username) : undefined;
-      const ok = !!terminal && client.id === username && !!password && verifySecret(password.toString("utf8"), terminal.secretHash);
-      if (!ok) {
+      const refuse = () => {
         counts.refusedLogins++;
         log(`login refused for ${client.id}`);
-        return done(authError("bad credentials", BAD_USERNAME_OR_PASSWORD), false);
-      }
-      done(null, true);
+        done(authError("bad credentials", BAD_USERNAME_OR_PASSWORD), false);
+      };
+      checkTerminalLogin(o.store, o.terminalKey, client.id, username, password).then((ok) => (ok ? done(null, true) : refuse()), refuse);
     },
     authorizePublish(client, packet, callback) {
       if (!client) return callback(null); // the center's own downlink
@@ -55,9 +74,8 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
         log(`${client.id} may not publish to ${packet.topic}`);
         return callback(new Error("not your topic"));
       }
-      const payload = new Uint8Array(packet.payload as Buffer);
-      o.ingestor.ingest(client.id, packet.topic, payload);
-      callback(null);
+      // Group commit: the callback (and with it aedes's PUBACK) comes once the batch is stored.
+      o.ingestor.submit(client.id, packet.topic, packet.payload as Buffer, (r) => callback(r instanceof Error ? r : null));
     },
     authorizeSubscribe(client, subscription, callback) {
       if (subscription.topic !== downTopic(client.id)) {

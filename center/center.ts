@@ -8,7 +8,7 @@ import { type Broker, startBroker } from "./broker";
 import { exportData } from "./export";
 import { type IngestEvents, Ingestor } from "./ingest";
 import { MediaFiles } from "./media-files";
-import { hashSecret } from "./secrets";
+import { TerminalKey } from "./secrets";
 import { Tariffs } from "./tariffs";
 import type { CenterStore } from "./store/center-store";
 import { SqliteStore } from "./store/sqlite-store";
@@ -62,6 +62,8 @@ export interface Center {
   /** A new tariff version for a terminal (the admin form's path): stored, sent down; returns the version. */
   setTariff(terminal: string, tariff: unknown): number;
   readonly tariffs: Tariffs;
+  /** What the store keeps for a terminal's secret (HMAC with this center's terminal key). */
+  terminalSecretHash(id: string, secret: string): string;
   /** Sends a downlink message to a terminal (queued while it is offline). */
   sendDown(terminal: string, name: MessageName, body: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
@@ -76,9 +78,10 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
   mkdirSync(o.dataDir, { recursive: true });
   const store = new SqliteStore(join(o.dataDir, "center.sqlite"));
   const web = new SqliteWebStore(store.db);
+  const terminalKey = TerminalKey.loadOrCreate(join(o.dataDir, "terminal-key"));
   const now = o.now ?? Date.now;
   const hub = new EventHub();
-  const siteOf = (terminal: string) => store.terminal(terminal)?.siteId ?? null;
+  const siteOf = (terminal: string) => store.siteOf(terminal);
   // Late-bound: the web pieces below need the broker, the broker needs the ingestor.
   let late: { notifier: Notifier; supervisor: Supervisor } | null = null;
   const events: IngestEvents = {
@@ -86,7 +89,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
       o.events?.stored?.(m);
       if (!late) return;
       const siteId = siteOf(m.terminal);
-      late.supervisor.heard(m.terminal, m.name === "test");
+      if (m.name === "test") late.supervisor.testCallArrived(m.terminal); // (heard: written by the ingest batch)
       // The terminal is in session: a tariff version it has not confirmed goes down now.
       tariffs.offer(m.terminal, m.name === "registration");
       if (m.name === "registration") {
@@ -117,8 +120,8 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
       sendDown(terminal, "tariff", { version, tariff }).catch((e) => o.log?.(`tariff ${version} to ${terminal}: ${(e as Error).message}`));
     },
   });
-  const ingestor = new Ingestor(store, media, events, tariffs);
-  const broker = await startBroker({ store, ingestor, port: o.mqttPort ?? 1883, host: o.host, log: o.log });
+  const ingestor = new Ingestor(store, media, events, { now, tariffs });
+  const broker = await startBroker({ store, ingestor, terminalKey, port: o.mqttPort ?? 1883, host: o.host, log: o.log });
   let webApp: WebApp | null = null;
   const http: Server = createServer((req, res) => {
     if (webApp) return webApp.handle(req, res);
@@ -188,6 +191,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     health: () => ({ terminalsOnline: broker.connected(), ingest: ingestor.counts, refused: broker.counts }),
     setTariff,
     tariffs,
+    terminalSecretHash: (id, secret) => terminalKey.hash(id, secret),
     now,
     loginLimit: o.loginLimit,
     secureCookies: o.secureCookies,
@@ -216,7 +220,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
       parseTariff(tariff); // refuse a bad tariff here, not at the first period report
       const siteId = store.addSite(t.site, t.contact ?? "");
       const existed = store.terminal(t.id) !== undefined;
-      store.addTerminal({ id: t.id, siteId, secretHash: hashSecret(t.secret), tariff });
+      store.addTerminal({ id: t.id, siteId, secretHash: terminalKey.hash(t.id, t.secret), tariff });
       ingestor.tariffChanged(t.id);
       tariffs.ensure(t.id);
       if (existed) {
@@ -225,6 +229,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
         if (same(tariff) !== same(tariffToJson(tariffs.current(t.id)))) setTariff(t.id, tariff);
       }
     },
+    terminalSecretHash: (id, secret) => terminalKey.hash(id, secret),
     sendDown,
     async close() {
       supervisor.stop();

@@ -14,13 +14,35 @@ export interface IngestEvents {
   mediaComplete?(terminal: string, mediaId: number, item: number, path: string): void;
 }
 
+export interface IngestOptions {
+  /** most reports in one transaction (default 1024); a full batch is committed at once */
+  maxBatch?: number;
+  /** the center's clock, ms since 1970 (received_at, supervision); injectable for tests */
+  now?: () => number;
+  /** the center's tariff versions (center/tariffs.ts); a read-only set by default */
+  tariffs?: Tariffs;
+}
+
 const MAX_PAYLOAD = 64 * 1024;
+
+type Completed = { mediaId: number; item: number; path: string };
+type Done = (r: IngestResult | Error) => void;
+type Pending =
+  | { kind: "message"; terminal: string; message: Message; now: number; done: Done; topic: string; payload: Uint8Array }
+  | { kind: "reject"; terminal: string; topic: string; payload: Uint8Array; reason: string; now: number; done: Done };
 
 /**
  * Takes what a terminal published, validates it against the schema, and stores it exactly once:
  * the (terminal, seq) record and the kind's rows go in one transaction, so a duplicate (an MQTT
  * re-send with DUP, a retry after a lost PUBACK) changes nothing. Anything malformed is kept in
  * `rejects` with its bytes and a reason, counted, and acknowledged (re-sending it cannot help).
+ *
+ * Group commit: `submit` validates at once and queues; the queue is written in ONE transaction
+ * (each report in a savepoint of its own, so one bad report cannot undo the others) at the end of
+ * the event-loop turn that queued it, or as soon as `maxBatch` reports wait. Each report's `done`
+ * runs only after that transaction has committed: the broker sends the PUBACK then, so an
+ * acknowledged report is a stored one. The terminal's last-seen time and the supervision record
+ * are written once per terminal per batch, inside the same transaction.
  */
 export class Ingestor {
   readonly store: CenterStore;
@@ -29,13 +51,21 @@ export class Ingestor {
   #events: IngestEvents;
   /** each terminal's contract as the center has folded it so far (its own totals) */
   #accounts = new Map<string, ContractAccount>();
+  #queue: Pending[] = [];
+  #scheduled = false;
+  readonly #maxBatch: number;
+  readonly #now: () => number;
   counts = { stored: 0, duplicate: 0, rejected: 0 };
+  /** transactions written (reports per batch = handled / batches) */
+  batches = 0;
 
-  constructor(store: CenterStore, media: MediaFiles, events: IngestEvents = {}, tariffs?: Tariffs) {
+  constructor(store: CenterStore, media: MediaFiles, events: IngestEvents = {}, o: IngestOptions = {}) {
     this.store = store;
     this.media = media;
     this.#events = events;
-    this.tariffs = tariffs ?? new Tariffs({ store, send: () => undefined });
+    this.#maxBatch = o.maxBatch ?? 1024;
+    this.#now = o.now ?? Date.now;
+    this.tariffs = o.tariffs ?? new Tariffs({ store, send: () => undefined });
   }
 
   /** The terminal's account before a period starting at `start` (refolded when one arrives out of order). */
@@ -51,7 +81,20 @@ export class Ingestor {
     this.tariffs.forget(terminal);
   }
 
-  ingest(terminal: string, topic: string, payload: Uint8Array, now = Date.now()): IngestResult {
+  /** Validates and stores one report now (with anything already queued); for callers without a broker. */
+  ingest(terminal: string, topic: string, payload: Uint8Array, now = this.#now()): IngestResult {
+    let result: IngestResult | Error | undefined;
+    this.submit(terminal, topic, payload, (r) => (result = r), now);
+    this.flush(true);
+    if (result instanceof Error) throw result;
+    return result as IngestResult;
+  }
+
+  /**
+   * Validates a report and queues it for the next batch; `done` gets the result once the batch is
+   * committed, or an Error when the commit failed (nothing of the batch was stored: no PUBACK).
+   */
+  submit(terminal: string, topic: string, payload: Uint8Array, done: Done, now = this.#now()): void {
     let m: Message;
     try {
       if (topic !== upTopic(terminal)) throw new MessageError("topic", `${topic} is not ${upTopic(terminal)}`);
@@ -65,38 +108,108 @@ export class Ingestor {
       m = messageFromCbor(value);
       if (m.terminal !== terminal) throw new MessageError("terminal", `${m.terminal} published by ${terminal}`);
       if (!isUplink(m)) throw new MessageError("kind", `${m.name} is not an uplink message`);
-    } catch (e) {
-      return this.#reject(terminal, topic, payload, e, now);
-    }
-    try {
       if (m.name === "media") {
         const b = m.body as { mediaId: number; item: number; part: number; data: Uint8Array };
         this.media.writePart(terminal, b.mediaId, b.item, b.part, b.data);
       }
-      let completed: { mediaId: number; item: number; path: string } | null = null;
-      const fresh = this.store.transaction(() => {
-        if (!this.store.recordMessage(terminal, m.seq, m.name, m.time, now)) return false;
-        this.store.touchTerminal(terminal, now);
-        completed = this.#apply(m, now);
-        return true;
-      });
-      if (!fresh) {
-        this.counts.duplicate++;
-        return { status: "duplicate", message: m };
-      }
-      this.counts.stored++;
-      this.#events.stored?.(m);
-      const c = completed as { mediaId: number; item: number; path: string } | null;
-      if (c) this.#events.mediaComplete?.(terminal, c.mediaId, c.item, c.path);
-      return { status: "stored", message: m };
     } catch (e) {
-      return this.#reject(terminal, topic, payload, e, now);
+      this.#enqueue({ kind: "reject", terminal, topic, payload, reason: e instanceof Error ? e.message : String(e), now, done });
+      return;
+    }
+    this.#enqueue({ kind: "message", terminal, message: m, now, done, topic, payload });
+  }
+
+  #enqueue(p: Pending): void {
+    this.#queue.push(p);
+    if (this.#queue.length >= this.#maxBatch) this.flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.flush();
+      });
     }
   }
 
-  #reject(terminal: string, topic: string, payload: Uint8Array, e: unknown, now: number): IngestResult {
-    const reason = e instanceof Error ? e.message : String(e);
-    this.counts.rejected++;
+  /**
+   * Writes everything queued in one transaction and, once it is on disk (store.durable: the WAL
+   * synced in libuv's pool while the event loop takes the next batch), answers each report.
+   * `wait`: sync on the event loop and answer before returning.
+   */
+  flush(wait = false): void {
+    const batch = this.#queue;
+    if (batch.length === 0) return;
+    this.#queue = [];
+    const results: Array<{ r: IngestResult; completed: Completed | null }> = [];
+    try {
+      this.store.transaction(() => {
+        const seen = new Map<string, { at: number; test: boolean }>();
+        for (const p of batch) {
+          if (p.kind === "reject") {
+            results.push({ r: this.#reject(p.terminal, p.topic, p.payload, p.reason, p.now), completed: null });
+            continue;
+          }
+          const m = p.message;
+          try {
+            let completed: Completed | null = null;
+            // A savepoint per report: a report that fails half-way leaves no rows behind.
+            const fresh = this.store.attempt(() => {
+              if (!this.store.recordMessage(p.terminal, m.seq, m.name, m.time, p.now)) return false;
+              completed = this.#apply(m, p.now);
+              return true;
+            });
+            if (!fresh) {
+              results.push({ r: { status: "duplicate", message: m }, completed: null });
+              continue;
+            }
+            const s = seen.get(p.terminal);
+            seen.set(p.terminal, { at: p.now, test: (s?.test ?? false) || m.name === "test" });
+            results.push({ r: { status: "stored", message: m }, completed });
+          } catch (e) {
+            results.push({ r: this.#reject(p.terminal, p.topic, p.payload, e instanceof Error ? e.message : String(e), p.now), completed: null });
+          }
+        }
+        for (const [terminal, s] of seen) {
+          this.store.touchTerminal(terminal, s.at);
+          this.store.noteHeard(terminal, s.at, s.test);
+        }
+      });
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.#accounts.clear(); // folded from rows that were not stored: fold again from the store
+      for (const p of batch) p.done(err);
+      return;
+    }
+    this.batches++;
+    if (wait) {
+      this.store.durableNow();
+      this.#answer(batch, results);
+    } else {
+      this.store.durable((err) => {
+        if (err) for (const p of batch) p.done(err);
+        else this.#answer(batch, results);
+      });
+    }
+  }
+
+  #answer(batch: Pending[], results: Array<{ r: IngestResult; completed: Completed | null }>): void {
+    for (let i = 0; i < batch.length; i++) {
+      const { r, completed } = results[i];
+      try {
+        if (r.status === "stored") {
+          this.counts.stored++;
+          this.#events.stored?.(r.message);
+          if (completed) this.#events.mediaComplete?.(batch[i].terminal, completed.mediaId, completed.item, completed.path);
+        } else if (r.status === "duplicate") this.counts.duplicate++;
+        else this.counts.rejected++;
+      } catch (e) {
+        process.emitWarning(`ingest event for ${batch[i].terminal}: ${(e as Error).stack ?? e}`); // stored all the same
+      }
+      batch[i].done(r);
+    }
+  }
+
+  #reject(terminal: string, topic: string, payload: Uint8Array, reason: string, now: number): IngestResult {
     this.store.insertReject({ at: now, terminal, topic, reason, payload: payload.slice(0, MAX_PAYLOAD) });
     return { status: "rejected", reason };
   }

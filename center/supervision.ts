@@ -26,15 +26,22 @@ export interface SupervisorOptions {
  * `missed-test-call` fault is raised for the operators, once; the next test call clears it.
  * Arrivals are timed by the center's own clock (`now`), never the terminal's: a terminal whose
  * clock is off (or a simulation in virtual time) cannot make a fault appear or vanish.
+ *
+ * By due time: the ingest batch writes when each terminal was heard (CenterStore.noteHeard); the
+ * sweep asks the store, through an index on that instant, for the overdue terminals without an
+ * open fault only, at most `maxPerSweep` at a time (the timer carries on with the rest in the next
+ * turns of the event loop), so its cost follows the faults to raise, not the fleet's size.
  */
 export class Supervisor {
   readonly #o: SupervisorOptions;
   readonly #now: () => number;
   #timer: ReturnType<typeof setInterval> | null = null;
+  readonly maxPerSweep: number;
 
-  constructor(o: SupervisorOptions) {
+  constructor(o: SupervisorOptions & { maxPerSweep?: number }) {
     this.#o = o;
     this.#now = o.now ?? Date.now;
+    this.maxPerSweep = o.maxPerSweep ?? 200;
   }
 
   get limitSeconds(): number {
@@ -43,7 +50,7 @@ export class Supervisor {
 
   start(): void {
     if (this.#timer) return;
-    this.#timer = setInterval(() => this.check(), this.#o.intervalMs ?? 60_000);
+    this.#timer = setInterval(() => this.#sweep(), this.#o.intervalMs ?? 60_000);
     this.#timer.unref?.();
   }
 
@@ -52,37 +59,40 @@ export class Supervisor {
     this.#timer = null;
   }
 
-  /** A message from the terminal was stored: note when (center clock), and whether it was a test call. */
-  heard(terminal: string, testCall: boolean): void {
-    this.#o.web.heard(terminal, this.#now(), testCall);
-    if (testCall) this.check();
+  #sweep(): void {
+    if (!this.#timer) return;
+    const { raised } = this.check();
+    if (raised.length >= this.maxPerSweep) setImmediate(() => this.#sweep());
   }
 
-  check(): { raised: FaultRow[]; cleared: FaultRow[] } {
+  /** A test call from the terminal was stored: clear its missed-test-call fault, if one is open. */
+  testCallArrived(terminal: string): FaultRow | null {
+    const open = this.#o.web.openFault(terminal, MISSED_TEST);
+    const heard = this.#o.web.supervision(terminal);
+    if (!open || !heard || heard.lastTestAt === null) return null;
+    const since = Math.floor(heard.lastTestAt / 1000);
+    const lastTest = this.#o.store.terminal(terminal)?.lastTest ?? null;
+    this.#o.web.clearFault(open.id, this.#now(), `test call received ${formatTime(since)}${lastTest !== null ? ` (terminal time ${formatTime(lastTest)})` : ""}`);
+    const f = this.#o.web.faults({ terminals: [terminal] }).find((x) => x.id === open.id) as FaultRow;
+    this.#o.onCleared?.(f);
+    return f;
+  }
+
+  /** Raises a fault for (at most maxPerSweep of) the overdue terminals without one. */
+  check(): { raised: FaultRow[] } {
     const nowS = Math.floor(this.#now() / 1000);
     const raised: FaultRow[] = [];
-    const cleared: FaultRow[] = [];
-    for (const t of this.#o.store.terminals()) {
-      const heard = this.#o.web.supervision(t.id);
-      if (!heard) continue; // never heard: nothing to supervise yet
-      const sinceMs = heard.lastTestAt ?? heard.firstHeardAt;
-      const since = Math.floor(sinceMs / 1000);
-      const open = this.#o.web.openFault(t.id, MISSED_TEST);
-      const late = nowS - since > this.limitSeconds;
-      if (late && !open) {
-        const hours = Math.floor((nowS - since) / 3600);
-        const detail = `${heard.lastTestAt !== null ? `no daily test call since the one received ${formatTime(since)}${t.lastTest !== null ? ` (terminal time ${formatTime(t.lastTest)})` : ""}` : "no test call since the terminal was first heard at " + formatTime(since)} (${hours} h ago; expected every ${Math.round((this.#o.periodSeconds ?? 86400) / 3600)} h + ${Math.round((this.#o.graceSeconds ?? 3600) / 60)} min grace)`;
-        const id = this.#o.web.raiseFault({ terminal: t.id, kind: MISSED_TEST, detail, raisedAt: this.#now() });
-        const f = this.#o.web.faults({ terminals: [t.id] }).find((x) => x.id === id) as FaultRow;
-        raised.push(f);
-        this.#o.onFault?.(f);
-      } else if (!late && open && heard.lastTestAt !== null) {
-        this.#o.web.clearFault(open.id, this.#now(), `test call received ${formatTime(since)}${t.lastTest !== null ? ` (terminal time ${formatTime(t.lastTest)})` : ""}`);
-        const f = this.#o.web.faults({ terminals: [t.id] }).find((x) => x.id === open.id) as FaultRow;
-        cleared.push(f);
-        this.#o.onCleared?.(f);
-      }
+    // late when nowS - floor(since / 1000) > limit, i.e. since < (nowS - limit) * 1000
+    for (const heard of this.#o.web.overdue((nowS - this.limitSeconds) * 1000, MISSED_TEST, this.maxPerSweep)) {
+      const since = Math.floor((heard.lastTestAt ?? heard.firstHeardAt) / 1000);
+      const lastTest = this.#o.store.terminal(heard.terminal)?.lastTest ?? null;
+      const hours = Math.floor((nowS - since) / 3600);
+      const detail = `${heard.lastTestAt !== null ? `no daily test call since the one received ${formatTime(since)}${lastTest !== null ? ` (terminal time ${formatTime(lastTest)})` : ""}` : "no test call since the terminal was first heard at " + formatTime(since)} (${hours} h ago; expected every ${Math.round((this.#o.periodSeconds ?? 86400) / 3600)} h + ${Math.round((this.#o.graceSeconds ?? 3600) / 60)} min grace)`;
+      const id = this.#o.web.raiseFault({ terminal: heard.terminal, kind: MISSED_TEST, detail, raisedAt: this.#now() });
+      const f = this.#o.web.faults({ terminals: [heard.terminal] }).find((x) => x.id === id) as FaultRow;
+      raised.push(f);
+      this.#o.onFault?.(f);
     }
-    return { raised, cleared };
+    return { raised };
   }
 }

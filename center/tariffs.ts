@@ -17,6 +17,8 @@ export class Tariffs {
   readonly #now: () => number;
   #cache = new Map<string, Map<number, Tariff>>();
   #sentAt = new Map<string, number>();
+  /** per terminal: the version in force and the newest one it confirmed (read once, kept current) */
+  #state = new Map<string, { version: number; confirmed: number }>();
 
   constructor(o: { store: CenterStore; send: (terminal: string, version: number, tariff: unknown) => void; now?: () => number }) {
     this.#store = o.store;
@@ -69,6 +71,7 @@ export class Tariffs {
       this.#store.addTariffVersion(terminal, 0, factory, this.#now());
       if (JSON.stringify(wanted) !== JSON.stringify(factory)) this.#store.addTariffVersion(terminal, 1, { ...wanted, version: 1 }, this.#now());
     });
+    this.#state.delete(terminal);
   }
 
   /**
@@ -84,6 +87,7 @@ export class Tariffs {
     if (tariff.yenPerCount !== current.yenPerCount) throw new Error(`yenPerCount: a count is worth ${current.yenPerCount} yen on the cards issued`);
     this.#store.addTariffVersion(terminal, next, tariffToJson(tariff), this.#now());
     versions.set(next, tariff);
+    this.#state.delete(terminal);
     this.#sentAt.delete(terminal);
     this.offer(terminal);
     return next;
@@ -91,24 +95,39 @@ export class Tariffs {
 
   /** The terminal named `version` in a report. */
   confirmed(terminal: string, version: number): void {
-    const row = this.#store.terminal(terminal);
-    if (row && version > row.tariffConfirmed) this.#store.confirmTariff(terminal, version);
+    const st = this.#stateOf(terminal);
+    if (st && version > st.confirmed) {
+      this.#store.confirmTariff(terminal, version);
+      st.confirmed = version;
+    }
+  }
+
+  #stateOf(terminal: string): { version: number; confirmed: number } | null {
+    let st = this.#state.get(terminal);
+    if (!st) {
+      const row = this.#store.terminal(terminal);
+      if (!row) return null;
+      st = { version: row.tariffVersion, confirmed: row.tariffConfirmed };
+      this.#state.set(terminal, st);
+    }
+    return st;
   }
 
   /** The terminal is in session: send the version in force if it has not confirmed it (at most every few minutes). */
   offer(terminal: string, force = false): void {
-    const row = this.#store.terminal(terminal);
-    if (!row || row.tariffVersion === 0 || row.tariffConfirmed >= row.tariffVersion) return;
+    const st = this.#stateOf(terminal);
+    if (!st || st.version === 0 || st.confirmed >= st.version) return;
     const last = this.#sentAt.get(terminal);
     const now = this.#now();
     if (!force && last !== undefined && now - last < RESEND_MS) return;
     this.#sentAt.set(terminal, now);
-    this.#send(terminal, row.tariffVersion, tariffToJson(this.current(terminal)));
+    this.#send(terminal, st.version, tariffToJson(this.current(terminal)));
   }
 
   /** Forget what is cached (a terminal re-created). */
   forget(terminal: string): void {
     this.#cache.delete(terminal);
     this.#sentAt.delete(terminal);
+    this.#state.delete(terminal);
   }
 }

@@ -1,6 +1,6 @@
 import test from "ava";
 import { encode } from "cbor-x";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +26,17 @@ async function withCenter(body: (c: Center, dir: string) => Promise<void>): Prom
 }
 
 const s = (local: string) => parseTime(local, "t");
+
+function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 function periodMessage(seq: number, overrides: Record<string, unknown> = {}): Message {
   return {
@@ -204,12 +215,13 @@ test("the store migrates once and keeps its data across restarts; export prints 
     const data = exportData(center.store) as any;
     t.deepEqual(data.totals, [{ terminal: "T0001", periods: 1, totalYen: 288, countsTaken: 28, mismatches: 0 }]);
     await center.close();
-    const r = spawnSync(process.execPath, [join(projectRoot(), "bin", "timeguard.js"), "center", "export", "--data", dir, "--json"], { encoding: "utf8" });
+    // (spawned, not spawnSync: a blocked event loop would stall the tests running beside this one)
+    const r = await run([join(projectRoot(), "bin", "timeguard.js"), "center", "export", "--data", dir, "--json"]);
     t.is(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     t.is(out.periods[0].start, "2026-04-16T20:00");
     t.is(out.sites[0].name, "Tanaka home");
-    const missing = spawnSync(process.execPath, [join(projectRoot(), "bin", "timeguard.js"), "center", "export", "--data", join(dir, "nope")], { encoding: "utf8" });
+    const missing = await run([join(projectRoot(), "bin", "timeguard.js"), "center", "export", "--data", join(dir, "nope")]);
     t.is(missing.status, 2);
     t.regex(missing.stderr, /no center data/);
   } finally {

@@ -102,12 +102,24 @@ export interface MediaChunk {
 export interface CenterStore {
   /** Runs `fn` atomically. */
   transaction<T>(fn: () => T): T;
+  /** Calls back once every transaction committed so far is on disk (without blocking the event loop). */
+  durable(cb: (err: Error | null) => void): void;
+  /** The same, blocking. */
+  durableNow(): void;
+  /** Inside a transaction: runs `fn` so that, when it throws, its writes alone are undone (a savepoint). */
+  attempt<T>(fn: () => T): T;
   close(): void;
 
   addSite(name: string, contact?: string): number;
   sites(): SiteRow[];
   addTerminal(t: { id: string; siteId: number; secretHash: string; tariff: unknown }): void;
   terminal(id: string): TerminalRow | undefined;
+  /** Replaces the stored hash of a terminal's secret (center/secrets.ts). */
+  setSecretHash(id: string, secretHash: string): void;
+  /** The terminal's site (cached; null for an unknown terminal). */
+  siteOf(terminal: string): number | null;
+  /** Supervision (center clock, ms): first heard at `at`; a test call moves the last test call to `at`. */
+  noteHeard(terminal: string, at: number, testCall: boolean): void;
   terminals(): TerminalRow[];
   touchTerminal(id: string, at: number): void;
   setRegistered(id: string, firmware: string, at: number): void;

@@ -238,7 +238,13 @@ export const MIGRATIONS: readonly string[] = [
     last_test_at INTEGER
   );
   `,
-  // 5: the center owns the tariff (issue #10): versions per terminal (0 is the factory tariff the
+  // 5: supervision by due time (issue #13): the sweep reads only terminals whose last test call
+  // (or first message) is older than the limit, through this index, and skips those already faulted
+  `
+  CREATE INDEX supervision_due ON supervision (COALESCE(last_test_at, first_heard_at));
+  CREATE INDEX faults_open ON faults (terminal, kind) WHERE cleared_at IS NULL;
+  `,
+  // 6: the center owns the tariff (issue #10): versions per terminal (0 is the factory tariff the
   // terminal starts with), the version the terminal confirmed, one row per period whatever its
   // sequence number, and the figures the center checks against its own meter
   `

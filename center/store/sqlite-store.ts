@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { closeSync, fdatasync, fdatasyncSync, openSync } from "node:fs";
 import type { AlarmRow, CenterStore, MediaChunk, MediaRow, PeriodRow, SiteRow, TerminalRow } from "./center-store";
 import { MIGRATIONS } from "./migrations";
 
@@ -7,102 +8,205 @@ type Row = Record<string, any>;
 /** The embedded store: one SQLite file in WAL mode, schema migrations on open. */
 export class SqliteStore implements CenterStore {
   readonly db: Database.Database;
+  /** Statements prepared once, by SQL text (the set of texts is fixed by this file). */
+  readonly #statements = new Map<string, Database.Statement>();
+  /** terminal → site, for the ingest path and the web's events (invalidated by addTerminal) */
+  readonly #siteOf = new Map<string, number>();
+  readonly #path: string;
+  #walFd: number | null = null;
+  #syncing: Array<(err: Error | null) => void> | null = null;
+  #waiting: Array<(err: Error | null) => void> = [];
 
   constructor(path: string) {
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
+    // NORMAL: a commit writes the WAL without waiting for the disk; `durable` below syncs the WAL
+    // off the event loop, and the ingest acknowledges a batch only after that (power cut included).
     this.db.pragma("synchronous = NORMAL");
+    this.#path = path;
     this.db.pragma("foreign_keys = ON");
     this.#migrate();
   }
 
+  #q(sql: string): Database.Statement {
+    let st = this.#statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
+  }
+
   #migrate(): void {
     this.db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    const row = this.db.prepare("SELECT MAX(version) AS v FROM schema_version").get() as Row;
+    const row = this.#q("SELECT MAX(version) AS v FROM schema_version").get() as Row;
     const current = row?.v ?? 0;
     for (let v = current; v < MIGRATIONS.length; v++) {
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[v]);
-        this.db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(v + 1);
+        this.#q("INSERT INTO schema_version (version) VALUES (?)").run(v + 1);
       })();
     }
   }
 
   get schemaVersion(): number {
-    return (this.db.prepare("SELECT MAX(version) AS v FROM schema_version").get() as Row).v;
+    return (this.#q("SELECT MAX(version) AS v FROM schema_version").get() as Row).v;
   }
 
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }
 
+  #wal(): number | null {
+    if (this.#walFd === null && this.#path !== ":memory:") {
+      try {
+        this.#walFd = openSync(`${this.#path}-wal`, "r");
+      } catch {
+        return null; // nothing written yet
+      }
+    }
+    return this.#walFd;
+  }
+
+  durable(cb: (err: Error | null) => void): void {
+    this.#waiting.push(cb);
+    if (!this.#syncing) this.#syncNext();
+  }
+
+  /** One fdatasync at a time in libuv's pool; callers who come meanwhile share the next one. */
+  #syncNext(): void {
+    const group = this.#waiting;
+    if (group.length === 0) {
+      this.#syncing = null;
+      return;
+    }
+    this.#waiting = [];
+    this.#syncing = group;
+    const fd = this.#wal();
+    const finish = (err: Error | null) => {
+      try {
+        for (const cb of group) {
+          try {
+            cb(err);
+          } catch (e) {
+            process.emitWarning(`after a WAL sync: ${(e as Error).stack ?? e}`);
+          }
+        }
+      } finally {
+        this.#syncNext();
+      }
+    };
+    if (fd === null) return void setImmediate(() => finish(null));
+    fdatasync(fd, (err) => finish(err));
+  }
+
+  durableNow(): void {
+    const fd = this.#wal();
+    if (fd !== null) fdatasyncSync(fd);
+  }
+
+  attempt<T>(fn: () => T): T {
+    this.#q("SAVEPOINT attempt").run();
+    try {
+      const r = fn();
+      this.#q("RELEASE attempt").run();
+      return r;
+    } catch (e) {
+      this.#q("ROLLBACK TO attempt").run();
+      this.#q("RELEASE attempt").run();
+      throw e;
+    }
+  }
+
   close(): void {
+    if (this.#walFd !== null) closeSync(this.#walFd);
+    this.#walFd = null;
     this.db.close();
   }
 
   addSite(name: string, contact = ""): number {
-    const existing = this.db.prepare("SELECT id FROM sites WHERE name = ?").get(name) as Row | undefined;
+    const existing = this.#q("SELECT id FROM sites WHERE name = ?").get(name) as Row | undefined;
     if (existing) return existing.id;
-    return Number(this.db.prepare("INSERT INTO sites (name, contact, created_at) VALUES (?, ?, ?)").run(name, contact, Date.now()).lastInsertRowid);
+    return Number(this.#q("INSERT INTO sites (name, contact, created_at) VALUES (?, ?, ?)").run(name, contact, Date.now()).lastInsertRowid);
   }
 
   sites(): SiteRow[] {
-    return this.db.prepare("SELECT id, name, contact FROM sites ORDER BY id").all() as SiteRow[];
+    return this.#q("SELECT id, name, contact FROM sites ORDER BY id").all() as SiteRow[];
   }
 
   addTerminal(t: { id: string; siteId: number; secretHash: string; tariff: unknown }): void {
-    this.db
-      .prepare(
+    this.#q(
         "INSERT INTO terminals (id, site_id, secret_hash, tariff) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET site_id = excluded.site_id, secret_hash = excluded.secret_hash",
       )
       .run(t.id, t.siteId, t.secretHash, JSON.stringify(t.tariff));
+    this.#siteOf.delete(t.id);
+  }
+
+  setSecretHash(id: string, secretHash: string): void {
+    this.#q("UPDATE terminals SET secret_hash = ? WHERE id = ?").run(secretHash, id);
+  }
+
+  siteOf(terminal: string): number | null {
+    let site = this.#siteOf.get(terminal);
+    if (site === undefined) {
+      const r = this.#q("SELECT site_id FROM terminals WHERE id = ?").get(terminal) as Row | undefined;
+      if (!r) return null;
+      site = r.site_id as number;
+      this.#siteOf.set(terminal, site);
+    }
+    return site;
+  }
+
+  noteHeard(terminal: string, at: number, testCall: boolean): void {
+    this.#q(
+      `INSERT INTO supervision (terminal, first_heard_at, last_test_at) VALUES (?, ?, ?)
+       ON CONFLICT(terminal) DO UPDATE SET last_test_at = MAX(COALESCE(last_test_at, 0), excluded.last_test_at) WHERE excluded.last_test_at IS NOT NULL`,
+    ).run(terminal, at, testCall ? at : null);
   }
 
   terminal(id: string): TerminalRow | undefined {
-    const r = this.db.prepare("SELECT * FROM terminals WHERE id = ?").get(id) as Row | undefined;
+    const r = this.#q("SELECT * FROM terminals WHERE id = ?").get(id) as Row | undefined;
     return r ? terminalRow(r) : undefined;
   }
 
   terminals(): TerminalRow[] {
-    return (this.db.prepare("SELECT * FROM terminals ORDER BY id").all() as Row[]).map(terminalRow);
+    return (this.#q("SELECT * FROM terminals ORDER BY id").all() as Row[]).map(terminalRow);
   }
 
   touchTerminal(id: string, at: number): void {
-    this.db.prepare("UPDATE terminals SET last_seen = ? WHERE id = ?").run(at, id);
+    this.#q("UPDATE terminals SET last_seen = ? WHERE id = ?").run(at, id);
   }
 
   setRegistered(id: string, firmware: string, at: number): void {
-    this.db.prepare("UPDATE terminals SET registered_at = COALESCE(registered_at, ?), firmware = ? WHERE id = ?").run(at, firmware, id);
+    this.#q("UPDATE terminals SET registered_at = COALESCE(registered_at, ?), firmware = ? WHERE id = ?").run(at, firmware, id);
   }
 
   setLastTest(id: string, at: number): void {
-    this.db.prepare("UPDATE terminals SET last_test = MAX(COALESCE(last_test, 0), ?) WHERE id = ?").run(at, id);
+    this.#q("UPDATE terminals SET last_test = MAX(COALESCE(last_test, 0), ?) WHERE id = ?").run(at, id);
   }
 
   recordMessage(terminal: string, seq: number, kind: string, time: number, at: number): boolean {
-    const r = this.db
-      .prepare("INSERT INTO messages (terminal, seq, kind, time, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+    const r = this.#q("INSERT INTO messages (terminal, seq, kind, time, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
       .run(terminal, seq, kind, time, at);
     return r.changes === 1;
   }
 
   messageCount(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM messages").get() as Row).n;
+    return (this.#q("SELECT COUNT(*) AS n FROM messages").get() as Row).n;
   }
 
   replaceSensors(terminal: string, rows: Array<{ id: string; type: string; connected: boolean; operating: boolean; battery: string }>, at: number): void {
-    this.db.prepare("DELETE FROM sensors WHERE terminal = ?").run(terminal);
-    const ins = this.db.prepare("INSERT INTO sensors (terminal, id, type, connected, operating, battery, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    this.#q("DELETE FROM sensors WHERE terminal = ?").run(terminal);
+    const ins = this.#q("INSERT INTO sensors (terminal, id, type, connected, operating, battery, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
     for (const r of rows) ins.run(terminal, r.id, r.type, r.connected ? 1 : 0, r.operating ? 1 : 0, r.battery, at);
   }
 
   insertPlan(terminal: string, seq: number, time: number, plan: unknown): void {
-    this.db.prepare("INSERT INTO plans (terminal, seq, time, plan) VALUES (?, ?, ?, ?)").run(terminal, seq, time, JSON.stringify(plan));
+    this.#q("INSERT INTO plans (terminal, seq, time, plan) VALUES (?, ?, ?, ?)").run(terminal, seq, time, JSON.stringify(plan));
   }
 
   insertPeriod(p: PeriodRow): boolean {
-    const r = this.db
-      .prepare(
+    const r = this.#q(
         `INSERT INTO periods (terminal, seq, start, end, pattern, sensors, cameras, yen_per_hour, guarded_seconds, base_yen, yen, images,
           intervals, rate_seconds, permille, contract, counts_taken, card_id, debt_yen, center_rate_seconds, center_yen, fee_mismatch,
           tariff_version, owed_yen, taken_total, surcharge_total, center_owed_yen)
@@ -117,7 +221,7 @@ export class SqliteStore implements CenterStore {
   }
 
   tariffVersions(terminal: string): Array<{ version: number; tariff: unknown; createdAt: number }> {
-    return (this.db.prepare("SELECT version, tariff, created_at FROM tariff_versions WHERE terminal = ? ORDER BY version").all(terminal) as Row[]).map((r) => ({
+    return (this.#q("SELECT version, tariff, created_at FROM tariff_versions WHERE terminal = ? ORDER BY version").all(terminal) as Row[]).map((r) => ({
       version: r.version,
       tariff: JSON.parse(r.tariff),
       createdAt: r.created_at,
@@ -125,18 +229,18 @@ export class SqliteStore implements CenterStore {
   }
 
   addTariffVersion(terminal: string, version: number, tariff: unknown, at: number): void {
-    this.db.prepare("INSERT INTO tariff_versions (terminal, version, tariff, created_at) VALUES (?, ?, ?, ?)").run(terminal, version, JSON.stringify(tariff), at);
-    this.db.prepare("UPDATE terminals SET tariff = ?, tariff_version = ? WHERE id = ?").run(JSON.stringify(tariff), version, terminal);
+    this.#q("INSERT INTO tariff_versions (terminal, version, tariff, created_at) VALUES (?, ?, ?, ?)").run(terminal, version, JSON.stringify(tariff), at);
+    this.#q("UPDATE terminals SET tariff = ?, tariff_version = ? WHERE id = ?").run(JSON.stringify(tariff), version, terminal);
   }
 
   confirmTariff(terminal: string, version: number): void {
-    this.db.prepare("UPDATE terminals SET tariff_confirmed = MAX(tariff_confirmed, ?) WHERE id = ?").run(version, terminal);
+    this.#q("UPDATE terminals SET tariff_confirmed = MAX(tariff_confirmed, ?) WHERE id = ?").run(version, terminal);
   }
 
   periods(terminal?: string): PeriodRow[] {
     const rows = (terminal
-      ? this.db.prepare("SELECT * FROM periods WHERE terminal = ? ORDER BY start").all(terminal)
-      : this.db.prepare("SELECT * FROM periods ORDER BY terminal, start").all()) as Row[];
+      ? this.#q("SELECT * FROM periods WHERE terminal = ? ORDER BY start").all(terminal)
+      : this.#q("SELECT * FROM periods ORDER BY terminal, start").all()) as Row[];
     return rows.map((r) => ({
       terminal: r.terminal,
       seq: r.seq,
@@ -169,8 +273,7 @@ export class SqliteStore implements CenterStore {
   }
 
   insertAlarm(a: Omit<AlarmRow, "status">): void {
-    this.db
-      .prepare(
+    this.#q(
         `INSERT INTO alarms (terminal, alarm_id, seq, time, sensor, event, contact_id, pattern, media_id, images, clips, received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       )
@@ -179,8 +282,8 @@ export class SqliteStore implements CenterStore {
 
   alarms(terminal?: string): AlarmRow[] {
     const rows = (terminal
-      ? this.db.prepare("SELECT * FROM alarms WHERE terminal = ? ORDER BY time").all(terminal)
-      : this.db.prepare("SELECT * FROM alarms ORDER BY time").all()) as Row[];
+      ? this.#q("SELECT * FROM alarms WHERE terminal = ? ORDER BY time").all(terminal)
+      : this.#q("SELECT * FROM alarms ORDER BY time").all()) as Row[];
     return rows.map((r) => ({
       terminal: r.terminal,
       alarmId: r.alarm_id,
@@ -199,61 +302,56 @@ export class SqliteStore implements CenterStore {
   }
 
   addMediaChunk(c: MediaChunk): MediaRow {
-    this.db
-      .prepare(
+    this.#q(
         `INSERT INTO media (terminal, media_id, item, alarm_id, items, type, parts, parts_received, bytes)
          VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0) ON CONFLICT DO NOTHING`,
       )
       .run(c.terminal, c.mediaId, c.item, c.alarmId, c.items, c.type, c.parts);
-    const fresh = this.db
-      .prepare("INSERT INTO media_parts (terminal, media_id, item, part) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+    const fresh = this.#q("INSERT INTO media_parts (terminal, media_id, item, part) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
       .run(c.terminal, c.mediaId, c.item, c.part);
     if (fresh.changes === 1) {
-      this.db
-        .prepare("UPDATE media SET parts_received = parts_received + 1, bytes = bytes + ? WHERE terminal = ? AND media_id = ? AND item = ?")
+      this.#q("UPDATE media SET parts_received = parts_received + 1, bytes = bytes + ? WHERE terminal = ? AND media_id = ? AND item = ?")
         .run(c.bytes, c.terminal, c.mediaId, c.item);
     }
     return this.#mediaRow(c.terminal, c.mediaId, c.item) as MediaRow;
   }
 
   completeMedia(terminal: string, mediaId: number, item: number, path: string, bytes: number): void {
-    this.db.prepare("UPDATE media SET path = ?, bytes = ?, complete = 1 WHERE terminal = ? AND media_id = ? AND item = ?").run(path, bytes, terminal, mediaId, item);
+    this.#q("UPDATE media SET path = ?, bytes = ?, complete = 1 WHERE terminal = ? AND media_id = ? AND item = ?").run(path, bytes, terminal, mediaId, item);
   }
 
   #mediaRow(terminal: string, mediaId: number, item: number): MediaRow | undefined {
-    const r = this.db.prepare("SELECT * FROM media WHERE terminal = ? AND media_id = ? AND item = ?").get(terminal, mediaId, item) as Row | undefined;
+    const r = this.#q("SELECT * FROM media WHERE terminal = ? AND media_id = ? AND item = ?").get(terminal, mediaId, item) as Row | undefined;
     return r ? mediaRow(r) : undefined;
   }
 
   media(terminal?: string): MediaRow[] {
     const rows = (terminal
-      ? this.db.prepare("SELECT * FROM media WHERE terminal = ? ORDER BY media_id, item").all(terminal)
-      : this.db.prepare("SELECT * FROM media ORDER BY terminal, media_id, item").all()) as Row[];
+      ? this.#q("SELECT * FROM media WHERE terminal = ? ORDER BY media_id, item").all(terminal)
+      : this.#q("SELECT * FROM media ORDER BY terminal, media_id, item").all()) as Row[];
     return rows.map(mediaRow);
   }
 
   insertCardEvent(e: { terminal: string; seq: number; time: number; event: string; cardId: string | null; counts: number | null; delta: number | null; debtYen: number | null; note: string | null }): void {
-    this.db
-      .prepare("INSERT INTO card_events (terminal, seq, time, event, card_id, counts, delta, debt_yen, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    this.#q("INSERT INTO card_events (terminal, seq, time, event, card_id, counts, delta, debt_yen, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .run(e.terminal, e.seq, e.time, e.event, e.cardId, e.counts, e.delta, e.debtYen, e.note);
   }
 
   insertTestCall(e: { terminal: string; seq: number; time: number; boots: number; outbox: number; signal: number | null }): void {
-    this.db.prepare("INSERT INTO test_calls (terminal, seq, time, boots, outbox, signal) VALUES (?, ?, ?, ?, ?, ?)").run(e.terminal, e.seq, e.time, e.boots, e.outbox, e.signal);
+    this.#q("INSERT INTO test_calls (terminal, seq, time, boots, outbox, signal) VALUES (?, ?, ?, ?, ?, ?)").run(e.terminal, e.seq, e.time, e.boots, e.outbox, e.signal);
   }
 
   insertWarning(e: { terminal: string; seq: number; time: number; code: string; text: string }): void {
-    this.db.prepare("INSERT INTO warnings (terminal, seq, time, code, text) VALUES (?, ?, ?, ?, ?)").run(e.terminal, e.seq, e.time, e.code, e.text);
+    this.#q("INSERT INTO warnings (terminal, seq, time, code, text) VALUES (?, ?, ?, ?, ?)").run(e.terminal, e.seq, e.time, e.code, e.text);
   }
 
   insertReject(e: { at: number; terminal: string | null; topic: string | null; reason: string; payload: Uint8Array | null }): void {
-    this.db
-      .prepare("INSERT INTO rejects (at, terminal, topic, reason, payload) VALUES (?, ?, ?, ?, ?)")
+    this.#q("INSERT INTO rejects (at, terminal, topic, reason, payload) VALUES (?, ?, ?, ?, ?)")
       .run(e.at, e.terminal, e.topic, e.reason, e.payload ? Buffer.from(e.payload) : null);
   }
 
   rejects(): Array<{ at: number; terminal: string | null; topic: string | null; reason: string }> {
-    return this.db.prepare("SELECT at, terminal, topic, reason FROM rejects ORDER BY id").all() as any[];
+    return this.#q("SELECT at, terminal, topic, reason FROM rejects ORDER BY id").all() as any[];
   }
 }
 

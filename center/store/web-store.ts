@@ -154,6 +154,8 @@ export interface WebStore {
   // supervision, by the center's clock (ms)
   heard(terminal: string, at: number, testCall: boolean): void;
   supervision(terminal: string): { firstHeardAt: number; lastTestAt: number | null } | undefined;
+  /** Terminals last heard from (test call, else first message) before `beforeMs` with no open fault of `kind`, oldest first. */
+  overdue(beforeMs: number, kind: string, limit: number): Array<{ terminal: string; firstHeardAt: number; lastTestAt: number | null }>;
 
   // settings
   setting(key: string): string | undefined;
@@ -431,6 +433,20 @@ export class SqliteWebStore implements WebStore {
     const r = this.db.prepare("SELECT first_heard_at, last_test_at FROM supervision WHERE terminal = ?").get(terminal) as Row | undefined;
     return r ? { firstHeardAt: r.first_heard_at, lastTestAt: r.last_test_at } : undefined;
   }
+
+  overdue(beforeMs: number, kind: string, limit: number): Array<{ terminal: string; firstHeardAt: number; lastTestAt: number | null }> {
+    if (!this.#overdue) {
+      this.#overdue = this.db.prepare(
+        `SELECT terminal, first_heard_at AS firstHeardAt, last_test_at AS lastTestAt FROM supervision s
+         WHERE COALESCE(last_test_at, first_heard_at) < ?
+           AND NOT EXISTS (SELECT 1 FROM faults f WHERE f.terminal = s.terminal AND f.kind = ? AND f.cleared_at IS NULL)
+         ORDER BY COALESCE(last_test_at, first_heard_at) LIMIT ?`,
+      );
+    }
+    return this.#overdue.all(beforeMs, kind, limit) as Array<{ terminal: string; firstHeardAt: number; lastTestAt: number | null }>;
+  }
+
+  #overdue: Database.Statement | null = null;
 
   setting(key: string): string | undefined {
     const r = this.db.prepare("SELECT value FROM settings WHERE key = ?").get(key) as Row | undefined;

@@ -30,6 +30,8 @@ export interface WebDeps {
   /** a new tariff version for a terminal (stored, sent down); returns the version */
   setTariff(terminal: string, tariff: unknown): number;
   tariffs: Tariffs;
+  /** the stored hash of a terminal's secret (HMAC with the center's terminal key); scrypt when absent */
+  terminalSecretHash?(id: string, secret: string): string;
   now?: () => number;
   /** Secure cookies (behind HTTPS); off for the loopback demo */
   secureCookies?: boolean;
@@ -406,7 +408,7 @@ export class WebApp {
       if (!this.#sites().some((s) => s.id === siteId)) return fail("siteId: choose a site");
       const tariff = tariffParam(body);
       if (typeof tariff === "string") return fail(tariff);
-      this.#d.store.addTerminal({ id, siteId, secretHash: hashSecret(secret), tariff });
+      this.#d.store.addTerminal({ id, siteId, secretHash: this.#d.terminalSecretHash?.(id, secret) ?? hashSecret(secret), tariff });
       this.#d.tariffs.ensure(id);
       return done(`terminal ${id} registered`);
     }
