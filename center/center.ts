@@ -11,7 +11,7 @@ import { MediaFiles } from "./media-files";
 import { hashSecret } from "./secrets";
 import type { CenterStore } from "./store/center-store";
 import { SqliteStore } from "./store/sqlite-store";
-import { Dispatcher } from "./dispatch";
+import { Dispatcher, isOpening } from "./dispatch";
 import { MediaLinks } from "./notify/links";
 import { Notifier, type NotifierOptions, type SmtpOptions } from "./notify/notifier";
 import { SqliteWebStore, type WebStore } from "./store/web-store";
@@ -88,7 +88,12 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
         const site = store.sites().find((x) => x.id === siteId)?.name;
         sendDown(m.terminal, "registrationResult", { ok: true, ...(site ? { site: site.slice(0, 64) } : {}) }).catch((e) => o.log?.(`registration answer to ${m.terminal}: ${(e as Error).message}`));
       }
-      if (m.name === "alarm") {
+      if (m.name === "alarm" && isOpening((m.body as { contactId: number }).contactId)) {
+        // an opening by the user (Contact ID 401) is a record, not an alarm: nothing to handle
+        const b = m.body as { alarmId: number };
+        web.setAlarmStatus(m.terminal, b.alarmId, "closed");
+        hub.publish("data", { terminal: m.terminal, kind: "opening" }, { siteId, operators: false });
+      } else if (m.name === "alarm") {
         const b = m.body as { alarmId: number; pattern: number };
         late.notifier.alarmStored(m.terminal, b.alarmId);
         hub.publish("alarm", { terminal: m.terminal, alarmId: b.alarmId, pattern: b.pattern }, { siteId, operators: b.pattern >= 3 });

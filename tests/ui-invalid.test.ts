@@ -151,10 +151,9 @@ onBothEngines("disarming while guarding needs the PIN and ends the period now", 
     t.is(lcd(sim)[3], "Not guarding now    ");
     await sim.runUntil(at("2026-04-16T21:00"));
     t.is(lcd(sim)[0], "GUARDING   pattern 1");
-    await keys(sim, "D");
-    t.is(lcd(sim)[0], "Stop guarding now?  ");
-    await keys(sim, "#");
+    await keys(sim, "D"); // D, the PIN, #
     t.is((await ui(sim)).screen, "pin.ask");
+    t.is(lcd(sim)[2], "to disarm           ");
     await keys(sim, "1234#");
     const snap = await sim.snapshot();
     t.false(snap.guarding);

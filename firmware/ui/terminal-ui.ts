@@ -72,6 +72,10 @@ const FIELDS = ["start", "end", "pattern", "sensors", "cameras", "contract"] as 
 type Field = (typeof FIELDS)[number];
 const CONTRACT_LABEL: Readonly<Record<Contract, string>> = Object.freeze({ single: "single", multiple: "several", continuous: "continuous" });
 const PATTERN_HELP = Object.freeze(["1 notify 2 +guards", "3 full delegation"]);
+/** how the alarm screen names each kind of event */
+const KIND_TEXT: Readonly<Record<string, string>> = Object.freeze({ intrusion: "intrusion", entry: "door alarm", fire: "FIRE", tamper: "tampered", panic: "panic" });
+/** three presses of * within this long on the status screen: panic */
+const PANIC_SECONDS = 3;
 
 /** A period being entered or edited (times in seconds; devices as counts or chosen IDs). */
 interface Draft {
@@ -92,12 +96,11 @@ type Screen =
   | { name: "alarm" }
   | { name: "pin.new"; first: boolean }
   | { name: "pin.repeat"; first: boolean; pin: string }
-  | { name: "pin.ask"; then: () => void; why: string }
+  | { name: "pin.ask"; then: (duress: boolean) => void; why: string }
   | { name: "plan.list"; selected: number }
   | { name: "plan.delete"; index: number }
   | { name: "edit"; field: Field; draft: Draft; page: number }
-  | { name: "estimate"; draft: Draft }
-  | { name: "disarm" };
+  | { name: "estimate"; draft: Draft };
 
 const KEY_SETUP = "uisetup";
 
@@ -138,6 +141,7 @@ export class TerminalUi {
   #ignored = 0;
   #displayErrors = 0;
   #lastRefusal: string | null = null;
+  #stars: number[] = [];
 
   constructor(ports: TerminalUiPorts) {
     this.#t = ports.terminal;
@@ -203,13 +207,15 @@ export class TerminalUi {
         return this.#setupKey(k);
       case "status":
         return this.#statusKey(k);
-      case "alarm":
+      case "alarm": {
+        const a = this.#freshAlarm();
         if (k === OK) {
-          uiPorts.acknowledge();
-          if (uiPorts.alarms.length === 0) this.#screen = { name: "status" };
+          if (a && uiPorts.panel) uiPorts.panel.event({ type: "seen", id: a.id });
+          if (!this.#freshAlarm()) this.#screen = { name: "status" };
         } else if (k === "D") this.#askDisarm();
         else this.#ignored++;
         return;
+      }
       case "pin.new":
       case "pin.repeat":
       case "pin.ask":
@@ -231,11 +237,6 @@ export class TerminalUi {
       case "estimate":
         if (k === OK) this.#save(s.draft);
         else if (k === BACK) this.#toField(s.draft, "contract");
-        else this.#ignored++;
-        return;
-      case "disarm":
-        if (k === OK) this.#requirePin("to disarm", () => this.#disarm());
-        else if (k === BACK) this.#home();
         else this.#ignored++;
         return;
     }
@@ -271,15 +272,29 @@ export class TerminalUi {
         this.#screen = { name: "pin.new", first: false };
       });
     } else if (k === "D") this.#askDisarm();
+    else if (k === BACK) this.#panicKey();
     else this.#ignored++;
   }
 
+  /** Panic: * three times within PANIC_MS on the status screen (docs/ui.md). */
+  #panicKey(): void {
+    const now = this.#t.now();
+    this.#stars = this.#stars.filter((at) => now - at < PANIC_SECONDS).concat([now]);
+    if (this.#stars.length < 3) return void this.#ignored++;
+    this.#stars = [];
+    if (!uiPorts.panel) return void this.#ignored++;
+    uiPorts.panel.event({ type: "panic" });
+    this.#message = "Panic sent";
+  }
+
+  /** D: the PIN disarms (D, the PIN, #); the PIN screen says what it is for. */
   #askDisarm(): void {
     if (this.#t.activePeriod === null) {
       this.#screen = { name: "status" };
       return this.#refuse("Not guarding now");
     }
-    this.#screen = { name: "disarm" };
+    this.#unlocked = false; // disarming always asks: the duress PIN must be possible
+    this.#requirePin("to disarm", (duress) => this.#disarm(duress));
   }
 
   #pinKey(s: Extract<Screen, { name: "pin.new" | "pin.repeat" | "pin.ask" }>, k: string): void {
@@ -302,6 +317,7 @@ export class TerminalUi {
     }
     if (k !== OK) return void this.#ignored++;
     const pin = this.#digits;
+    if (pin.length === 0) return void this.#ignored++; // # with nothing typed costs no try
     this.#digits = "";
     if (s.name === "pin.new") {
       if (!validPin(pin)) return this.#refuse("PIN is 4-8 digits");
@@ -317,15 +333,15 @@ export class TerminalUi {
     } else {
       const r = this.#pin.check(pin, now);
       if (r.ok) {
-        this.#unlocked = true;
-        s.then();
+        this.#unlocked = r.duress !== true;
+        s.then(r.duress === true);
       } else if (r.locked) this.#refuse(`Locked ${minutesSeconds(r.lockedUntil - now)}`);
       else this.#refuse(`Wrong PIN, ${r.triesLeft} left`);
     }
   }
 
-  #requirePin(why: string, then: () => void): void {
-    if (this.#unlocked || !this.#pin.isSet) return then();
+  #requirePin(why: string, then: (duress: boolean) => void): void {
+    if (this.#unlocked || !this.#pin.isSet) return then(false);
     this.#digits = "";
     this.#screen = { name: "pin.ask", then, why };
   }
@@ -554,28 +570,40 @@ export class TerminalUi {
     this.#message = "Plan saved";
   }
 
-  #disarm(): void {
+  /** The PIN was right (or the duress PIN: the same, visibly; the panel reports it silently). */
+  #disarm(duress: boolean): void {
     const active = this.#t.activePeriod;
     if (!active) {
       this.#home();
       return this.#refuse("Not guarding now");
     }
-    const now = this.#t.now();
-    const plan = this.#t.plan;
-    const i = plan.periods.findIndex((p) => p.start === active.start);
-    const periods = this.#periodsJson();
-    if (now <= active.start) periods.splice(i, 1);
-    else periods[i] = { ...periods[i], end: formatTime(now, this.#c.zoneMinutes) };
-    const r = this.#t.setPlan({ ...this.#planJson(), periods });
+    let r: { ok: boolean; error?: string };
+    if (uiPorts.panel) r = uiPorts.panel.disarm(duress);
+    else {
+      const now = this.#t.now();
+      const i = this.#t.plan.periods.findIndex((p) => p.start === active.start);
+      const periods = this.#periodsJson();
+      if (now <= active.start) periods.splice(i, 1);
+      else periods[i] = { ...periods[i], end: formatTime(now, this.#c.zoneMinutes) };
+      r = this.#t.setPlan({ ...this.#planJson(), periods });
+    }
+    this.#unlocked = false;
     this.#home();
     if (r.ok) this.#message = "Disarmed";
-    else this.#refuse(this.#short(r.error));
+    else this.#refuse(this.#short(r.error ?? "not disarmed"));
+  }
+
+  /** The newest alarm the user has not seen since it changed, or undefined. */
+  #freshAlarm() {
+    const alarms = uiPorts.alarms;
+    for (let i = 0; i < alarms.length; i++) if (alarms[i].fresh) return alarms[i];
+    return undefined;
   }
 
   #home(): void {
     this.#unlocked = false;
     this.#digits = "";
-    this.#screen = uiPorts.alarms.length > 0 ? { name: "alarm" } : { name: "status" };
+    this.#screen = this.#freshAlarm() ? { name: "alarm" } : { name: "status" };
   }
 
   #refuse(text: string): void {
@@ -637,7 +665,16 @@ export class TerminalUi {
 
   #draw(): string[] {
     const s = this.#screen;
-    if (s.name === "status" && uiPorts.alarms.length > 0) this.#screen = { name: "alarm" };
+    if (s.name === "status" && this.#freshAlarm()) this.#screen = { name: "alarm" };
+    if (this.#screen.name === "alarm" && !this.#freshAlarm()) this.#screen = { name: "status" };
+    const delay = uiPorts.panel ? uiPorts.panel.delay(this.#t.now()) : null;
+    if (delay && delay.kind === "entry" && (this.#screen.name === "status" || this.#screen.name === "alarm")) {
+      // the door's countdown: nothing else matters until the PIN is typed or the time is up
+      if (!this.#lit) this.#light();
+      const lines = [`${BELL} Door ${delay.sensor} open`, `Disarm in ${delay.left} s`, "D, PIN, # to disarm", ""];
+      if (this.#message !== null) lines[3] = this.#message;
+      return lines;
+    }
     if (this.#screen.name === "alarm" && !this.#lit) this.#light();
     const screen = this.#screen;
     const lines = this.#drawScreen(screen);
@@ -662,9 +699,14 @@ export class TerminalUi {
       case "status":
         return this.#drawStatus();
       case "alarm": {
-        const a = uiPorts.alarms[0];
+        const a = this.#freshAlarm();
         if (!a) return this.#drawStatus();
-        return [`${BELL} ALARM ${BELL}`, `${a.sensor} ${a.kind}`, uiPorts.dispatchText ?? `at ${shortTime(a.at, zone)}`, "#=seen  D=disarm"];
+        const all = uiPorts.alarms;
+        const n = all.indexOf(a) + 1;
+        const title = all.length > 1 ? `${BELL} ALARM ${n}/${all.length} ${BELL}` : `${BELL} ALARM ${BELL}`;
+        const what = `${a.sensor} ${KIND_TEXT[a.kind] ?? a.kind}`;
+        if (a.status === "dispatched") return [title, `${a.sensor} guards sent`, a.note ?? "Guards on the way", "#=seen  D=disarm"];
+        return [title, what, a.note ?? `at ${shortTime(a.at, zone)}`, "#=seen  D=disarm"];
       }
       case "pin.new":
         return [s.first ? "Choose a PIN" : "New PIN", `${stars(this.#digits.length)}_`, "4-8 digits", "#=OK  *=back"];
@@ -684,10 +726,6 @@ export class TerminalUi {
         return this.#drawField(s);
       case "estimate":
         return this.#drawEstimate(s.draft);
-      case "disarm": {
-        const a = this.#t.activePeriod;
-        return ["Stop guarding now?", a ? `until ${shortTime(a.end, zone)}` : "", "(needs the PIN)", "#=yes  *=no"];
-      }
     }
   }
 
@@ -700,13 +738,19 @@ export class TerminalUi {
     const lines: string[] = [];
     if (active) {
       lines.push(lr("GUARDING", `pattern ${active.pattern}`));
-      lines.push(`until ${shortTime(active.end, zone)}`);
+      const delay = uiPorts.panel ? uiPorts.panel.delay(now) : null;
+      lines.push(delay && delay.kind === "exit" ? `Leave now: ${delay.left} s` : `until ${shortTime(active.end, zone)}`);
     } else {
       lines.push(lr("Not guarding", t.plan.periods.length > 0 ? `plan ${t.plan.periods.length}` : ""));
       if (g.next && g.next.kind === "start") lines.push(`next ${shortTime(g.next.at, zone)}`);
       else lines.push(t.plan.periods.length === 0 ? "A=enter a plan" : "plan done");
     }
-    lines.push(`Fee ${t.owedYen()} yen`);
+    // an open alarm (seen, guards sent) stays in view until the center closes it; line 4 keeps
+    // the card and power warnings
+    const open = uiPorts.alarms;
+    const last = open[open.length - 1];
+    if (last) lines.push(last.status === "dispatched" ? `Guards: ${last.note ?? "on the way"}` : `Alarm ${last.sensor} ${last.status}`);
+    else lines.push(`Fee ${t.owedYen()} yen`);
     lines.push(this.#statusLine(now, g.next === null ? null : g.next.at));
     return lines;
   }
@@ -840,7 +884,7 @@ export class TerminalUi {
     if (this.#lightTimer !== undefined) Timer.clear(this.#lightTimer);
     this.#lightTimer = Timer.set(() => {
       this.#lightTimer = undefined;
-      if (uiPorts.alarms.length === 0) this.#setBacklight(false);
+      if (!this.#freshAlarm()) this.#setBacklight(false);
     }, this.#c.backlightSeconds * 1000);
   }
 
@@ -884,7 +928,9 @@ export class TerminalUi {
    */
   #scheduleRefresh(): void {
     let delayMs: number | null = null;
-    if (this.#screen.name === "status") {
+    const counting = uiPorts.panel ? uiPorts.panel.delay(this.#t.now()) : null;
+    if (counting && (this.#screen.name === "status" || this.#screen.name === "alarm")) delayMs = 1000; // the countdown
+    else if (this.#screen.name === "status") {
       if (this.#t.activePeriod !== null) delayMs = this.#c.refreshSeconds * 1000;
       else {
         const ret = this.#returnDate();
