@@ -44,6 +44,9 @@ export interface SensorHubConfig {
   /** while guarding, the terminal asks each armed sensor for a sign of life this often (PING);
    * an armed sensor silent for two of these plus graceSeconds is lost (a trouble event) */
   guardCheckSeconds: number;
+  /** cameras that capture for a 24-hour alarm (fire, tamper, panic) outside guarding: "all"
+   * registered cameras, or the IDs the site registered for that ([] for none) */
+  allDayCameras: "all" | string[];
 }
 
 function hexKey(v: unknown): Uint8Array {
@@ -63,6 +66,12 @@ function int(v: unknown, fallback: number, field: string, min: number, max: numb
   return v;
 }
 
+function allDay(v: unknown): "all" | string[] {
+  if (v === undefined || v === "all") return "all";
+  if (Array.isArray(v) && v.length <= MAX_SENSORS && v.every((x) => isDeviceId(x) && isCamera(x))) return v.slice() as string[];
+  throw new FieldError("config.sensors.allDayCameras", 'must be "all" or a list of camera IDs (B0001…)');
+}
+
 export function readSensorConfig(config: Readonly<Record<string, unknown>>): SensorHubConfig {
   const s = isRecord(config.sensors) ? config.sensors : {};
   return {
@@ -74,6 +83,7 @@ export function readSensorConfig(config: Readonly<Record<string, unknown>>): Sen
     captureSeconds: int(s.captureSeconds, 3, "captureSeconds", 1, 60),
     mediaTimeoutSeconds: int(s.mediaTimeoutSeconds, 120, "mediaTimeoutSeconds", 10, 3600),
     guardCheckSeconds: int(s.guardCheckSeconds, 60, "guardCheckSeconds", 10, 3600),
+    allDayCameras: allDay(s.allDayCameras),
   };
 }
 
@@ -636,7 +646,12 @@ export class SensorHub implements LinkReceiver, Inventory {
       contactId,
       silent,
     };
-    if (period && capture) alarm.media = this.#startCapture(alarm, period, t);
+    if (capture) {
+      // in a guarded period the period's cameras; outside one, a 24-hour alarm (fire, tamper,
+      // panic) still gets images from the cameras registered for that
+      const cams = period ? this.#periodCameras(period) : kind === "fire" || kind === "tamper" || kind === "panic" ? this.#allDayCameras() : [];
+      alarm.media = this.#startCapture(alarm, cams, t);
+    }
     this.#alarms.push(alarm);
     if (this.#alarms.length > MAX_ALARMS) this.#alarms.shift();
     this.#p.store.writeJson(KEY_ALARMS, { seq: this.#alarmSeq, list: this.#alarms });
@@ -651,10 +666,15 @@ export class SensorHub implements LinkReceiver, Inventory {
     return cams.slice(0, period.devices.camera);
   }
 
-  #startCapture(alarm: Alarm, period: Period, t: Seconds): number | null {
-    if (this.#capture) return this.#capture.unit.id; // one capture at a time: this alarm shares it
-    const cams = this.#periodCameras(period);
+  #allDayCameras(): Sensor[] {
+    const cams = this.#registered().filter((s) => s.type === "camera" && s.connected);
+    const chosen = this.#p.config.allDayCameras;
+    return chosen === "all" ? cams : cams.filter((s) => chosen.indexOf(s.id) >= 0);
+  }
+
+  #startCapture(alarm: Alarm, cams: Sensor[], t: Seconds): number | null {
     if (cams.length === 0) return null;
+    if (this.#capture) return this.#capture.unit.id; // one capture at a time: this alarm shares it
     if (this.#media.full) {
       this.#mediaRefused++;
       return null;
