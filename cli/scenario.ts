@@ -61,6 +61,7 @@ async function alarmAtCenter(c: ScenarioContext, sim: Simulator, a: ScriptAction
  *   center.login            {"role": "admin"|"operator"|"manager"} or {"user", "password"}
  *   operator.dispatch       {"alarm"?: id (default: the newest), "note"?, "within"?: "30m"}
  *   manager.request-guards  {"alarm"?, "note"?, "within"?}
+ *   operator.close          {"alarm"?, "note" (how it was resolved), "within"?}
  *   card.new                {"counts": N}  a fresh demo-issuer card into the slot
  */
 ACTIONS["center.login"] = async (_sim, a) => {
@@ -82,6 +83,7 @@ async function alarmAction(sim: Simulator, a: ScriptAction, role: "operator" | "
 
 ACTIONS["operator.dispatch"] = (sim, a) => alarmAction(sim, a, "operator", "dispatch");
 ACTIONS["manager.request-guards"] = (sim, a) => alarmAction(sim, a, "manager", "request-guards");
+ACTIONS["operator.close"] = (sim, a) => alarmAction(sim, a, "operator", "close");
 ACTIONS["card.new"] = async (sim, a) => {
   const c = ctx("card.new");
   if (typeof a.counts !== "number" || !Number.isInteger(a.counts) || a.counts < 1) throw new ScriptError("card.new needs counts: a positive integer");

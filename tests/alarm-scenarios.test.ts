@@ -60,3 +60,63 @@ test("[xs] entry delay: disarmed in time → an opening (401), no alarm; not dis
   t.true(result.alarms[1].media.filter((m: any) => m.type === "jpeg" && m.complete).length >= 3, "the door alarm's images");
   t.deepEqual(result.operatorQueue.map((a: any) => a.contactId), [134], "an opening is not for the operators");
 });
+
+test("[xs] duress PIN: Disarmed on the LCD as with the PIN; a silent duress alarm (121) first in the operators' queue", (t) => {
+  const result = scenario("scenarios/duress.json");
+  const after = snap(result, "after the duress PIN");
+  t.false(after.guarding);
+  t.is(after.lcd[3], "Disarmed            ");
+  t.false(after.lcd.join("").includes("uress"), "nothing on the LCD gives it away");
+  t.deepEqual(after.panel.alarms, [], "no alarm shown");
+  t.deepEqual(events(result), [
+    [130, "A0001"],
+    [121, "keypad"],
+    [401, "keypad"],
+  ]);
+  t.like(result.alarms[1], { event: "duress", time: "2026-04-16T20:31:01" });
+  t.deepEqual(
+    result.operatorQueue.map((a: any) => a.contactId),
+    [121, 130],
+    "duress first, although the intrusion came first",
+  );
+});
+
+test("[xs] a sensor unplugged while guarding: trouble (381) at the center within 3 min, on the LCD, not billed", (t) => {
+  const result = scenario("scenarios/sensor-lost.json");
+  const later = snap(result, "3 minutes later");
+  t.is(later.lcd[3], "Sensor A0001 lost   ");
+  t.true(later.guarding, "guarding goes on with the door contact");
+  t.deepEqual(events(result), [[381, "A0001"]]);
+  const trouble = result.alarms[0];
+  t.like(trouble, { event: "trouble", pattern: 3 });
+  // the trouble reached the center by the 20:13 snapshot: it is the only outbox item then, and sent
+  const sentBy = later.uplink.acked;
+  t.true(sentBy > 0 && later.outbox.items === 0, "nothing waiting at 20:13: the trouble event was acknowledged by the center");
+  t.true(trouble.time >= "2026-04-16T20:10" && trouble.time <= "2026-04-16T20:13", `trouble at ${trouble.time}`);
+  // 40 min at 310 yen/h would be 206 yen; A0001 (5 yen/h) was not billed after it was lost
+  const p = result.periods[0];
+  t.is(p.sensors, 2);
+  t.true(p.baseYen < 206 && p.baseYen >= 203, `base ${p.baseYen}`);
+  t.is(p.feeMismatch, null);
+});
+
+test("[xs] a dispatch is on the LCD with the operator's note within 60 s; the card line stays; closed clears it", (t) => {
+  const result = scenario("scenarios/dispatch.json");
+  t.is(snap(result, "seen").lcd[2], "Alarm A0001 seen    ");
+  t.deepEqual(snap(result, "dispatched").lcd, ["① ALARM ①           ", "A0001 guards sent   ", "Team 3, ETA 12 min  ", "#=seen  D=disarm    "]);
+  const status = snap(result, "status while dispatched");
+  t.is(status.lcd[2], "Guards: Team 3, ETA ");
+  t.not(status.lcd[3].trim(), "", "line 4 keeps the card or a warning");
+  t.is(snap(result, "closed").panel.alarms.length, 0);
+  t.regex(snap(result, "closed").lcd[2], /^Fee \d+ yen/);
+  t.like(result.terminal.dispatch[0], { alarmId: 1, status: "dispatched", note: "Team 3, ETA 12 min" });
+  t.like(result.alarms[0], { contactId: 130, sensor: "A0001", status: "closed" });
+});
+
+test("[xs] a fire alarm outside guarding reaches the center with images", (t) => {
+  const result = scenario("scenarios/fire-unguarded.json");
+  t.is(snap(result, "fire").lcd[1], "C0001 FIRE          ");
+  t.deepEqual(events(result), [[110, "C0001"]]);
+  const jpegs = result.alarms[0].media.filter((m: any) => m.type === "jpeg" && m.complete && m.bytes > 0);
+  t.true(jpegs.length >= 3, `images: ${jpegs.length}`);
+});
