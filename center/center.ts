@@ -42,6 +42,11 @@ export interface CenterOptions {
   loginLimit?: { perUser?: number; perAddress?: number; windowMs?: number };
   /** mark cookies Secure (when served behind HTTPS) */
   secureCookies?: boolean;
+  /**
+   * Wakes an offline terminal for an urgent downlink (a dispatch, a plan change): an SMS to its
+   * modem through the operator's SMS gateway (in the simulator, the emulated modem). Optional.
+   */
+  wake?: (terminal: string) => void;
 }
 
 export interface Center {
@@ -128,6 +133,14 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     downSeq = Math.max(downSeq + 1, Date.now());
     const payload = DOWNLINK_CBOR.encode(messageToCbor({ name, terminal, seq: downSeq, time: Math.floor(now() / 1000), body }));
     await broker.sendDown(terminal, payload);
+    // queued for an offline terminal: an urgent one wakes it by SMS rather than wait for its next dial
+    if (o.wake && (name === "dispatch" || name === "planChange") && !broker.connected().includes(terminal)) {
+      try {
+        o.wake(terminal);
+      } catch (e) {
+        o.log?.(`wake ${terminal}: ${(e as Error).message}`);
+      }
+    }
   };
   const publicUrl = o.publicUrl ?? `http://${o.host ?? "127.0.0.1"}:${httpPort}`;
   const links = new MediaLinks(web);

@@ -120,3 +120,15 @@ test("[xs] a fire alarm outside guarding reaches the center with images", (t) =>
   const jpegs = result.alarms[0].media.filter((m: any) => m.type === "jpeg" && m.complete && m.bytes > 0);
   t.true(jpegs.length >= 3, `images: ${jpegs.length}`);
 });
+
+test("[xs] an offline terminal is woken by the center's SMS for a dispatch: the note is on the LCD within a minute", (t) => {
+  const result = scenario("scenarios/sms-wake.json");
+  const offline = snap(result, "offline");
+  t.is(offline.uplink.state, "idle", "the alarm's hold is over: offline");
+  t.is(offline.link.sms, 0);
+  const woken = snap(result, "woken");
+  t.is(woken.link.sms, 1, "the center sent one SMS");
+  t.is(woken.uplink.smsWakes, 1);
+  t.is(woken.uplink.sessions, offline.uplink.sessions + 1, "one session, dialled for the SMS");
+  t.deepEqual(woken.lcd.slice(1, 3), ["A0001 guards sent   ", "Team 5, ETA 8 min   "]);
+});

@@ -88,6 +88,8 @@ export type ModemPort = Pick<SIM7600, "open" | "send" | "close" | "state" | "sig
 export interface ModemHandlers {
   onData(bytes: Uint8Array): void;
   onClosed(reason: string): void;
+  /** an SMS arrived: the center's wake-up for an urgent downlink */
+  onSms(): void;
 }
 
 /** The sensor hub as the link sees it (alarms and media units). */
@@ -161,7 +163,7 @@ export class Uplink {
   #retryAt = 0; // s
   #urgent = false; // a test call or a user/host request wants a dial now
   #inSession = new Set<number>(); // seqs published this session or still in flight
-  #stats = { sessions: 0, sessionsOk: 0, failures: 0, published: 0, acked: 0, downlink: 0, badDownlink: 0, duplicates: 0, refusedMedia: 0, timeSyncs: 0 };
+  #stats = { sessions: 0, sessionsOk: 0, failures: 0, published: 0, acked: 0, downlink: 0, badDownlink: 0, duplicates: 0, refusedMedia: 0, timeSyncs: 0, smsWakes: 0 };
   #lastError: string | null = null;
   #lastSession: { at: number; ok: boolean; sent: number; reason: string | null; ms: number } | null = null;
   #sessionStartMs = 0;
@@ -171,6 +173,7 @@ export class Uplink {
   #open: OpenAlarms | null = null;
   #lastEnded = 0; // s
   #held = false;
+  #lastWake = 0;
 
   constructor(ports: UplinkPorts) {
     this.#p = ports;
@@ -180,6 +183,7 @@ export class Uplink {
     this.#modem = ports.modem({
       onData: (bytes) => this.#step(this.#client.onData(bytes, clockNow())),
       onClosed: (reason) => this.#linkLost(reason),
+      onSms: () => this.#smsWake(),
     });
     this.#client = new MqttClient<number>(
       {
@@ -304,6 +308,18 @@ export class Uplink {
       if (this.#state === "connected") this.#maybeHangUp();
       else this.#schedule();
     });
+  }
+
+  /**
+   * The center's SMS: it has a downlink waiting (a dispatch, a plan change). Dial now, at most once
+   * a minute: an SMS anyone can send must not drain the battery or the data plan.
+   */
+  #smsWake(): void {
+    this.#stats.smsWakes++;
+    const t = this.#now();
+    if (t < this.#lastWake + ALARM_POLL_SECONDS) return;
+    this.#lastWake = t;
+    if (this.#state === "idle") this.dialNow();
   }
 
   /** An alarm is open and recent enough to hold the link for. */
