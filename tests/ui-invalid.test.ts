@@ -29,7 +29,8 @@ onBothEngines("invalid plan input: a message on the LCD, counted, nothing change
     await expectRefusal("202613011200#", "No month 13", "edit.start");
     await expectRefusal("202604162400#", "No hour 24", "edit.start");
     await expectRefusal("202604162060#", "No minute 60", "edit.start");
-    await expectRefusal("20260416#", "Type 12 digits", "edit.start");
+    await expectRefusal("20260416#", "Type hhmm (12 digit)", "edit.start");
+    await expectRefusal("202604161800#", "Start is past", "edit.start");
     t.is(lcd(sim)[1], "2026-04-16 20:00    ", "the field shows its value again");
     await keys(sim, "202604162000#");
     await expectRefusal("202604161900#", "End not after start", "edit.end");

@@ -3,7 +3,7 @@ import { FieldError } from "../core/errors";
 import { Plan, planToJson } from "../core/plan";
 import { guardAt } from "../core/scheduler";
 import { CONTRACTS, Contract, hasPattern } from "../core/tariff";
-import { Seconds, checkCivil, civilToSeconds, formatTime } from "../core/time";
+import { Seconds, checkCivil, civilToSeconds, formatTime, secondsToCivil } from "../core/time";
 import { isCamera } from "../core/devices";
 import type { Terminal } from "../app/terminal";
 import type { Store } from "../platform/store";
@@ -100,7 +100,7 @@ type Screen =
   | { name: "plan.list"; selected: number }
   | { name: "plan.delete"; index: number }
   | { name: "edit"; field: Field; draft: Draft; page: number }
-  | { name: "estimate"; draft: Draft };
+  | { name: "estimate"; draft: Draft; confirmed?: boolean };
 
 const KEY_SETUP = "uisetup";
 
@@ -235,7 +235,25 @@ export class TerminalUi {
       case "edit":
         return this.#editKey(s, k);
       case "estimate":
-        if (k === OK) this.#save(s.draft);
+        if (k >= "1" && k <= "9" && hasPattern(this.#t.tariff, +k)) s.draft.pattern = +k;
+        else if (k === OK) {
+          // a plan the card in the slot cannot pay: say so, and save only on a second #
+          const card = this.#cardCounts();
+          if (typeof card === "number" && !s.confirmed) {
+            let need = 0;
+            try {
+              need = this.#t.estimate(this.#draftPlan(s.draft), null).counts;
+            } catch {
+              need = 0;
+            }
+            if (need > card) {
+              s.confirmed = true;
+              this.#message = firstFit(`Card short ${need - card}: #=ok`, `Short ${need - card}: #=save`, "Card short: #=save");
+              return;
+            }
+          }
+          this.#save(s.draft);
+        }
         else if (k === BACK) this.#toField(s.draft, "contract");
         else this.#ignored++;
         return;
@@ -348,6 +366,17 @@ export class TerminalUi {
 
   #listKey(s: Extract<Screen, { name: "plan.list" }>, k: string): void {
     const n = this.#t.plan.periods.length;
+    if (k >= "0" && k <= "9") {
+      // quick add: N then # = a period from the next full hour for N hours
+      if (this.#digits.length < 3) this.#digits += k;
+      else this.#ignored++;
+      return;
+    }
+    if (k === OK && this.#digits.length > 0) return this.#quickAdd(+this.#digits);
+    if (k === BACK && this.#digits.length > 0) {
+      this.#digits = this.#digits.slice(0, -1);
+      return;
+    }
     if (k === "A") s.selected = Math.max(0, s.selected - 1);
     else if (k === "B") s.selected = Math.min(Math.max(0, n - 1), s.selected + 1);
     else if (k === "C") this.#newDraft();
@@ -368,6 +397,36 @@ export class TerminalUi {
     if (last && last.end > start) start = last.end;
     const draft: Draft = { index: null, was: null, start, end: start + HOUR, pattern: 1, sensors: 0, cameras: 0, contract: plan.contract };
     this.#toField(draft, "start");
+  }
+
+  /**
+   * The common case in few keys: N hours from the next full hour, with the last period's pattern
+   * and devices (or, first, pattern 1 and every registered device), straight to the estimate
+   * (where 1-3 change the pattern).
+   */
+  #quickAdd(hours: number): void {
+    this.#digits = "";
+    if (hours < 1) return this.#refuse("Hours: 1 or more");
+    const plan = this.#t.plan;
+    if (plan.periods.length >= 32) return this.#refuse("Plan is full (32)");
+    const now = this.#t.now();
+    let start = nextHour(now, this.#c.zoneMinutes);
+    const last = plan.periods[plan.periods.length - 1];
+    if (last && last.end > start) start = last.end;
+    const devices = this.#devices();
+    const ids = (camera: boolean) => devices.filter((x) => isCamera(x.id) === camera).map((x) => x.id);
+    const draft: Draft = {
+      index: null,
+      was: null,
+      start,
+      end: start + hours * HOUR,
+      pattern: last ? last.pattern : 1,
+      sensors: last ? (last.sensorIds.length > 0 ? last.sensorIds.slice() : last.devices.sensor + last.devices.door + last.devices.smoke) : devices.length > 0 ? ids(false) : 1,
+      cameras: last ? (last.cameraIds.length > 0 ? last.cameraIds.slice() : last.devices.camera) : devices.length > 0 ? ids(true) : 0,
+      contract: plan.periods.length > 0 && plan.contract === "single" ? "multiple" : plan.contract,
+    };
+    if (count(draft.sensors) + count(draft.cameras) === 0) draft.sensors = 1;
+    this.#toEstimate(draft);
   }
 
   #editDraft(index: number): void {
@@ -427,8 +486,24 @@ export class TerminalUi {
       case "start":
       case "end": {
         let t = field === "start" ? d.start : d.end;
-        if (typed.length > 0) {
-          if (typed.length !== 12) return "Type 12 digits";
+        if (field === "end" && typed.length >= 1 && typed.length <= 3) {
+          // the end as a duration: hours from the start
+          if (+typed === 0) return "End not after start";
+          t = d.start + +typed * HOUR;
+        } else if (typed.length === 4) {
+          // hhmm: the date follows (the start's day, or the next day when that is not later)
+          const hour = +typed.slice(0, 2);
+          const minute = +typed.slice(2, 4);
+          if (hour > 23) return `No hour ${hour}`;
+          if (minute > 59) return `No minute ${minute}`;
+          const c = secondsToCivil(d.start, zone);
+          t = civilToSeconds({ year: c.year, month: c.month, day: c.day, hour, minute }, zone);
+          if (field === "start") {
+            const now = this.#t.now();
+            if (t < now) t += DAY; // a time already past today: tomorrow
+          } else if (t <= d.start) t += DAY;
+        } else if (typed.length > 0) {
+          if (typed.length !== 12) return field === "end" ? "hhmm, hours, 12 digit" : "Type hhmm (12 digit)";
           const c = { year: +typed.slice(0, 4), month: +typed.slice(4, 6), day: +typed.slice(6, 8), hour: +typed.slice(8, 10), minute: +typed.slice(10, 12) };
           try {
             checkCivil(c, field);
@@ -438,6 +513,8 @@ export class TerminalUi {
           t = civilToSeconds(c, zone);
         }
         if (field === "start") {
+          // a new start in the past is refused (an edited running period keeps its start)
+          if (t !== d.was && t < this.#t.now()) return "Start is past";
           if (typed.length > 0 && t !== d.start) d.end = t + (d.end - d.start);
           d.start = t;
           return null;
@@ -818,8 +895,9 @@ export class TerminalUi {
     switch (s.field) {
       case "start":
       case "end": {
-        const value = typed.length > 0 ? dateTemplate(typed) : dateTemplate(timeDigits(s.field === "start" ? d.start : d.end, zone));
-        return [`${title}: ${s.field}`, value, typed.length > 0 ? "" : "(#=keep)", "#=OK  *=back"];
+        const shown = typed.length > 0 ? (typed.length <= 4 ? typed : dateTemplate(typed)) : dateTemplate(timeDigits(s.field === "start" ? d.start : d.end, zone));
+        const hint = s.field === "start" ? "hhmm  #=keep" : "hhmm or hours #=keep";
+        return [`${title}: ${s.field}`, shown, typed.length > 0 ? "" : hint, "#=OK  *=back"];
       }
       case "pattern":
         return [`${title}: pattern`, `Pattern ${typed.length > 0 ? typed : d.pattern}`, PATTERN_HELP[0], PATTERN_HELP[1]];
