@@ -77,6 +77,10 @@ export class AlarmPanel {
     return this.#s;
   }
 
+  bypassed(): readonly string[] {
+    return this.#s.bypass;
+  }
+
   /** Alarms shown on the LCD, oldest first. */
   get alarms(): readonly PanelAlarm[] {
     return this.#s.alarms;

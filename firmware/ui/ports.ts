@@ -44,6 +44,8 @@ export interface UiPanel {
   disarm(duress: boolean): { ok: boolean; error?: string };
   /** the user's # on an alarm (seen), the panic keys, a bypass */
   event(e: PanelEvent): unknown;
+  /** the sensors bypassed until the current (or next) period ends */
+  bypassed(): readonly string[];
 }
 
 /** The buzzer's patterns (firmware/ui/buzzer.ts). */

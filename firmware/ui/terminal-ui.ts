@@ -100,7 +100,8 @@ type Screen =
   | { name: "plan.list"; selected: number }
   | { name: "plan.delete"; index: number }
   | { name: "edit"; field: Field; draft: Draft; page: number }
-  | { name: "estimate"; draft: Draft; confirmed?: boolean };
+  | { name: "estimate"; draft: Draft; confirmed?: boolean }
+  | { name: "bypass"; page: number };
 
 const KEY_SETUP = "uisetup";
 
@@ -222,6 +223,8 @@ export class TerminalUi {
         return this.#pinKey(s, k);
       case "plan.list":
         return this.#listKey(s, k);
+      case "bypass":
+        return this.#bypassKey(s, k);
       case "plan.delete":
         if (k === OK) {
           const periods = this.#periodsJson().filter((_, i) => i !== s.index);
@@ -278,6 +281,7 @@ export class TerminalUi {
       uiPorts.inventory.search();
       this.#message = "Searching: plug in";
     } else if (k === BACK && this.#store.readJson(KEY_SETUP) === true && this.#pin.isSet) this.#home();
+    else if (k === "D" && uiPorts.panel && this.#pin.isSet) this.#requirePin("to bypass", () => (this.#screen = { name: "bypass", page: 0 }));
     else this.#ignored++;
   }
 
@@ -291,6 +295,19 @@ export class TerminalUi {
       });
     } else if (k === "D") this.#askDisarm();
     else if (k === BACK) this.#panicKey();
+    else this.#ignored++;
+  }
+
+  /** Bypass: digits 1-3 leave the sensor on that line out of guarding for one period; A/B page. */
+  #bypassKey(s: Extract<Screen, { name: "bypass" }>, k: string): void {
+    const items = this.#choices(false);
+    if (k === "A") s.page = Math.max(0, s.page - 1);
+    else if (k === "B") s.page = Math.min(Math.max(0, Math.ceil(items.length / 3) - 1), s.page + 1);
+    else if (k >= "1" && k <= "3") {
+      const item = items[s.page * 3 + (+k - 1)];
+      if (!item || !uiPorts.panel) return void this.#ignored++;
+      uiPorts.panel.event({ type: "bypass", sensor: item.id });
+    } else if (k === OK || k === BACK) this.#home();
     else this.#ignored++;
   }
 
@@ -769,9 +786,10 @@ export class TerminalUi {
         const ids = devices.map((d) => (d.connected ? d.id : d.id.toLowerCase())).concat(pending.map((id) => id + "+"));
         const hint = inv && inv.search ? "#=OK  C=search" : "#=OK";
         if (ids.length === 0) return ["Setup", "no sensors yet", "", hint];
+        const fullHint = inv && inv.search && uiPorts.panel ? "#=OK C=search D=skip" : hint;
         const rows = [ids.slice(0, 3).join(" "), ids.slice(3, 6).join(" ")];
         if (ids.length > 6) rows[1] = ids.slice(3, 5).join(" ") + ` +${ids.length - 5}`;
-        return [lr("Setup", `${ids.length} found`), rows[0], rows[1], pending.length > 0 ? "#=OK: add new ones" : hint];
+        return [lr("Setup", `${ids.length} found`), rows[0], rows[1], pending.length > 0 ? "#=OK: add new ones" : fullHint];
       }
       case "status":
         return this.#drawStatus();
@@ -795,6 +813,16 @@ export class TerminalUi {
       }
       case "plan.list":
         return this.#drawList(s.selected);
+      case "bypass": {
+        const items = this.#choices(false);
+        const off = uiPorts.panel ? uiPorts.panel.bypassed() : [];
+        const lines = [lr("Leave out 1 period", "")];
+        for (let i = 0; i < 3; i++) {
+          const item = items[s.page * 3 + i];
+          lines.push(item ? `${i + 1}[${off.indexOf(item.id) >= 0 ? "x" : " "}] ${item.id}${off.indexOf(item.id) >= 0 ? " left out" : ""}` : i === 2 ? "#=done" : "");
+        }
+        return lines;
+      }
       case "plan.delete": {
         const p = this.#t.plan.periods[s.index];
         return [`Delete period ${s.index + 1}?`, p ? `${shortTime(p.start, zone)} ${hoursText(p.end - p.start)}` : "", "", "#=yes  *=no"];
