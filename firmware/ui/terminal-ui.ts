@@ -873,12 +873,10 @@ export class TerminalUi {
     return card === null ? "No card" : `Card ${card} counts`;
   }
 
-  /** The contract's end: the rental's last day, or the end of the last period. */
+  /** The day the kit goes back: the rental's last day; a plan without rental days has none. */
   #returnDate(): Seconds | null {
     const plan: Plan = this.#t.plan;
-    if (plan.rental) return plan.rental.to;
-    const last = plan.periods[plan.periods.length - 1];
-    return last ? last.end : null;
+    return plan.rental ? plan.rental.to : null;
   }
 
   /** The card's counts: a number, null (no card), undefined (no card reader known). */
