@@ -120,7 +120,7 @@ export type LinkState = "idle" | "dialing" | "connecting" | "connected" | "hangi
 
 /** The alarms open on the terminal (the alarm panel): while one is, downlinks must come promptly. */
 export interface OpenAlarms {
-  readonly alarms: ReadonlyArray<{ at: number }>;
+  readonly alarms: ReadonlyArray<{ id: number; at: number }>;
   onChange(listener: () => void): void;
 }
 
@@ -173,6 +173,8 @@ export class Uplink {
   #open: OpenAlarms | null = null;
   #lastEnded = 0; // s
   #held = false;
+  /** alarms the center may dispatch guards for (pattern 2 or 3, or panic): id → time */
+  #dispatchable = new Map<number, number>();
   #lastWake = 0;
 
   constructor(ports: UplinkPorts) {
@@ -271,6 +273,10 @@ export class Uplink {
       pattern: alarm.pattern ?? 0,
     };
     if (alarm.media !== null) body.mediaId = alarm.media;
+    if ((alarm.pattern ?? 0) >= 2 || body.contactId === 120) {
+      this.#dispatchable.set(alarm.seq, alarm.at);
+      if (this.#dispatchable.size > 16) this.#dispatchable.delete(this.#dispatchable.keys().next().value as number);
+    }
     return this.#queue("alarm", body, PRIORITY.alarm, alarm.at);
   }
 
@@ -326,9 +332,10 @@ export class Uplink {
   #holding(): boolean {
     const open = this.#open;
     if (!open || open.alarms.length === 0 || this.#c.alarmHoldSeconds === 0) return false;
+    // pattern 1 notifies the user only: nothing will come down for it
     let newest = 0;
-    for (const a of open.alarms) if (a.at > newest) newest = a.at;
-    return this.#now() < newest + this.#c.alarmHoldSeconds;
+    for (const a of open.alarms) if (this.#dispatchable.has(a.id) && a.at > newest) newest = a.at;
+    return newest > 0 && this.#now() < newest + this.#c.alarmHoldSeconds;
   }
 
   /** Dial now (the daily test call, a user's request, the host's `link.dial`). */
