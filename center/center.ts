@@ -12,7 +12,7 @@ import { TerminalKey } from "./secrets";
 import { Tariffs } from "./tariffs";
 import type { CenterStore } from "./store/center-store";
 import { SqliteStore } from "./store/sqlite-store";
-import { Dispatcher } from "./dispatch";
+import { Dispatcher, isOpening } from "./dispatch";
 import { MediaLinks } from "./notify/links";
 import { Notifier, type NotifierOptions, type SmtpOptions } from "./notify/notifier";
 import { SqliteWebStore, type WebStore } from "./store/web-store";
@@ -43,6 +43,11 @@ export interface CenterOptions {
   loginLimit?: { perUser?: number; perAddress?: number; windowMs?: number };
   /** mark cookies Secure (when served behind HTTPS) */
   secureCookies?: boolean;
+  /**
+   * Wakes an offline terminal for an urgent downlink (a dispatch, a plan change): an SMS to its
+   * modem through the operator's SMS gateway (in the simulator, the emulated modem). Optional.
+   */
+  wake?: (terminal: string) => void;
 }
 
 export interface Center {
@@ -97,7 +102,12 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
         const site = store.sites().find((x) => x.id === siteId)?.name;
         sendDown(m.terminal, "registrationResult", { ok: true, ...(site ? { site: site.slice(0, 64) } : {}) }).catch((e) => o.log?.(`registration answer to ${m.terminal}: ${(e as Error).message}`));
       }
-      if (m.name === "alarm") {
+      if (m.name === "alarm" && isOpening((m.body as { contactId: number }).contactId)) {
+        // an opening by the user (Contact ID 401) is a record, not an alarm: nothing to handle
+        const b = m.body as { alarmId: number };
+        web.setAlarmStatus(m.terminal, b.alarmId, "closed");
+        hub.publish("data", { terminal: m.terminal, kind: "opening" }, { siteId, operators: false });
+      } else if (m.name === "alarm") {
         const b = m.body as { alarmId: number; pattern: number };
         late.notifier.alarmStored(m.terminal, b.alarmId);
         hub.publish("alarm", { terminal: m.terminal, alarmId: b.alarmId, pattern: b.pattern }, { siteId, operators: b.pattern >= 3 });
@@ -139,6 +149,14 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     downSeq = Math.max(downSeq + 1, Date.now());
     const payload = DOWNLINK_CBOR.encode(messageToCbor({ name, terminal, seq: downSeq, time: Math.floor(now() / 1000), body }));
     await broker.sendDown(terminal, payload);
+    // queued for an offline terminal: an urgent one wakes it by SMS rather than wait for its next dial
+    if (o.wake && (name === "dispatch" || name === "planChange") && !broker.connected().includes(terminal)) {
+      try {
+        o.wake(terminal);
+      } catch (e) {
+        o.log?.(`wake ${terminal}: ${(e as Error).message}`);
+      }
+    }
   }
   const setTariff = (terminal: string, tariff: unknown): number => {
     const version = tariffs.set(terminal, tariff);

@@ -1,5 +1,5 @@
 import type { MessageName } from "../firmware/uplink/messages";
-import type { CenterStore } from "./store/center-store";
+import type { AlarmRow, CenterStore } from "./store/center-store";
 import type { AlarmActionRow, Role, WebStore } from "./store/web-store";
 
 export type AlarmAction = "acknowledge" | "dispatch" | "request-guards" | "close";
@@ -13,6 +13,36 @@ export interface Actor {
 }
 
 export type ActionResult = { ok: true; status: string; actionId: number; sent: boolean } | { ok: false; code: 400 | 403 | 404 | 409; error: string };
+
+/** Contact ID codes the operators handle whatever the site's guard pattern: a person in danger. */
+export const PERSONAL_EMERGENCY: readonly number[] = [121, 120];
+
+/** Openings, closings (4xx) are events for the record: nothing to handle. */
+export function isOpening(contactId: number): boolean {
+  return contactId >= 400 && contactId < 500;
+}
+
+/** Queue order: duress, then panic, fire, the other alarms, troubles; newest first within each. */
+function urgency(a: AlarmRow): number {
+  if (a.contactId === 121) return 0;
+  if (a.contactId === 120) return 1;
+  if (a.contactId >= 110 && a.contactId < 120) return 2;
+  if (a.contactId >= 100 && a.contactId < 200) return 3;
+  return 4;
+}
+
+/**
+ * The operators' queue: open pattern-3 alarms, those a manager asked guards for, and duress and
+ * panic alarms of any pattern; duress first (a silent alarm from a family forced to disarm).
+ */
+export function operatorQueue(all: readonly AlarmRow[], requested: ReadonlySet<string>): { queue: AlarmRow[]; recent: AlarmRow[] } {
+  const theirs = all.filter((a) => !isOpening(a.contactId) && (a.pattern >= 3 || PERSONAL_EMERGENCY.includes(a.contactId) || requested.has(`${a.terminal}/${a.alarmId}`)));
+  const newest = (a: AlarmRow, b: AlarmRow) => b.receivedAt - a.receivedAt || b.time - a.time;
+  return {
+    queue: theirs.filter((a) => a.status !== "closed").sort((a, b) => urgency(a) - urgency(b) || newest(a, b)),
+    recent: theirs.filter((a) => a.status === "closed").sort(newest).slice(0, 10),
+  };
+}
 
 /** What each action does to an alarm, and what the terminal is told (dispatch.status, ≤ 16 chars). */
 const EFFECT: Record<AlarmAction, { status: string; down: string; defaultNote: string }> = {
@@ -53,7 +83,9 @@ export class Dispatcher {
   async act(actor: Actor, terminal: string, alarmId: number, action: AlarmAction, note?: string): Promise<ActionResult> {
     if (!ALARM_ACTIONS.includes(action)) return { ok: false, code: 400, error: `unknown action ${String(action)}` };
     const t = this.#store.terminal(terminal);
-    const alarm = t ? this.#web.alarm(terminal, alarmId) : undefined;
+    const found = t ? this.#web.alarmRow(terminal, alarmId) : undefined;
+    // duress and panic: the operators act whatever the pattern
+    const alarm = found ? { status: found.status, pattern: PERSONAL_EMERGENCY.includes(found.contactId) ? 3 : found.pattern } : undefined;
     // A manager learns nothing about another site's alarms: the same answer as for none at all.
     if (!t || !alarm || (actor.role === "manager" && actor.siteId !== t.siteId)) return { ok: false, code: 404, error: "no such alarm" };
     const text = (note ?? "").trim();

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DEMO } from "../center/demo";
+import { operatorQueue } from "../center/dispatch";
 import { exportData } from "../center/export";
 import { FieldError } from "../firmware/core/errors";
 import { CenterUser } from "../host-sim/center-client";
@@ -60,6 +61,7 @@ async function alarmAtCenter(c: ScenarioContext, sim: Simulator, a: ScriptAction
  *   center.login            {"role": "admin"|"operator"|"manager"} or {"user", "password"}
  *   operator.dispatch       {"alarm"?: id (default: the newest), "note"?, "within"?: "30m"}
  *   manager.request-guards  {"alarm"?, "note"?, "within"?}
+ *   operator.close          {"alarm"?, "note" (how it was resolved), "within"?}
  *   card.new                {"counts": N}  a fresh demo-issuer card into the slot
  *   center.tariff           {"tariff": {...}}  a new tariff version for the demo terminal (admin form)
  */
@@ -96,6 +98,7 @@ ACTIONS["center.tariff"] = async (_sim, a) => {
 };
 ACTIONS["operator.dispatch"] = (sim, a) => alarmAction(sim, a, "operator", "dispatch");
 ACTIONS["manager.request-guards"] = (sim, a) => alarmAction(sim, a, "manager", "request-guards");
+ACTIONS["operator.close"] = (sim, a) => alarmAction(sim, a, "operator", "close");
 ACTIONS["card.new"] = async (sim, a) => {
   const c = ctx("card.new");
   if (typeof a.counts !== "number" || !Number.isInteger(a.counts) || a.counts < 1) throw new ScriptError("card.new needs counts: a positive integer");
@@ -164,6 +167,8 @@ async function scenarioResult(stack: DemoStack, run: Awaited<ReturnType<typeof r
     })),
     notifications: center.web.notifications().map((n) => ({ ...n })),
     dispatches: center.web.alarmActions(),
+    // the operators' queue as their page orders it (duress first)
+    operatorQueue: operatorQueue(center.store.alarms(), new Set(center.web.alarmActions().filter((x) => x.action === "request-guards").map((x) => `${x.terminal}/${x.alarmId}`))).queue.map((a) => ({ alarmId: a.alarmId, contactId: a.contactId, sensor: a.sensor, status: a.status })),
     mail: mail.received.map((m) => ({ to: m.to, bytes: m.bytes })),
     terminal: {
       lcd: terminal.lcd,

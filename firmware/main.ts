@@ -5,6 +5,7 @@ import { readConfig } from "./app/config";
 import { preferenceBackend } from "./app/preference-backend";
 import { Terminal, Timers } from "./app/terminal";
 import { SensorHub, readSensorConfig } from "./sensors/hub";
+import { readAlarmRules } from "./sensors/panel";
 import { SensorRadio } from "./sensors/radio";
 import { SensorWifi } from "./sensors/wifi";
 import { Store } from "./platform/store";
@@ -44,7 +45,7 @@ export function boot(): Terminal {
   uiPorts.card = { counts: () => (card.card ? card.card.counts : null) };
 
   // sensors (issue #3): the sensor hub on the terminal, the radio module on its UART
-  const sensorHub = new SensorHub({ terminal, clock: { now }, store, timers, config: readSensorConfig(config), zoneMinutes: terminalConfig.zoneMinutes });
+  const sensorHub = new SensorHub({ terminal, clock: { now }, store, timers, config: readSensorConfig(config), zoneMinutes: terminalConfig.zoneMinutes, alarmRules: readAlarmRules(config) });
   terminal.setInventory(sensorHub);
   components.sensors = sensorHub;
   const radio = config.radio as { port: number; receive: number; transmit: number; baud: number };
@@ -58,7 +59,11 @@ export function boot(): Terminal {
   // UI (issue #4): LCD + keypad drivers from config.lcd/config.keypad, the screens on top; the
   // sensor table feeds the setup screen and the choice of devices, the hub's alarms the alarm screen
   uiPorts.inventory = inventoryFromTable(sensorHub);
-  sensorHub.onEvent((e) => (e.type === "alarm" ? uiPorts.alarm({ sensor: e.alarm.sensor, kind: e.alarm.kind, at: e.alarm.at }) : uiPorts.changed()));
+  // the alarm panel (delays, disarm, duress, per-alarm state) drives the alarm screen and the buzzer
+  uiPorts.panel = sensorHub.panel;
+  sensorHub.onEvent(() => uiPorts.changed());
+  sensorHub.panel.onChange(() => uiPorts.changed());
+  sensorHub.panel.setSound((mode) => uiPorts.sound(mode));
   attachUi(terminal, config, store, terminalConfig.zoneMinutes);
 
   // cellular reporting (issue #6): the SIM7600 on UART 1, the persistent outbox, the dialer with
@@ -82,7 +87,8 @@ export function boot(): Terminal {
       }),
   });
   components.uplink.attachCard(card);
-  components.uplink.onDispatch((d) => uiPorts.dispatch(d.status));
+  components.uplink.onDispatch((d) => sensorHub.panel.event({ type: "center", id: d.alarmId, status: d.status, note: d.note ?? null }));
+  components.uplink.watchAlarms(sensorHub.panel);
   terminal.boot();
   return terminal;
 }

@@ -4,6 +4,7 @@ import { type Center, startCenter } from "../center/center";
 import { DEMO, seedDemo } from "../center/demo";
 import { type MailSink, startMailSink } from "../center/mail-sink";
 import type { EngineName } from "./engines/engine";
+import { linkModem } from "./devices/modem";
 import { centerLinkConfig, equipTerminal, issueDemoCard } from "./kit";
 import { Simulator } from "./simulator";
 
@@ -44,6 +45,10 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
       httpPort: o.httpPort ?? 0,
       smtp: { host: "127.0.0.1", port: mail.port, ignoreTLS: true, from: "Timeguard center <center@timeguard.invalid>" },
       log: o.log,
+      // the SMS gateway: the demo terminal's emulated modem receives the wake-up
+      wake: (terminal) => {
+        if (sim && terminal === DEMO.terminal) linkModem(sim).sms("TG WAKE");
+      },
     });
     seedDemo(center, {
       destinations: [

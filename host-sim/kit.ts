@@ -1,5 +1,6 @@
 import { DEMO_ISSUER_JSON, issueCardFile, parseKeys } from "./devices/card-file";
 import { cardSlot } from "./devices/card-slot";
+import { attachBuzzer } from "./devices/buzzer";
 import { attachKeypad } from "./devices/keypad-matrix";
 import { attachLcd } from "./devices/lcd-pcf8574";
 import { linkModem } from "./devices/modem";
@@ -14,6 +15,7 @@ import type { Simulator } from "./simulator";
 export function equipTerminal(sim: Simulator): void {
   attachLcd(sim);
   attachKeypad(sim);
+  attachBuzzer(sim);
   sensorField(sim);
   cardSlot(sim);
   linkModem(sim);

@@ -67,22 +67,24 @@ onBothEngines("a sensor added later joins only through the pairing window and th
   });
 });
 
-onBothEngines("supervision: an unplugged sensor is disconnected within its supervision time, billing stops, and it returns", async (t, engine) => {
+onBothEngines("supervision while guarding: an unplugged sensor is lost within 3 minutes (a trouble event, 381), billing stops, and it returns", async (t, engine) => {
   await withSim(engine, "2026-04-16T19:00", async (sim) => {
     const { field } = await install(sim, undefined, 120);
     t.deepEqual(await sim.command("plan.set", { plan: PLAN }), { ok: true });
     await sim.runUntil(at("2026-04-16T20:30"));
     field.get("A0002").unplug();
     const unplugged = sim.clock.now;
-    // heartbeat 120 s, 3 missed + 30 s grace: 390 s after it was last heard, at most
-    await sim.advance(240_000);
+    // guarding: every armed sensor is asked for a sign of life each minute (guardCheckSeconds);
+    // two unanswered + 30 s grace: lost 90 to 150 s after the unplug
+    await sim.advance(80_000);
     t.true((await sim.snapshot()).sensors[1].connected, "still within its supervision time");
-    await sim.advance(150_000);
+    await sim.advance(100_000);
     const s = await sim.snapshot();
     t.deepEqual(table(s)[1], row("A0002", "intrusion", false));
     const down = s.sensorLog.find((l: any) => l.id === "A0002" && l.event === "disconnected");
     t.truthy(down, "recorded");
-    t.true(sim.clock.now - unplugged <= 390_000);
+    t.true(sim.clock.now - unplugged <= 180_000);
+    t.like(s.alarms[s.alarms.length - 1], { kind: "trouble", sensor: "A0002", contactId: 381, silent: true });
     await sim.runUntil(at("2026-04-16T21:30"));
     field.add("A0002"); // plugged back in
     await sim.advance(5_000);
@@ -136,7 +138,7 @@ onBothEngines("a trip in a guarded period: an alarm, a capture, and a media unit
   });
 });
 
-onBothEngines("a trip outside a guarded period yields nothing, unless it is a 24-hour zone", async (t, engine) => {
+onBothEngines("a trip outside a guarded period yields nothing, unless it is a 24-hour zone (with images)", async (t, engine) => {
   await withSim(engine, "2026-04-16T19:00", async (sim) => {
     const { field } = await install(sim, ["A0001", "B0001", "C0001"]);
     t.deepEqual(await sim.command("plan.set", { plan: PLAN.periods && { contract: "single", periods: [{ ...PLAN.periods[0], sensors: ["A0001"] }] } }), { ok: true });
@@ -152,12 +154,13 @@ onBothEngines("a trip outside a guarded period yields nothing, unless it is a 24
     await sim.advance(10_000);
     s = await sim.snapshot();
     t.is(s.alarms.length, 1);
-    t.like(s.alarms[0], { kind: "fire", sensor: "C0001", guarded: false, media: null });
+    t.like(s.alarms[0], { kind: "fire", sensor: "C0001", guarded: false, media: 1, contactId: 110 });
+    t.is((field.get("B0001") as SimCamera).stats.captures, 1, "a 24-hour alarm gets images outside guarding too");
     field.get("A0001").setTamper(true); // tamper: a 24-hour zone too
     await sim.advance(10_000);
     s = await sim.snapshot();
-    t.like(s.alarms[1], { kind: "tamper", sensor: "A0001", guarded: false });
-    t.deepEqual(s.media, [], "no cameras outside guarding");
+    t.like(s.alarms[1], { kind: "tamper", sensor: "A0001", guarded: false, contactId: 137 });
+    t.like(s.media[0], { id: 1, alarm: 1, complete: true });
   });
 });
 

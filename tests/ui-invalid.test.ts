@@ -29,7 +29,8 @@ onBothEngines("invalid plan input: a message on the LCD, counted, nothing change
     await expectRefusal("202613011200#", "No month 13", "edit.start");
     await expectRefusal("202604162400#", "No hour 24", "edit.start");
     await expectRefusal("202604162060#", "No minute 60", "edit.start");
-    await expectRefusal("20260416#", "Type 12 digits", "edit.start");
+    await expectRefusal("20260416#", "Type hhmm (12 digit)", "edit.start");
+    await expectRefusal("202604161800#", "Start is past", "edit.start");
     t.is(lcd(sim)[1], "2026-04-16 20:00    ", "the field shows its value again");
     await keys(sim, "202604162000#");
     await expectRefusal("202604161900#", "End not after start", "edit.end");
@@ -151,10 +152,9 @@ onBothEngines("disarming while guarding needs the PIN and ends the period now", 
     t.is(lcd(sim)[3], "Not guarding now    ");
     await sim.runUntil(at("2026-04-16T21:00"));
     t.is(lcd(sim)[0], "GUARDING   pattern 1");
-    await keys(sim, "D");
-    t.is(lcd(sim)[0], "Stop guarding now?  ");
-    await keys(sim, "#");
+    await keys(sim, "D"); // D, the PIN, #
     t.is((await ui(sim)).screen, "pin.ask");
+    t.is(lcd(sim)[2], "to disarm           ");
     await keys(sim, "1234#");
     const snap = await sim.snapshot();
     t.false(snap.guarding);

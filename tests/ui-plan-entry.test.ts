@@ -61,6 +61,9 @@ onBothEngines("the second period of the worked example: its own yen and the plan
     await keys(sim, "C");
     for (const k of ["202604271200#", "202605051200#", "3#", "2#", "2#", "#"]) await keys(sim, k);
     t.deepEqual(lcd(sim), ["04-27 12:00 for 192h", "P3 2S 2C   50688 yen", "Cnt 5097 short 4625 ", "Total      50976 yen"]);
+    await keys(sim, "#"); // the card cannot pay it: a warning first, then # again saves
+    t.is(lcd(sim)[3], "Short 4625: #=save  ");
+    t.is((await sim.snapshot()).plan.periods.length, 1);
     await keys(sim, "#");
     t.deepEqual(lcd(sim).slice(0, 3), ["Plan (2)   50976 yen", " 1 04-16 20:00 3h P1", ">2 04-27 12:00 192h "]);
     const snap = await sim.snapshot();

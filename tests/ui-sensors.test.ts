@@ -74,3 +74,33 @@ onBothEngines("a sensor that stops reporting shows as lost on the status screen"
     t.is(lcd(sim)[1], "a0001               ", "lower case on the setup screen: not connected");
   });
 });
+
+onBothEngines("bypass: a sensor left out for one period (setup, D, the PIN, its line) trips no alarm; the next period guards it again", async (t, engine) => {
+  await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    for (const id of ["A0001", "A0002"]) await act(sim, { do: "sensor.add", id });
+    await sim.advance(10_000);
+    await install(sim);
+    const periods = [
+      { start: "2026-04-16T20:00", end: "2026-04-16T21:00", pattern: 1, sensors: ["A0001", "A0002"], cameras: 0 },
+      { start: "2026-04-16T22:00", end: "2026-04-16T23:00", pattern: 1, sensors: ["A0001", "A0002"], cameras: 0 },
+    ];
+    t.true((await sim.command("plan.set", { plan: { contract: "multiple", periods } })).ok);
+    await keys(sim, "BD1234#");
+    t.is((await ui(sim)).screen, "bypass");
+    await keys(sim, "1");
+    t.is(lcd(sim)[1], "1[x] A0001 left out ");
+    await keys(sim, "#");
+    await sim.runUntil(at("2026-04-16T20:10"));
+    await act(sim, { do: "sensor.trip", id: "A0001" });
+    await sim.advance(3000);
+    t.deepEqual((await sim.snapshot()).alarms, [], "A0001 is left out");
+    await act(sim, { do: "sensor.trip", id: "A0002" });
+    await sim.advance(3000);
+    t.like((await sim.snapshot()).alarms, [{ sensor: "A0002", contactId: 130 }]);
+    await sim.runUntil(at("2026-04-16T22:10"));
+    t.deepEqual((await sim.snapshot()).panel.bypass, [], "for one period only");
+    await act(sim, { do: "sensor.trip", id: "A0001" });
+    await sim.advance(3000);
+    t.like((await sim.snapshot()).alarms[1], { sensor: "A0001", contactId: 130 });
+  });
+});

@@ -21,14 +21,15 @@ onBothEngines("status: card counts, then the card's low-credit warning, then its
   });
 });
 
-onBothEngines("status: the return date shows in the last two days of the contract", async (t, engine) => {
+onBothEngines("status: the return date shows in the last two days of the rental, and never without rental days", async (t, engine) => {
   await withUiSim(engine, "2026-04-10T09:00", async (sim) => {
     await install(sim);
     t.is((await sim.command("plan.set", { plan: PERIOD_1_PLAN })).ok, true);
     t.is(lcd(sim)[3], "PIN set             ");
-    await sim.advance(6000);
-    t.is(lcd(sim)[3], "No card             ", "the message went after 5 s; the card reader is there, its slot empty");
     await sim.runUntil(at("2026-04-14T23:30"));
+    t.is(lcd(sim)[3], "No card             ", "a plan without rental days: the card line, no return date");
+    t.is((await sim.command("plan.set", { plan: { ...PERIOD_1_PLAN, rental: { from: "2026-04-10T00:00", to: "2026-04-16T23:00" } } })).ok, true);
+    await sim.advance(1000);
     t.is(lcd(sim)[3], "Return kit by 04-16 ");
   });
 });

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
 import { FieldError } from "../../firmware/core/errors";
 import { EXAMPLE_TARIFF_JSON, parseTariff } from "../../firmware/core/tariff";
-import { ALARM_ACTIONS, type AlarmAction, type Dispatcher } from "../dispatch";
+import { ALARM_ACTIONS, type AlarmAction, type Dispatcher, operatorQueue } from "../dispatch";
 import type { MediaFiles } from "../media-files";
 import type { MediaLinks } from "../notify/links";
 import { hashSecret } from "../secrets";
@@ -303,9 +303,7 @@ export class WebApp {
 
   #operatorQueue(): { queue: AlarmRow[]; recent: AlarmRow[] } {
     const requested = new Set(this.#d.web.alarmActions().filter((x) => x.action === "request-guards").map((x) => `${x.terminal}/${x.alarmId}`));
-    const all = this.#d.store.alarms().filter((a) => a.pattern >= 3 || requested.has(`${a.terminal}/${a.alarmId}`));
-    const newest = (a: AlarmRow, b: AlarmRow) => b.receivedAt - a.receivedAt || b.time - a.time;
-    return { queue: all.filter((a) => a.status !== "closed").sort(newest), recent: all.filter((a) => a.status === "closed").sort(newest).slice(0, 10) };
+    return operatorQueue(this.#d.store.alarms(), requested);
   }
 
   #operatorPage(c: Ctx): void {

@@ -33,6 +33,8 @@ export interface SIM7600Options {
   reset?: { io: EmbeddedIO.DigitalConstructor; pin: number };
   onData?: (bytes: Uint8Array) => void;
   onClosed?: (reason: string) => void;
+  /** an SMS arrived (`+CMTI`): the center wants the terminal to dial in */
+  onSms?: () => void;
   /** every answer waits at most this long (ms); network steps have their own, longer limits */
   commandTimeoutMs?: number;
   /** how long to wait for network registration (ms) */
@@ -64,6 +66,7 @@ export class SIM7600 {
   #resetPin: EmbeddedIO.Digital | null = null;
   #onData: (bytes: Uint8Array) => void;
   #onClosed: (reason: string) => void;
+  #onSms: () => void;
   #commandTimeout: number;
   #registrationTimeout: number;
 
@@ -87,6 +90,7 @@ export class SIM7600 {
   constructor(options: SIM7600Options) {
     this.#onData = options.onData ?? (() => {});
     this.#onClosed = options.onClosed ?? (() => {});
+    this.#onSms = options.onSms ?? (() => {});
     this.#commandTimeout = options.commandTimeoutMs ?? DEFAULTS.command;
     this.#registrationTimeout = options.registrationTimeoutMs ?? DEFAULTS.registration;
     const self = this;
@@ -499,6 +503,11 @@ export class SIM7600 {
       this.#dataLeft = n;
       this.#data = new Uint8Array(n);
       this.#dataFill = 0;
+      return;
+    }
+    if (line.startsWith("+CMTI:")) {
+      // an SMS: its only meaning for us is "dial in" (the link rate-limits it); its text is not read
+      this.#onSms();
       return;
     }
     if (line.startsWith("+IPCLOSE:")) {

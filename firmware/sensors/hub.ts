@@ -24,6 +24,8 @@ import {
 import { MAX_FILES, MAX_FILE_BYTES, MediaManifest, MediaStore, PART_BYTES } from "./media";
 import type { LinkReceiver, SensorLink } from "./radio";
 import { HmacKey } from "../lib/sha256";
+import { AlarmRules, EventKind } from "../core/alarm";
+import { AlarmPanel } from "./panel";
 
 /** The `sensors` section of the manifest's config. */
 export interface SensorHubConfig {
@@ -39,6 +41,12 @@ export interface SensorHubConfig {
   captureSeconds: number;
   /** a media unit still missing files this long after the capture is closed as incomplete */
   mediaTimeoutSeconds: number;
+  /** while guarding, the terminal asks each armed sensor for a sign of life this often (PING);
+   * an armed sensor silent for two of these plus graceSeconds is lost (a trouble event) */
+  guardCheckSeconds: number;
+  /** cameras that capture for a 24-hour alarm (fire, tamper, panic) outside guarding: "all"
+   * registered cameras, or the IDs the site registered for that ([] for none) */
+  allDayCameras: "all" | string[];
 }
 
 function hexKey(v: unknown): Uint8Array {
@@ -58,6 +66,12 @@ function int(v: unknown, fallback: number, field: string, min: number, max: numb
   return v;
 }
 
+function allDay(v: unknown): "all" | string[] {
+  if (v === undefined || v === "all") return "all";
+  if (Array.isArray(v) && v.length <= MAX_SENSORS && v.every((x) => isDeviceId(x) && isCamera(x))) return v.slice() as string[];
+  throw new FieldError("config.sensors.allDayCameras", 'must be "all" or a list of camera IDs (B0001…)');
+}
+
 export function readSensorConfig(config: Readonly<Record<string, unknown>>): SensorHubConfig {
   const s = isRecord(config.sensors) ? config.sensors : {};
   return {
@@ -68,6 +82,8 @@ export function readSensorConfig(config: Readonly<Record<string, unknown>>): Sen
     captureImages: int(s.captureImages, 3, "captureImages", 1, 10),
     captureSeconds: int(s.captureSeconds, 3, "captureSeconds", 1, 60),
     mediaTimeoutSeconds: int(s.mediaTimeoutSeconds, 120, "mediaTimeoutSeconds", 10, 3600),
+    guardCheckSeconds: int(s.guardCheckSeconds, 60, "guardCheckSeconds", 10, 3600),
+    allDayCameras: allDay(s.allDayCameras),
   };
 }
 
@@ -96,7 +112,7 @@ interface Sensor {
   link: SensorLink | null;
 }
 
-export type AlarmKind = "intrusion" | "fire" | "tamper";
+export type AlarmKind = EventKind;
 
 export interface Alarm {
   seq: number;
@@ -109,6 +125,10 @@ export interface Alarm {
   pattern: number | null;
   /** the media unit being gathered for it, or null */
   media: number | null;
+  /** SIA Contact ID event code (core/alarm.ts) */
+  contactId: number;
+  /** not shown on the terminal (duress; openings and troubles are events, not alarms on the LCD) */
+  silent: boolean;
 }
 
 /** What the hub tells the UI and the link (the link sends alarms and media to the center). */
@@ -129,6 +149,8 @@ export interface SensorHubPorts {
   timers: Timers;
   config: SensorHubConfig;
   zoneMinutes: number;
+  /** entry and exit delays (config.alarm); 30 s and 60 s when not given */
+  alarmRules?: AlarmRules;
 }
 
 interface LogEntry {
@@ -221,6 +243,11 @@ export class SensorHub implements LinkReceiver, Inventory {
   #capture: Capture | null = null;
   #transfers = new Map<string, Transfer>();
   #lastOperating = "";
+  #panel: AlarmPanel;
+  /** next PING round while guarding (null: not guarding) */
+  #checkAt: Seconds | null = null;
+  #armedSince: Seconds = 0;
+  #lostIds: string[] = [];
 
   constructor(ports: SensorHubPorts) {
     this.#p = ports;
@@ -270,6 +297,15 @@ export class SensorHub implements LinkReceiver, Inventory {
     if (this.#registered().length === 0) this.#pairingUntil = t + ports.config.pairingSeconds;
 
     const terminal = ports.terminal;
+    this.#panel = new AlarmPanel({
+      terminal,
+      store: ports.store,
+      clock: ports.clock,
+      timers: ports.timers,
+      rules: ports.alarmRules ?? { entrySeconds: 30, exitSeconds: 60 },
+      zoneMinutes: ports.zoneMinutes,
+      raise: (kind, sensor, contactId, capture, silent) => this.#alarm(kind, sensor, this.#now(), contactId, capture, silent),
+    });
     terminal.onEvent((e) => {
       if (e.type === "period.start" || e.type === "period.end" || e.type === "plan.changed") this.#applyPlan();
     });
@@ -285,6 +321,11 @@ export class SensorHub implements LinkReceiver, Inventory {
       this.#tick();
       this.#reschedule();
     }, 0);
+  }
+
+  /** The alarm panel: delays, disarm, duress, panic, per-alarm state (the UI and the link use it). */
+  get panel(): AlarmPanel {
+    return this.#panel;
   }
 
   /** The storage port the link engineer's outbox reads media units from. */
@@ -404,6 +445,7 @@ export class SensorHub implements LinkReceiver, Inventory {
       sensor.connected = true;
       changed = true;
       if (sensor.registered) this.#record(t, sensor.id, "connected");
+      if (sensor.registered) this.#panel.event({ type: "back", sensor: sensor.id });
     }
     switch (f.type) {
       case MSG.STARTUP:
@@ -571,13 +613,13 @@ export class SensorHub implements LinkReceiver, Inventory {
     if (!s.registered) return changed; // not in the table yet: heard, nothing more
     switch (kind) {
       case EVENT.DETECT:
-        if (s.type === "smoke") this.#alarm("fire", s, t);
-        else if (s.type !== "camera" && this.#armedIds.indexOf(s.id) >= 0) this.#alarm("intrusion", s, t);
+        if (s.type === "smoke") this.#panel.event({ type: "fire", sensor: s.id });
+        else if (s.type !== "camera" && this.#armedIds.indexOf(s.id) >= 0) this.#panel.event({ type: "detect", sensor: s.id });
         else this.#ignoredDetects++;
         break;
       case EVENT.TAMPER:
         s.tamper = true;
-        if (!wasTamper) this.#alarm("tamper", s, t);
+        if (!wasTamper) this.#panel.event({ type: "tamper", sensor: s.id });
         return true;
       case EVENT.TAMPER_RESTORE:
         s.tamper = false;
@@ -587,24 +629,35 @@ export class SensorHub implements LinkReceiver, Inventory {
     return changed;
   }
 
-  /** An alarm: recorded, stored, told to the link; in a guarded period the cameras capture. */
-  #alarm(kind: AlarmKind, s: Sensor, t: Seconds): void {
+  /**
+   * An event of the panel (an alarm, a trouble, an opening): recorded, stored, told to the link;
+   * with `capture`, in a guarded period the period's cameras capture.
+   */
+  #alarm(kind: AlarmKind, sensor: string, t: Seconds, contactId: number, capture: boolean, silent: boolean): number {
     const period = this.#p.terminal.activePeriod;
     const alarm: Alarm = {
       seq: ++this.#alarmSeq,
       at: t,
       kind,
-      sensor: s.id,
+      sensor,
       guarded: period !== null,
       pattern: period ? period.pattern : null,
       media: null,
+      contactId,
+      silent,
     };
-    if (period) alarm.media = this.#startCapture(alarm, period, t);
+    if (capture) {
+      // in a guarded period the period's cameras; outside one, a 24-hour alarm (fire, tamper,
+      // panic) still gets images from the cameras registered for that
+      const cams = period ? this.#periodCameras(period) : kind === "fire" || kind === "tamper" || kind === "panic" ? this.#allDayCameras() : [];
+      alarm.media = this.#startCapture(alarm, cams, t);
+    }
     this.#alarms.push(alarm);
     if (this.#alarms.length > MAX_ALARMS) this.#alarms.shift();
     this.#p.store.writeJson(KEY_ALARMS, { seq: this.#alarmSeq, list: this.#alarms });
-    this.#record(t, s.id, `alarm.${kind}`);
+    this.#record(t, sensor, `alarm.${kind}`);
     this.#emit({ type: "alarm", alarm: { ...alarm } });
+    return alarm.seq;
   }
 
   #periodCameras(period: Period): Sensor[] {
@@ -613,10 +666,15 @@ export class SensorHub implements LinkReceiver, Inventory {
     return cams.slice(0, period.devices.camera);
   }
 
-  #startCapture(alarm: Alarm, period: Period, t: Seconds): number | null {
-    if (this.#capture) return this.#capture.unit.id; // one capture at a time: this alarm shares it
-    const cams = this.#periodCameras(period);
+  #allDayCameras(): Sensor[] {
+    const cams = this.#registered().filter((s) => s.type === "camera" && s.connected);
+    const chosen = this.#p.config.allDayCameras;
+    return chosen === "all" ? cams : cams.filter((s) => chosen.indexOf(s.id) >= 0);
+  }
+
+  #startCapture(alarm: Alarm, cams: Sensor[], t: Seconds): number | null {
     if (cams.length === 0) return null;
+    if (this.#capture) return this.#capture.unit.id; // one capture at a time: this alarm shares it
     if (this.#media.full) {
       this.#mediaRefused++;
       return null;
@@ -742,6 +800,12 @@ export class SensorHub implements LinkReceiver, Inventory {
       const candidates = this.#registered().filter((s) => !isCamera(s.id));
       ids = period.sensorIds.length > 0 ? period.sensorIds.filter((id) => this.has(id)) : candidates.map((s) => s.id);
     }
+    const t = this.#now();
+    if (ids.length === 0) this.#checkAt = null;
+    else if (this.#checkAt === null || ids.join() !== this.#armedIds.join()) {
+      this.#armedSince = t;
+      this.#checkAt = t + this.#p.config.guardCheckSeconds;
+    }
     this.#armedIds = ids;
     for (const s of this.#registered()) {
       if (s.type === "camera") continue;
@@ -749,6 +813,7 @@ export class SensorHub implements LinkReceiver, Inventory {
       if (want !== s.armed) this.#command(s, want ? COMMAND.ARM : COMMAND.DISARM);
     }
     this.#updateOperating();
+    this.#reschedule();
   }
 
   /** Tells the terminal how many of the running period's chosen devices operate now. */
@@ -793,6 +858,8 @@ export class SensorHub implements LinkReceiver, Inventory {
         s.connected = false;
         changed = true;
         if (s.registered) this.#record(t, s.id, "disconnected");
+        // supervision while guarding: a chosen sensor lost is a trouble event for the center
+        if (s.registered && this.#armedIds.indexOf(s.id) >= 0) this.#lostIds.push(s.id);
         const tr = this.#transfers.get(s.id);
         if (tr) this.#transfers.delete(s.id);
       }
@@ -821,15 +888,31 @@ export class SensorHub implements LinkReceiver, Inventory {
       } else cap.unanswered.clear();
     }
     if (this.#capture && t >= this.#capture.deadline) this.#finishCapture(false, t);
+    // while guarding, the armed sensors are asked for a sign of life every guardCheckSeconds
+    if (this.#checkAt !== null && t >= this.#checkAt) {
+      this.#checkAt = t + this.#p.config.guardCheckSeconds;
+      for (const id of this.#armedIds) {
+        const s = this.#find(id);
+        if (s && s.registered) this.#command(s, COMMAND.PING);
+      }
+    }
     if (changed) {
       this.#saveTable();
       this.#updateOperating();
       this.#emit({ type: "sensors.changed", at: t });
     }
+    const lost = this.#lostIds;
+    this.#lostIds = [];
+    for (const id of lost) this.#panel.event({ type: "lost", sensor: id });
   }
 
   #deadline(s: Sensor): Seconds {
-    return s.heard + s.heartbeat * this.#p.config.missedHeartbeats + this.#p.config.graceSeconds;
+    const c = this.#p.config;
+    const usual = s.heard + s.heartbeat * c.missedHeartbeats + c.graceSeconds;
+    if (this.#checkAt === null || this.#armedIds.indexOf(s.id) < 0) return usual;
+    // armed: two unanswered checks (counted from the arming at the earliest) and the grace
+    const guarded = Math.max(s.heard, this.#armedSince) + 2 * c.guardCheckSeconds + c.graceSeconds;
+    return guarded < usual ? guarded : usual;
   }
 
   #reschedule(): void {
@@ -839,6 +922,7 @@ export class SensorHub implements LinkReceiver, Inventory {
     };
     for (const s of this.#sensors) if (s.connected) consider(this.#deadline(s));
     if (this.#pairingUntil !== null) consider(this.#pairingUntil);
+    if (this.#checkAt !== null) consider(this.#checkAt);
     if (this.#capture) {
       consider(this.#capture.deadline);
       if (this.#capture.unanswered.size > 0) consider(this.#capture.retryAt);

@@ -1,5 +1,7 @@
 import { HD44780 } from "../drivers/hd44780";
 import { Keypad } from "../drivers/keypad";
+import { Buzzer } from "./buzzer";
+import { uiPorts } from "./ports";
 import type { Terminal } from "../app/terminal";
 import type { Store } from "../platform/store";
 import { Display, TerminalUi, readUiConfig } from "./terminal-ui";
@@ -100,5 +102,11 @@ export function attachUi(terminal: Terminal, config: Config, store: Store, zoneM
     onKey: (key) => ui.key(key),
   });
   terminal.addSnapshotSource("keypadDriver", () => ({ presses: keypad.presses, ghosts: keypad.ghosts }));
+  const bz = section(config, "buzzer");
+  if (typeof bz.pin === "number") {
+    const buzzer = new Buzzer({ io: device.io.Digital, pin: bz.pin });
+    uiPorts.setBuzzer((mode) => buzzer.play(mode));
+    terminal.addSnapshotSource("buzzerDriver", () => ({ mode: buzzer.mode, beeps: buzzer.beeps, errors: buzzer.errors }));
+  }
   return ui;
 }

@@ -6,8 +6,9 @@
  *   uiPorts.inventory = inventoryFromHub(hub);          // the sensors' work (issue #3)
  *   uiPorts.card = { counts: () => reader.balance };    // the card's work: null when no card
  *   uiPorts.warn("card", "Card low: 12 left");          // or null to clear it
- *   uiPorts.alarm({ sensor: "A0001", kind: "intrusion", at });
+ *   uiPorts.panel = hub.panel;                          // the alarm panel: alarms, delays, disarm
  */
+import type { PanelAlarm, PanelEvent } from "../core/alarm";
 import type { Seconds } from "../core/time";
 
 /** One device of the sensor table, as the UI shows it. */
@@ -33,26 +34,32 @@ export interface UiCard {
   counts(): number | null;
 }
 
-export interface UiAlarm {
-  sensor: string;
-  kind: string;
-  at: Seconds;
+/** The alarm panel as the screens use it (firmware/sensors/panel.ts). */
+export interface UiPanel {
+  /** the alarms shown, oldest first, each with its status (new, seen, dispatched) */
+  readonly alarms: readonly PanelAlarm[];
+  /** the entry or exit delay running now, with the seconds left */
+  delay(now: Seconds): { kind: "entry" | "exit"; sensor: string | null; left: number } | null;
+  /** the PIN (or the duress PIN) while guarding: guarding stops now */
+  disarm(duress: boolean): { ok: boolean; error?: string };
+  /** the user's # on an alarm (seen), the panic keys, a bypass */
+  event(e: PanelEvent): unknown;
+  /** the sensors bypassed until the current (or next) period ends */
+  bypassed(): readonly string[];
 }
 
-type Listener = () => void;
+/** The buzzer's patterns (firmware/ui/buzzer.ts). */
+export type UiSound = "entry" | "exit" | "off";
 
-const DISPATCH_TEXT: Readonly<Record<string, string>> = Object.freeze({
-  requested: "Guards requested",
-  dispatched: "Guards on the way",
-  arrived: "Guards arrived",
-});
+type Listener = () => void;
 
 class UiPorts {
   inventory: UiInventory | null = null;
   card: UiCard | null = null;
+  panel: UiPanel | null = null;
+  #buzzer: ((mode: UiSound) => void) | null = null;
+  #sound: UiSound = "off";
   #warnings: Array<[string, string]> = [];
-  #alarms: UiAlarm[] = [];
-  #dispatch: string | null = null;
   #listeners: Listener[] = [];
   #setupListeners: Array<(ids: readonly string[]) => void> = [];
 
@@ -73,36 +80,22 @@ class UiPorts {
     return this.#warnings;
   }
 
-  /** An alarm to show until the user acknowledges it. */
-  alarm(alarm: UiAlarm): void {
-    this.#alarms.push(alarm);
-    if (this.#alarms.length > 8) this.#alarms.shift();
+  /** The alarms the panel shows (none without a panel). */
+  get alarms(): readonly PanelAlarm[] {
+    return this.panel ? this.panel.alarms : [];
+  }
+
+  /** The buzzer the UI component drives (config.buzzer). */
+  setBuzzer(play: (mode: UiSound) => void): void {
+    this.#buzzer = play;
+    play(this.#sound);
+  }
+
+  /** The panel asks for a beep pattern (entry or exit delay) or silence. */
+  sound(mode: UiSound): void {
+    this.#sound = mode;
+    if (this.#buzzer) this.#buzzer(mode);
     this.changed();
-  }
-
-  get alarms(): readonly UiAlarm[] {
-    return this.#alarms;
-  }
-
-  acknowledge(): UiAlarm | undefined {
-    const a = this.#alarms.shift();
-    this.changed();
-    return a;
-  }
-
-  /**
-   * The center's dispatch status for an alarm (the link's downlink): "Guards on the way" on the
-   * alarm screen and the status line; a closed dispatch clears it.
-   */
-  dispatch(status: string): void {
-    const text = DISPATCH_TEXT[status] ?? null;
-    this.#dispatch = text;
-    this.warn("dispatch", text);
-  }
-
-  /** What the alarm screen says of the guards, or null. */
-  get dispatchText(): string | null {
-    return this.#dispatch;
   }
 
   /** The user confirmed the setup screen (the link sends the initial-setting request). */

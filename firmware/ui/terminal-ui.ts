@@ -3,7 +3,7 @@ import { FieldError } from "../core/errors";
 import { Plan, planToJson } from "../core/plan";
 import { guardAt } from "../core/scheduler";
 import { CONTRACTS, Contract, hasPattern } from "../core/tariff";
-import { Seconds, checkCivil, civilToSeconds, formatTime } from "../core/time";
+import { Seconds, checkCivil, civilToSeconds, formatTime, secondsToCivil } from "../core/time";
 import { isCamera } from "../core/devices";
 import type { Terminal } from "../app/terminal";
 import type { Store } from "../platform/store";
@@ -72,6 +72,10 @@ const FIELDS = ["start", "end", "pattern", "sensors", "cameras", "contract"] as 
 type Field = (typeof FIELDS)[number];
 const CONTRACT_LABEL: Readonly<Record<Contract, string>> = Object.freeze({ single: "single", multiple: "several", continuous: "continuous" });
 const PATTERN_HELP = Object.freeze(["1 notify 2 +guards", "3 full delegation"]);
+/** how the alarm screen names each kind of event */
+const KIND_TEXT: Readonly<Record<string, string>> = Object.freeze({ intrusion: "intrusion", entry: "door alarm", fire: "FIRE", tamper: "tampered", panic: "panic" });
+/** three presses of * within this long on the status screen: panic */
+const PANIC_SECONDS = 3;
 
 /** A period being entered or edited (times in seconds; devices as counts or chosen IDs). */
 interface Draft {
@@ -92,12 +96,12 @@ type Screen =
   | { name: "alarm" }
   | { name: "pin.new"; first: boolean }
   | { name: "pin.repeat"; first: boolean; pin: string }
-  | { name: "pin.ask"; then: () => void; why: string }
+  | { name: "pin.ask"; then: (duress: boolean) => void; why: string }
   | { name: "plan.list"; selected: number }
   | { name: "plan.delete"; index: number }
   | { name: "edit"; field: Field; draft: Draft; page: number }
-  | { name: "estimate"; draft: Draft }
-  | { name: "disarm" };
+  | { name: "estimate"; draft: Draft; confirmed?: boolean }
+  | { name: "bypass"; page: number };
 
 const KEY_SETUP = "uisetup";
 
@@ -138,6 +142,7 @@ export class TerminalUi {
   #ignored = 0;
   #displayErrors = 0;
   #lastRefusal: string | null = null;
+  #stars: number[] = [];
 
   constructor(ports: TerminalUiPorts) {
     this.#t = ports.terminal;
@@ -203,19 +208,23 @@ export class TerminalUi {
         return this.#setupKey(k);
       case "status":
         return this.#statusKey(k);
-      case "alarm":
+      case "alarm": {
+        const a = this.#freshAlarm();
         if (k === OK) {
-          uiPorts.acknowledge();
-          if (uiPorts.alarms.length === 0) this.#screen = { name: "status" };
+          if (a && uiPorts.panel) uiPorts.panel.event({ type: "seen", id: a.id });
+          if (!this.#freshAlarm()) this.#screen = { name: "status" };
         } else if (k === "D") this.#askDisarm();
         else this.#ignored++;
         return;
+      }
       case "pin.new":
       case "pin.repeat":
       case "pin.ask":
         return this.#pinKey(s, k);
       case "plan.list":
         return this.#listKey(s, k);
+      case "bypass":
+        return this.#bypassKey(s, k);
       case "plan.delete":
         if (k === OK) {
           const periods = this.#periodsJson().filter((_, i) => i !== s.index);
@@ -229,13 +238,26 @@ export class TerminalUi {
       case "edit":
         return this.#editKey(s, k);
       case "estimate":
-        if (k === OK) this.#save(s.draft);
+        if (k >= "1" && k <= "9" && hasPattern(this.#t.tariff, +k)) s.draft.pattern = +k;
+        else if (k === OK) {
+          // a plan the card in the slot cannot pay: say so, and save only on a second #
+          const card = this.#cardCounts();
+          if (typeof card === "number" && !s.confirmed) {
+            let need = 0;
+            try {
+              need = this.#t.estimate(this.#draftPlan(s.draft), null).counts;
+            } catch {
+              need = 0;
+            }
+            if (need > card) {
+              s.confirmed = true;
+              this.#message = firstFit(`Card short ${need - card}: #=ok`, `Short ${need - card}: #=save`, "Card short: #=save");
+              return;
+            }
+          }
+          this.#save(s.draft);
+        }
         else if (k === BACK) this.#toField(s.draft, "contract");
-        else this.#ignored++;
-        return;
-      case "disarm":
-        if (k === OK) this.#requirePin("to disarm", () => this.#disarm());
-        else if (k === BACK) this.#home();
         else this.#ignored++;
         return;
     }
@@ -259,6 +281,7 @@ export class TerminalUi {
       uiPorts.inventory.search();
       this.#message = "Searching: plug in";
     } else if (k === BACK && this.#store.readJson(KEY_SETUP) === true && this.#pin.isSet) this.#home();
+    else if (k === "D" && uiPorts.panel && this.#pin.isSet) this.#requirePin("to bypass", () => (this.#screen = { name: "bypass", page: 0 }));
     else this.#ignored++;
   }
 
@@ -271,15 +294,42 @@ export class TerminalUi {
         this.#screen = { name: "pin.new", first: false };
       });
     } else if (k === "D") this.#askDisarm();
+    else if (k === BACK) this.#panicKey();
     else this.#ignored++;
   }
 
+  /** Bypass: digits 1-3 leave the sensor on that line out of guarding for one period; A/B page. */
+  #bypassKey(s: Extract<Screen, { name: "bypass" }>, k: string): void {
+    const items = this.#choices(false);
+    if (k === "A") s.page = Math.max(0, s.page - 1);
+    else if (k === "B") s.page = Math.min(Math.max(0, Math.ceil(items.length / 3) - 1), s.page + 1);
+    else if (k >= "1" && k <= "3") {
+      const item = items[s.page * 3 + (+k - 1)];
+      if (!item || !uiPorts.panel) return void this.#ignored++;
+      uiPorts.panel.event({ type: "bypass", sensor: item.id });
+    } else if (k === OK || k === BACK) this.#home();
+    else this.#ignored++;
+  }
+
+  /** Panic: * three times within PANIC_MS on the status screen (docs/ui.md). */
+  #panicKey(): void {
+    const now = this.#t.now();
+    this.#stars = this.#stars.filter((at) => now - at < PANIC_SECONDS).concat([now]);
+    if (this.#stars.length < 3) return void this.#ignored++;
+    this.#stars = [];
+    if (!uiPorts.panel) return void this.#ignored++;
+    uiPorts.panel.event({ type: "panic" });
+    this.#message = "Panic sent";
+  }
+
+  /** D: the PIN disarms (D, the PIN, #); the PIN screen says what it is for. */
   #askDisarm(): void {
     if (this.#t.activePeriod === null) {
       this.#screen = { name: "status" };
       return this.#refuse("Not guarding now");
     }
-    this.#screen = { name: "disarm" };
+    this.#unlocked = false; // disarming always asks: the duress PIN must be possible
+    this.#requirePin("to disarm", (duress) => this.#disarm(duress));
   }
 
   #pinKey(s: Extract<Screen, { name: "pin.new" | "pin.repeat" | "pin.ask" }>, k: string): void {
@@ -302,6 +352,7 @@ export class TerminalUi {
     }
     if (k !== OK) return void this.#ignored++;
     const pin = this.#digits;
+    if (pin.length === 0) return void this.#ignored++; // # with nothing typed costs no try
     this.#digits = "";
     if (s.name === "pin.new") {
       if (!validPin(pin)) return this.#refuse("PIN is 4-8 digits");
@@ -317,21 +368,32 @@ export class TerminalUi {
     } else {
       const r = this.#pin.check(pin, now);
       if (r.ok) {
-        this.#unlocked = true;
-        s.then();
+        this.#unlocked = r.duress !== true;
+        s.then(r.duress === true);
       } else if (r.locked) this.#refuse(`Locked ${minutesSeconds(r.lockedUntil - now)}`);
       else this.#refuse(`Wrong PIN, ${r.triesLeft} left`);
     }
   }
 
-  #requirePin(why: string, then: () => void): void {
-    if (this.#unlocked || !this.#pin.isSet) return then();
+  #requirePin(why: string, then: (duress: boolean) => void): void {
+    if (this.#unlocked || !this.#pin.isSet) return then(false);
     this.#digits = "";
     this.#screen = { name: "pin.ask", then, why };
   }
 
   #listKey(s: Extract<Screen, { name: "plan.list" }>, k: string): void {
     const n = this.#t.plan.periods.length;
+    if (k >= "0" && k <= "9") {
+      // quick add: N then # = a period from the next full hour for N hours
+      if (this.#digits.length < 3) this.#digits += k;
+      else this.#ignored++;
+      return;
+    }
+    if (k === OK && this.#digits.length > 0) return this.#quickAdd(+this.#digits);
+    if (k === BACK && this.#digits.length > 0) {
+      this.#digits = this.#digits.slice(0, -1);
+      return;
+    }
     if (k === "A") s.selected = Math.max(0, s.selected - 1);
     else if (k === "B") s.selected = Math.min(Math.max(0, n - 1), s.selected + 1);
     else if (k === "C") this.#newDraft();
@@ -352,6 +414,36 @@ export class TerminalUi {
     if (last && last.end > start) start = last.end;
     const draft: Draft = { index: null, was: null, start, end: start + HOUR, pattern: 1, sensors: 0, cameras: 0, contract: plan.contract };
     this.#toField(draft, "start");
+  }
+
+  /**
+   * The common case in few keys: N hours from the next full hour, with the last period's pattern
+   * and devices (or, first, pattern 1 and every registered device), straight to the estimate
+   * (where 1-3 change the pattern).
+   */
+  #quickAdd(hours: number): void {
+    this.#digits = "";
+    if (hours < 1) return this.#refuse("Hours: 1 or more");
+    const plan = this.#t.plan;
+    if (plan.periods.length >= 32) return this.#refuse("Plan is full (32)");
+    const now = this.#t.now();
+    let start = nextHour(now, this.#c.zoneMinutes);
+    const last = plan.periods[plan.periods.length - 1];
+    if (last && last.end > start) start = last.end;
+    const devices = this.#devices();
+    const ids = (camera: boolean) => devices.filter((x) => isCamera(x.id) === camera).map((x) => x.id);
+    const draft: Draft = {
+      index: null,
+      was: null,
+      start,
+      end: start + hours * HOUR,
+      pattern: last ? last.pattern : 1,
+      sensors: last ? (last.sensorIds.length > 0 ? last.sensorIds.slice() : last.devices.sensor + last.devices.door + last.devices.smoke) : devices.length > 0 ? ids(false) : 1,
+      cameras: last ? (last.cameraIds.length > 0 ? last.cameraIds.slice() : last.devices.camera) : devices.length > 0 ? ids(true) : 0,
+      contract: plan.periods.length > 0 && plan.contract === "single" ? "multiple" : plan.contract,
+    };
+    if (count(draft.sensors) + count(draft.cameras) === 0) draft.sensors = 1;
+    this.#toEstimate(draft);
   }
 
   #editDraft(index: number): void {
@@ -411,8 +503,24 @@ export class TerminalUi {
       case "start":
       case "end": {
         let t = field === "start" ? d.start : d.end;
-        if (typed.length > 0) {
-          if (typed.length !== 12) return "Type 12 digits";
+        if (field === "end" && typed.length >= 1 && typed.length <= 3) {
+          // the end as a duration: hours from the start
+          if (+typed === 0) return "End not after start";
+          t = d.start + +typed * HOUR;
+        } else if (typed.length === 4) {
+          // hhmm: the date follows (the start's day, or the next day when that is not later)
+          const hour = +typed.slice(0, 2);
+          const minute = +typed.slice(2, 4);
+          if (hour > 23) return `No hour ${hour}`;
+          if (minute > 59) return `No minute ${minute}`;
+          const c = secondsToCivil(d.start, zone);
+          t = civilToSeconds({ year: c.year, month: c.month, day: c.day, hour, minute }, zone);
+          if (field === "start") {
+            const now = this.#t.now();
+            if (t < now) t += DAY; // a time already past today: tomorrow
+          } else if (t <= d.start) t += DAY;
+        } else if (typed.length > 0) {
+          if (typed.length !== 12) return field === "end" ? "hhmm, hours, 12 digit" : "Type hhmm (12 digit)";
           const c = { year: +typed.slice(0, 4), month: +typed.slice(4, 6), day: +typed.slice(6, 8), hour: +typed.slice(8, 10), minute: +typed.slice(10, 12) };
           try {
             checkCivil(c, field);
@@ -422,6 +530,8 @@ export class TerminalUi {
           t = civilToSeconds(c, zone);
         }
         if (field === "start") {
+          // a new start in the past is refused (an edited running period keeps its start)
+          if (t !== d.was && t < this.#t.now()) return "Start is past";
           if (typed.length > 0 && t !== d.start) d.end = t + (d.end - d.start);
           d.start = t;
           return null;
@@ -554,28 +664,40 @@ export class TerminalUi {
     this.#message = "Plan saved";
   }
 
-  #disarm(): void {
+  /** The PIN was right (or the duress PIN: the same, visibly; the panel reports it silently). */
+  #disarm(duress: boolean): void {
     const active = this.#t.activePeriod;
     if (!active) {
       this.#home();
       return this.#refuse("Not guarding now");
     }
-    const now = this.#t.now();
-    const plan = this.#t.plan;
-    const i = plan.periods.findIndex((p) => p.start === active.start);
-    const periods = this.#periodsJson();
-    if (now <= active.start) periods.splice(i, 1);
-    else periods[i] = { ...periods[i], end: formatTime(now, this.#c.zoneMinutes) };
-    const r = this.#t.setPlan({ ...this.#planJson(), periods });
+    let r: { ok: boolean; error?: string };
+    if (uiPorts.panel) r = uiPorts.panel.disarm(duress);
+    else {
+      const now = this.#t.now();
+      const i = this.#t.plan.periods.findIndex((p) => p.start === active.start);
+      const periods = this.#periodsJson();
+      if (now <= active.start) periods.splice(i, 1);
+      else periods[i] = { ...periods[i], end: formatTime(now, this.#c.zoneMinutes) };
+      r = this.#t.setPlan({ ...this.#planJson(), periods });
+    }
+    this.#unlocked = false;
     this.#home();
     if (r.ok) this.#message = "Disarmed";
-    else this.#refuse(this.#short(r.error));
+    else this.#refuse(this.#short(r.error ?? "not disarmed"));
+  }
+
+  /** The newest alarm the user has not seen since it changed, or undefined. */
+  #freshAlarm() {
+    const alarms = uiPorts.alarms;
+    for (let i = 0; i < alarms.length; i++) if (alarms[i].fresh) return alarms[i];
+    return undefined;
   }
 
   #home(): void {
     this.#unlocked = false;
     this.#digits = "";
-    this.#screen = uiPorts.alarms.length > 0 ? { name: "alarm" } : { name: "status" };
+    this.#screen = this.#freshAlarm() ? { name: "alarm" } : { name: "status" };
   }
 
   #refuse(text: string): void {
@@ -637,7 +759,16 @@ export class TerminalUi {
 
   #draw(): string[] {
     const s = this.#screen;
-    if (s.name === "status" && uiPorts.alarms.length > 0) this.#screen = { name: "alarm" };
+    if (s.name === "status" && this.#freshAlarm()) this.#screen = { name: "alarm" };
+    if (this.#screen.name === "alarm" && !this.#freshAlarm()) this.#screen = { name: "status" };
+    const delay = uiPorts.panel ? uiPorts.panel.delay(this.#t.now()) : null;
+    if (delay && delay.kind === "entry" && (this.#screen.name === "status" || this.#screen.name === "alarm")) {
+      // the door's countdown: nothing else matters until the PIN is typed or the time is up
+      if (!this.#lit) this.#light();
+      const lines = [`${BELL} Door ${delay.sensor} open`, `Disarm in ${delay.left} s`, "D, PIN, # to disarm", ""];
+      if (this.#message !== null) lines[3] = this.#message;
+      return lines;
+    }
     if (this.#screen.name === "alarm" && !this.#lit) this.#light();
     const screen = this.#screen;
     const lines = this.#drawScreen(screen);
@@ -655,16 +786,22 @@ export class TerminalUi {
         const ids = devices.map((d) => (d.connected ? d.id : d.id.toLowerCase())).concat(pending.map((id) => id + "+"));
         const hint = inv && inv.search ? "#=OK  C=search" : "#=OK";
         if (ids.length === 0) return ["Setup", "no sensors yet", "", hint];
+        const fullHint = inv && inv.search && uiPorts.panel ? "#=OK C=search D=skip" : hint;
         const rows = [ids.slice(0, 3).join(" "), ids.slice(3, 6).join(" ")];
         if (ids.length > 6) rows[1] = ids.slice(3, 5).join(" ") + ` +${ids.length - 5}`;
-        return [lr("Setup", `${ids.length} found`), rows[0], rows[1], pending.length > 0 ? "#=OK: add new ones" : hint];
+        return [lr("Setup", `${ids.length} found`), rows[0], rows[1], pending.length > 0 ? "#=OK: add new ones" : fullHint];
       }
       case "status":
         return this.#drawStatus();
       case "alarm": {
-        const a = uiPorts.alarms[0];
+        const a = this.#freshAlarm();
         if (!a) return this.#drawStatus();
-        return [`${BELL} ALARM ${BELL}`, `${a.sensor} ${a.kind}`, uiPorts.dispatchText ?? `at ${shortTime(a.at, zone)}`, "#=seen  D=disarm"];
+        const all = uiPorts.alarms;
+        const n = all.indexOf(a) + 1;
+        const title = all.length > 1 ? `${BELL} ALARM ${n}/${all.length} ${BELL}` : `${BELL} ALARM ${BELL}`;
+        const what = `${a.sensor} ${KIND_TEXT[a.kind] ?? a.kind}`;
+        if (a.status === "dispatched") return [title, `${a.sensor} guards sent`, a.note ?? "Guards on the way", "#=seen  D=disarm"];
+        return [title, what, a.note ?? `at ${shortTime(a.at, zone)}`, "#=seen  D=disarm"];
       }
       case "pin.new":
         return [s.first ? "Choose a PIN" : "New PIN", `${stars(this.#digits.length)}_`, "4-8 digits", "#=OK  *=back"];
@@ -676,6 +813,16 @@ export class TerminalUi {
       }
       case "plan.list":
         return this.#drawList(s.selected);
+      case "bypass": {
+        const items = this.#choices(false);
+        const off = uiPorts.panel ? uiPorts.panel.bypassed() : [];
+        const lines = [lr("Leave out 1 period", "")];
+        for (let i = 0; i < 3; i++) {
+          const item = items[s.page * 3 + i];
+          lines.push(item ? `${i + 1}[${off.indexOf(item.id) >= 0 ? "x" : " "}] ${item.id}${off.indexOf(item.id) >= 0 ? " left out" : ""}` : i === 2 ? "#=done" : "");
+        }
+        return lines;
+      }
       case "plan.delete": {
         const p = this.#t.plan.periods[s.index];
         return [`Delete period ${s.index + 1}?`, p ? `${shortTime(p.start, zone)} ${hoursText(p.end - p.start)}` : "", "", "#=yes  *=no"];
@@ -684,10 +831,6 @@ export class TerminalUi {
         return this.#drawField(s);
       case "estimate":
         return this.#drawEstimate(s.draft);
-      case "disarm": {
-        const a = this.#t.activePeriod;
-        return ["Stop guarding now?", a ? `until ${shortTime(a.end, zone)}` : "", "(needs the PIN)", "#=yes  *=no"];
-      }
     }
   }
 
@@ -700,13 +843,19 @@ export class TerminalUi {
     const lines: string[] = [];
     if (active) {
       lines.push(lr("GUARDING", `pattern ${active.pattern}`));
-      lines.push(`until ${shortTime(active.end, zone)}`);
+      const delay = uiPorts.panel ? uiPorts.panel.delay(now) : null;
+      lines.push(delay && delay.kind === "exit" ? `Leave now: ${delay.left} s` : `until ${shortTime(active.end, zone)}`);
     } else {
       lines.push(lr("Not guarding", t.plan.periods.length > 0 ? `plan ${t.plan.periods.length}` : ""));
       if (g.next && g.next.kind === "start") lines.push(`next ${shortTime(g.next.at, zone)}`);
       else lines.push(t.plan.periods.length === 0 ? "A=enter a plan" : "plan done");
     }
-    lines.push(`Fee ${t.owedYen()} yen`);
+    // an open alarm (seen, guards sent) stays in view until the center closes it; line 4 keeps
+    // the card and power warnings
+    const open = uiPorts.alarms;
+    const last = open[open.length - 1];
+    if (last) lines.push(last.status === "dispatched" ? `Guards: ${last.note ?? "on the way"}` : `Alarm ${last.sensor} ${last.status}`);
+    else lines.push(`Fee ${t.owedYen()} yen`);
     lines.push(this.#statusLine(now, g.next === null ? null : g.next.at));
     return lines;
   }
@@ -724,12 +873,10 @@ export class TerminalUi {
     return card === null ? "No card" : `Card ${card} counts`;
   }
 
-  /** The contract's end: the rental's last day, or the end of the last period. */
+  /** The day the kit goes back: the rental's last day; a plan without rental days has none. */
   #returnDate(): Seconds | null {
     const plan: Plan = this.#t.plan;
-    if (plan.rental) return plan.rental.to;
-    const last = plan.periods[plan.periods.length - 1];
-    return last ? last.end : null;
+    return plan.rental ? plan.rental.to : null;
   }
 
   /** The card's counts: a number, null (no card), undefined (no card reader known). */
@@ -774,8 +921,9 @@ export class TerminalUi {
     switch (s.field) {
       case "start":
       case "end": {
-        const value = typed.length > 0 ? dateTemplate(typed) : dateTemplate(timeDigits(s.field === "start" ? d.start : d.end, zone));
-        return [`${title}: ${s.field}`, value, typed.length > 0 ? "" : "(#=keep)", "#=OK  *=back"];
+        const shown = typed.length > 0 ? (typed.length <= 4 ? typed : dateTemplate(typed)) : dateTemplate(timeDigits(s.field === "start" ? d.start : d.end, zone));
+        const hint = s.field === "start" ? "hhmm  #=keep" : "hhmm or hours #=keep";
+        return [`${title}: ${s.field}`, shown, typed.length > 0 ? "" : hint, "#=OK  *=back"];
       }
       case "pattern":
         return [`${title}: pattern`, `Pattern ${typed.length > 0 ? typed : d.pattern}`, PATTERN_HELP[0], PATTERN_HELP[1]];
@@ -840,7 +988,7 @@ export class TerminalUi {
     if (this.#lightTimer !== undefined) Timer.clear(this.#lightTimer);
     this.#lightTimer = Timer.set(() => {
       this.#lightTimer = undefined;
-      if (uiPorts.alarms.length === 0) this.#setBacklight(false);
+      if (!this.#freshAlarm()) this.#setBacklight(false);
     }, this.#c.backlightSeconds * 1000);
   }
 
@@ -884,7 +1032,9 @@ export class TerminalUi {
    */
   #scheduleRefresh(): void {
     let delayMs: number | null = null;
-    if (this.#screen.name === "status") {
+    const counting = uiPorts.panel ? uiPorts.panel.delay(this.#t.now()) : null;
+    if (counting && (this.#screen.name === "status" || this.#screen.name === "alarm")) delayMs = 1000; // the countdown
+    else if (this.#screen.name === "status") {
       if (this.#t.activePeriod !== null) delayMs = this.#c.refreshSeconds * 1000;
       else {
         const ret = this.#returnDate();

@@ -41,6 +41,9 @@ export interface LinkConfig {
   sessionSeconds: number;
   lingerMs: number;
   maxInflight: number;
+  /** while an alarm is open on the terminal the session is kept up (or, failing that, the center
+   * is polled every minute) for at most this long after the newest alarm */
+  alarmHoldSeconds: number;
   firmware: string;
   zoneMinutes: number;
 }
@@ -72,6 +75,7 @@ export function readLinkConfig(config: Readonly<Record<string, unknown>>): LinkC
     sessionSeconds: int(l.sessionSeconds, 300, "link.sessionSeconds", 30, 3600),
     lingerMs: int(l.lingerMs, 2000, "link.lingerMs", 0, 60000),
     maxInflight: int(l.maxInflight, 4, "link.maxInflight", 1, 16),
+    alarmHoldSeconds: int(l.alarmHoldMinutes, 60, "link.alarmHoldMinutes", 0, 1440) * 60,
     firmware: str(l.firmware, "link.firmware", "timeguard-0.1"),
     zoneMinutes: int(t.zoneMinutes, 540, "terminal.zoneMinutes", -720, 840),
   };
@@ -83,6 +87,8 @@ export type ModemPort = Pick<SIM7600, "open" | "send" | "close" | "state" | "sig
 export interface ModemHandlers {
   onData(bytes: Uint8Array): void;
   onClosed(reason: string): void;
+  /** an SMS arrived: the center's wake-up for an urgent downlink */
+  onSms(): void;
 }
 
 /** The sensor hub as the link sees it (alarms and media units). */
@@ -110,6 +116,15 @@ export interface UplinkPorts {
 }
 
 export type LinkState = "idle" | "dialing" | "connecting" | "connected" | "hanging-up";
+
+/** The alarms open on the terminal (the alarm panel): while one is, downlinks must come promptly. */
+export interface OpenAlarms {
+  readonly alarms: ReadonlyArray<{ id: number; at: number }>;
+  onChange(listener: () => void): void;
+}
+
+/** While holding for an open alarm and the session is down: dial again this soon. */
+const ALARM_POLL_SECONDS = 60;
 
 const BACKOFF = [30, 60, 120, 300, 600, 1800];
 const KEY_STATE = "ln_state"; // {reg, test, site, disp, down}
@@ -151,13 +166,19 @@ export class Uplink {
   #retryAt = 0; // s
   #urgent = false; // a test call or a user/host request wants a dial now
   #inSession = new Set<number>(); // seqs published this session or still in flight
-  #stats = { sessions: 0, sessionsOk: 0, failures: 0, published: 0, acked: 0, downlink: 0, badDownlink: 0, duplicates: 0, refusedMedia: 0, timeSyncs: 0 };
+  #stats = { sessions: 0, sessionsOk: 0, failures: 0, published: 0, acked: 0, downlink: 0, badDownlink: 0, duplicates: 0, refusedMedia: 0, timeSyncs: 0, smsWakes: 0 };
   #lastError: string | null = null;
   #lastSession: { at: number; ok: boolean; sent: number; reason: string | null; ms: number } | null = null;
   #sessionStartMs = 0;
   #sentThisSession = 0;
   #pendingTime: { ms: number; at: number } | null = null;
   #dialUrgent = false;
+  #open: OpenAlarms | null = null;
+  #lastEnded = 0; // s
+  #held = false;
+  /** alarms the center may dispatch guards for (pattern 2 or 3, or panic): id → time */
+  #dispatchable = new Map<number, number>();
+  #lastWake = 0;
 
   constructor(ports: UplinkPorts) {
     this.#p = ports;
@@ -167,6 +188,7 @@ export class Uplink {
     this.#modem = ports.modem({
       onData: (bytes) => this.#step(this.#client.onData(bytes, clockNow())),
       onClosed: (reason) => this.#linkLost(reason),
+      onSms: () => this.#smsWake(),
     });
     this.#client = new MqttClient<number>(
       {
@@ -251,10 +273,14 @@ export class Uplink {
       alarmId: alarm.seq,
       sensor: alarm.sensor,
       event: alarm.kind,
-      contactId: CONTACT_ID[alarm.kind] ?? 130,
+      contactId: typeof alarm.contactId === "number" ? alarm.contactId : (CONTACT_ID[alarm.kind] ?? 130),
       pattern: alarm.pattern ?? 0,
     };
     if (alarm.media !== null) body.mediaId = alarm.media;
+    if ((alarm.pattern ?? 0) >= 2 || body.contactId === 120) {
+      this.#dispatchable.set(alarm.seq, alarm.at);
+      if (this.#dispatchable.size > 16) this.#dispatchable.delete(this.#dispatchable.keys().next().value as number);
+    }
     return this.#queue("alarm", body, PRIORITY.alarm, alarm.at);
   }
 
@@ -266,7 +292,8 @@ export class Uplink {
     const parts = m.files.map((f) => Math.max(1, Math.ceil(f.size / PART_BYTES)));
     try {
       const n = this.#outbox.enqueueMedia(unit, parts, this.#now());
-      this.#schedule();
+      if (this.#state === "connected") this.#fill(); // a session held up for the alarm: it goes now
+      else this.#schedule();
       return n;
     } catch (e) {
       this.#stats.refusedMedia++;
@@ -278,6 +305,41 @@ export class Uplink {
   /** The center's dispatch statuses as they arrive (the UI shows "Guards on the way"). */
   onDispatch(listener: (d: { alarmId: number; status: string; note?: string }) => void): void {
     this.#dispatchListeners.push(listener);
+  }
+
+  /**
+   * Prompt downlinks: while an alarm is open on the terminal (new, seen or dispatched, until the
+   * center closes it) the session stays up so a dispatch reaches the LCD at once; when it cannot,
+   * the terminal dials every minute. At most alarmHoldSeconds after the newest alarm.
+   */
+  watchAlarms(open: OpenAlarms): void {
+    this.#open = open;
+    open.onChange(() => {
+      if (this.#state === "connected") this.#maybeHangUp();
+      else this.#schedule();
+    });
+  }
+
+  /**
+   * The center's SMS: it has a downlink waiting (a dispatch, a plan change). Dial now, at most once
+   * a minute: an SMS anyone can send must not drain the battery or the data plan.
+   */
+  #smsWake(): void {
+    this.#stats.smsWakes++;
+    const t = this.#now();
+    if (t < this.#lastWake + ALARM_POLL_SECONDS) return;
+    this.#lastWake = t;
+    if (this.#state === "idle") this.dialNow();
+  }
+
+  /** An alarm is open and recent enough to hold the link for. */
+  #holding(): boolean {
+    const open = this.#open;
+    if (!open || open.alarms.length === 0 || this.#c.alarmHoldSeconds === 0) return false;
+    // pattern 1 notifies the user only: nothing will come down for it
+    let newest = 0;
+    for (const a of open.alarms) if (this.#dispatchable.has(a.id) && a.at > newest) newest = a.at;
+    return newest > 0 && this.#now() < newest + this.#c.alarmHoldSeconds;
   }
 
   /** Dial now (the daily test call, a user's request, the host's `link.dial`). */
@@ -408,6 +470,10 @@ export class Uplink {
     if (this.#record.test === 0 || t >= testDue) at = t;
     else at = testDue;
     if (this.#urgent) at = t;
+    if (this.#holding()) {
+      const poll = Math.max(t, this.#lastEnded + ALARM_POLL_SECONDS);
+      if (poll < at) at = poll;
+    }
     for (const it of this.#outbox.items()) {
       const when = it.priority === PRIORITY.routine ? it.at + this.#c.batchSeconds : t;
       if (at === null || when < at) at = when;
@@ -463,10 +529,8 @@ export class Uplink {
     this.#stats.sessions++;
     this.#sentThisSession = 0;
     this.#sessionStartMs = clockNow();
-    this.#timer = Timer.set(() => {
-      this.#timer = undefined;
-      this.#hangUp("session too long");
-    }, this.#c.sessionSeconds * 1000);
+    this.#held = false;
+    this.#armSessionTimer();
     const target: SIM7600Target = { apn: this.#c.apn, address: this.#c.address, port: this.#c.port };
     this.#modem.open(target, (err) => {
       if (this.#state !== "dialing") return;
@@ -475,6 +539,20 @@ export class Uplink {
       this.#inSession = new Set(this.#client.inflightTags());
       this.#step(this.#client.connect(clockNow()));
     });
+  }
+
+  /** A session lasts at most sessionSeconds, renewed while an open alarm holds it up. */
+  #armSessionTimer(): void {
+    this.#timer = Timer.set(() => {
+      this.#timer = undefined;
+      if (this.#state === "connected" && this.#holding()) {
+        this.#armSessionTimer();
+        this.#held = true;
+        return;
+      }
+      // a session held open for an alarm ends normally once the hold is over
+      this.#hangUp(this.#held && this.#state === "connected" && this.#client.idle ? null : "session too long");
+    }, this.#c.sessionSeconds * 1000);
   }
 
   /** Publishes what the outbox holds, up to the in-flight window. */
@@ -548,14 +626,14 @@ export class Uplink {
   }
 
   #maybeHangUp(): void {
-    if (this.#state !== "connected" || !this.#client.idle) return;
+    if (this.#state !== "connected" || !this.#client.idle || this.#holding()) return;
     for (const it of this.#outbox.items()) if (!this.#inSession.has(it.seq)) return;
     if (this.#lingerTimer !== undefined) Timer.clear(this.#lingerTimer);
     // linger briefly: the broker delivers queued downlink messages right after the session starts
     this.#lingerTimer = Timer.set(() => {
       this.#lingerTimer = undefined;
       if (this.#state !== "connected") return;
-      if (this.#client.idle && this.#outbox.items().every((it) => this.#inSession.has(it.seq))) this.#hangUp(null);
+      if (this.#client.idle && !this.#holding() && this.#outbox.items().every((it) => this.#inSession.has(it.seq))) this.#hangUp(null);
       else this.#fill();
     }, this.#c.lingerMs);
   }
@@ -594,6 +672,7 @@ export class Uplink {
   #ended(reason: string | null): void {
     this.#clearSessionTimers();
     this.#state = "idle";
+    this.#lastEnded = this.#now();
     const sessionMs = clockNow() - this.#sessionStartMs;
     const sync = this.#pendingTime;
     if (sync) {

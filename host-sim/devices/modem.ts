@@ -76,6 +76,9 @@ const LF = 10;
 
 export class ModemError extends Error {}
 
+/** the quiet window of a session that follows an SMS wake (see sms()) */
+const WOKEN_QUIET_MS = 300;
+
 export class ModemEmulator implements UartPeer, SimPlugin {
   readonly name = "link";
   readonly port: number;
@@ -185,6 +188,7 @@ export class ModemEmulator implements UartPeer, SimPlugin {
         errors: this.errors,
         resets: this.resets,
         drops: this.drops,
+        sms: this.smsReceived,
         faults: {
           active: this.activeFaults(),
           injected: this.#faultLog.slice(-20),
@@ -220,8 +224,27 @@ export class ModemEmulator implements UartPeer, SimPlugin {
     if (!this.#socket || !this.#socketOpen) return false;
     if (this.#inFlightToSocket > 0) return false; // virtual time must pass first
     if (this.#owed > 0) return true;
-    return Date.now() - this.#lastActivity < this.quietMs;
+    return Date.now() - this.#lastActivity < (this.#wokenSession ? Math.max(this.quietMs, WOKEN_QUIET_MS) : this.quietMs);
   }
+
+  /**
+   * An SMS arrives (the center's wake-up, docs/protocols.md): the modem stores it and says so with
+   * `+CMTI: "SM",<index>`. Only a modem that is up and registered receives it; returns whether it did.
+   */
+  sms(text: string): boolean {
+    if (this.#power !== "ready" || this.#stalled() || !this.#registered()) return false;
+    this.smsReceived++;
+    this.#smsAt = this.#now();
+    this.smsTexts.push(text.slice(0, 160));
+    if (this.smsTexts.length > 10) this.smsTexts.shift();
+    this.#urc(`+CMTI: "SM",${((this.smsReceived - 1) % 20) + 1}`, this.latencyMs);
+    return true;
+  }
+
+  smsReceived = 0;
+  #smsAt: number | null = null;
+  #wokenSession = false;
+  smsTexts: string[] = [];
 
   get state(): string {
     if (this.#power !== "ready") return this.#power;
@@ -503,6 +526,9 @@ export class ModemEmulator implements UartPeer, SimPlugin {
   #open(address: string, port: number): void {
     this.sessions++;
     this.#sessionStart = this.#now();
+    // a session dialled because of an SMS: the center has a downlink queued for it, which the broker
+    // pushes on its own after the CONNACK; give it a longer quiet window (real ms) to arrive
+    this.#wokenSession = this.#smsAt !== null && this.#now() - this.#smsAt < 60_000;
     if (!this.#netOpen) return this.#urc("+CIPOPEN: 0,1", 5);
     if (this.#openFails > 0) {
       this.#openFails--;
@@ -714,6 +740,10 @@ ACTIONS["link.attach"] = async (sim, a) => {
   }
   if (sim.hasPlugin("link")) throw new ScriptError("link.attach: the modem is already attached");
   linkModem(sim, options);
+};
+/** `link.sms {"text"?}`: an SMS reaches the terminal's modem (the center's wake-up). */
+ACTIONS["link.sms"] = async (sim, a) => {
+  return { received: linkModem(sim).sms(typeof a.text === "string" ? a.text : "TG WAKE") };
 };
 ACTIONS["link.dial"] = async (sim) => {
   linkModem(sim);
