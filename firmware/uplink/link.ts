@@ -250,7 +250,12 @@ export class Uplink {
       contactId: CONTACT_ID[alarm.kind] ?? 130,
       pattern: alarm.pattern ?? 0,
     };
-    if (alarm.media !== null) body.mediaId = alarm.media;
+    if (alarm.media !== null) {
+      body.mediaId = alarm.media;
+      // how many items of the unit follow: the center's e-mail waits for them
+      if (alarm.images !== undefined) body.images = alarm.images;
+      if (alarm.clips !== undefined) body.clips = alarm.clips;
+    }
     return this.#queue("alarm", body, PRIORITY.alarm, alarm.at);
   }
 
