@@ -24,6 +24,7 @@ export async function runCenter(argv: string[]): Promise<number> {
       terminal: { type: "string", multiple: true },
       smtp: { type: "string" },
       from: { type: "string", default: "Timeguard center <center@localhost>" },
+      "media-wait": { type: "string" },
     },
     strict: true,
   });
@@ -38,9 +39,16 @@ export async function runCenter(argv: string[]): Promise<number> {
     if (!m) throw new UsageError(`--smtp must be HOST:PORT, got ${values.smtp}`);
     smtp = { host: m[1], port: Number(m[2]), from: values.from };
   }
+  let notify: { mediaWaitMs: number } | undefined;
+  if (values["media-wait"] !== undefined) {
+    const v = values["media-wait"];
+    if (!/^\d{1,4}$/.test(v) || Number(v) < 1 || Number(v) > 3600) throw new UsageError(`--media-wait must be seconds from 1 to 3600, got ${v}`);
+    notify = { mediaWaitMs: Number(v) * 1000 };
+  }
   const center = await startCenter({
     dataDir: values.data,
     smtp,
+    notify,
     mqttPort: port(values["mqtt-port"], 1883, "mqtt-port"),
     httpPort: port(values["http-port"], 8080, "http-port"),
     log: (line) => process.stderr.write(`center: ${line}\n`),

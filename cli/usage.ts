@@ -16,7 +16,7 @@ export const USAGE = `timeguard — pay-per-use home security: terminal firmware
   timeguard scenario FILE [--engine xs|node] [--out result.json] [--data DIR]
       runs a script (the sim actions plus center.login, operator.dispatch, manager.request-guards,
       card.new) against a center it starts, in accelerated virtual time; writes the result
-  timeguard center [--data DIR] [--mqtt-port N] [--http-port N] [--terminal ID:SECRET[:SITE]]… [--smtp HOST:PORT [--from ADDR]]
+  timeguard center [--data DIR] [--mqtt-port N] [--http-port N] [--terminal ID:SECRET[:SITE]]… [--smtp HOST:PORT [--from ADDR]] [--media-wait SECONDS]
       runs the center: MQTT endpoint for terminals (embedded broker), SQLite under DIR, web port
   timeguard center export --data DIR [--json]
       prints sites, periods (with totals), alarms and media

@@ -1,5 +1,6 @@
 import { bothEngines, PERIOD_1_PLAN, at, cardConfig, newCard, tempDir, withCardSim } from "./helpers/card-sim";
 import { parseTime } from "../firmware/core/time";
+import { installKit } from "./helpers/engines";
 
 type Row = { at: string; kind: string; counts?: number; after?: number; fee?: number; surcharge?: number; note?: string };
 
@@ -228,7 +229,8 @@ bothEngines("no card reader answering: guarding is not stopped for a reader faul
   const { Simulator } = await import("../host-sim/simulator");
   const sim = await Simulator.start({ engine, startMs: at("2026-04-16T19:00"), config: cardConfig({}) });
   try {
-    await sim.command("plan.set", { plan: PERIOD_1_PLAN });
+    await installKit(sim);
+    t.deepEqual(await sim.command("plan.set", { plan: PERIOD_1_PLAN }), { ok: true });
     await sim.runUntil(at("2026-04-16T23:05"));
     const snap = await sim.snapshot();
     t.is(snap.periods[0].hours, 3, "period 1 guarded to its end");

@@ -71,6 +71,9 @@ for (const engine of ENGINES) {
       JSON.stringify({
         start: "2026-04-16T19:00",
         actions: [
+          ...["A0001", "A0002", "B0001"].map((id) => ({ do: "sensor.add", id })),
+          { do: "wait", for: "5s" },
+          { do: "pairing.confirm" },
           { do: "plan.set", plan: { contract: "continuous", periods: [{ start: "2026-04-16T20:00", end: "2026-04-16T23:00", pattern: 1, sensors: 2, cameras: 1 }] } },
           { do: "card.insert", file: card },
           { at: "2026-04-16T23:05", do: "snapshot", label: "paid" },

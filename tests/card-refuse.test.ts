@@ -7,7 +7,8 @@ import { encodeValueBlock } from "../firmware/card/layout";
 /** Inserts a card file, lets the terminal look at it, returns what the terminal says. */
 async function look(rig: { sim: any; slot: any }, file: string): Promise<any> {
   rig.slot.insert(file);
-  await rig.sim.advance(4000);
+  // the slot is polled every 2 s, but the tick after a card left still waits the presence interval (10 s)
+  await rig.sim.advance(11_000);
   const snap = await rig.sim.snapshot();
   rig.slot.remove();
   await rig.sim.advance(12_000); // the removal is noticed at the next presence check (10 s)

@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EXAMPLE_PLAN, PERIOD_1_PLAN, at, onBothEngines, withSim } from "./helpers/engines";
+import { EXAMPLE_PLAN, EXAMPLE_PLAN_IDS, PERIOD_1_PLAN, at, installKit, onBothEngines, withSim } from "./helpers/engines";
 
 const HOUR = 3_600_000;
 
 onBothEngines("the worked example: both rows, 50,976 yen, 5,097 counts", async (t, engine) => {
   await withSim(engine, "2026-04-16T19:00", async (sim) => {
+    await installKit(sim); // the plan's counts take devices of the sensor table
     t.deepEqual(await sim.command("plan.set", { plan: EXAMPLE_PLAN }), { ok: true });
     await sim.runUntil(at("2026-04-16T21:30"));
     const mid = await sim.snapshot();
@@ -31,6 +32,7 @@ onBothEngines("the worked example: both rows, 50,976 yen, 5,097 counts", async (
 
 onBothEngines("period 1 alone: estimate 288 yen, 28 counts, 444 left of 472", async (t, engine) => {
   await withSim(engine, "2026-04-16T12:00", async (sim) => {
+    await installKit(sim);
     const e = await sim.command("estimate", { plan: PERIOD_1_PLAN, card: 472 });
     t.is(e.totalYen, 288);
     t.is(e.counts, 28);
@@ -41,7 +43,8 @@ onBothEngines("period 1 alone: estimate 288 yen, 28 counts, 444 left of 472", as
 
 onBothEngines("bad plans are refused by the firmware with the field named, and change nothing", async (t, engine) => {
   await withSim(engine, "2026-04-16T12:00", async (sim) => {
-    await sim.command("plan.set", { plan: PERIOD_1_PLAN });
+    await installKit(sim);
+    t.deepEqual(await sim.command("plan.set", { plan: PERIOD_1_PLAN }), { ok: true });
     const before = await sim.snapshot();
     const r = await sim.command("plan.set", { plan: { contract: "continuous", periods: [{ ...PERIOD_1_PLAN.periods[0], start: "2026-02-30T20:00" }] } });
     t.is(r.ok, false);
@@ -69,7 +72,8 @@ async function withFlashFile(engine: "xs" | "node", start: string, body: Paramet
 
 onBothEngines("a power cut mid-period: billing stops at the last checkpoint and resumes at power-on", async (t, engine) => {
   await withFlashFile(engine, "2026-04-16T19:00", async (sim) => {
-    await sim.command("plan.set", { plan: PERIOD_1_PLAN });
+    await installKit(sim);
+    t.deepEqual(await sim.command("plan.set", { plan: PERIOD_1_PLAN }), { ok: true });
     await sim.runUntil(at("2026-04-16T21:02")); // last checkpoint at 21:00 (every 5 min from 20:00)
     await sim.powerCut();
     sim.clock.advanceTo(at("2026-04-16T21:30"));
@@ -91,25 +95,30 @@ onBothEngines("a power cut mid-period: billing stops at the last checkpoint and 
 
 onBothEngines("state survives a power cut: plan, ledger and boots come back from the flash file", async (t, engine) => {
   await withFlashFile(engine, "2026-04-16T19:00", async (sim) => {
-    await sim.command("plan.set", { plan: EXAMPLE_PLAN });
+    await installKit(sim);
+    t.deepEqual(await sim.command("plan.set", { plan: EXAMPLE_PLAN }), { ok: true });
     await sim.runUntil(at("2026-04-17T00:00"));
     await sim.powerCut();
     await sim.powerOn();
     const s = await sim.snapshot();
     t.is(s.boots, 2);
-    t.deepEqual(s.plan, EXAMPLE_PLAN);
+    t.deepEqual(s.plan, EXAMPLE_PLAN_IDS, "stored with the devices its counts took");
     t.is(s.periods.length, 1);
     t.is(s.owedYen, 288);
     t.deepEqual(s.next, { at: "2026-04-27T12:00", kind: "start", period: 1 });
   });
 });
 
+// Plans without devices (no sensor table needed): what matters here is the record's bytes.
+const OLD_PLAN = { contract: "continuous", periods: [{ ...PERIOD_1_PLAN.periods[0], sensors: 0, cameras: 0 }] };
+const NEW_PLAN = { contract: "continuous", periods: EXAMPLE_PLAN.periods.map((p) => ({ ...p, sensors: 0, cameras: 0 })) };
+
 /** Writes a new plan with the power cut after `cut` bytes; returns the plan read back after reboot. */
 async function planAfterCut(engine: "xs" | "node", cut: number): Promise<{ plan: unknown; cutHappened: boolean }> {
   return withSim(engine, "2026-04-16T12:00", async (sim) => {
-    await sim.command("plan.set", { plan: PERIOD_1_PLAN });
+    await sim.command("plan.set", { plan: OLD_PLAN });
     sim.armPowerCut(cut);
-    const r = await sim.command("plan.set", { plan: EXAMPLE_PLAN });
+    const r = await sim.command("plan.set", { plan: NEW_PLAN });
     const cutHappened = r === undefined;
     if (sim.powered) await sim.powerCut();
     await sim.powerOn();
@@ -131,7 +140,7 @@ onBothEngines("a power cut at any byte of a plan write leaves the old plan or th
   let cuts = 0;
   for (let cut = 0; ; cut += step) {
     const { plan, cutHappened } = await planAfterCut(engine, cut);
-    const which = JSON.stringify(plan) === JSON.stringify(EXAMPLE_PLAN) ? "new" : JSON.stringify(plan) === JSON.stringify(PERIOD_1_PLAN) ? "old" : "torn";
+    const which = JSON.stringify(plan) === JSON.stringify(NEW_PLAN) ? "new" : JSON.stringify(plan) === JSON.stringify(OLD_PLAN) ? "old" : "torn";
     t.not(which, "torn", `cut after ${cut} bytes`);
     seen.add(which);
     if (!cutHappened) {

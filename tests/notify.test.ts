@@ -3,7 +3,7 @@ import { createHmac } from "node:crypto";
 import { type Server, createServer } from "node:http";
 import { SMTPServer } from "smtp-server";
 import { MediaLinks } from "../center/notify/links";
-import { signBody } from "../center/notify/notifier";
+import { MEDIA_WAIT_MS, signBody } from "../center/notify/notifier";
 import { cameraImage, soundClip } from "../host-sim/devices/sensors";
 import { PASSWORDS, WebClient, alarmMessages, publishAs, s, withWebCenter } from "./helpers/center-web";
 
@@ -242,8 +242,51 @@ test("an alarm's notification waits for its images, but not for ever", async (t)
         await publishAs(center, "T0001", [alarmMessages({ alarmId: 4, mediaId: 32, pattern: 1, seq: 500, time: s("2026-04-16T22:00") })[0]]);
         await waitFor("the second email", () => smtp.mails.length === 2, 15_000);
         t.regex(smtp.mails[1].raw, /0 of 3 media items had arrived/);
+        t.regex(smtp.mails[1].raw, /Images: 0 attached of 2 expected/);
+        t.regex(smtp.mails[1].raw, /Clips: 0 attached of 1 expected/);
       },
-      { smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 20, mediaWaitMs: 1500 } },
+      { smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 20, mediaWaitMs: 5000 } },
+    );
+  } finally {
+    await smtp.close();
+  }
+});
+
+test("an alarm announcing 3 images and 1 clip: the e-mail waits for them, attaches them and says expected and attached", async (t) => {
+  const smtp = await smtpServer();
+  try {
+    await withWebCenter(
+      async ({ center, site1 }) => {
+        center.web.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: Date.now() });
+        // as the terminal sends it: mediaId with images 3 and clips 1, then the unit's 4 items
+        const [alarm, ...chunks] = alarmMessages({ alarmId: 5, mediaId: 41, pattern: 1, seq: 1, time: s("2026-04-16T21:00"), images: 3 });
+        t.like(alarm.body, { images: 3, clips: 1 });
+        await publishAs(center, "T0001", [alarm]);
+        const waiting = center.web.notifications()[0];
+        t.is(waiting.status, "waiting-media");
+        t.is(waiting.nextAt - waiting.createdAt, MEDIA_WAIT_MS, "the default wait");
+        t.is(MEDIA_WAIT_MS, 120_000);
+        await publishAs(center, "T0001", chunks.slice(0, chunks.length - 1));
+        await new Promise((r) => setTimeout(r, 300));
+        t.is(smtp.mails.length, 0, "one item still missing: nothing sent");
+        await publishAs(center, "T0001", chunks.slice(chunks.length - 1));
+        await waitFor("the email", () => smtp.mails.length === 1);
+        const parts = mimeParts(smtp.mails[0].raw);
+        const jpegs = parts.filter((p) => /content-type:\s*image\/jpeg/i.test(p.headers));
+        t.is(jpegs.length, 3);
+        jpegs.forEach((j, i) => t.deepEqual(new Uint8Array(j.body), cameraImage(41, i)));
+        const wav = parts.filter((p) => /content-type:\s*audio\/wav/i.test(p.headers));
+        t.is(wav.length, 1);
+        t.deepEqual(new Uint8Array(wav[0].body), soundClip(41));
+        const text = parts.find((p) => /content-type:\s*text\/plain/i.test(p.headers))?.body.toString("utf8") ?? "";
+        t.regex(text, /Images: 3 attached of 3 expected/);
+        t.regex(text, /Clips: 1 attached of 1 expected/);
+        t.notRegex(text, /had arrived/);
+        await waitFor("the row marked sent", () => center.web.notifications()[0].status === "sent");
+        t.is(center.web.notifications()[0].attachments, 4);
+
+      },
+      { smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 20 } },
     );
   } finally {
     await smtp.close();

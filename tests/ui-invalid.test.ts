@@ -1,15 +1,17 @@
 import { onBothEngines, at } from "./helpers/engines";
 import type { LcdPcf8574 } from "../host-sim/devices/lcd-pcf8574";
-import { install, keys, lcd, newPeriod, ui, withUiSim } from "./helpers/ui-sim";
+import { install, keys, lcd, newPeriod, plugKit, ui, withUiSim } from "./helpers/ui-sim";
 
 // Every invalid input of issue #4 shows a message that fits the screen, is counted, and changes
 // nothing: 30 February, end before start, overlap, a pattern that does not exist, nothing selected,
 // a single contract with two periods; wrong PINs lock the PIN, across a power cut too.
 
-const PERIOD_1_KEYS = ["202604162000#", "202604162300#", "1#", "2#", "1#", "3#", "#"];
+// with the kit paired at setup: sensors 1 and 2, camera 1 picked from the table
+const PERIOD_1_KEYS = ["202604162000#", "202604162300#", "1#", "12#", "1#", "3#", "#"];
 
 onBothEngines("invalid plan input: a message on the LCD, counted, nothing changed", async (t, engine) => {
   await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    await plugKit(sim, ["A0001"]); // one sensor and no camera in the table: cameras are typed as a count
     await install(sim);
     await newPeriod(sim);
     let refused = 0;
@@ -39,13 +41,18 @@ onBothEngines("invalid plan input: a message on the LCD, counted, nothing change
     await expectRefusal("4#", "No pattern 4 (1-3)", "edit.pattern");
     await expectRefusal("0#", "No pattern 0 (1-3)", "edit.pattern");
     await keys(sim, "1#");
-    await expectRefusal("17#", "At most 16 devices", "edit.sensors");
-    await keys(sim, "0#");
+    await keys(sim, "#"); // no sensor picked
+    await expectRefusal("17#", "At most 16 devices", "edit.cameras");
     await expectRefusal("0#", "Pick sensor/camera", "edit.cameras");
     await keys(sim, "1#");
     await expectRefusal("4#", "Contract is 1-3", "edit.contract");
+    // a camera the table does not have is not billed: the terminal refuses the count
+    await expectRefusal("3#", "Too few cameras", "edit.contract");
+    await keys(sim, "**"); // back to the sensors: pick A0001, no camera
+    await keys(sim, "1#");
+    await keys(sim, "0#");
     await keys(sim, "3#");
-    t.is(lcd(sim)[1], "P1 0S 1C     264 yen", "3 h × 110 yen × 0.8");
+    t.is(lcd(sim)[1], "P1 1S 0C     252 yen", "3 h × 105 yen × 0.8");
     await keys(sim, "#");
     t.is((await sim.snapshot()).plan.periods.length, 1);
 
@@ -56,7 +63,7 @@ onBothEngines("invalid plan input: a message on the LCD, counted, nothing change
     await expectRefusal("202604162230#", "Overlaps period 1", "edit.end");
     // A second period that does not overlap, but under a single contract.
     await keys(sim, "*"); // back to the start
-    await keys(sim, "202604170000#202604170100#1#1#0#");
+    await keys(sim, "202604170000#202604170100#1#1#0#"); // A0001 picked, no camera
     await expectRefusal("1#", "Single: one period", "edit.contract");
     // * walks back through the fields to the list: nothing was added.
     await keys(sim, "******");
@@ -145,6 +152,7 @@ onBothEngines("idle: back to status after a minute, and the PIN is asked again",
 
 onBothEngines("disarming while guarding needs the PIN and ends the period now", async (t, engine) => {
   await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    await plugKit(sim);
     await install(sim);
     await newPeriod(sim);
     for (const k of PERIOD_1_KEYS) await keys(sim, k);
@@ -167,6 +175,7 @@ onBothEngines("disarming while guarding needs the PIN and ends the period now", 
 
 onBothEngines("a plan changed elsewhere (the center) while a period is edited: the edit is refused", async (t, engine) => {
   await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    await plugKit(sim);
     await install(sim);
     await newPeriod(sim);
     for (const k of PERIOD_1_KEYS) await keys(sim, k);
@@ -177,6 +186,7 @@ onBothEngines("a plan changed elsewhere (the center) while a period is edited: t
     t.true((await sim.command("plan.set", { plan: other })).ok);
     await keys(sim, "#");
     t.is(lcd(sim)[3], "Plan changed: redo  ");
-    t.deepEqual((await sim.snapshot()).plan, other, "the plan set elsewhere stands");
+    const stored = { contract: "continuous", periods: [{ ...other.periods[0], sensors: ["A0001"] }] }; // its count took A0001
+    t.deepEqual((await sim.snapshot()).plan, stored, "the plan set elsewhere stands");
   });
 });

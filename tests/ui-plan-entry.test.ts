@@ -1,17 +1,23 @@
 import { cardSlot } from "../host-sim/devices/card-slot";
-import { onBothEngines, PERIOD_1_PLAN, at } from "./helpers/engines";
-import { insertCard, install, keys, lcd, newPeriod, ui, withUiSim } from "./helpers/ui-sim";
+import { onBothEngines, at } from "./helpers/engines";
+import { insertCard, install, keys, lcd, newPeriod, plugKit, ui, withUiSim } from "./helpers/ui-sim";
 
 // DESIGN §2 period 1 entered by keys on the emulated keypad, read back from the emulated LCD:
 // 3 hours, 288 yen, 28 counts; with a 472-count card, 444 left. On XS and on Node.
 
-const PERIOD_1_KEYS = ["202604162000#", "202604162300#", "1#", "2#", "1#", "3#"];
+// The kit (A0001, A0002, B0001, B0002) is paired at setup: sensors 1 and 2 and camera 1 are picked.
+const PERIOD_1_KEYS = ["202604162000#", "202604162300#", "1#", "12#", "1#", "3#"];
+const PERIOD_1_STORED = {
+  contract: "continuous",
+  periods: [{ start: "2026-04-16T20:00", end: "2026-04-16T23:00", pattern: 1, sensors: ["A0001", "A0002"], cameras: ["B0001"] }],
+};
 
 onBothEngines("period 1 of DESIGN §2 by keys: 3h, 288 yen, 28 counts, 444 left of a 472-count card", async (t, engine) => {
   await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
     t.deepEqual(lcd(sim), ["Setup               ", "no sensors yet      ", "                    ", "#=OK  C=search      "]);
     // A real MIFARE card with 472 counts in the emulated PN532's field (the card's work, issue #5).
     t.teardown(await insertCard(sim, 472));
+    await plugKit(sim);
     await install(sim);
     t.is(lcd(sim)[3], "PIN set             ");
     t.is((await ui(sim)).screen, "status");
@@ -24,7 +30,7 @@ onBothEngines("period 1 of DESIGN §2 by keys: 3h, 288 yen, 28 counts, 444 left 
     await keys(sim, "#");
     t.deepEqual(lcd(sim), ["Plan (1)     288 yen", ">1 04-16 20:00 3h P1", "                    ", "Plan saved          "]);
     const snap = await sim.snapshot();
-    t.deepEqual(snap.plan, PERIOD_1_PLAN);
+    t.deepEqual(snap.plan, PERIOD_1_STORED);
     t.is(snap.ui.refused, 0);
 
     // Guarded as planned, billed as estimated.
@@ -44,6 +50,7 @@ onBothEngines("period 1 of DESIGN §2 by keys: 3h, 288 yen, 28 counts, 444 left 
 
 onBothEngines("without a card the estimate shows the counts needed only", async (t, engine) => {
   await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    await plugKit(sim);
     await install(sim); // the card reader is there, its slot empty
     await newPeriod(sim);
     for (const k of PERIOD_1_KEYS) await keys(sim, k);
@@ -54,12 +61,13 @@ onBothEngines("without a card the estimate shows the counts needed only", async 
 onBothEngines("the second period of the worked example: its own yen and the plan's total", async (t, engine) => {
   await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
     t.teardown(await insertCard(sim, 472));
+    await plugKit(sim);
     await install(sim);
     await newPeriod(sim);
     for (const k of PERIOD_1_KEYS) await keys(sim, k);
     await keys(sim, "#");
     await keys(sim, "C");
-    for (const k of ["202604271200#", "202605051200#", "3#", "2#", "2#", "#"]) await keys(sim, k);
+    for (const k of ["202604271200#", "202605051200#", "3#", "12#", "12#", "#"]) await keys(sim, k);
     t.deepEqual(lcd(sim), ["04-27 12:00 for 192h", "P3 2S 2C   50688 yen", "Cnt 5097 short 4625 ", "Total      50976 yen"]);
     await keys(sim, "#"); // the card cannot pay it: a warning first, then # again saves
     t.is(lcd(sim)[3], "Short 4625: #=save  ");
@@ -73,6 +81,7 @@ onBothEngines("the second period of the worked example: its own yen and the plan
 
 onBothEngines("editing a period: # keeps each value, the change is saved in place", async (t, engine) => {
   await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    await plugKit(sim);
     await install(sim);
     await newPeriod(sim);
     for (const k of PERIOD_1_KEYS) await keys(sim, k);
@@ -86,12 +95,13 @@ onBothEngines("editing a period: # keeps each value, the change is saved in plac
     t.is(lcd(sim)[1], "P2 2S 1C     616 yen", "3.5 h × 220 yen × 0.8");
     await keys(sim, "#");
     const p = (await sim.snapshot()).plan.periods;
-    t.deepEqual(p, [{ start: "2026-04-16T20:00", end: "2026-04-16T23:30", pattern: 2, sensors: 2, cameras: 1 }]);
+    t.deepEqual(p, [{ start: "2026-04-16T20:00", end: "2026-04-16T23:30", pattern: 2, sensors: ["A0001", "A0002"], cameras: ["B0001"] }]);
   });
 });
 
 onBothEngines("deleting a period asks first; * keeps it", async (t, engine) => {
   await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
+    await plugKit(sim);
     await install(sim);
     await newPeriod(sim);
     for (const k of PERIOD_1_KEYS) await keys(sim, k);
@@ -109,6 +119,7 @@ onBothEngines("deleting a period asks first; * keeps it", async (t, engine) => {
 onBothEngines("the ui.card stand-in (runs without a card reader) shows the same counts", async (t, engine) => {
   await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
     await sim.command("ui.card", { counts: 472 });
+    await plugKit(sim);
     await install(sim);
     await newPeriod(sim);
     for (const k of PERIOD_1_KEYS) await keys(sim, k);

@@ -1,5 +1,5 @@
 import { onBothEngines, PERIOD_1_PLAN, at } from "./helpers/engines";
-import { insertCard, install, keys, lcd, withUiSim } from "./helpers/ui-sim";
+import { insertCard, install, keys, lcd, plugKit, withUiSim } from "./helpers/ui-sim";
 import { cardSlot } from "../host-sim/devices/card-slot";
 import type { LcdPcf8574 } from "../host-sim/devices/lcd-pcf8574";
 
@@ -9,6 +9,7 @@ import type { LcdPcf8574 } from "../host-sim/devices/lcd-pcf8574";
 onBothEngines("status: card counts, then the card's low-credit warning, then its removal", async (t, engine) => {
   await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
     t.teardown(await insertCard(sim, 20));
+    await plugKit(sim);
     await install(sim);
     t.is((await sim.command("plan.set", { plan: PERIOD_1_PLAN })).ok, true);
     await sim.runUntil(at("2026-04-16T20:30"));
@@ -23,6 +24,7 @@ onBothEngines("status: card counts, then the card's low-credit warning, then its
 
 onBothEngines("status: the return date shows in the last two days of the rental, and never without rental days", async (t, engine) => {
   await withUiSim(engine, "2026-04-10T09:00", async (sim) => {
+    await plugKit(sim);
     await install(sim);
     t.is((await sim.command("plan.set", { plan: PERIOD_1_PLAN })).ok, true);
     t.is(lcd(sim)[3], "PIN set             ");

@@ -31,7 +31,7 @@ export interface NotifierOptions {
   retryBaseMs?: number;
   /** attempts before a notification is given up as failed (default 6) */
   maxAttempts?: number;
-  /** how long an alarm's notification waits for its images (default 30 s) */
+  /** how long an alarm's notification waits for the images and clips its alarm announced (default 120 s) */
   mediaWaitMs?: number;
   /** webhook request timeout (default 10 s) */
   timeoutMs?: number;
@@ -43,6 +43,9 @@ export interface NotifierOptions {
 }
 
 export const SIGNATURE_HEADER = "x-timeguard-signature";
+
+/** Default wait for an alarm's media: a capture takes seconds, the unit's upload over cellular up to a minute or two. */
+export const MEDIA_WAIT_MS = 120_000;
 
 /** The webhook signature: `sha256=` + hex HMAC-SHA256 of the raw body with the destination's secret. */
 export function signBody(secret: string, body: string | Buffer): string {
@@ -130,7 +133,7 @@ export class Notifier {
         faultId: null,
         subject: `Pattern ${alarm.pattern} alarm: ${alarm.event} at ${site?.name ?? terminal} (${terminal}, sensor ${alarm.sensor})`,
         status: waiting ? "waiting-media" : "pending",
-        nextAt: waiting ? now + (this.#o.mediaWaitMs ?? 30_000) : now,
+        nextAt: waiting ? now + (this.#o.mediaWaitMs ?? MEDIA_WAIT_MS) : now,
         createdAt: now,
       });
       this.#changed(id);
@@ -287,20 +290,28 @@ export class Notifier {
       `Sensor: ${alarm.sensor}, event ${alarm.event} (Contact ID ${alarm.contactId})`,
       `Time: ${when} (terminal time)`,
       `Guard pattern: ${alarm.pattern}${alarm.pattern === 2 ? " (you may ask for guards on the center's site)" : alarm.pattern >= 3 ? " (the monitoring company decides on dispatch)" : ""}`,
-      `Images: ${images.length} attached${expected > items.length ? ` (${items.length} of ${expected} media items had arrived)` : ""}`,
-      "",
-      `Open at the center: ${page}`,
     ];
     // Files are read for email only; one that cannot be read (deleted by hand, disk trouble) is
     // left out and said so, rather than holding the alarm back: retrying would not bring it back.
     const attachments: Content["attachments"] = [];
+    const unreadable: string[] = [];
     if (n.kind === "email") {
       for (const m of [...images, ...clips]) {
         const content = this.#o.media.read(m.path as string);
         if (content) attachments.push({ filename: `alarm-${alarm.alarmId}-${m.item}.${m.type === "wav" ? "wav" : "jpg"}`, content, contentType: m.type === "wav" ? "audio/wav" : "image/jpeg" });
-        else lines.push(`(media file ${m.path} could not be read)`);
+        else unreadable.push(`(media file ${m.path} could not be read)`);
       }
     }
+    // What the alarm said would follow, and what this message carries (attached, or linked for a webhook).
+    const carried = (type: string) => (n.kind === "email" ? attachments.filter((a) => a.contentType === type).length : type === "image/jpeg" ? images.length : clips.length);
+    const arrivedImages = items.filter((m) => m.type === "jpeg").length;
+    const verb = n.kind === "email" ? "attached" : "linked";
+    lines.push(
+      `Images: ${carried("image/jpeg")} ${verb} of ${alarm.images ?? 0} expected${arrivedImages > images.length ? ` (the site takes ${limit} per event)` : ""}`,
+      `Clips: ${carried("audio/wav")} ${verb} of ${alarm.clips ?? 0} expected`,
+    );
+    if (expected > items.length) lines.push(`(${items.length} of ${expected} media items had arrived when this was sent)`);
+    lines.push(...unreadable, "", `Open at the center: ${page}`);
     return {
       subject: n.subject,
       text: lines.join("\n") + "\n",
@@ -310,6 +321,7 @@ export class Notifier {
         site: site ? { id: site.id, name: site.name } : null,
         terminal,
         alarm: { id: alarm.alarmId, time: alarm.time, timeText: when, sensor: alarm.sensor, event: alarm.event, contactId: alarm.contactId, pattern: alarm.pattern, status: alarm.status },
+        expected: { images: alarm.images ?? 0, clips: alarm.clips ?? 0 },
         images: images.map((m) => ({ url: link(m), type: "image/jpeg", bytes: m.bytes })),
         clips: clips.map((m) => ({ url: link(m), type: "audio/wav", bytes: m.bytes })),
         linksExpire: exp,

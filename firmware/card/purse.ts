@@ -333,6 +333,12 @@ export class Purse {
   /** Decides an interrupted deduction from the card (see the class comment). */
   #settle(j: Journal, v: CardView, at: Seconds, fromJournal: boolean): CardView {
     if (v.uidHex !== j.uid) throw new CardError("clone", `card ${j.card} answers with UID ${v.uidHex}, journaled ${j.uid}: refused`);
+    // Only a record this issuer vouches for decides the deduction: an edited one (its sequence
+    // moved on, say) would otherwise commit or drop counts on a forgery. It changes nothing here;
+    // the deduction stays in doubt until the card comes back as issued.
+    if (!v.macOk) {
+      throw new CardError("mac", `card ${j.card}: the record's MAC does not match (altered); its interrupted deduction of ${j.take} counts stays in doubt`);
+    }
     const r = v.record;
     const last = this.#ledger.last;
     if (fromJournal && last && last.card === j.card && last.seq === j.seq + 1) {
@@ -349,7 +355,7 @@ export class Purse {
       throw new CardError("changed", `card ${j.card}: balance ${v.counts} fits neither ${j.before} nor ${j.before - j.take}`);
     }
     if (r.seq === ((j.seq + 1) >>> 0)) {
-      if (r.kind === RecordKind.Debit && r.tag === this.#o.tag && r.balance === j.before - j.take && v.macOk) {
+      if (r.kind === RecordKind.Debit && r.tag === this.#o.tag && r.balance === j.before - j.take) {
         return this.#commit(j, v, at, "debit-confirmed", fromJournal);
       }
       // Another party moved the card on from our starting point: ours never reached it.

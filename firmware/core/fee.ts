@@ -56,7 +56,11 @@ export function imageRateSeconds(tariff: Tariff, images: number): number {
 
 /** Yen owed for accrued rate-seconds under a coefficient in per-mille: one floor, here only. */
 export function yenOwed(rateSeconds: number, permille: number): number {
-  return Math.floor(checked(rateSeconds * permille) / (HOUR * 1000));
+  // floor(rs × p / u) as q × p + floor(r × p / u) with rs = q × u + r: exact, and no product
+  // larger than the result itself (rs × p would pass 2^53 long before the yen do).
+  const unit = HOUR * 1000;
+  const q = Math.floor(checked(rateSeconds) / unit);
+  return checked(q * permille + Math.floor((rateSeconds - q * unit) * permille / unit));
 }
 
 /** Base yen (before the coefficient), floored, for the period table; exact when hours are whole. */

@@ -32,11 +32,20 @@ export interface Plan {
 /** What the terminal knows of its devices: the sensor table's IDs. */
 export interface Inventory {
   has(id: string): boolean;
+  /**
+   * The table's operating devices of one kind (cameras, or the rest), in table order: a plan by
+   * counts takes its devices from here. Missing: the table has none.
+   */
+  operating?(cameras: boolean): readonly string[];
 }
 
 export interface PlanOptions {
   zoneMinutes?: number;
-  /** When given, every chosen device must be in it. */
+  /**
+   * When given (the terminal: its sensor table), every chosen device must be in it, and a count
+   * takes that many operating devices from it (stored as their IDs: only what exists is billed).
+   * Without it (the estimate), counts stay hypothetical.
+   */
   inventory?: Inventory;
 }
 
@@ -49,7 +58,16 @@ function parseSelection(
   if (typeof value === "number") {
     const count = nonNegativeInteger(value, field);
     if (count > MAX_DEVICES) throw new FieldError(field, `at most ${MAX_DEVICES} devices`);
-    return { ids: [], count };
+    if (!inventory || count === 0) return { ids: [], count };
+    // On the terminal a count picks real devices: the first `count` operating ones of the table.
+    const available = inventory.operating ? inventory.operating(cameras) : [];
+    const kind = cameras ? "camera" : "sensor";
+    if (count > available.length) {
+      const have = available.length === 0 ? `no operating ${kind}s` : `only ${available.length} operating ${kind}${available.length === 1 ? "" : "s"} (${available.join(", ")})`;
+      throw new FieldError(field, `asks for ${count} ${kind}${count === 1 ? "" : "s"} but the sensor table has ${have}; pair them first or choose fewer`);
+    }
+    const ids = available.slice(0, count);
+    return { ids, count: ids.length };
   }
   if (!Array.isArray(value)) throw new FieldError(field, `must be a count or a list of device IDs, got ${describe(value)}`);
   if (value.length > MAX_DEVICES) throw new FieldError(field, `at most ${MAX_DEVICES} devices`);

@@ -24,6 +24,27 @@ export interface Tariff {
   readonly yenPerCount: number;
 }
 
+/**
+ * Bounds that keep every sum a safe integer (DESIGN §6: integer money). The dearest hour the
+ * bounds allow is a pattern at MAX_PATTERN_YEN plus MAX_DEVICES (16) sensors and 16 cameras at
+ * MAX_DEVICE_YEN each: 420,000 yen/h. Guarded for every second of 2000–2099 (about 3.16e9 s, far
+ * beyond a 10-year rental) that is 1.33e15 rate-seconds, under 2^53 ≈ 9.0e15; the coefficient
+ * (at most MAX_PERMILLE) is applied without forming rate-seconds × per-mille (fee.ts yenOwed).
+ */
+export const MAX_PATTERN_YEN = 100_000;
+export const MAX_DEVICE_YEN = 10_000;
+export const MAX_IMAGE_YEN = 10_000;
+export const MAX_YEN_PER_COUNT = 100_000;
+/** Coefficients are per-mille: 0.001 (1) to 10 (10,000). */
+export const MIN_PERMILLE = 1;
+export const MAX_PERMILLE = 10_000;
+
+function boundedYen(value: unknown, field: string, max: number, what: string): number {
+  const n = nonNegativeInteger(value, field);
+  if (n > max) throw new FieldError(field, `${n} is more than the ${max} yen ${what} a terminal accepts`);
+  return n;
+}
+
 /** The worked example's tariff of DESIGN §2. */
 export const EXAMPLE_TARIFF_JSON = {
   version: 0,
@@ -39,10 +60,12 @@ export const EXAMPLE_TARIFF_JSON = {
  * meaningful; anything finer is refused rather than silently rounded.
  */
 export function coefficientToPermille(value: unknown, field: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > 10) {
-    throw new FieldError(field, `must be a coefficient greater than 0 and at most 10, got ${describe(value)}`);
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > MAX_PERMILLE / 1000) {
+    throw new FieldError(field, `must be a coefficient greater than 0 and at most ${MAX_PERMILLE / 1000}, got ${describe(value)}`);
   }
   const permille = Math.round(value * 1000);
+  // checked before the decimals: 1e-10 would otherwise pass as per-mille 0 (free guarding)
+  if (permille < MIN_PERMILLE) throw new FieldError(field, `must be at least ${MIN_PERMILLE / 1000} (the finest coefficient), got ${value}`);
   if (Math.abs(permille - value * 1000) > 1e-6) {
     throw new FieldError(field, `has more than three decimals (${value})`);
   }
@@ -69,7 +92,7 @@ export function parseTariff(input: unknown): Tariff {
   let patternCount = 0;
   for (const key of Object.keys(patternsIn)) {
     if (!/^[1-9][0-9]?$/.test(key)) throw new FieldError(`patterns.${key}`, "pattern must be a number from 1 to 99");
-    patterns[Number(key)] = nonNegativeInteger(patternsIn[key], `patterns.${key}`);
+    patterns[Number(key)] = boundedYen(patternsIn[key], `patterns.${key}`, MAX_PATTERN_YEN, "per hour for a pattern");
     patternCount++;
   }
   if (patternCount === 0) throw new FieldError("patterns", "must name at least one pattern");
@@ -77,13 +100,14 @@ export function parseTariff(input: unknown): Tariff {
   const devicesIn = input.devices;
   if (!isRecord(devicesIn)) throw new FieldError("devices", "must be an object of device kind to yen per hour");
   onlyKeys(devicesIn, DEVICE_KINDS, "devices");
-  const sensor = nonNegativeInteger(devicesIn.sensor, "devices.sensor");
-  const camera = nonNegativeInteger(devicesIn.camera, "devices.camera");
+  const deviceYen = (kind: DeviceKind) => boundedYen(devicesIn[kind], `devices.${kind}`, MAX_DEVICE_YEN, "per hour for a device");
+  const sensor = deviceYen("sensor");
+  const camera = deviceYen("camera");
   const devices: Record<DeviceKind, number> = {
     sensor,
     camera,
-    door: devicesIn.door === undefined ? sensor : nonNegativeInteger(devicesIn.door, "devices.door"),
-    smoke: devicesIn.smoke === undefined ? sensor : nonNegativeInteger(devicesIn.smoke, "devices.smoke"),
+    door: devicesIn.door === undefined ? sensor : deviceYen("door"),
+    smoke: devicesIn.smoke === undefined ? sensor : deviceYen("smoke"),
   };
 
   const contractsIn = input.contracts;
@@ -94,8 +118,8 @@ export function parseTariff(input: unknown): Tariff {
     contractsPermille[contract] = coefficientToPermille(contractsIn[contract], `contracts.${contract}`);
   }
 
-  const imageYen = input.imageYen === undefined ? 0 : nonNegativeInteger(input.imageYen, "imageYen");
-  const yenPerCount = nonNegativeInteger(input.yenPerCount, "yenPerCount");
+  const imageYen = input.imageYen === undefined ? 0 : boundedYen(input.imageYen, "imageYen", MAX_IMAGE_YEN, "per image");
+  const yenPerCount = boundedYen(input.yenPerCount, "yenPerCount", MAX_YEN_PER_COUNT, "per count");
   if (yenPerCount === 0) throw new FieldError("yenPerCount", "must be at least 1");
 
   return { version, patterns, devices, contractsPermille, imageYen, yenPerCount };

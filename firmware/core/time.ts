@@ -96,7 +96,16 @@ export function parseTime(input: unknown, field: string, zoneMinutes = DEFAULT_Z
     if (hh > 14 || mm > 59) throw new FieldError(field, `offset ${m[7]} does not exist`);
     zone = sign * (hh * 60 + mm);
   }
-  return civilToSeconds(civil, zone) + second;
+  const t = civilToSeconds(civil, zone) + second;
+  if (zone !== zoneMinutes) {
+    // The terminal keeps and shows times in its own zone: one that falls outside 2000-2099 there
+    // (2099-12-31T20:00Z is 2100-01-01T05:00 at +09:00) could be stored but never read back.
+    const local = secondsToCivil(t, zoneMinutes);
+    if (local.year < 2000 || local.year > 2099) {
+      throw new FieldError(field, `${input} is ${formatTime(t, zoneMinutes)} in the terminal's zone, outside 2000-2099`);
+    }
+  }
+  return t;
 }
 
 function pad2(n: number): string {

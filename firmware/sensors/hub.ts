@@ -129,6 +129,9 @@ export interface Alarm {
   contactId: number;
   /** not shown on the terminal (duress; openings and troubles are events, not alarms on the LCD) */
   silent: boolean;
+  /** with a media unit: the images and sound clips asked of its cameras (the center waits for them) */
+  images?: number;
+  clips?: number;
 }
 
 /** What the hub tells the UI and the link (the link sends alarms and media to the center). */
@@ -195,6 +198,9 @@ interface Capture {
   unanswered: Map<string, number>;
   tries: number;
   retryAt: Seconds;
+  /** what the cameras were asked for: captureImages JPEGs and one clip each */
+  images: number;
+  clips: number;
 }
 
 const KEY_TABLE = "sn_table";
@@ -341,6 +347,13 @@ export class SensorHub implements LinkReceiver, Inventory {
   has(id: string): boolean {
     const s = this.#find(id);
     return s !== undefined && s.registered;
+  }
+
+  /** Inventory: the operating cameras (or the other devices), in table order; a plan by counts takes these. */
+  operating(cameras: boolean): string[] {
+    return this.#registered()
+      .filter((s) => isCamera(s.id) === cameras && this.#operating(s))
+      .map((s) => s.id);
   }
 
   // ---- user actions (keypad, CLI, center) ----
@@ -651,6 +664,10 @@ export class SensorHub implements LinkReceiver, Inventory {
       // panic) still gets images from the cameras registered for that
       const cams = period ? this.#periodCameras(period) : kind === "fire" || kind === "tamper" || kind === "panic" ? this.#allDayCameras() : [];
       alarm.media = this.#startCapture(alarm, cams, t);
+      if (alarm.media !== null && this.#capture) {
+        alarm.images = this.#capture.images;
+        alarm.clips = this.#capture.clips;
+      }
     }
     this.#alarms.push(alarm);
     if (this.#alarms.length > MAX_ALARMS) this.#alarms.shift();
@@ -662,8 +679,7 @@ export class SensorHub implements LinkReceiver, Inventory {
 
   #periodCameras(period: Period): Sensor[] {
     const cams = this.#registered().filter((s) => s.type === "camera" && s.connected);
-    if (period.cameraIds.length > 0) return cams.filter((s) => period.cameraIds.indexOf(s.id) >= 0);
-    return cams.slice(0, period.devices.camera);
+    return cams.filter((s) => period.cameraIds.indexOf(s.id) >= 0);
   }
 
   #allDayCameras(): Sensor[] {
@@ -692,6 +708,8 @@ export class SensorHub implements LinkReceiver, Inventory {
       unanswered: new Map(),
       tries: 1,
       retryAt: t + CAPTURE_RETRY_SECONDS,
+      images: cams.length * cfg.captureImages,
+      clips: cams.length, // the CAPTURE's last argument asks each camera for one clip
     };
     const args = new Uint8Array([mediaId >> 8, mediaId & 0xff, cfg.captureImages, cfg.captureSeconds, 1]);
     this.#capture.args = args;
@@ -797,8 +815,8 @@ export class SensorHub implements LinkReceiver, Inventory {
     const period = this.#p.terminal.activePeriod;
     let ids: string[] = [];
     if (period) {
-      const candidates = this.#registered().filter((s) => !isCamera(s.id));
-      ids = period.sensorIds.length > 0 ? period.sensorIds.filter((id) => this.has(id)) : candidates.map((s) => s.id);
+      // the plan names its devices (a count was turned into IDs of the table when it was set)
+      ids = period.sensorIds.filter((id) => this.has(id));
     }
     const t = this.#now();
     if (ids.length === 0) this.#checkAt = null;
@@ -833,19 +851,9 @@ export class SensorHub implements LinkReceiver, Inventory {
   #operatingCounts(period: Period): DeviceCounts {
     const reg = this.#registered();
     const c: Record<string, number> = { sensor: 0, camera: 0, door: 0, smoke: 0 };
-    // A plan by counts bills what it planned less the registered devices known not to operate
-    // (a device the terminal has never seen cannot be known to be down).
-    const down = (camera: boolean) => reg.filter((s) => (s.type === "camera") === camera && !this.#operating(s)).length;
-    if (period.sensorIds.length > 0) {
-      for (const s of reg) if (this.#operating(s) && period.sensorIds.indexOf(s.id) >= 0) c[billingKind(s.id)]++;
-    } else {
-      c.sensor = Math.max(0, period.devices.sensor + period.devices.door + period.devices.smoke - down(false));
-    }
-    if (period.cameraIds.length > 0) {
-      for (const s of reg) if (this.#operating(s) && period.cameraIds.indexOf(s.id) >= 0) c.camera++;
-    } else {
-      c.camera = Math.max(0, period.devices.camera - down(true));
-    }
+    // Only the chosen devices that operate are billed (a plan's counts became IDs of the table).
+    for (const s of reg) if (this.#operating(s) && period.sensorIds.indexOf(s.id) >= 0) c[billingKind(s.id)]++;
+    for (const s of reg) if (this.#operating(s) && period.cameraIds.indexOf(s.id) >= 0) c.camera++;
     return deviceCounts(c);
   }
 

@@ -713,6 +713,7 @@ export class TerminalUi {
     if (error.indexOf("outside the rental") >= 0) return "Outside rental days";
     if (error.indexOf("single contract") >= 0) return "Single: one period";
     if (error.indexOf("unknown device") >= 0) return "Unknown device";
+    if (error.indexOf("but the sensor table has") >= 0) return error.indexOf(" camera") >= 0 ? "Too few cameras" : "Too few sensors";
     if (error.indexOf("must be after the start") >= 0) return "End not after start";
     if (error.indexOf("unknown pattern") >= 0) return "No such pattern";
     const colon = error.lastIndexOf(": ");

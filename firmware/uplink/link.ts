@@ -276,7 +276,12 @@ export class Uplink {
       contactId: typeof alarm.contactId === "number" ? alarm.contactId : (CONTACT_ID[alarm.kind] ?? 130),
       pattern: alarm.pattern ?? 0,
     };
-    if (alarm.media !== null) body.mediaId = alarm.media;
+    if (alarm.media !== null) {
+      body.mediaId = alarm.media;
+      // how many items of the unit follow: the center's e-mail waits for them
+      if (alarm.images !== undefined) body.images = alarm.images;
+      if (alarm.clips !== undefined) body.clips = alarm.clips;
+    }
     if ((alarm.pattern ?? 0) >= 2 || body.contactId === 120) {
       this.#dispatchable.set(alarm.seq, alarm.at);
       if (this.#dispatchable.size > 16) this.#dispatchable.delete(this.#dispatchable.keys().next().value as number);

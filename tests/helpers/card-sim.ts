@@ -8,6 +8,7 @@ import { DEMO_ISSUER_JSON, IssuerKeys, issueCardFile, parseKeys } from "../../ho
 import { CardSlot, cardSlot } from "../../host-sim/devices/card-slot";
 import type { EngineName } from "../../host-sim/engines/engine";
 import { Simulator } from "../../host-sim/simulator";
+import { installKit } from "./engines";
 
 /** Both engines: the firmware under XS (as on the board) and under Node. */
 export const ENGINES: readonly EngineName[] = ["xs", "node"];
@@ -46,12 +47,14 @@ export interface CardRig {
 /** A simulator with the card slot attached, closed after `run`. */
 export async function withCardSim(
   engine: EngineName,
-  options: { start: string; config?: Record<string, unknown>; flashPath?: string | null },
+  options: { start: string; config?: Record<string, unknown>; flashPath?: string | null; kit?: boolean },
   run: (rig: CardRig) => Promise<void>,
 ): Promise<void> {
   const sim = await Simulator.start({ engine, startMs: at(options.start), config: options.config, flashPath: options.flashPath ?? null });
   try {
     const slot = cardSlot(sim);
+    // the plans bill real devices: the kit is in the sensor table first (5 s of virtual time)
+    if (options.kit !== false) await installKit(sim);
     await run({ sim, slot });
   } finally {
     await sim.close();

@@ -2,6 +2,7 @@ import test, { ExecutionContext } from "ava";
 import { ENGINES, EngineName } from "../../host-sim/engines/engine";
 import { Simulator, SimulatorOptions } from "../../host-sim/simulator";
 import { parseTime } from "../../firmware/core/time";
+import { sensorField } from "../../host-sim/devices/sensors";
 
 /** Registers one test per engine; the title names the engine: `[xs] …`, `[node] …`. */
 export function onBothEngines(title: string, body: (t: ExecutionContext, engine: EngineName) => Promise<void>): void {
@@ -37,3 +38,27 @@ export const EXAMPLE_PLAN = {
 };
 
 export const PERIOD_1_PLAN = { contract: "continuous", periods: [EXAMPLE_PLAN.periods[0]] };
+
+/** The kit the plans above bill: two PIR sensors and two cameras (a plan by counts takes these). */
+export const KIT = ["A0001", "A0002", "B0001", "B0002"];
+
+/** EXAMPLE_PLAN as the terminal stores it once its counts took devices of the kit's table. */
+export const EXAMPLE_PLAN_IDS = {
+  contract: "continuous",
+  periods: [
+    { ...EXAMPLE_PLAN.periods[0], sensors: ["A0001", "A0002"], cameras: ["B0001"] },
+    { ...EXAMPLE_PLAN.periods[1], sensors: ["A0001", "A0002"], cameras: ["B0001", "B0002"] },
+  ],
+};
+
+/**
+ * Plugs in the kit and confirms it, as a family does at installation (the first boot opens the
+ * pairing window): the terminal's sensor table then has devices for a plan to bill.
+ */
+export async function installKit(sim: Simulator, ids: readonly string[] = KIT): Promise<void> {
+  const field = sensorField(sim);
+  for (const id of ids) field.add(id);
+  await sim.advance(5_000);
+  const r = await sim.command("pairing.confirm");
+  if (!r || r.ok !== true) throw new Error(`pairing the kit failed: ${JSON.stringify(r)}`);
+}

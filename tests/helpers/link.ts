@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Center, exportData, startCenter } from "../../center/center";
+import { type Center, type CenterOptions, exportData, startCenter } from "../../center/center";
 import { linkModem, type ModemEmulator, type ModemOptions } from "../../host-sim/devices/modem";
 import type { EngineName } from "../../host-sim/engines/engine";
 import { manifestConfig } from "../../host-sim/project";
@@ -28,10 +28,10 @@ export async function withLinkRig<T>(
   engine: EngineName,
   start: string,
   body: (rig: LinkRig) => Promise<T>,
-  o: { link?: Record<string, unknown>; modem?: ModemOptions; secret?: string; register?: boolean } = {},
+  o: { link?: Record<string, unknown>; modem?: ModemOptions; secret?: string; register?: boolean; center?: Partial<CenterOptions> } = {},
 ): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), "tg-link-"));
-  const center = await startCenter({ dataDir, mqttPort: 0, httpPort: 0 });
+  const center = await startCenter({ dataDir, mqttPort: 0, httpPort: 0, ...(o.center ?? {}) });
   if (o.register !== false) center.addTerminal({ id: TERMINAL, secret: SECRET, site: "Tanaka house" });
   const base = manifestConfig();
   const link = { ...(base.link as object), address: "127.0.0.1", port: center.mqttPort, secret: o.secret ?? SECRET, ...(o.link ?? {}) };

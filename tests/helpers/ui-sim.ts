@@ -8,7 +8,8 @@ import { attachKeypad, KeypadMatrix } from "../../host-sim/devices/keypad-matrix
 import { attachLcd, LcdPcf8574 } from "../../host-sim/devices/lcd-pcf8574";
 import { ACTIONS } from "../../host-sim/script";
 import type { Simulator, SimulatorOptions } from "../../host-sim/simulator";
-import { withSim } from "./engines";
+import { KIT, withSim } from "./engines";
+import { sensorField } from "../../host-sim/devices/sensors";
 
 /** A simulator with the terminal's LCD and keypad attached (issue #4's tests). */
 export async function withUiSim<T>(
@@ -47,7 +48,17 @@ export async function ui(sim: Simulator): Promise<Record<string, any>> {
   return (await sim.snapshot()).ui;
 }
 
-/** First install: confirm the (empty) setup screen, choose PIN 1234. */
+/**
+ * Plugs in devices (the kit by default) and lets them announce: the setup screen lists them and
+ * `install` confirms them into the sensor table (what a plan then chooses from and bills).
+ */
+export async function plugKit(sim: Simulator, ids: readonly string[] = KIT): Promise<void> {
+  const field = sensorField(sim);
+  for (const id of ids) field.add(id);
+  await sim.advance(5_000);
+}
+
+/** First install: confirm the setup screen (registering what it lists), choose PIN 1234. */
 export async function install(sim: Simulator, pin = "1234"): Promise<void> {
   await keys(sim, "#");
   await keys(sim, `${pin}#${pin}#`);
