@@ -15,6 +15,7 @@ import { ACTIONS, type Script, type ScriptAction, ScriptError, parseScript, runS
 import type { Simulator } from "../host-sim/simulator";
 import { readJsonFile } from "./files";
 import { UsageError } from "./usage";
+import { progressLine } from "./progress";
 
 /** The running scenario's center and its logged-in users (center-side actions need them). */
 interface ScenarioContext {
@@ -107,7 +108,15 @@ export async function runScenario(argv: string[]): Promise<number> {
     if (e instanceof ScriptError || e instanceof FieldError) throw new UsageError(`scenario ${positionals[0]}: ${e.message}`);
     throw e;
   }
-  const text = JSON.stringify(await playScenario(script, { engine: values.engine, dataDir: values.data }), null, 2) + "\n";
+  const progress = progressLine(script.start ?? Date.now());
+  const result = await playScenario(script, {
+    engine: values.engine,
+    dataDir: values.data,
+    progress: progress ? (done, total) => progress.action(done, total) : undefined,
+    onStep: progress ? (virtualMs) => progress.tick(virtualMs, null) : undefined,
+  });
+  progress?.done();
+  const text = JSON.stringify(result, null, 2) + "\n";
   if (values.out) writeFileSync(values.out, text);
   else process.stdout.write(text);
   return 0;
@@ -119,6 +128,8 @@ export interface PlayOptions {
   dataDir?: string;
   /** called after each action with the virtual time reached and the action's index */
   progress?: (done: number, total: number, virtualMs: number) => void;
+  /** called after every simulator step with the virtual time */
+  onStep?: (virtualMs: number) => void;
 }
 
 /** Runs a scenario against a center of its own and returns what `timeguard scenario` writes. */
@@ -126,6 +137,8 @@ export async function playScenario(script: Script, o: PlayOptions): Promise<Reco
   const dir = o.dataDir ?? mkdtempSync(join(tmpdir(), "tg-scenario-"));
   const stack = await startDemoStack({ engine: o.engine, dataDir: dir, startMs: script.start ?? Date.now(), memoryFlash: true });
   context = { stack, dir, users: new Map(), cards: 0 };
+  const onStep = o.onStep;
+  if (onStep) stack.sim.onStep = () => onStep(stack.sim.clock.now);
   try {
     let run;
     try {

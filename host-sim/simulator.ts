@@ -60,6 +60,8 @@ export class Simulator {
   powerCuts = 0;
   /** Called before virtual time runs to a target (the demo writes its clock file ahead: host-sim/demo-clock.ts). */
   onRunTo: ((targetMs: number) => void) | null = null;
+  /** Called after every step (a CLI's progress line). */
+  onStep: (() => void) | null = null;
   /** round trips into the engine (commands) and out of it (host calls), by op, over every boot */
   #commands = new Map<string, number>();
   #hostCalls = new Map<string, number>();
@@ -220,6 +222,7 @@ export class Simulator {
       if (value && typeof value.now === "number") this.clock.advanceTo(value.now);
     }
     for (const p of this.#plugins.values()) p.afterStep?.();
+    this.onStep?.();
   }
 
   /** When the firmware must stop running its own timers: the host's next event; 0 while real work is under way. */
