@@ -6,7 +6,7 @@
 //    Moddable-style extensionless imports.
 // Type checking is `tsc --noEmit` (npm run typecheck); esbuild only strips types.
 import { build } from "esbuild";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -17,15 +17,65 @@ const shims = {
   "mc/config": "host-sim/shims/mc-config.ts",
   rtc: "host-sim/shims/rtc.ts",
   time: null, // only firmware/platform/esp32 uses it, and the host maps rtc instead
+  "embedded:io/socket/udp": "host-sim/shims/socket-udp.ts",
+  "embedded:io/socket/tcp": "host-sim/shims/socket-tcp.ts",
+  "embedded:io/socket/listener": "host-sim/shims/socket-listener.ts",
 };
 
 const moddableAliases = {
   name: "moddable-aliases",
   setup(b) {
-    b.onResolve({ filter: /^(timer|preference|mc\/config|rtc|time)$/ }, (args) => {
+    b.onResolve({ filter: /^(timer|preference|mc\/config|rtc|time|embedded:.*)$/ }, (args) => {
       const target = shims[args.path];
       if (!target) return { errors: [{ text: `${args.path} has no host emulation (imported by ${args.importer})` }] };
       return { path: join(root, target) };
+    });
+  },
+};
+
+/**
+ * The module specifier a board gives a firmware source file, from manifest.json's `modules`
+ * (mcconfig's rules: a key "dir/*" with "./firmware/dir/*" maps every file of that one folder;
+ * "*": [...] lists files by their own names), or null when the manifest does not list it.
+ */
+function manifestModules() {
+  const manifest = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8"));
+  const entries = [];
+  for (const [key, value] of Object.entries(manifest.modules ?? {})) {
+    for (const source of Array.isArray(value) ? value : [value]) entries.push({ key, source: source.replace(/^\.\//, "") });
+  }
+  return (file) => {
+    const path = file.replace(/\.ts$/, "");
+    for (const { key, source } of entries) {
+      if (source.endsWith("/*")) {
+        const folder = source.slice(0, -1);
+        if (path.startsWith(folder) && !path.slice(folder.length).includes("/")) {
+          const name = path.slice(folder.length);
+          return key === "*" ? name : key.endsWith("/*") ? key.slice(0, -1) + name : null;
+        }
+      } else if (source === path) return key === "*" ? path.slice(path.lastIndexOf("/") + 1) : key;
+    }
+    return null;
+  };
+}
+
+/**
+ * Fails the host build when the firmware reaches a source file the manifest does not list, or lists
+ * under a specifier that differs from its path under firmware/ (XS resolves "./x" and "../x"
+ * against the importing module's specifier, so the two must agree): on a board such a module is
+ * "not found" at start.
+ */
+const manifestCoverage = {
+  name: "manifest-coverage",
+  setup(b) {
+    const specifierOf = manifestModules();
+    b.onLoad({ filter: /[\\/]firmware[\\/].*\.ts$/ }, (args) => {
+      const file = args.path.slice(root.length + 1).split("\\").join("/");
+      const specifier = specifierOf(file);
+      const expected = file.replace(/^firmware\//, "").replace(/\.ts$/, "");
+      const bare = { "platform/esp32/rtc": "rtc" }[expected];
+      if (specifier === expected || (bare && specifier === bare)) return undefined;
+      return { errors: [{ text: `manifest.json "modules" does not list ${file} as "${bare ?? expected}" (it gives ${specifier ? `"${specifier}"` : "nothing"}); on a board the import fails with "module not found"` }] };
     });
   },
 };
@@ -38,7 +88,7 @@ await build({
   format: "iife",
   platform: "neutral",
   target: "es2022",
-  plugins: [moddableAliases],
+  plugins: [moddableAliases, manifestCoverage],
   logLevel: "warning",
 });
 

@@ -1,3 +1,8 @@
+import type I2C from "embedded:io/i2c";
+
+/** The SDK's I2C runtime has close(); its typing (typings/embedded_io/i2c.d.ts) does not declare it. */
+type ClosableI2C = I2C & { close(): void };
+
 /**
  * NXP PN532 NFC controller on I2C (address 0x24), Moddable style: one class, an options object
  * carrying its bus, private fields, frozen tables, close().
@@ -49,7 +54,7 @@ export class PN532Error extends Error {
 }
 
 export interface PN532Options {
-  io: EmbeddedIO.I2CConstructor;
+  io: typeof I2C;
   data: number;
   clock: number;
   hz?: number;
@@ -70,13 +75,13 @@ const ACK_FRAME = Object.freeze([0x00, 0x00, 0xff, 0x00, 0xff, 0x00]);
 const MAX_DATA = 40;
 
 export class PN532 {
-  #io: EmbeddedIO.I2C;
+  #io: ClosableI2C;
   #polls: number;
   #tx = new Uint8Array(8 + MAX_DATA);
   #stats: PN532Stats = { commands: 0, timeouts: 0, badFrames: 0, busErrors: 0 };
 
   constructor(options: PN532Options) {
-    this.#io = new options.io({
+    this.#io = <ClosableI2C>new options.io({
       data: options.data,
       clock: options.clock,
       hz: options.hz ?? 100000,
