@@ -9,6 +9,7 @@ import { build } from "esbuild";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { unlisted } from "./manifest-modules.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const shims = {
@@ -34,48 +35,17 @@ const moddableAliases = {
 };
 
 /**
- * The module specifier a board gives a firmware source file, from manifest.json's `modules`
- * (mcconfig's rules: a key "dir/*" with "./firmware/dir/*" maps every file of that one folder;
- * "*": [...] lists files by their own names), or null when the manifest does not list it.
- */
-function manifestModules() {
-  const manifest = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8"));
-  const entries = [];
-  for (const [key, value] of Object.entries(manifest.modules ?? {})) {
-    for (const source of Array.isArray(value) ? value : [value]) entries.push({ key, source: source.replace(/^\.\//, "") });
-  }
-  return (file) => {
-    const path = file.replace(/\.ts$/, "");
-    for (const { key, source } of entries) {
-      if (source.endsWith("/*")) {
-        const folder = source.slice(0, -1);
-        if (path.startsWith(folder) && !path.slice(folder.length).includes("/")) {
-          const name = path.slice(folder.length);
-          return key === "*" ? name : key.endsWith("/*") ? key.slice(0, -1) + name : null;
-        }
-      } else if (source === path) return key === "*" ? path.slice(path.lastIndexOf("/") + 1) : key;
-    }
-    return null;
-  };
-}
-
-/**
- * Fails the host build when the firmware reaches a source file the manifest does not list, or lists
- * under a specifier that differs from its path under firmware/ (XS resolves "./x" and "../x"
- * against the importing module's specifier, so the two must agree): on a board such a module is
- * "not found" at start.
+ * Fails the host build when the firmware reaches a source file that manifest.json's `modules` does
+ * not list, or lists under a specifier its importers do not use: on a board that import fails with
+ * "module not found" at start (scripts/manifest-modules.mjs).
  */
 const manifestCoverage = {
   name: "manifest-coverage",
   setup(b) {
-    const specifierOf = manifestModules();
+    const manifest = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8"));
     b.onLoad({ filter: /[\\/]firmware[\\/].*\.ts$/ }, (args) => {
-      const file = args.path.slice(root.length + 1).split("\\").join("/");
-      const specifier = specifierOf(file);
-      const expected = file.replace(/^firmware\//, "").replace(/\.ts$/, "");
-      const bare = { "platform/esp32/rtc": "rtc" }[expected];
-      if (specifier === expected || (bare && specifier === bare)) return undefined;
-      return { errors: [{ text: `manifest.json "modules" does not list ${file} as "${bare ?? expected}" (it gives ${specifier ? `"${specifier}"` : "nothing"}); on a board the import fails with "module not found"` }] };
+      const why = unlisted(manifest, args.path.slice(root.length + 1).split("\\").join("/"));
+      return why ? { errors: [{ text: why }] } : undefined;
     });
   },
 };

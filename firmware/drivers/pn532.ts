@@ -42,12 +42,13 @@ export const Status = Object.freeze({ Ok: 0x00, Timeout: 0x01, RfProtocol: 0x0b,
 export type PN532ErrorCode = "timeout" | "frame" | "bus" | "syntax" | "status";
 
 export class PN532Error extends Error {
+  /** a field, not `this.name = …`: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
+  override readonly name = "PN532Error";
   readonly code: PN532ErrorCode;
   /** the InDataExchange status byte when code is "status" */
   readonly status: number;
   constructor(code: PN532ErrorCode, message: string, status = -1) {
     super(message);
-    this.name = "PN532Error";
     this.code = code;
     this.status = status;
   }
