@@ -1,4 +1,7 @@
 import config from "mc/config";
+import Listener from "embedded:io/socket/listener";
+import TCP from "embedded:io/socket/tcp";
+import UDP from "embedded:io/socket/udp";
 import Timer from "timer";
 import { now } from "rtc";
 import { readConfig } from "./app/config";
@@ -52,8 +55,7 @@ export function boot(): Terminal {
   new SensorRadio({ ...device.Serial.default, io: device.io.Serial, port: radio.port, receive: radio.receive, transmit: radio.transmit, baud: radio.baud, receiver: sensorHub });
   const wifi = (config.sensors as { wifi?: { port: number; mediaPort: number } } | undefined)?.wifi;
   if (wifi) {
-    const net = device.network;
-    new SensorWifi({ udp: net.udp.io, listener: net.listener.io, tcp: net.tcp.io, port: wifi.port, mediaPort: wifi.mediaPort, receiver: sensorHub });
+    new SensorWifi({ udp: UDP, listener: Listener, tcp: TCP, port: wifi.port, mediaPort: wifi.mediaPort, receiver: sensorHub });
   }
 
   // UI (issue #4): LCD + keypad drivers from config.lcd/config.keypad, the screens on top; the

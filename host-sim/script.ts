@@ -97,6 +97,9 @@ function resolveAt(at: string, scriptStart: number, zoneMinutes?: number): numbe
 }
 
 /** Runs a script against a running simulator; the power is on again at the end if a cut left it off. */
+/** Called after each action of every runScript (bench/memory.ts measures the heap there); null: none. */
+export const scriptHooks: { afterAction: ((sim: Simulator, index: number, action: ScriptAction) => Promise<void>) | null } = { afterAction: null };
+
 export async function runScript(
   sim: Simulator,
   script: Script,
@@ -121,6 +124,7 @@ export async function runScript(
       if (value !== undefined) out.results.push({ index: i, do: action.do, value });
       if (sim.powered) await sim.settle();
       progress?.(i + 1, script.actions.length, sim.clock.now);
+      if (scriptHooks.afterAction && sim.powered) await scriptHooks.afterAction(sim, i, action);
       trace?.(`action ${i} ${action.do}${action.at ? " at " + action.at : ""}: ${Math.round(performance.now() - began)} ms real`);
     } catch (e) {
       throw new ScriptError(`action ${i} (${action.do}): ${(e as Error).message}`);

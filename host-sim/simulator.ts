@@ -1,4 +1,4 @@
-import type { Engine, EngineName, Meter } from "./engines/engine";
+import type { Engine, EngineName, LiveMemory, Meter } from "./engines/engine";
 import { startNodeEngine } from "./engines/node-engine";
 import { HostServices } from "./host-services";
 import { VirtualClock } from "./clock";
@@ -247,6 +247,11 @@ export class Simulator {
 
   meter(): Meter | null {
     return this.engineName === "xs" ? { ...this.#meter } : null;
+  }
+
+  /** Live XS slots and chunk bytes after a forced collection (XS only; bench/memory.ts). */
+  async liveMemory(): Promise<LiveMemory | null> {
+    return (await this.#engine?.liveMemory?.()) ?? null;
   }
 
   async close(): Promise<void> {

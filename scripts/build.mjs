@@ -6,9 +6,10 @@
 //    Moddable-style extensionless imports.
 // Type checking is `tsc --noEmit` (npm run typecheck); esbuild only strips types.
 import { build } from "esbuild";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { unlisted } from "./manifest-modules.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const shims = {
@@ -17,15 +18,34 @@ const shims = {
   "mc/config": "host-sim/shims/mc-config.ts",
   rtc: "host-sim/shims/rtc.ts",
   time: null, // only firmware/platform/esp32 uses it, and the host maps rtc instead
+  "embedded:io/socket/udp": "host-sim/shims/socket-udp.ts",
+  "embedded:io/socket/tcp": "host-sim/shims/socket-tcp.ts",
+  "embedded:io/socket/listener": "host-sim/shims/socket-listener.ts",
 };
 
 const moddableAliases = {
   name: "moddable-aliases",
   setup(b) {
-    b.onResolve({ filter: /^(timer|preference|mc\/config|rtc|time)$/ }, (args) => {
+    b.onResolve({ filter: /^(timer|preference|mc\/config|rtc|time|embedded:.*)$/ }, (args) => {
       const target = shims[args.path];
       if (!target) return { errors: [{ text: `${args.path} has no host emulation (imported by ${args.importer})` }] };
       return { path: join(root, target) };
+    });
+  },
+};
+
+/**
+ * Fails the host build when the firmware reaches a source file that manifest.json's `modules` does
+ * not list, or lists under a specifier its importers do not use: on a board that import fails with
+ * "module not found" at start (scripts/manifest-modules.mjs).
+ */
+const manifestCoverage = {
+  name: "manifest-coverage",
+  setup(b) {
+    const manifest = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8"));
+    b.onLoad({ filter: /[\\/]firmware[\\/].*\.ts$/ }, (args) => {
+      const why = unlisted(manifest, args.path.slice(root.length + 1).split("\\").join("/"));
+      return why ? { errors: [{ text: why }] } : undefined;
     });
   },
 };
@@ -38,7 +58,7 @@ await build({
   format: "iife",
   platform: "neutral",
   target: "es2022",
-  plugins: [moddableAliases],
+  plugins: [moddableAliases, manifestCoverage],
   logLevel: "warning",
 });
 

@@ -7,6 +7,8 @@ import test from "ava";
 import { createServer, type Server, type Socket } from "node:net";
 import { IoHub } from "../host-sim/io/hub";
 import { directDevice } from "../host-sim/io/direct-io";
+import type Digital from "embedded:io/digital";
+import type Serial from "embedded:io/serial";
 import { ModemEmulator } from "../host-sim/devices/modem";
 
 const RESET_PIN = 4;
@@ -16,8 +18,8 @@ class Bench {
   hub = new IoHub(() => this.now);
   modem: ModemEmulator;
   rx = "";
-  serial: EmbeddedIO.Serial;
-  reset: EmbeddedIO.Digital;
+  serial: Serial;
+  reset: Digital;
   #pump: () => number;
 
   constructor() {

@@ -35,10 +35,11 @@ export const TRANSPORT_ACCESS: AccessConditions = Object.freeze([0b000, 0b000, 0
 export type CardErrorCode = "absent" | "io" | "auth" | "format" | "mac" | "clone" | "revoked" | "limit" | "identity" | "changed";
 
 export class CardError extends Error {
+  /** a field, not `this.name = …`: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
+  override readonly name = "CardError";
   readonly code: CardErrorCode;
   constructor(code: CardErrorCode, message: string) {
     super(message);
-    this.name = "CardError";
     this.code = code;
   }
 }

@@ -1,3 +1,8 @@
+import type I2C from "embedded:io/i2c";
+
+/** The SDK's I2C runtime has close(); its typing (typings/embedded_io/i2c.d.ts) does not declare it. */
+type ClosableI2C = I2C & { close(): void };
+
 /**
  * HD44780 character LCD (20x4 here) in 4-bit mode behind a PCF8574 I2C backpack (0x27), Moddable
  * style: one options object carrying its bus, private fields, frozen tables, close().
@@ -33,7 +38,7 @@ const ROW_OFFSETS_16 = Object.freeze([0x00, 0x40, 0x10, 0x50]);
 const WAIT_US = Object.freeze({ LONG: 1600, RESET: 4200, RESET_NEXT: 120 });
 
 export interface HD44780Options {
-  io: EmbeddedIO.I2CConstructor;
+  io: typeof I2C;
   data: number;
   clock: number;
   hz?: number;
@@ -57,7 +62,7 @@ function charCode(c: number): number {
 }
 
 export class HD44780 {
-  #i2c: EmbeddedIO.I2C;
+  #i2c: ClosableI2C;
   #columns: number;
   #rows: number;
   #offsets: readonly number[];
@@ -79,7 +84,7 @@ export class HD44780 {
     const bytesFor = (us: number) => Math.ceil((us * hz) / 9e6);
     this.#idleBytes = { next: bytesFor(WAIT_US.RESET_NEXT), long: bytesFor(WAIT_US.LONG), reset: bytesFor(WAIT_US.RESET) };
     this.#buffer = new Uint8Array(4 * (this.#columns + 8) + this.#idleBytes.reset * 2 + 64);
-    this.#i2c = new options.io({ data: options.data, clock: options.clock, hz, port: options.port, address: options.address ?? 0x27 });
+    this.#i2c = <ClosableI2C>new options.io({ data: options.data, clock: options.clock, hz, port: options.port, address: options.address ?? 0x27 });
     this.reset();
   }
 

@@ -1,3 +1,5 @@
+import type Digital from "embedded:io/digital";
+import type DigitalBank from "embedded:io/digitalbank";
 import Timer from "timer";
 
 /**
@@ -16,7 +18,7 @@ import Timer from "timer";
 export const KEYS_4X4 = Object.freeze(["1", "2", "3", "A", "4", "5", "6", "B", "7", "8", "9", "C", "*", "0", "#", "D"]);
 
 export interface KeypadOptions {
-  io: { DigitalBank: EmbeddedIO.DigitalBankConstructor; Digital: EmbeddedIO.DigitalConstructor };
+  io: { DigitalBank: typeof DigitalBank; Digital: typeof Digital };
   /** GPIO numbers of the row lines, top to bottom (all in bank 0, GPIO 0..31) */
   rows: readonly number[];
   /** GPIO numbers of the column lines, left to right */
@@ -33,10 +35,10 @@ const NONE = -1;
 const MANY = -2;
 
 export class Keypad {
-  #rows: EmbeddedIO.DigitalBank;
+  #rows: DigitalBank;
   #rowPins: readonly number[];
   #rowMask: number;
-  #columns: EmbeddedIO.Digital[] = [];
+  #columns: Digital[] = [];
   #keys: readonly string[];
   #onKey: (key: string) => void;
   #debounceMs: number;

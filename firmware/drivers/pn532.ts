@@ -1,3 +1,8 @@
+import type I2C from "embedded:io/i2c";
+
+/** The SDK's I2C runtime has close(); its typing (typings/embedded_io/i2c.d.ts) does not declare it. */
+type ClosableI2C = I2C & { close(): void };
+
 /**
  * NXP PN532 NFC controller on I2C (address 0x24), Moddable style: one class, an options object
  * carrying its bus, private fields, frozen tables, close().
@@ -37,19 +42,20 @@ export const Status = Object.freeze({ Ok: 0x00, Timeout: 0x01, RfProtocol: 0x0b,
 export type PN532ErrorCode = "timeout" | "frame" | "bus" | "syntax" | "status";
 
 export class PN532Error extends Error {
+  /** a field, not `this.name = …`: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
+  override readonly name = "PN532Error";
   readonly code: PN532ErrorCode;
   /** the InDataExchange status byte when code is "status" */
   readonly status: number;
   constructor(code: PN532ErrorCode, message: string, status = -1) {
     super(message);
-    this.name = "PN532Error";
     this.code = code;
     this.status = status;
   }
 }
 
 export interface PN532Options {
-  io: EmbeddedIO.I2CConstructor;
+  io: typeof I2C;
   data: number;
   clock: number;
   hz?: number;
@@ -70,13 +76,13 @@ const ACK_FRAME = Object.freeze([0x00, 0x00, 0xff, 0x00, 0xff, 0x00]);
 const MAX_DATA = 40;
 
 export class PN532 {
-  #io: EmbeddedIO.I2C;
+  #io: ClosableI2C;
   #polls: number;
   #tx = new Uint8Array(8 + MAX_DATA);
   #stats: PN532Stats = { commands: 0, timeouts: 0, badFrames: 0, busErrors: 0 };
 
   constructor(options: PN532Options) {
-    this.#io = new options.io({
+    this.#io = <ClosableI2C>new options.io({
       data: options.data,
       clock: options.clock,
       hz: options.hz ?? 100000,

@@ -1,3 +1,5 @@
+import type Digital from "embedded:io/digital";
+import type Serial from "embedded:io/serial";
 import Timer from "timer";
 
 /**
@@ -24,13 +26,13 @@ export interface SIM7600Target {
 }
 
 export interface SIM7600Options {
-  io: EmbeddedIO.SerialConstructor;
+  io: typeof Serial;
   port: number;
   receive: number;
   transmit: number;
   baud: number;
   /** the RESET line (active low), if wired */
-  reset?: { io: EmbeddedIO.DigitalConstructor; pin: number };
+  reset?: { io: typeof Digital; pin: number };
   onData?: (bytes: Uint8Array) => void;
   onClosed?: (reason: string) => void;
   /** an SMS arrived (`+CMTI`): the center wants the terminal to dial in */
@@ -62,8 +64,8 @@ const DEFAULTS = Object.freeze({ command: 3000, registration: 60000, netOpen: 30
 const CLOSE_REASONS: Readonly<Record<string, string>> = Object.freeze({ "0": "closed", "1": "closed by the center", "2": "network dropped the link" });
 
 export class SIM7600 {
-  #serial: EmbeddedIO.Serial;
-  #resetPin: EmbeddedIO.Digital | null = null;
+  #serial: Serial;
+  #resetPin: Digital | null = null;
   #onData: (bytes: Uint8Array) => void;
   #onClosed: (reason: string) => void;
   #onSms: () => void;
@@ -442,7 +444,7 @@ export class SIM7600 {
   #readable(): void {
     for (;;) {
       const got = this.#serial.read();
-      if (got === undefined) break;
+      if (typeof got !== "object") break; // undefined: nothing left (a number only in "number" format)
       const bytes = new Uint8Array(got);
       for (let i = 0; i < bytes.length; i++) {
         if (this.#mode === STATES.DATA) {

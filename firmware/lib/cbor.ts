@@ -27,10 +27,11 @@ export type CborValue =
 
 /** A value could not be encoded or some bytes could not be decoded; `offset` is where, if known. */
 export class CborError extends Error {
+  /** a field, not `this.name = …`: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
+  override readonly name = "CborError";
   readonly offset: number;
   constructor(message: string, offset = -1) {
     super(offset >= 0 ? `cbor: ${message} at byte ${offset}` : `cbor: ${message}`);
-    this.name = "CborError";
     this.offset = offset;
   }
 }

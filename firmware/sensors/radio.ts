@@ -1,3 +1,4 @@
+import type Serial from "embedded:io/serial";
 import Timer from "timer";
 import { Deframer, Rejection } from "./frame";
 
@@ -19,7 +20,7 @@ export interface SensorLink {
 
 export interface SensorRadioOptions {
   /** the Serial class (device.io.Serial on a board) */
-  io: EmbeddedIO.SerialConstructor;
+  io: typeof Serial;
   port: number;
   receive: number;
   transmit: number;
@@ -36,7 +37,7 @@ export interface SensorRadioOptions {
  */
 export class SensorRadio implements SensorLink {
   readonly name = "radio";
-  #serial: EmbeddedIO.Serial;
+  #serial: Serial;
   #deframer: Deframer;
   #gapMs: number;
   #gapTimer: ReturnType<typeof Timer.set> | undefined = undefined;
@@ -81,7 +82,7 @@ export class SensorRadio implements SensorLink {
   #readable(): void {
     for (;;) {
       const got = this.#serial.read();
-      if (got === undefined) break;
+      if (typeof got !== "object") break; // undefined: nothing left (a number only in "number" format)
       const bytes = new Uint8Array(got);
       this.#bytesIn += bytes.length;
       this.#deframer.push(bytes);

@@ -1,11 +1,14 @@
+import type Listener from "embedded:io/socket/listener";
+import type TCP from "embedded:io/socket/tcp";
+import type UDP from "embedded:io/socket/udp";
 import { Deframer, MAX_FRAME, Rejection } from "./frame";
 import type { LinkReceiver, SensorLink } from "./radio";
 
 export interface SensorWifiOptions {
-  /** device.network.udp.io, device.network.listener.io, device.network.tcp.io on a board */
-  udp: EmbeddedIO.UDPConstructor;
-  listener: EmbeddedIO.ListenerConstructor;
-  tcp: EmbeddedIO.TCPConstructor;
+  /** the socket classes: the modules embedded:io/socket/udp, …/listener and …/tcp on a board */
+  udp: typeof UDP;
+  listener: typeof Listener;
+  tcp: typeof TCP;
   /** UDP port the terminal hears frames on */
   port: number;
   /** TCP port cameras send media on */
@@ -18,14 +21,18 @@ const MAX_MEDIA_CONNECTIONS = 4;
 const MAX_PEERS = 16;
 
 /** A sensor on Wi-Fi, as the hub answers it: datagrams to the address and port it spoke from. */
+/** The SDK's UDP and Listener runtimes have close(); their typings (typings/embedded_io/socket) do not declare it. */
+type ClosableUDP = UDP & { close(): void };
+type ClosableListener = Listener & { close(): void };
+
 class WifiPeer implements SensorLink {
   readonly name = "wifi";
   readonly address: string;
   readonly port: number;
-  #udp: EmbeddedIO.UDP;
+  #udp: UDP;
   #errors: { count: number };
 
-  constructor(udp: EmbeddedIO.UDP, address: string, port: number, errors: { count: number }) {
+  constructor(udp: UDP, address: string, port: number, errors: { count: number }) {
     this.#udp = udp;
     this.address = address;
     this.port = port;
@@ -48,11 +55,11 @@ class MediaConnection implements SensorLink {
   readonly name = "wifi-media";
   /** replies do not go here: the hub keeps answering the camera by UDP */
   readonly media = true;
-  #socket: EmbeddedIO.TCP;
+  #socket: TCP;
   #deframer: Deframer;
   #done: (c: MediaConnection) => void;
 
-  constructor(tcp: EmbeddedIO.TCPConstructor, from: EmbeddedIO.AcceptedSocket, receiver: LinkReceiver, done: (c: MediaConnection) => void) {
+  constructor(tcp: typeof TCP, from: TCP, receiver: LinkReceiver, done: (c: MediaConnection) => void) {
     this.#done = done;
     this.#deframer = new Deframer(
       (bytes) => receiver.frame(bytes, this),
@@ -64,7 +71,7 @@ class MediaConnection implements SensorLink {
       onReadable() {
         for (;;) {
           const got = self.#socket.read();
-          if (got === undefined) break;
+          if (typeof got !== "object") break; // undefined: nothing left (a number only in "number" format)
           self.#deframer.push(new Uint8Array(got));
         }
       },
@@ -91,8 +98,8 @@ class MediaConnection implements SensorLink {
  * to the same hub as the radio's; the hub answers each sensor on the link it last spoke on.
  */
 export class SensorWifi {
-  #udp: EmbeddedIO.UDP;
-  #listener: EmbeddedIO.Listener;
+  #udp: ClosableUDP;
+  #listener: ClosableListener;
   #peers: WifiPeer[] = [];
   #connections: MediaConnection[] = [];
   #receiver: LinkReceiver;
@@ -102,7 +109,7 @@ export class SensorWifi {
   constructor(options: SensorWifiOptions) {
     const receiver = (this.#receiver = options.receiver);
     const self = this;
-    this.#udp = new options.udp({
+    this.#udp = <ClosableUDP>new options.udp({
       port: options.port,
       onReadable() {
         for (;;) {
@@ -116,7 +123,7 @@ export class SensorWifi {
         }
       },
     });
-    this.#listener = new options.listener({
+    this.#listener = <ClosableListener>new options.listener({
       port: options.mediaPort,
       onReadable() {
         for (;;) {

@@ -1,3 +1,4 @@
+import type Digital from "embedded:io/digital";
 import Timer from "timer";
 
 /** What the panel asks of the buzzer (firmware/sensors/panel.ts). */
@@ -10,7 +11,7 @@ const PATTERN: Readonly<Record<Exclude<BuzzerMode, "off">, readonly [number, num
 });
 
 export interface BuzzerOptions {
-  io: EmbeddedIO.DigitalConstructor;
+  io: typeof Digital;
   /** the GPIO driving the buzzer (config.buzzer.pin): high = sounding */
   pin: number;
 }
@@ -20,7 +21,7 @@ export interface BuzzerOptions {
  * entry and exit delay patterns on a Timer; off leaves the pin low and no timer running.
  */
 export class Buzzer {
-  #pin: EmbeddedIO.Digital;
+  #pin: Digital;
   #mode: BuzzerMode = "off";
   #timer: ReturnType<typeof Timer.set> | undefined = undefined;
   #level = 0;
@@ -59,7 +60,7 @@ export class Buzzer {
     }, on);
   }
 
-  #write(level: number): void {
+  #write(level: 0 | 1): void {
     try {
       this.#pin.write(level);
       this.#level = level;

@@ -106,10 +106,11 @@ export interface Message {
 }
 
 export class MessageError extends Error {
+  /** a field, not `this.name = …`: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
+  override readonly name = "MessageError";
   readonly field: string;
   constructor(field: string, message: string) {
     super(`${field}: ${message}`);
-    this.name = "MessageError";
     this.field = field;
   }
 }

@@ -14,6 +14,17 @@ export interface Meter {
   calls: number;
 }
 
+/**
+ * What the XS heap holds after a forced collection, read from an xsnap snapshot of the machine
+ * (its BLOC and HEAP sections): every live slot and every live chunk byte.
+ */
+export interface LiveMemory {
+  slots: number;
+  chunkBytes: number;
+  /** bytes per slot on this host (16 on the ESP32's 32-bit XS) */
+  slotBytes: number;
+}
+
 /** One firmware instance on one engine: the bundle evaluated, a command port, a host line. */
 export interface Engine {
   readonly name: EngineName;
@@ -21,6 +32,8 @@ export interface Engine {
   command(request: string): Promise<string>;
   /** Meter figures (XS only). */
   meter(): Meter | null;
+  /** Live slots and chunk bytes after a forced collection (XS only). */
+  liveMemory?(): Promise<LiveMemory>;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 import { Script, createContext } from "node:vm";
 import type { Engine } from "./engine";
+import { FREEZE_BUILTINS } from "./frozen-builtins";
 
 /**
  * The firmware bundle in-process under Node, in a fresh V8 context of its own: its own globals and
@@ -7,6 +8,7 @@ import type { Engine } from "./engine";
  */
 export async function startNodeEngine(bundle: string, hostCall: (request: string) => string): Promise<Engine> {
   const context = createContext({ __tgHostCall: hostCall });
+  new Script(FREEZE_BUILTINS, { filename: "frozen-builtins.js" }).runInContext(context); // as xsl does on a board
   new Script(bundle, { filename: "firmware-host.js" }).runInContext(context);
   const command = context.__tgCommand as (request: string) => string;
   if (typeof command !== "function") throw new Error("firmware bundle did not install its command port");

@@ -4,13 +4,17 @@ import * as childProcess from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as tmp from "tmp";
-import type { Engine, Meter } from "./engine";
+import type { Engine, LiveMemory, Meter } from "./engine";
+import { FREEZE_BUILTINS } from "./frozen-builtins";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Installed before the bundle: the host line through xsnap's synchronous issueCommand. */
-const PRELUDE = `
+/**
+ * Installed before the bundle: the built-ins frozen as xsl freezes them on a board, and the host
+ * line through xsnap's synchronous issueCommand.
+ */
+const PRELUDE = FREEZE_BUILTINS + `
 globalThis.__tgHostCall = (request) => new TextDecoder().decode(issueCommand(new TextEncoder().encode(request).buffer));
 `;
 /** Installed after the bundle: xsnap delivers the parent's commands to handleCommand. */
@@ -58,10 +62,42 @@ export async function startXsEngine(bundle: string, hostCall: (request: string) 
       return decoder.decode(result.reply);
     },
     meter: () => ({ ...meter }),
+    async liveMemory() {
+      if (closed) throw new Error("engine closed");
+      await worker.evaluate("gc()");
+      const parts: Uint8Array[] = [];
+      for await (const part of worker.makeSnapshotStream("timeguard-memory")) parts.push(part);
+      return parseSnapshot(Buffer.concat(parts));
+    },
     async close() {
       if (closed) return;
       closed = true;
       await worker.close().catch(() => worker.terminate());
     },
   };
+}
+
+/**
+ * The live slots and chunk bytes of an XS snapshot (xs/sources/xsSnapshot.c): an "XS_M" atom that
+ * holds VERS (its 4th byte: the size of a slot), SIGN, CREA, BLOC (the live chunks), HEAP (the
+ * live slots), … each atom a 4-byte big-endian size (header included) and a 4-letter tag.
+ */
+export function parseSnapshot(bytes: Uint8Array): LiveMemory {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tag = (at: number) => String.fromCharCode(bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]);
+  if (bytes.length < 16 || tag(0) !== "XS_M") throw new Error("not an XS snapshot");
+  let slotBytes = 0;
+  let heap = -1;
+  let chunkBytes = -1;
+  for (let at = 8; at + 8 <= bytes.length && (heap < 0 || chunkBytes < 0); ) {
+    const size = view.getUint32(at);
+    if (size < 8) throw new Error("XS snapshot: bad atom");
+    const t = tag(at);
+    if (t === "VERS") slotBytes = Math.abs(view.getInt8(at + 11));
+    else if (t === "BLOC") chunkBytes = size - 8;
+    else if (t === "HEAP") heap = size - 8;
+    at += size;
+  }
+  if (!slotBytes || heap < 0 || chunkBytes < 0) throw new Error("XS snapshot: VERS, BLOC or HEAP missing");
+  return { slots: heap / slotBytes, chunkBytes, slotBytes };
 }

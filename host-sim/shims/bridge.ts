@@ -7,9 +7,10 @@ declare const __tgHostCall: (request: string) => string;
 import { setHold, virtualNow } from "./timer";
 
 export class PowerCut extends Error {
+  /** a field, not `this.name = …`: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
+  override readonly name = "PowerCut";
   constructor() {
     super("power cut");
-    this.name = "PowerCut";
   }
 }
 

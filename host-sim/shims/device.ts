@@ -1,3 +1,6 @@
+import type ListenerType from "embedded:io/socket/listener";
+import type TCPType from "embedded:io/socket/tcp";
+import type UDPType from "embedded:io/socket/udp";
 import { fromHex, toHex } from "./bridge";
 
 /**
@@ -30,8 +33,8 @@ function bytesOf(buffer: ArrayBuffer | ArrayBufferView): Uint8Array {
 }
 
 /** The ESP32 DevKit's defaults, as Moddable's esp32 host provider sets them. */
-const I2C_DEFAULT = { data: 21, clock: 22, hz: 100000, port: 0 };
-const SERIAL_DEFAULT = { port: 1, receive: 16, transmit: 17 };
+const I2C_DEFAULT = { data: 21, clock: 22 };
+const SERIAL_DEFAULT = { port: 1, receive: 3, transmit: 1 };
 
 /** Bytes received and not yet read, in arrival order: a UART's or a stream socket's input. */
 class ByteQueue {
@@ -67,7 +70,7 @@ export function makeDevice(call: Call) {
 
   class I2C {
     #h: number;
-    constructor(o: EmbeddedIO.I2COptions) {
+    constructor(o: { address: number; port?: number; hz: number }) {
       this.#h = call("io.open", { kind: "i2c", address: o.address, port: o.port ?? 0, hz: o.hz });
     }
     read(what: number | ArrayBufferView, stop = true): any {
@@ -94,7 +97,7 @@ export function makeDevice(call: Call) {
     static readonly Rising = 1;
     static readonly Falling = 2;
     #h: number;
-    constructor(o: EmbeddedIO.DigitalOptions) {
+    constructor(o: { pin: number; mode: number; edge?: number; onReadable?: (this: any) => void }) {
       this.#h = call("io.open", { kind: "digital", pin: o.pin, mode: o.mode, edge: o.onReadable ? o.edge ?? 3 : 0 });
       const onReadable = o.onReadable;
       if (onReadable) live.set(this.#h, { deliver: () => onReadable.call(this) });
@@ -113,7 +116,7 @@ export function makeDevice(call: Call) {
 
   class DigitalBank {
     #h: number;
-    constructor(o: EmbeddedIO.DigitalBankOptions) {
+    constructor(o: { pins: number; mode: number; rises?: number; falls?: number; onReadable?: (this: any, triggered: number) => void }) {
       this.#h = call("io.open", { kind: "bank", pins: o.pins, mode: o.mode, rises: o.rises ?? 0, falls: o.falls ?? 0 });
       const onReadable = o.onReadable;
       if (onReadable) live.set(this.#h, { deliver: (e) => onReadable.call(this, e.triggered ?? 0) });
@@ -133,7 +136,7 @@ export function makeDevice(call: Call) {
   class Serial {
     #h: number;
     #rx = new ByteQueue();
-    constructor(o: EmbeddedIO.SerialOptions) {
+    constructor(o: { port: number; baud: number; onReadable?: (this: any, bytes: number) => void }) {
       this.#h = call("io.open", { kind: "serial", port: o.port, baud: o.baud });
       const onReadable = o.onReadable;
       live.set(this.#h, {
@@ -160,7 +163,7 @@ export function makeDevice(call: Call) {
   class UDP {
     #h: number;
     #rx: Array<{ bytes: Uint8Array<ArrayBuffer>; address: string; port: number }> = [];
-    constructor(o: EmbeddedIO.UDPOptions) {
+    constructor(o: { port?: number; onReadable?: (this: any, packets: number) => void }) {
       this.#h = call("io.open", { kind: "udp", port: o.port });
       const onReadable = o.onReadable;
       live.set(this.#h, {
@@ -188,14 +191,14 @@ export function makeDevice(call: Call) {
   /** ECMA-419 TCP listener: read() gives an accepted connection, for `new TCP({from})`. */
   class Listener {
     #h: number;
-    constructor(o: EmbeddedIO.ListenerOptions) {
+    constructor(o: { port?: number; onReadable?: (this: any, requests: number) => void }) {
       this.#h = call("io.open", { kind: "listener", port: o.port });
       const onReadable = o.onReadable;
       live.set(this.#h, { deliver: (e) => onReadable && onReadable.call(this, e.count ?? 1) });
     }
-    read(): EmbeddedIO.AcceptedSocket | undefined {
+    read(): TCPType | undefined {
       const h = call("io.listener.accept", { h: this.#h });
-      return typeof h === "number" ? ({ handle: h } as unknown as EmbeddedIO.AcceptedSocket) : undefined;
+      return typeof h === "number" ? ({ handle: h } as unknown as TCPType) : undefined;
     }
     close(): void {
       live.delete(this.#h);
@@ -207,7 +210,7 @@ export function makeDevice(call: Call) {
   class TCP {
     #h: number;
     #rx = new ByteQueue();
-    constructor(o: EmbeddedIO.TCPOptions) {
+    constructor(o: { from?: unknown; onReadable?: (this: any, bytes: number) => void; onError?: (this: any) => void }) {
       const from = o.from as unknown as { handle?: number } | undefined;
       if (!from || typeof from.handle !== "number") throw new Error("TCP: only sockets accepted from a Listener are emulated");
       this.#h = from.handle;
@@ -236,17 +239,17 @@ export function makeDevice(call: Call) {
     }
   }
 
+  // What the SDK's host provider for the board (build/devices/esp32/targets/nodemcu/host/provider.js)
+  // exports as `device`: the IO classes, the default I2C and Serial buses, the named pins. Sockets
+  // are not on `device`: they are the modules embedded:io/socket/{udp,tcp,listener}.
   const io = { I2C, Digital, DigitalBank, Serial };
   const device = Object.freeze({
-    io: Object.freeze(io),
-    network: Object.freeze({
-      udp: Object.freeze({ io: UDP }),
-      tcp: Object.freeze({ io: TCP }),
-      listener: Object.freeze({ io: Listener }),
-    }),
     I2C: Object.freeze({ default: Object.freeze({ io: I2C, ...I2C_DEFAULT }) }),
     Serial: Object.freeze({ default: Object.freeze({ io: Serial, ...SERIAL_DEFAULT }) }),
+    io: Object.freeze(io),
+    pin: Object.freeze({ button: 0, led: 2 }),
   });
+  const sockets = Object.freeze({ UDP, TCP, Listener });
 
   /** Runs the callbacks for events from the host. */
   function deliver(events: DeliveredEvent[]): number {
@@ -261,5 +264,9 @@ export function makeDevice(call: Call) {
     return n;
   }
 
-  return { device: device as unknown as EmbeddedIO.Device, deliver };
+  return {
+    device: device as unknown as typeof globalThis.device,
+    sockets: sockets as unknown as { UDP: typeof UDPType; TCP: typeof TCPType; Listener: typeof ListenerType },
+    deliver,
+  };
 }

@@ -13,6 +13,8 @@ declare module "@agoric/xsnap" {
   interface XSnapWorker {
     evaluate(code: string): Promise<RunResult>;
     issueCommand(message: Uint8Array): Promise<RunResult>;
+    /** the machine's snapshot (xs/sources/xsSnapshot.c format), streamed */
+    makeSnapshotStream(description?: string): AsyncGenerator<Uint8Array, void, undefined>;
     close(): Promise<void>;
     terminate(): Promise<void>;
   }

@@ -1,161 +1,175 @@
-// ECMA-419 IO as the Moddable SDK's host provider exposes it on the `device` global
-// (modules/io: "include": "$(MODDABLE)/modules/io/manifest.json"). Only what the firmware uses.
-// Drivers take an options object that carries its IO class (`io`), Moddable style:
-//   new HD44780({ ...device.I2C.default, io: device.io.I2C, address: 0x27 })
+// ECMA-419 IO classes under the module specifiers the Moddable SDK declares them (typings/embedded_io),
+// with the same shapes, only the members the firmware uses. Where the SDK's runtime has a member
+// its typings lack (close() on I2C, UDP and Listener), the firmware narrows locally, with a comment.
 
-declare namespace EmbeddedIO {
-  type Buffer = ArrayBuffer | ArrayBufferView;
+declare module "embedded:io/_common" {
+  export type PinSpecifier = number;
+  export type PortSpecifier = number;
+}
 
-  interface I2COptions {
-    data: number;
-    clock: number;
-    hz: number;
-    address: number;
-    port?: number;
-    timeout?: number;
+declare module "embedded:io/i2c" {
+  import type { PinSpecifier, PortSpecifier } from "embedded:io/_common";
+  class I2C {
+    constructor(options: {
+      data: PinSpecifier;
+      clock: PinSpecifier;
+      hz: number;
+      address: number;
+      port?: PortSpecifier;
+      format?: "buffer";
+      target?: any;
+    });
+    write(value: ByteBuffer, stop?: boolean): void;
+    read(byteLength: number, stop?: boolean): ArrayBuffer;
+    read(buffer: ByteBuffer, stop?: boolean): number;
   }
-  interface I2C {
-    /** reads `count` bytes (or fills `buffer`); throws on NACK */
-    read(count: number, stop?: boolean): ArrayBuffer;
-    read(buffer: ArrayBufferView, stop?: boolean): void;
-    /** writes; throws on NACK */
-    write(buffer: Buffer, stop?: boolean): void;
+  export default I2C;
+}
+
+declare module "embedded:io/digital" {
+  import type { PinSpecifier } from "embedded:io/_common";
+  type Edge = number;
+  type Mode = number;
+  class Digital {
+    static readonly Input: number;
+    static readonly InputPullUp: number;
+    static readonly InputPullDown: number;
+    static readonly InputPullUpDown: number;
+    static readonly Output: number;
+    static readonly OutputOpenDrain: number;
+    static readonly Rising: Edge;
+    static readonly Falling: Edge;
+    constructor(
+      options: {
+        pin: PinSpecifier;
+        mode: Mode;
+        format?: "number";
+        target?: any;
+      } & ({ onReadable: (this: Digital) => void; edge: Edge } | { edge?: Edge }),
+    );
+    write(value: 0 | 1): void;
+    read(): 0 | 1;
     close(): void;
   }
-  interface I2CConstructor {
-    new (options: I2COptions): I2C;
-  }
+  export default Digital;
+}
 
-  interface DigitalOptions {
-    pin: number;
-    mode: number;
-    edge?: number;
-    onReadable?: (this: Digital) => void;
-  }
-  interface Digital {
+declare module "embedded:io/digitalbank" {
+  type Mode = number;
+  class DigitalBank {
+    static readonly Input: number;
+    static readonly InputPullUp: number;
+    static readonly InputPullDown: number;
+    static readonly Output: number;
+    static readonly OutputOpenDrain: number;
+    constructor(dictionary: {
+      pins: number;
+      mode: Mode;
+      bank?: number | string;
+      rises?: number;
+      falls?: number;
+      onReadable?: (this: DigitalBank, trigger: number) => void;
+      format?: "number";
+      target?: any;
+    });
+    close(): void;
     read(): number;
     write(value: number): void;
-    close(): void;
   }
-  interface DigitalConstructor {
-    new (options: DigitalOptions): Digital;
-    readonly Input: number;
-    readonly InputPullUp: number;
-    readonly InputPullDown: number;
-    readonly Output: number;
-    readonly OutputOpenDrain: number;
-    readonly Rising: number;
-    readonly Falling: number;
-  }
+  export default DigitalBank;
+}
 
-  interface DigitalBankOptions {
-    pins: number;
-    mode: number;
-    rises?: number;
-    falls?: number;
-    bank?: number;
-    onReadable?: (this: DigitalBank, triggered: number) => void;
-  }
-  interface DigitalBank {
-    /** the levels of the bank's pins as a bit mask */
-    read(): number;
-    /** drives the bank's output pins from a bit mask */
-    write(bits: number): void;
+declare module "embedded:io/serial" {
+  import type { PinSpecifier, PortSpecifier } from "embedded:io/_common";
+  class Serial {
+    constructor(
+      options: ({ receive: PinSpecifier; transmit?: PinSpecifier } | { transmit: PinSpecifier }) & {
+        baud: number;
+        port: PortSpecifier;
+        onReadable?: (this: Serial, bytes: number) => void;
+        onWritable?: (this: Serial, bytes: number) => void;
+        format?: "number" | "buffer";
+        target?: any;
+      },
+    );
     close(): void;
+    read(): number | ArrayBuffer | undefined;
+    read(byteLength: number): ArrayBuffer | undefined;
+    write(value: number | ByteBuffer): void;
   }
-  interface DigitalBankConstructor {
-    new (options: DigitalBankOptions): DigitalBank;
-  }
+  export default Serial;
+}
 
-  interface SerialOptions {
-    port: number;
-    receive: number;
-    transmit: number;
-    baud: number;
-    format?: "buffer" | "number";
-    /** called with the number of bytes ready to read */
-    onReadable?: (this: Serial, count: number) => void;
-    onWritable?: (this: Serial, count: number) => void;
-    onError?: (this: Serial) => void;
-  }
-  interface Serial {
-    /** everything ready (or at most `count` bytes); undefined when nothing is there */
-    read(count?: number): ArrayBuffer | undefined;
-    /** throws when the output is full */
-    write(buffer: Buffer): void;
-    close(): void;
-  }
-  interface SerialConstructor {
-    new (options: SerialOptions): Serial;
-  }
-
-  // Sockets, as Moddable's host provider exposes them under device.network (udp, tcp, listener).
-  interface UDPOptions {
-    /** local port; omitted: an ephemeral one */
-    port?: number;
-    /** called with the number of datagrams waiting */
-    onReadable?: (this: UDP, count: number) => void;
-    onError?: (this: UDP) => void;
-  }
-  interface UDP {
-    /** one datagram, with the sender's numeric IPv4 address and port; undefined when none */
-    read(): (ArrayBuffer & { address: string; port: number }) | undefined;
-    write(buffer: Buffer, address: string, port: number): void;
-    close(): void;
-  }
-  interface UDPConstructor {
-    new (options: UDPOptions): UDP;
-  }
-  /** What Listener.read() gives: passed as `from` to the TCP constructor. */
-  interface AcceptedSocket {
-    readonly __accepted: unique symbol;
-  }
-  interface ListenerOptions {
-    port: number;
-    /** called with the number of connections waiting */
-    onReadable?: (this: Listener, count: number) => void;
-  }
-  interface Listener {
-    read(): AcceptedSocket | undefined;
-    close(): void;
-  }
-  interface ListenerConstructor {
-    new (options: ListenerOptions): Listener;
-  }
-  interface TCPOptions {
-    /** an accepted connection (Listener.read()); or address and port to connect out */
-    from?: AcceptedSocket;
-    address?: string;
-    port?: number;
-    onReadable?: (this: TCP, count: number) => void;
-    onWritable?: (this: TCP, count: number) => void;
-    /** the connection failed or the peer closed it */
+declare module "embedded:io/socket/tcp" {
+  export type Options = (({ address: string } | { host: string }) & { port: number } | { from: TCP }) & {
+    nodelay?: boolean;
+    onReadable?: (this: TCP, bytes: number) => void;
+    onWritable?: (this: TCP, bytes: number) => void;
     onError?: (this: TCP) => void;
-  }
-  interface TCP {
-    read(count?: number): ArrayBuffer | undefined;
-    write(buffer: Buffer): void;
+    format?: "number" | "buffer";
+    target?: any;
+  };
+  export default class TCP {
+    constructor(options: Options);
+    readonly remoteAddress: string | undefined;
+    readonly remotePort: number | undefined;
+    read(byteLength?: number): number | ArrayBuffer;
+    write(value: number | ByteBuffer): void;
     close(): void;
-  }
-  interface TCPConstructor {
-    new (options: TCPOptions): TCP;
-  }
-
-  interface Device {
-    readonly network: {
-      readonly udp: { readonly io: UDPConstructor };
-      readonly tcp: { readonly io: TCPConstructor };
-      readonly listener: { readonly io: ListenerConstructor };
-    };
-    readonly io: {
-      readonly I2C: I2CConstructor;
-      readonly Digital: DigitalConstructor;
-      readonly DigitalBank: DigitalBankConstructor;
-      readonly Serial: SerialConstructor;
-    };
-    readonly I2C: { readonly default: { io: I2CConstructor; data: number; clock: number; hz?: number; port?: number } };
-    readonly Serial: { readonly default: { io: SerialConstructor; port: number; receive: number; transmit: number } };
   }
 }
 
-declare const device: EmbeddedIO.Device;
+declare module "embedded:io/socket/udp" {
+  class UDP {
+    constructor(options: {
+      port?: number;
+      address?: string;
+      onReadable?: (this: UDP, packets: number) => void;
+      onError?: () => void;
+      format?: "buffer";
+      target?: any;
+    });
+    write(buffer: ByteBuffer, address: string, port: number): void;
+    read(): ArrayBuffer & { address: string; port: number };
+  }
+  export default UDP;
+}
+
+declare module "embedded:io/socket/listener" {
+  import TCP from "embedded:io/socket/tcp";
+  class Listener {
+    constructor(options: {
+      port?: number;
+      address?: string;
+      onReadable?: (this: Listener, requests: number) => void;
+      format?: "socket/tcp";
+      target?: any;
+    });
+    read(): TCP | undefined;
+    readonly port: number;
+  }
+  export default Listener;
+}
+
+// The host provider (typings/embedded_provider/builtin.d.ts): what `device` holds on a board.
+declare module "embedded:provider/builtin" {
+  import type Digital from "embedded:io/digital";
+  import type DigitalBank from "embedded:io/digitalbank";
+  import type I2C from "embedded:io/i2c";
+  import type Serial from "embedded:io/serial";
+  import type { PinSpecifier } from "embedded:io/_common";
+  const device: {
+    io: {
+      Digital: typeof Digital;
+      DigitalBank: typeof DigitalBank;
+      I2C: typeof I2C;
+      Serial: typeof Serial;
+    };
+    Digital: { default: ConstructorParameters<typeof Digital>[0] };
+    DigitalBank: { default: ConstructorParameters<typeof DigitalBank>[0] };
+    I2C: { default: ConstructorParameters<typeof I2C>[0] };
+    Serial: { default: ConstructorParameters<typeof Serial>[0] };
+    pin: { [name: string]: PinSpecifier };
+  };
+  export default device;
+}

@@ -1,5 +1,5 @@
-// Moddable SDK `mc/config`: the manifest's `config` object, generated at build time.
+// Moddable SDK `mc/config` (typings/mc/config.d.ts): the manifest's `config` object, generated at build time.
 declare module "mc/config" {
-  const config: Readonly<Record<string, unknown>>;
-  export default config;
+  var Config: { file: { root: string } } & Record<string, any>;
+  export { Config as default };
 }

@@ -1,10 +1,10 @@
-// Moddable SDK `time` module (modules/base/time), only what the firmware uses.
+// Moddable SDK `time` module (typings/time.d.ts), only what the firmware uses.
 declare module "time" {
-  const Time: {
+  var Time: {
     /** Sets the real-time clock, in seconds since 1970. */
-    set(seconds: number): void;
-    /** Milliseconds since boot, monotonic. */
-    readonly ticks: number;
+    set: (seconds: number) => void;
+    /** Milliseconds, monotonic. */
+    ticks: number;
   };
-  export default Time;
+  export { Time as default };
 }

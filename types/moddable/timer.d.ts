@@ -1,13 +1,13 @@
-// Moddable SDK `timer` module (modules/base/timer), only what the firmware uses.
+// Moddable SDK `timer` module (typings/timer.d.ts), same shape.
 declare module "timer" {
-  type TimerID = object;
-  type TimerCallback = (id: TimerID) => void;
-  const Timer: {
-    /** Calls back once after `interval` ms, then every `repeat` ms when given. */
-    set(callback: TimerCallback, interval?: number, repeat?: number): TimerID;
-    repeat(callback: TimerCallback, interval: number): TimerID;
-    schedule(id: TimerID, interval?: number, repeat?: number): void;
-    clear(id: TimerID | undefined): void;
-  };
-  export default Timer;
+  export type TimerCallback = (timer: Timer) => void;
+  class Timer {
+    private constructor();
+    static set: (callback: TimerCallback, interval?: number, repeat?: number) => Timer;
+    static repeat: (callback: TimerCallback, interval: number) => Timer;
+    static schedule: (timer: Timer, interval?: number, repeat?: number) => void;
+    static clear: (timer: Timer | undefined | null) => void;
+    private brand: boolean;
+  }
+  export { Timer as default };
 }
