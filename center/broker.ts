@@ -1,9 +1,9 @@
 import { Aedes, type AuthErrorCode, type AuthenticateError, type Client } from "aedes";
-import { createServer, type Server } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { downTopic, upTopic } from "../firmware/uplink/messages";
 import type { Ingestor } from "./ingest";
 import type { CenterStore } from "./store/center-store";
-import { verifySecret } from "./secrets";
+import { type BrokerLimitOptions, FrameGuard, RateBuckets, TerminalLogins, guardSocket } from "./broker-limits";
 
 export interface BrokerOptions {
   store: CenterStore;
@@ -11,6 +11,10 @@ export interface BrokerOptions {
   port: number;
   host?: string;
   log?: (line: string) => void;
+  /** pre-login limits (broker-limits.ts); defaults suit a fleet behind carrier NAT */
+  limits?: BrokerLimitOptions;
+  /** ms a new connection has to send its CONNECT (default 10 s) */
+  connectTimeoutMs?: number;
 }
 
 export interface Broker {
@@ -18,11 +22,12 @@ export interface Broker {
   /** Publishes to a terminal's downlink (QoS 1; queued while it is offline, persistent session). */
   sendDown(terminal: string, payload: Uint8Array): Promise<void>;
   connected(): string[];
-  readonly counts: { refusedLogins: number; refusedPublish: number; refusedSubscribe: number };
+  readonly counts: { refusedLogins: number; refusedPublish: number; refusedSubscribe: number; refusedConnections: number; oversized: number; rateLimitedLogins: number };
   close(): Promise<void>;
 }
 
-/** CONNACK return code 4 (aedes declares its codes as a const enum, unusable across modules). */
+/** CONNACK return codes 3 and 4 (aedes declares its codes as a const enum, unusable across modules). */
+const SERVER_UNAVAILABLE = 3 as AuthErrorCode;
 const BAD_USERNAME_OR_PASSWORD = 4 as AuthErrorCode;
 
 function authError(message: string, code: AuthErrorCode): AuthenticateError {
@@ -35,18 +40,33 @@ function authError(message: string, code: AuthErrorCode): AuthenticateError {
  * Each uplink is ingested (stored once) before aedes acknowledges it, so a PUBACK means stored.
  */
 export async function startBroker(o: BrokerOptions): Promise<Broker> {
-  const counts = { refusedLogins: 0, refusedPublish: 0, refusedSubscribe: 0 };
+  const counts = { refusedLogins: 0, refusedPublish: 0, refusedSubscribe: 0, refusedConnections: 0, oversized: 0, rateLimitedLogins: 0 };
   const log = o.log ?? (() => undefined);
+  const logins = new TerminalLogins(o.limits);
+  const connections = new RateBuckets(o.limits?.connectionBurst ?? 30, o.limits?.connectionRefillMs ?? 1_000);
+  const guards = new WeakMap<object, FrameGuard>();
   const broker = await Aedes.createBroker({
+    connectTimeout: o.connectTimeoutMs ?? 10_000,
     authenticate(client: Client, username, password, done) {
-      const terminal = username ? o.store.terminal(username) : undefined;
-      const ok = !!terminal && client.id === username && !!password && verifySecret(password.toString("utf8"), terminal.secretHash);
-      if (!ok) {
-        counts.refusedLogins++;
-        log(`login refused for ${client.id}`);
-        return done(authError("bad credentials", BAD_USERNAME_OR_PASSWORD), false);
-      }
-      done(null, true);
+      const socket = (client as unknown as { conn: Socket }).conn;
+      const address = socket.remoteAddress ?? "?";
+      const id = (username ?? "").slice(0, 64);
+      const terminal = id ? o.store.terminal(id) : undefined;
+      const secret = password ? password.toString("utf8") : "";
+      logins.check(address, id, secret, terminal?.secretHash, client.id === id && !!password).then(
+        (verdict) => {
+          if (verdict === "ok") {
+            const guard = guards.get(socket);
+            if (guard) guard.loggedIn = true;
+            return done(null, true);
+          }
+          counts.refusedLogins++;
+          if (verdict === "rate" || verdict === "busy") counts.rateLimitedLogins++;
+          log(`login refused for ${client.id} from ${address}: ${verdict === "bad" ? "bad credentials" : verdict === "rate" ? "too many attempts" : "too many logins at once"}`);
+          done(verdict === "bad" ? authError("bad credentials", BAD_USERNAME_OR_PASSWORD) : authError("try later", SERVER_UNAVAILABLE), false);
+        },
+        (e) => done(authError(`login check failed: ${(e as Error).message}`, SERVER_UNAVAILABLE), false),
+      );
     },
     authorizePublish(client, packet, callback) {
       if (!client) return callback(null); // the center's own downlink
@@ -74,6 +94,16 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   });
   const server: Server = createServer((socket) => {
     socket.on("error", () => undefined);
+    if (!connections.take(socket.remoteAddress ?? "?")) {
+      counts.refusedConnections++;
+      return void socket.destroy();
+    }
+    const guard = new FrameGuard(o.limits?.maxConnectPacket, o.limits?.maxPacketAfterLogin);
+    guards.set(socket, guard);
+    guardSocket(socket, guard, (why) => {
+      counts.oversized++;
+      log(`connection from ${socket.remoteAddress} closed: ${why}`);
+    });
     broker.handle(socket);
   });
   await new Promise<void>((resolve, reject) => {
@@ -82,9 +112,6 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : o.port;
-  const clients = new Set<string>();
-  broker.on("clientReady", (c: Client) => clients.add(c.id));
-  broker.on("clientDisconnect", (c: Client) => clients.delete(c.id));
   return {
     port,
     counts,
@@ -96,7 +123,11 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
         ),
       );
     },
-    connected: () => [...clients],
+    // Presence is the broker's own table of live clients, each still connected on an open socket.
+    connected: () =>
+      Object.values((broker as unknown as { clients: Record<string, unknown> }).clients as Record<string, Client & { connected?: boolean; closed: boolean; conn: Socket }>)
+        .filter((c) => c.connected && !c.closed && !c.conn.destroyed)
+        .map((c) => c.id),
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { EXAMPLE_TARIFF_JSON, parseTariff } from "../firmware/core/tariff";
 import { type MessageName, messageToCbor } from "../firmware/uplink/messages";
 import { type Broker, startBroker } from "./broker";
+import type { BrokerLimitOptions } from "./broker-limits";
 import { exportData } from "./export";
 import { type IngestEvents, Ingestor } from "./ingest";
 import { MediaFiles } from "./media-files";
@@ -40,6 +41,8 @@ export interface CenterOptions {
   /** ms since 1970 for sessions, notifications and supervision (injectable for tests) */
   now?: () => number;
   loginLimit?: { perUser?: number; perAddress?: number; windowMs?: number };
+  /** pre-login limits of the MQTT port (center/broker-limits.ts) */
+  brokerLimits?: BrokerLimitOptions;
   /** mark cookies Secure (when served behind HTTPS) */
   secureCookies?: boolean;
 }
@@ -105,7 +108,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
   };
   const media = new MediaFiles(join(o.dataDir, "media"));
   const ingestor = new Ingestor(store, media, events);
-  const broker = await startBroker({ store, ingestor, port: o.mqttPort ?? 1883, host: o.host, log: o.log });
+  const broker = await startBroker({ store, ingestor, port: o.mqttPort ?? 1883, host: o.host, log: o.log, limits: o.brokerLimits });
   let webApp: WebApp | null = null;
   const http: Server = createServer((req, res) => {
     if (webApp) return webApp.handle(req, res);
