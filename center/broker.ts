@@ -15,13 +15,19 @@ export interface BrokerOptions {
   limits?: BrokerLimitOptions;
   /** ms a new connection has to send its CONNECT (default 10 s) */
   connectTimeoutMs?: number;
+  /** a terminal is connected and subscribed to its downlink (after a SUBSCRIBE or a restored session) */
+  onSubscribed?(terminal: string, cleanSession: boolean): void;
+  /** a terminal acknowledged (PUBACK) a downlink */
+  onAcked?(terminal: string, payload: Uint8Array): void;
 }
 
 export interface Broker {
   readonly port: number;
-  /** Publishes to a terminal's downlink (QoS 1; queued while it is offline, persistent session). */
+  /** Publishes to a terminal's downlink (QoS 1; aedes holds it in the session if the line drops). */
   sendDown(terminal: string, payload: Uint8Array): Promise<void>;
   connected(): string[];
+  /** whether the terminal is connected now with its downlink subscription */
+  subscribed(terminal: string): boolean;
   readonly counts: { refusedLogins: number; refusedPublish: number; refusedSubscribe: number; refusedConnections: number; oversized: number; rateLimitedLogins: number };
   close(): Promise<void>;
 }
@@ -110,6 +116,18 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     server.once("error", reject);
     server.listen(o.port, o.host ?? "127.0.0.1", () => resolve());
   });
+  type LiveClient = Client & { connected?: boolean; closed: boolean; conn: Socket; clean: boolean; subscriptions: Record<string, unknown> };
+  const live = () => Object.values((broker as unknown as { clients: Record<string, LiveClient> }).clients).filter((c) => c.connected && !c.closed && !c.conn.destroyed);
+  const subscribed = (terminal: string) => live().some((c) => c.id === terminal && !!c.subscriptions[downTopic(terminal)]);
+  broker.on("clientReady", (c: Client) => {
+    if (subscribed(c.id)) o.onSubscribed?.(c.id, (c as LiveClient).clean);
+  });
+  broker.on("subscribe", (subs: Array<{ topic: string }>, c: Client) => {
+    if (c && subs.some((x) => x.topic === downTopic(c.id)) && subscribed(c.id)) o.onSubscribed?.(c.id, (c as LiveClient).clean);
+  });
+  (broker as unknown as { on(e: "ack", f: (packet: { topic?: string; payload?: Buffer } | undefined, c: Client) => void): void }).on("ack", (packet, c) => {
+    if (c && packet?.payload && packet.topic === downTopic(c.id)) o.onAcked?.(c.id, new Uint8Array(packet.payload));
+  });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : o.port;
   return {
@@ -124,10 +142,8 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
       );
     },
     // Presence is the broker's own table of live clients, each still connected on an open socket.
-    connected: () =>
-      Object.values((broker as unknown as { clients: Record<string, unknown> }).clients as Record<string, Client & { connected?: boolean; closed: boolean; conn: Socket }>)
-        .filter((c) => c.connected && !c.closed && !c.conn.destroyed)
-        .map((c) => c.id),
+    connected: () => live().map((c) => c.id),
+    subscribed,
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

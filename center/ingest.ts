@@ -1,4 +1,6 @@
 import { decode } from "cbor-x";
+import { createHash } from "node:crypto";
+import { parsePlan } from "../firmware/core/plan";
 import { Tariff, parseTariff } from "../firmware/core/tariff";
 import { MESSAGES, Message, MessageError, messageFromCbor, upTopic } from "../firmware/uplink/messages";
 import type { CenterStore } from "./store/center-store";
@@ -15,6 +17,8 @@ export interface IngestEvents {
 }
 
 const MAX_PAYLOAD = 64 * 1024;
+/** bytes of a rejected message kept as a sample */
+const REJECT_SAMPLE_BYTES = 256;
 
 /**
  * Takes what a terminal published, validates it against the schema, and stores it exactly once:
@@ -69,25 +73,30 @@ export class Ingestor {
       return this.#reject(terminal, topic, payload, e, now);
     }
     try {
-      if (m.name === "media") {
-        const b = m.body as { mediaId: number; item: number; part: number; data: Uint8Array };
-        this.media.writePart(terminal, b.mediaId, b.item, b.part, b.data);
-      }
-      let completed: { mediaId: number; item: number; path: string } | null = null;
+      this.#validate(m);
+      let completed: { mediaId: number; item: number; path: string; parts: number } | null = null;
+      let replay = false;
       const fresh = this.store.transaction(() => {
         if (!this.store.recordMessage(terminal, m.seq, m.name, m.time, now)) return false;
         this.store.touchTerminal(terminal, now);
-        completed = this.#apply(m, now);
+        const r = this.#apply(m, now);
+        completed = r.completed;
+        replay = r.replay;
         return true;
       });
-      if (!fresh) {
+      // A replay of an alarm already stored (same terminal and alarm id, a new seq): kept as a
+      // message, but nobody is told twice.
+      if (!fresh || replay) {
         this.counts.duplicate++;
         return { status: "duplicate", message: m };
       }
       this.counts.stored++;
       this.#events.stored?.(m);
-      const c = completed as { mediaId: number; item: number; path: string } | null;
-      if (c) this.#events.mediaComplete?.(terminal, c.mediaId, c.item, c.path);
+      const c = completed as { mediaId: number; item: number; path: string; parts: number } | null;
+      if (c) {
+        this.media.removeParts(terminal, c.mediaId, c.item, c.parts); // only once the item is committed
+        this.#events.mediaComplete?.(terminal, c.mediaId, c.item, c.path);
+      }
       return { status: "stored", message: m };
     } catch (e) {
       return this.#reject(terminal, topic, payload, e, now);
@@ -95,20 +104,37 @@ export class Ingestor {
   }
 
   #reject(terminal: string, topic: string, payload: Uint8Array, e: unknown, now: number): IngestResult {
-    const reason = e instanceof Error ? e.message : String(e);
+    const reason = (e instanceof Error ? e.message : String(e)).slice(0, 300);
     this.counts.rejected++;
-    this.store.insertReject({ at: now, terminal, topic, reason, payload: payload.slice(0, MAX_PAYLOAD) });
+    // Counted per terminal; the bytes kept only as a short sample in a capped table (store).
+    this.store.insertReject({ at: now, terminal, topic, reason, payload: payload.slice(0, REJECT_SAMPLE_BYTES) });
     return { status: "rejected", reason };
   }
 
-  /** The kind's rows; returns a media item completed by this chunk, if any. */
-  #apply(m: Message, now: number): { mediaId: number; item: number; path: string } | null {
+  /** Checks beyond the schema, before anything is written (a file included). */
+  #validate(m: Message): void {
+    const b = m.body as Record<string, any>;
+    if (m.name === "media") {
+      if (b.part >= b.parts || b.item >= b.items || (b.type !== "jpeg" && b.type !== "wav")) throw new MessageError("media", "part, item or type out of range");
+    }
+    if (m.name === "plan" && b.plan !== null) {
+      try {
+        parsePlan(b.plan, this.#tariff(m.terminal));
+      } catch (e) {
+        throw new MessageError("plan", (e as Error).message);
+      }
+    }
+  }
+
+  /** The kind's rows; a media item completed by this chunk, if any; whether it replays an alarm. */
+  #apply(m: Message, now: number): { completed: { mediaId: number; item: number; path: string; parts: number } | null; replay: boolean } {
+    const none = { completed: null, replay: false };
     const b = m.body as Record<string, any>;
     const terminal = m.terminal;
     switch (m.name) {
       case "registration":
         this.store.setRegistered(terminal, b.firmware, now);
-        return null;
+        return none;
       case "sensors":
         this.store.replaceSensors(
           terminal,
@@ -118,10 +144,10 @@ export class Ingestor {
           }),
           now,
         );
-        return null;
+        return none;
       case "plan":
         this.store.insertPlan(terminal, m.seq, m.time, b.plan);
-        return null;
+        return none;
       case "period": {
         const check = checkPeriodFee(this.#tariff(terminal), {
           pattern: b.pattern,
@@ -156,10 +182,10 @@ export class Ingestor {
           centerYen: check.yen,
           feeMismatch: check.mismatch,
         });
-        return null;
+        return none;
       }
       case "alarm":
-        this.store.insertAlarm({
+        if (!this.store.insertAlarm({
           terminal,
           alarmId: b.alarmId,
           seq: m.seq,
@@ -172,12 +198,11 @@ export class Ingestor {
           images: b.images ?? null,
           clips: b.clips ?? null,
           receivedAt: now,
-        });
-        return null;
+        }))
+          return { completed: null, replay: true };
+        return none;
       case "media": {
-        if (b.part >= b.parts || b.item >= b.items || (b.type !== "jpeg" && b.type !== "wav")) {
-          throw new MessageError("media", "part, item or type out of range");
-        }
+        const sha256 = createHash("sha256").update(b.data).digest("hex");
         const row = this.store.addMediaChunk({
           terminal,
           mediaId: b.mediaId,
@@ -188,18 +213,21 @@ export class Ingestor {
           part: b.part,
           parts: b.parts,
           bytes: b.data.length,
+          sha256,
         });
+        if (row.partState === "other") throw new MessageError("media", `part ${b.part} of item ${b.item} of media ${b.mediaId} came before with other bytes`);
+        if (row.partState === "new" && !row.complete) this.media.writePart(terminal, b.mediaId, b.item, b.part, b.data);
         if (row.partsReceived === row.parts && !row.complete) {
           const file = this.media.assemble(terminal, b.mediaId, b.item, b.parts, b.type);
           this.store.completeMedia(terminal, b.mediaId, b.item, file.path, file.bytes);
-          return { mediaId: b.mediaId, item: b.item, path: file.path };
+          return { completed: { mediaId: b.mediaId, item: b.item, path: file.path, parts: b.parts }, replay: false };
         }
-        return null;
+        return none;
       }
       case "test":
         this.store.insertTestCall({ terminal, seq: m.seq, time: m.time, boots: b.boots, outbox: b.outbox, signal: b.signal ?? null });
         this.store.setLastTest(terminal, m.time);
-        return null;
+        return none;
       case "card":
         this.store.insertCardEvent({
           terminal,
@@ -212,10 +240,10 @@ export class Ingestor {
           debtYen: b.debtYen ?? null,
           note: b.note ?? null,
         });
-        return null;
+        return none;
       case "warning":
         this.store.insertWarning({ terminal, seq: m.seq, time: m.time, code: b.code, text: b.text });
-        return null;
+        return none;
     }
     throw new MessageError("kind", `${m.name} is not handled`);
   }
