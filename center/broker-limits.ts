@@ -247,6 +247,8 @@ export class TerminalLogins {
     }
     if (right && storedHash !== undefined && consistent) {
       this.counts.ok++;
+      // a good login costs nothing: terminals behind one carrier NAT address are not limited by each other
+      this.perAddress.give(address);
       if (!fromKnown) this.perTerminal.give(terminal);
       this.#lastGood.set(terminal, address);
       return "ok";
