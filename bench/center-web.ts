@@ -57,7 +57,7 @@ async function main(): Promise<void> {
       for (let a = 0; a < ALARMS; a++) {
         center.store.insertAlarm({ terminal: "T0001", alarmId: a + 1, seq: 10000 + a, time: start + a * 3600, sensor: "A0001", event: "burglary", contactId: 130, pattern: 3, mediaId: a + 1, images: 3, clips: 0, receivedAt: Date.now() });
         for (let i = 0; i < 3; i++) {
-          center.store.addMediaChunk({ terminal: "T0001", mediaId: a + 1, item: i, alarmId: a + 1, items: 3, type: "jpeg", part: 0, parts: 1, bytes: 600 });
+          center.store.addMediaChunk({ terminal: "T0001", mediaId: a + 1, item: i, alarmId: a + 1, items: 3, type: "jpeg", part: 0, parts: 1, bytes: 600, sha256: "0".repeat(64) });
           center.store.completeMedia("T0001", a + 1, i, `T0001/${a + 1}/${i}.jpg`, 600);
         }
       }

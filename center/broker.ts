@@ -1,9 +1,10 @@
 import { Aedes, type AuthErrorCode, type AuthenticateError, type Client } from "aedes";
-import { createServer, type Server } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { downTopic, upTopic } from "../firmware/uplink/messages";
 import type { Ingestor } from "./ingest";
 import type { CenterStore } from "./store/center-store";
 import { type TerminalKey, isLegacyTerminalHash, verifySecretAsync } from "./secrets";
+import { type BrokerLimitOptions, FrameGuard, RateBuckets, TerminalLogins, guardSocket } from "./broker-limits";
 
 export interface BrokerOptions {
   store: CenterStore;
@@ -13,18 +14,29 @@ export interface BrokerOptions {
   port: number;
   host?: string;
   log?: (line: string) => void;
+  /** pre-login limits (broker-limits.ts); defaults suit a fleet behind carrier NAT */
+  limits?: BrokerLimitOptions;
+  /** ms a new connection has to send its CONNECT (default 10 s) */
+  connectTimeoutMs?: number;
+  /** a terminal is connected and subscribed to its downlink (after a SUBSCRIBE or a restored session) */
+  onSubscribed?(terminal: string, cleanSession: boolean): void;
+  /** a terminal acknowledged (PUBACK) a downlink */
+  onAcked?(terminal: string, payload: Uint8Array): void;
 }
 
 export interface Broker {
   readonly port: number;
-  /** Publishes to a terminal's downlink (QoS 1; queued while it is offline, persistent session). */
+  /** Publishes to a terminal's downlink (QoS 1; aedes holds it in the session if the line drops). */
   sendDown(terminal: string, payload: Uint8Array): Promise<void>;
   connected(): string[];
-  readonly counts: { refusedLogins: number; refusedPublish: number; refusedSubscribe: number };
+  /** whether the terminal is connected now with its downlink subscription */
+  subscribed(terminal: string): boolean;
+  readonly counts: { refusedLogins: number; refusedPublish: number; refusedSubscribe: number; refusedConnections: number; oversized: number; rateLimitedLogins: number };
   close(): Promise<void>;
 }
 
-/** CONNACK return code 4 (aedes declares its codes as a const enum, unusable across modules). */
+/** CONNACK return codes 3 and 4 (aedes declares its codes as a const enum, unusable across modules). */
+const SERVER_UNAVAILABLE = 3 as AuthErrorCode;
 const BAD_USERNAME_OR_PASSWORD = 4 as AuthErrorCode;
 
 function authError(message: string, code: AuthErrorCode): AuthenticateError {
@@ -56,16 +68,33 @@ export async function checkTerminalLogin(store: CenterStore, key: TerminalKey, c
  * means stored.
  */
 export async function startBroker(o: BrokerOptions): Promise<Broker> {
-  const counts = { refusedLogins: 0, refusedPublish: 0, refusedSubscribe: 0 };
+  const counts = { refusedLogins: 0, refusedPublish: 0, refusedSubscribe: 0, refusedConnections: 0, oversized: 0, rateLimitedLogins: 0 };
   const log = o.log ?? (() => undefined);
+  const logins = new TerminalLogins(o.limits);
+  const connections = new RateBuckets(o.limits?.connectionBurst ?? 30, o.limits?.connectionRefillMs ?? 1_000);
+  const guards = new WeakMap<object, FrameGuard>();
   const broker = await Aedes.createBroker({
+    connectTimeout: o.connectTimeoutMs ?? 10_000,
     authenticate(client: Client, username, password, done) {
-      const refuse = () => {
-        counts.refusedLogins++;
-        log(`login refused for ${client.id}`);
-        done(authError("bad credentials", BAD_USERNAME_OR_PASSWORD), false);
-      };
-      checkTerminalLogin(o.store, o.terminalKey, client.id, username, password).then((ok) => (ok ? done(null, true) : refuse()), refuse);
+      const socket = (client as unknown as { conn: Socket }).conn;
+      const address = socket.remoteAddress ?? "?";
+      const id = (username ?? "").slice(0, 64);
+      const known = id ? o.store.terminal(id) : undefined;
+      const slow = known !== undefined && isLegacyTerminalHash(known.secretHash);
+      logins.check(address, id, () => checkTerminalLogin(o.store, o.terminalKey, client.id, username, password), slow).then(
+        (verdict) => {
+          if (verdict === "ok") {
+            const guard = guards.get(socket);
+            if (guard) guard.loggedIn = true;
+            return done(null, true);
+          }
+          counts.refusedLogins++;
+          if (verdict === "rate" || verdict === "busy") counts.rateLimitedLogins++;
+          log(`login refused for ${client.id} from ${address}: ${verdict === "bad" ? "bad credentials" : verdict === "rate" ? "too many attempts" : "too many logins at once"}`);
+          done(verdict === "bad" ? authError("bad credentials", BAD_USERNAME_OR_PASSWORD) : authError("try later", SERVER_UNAVAILABLE), false);
+        },
+        (e) => done(authError(`login check failed: ${(e as Error).message}`, SERVER_UNAVAILABLE), false),
+      );
     },
     authorizePublish(client, packet, callback) {
       if (!client) return callback(null); // the center's own downlink
@@ -92,17 +121,36 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   });
   const server: Server = createServer((socket) => {
     socket.on("error", () => undefined);
+    if (!connections.take(socket.remoteAddress ?? "?")) {
+      counts.refusedConnections++;
+      return void socket.destroy();
+    }
+    const guard = new FrameGuard(o.limits?.maxConnectPacket, o.limits?.maxPacketAfterLogin);
+    guards.set(socket, guard);
+    guardSocket(socket, guard, (why) => {
+      counts.oversized++;
+      log(`connection from ${socket.remoteAddress} closed: ${why}`);
+    });
     broker.handle(socket);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.port, o.host ?? "127.0.0.1", () => resolve());
   });
+  type LiveClient = Client & { connected?: boolean; closed: boolean; conn: Socket; clean: boolean; subscriptions: Record<string, unknown> };
+  const live = () => Object.values((broker as unknown as { clients: Record<string, LiveClient> }).clients).filter((c) => c.connected && !c.closed && !c.conn.destroyed);
+  const subscribed = (terminal: string) => live().some((c) => c.id === terminal && !!c.subscriptions[downTopic(terminal)]);
+  broker.on("clientReady", (c: Client) => {
+    if (subscribed(c.id)) o.onSubscribed?.(c.id, (c as LiveClient).clean);
+  });
+  broker.on("subscribe", (subs: Array<{ topic: string }>, c: Client) => {
+    if (c && subs.some((x) => x.topic === downTopic(c.id)) && subscribed(c.id)) o.onSubscribed?.(c.id, (c as LiveClient).clean);
+  });
+  (broker as unknown as { on(e: "ack", f: (packet: { topic?: string; payload?: Buffer } | undefined, c: Client) => void): void }).on("ack", (packet, c) => {
+    if (c && packet?.payload && packet.topic === downTopic(c.id)) o.onAcked?.(c.id, new Uint8Array(packet.payload));
+  });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : o.port;
-  const clients = new Set<string>();
-  broker.on("clientReady", (c: Client) => clients.add(c.id));
-  broker.on("clientDisconnect", (c: Client) => clients.delete(c.id));
   return {
     port,
     counts,
@@ -114,7 +162,9 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
         ),
       );
     },
-    connected: () => [...clients],
+    // Presence is the broker's own table of live clients, each still connected on an open socket.
+    connected: () => live().map((c) => c.id),
+    subscribed,
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

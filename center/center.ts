@@ -3,8 +3,10 @@ import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { EXAMPLE_TARIFF_JSON, parseTariff, tariffToJson } from "../firmware/core/tariff";
-import { type MessageName, messageToCbor } from "../firmware/uplink/messages";
+import { decode } from "cbor-x";
+import { type MessageName, messageFromCbor, messageToCbor } from "../firmware/uplink/messages";
 import { type Broker, startBroker } from "./broker";
+import type { BrokerLimitOptions } from "./broker-limits";
 import { exportData } from "./export";
 import { type IngestEvents, Ingestor } from "./ingest";
 import { MediaFiles } from "./media-files";
@@ -13,12 +15,19 @@ import { Tariffs } from "./tariffs";
 import type { CenterStore } from "./store/center-store";
 import { SqliteStore } from "./store/sqlite-store";
 import { Dispatcher, isOpening } from "./dispatch";
+import { Downlinks } from "./downlinks";
 import { MediaLinks } from "./notify/links";
 import { Notifier, type NotifierOptions, type SmtpOptions } from "./notify/notifier";
 import { SqliteWebStore, type WebStore } from "./store/web-store";
 import { Supervisor, type SupervisorOptions } from "./supervision";
 import { WebApp } from "./web/app";
 import { EventHub } from "./web/events";
+import { LoginLimiter, type LoginLimitOptions } from "./web/login-limiter";
+
+/** A listen address reachable from this machine only (the demo's); anything else gets Secure cookies. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 /** Plain CBOR for the terminal's codec: maps stay maps, no record extension, no tag on byte strings. */
 const DOWNLINK_CBOR = new Encoder({ useRecords: false, mapsAsObjects: false, tagUint8Array: false });
@@ -40,8 +49,12 @@ export interface CenterOptions {
   publicUrl?: string;
   /** ms since 1970 for sessions, notifications and supervision (injectable for tests) */
   now?: () => number;
-  loginLimit?: { perUser?: number; perAddress?: number; windowMs?: number };
-  /** mark cookies Secure (when served behind HTTPS) */
+  loginLimit?: LoginLimitOptions;
+  /** reverse proxies whose X-Forwarded-For names the client (for the login limit) */
+  trustedProxies?: string[];
+  /** pre-login limits of the MQTT port (center/broker-limits.ts) */
+  brokerLimits?: BrokerLimitOptions;
+  /** mark cookies Secure (default: unless the center listens on loopback only) */
   secureCookies?: boolean;
   /**
    * Wakes an offline terminal for an urgent downlink (a dispatch, a plan change): an SMS to its
@@ -70,7 +83,9 @@ export interface Center {
   /** What the store keeps for a terminal's secret (HMAC with this center's terminal key). */
   terminalSecretHash(id: string, secret: string): string;
   /** Sends a downlink message to a terminal (queued while it is offline). */
-  sendDown(terminal: string, name: MessageName, body: Record<string, unknown>): Promise<void>;
+  readonly downlinks: Downlinks;
+  /** Queues a downlink message for a terminal in the database until it acknowledges it; its id. */
+  sendDown(terminal: string, name: MessageName, body: Record<string, unknown>): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -131,7 +146,38 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     },
   });
   const ingestor = new Ingestor(store, media, events, { now, tariffs });
-  const broker = await startBroker({ store, ingestor, terminalKey, port: o.mqttPort ?? 1883, host: o.host, log: o.log });
+  const downlinks = new Downlinks(store.db);
+  // Hands the broker what is queued for a terminal, once it is there to take it.
+  const handDown = (terminal: string): void => {
+    if (!broker.subscribed(terminal)) return;
+    for (const d of downlinks.toHand(terminal)) {
+      downlinks.markHanded(d.id);
+      broker.sendDown(terminal, d.payload).catch((e) => o.log?.(`downlink ${d.id} to ${terminal}: ${(e as Error).message}`));
+    }
+  };
+  const broker: Broker = await startBroker({
+    store,
+    ingestor,
+    terminalKey,
+    port: o.mqttPort ?? 1883,
+    host: o.host,
+    log: o.log,
+    limits: o.brokerLimits,
+    onSubscribed(terminal, clean) {
+      if (clean) downlinks.forgetHanded(terminal); // a clean session dropped whatever aedes held
+      handDown(terminal);
+    },
+    onAcked(terminal, payload) {
+      let seq: number;
+      try {
+        seq = messageFromCbor(decode(payload)).seq;
+      } catch {
+        return; // not one of ours
+      }
+      const id = downlinks.delivered(terminal, seq, now());
+      if (id !== null) hub.publish("downlink", { terminal, id, delivered: true }, { siteId: siteOf(terminal), operators: true });
+    },
+  });
   let webApp: WebApp | null = null;
   const http: Server = createServer((req, res) => {
     if (webApp) return webApp.handle(req, res);
@@ -145,10 +191,12 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
   const addr = http.address();
   const httpPort = typeof addr === "object" && addr ? addr.port : (o.httpPort ?? 8080);
   let downSeq = Date.now();
-  async function sendDown (terminal: string, name: MessageName, body: Record<string, unknown>): Promise<void> {
-    downSeq = Math.max(downSeq + 1, Date.now());
+  const sendDown = async (terminal: string, name: MessageName, body: Record<string, unknown>): Promise<number> => {
+    // After a restart, past the newest seq already queued (the clock may have gone back).
+    downSeq = Math.max(downSeq + 1, Date.now(), ...downlinks.all(terminal).slice(-1).map((d) => d.seq + 1));
     const payload = DOWNLINK_CBOR.encode(messageToCbor({ name, terminal, seq: downSeq, time: Math.floor(now() / 1000), body }));
-    await broker.sendDown(terminal, payload);
+    const id = downlinks.add({ terminal, seq: downSeq, name, payload, createdAt: now() });
+    handDown(terminal);
     // queued for an offline terminal: an urgent one wakes it by SMS rather than wait for its next dial
     if (o.wake && (name === "dispatch" || name === "planChange") && !broker.connected().includes(terminal)) {
       try {
@@ -157,7 +205,8 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
         o.log?.(`wake ${terminal}: ${(e as Error).message}`);
       }
     }
-  }
+    return id;
+  };
   const setTariff = (terminal: string, tariff: unknown): number => {
     const version = tariffs.set(terminal, tariff);
     ingestor.tariffChanged(terminal);
@@ -192,6 +241,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     store,
     web,
     sendDown,
+    linkDownlink: (actionId, downlinkId) => downlinks.linkAction(actionId, downlinkId),
     now,
     onChange: (terminal, alarmId, action) => {
       const a = web.alarm(terminal, alarmId);
@@ -211,8 +261,9 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     tariffs,
     terminalSecretHash: (id, secret) => terminalKey.hash(id, secret),
     now,
-    loginLimit: o.loginLimit,
-    secureCookies: o.secureCookies,
+    limiter: new LoginLimiter(store.db, now, o.loginLimit),
+    trustedProxies: o.trustedProxies,
+    secureCookies: o.secureCookies ?? !isLoopback(o.host ?? "127.0.0.1"),
   });
   late = { notifier, supervisor };
   notifier.start();
@@ -233,6 +284,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     supervisor,
     tariffs,
     setTariff,
+    downlinks,
     addTerminal(t) {
       const tariff = t.tariff ?? EXAMPLE_TARIFF_JSON;
       parseTariff(tariff); // refuse a bad tariff here, not at the first period report

@@ -12,7 +12,7 @@ export interface Actor {
   siteId: number | null;
 }
 
-export type ActionResult = { ok: true; status: string; actionId: number; sent: boolean } | { ok: false; code: 400 | 403 | 404 | 409; error: string };
+export type ActionResult = { ok: true; status: string; actionId: number; queued: boolean } | { ok: false; code: 400 | 403 | 404 | 409; error: string };
 
 /** Contact ID codes the operators handle whatever the site's guard pattern: a person in danger. */
 export const PERSONAL_EMERGENCY: readonly number[] = [121, 120];
@@ -56,26 +56,30 @@ const EFFECT: Record<AlarmAction, { status: string; down: string; defaultNote: s
  * Alarm handling: an operator acknowledges, dispatches and closes pattern-3 alarms; a site's
  * manager asks for guards under pattern 2 (the company then sends them). Every action is recorded
  * (alarm_actions, with who and the note), changes the alarm's status, and is sent down to the
- * terminal as a `dispatch` message {alarmId, status, note} — queued by the broker while the
- * terminal is offline, so it shows on the LCD when the terminal next dials in.
+ * terminal as a `dispatch` message {alarmId, status, note} — kept in the database (downlinks.ts)
+ * until the terminal acknowledges it, so it shows on the LCD when the terminal next dials in; the
+ * action's `sentAt` is that acknowledgement, never the moment it was queued.
  */
 export class Dispatcher {
   readonly #store: CenterStore;
   readonly #web: WebStore;
-  readonly #sendDown: (terminal: string, name: MessageName, body: Record<string, unknown>) => Promise<void>;
+  readonly #sendDown: (terminal: string, name: MessageName, body: Record<string, unknown>) => Promise<number>;
+  readonly #linkDownlink: (actionId: number, downlinkId: number) => void;
   readonly #now: () => number;
   readonly #onChange: (terminal: string, alarmId: number, action: AlarmActionRow) => void;
 
   constructor(o: {
     store: CenterStore;
     web: WebStore;
-    sendDown: (terminal: string, name: MessageName, body: Record<string, unknown>) => Promise<void>;
+    sendDown: (terminal: string, name: MessageName, body: Record<string, unknown>) => Promise<number>;
+    linkDownlink?: (actionId: number, downlinkId: number) => void;
     now?: () => number;
     onChange?: (terminal: string, alarmId: number, action: AlarmActionRow) => void;
   }) {
     this.#store = o.store;
     this.#web = o.web;
     this.#sendDown = o.sendDown;
+    this.#linkDownlink = o.linkDownlink ?? (() => undefined);
     this.#now = o.now ?? Date.now;
     this.#onChange = o.onChange ?? (() => undefined);
   }
@@ -115,16 +119,16 @@ export class Dispatcher {
       this.#web.setAlarmStatus(terminal, alarmId, effect.status);
       return this.#web.addAlarmAction({ terminal, alarmId, action, userId: actor.id, username: actor.username, role: actor.role, note: text || null, at: this.#now() });
     });
-    let sent = false;
+    let queued = false;
     try {
-      await this.#sendDown(terminal, "dispatch", { alarmId, status: effect.down, note: (text || effect.defaultNote).slice(0, 120) });
-      this.#web.markActionSent(id, this.#now(), null);
-      sent = true;
+      const downlinkId = await this.#sendDown(terminal, "dispatch", { alarmId, status: effect.down, note: (text || effect.defaultNote).slice(0, 120) });
+      this.#linkDownlink(id, downlinkId);
+      queued = true;
     } catch (e) {
       this.#web.markActionSent(id, null, (e as Error).message.slice(0, 200));
     }
     const row = this.#web.alarmActions(terminal, alarmId).find((a) => a.id === id) as AlarmActionRow;
     this.#onChange(terminal, alarmId, row);
-    return { ok: true, status: effect.status, actionId: id, sent };
+    return { ok: true, status: effect.status, actionId: id, queued };
   }
 }

@@ -1,4 +1,6 @@
 import { decode } from "cbor-x";
+import { createHash } from "node:crypto";
+import { parsePlan } from "../firmware/core/plan";
 import { MESSAGES, Message, MessageError, messageFromCbor, upTopic } from "../firmware/uplink/messages";
 import type { CenterStore } from "./store/center-store";
 import { ContractAccount, checkPeriod, foldPeriods } from "./fee-check";
@@ -24,8 +26,10 @@ export interface IngestOptions {
 }
 
 const MAX_PAYLOAD = 64 * 1024;
+/** bytes of a rejected message kept as a sample */
+const REJECT_SAMPLE_BYTES = 256;
 
-type Completed = { mediaId: number; item: number; path: string };
+type Completed = { mediaId: number; item: number; path: string; parts: number };
 type Done = (r: IngestResult | Error) => void;
 type Pending =
   | { kind: "message"; terminal: string; message: Message; now: number; done: Done; topic: string; payload: Uint8Array }
@@ -108,10 +112,7 @@ export class Ingestor {
       m = messageFromCbor(value);
       if (m.terminal !== terminal) throw new MessageError("terminal", `${m.terminal} published by ${terminal}`);
       if (!isUplink(m)) throw new MessageError("kind", `${m.name} is not an uplink message`);
-      if (m.name === "media") {
-        const b = m.body as { mediaId: number; item: number; part: number; data: Uint8Array };
-        this.media.writePart(terminal, b.mediaId, b.item, b.part, b.data);
-      }
+      this.#validate(m);
     } catch (e) {
       this.#enqueue({ kind: "reject", terminal, topic, payload, reason: e instanceof Error ? e.message : String(e), now, done });
       return;
@@ -152,13 +153,18 @@ export class Ingestor {
           const m = p.message;
           try {
             let completed: Completed | null = null;
+            let replay = false;
             // A savepoint per report: a report that fails half-way leaves no rows behind.
             const fresh = this.store.attempt(() => {
               if (!this.store.recordMessage(p.terminal, m.seq, m.name, m.time, p.now)) return false;
-              completed = this.#apply(m, p.now);
+              const r = this.#apply(m, p.now);
+              completed = r.completed;
+              replay = r.replay;
               return true;
             });
-            if (!fresh) {
+            // A replay of an alarm already stored (same terminal and alarm id, a new seq): kept as
+            // a message, but nobody is told twice.
+            if (!fresh || replay) {
               results.push({ r: { status: "duplicate", message: m }, completed: null });
               continue;
             }
@@ -199,7 +205,10 @@ export class Ingestor {
         if (r.status === "stored") {
           this.counts.stored++;
           this.#events.stored?.(r.message);
-          if (completed) this.#events.mediaComplete?.(batch[i].terminal, completed.mediaId, completed.item, completed.path);
+          if (completed) {
+            this.media.removeParts(batch[i].terminal, completed.mediaId, completed.item, completed.parts); // only once the item is committed
+            this.#events.mediaComplete?.(batch[i].terminal, completed.mediaId, completed.item, completed.path);
+          }
         } else if (r.status === "duplicate") this.counts.duplicate++;
         else this.counts.rejected++;
       } catch (e) {
@@ -210,18 +219,35 @@ export class Ingestor {
   }
 
   #reject(terminal: string, topic: string, payload: Uint8Array, reason: string, now: number): IngestResult {
-    this.store.insertReject({ at: now, terminal, topic, reason, payload: payload.slice(0, MAX_PAYLOAD) });
+    // Counted per terminal; the bytes kept only as a short sample in a capped table (store).
+    this.store.insertReject({ at: now, terminal, topic, reason: reason.slice(0, 300), payload: payload.slice(0, REJECT_SAMPLE_BYTES) });
     return { status: "rejected", reason };
   }
 
-  /** The kind's rows; returns a media item completed by this chunk, if any. */
-  #apply(m: Message, now: number): { mediaId: number; item: number; path: string } | null {
+  /** Checks beyond the schema, before anything is queued or written (a file included). */
+  #validate(m: Message): void {
+    const b = m.body as Record<string, any>;
+    if (m.name === "media") {
+      if (b.part >= b.parts || b.item >= b.items || (b.type !== "jpeg" && b.type !== "wav")) throw new MessageError("media", "part, item or type out of range");
+    }
+    if (m.name === "plan" && b.plan !== null) {
+      try {
+        parsePlan(b.plan, this.tariffs.current(m.terminal));
+      } catch (e) {
+        throw new MessageError("plan", (e as Error).message);
+      }
+    }
+  }
+
+  /** The kind's rows; a media item completed by this chunk, if any; whether it replays an alarm. */
+  #apply(m: Message, now: number): { completed: Completed | null; replay: boolean } {
+    const none = { completed: null, replay: false };
     const b = m.body as Record<string, any>;
     const terminal = m.terminal;
     switch (m.name) {
       case "registration":
         this.store.setRegistered(terminal, b.firmware, now);
-        return null;
+        return none;
       case "sensors":
         this.store.replaceSensors(
           terminal,
@@ -231,10 +257,10 @@ export class Ingestor {
           }),
           now,
         );
-        return null;
+        return none;
       case "plan":
         this.store.insertPlan(terminal, m.seq, m.time, b.plan);
-        return null;
+        return none;
       case "period": {
         const before = this.#account(terminal, b.start);
         const check = checkPeriod(this.tariffs.lookup(terminal), before, b as never);
@@ -273,10 +299,10 @@ export class Ingestor {
           else this.#accounts.delete(terminal);
           if (typeof b.tariffVersion === "number" && this.tariffs.version(terminal, b.tariffVersion)) this.tariffs.confirmed(terminal, b.tariffVersion);
         }
-        return null;
+        return none;
       }
       case "alarm":
-        this.store.insertAlarm({
+        if (!this.store.insertAlarm({
           terminal,
           alarmId: b.alarmId,
           seq: m.seq,
@@ -289,12 +315,11 @@ export class Ingestor {
           images: b.images ?? null,
           clips: b.clips ?? null,
           receivedAt: now,
-        });
-        return null;
+        }))
+          return { completed: null, replay: true };
+        return none;
       case "media": {
-        if (b.part >= b.parts || b.item >= b.items || (b.type !== "jpeg" && b.type !== "wav")) {
-          throw new MessageError("media", "part, item or type out of range");
-        }
+        const sha256 = createHash("sha256").update(b.data).digest("hex");
         const row = this.store.addMediaChunk({
           terminal,
           mediaId: b.mediaId,
@@ -305,19 +330,22 @@ export class Ingestor {
           part: b.part,
           parts: b.parts,
           bytes: b.data.length,
+          sha256,
         });
+        if (row.partState === "other") throw new MessageError("media", `part ${b.part} of item ${b.item} of media ${b.mediaId} came before with other bytes`);
+        if (row.partState === "new" && !row.complete) this.media.writePart(terminal, b.mediaId, b.item, b.part, b.data);
         if (row.partsReceived === row.parts && !row.complete) {
           const file = this.media.assemble(terminal, b.mediaId, b.item, b.parts, b.type);
           this.store.completeMedia(terminal, b.mediaId, b.item, file.path, file.bytes);
-          return { mediaId: b.mediaId, item: b.item, path: file.path };
+          return { completed: { mediaId: b.mediaId, item: b.item, path: file.path, parts: b.parts }, replay: false };
         }
-        return null;
+        return none;
       }
       case "test":
         this.store.insertTestCall({ terminal, seq: m.seq, time: m.time, boots: b.boots, outbox: b.outbox, signal: b.signal ?? null });
         this.store.setLastTest(terminal, m.time);
         if (typeof b.tariffVersion === "number" && this.tariffs.version(terminal, b.tariffVersion)) this.tariffs.confirmed(terminal, b.tariffVersion);
-        return null;
+        return none;
       case "card":
         this.store.insertCardEvent({
           terminal,
@@ -330,10 +358,10 @@ export class Ingestor {
           debtYen: b.debtYen ?? null,
           note: b.note ?? null,
         });
-        return null;
+        return none;
       case "warning":
         this.store.insertWarning({ terminal, seq: m.seq, time: m.time, code: b.code, text: b.text });
-        return null;
+        return none;
     }
     throw new MessageError("kind", `${m.name} is not handled`);
   }

@@ -4,9 +4,10 @@ import { join } from "node:path";
 const EXT: Record<string, string> = { jpeg: "jpg", wav: "wav" };
 
 /**
- * Media on disk: each chunk lands as its own part file (rewriting one is harmless, so a duplicate
- * or a retry after a crash costs nothing); when every part is in, the item is written whole
- * beside them (temporary name, then rename) and the parts are removed.
+ * Media on disk: each chunk, once validated and found new (same bytes as before, or none), lands as
+ * its own part file (rewriting one with the same bytes after a crash is harmless); when every part
+ * is in, the item is written whole beside them (temporary name, then rename: atomic) and the parts
+ * are removed once the database has committed the item.
  */
 export class MediaFiles {
   readonly root: string;
@@ -35,8 +36,12 @@ export class MediaFiles {
     const name = `${item}.${EXT[type] ?? "bin"}`;
     writeFileSync(join(dir, name + ".tmp"), all);
     renameSync(join(dir, name + ".tmp"), join(dir, name));
-    for (let p = 0; p < parts; p++) rmSync(join(dir, `${item}.part${p}`), { force: true });
     return { path: join(terminal, String(mediaId), name), bytes: all.length };
+  }
+
+  removeParts(terminal: string, mediaId: number, item: number, parts: number): void {
+    const dir = this.#dir(terminal, mediaId);
+    for (let p = 0; p < parts; p++) rmSync(join(dir, `${item}.part${p}`), { force: true });
   }
 
   read(relative: string): Buffer | null {

@@ -89,16 +89,13 @@ test("the same period re-sent under a new sequence number is stored once", async
 
 test("the center's tariff versions: set by the admin's path, sent down, each interval priced with the version it names", async (t) => {
   await withCenter(async (center) => {
-    const sent: Uint8Array[] = [];
-    const original = center.broker.sendDown.bind(center.broker);
-    center.broker.sendDown = async (terminal: string, payload: Uint8Array) => {
-      sent.push(payload);
-      return original(terminal, payload);
-    };
+    // downlinks are kept in the database until the terminal acknowledges them
+    const sent = () => center.downlinks.all("T0001").map((d) => d.payload);
     const v1 = center.setTariff("T0001", { ...EXAMPLE_TARIFF_JSON, patterns: { "1": 200, "2": 300, "3": 400 } });
     t.is(v1, 1);
     t.is(center.store.terminal("T0001")?.tariffVersion, 1);
-    const down = messageFromCbor(decode(sent[sent.length - 1]));
+    const queued = sent();
+    const down = messageFromCbor(decode(queued[queued.length - 1]));
     t.is(down.name, "tariff");
     t.is(down.body.version, 1);
     t.deepEqual((down.body.tariff as { patterns: unknown }).patterns, { "1": 200, "2": 300, "3": 400 });

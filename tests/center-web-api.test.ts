@@ -162,12 +162,14 @@ test("an operator dispatches a pattern-3 alarm: recorded, and the dispatch reach
     t.regex(queue, /Tanaka 090-1111/, "the site's contact is in the queue");
     const res = await op.post("/alarm/T0001/4/dispatch", { note: "unit 12 on the way", back: "/operator" });
     t.is(res.status, 303);
-    t.regex(decodeURIComponent(res.headers.get("location") ?? ""), /dispatched, sent to the terminal/);
+    t.regex(decodeURIComponent(res.headers.get("location") ?? ""), /dispatched, queued for the terminal/);
+    t.is(center.web.alarmActions("T0001", 4)[0].sentAt, null, "not delivered before the terminal acknowledges it");
     const term = await RawMqtt.login(center.mqttPort, "T0001", SECRETS.T0001, false);
     t.true(term.sessionPresent);
     const m = await receive(term.client);
     t.is(m.name, "dispatch");
     t.deepEqual(m.body, { alarmId: 4, status: "dispatched", note: "unit 12 on the way" });
+    for (let i = 0; i < 100 && center.web.alarmActions("T0001", 4)[0].sentAt === null; i++) await new Promise((r) => setTimeout(r, 20));
     const [action] = center.web.alarmActions("T0001", 4);
     t.like(action, { action: "dispatch", username: "operator", role: "operator", note: "unit 12 on the way", sendError: null });
     t.truthy(action.sentAt);

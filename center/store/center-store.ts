@@ -97,6 +97,8 @@ export interface MediaChunk {
   part: number;
   parts: number;
   bytes: number;
+  /** SHA-256 (hex) of the chunk's bytes: a part is accepted once, with these bytes */
+  sha256: string;
 }
 
 export interface CenterStore {
@@ -140,15 +142,19 @@ export interface CenterStore {
   /** Stores a period; false when the terminal already reported the period that started then. */
   insertPeriod(row: PeriodRow): boolean;
   periods(terminal?: string): PeriodRow[];
-  insertAlarm(row: Omit<AlarmRow, "status">): void;
+  /** false when (terminal, alarm id) was already there (a replay): nothing changes */
+  insertAlarm(row: Omit<AlarmRow, "status">): boolean;
   alarms(terminal?: string): AlarmRow[];
-  /** Notes a chunk; returns the item's row after it (parts received so far). */
-  addMediaChunk(chunk: MediaChunk): MediaRow;
+  /** Notes a chunk; returns the item's row after it (parts received so far) and whether the part was new, the same again, or other bytes. */
+  addMediaChunk(chunk: MediaChunk): MediaRow & { partState: "new" | "same" | "other" };
   completeMedia(terminal: string, mediaId: number, item: number, path: string, bytes: number): void;
   media(terminal?: string): MediaRow[];
   insertCardEvent(e: { terminal: string; seq: number; time: number; event: string; cardId: string | null; counts: number | null; delta: number | null; debtYen: number | null; note: string | null }): void;
   insertTestCall(e: { terminal: string; seq: number; time: number; boots: number; outbox: number; signal: number | null }): void;
   insertWarning(e: { terminal: string; seq: number; time: number; code: string; text: string }): void;
   insertReject(e: { at: number; terminal: string | null; topic: string | null; reason: string; payload: Uint8Array | null }): void;
+  /** the latest rejected messages (a capped sample) */
   rejects(): Array<{ at: number; terminal: string | null; topic: string | null; reason: string }>;
+  /** rejected messages counted per terminal, all of them */
+  rejectCounts(): Array<{ terminal: string; count: number; firstAt: number; lastAt: number; lastReason: string }>;
 }

@@ -265,4 +265,36 @@ export const MIGRATIONS: readonly string[] = [
   DELETE FROM periods WHERE rowid NOT IN (SELECT MIN(rowid) FROM periods GROUP BY terminal, start);
   CREATE UNIQUE INDEX periods_one_per_start ON periods (terminal, start);
   `,
+  // 7: the center under attack and faults (issue #12): web login attempts kept across restarts,
+  // downlinks kept until the terminal acknowledges them, each media part's digest (a chunk is
+  // accepted once), rejected messages counted per terminal beside a capped sample
+  `
+  CREATE TABLE login_attempts (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX login_attempts_by_key ON login_attempts (key, at);
+  CREATE INDEX login_attempts_by_at ON login_attempts (at);
+  CREATE TABLE downlinks (
+    id INTEGER PRIMARY KEY,
+    terminal TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    delivered_at INTEGER,
+    UNIQUE (terminal, seq)
+  );
+  CREATE INDEX downlinks_pending ON downlinks (terminal, delivered_at);
+  ALTER TABLE alarm_actions ADD COLUMN downlink_id INTEGER;
+  ALTER TABLE media_parts ADD COLUMN sha256 TEXT;
+  CREATE TABLE reject_counts (
+    terminal TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    first_at INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    last_reason TEXT NOT NULL
+  );
+  `,
 ];

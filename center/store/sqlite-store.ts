@@ -5,6 +5,9 @@ import { MIGRATIONS } from "./migrations";
 
 type Row = Record<string, any>;
 
+/** rejected messages kept as a sample (all are counted in reject_counts) */
+export const REJECT_SAMPLE = 500;
+
 /** The embedded store: one SQLite file in WAL mode, schema migrations on open. */
 export class SqliteStore implements CenterStore {
   readonly db: Database.Database;
@@ -272,12 +275,13 @@ export class SqliteStore implements CenterStore {
     }));
   }
 
-  insertAlarm(a: Omit<AlarmRow, "status">): void {
-    this.#q(
+  insertAlarm(a: Omit<AlarmRow, "status">): boolean {
+    return this.db
+      .prepare(
         `INSERT INTO alarms (terminal, alarm_id, seq, time, sensor, event, contact_id, pattern, media_id, images, clips, received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       )
-      .run(a.terminal, a.alarmId, a.seq, a.time, a.sensor, a.event, a.contactId, a.pattern, a.mediaId, a.images, a.clips, a.receivedAt);
+      .run(a.terminal, a.alarmId, a.seq, a.time, a.sensor, a.event, a.contactId, a.pattern, a.mediaId, a.images, a.clips, a.receivedAt).changes === 1;
   }
 
   alarms(terminal?: string): AlarmRow[] {
@@ -301,19 +305,26 @@ export class SqliteStore implements CenterStore {
     }));
   }
 
-  addMediaChunk(c: MediaChunk): MediaRow {
-    this.#q(
+  addMediaChunk(c: MediaChunk): MediaRow & { partState: "new" | "same" | "other" } {
+    this.db
+      .prepare(
         `INSERT INTO media (terminal, media_id, item, alarm_id, items, type, parts, parts_received, bytes)
          VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0) ON CONFLICT DO NOTHING`,
       )
       .run(c.terminal, c.mediaId, c.item, c.alarmId, c.items, c.type, c.parts);
-    const fresh = this.#q("INSERT INTO media_parts (terminal, media_id, item, part) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
-      .run(c.terminal, c.mediaId, c.item, c.part);
+    const fresh = this.db
+      .prepare("INSERT INTO media_parts (terminal, media_id, item, part, sha256) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+      .run(c.terminal, c.mediaId, c.item, c.part, c.sha256);
+    let partState: "new" | "same" | "other" = "new";
+    if (fresh.changes !== 1) {
+      const had = this.db.prepare("SELECT sha256 FROM media_parts WHERE terminal = ? AND media_id = ? AND item = ? AND part = ?").get(c.terminal, c.mediaId, c.item, c.part) as Row;
+      partState = had.sha256 === null || had.sha256 === c.sha256 ? "same" : "other";
+    }
     if (fresh.changes === 1) {
       this.#q("UPDATE media SET parts_received = parts_received + 1, bytes = bytes + ? WHERE terminal = ? AND media_id = ? AND item = ?")
         .run(c.bytes, c.terminal, c.mediaId, c.item);
     }
-    return this.#mediaRow(c.terminal, c.mediaId, c.item) as MediaRow;
+    return { ...(this.#mediaRow(c.terminal, c.mediaId, c.item) as MediaRow), partState };
   }
 
   completeMedia(terminal: string, mediaId: number, item: number, path: string, bytes: number): void {
@@ -345,9 +356,26 @@ export class SqliteStore implements CenterStore {
     this.#q("INSERT INTO warnings (terminal, seq, time, code, text) VALUES (?, ?, ?, ?, ?)").run(e.terminal, e.seq, e.time, e.code, e.text);
   }
 
+  /** Every reject counted per terminal; only the latest REJECT_SAMPLE rows kept, each a short sample. */
   insertReject(e: { at: number; terminal: string | null; topic: string | null; reason: string; payload: Uint8Array | null }): void {
-    this.#q("INSERT INTO rejects (at, terminal, topic, reason, payload) VALUES (?, ?, ?, ?, ?)")
-      .run(e.at, e.terminal, e.topic, e.reason, e.payload ? Buffer.from(e.payload) : null);
+    this.db.transaction(() => {
+      const id = Number(
+        this.db
+          .prepare("INSERT INTO rejects (at, terminal, topic, reason, payload) VALUES (?, ?, ?, ?, ?)")
+          .run(e.at, e.terminal, e.topic, e.reason.slice(0, 300), e.payload ? Buffer.from(e.payload.slice(0, 256)) : null).lastInsertRowid,
+      );
+      this.db.prepare("DELETE FROM rejects WHERE id <= ?").run(id - REJECT_SAMPLE);
+      this.db
+        .prepare(
+          `INSERT INTO reject_counts (terminal, count, first_at, last_at, last_reason) VALUES (?, 1, ?, ?, ?)
+           ON CONFLICT(terminal) DO UPDATE SET count = count + 1, last_at = excluded.last_at, last_reason = excluded.last_reason`,
+        )
+        .run(e.terminal ?? "?", e.at, e.at, e.reason.slice(0, 300));
+    })();
+  }
+
+  rejectCounts(): Array<{ terminal: string; count: number; firstAt: number; lastAt: number; lastReason: string }> {
+    return (this.db.prepare("SELECT * FROM reject_counts ORDER BY terminal").all() as Row[]).map((r) => ({ terminal: r.terminal, count: r.count, firstAt: r.first_at, lastAt: r.last_at, lastReason: r.last_reason }));
   }
 
   rejects(): Array<{ at: number; terminal: string | null; topic: string | null; reason: string }> {

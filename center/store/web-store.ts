@@ -244,7 +244,7 @@ export class SqliteWebStore implements WebStore {
   }
 
   latestPlan(terminal: string): { seq: number; time: number; plan: unknown } | undefined {
-    const r = this.db.prepare("SELECT seq, time, plan FROM plans WHERE terminal = ? ORDER BY time DESC, seq DESC LIMIT 1").get(terminal) as Row | undefined;
+    const r = this.db.prepare("SELECT seq, time, plan FROM plans WHERE terminal = ? ORDER BY rowid DESC LIMIT 1").get(terminal) as Row | undefined;
     return r ? { seq: r.seq, time: r.time, plan: JSON.parse(r.plan) } : undefined;
   }
 

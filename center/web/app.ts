@@ -8,11 +8,12 @@ import type { MediaLinks } from "../notify/links";
 import { hashSecret } from "../secrets";
 import type { AlarmRow, CenterStore, SiteRow } from "../store/center-store";
 import { ROLES, type Role, type UserRow, type WebStore } from "../store/web-store";
-import { LOGIN_CSRF_COOKIE, LoginLimiter, SESSION_COOKIE, Sessions, hashPassword, newToken, passwordProblem, sameToken } from "./auth";
+import { LOGIN_CSRF_COOKIE, SESSION_COOKIE, Sessions, hashPassword, newToken, passwordProblem, sameToken } from "./auth";
 import { perDay, periodTable } from "./billing-view";
 import type { Tariffs } from "../tariffs";
 import { EventHub } from "./events";
-import { HttpError, Raw, clientIp, cookie, cookies, readBody, redirect, send, sendHtml, sendJson } from "./http";
+import { type LoginLimiter, clientAddress } from "./login-limiter";
+import { HttpError, Raw, cookie, cookies, readBody, redirect, send, sendHtml, sendJson } from "./http";
 import { type AlarmView, type View, adminPage, alarmPage, errorPage, loginPage, operatorPage, sitePage } from "./pages";
 import { APP_CSS, APP_JS } from "./static";
 
@@ -35,7 +36,10 @@ export interface WebDeps {
   now?: () => number;
   /** Secure cookies (behind HTTPS); off for the loopback demo */
   secureCookies?: boolean;
-  loginLimit?: { perUser?: number; perAddress?: number; windowMs?: number };
+  /** the web login limit (login-limiter.ts, kept in the database) */
+  limiter: LoginLimiter;
+  /** addresses of reverse proxies whose X-Forwarded-For names the client (none: the socket's address) */
+  trustedProxies?: readonly string[];
 }
 
 interface Ctx {
@@ -67,7 +71,7 @@ export class WebApp {
     this.#d = d;
     this.#now = d.now ?? Date.now;
     this.sessions = new Sessions(d.web, this.#now);
-    this.limiter = new LoginLimiter(this.#now, d.loginLimit);
+    this.limiter = d.limiter;
   }
 
   handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -150,23 +154,24 @@ export class WebApp {
     }
     const username = (body.username ?? "").trim().slice(0, 40);
     const password = body.password ?? "";
-    const ip = clientIp(c.req);
-    const wait = this.limiter.retryAfter(ip, username);
-    if (wait > 0) {
+    const ip = clientAddress(c.req.socket.remoteAddress, c.req.headers["x-forwarded-for"], this.#d.trustedProxies);
+    const reservation = this.limiter.reserve(ip, username);
+    if (!reservation.ok) {
+      const wait = reservation.retryAfter;
       this.counts.loginRateLimited++;
       const csrf = newToken();
-      return sendHtml(c.res, 429, loginPage(csrf, `Too many failed logins; try again in ${Math.ceil(wait / 60)} min.`, username), {
+      const when = wait < 90 ? `${wait} s` : `${Math.ceil(wait / 60)} min`;
+      return sendHtml(c.res, 429, loginPage(csrf, `Too many failed logins; try again in ${when}.`, username), {
         "retry-after": String(wait),
         "set-cookie": cookie(LOGIN_CSRF_COOKIE, csrf, { secure: this.#d.secureCookies, maxAge: 3600 }),
       });
     }
     const user = password.length <= 200 ? await this.sessions.verifyAsync(username, password) : null;
     if (!user) {
-      this.limiter.failed(ip, username);
       this.counts.loginFailed++;
       return this.#loginForm(c, "Wrong user or password.", 401, username);
     }
-    this.limiter.succeeded(ip, username);
+    this.limiter.succeeded(ip, username, reservation);
     if (c.token) this.sessions.destroy(c.token); // no session fixation: always a fresh one
     const s = this.sessions.create(user.id);
     redirect(c.res, home(user), {
@@ -327,7 +332,7 @@ export class WebApp {
     const back = safeBack(body.back) ?? `/alarm/${encodeURIComponent(terminal as string)}/${alarmId}`;
     if (!r.ok && r.code === 404) return this.#notFound(c);
     const sep = back.includes("?") ? "&" : "?";
-    redirect(c.res, back + sep + (r.ok ? `ok=${encodeURIComponent(`alarm ${alarmId}: ${r.status}${r.sent ? ", sent to the terminal" : ""}`)}` : `error=${encodeURIComponent(r.error)}`));
+    redirect(c.res, back + sep + (r.ok ? `ok=${encodeURIComponent(`alarm ${alarmId}: ${r.status}${r.queued ? ", queued for the terminal" : ""}`)}` : `error=${encodeURIComponent(r.error)}`));
   }
 
   #clearFault(c: Ctx, id: number): void {

@@ -104,8 +104,3 @@ export async function readBody(req: IncomingMessage): Promise<Record<string, str
   }
   throw new HttpError(415, `unsupported content type ${type || "(none)"}`);
 }
-
-/** The client's address, for the login rate limit (the socket's, never a header a client can set). */
-export function clientIp(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? "?";
-}

@@ -102,7 +102,7 @@ export function alarmCard(v: View, av: AlarmView, back: string): Raw {
       ${clips.map((m) => (m.complete ? html`<audio controls preload="none" src="${src(m)}" aria-label="alarm ${a.alarmId} sound"></audio>` : html`<span class="pending">sound: ${m.partsReceived}/${m.parts} parts</span>`))}
       ${expected > av.media.length ? html`<span class="pending">${expected - av.media.length} media item(s) not yet received</span>` : ""}
     </div>
-    ${av.actions.length ? html`<ol class="log">${av.actions.map((x) => html`<li>${centerTime(x.at)} ${x.action} by ${x.username ?? "?"} (${x.role ?? "?"})${x.note ? html`: “${x.note}”` : ""} ${x.sentAt !== null ? html`<span class="ok">sent to terminal</span>` : x.sendError ? html`<span class="error">not sent: ${x.sendError}</span>` : ""}</li>`)}</ol>` : ""}
+    ${av.actions.length ? html`<ol class="log">${av.actions.map((x) => html`<li>${centerTime(x.at)} ${x.action} by ${x.username ?? "?"} (${x.role ?? "?"})${x.note ? html`: “${x.note}”` : ""} ${x.sentAt !== null ? html`<span class="ok">delivered to the terminal</span>` : x.sendError ? html`<span class="error">not sent: ${x.sendError}</span>` : html`<span class="queued">queued for the terminal</span>`}</li>`)}</ol>` : ""}
     ${forms.length ? html`<div class="actions">${forms}</div>` : ""}
   </article>`;
 }

@@ -147,10 +147,10 @@ export class WebClient {
   }
 
   /** The login form, then the POST with its token; returns the POST's response. */
-  async login(username: string, password: string): Promise<Response> {
+  async login(username: string, password: string, headers: Record<string, string> = {}): Promise<Response> {
     const form = await (await this.get("/login")).text();
     const token = /name="_csrf" value="([^"]+)"/.exec(form)?.[1] ?? "";
-    const res = await this.post("/login", { _csrf: token, username, password }, { csrf: false });
+    const res = await this.post("/login", { _csrf: token, username, password }, { csrf: false, headers });
     if (res.status === 303) {
       const me = await this.get("/api/me");
       if (me.status === 200) this.csrf = ((await me.json()) as { csrf: string }).csrf;

@@ -30,8 +30,9 @@ export class RawMqtt {
     for (const f of w) f();
   }
 
-  static async open(port: number): Promise<RawMqtt> {
-    const socket = connect(port, "127.0.0.1");
+  /** `from`: a loopback source address other than 127.0.0.1 (to stand for another client). */
+  static async open(port: number, from?: string): Promise<RawMqtt> {
+    const socket = connect({ port, host: "127.0.0.1", ...(from ? { localAddress: from } : {}) });
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", resolve);
       socket.once("error", reject);
@@ -40,8 +41,8 @@ export class RawMqtt {
   }
 
   /** Connects; resolves with the CONNACK return code (0 = accepted). */
-  static async login(port: number, id: string, secret: string, clean = false): Promise<{ client: RawMqtt; returnCode: number; sessionPresent: boolean }> {
-    const client = await RawMqtt.open(port);
+  static async login(port: number, id: string, secret: string, clean = false, from?: string): Promise<{ client: RawMqtt; returnCode: number; sessionPresent: boolean }> {
+    const client = await RawMqtt.open(port, from);
     client.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId: id, username: id, password: Buffer.from(secret), clean, keepalive: 60 } as mqtt.IConnectPacket);
     const ack = (await client.next("connack")) as mqtt.IConnackPacket;
     return { client, returnCode: ack.returnCode ?? -1, sessionPresent: ack.sessionPresent };

@@ -1,0 +1,98 @@
+import test from "ava";
+import { decode } from "cbor-x";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Center, startCenter } from "../center/center";
+import { type Message, downTopic, messageFromCbor } from "../firmware/uplink/messages";
+import { SECRETS, alarmMessages, publishAs, s } from "./helpers/center-web";
+import { RawMqtt } from "./helpers/mqtt-raw";
+
+const OPERATOR = { id: null, username: "op", role: "operator" as const, siteId: null };
+
+async function start(dir: string): Promise<Center> {
+  const center = await startCenter({ dataDir: dir, mqttPort: 0, httpPort: 0 });
+  center.addTerminal({ id: "T0001", secret: SECRETS.T0001, site: "Tanaka home" });
+  return center;
+}
+
+/** The next downlink, acknowledged (PUBACK) unless told not to; null when none comes within `ms`. */
+async function receive(client: RawMqtt, ms = 3000, ack = true): Promise<Message | null> {
+  let p: { payload: Buffer; messageId: number } | null;
+  try {
+    p = (await client.next("publish", ms)) as typeof p;
+  } catch {
+    return null;
+  }
+  if (!p) return null;
+  if (ack) client.send({ cmd: "puback", messageId: p.messageId } as never);
+  return messageFromCbor(decode(p.payload));
+}
+
+async function until(what: () => boolean, ms = 3000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    if (what()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return what();
+}
+
+test("fault: downlinks queued while the terminal is away survive a center restart and are delivered once", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tg-downlinks-"));
+  try {
+    let center = await start(dir);
+    await publishAs(center, "T0001", alarmMessages({ alarmId: 4, mediaId: 2, pattern: 3, seq: 1, time: s("2026-04-28T02:10") }));
+    const r = await center.dispatcher.act(OPERATOR, "T0001", 4, "acknowledge");
+    t.like(r, { ok: true, queued: true });
+    const [action] = center.web.alarmActions("T0001", 4);
+    t.is(action.sentAt, null, "queued, not 'sent': the terminal has not acknowledged it");
+    t.is(center.downlinks.pending("T0001").length, 1);
+    await center.close(); // the center restarts with the downlink still queued
+    center = await start(dir);
+    try {
+      t.is(center.downlinks.pending("T0001").length, 1);
+      const term = await RawMqtt.login(center.mqttPort, "T0001", SECRETS.T0001, false);
+      t.false(term.sessionPresent, "the new broker knew nothing of the terminal");
+      t.deepEqual(await term.client.subscribe(downTopic("T0001")), [1]);
+      const m = await receive(term.client);
+      t.like(m, { name: "dispatch", body: { alarmId: 4, status: "acknowledged" } });
+      t.true(await until(() => center.downlinks.pending("T0001").length === 0), "delivered after the PUBACK");
+      t.truthy(center.web.alarmActions("T0001", 4)[0].sentAt);
+      t.is(await receive(term.client, 500), null, "once");
+      term.client.close();
+      // dialling again (with a new subscription) brings nothing more
+      const again = await RawMqtt.login(center.mqttPort, "T0001", SECRETS.T0001, true);
+      await again.client.subscribe(downTopic("T0001"));
+      t.is(await receive(again.client, 500), null);
+      again.client.close();
+    } finally {
+      await center.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a downlink not acknowledged before the line drops stays queued and comes again on the next call", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tg-downlinks-"));
+  const center = await start(dir);
+  try {
+    // a persistent session, as the firmware's (mqtt-client.ts: cleanSession false)
+    const first = await RawMqtt.login(center.mqttPort, "T0001", SECRETS.T0001, false);
+    await first.client.subscribe(downTopic("T0001"));
+    await center.sendDown("T0001", "dispatch", { alarmId: 9, status: "dispatched", note: "car 3" });
+    const m = await receive(first.client, 3000, false);
+    t.like(m, { name: "dispatch", body: { alarmId: 9 } });
+    first.client.close(); // no PUBACK
+    await new Promise((r) => setTimeout(r, 100));
+    t.is(center.downlinks.pending("T0001").length, 1, "still queued: the terminal never acknowledged it");
+    const second = await RawMqtt.login(center.mqttPort, "T0001", SECRETS.T0001, false);
+    t.like(await receive(second.client), { name: "dispatch", body: { alarmId: 9 } });
+    t.true(await until(() => center.downlinks.pending("T0001").length === 0));
+    t.is(await receive(second.client, 500), null);
+    second.client.close();
+  } finally {
+    await center.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
