@@ -8,7 +8,7 @@ import { Plan, parsePlan } from "../firmware/core/plan";
 import { guardAt, transitionsBetween } from "../firmware/core/scheduler";
 import { EXAMPLE_TARIFF_JSON, parseTariff } from "../firmware/core/tariff";
 import { formatTime, parseTime } from "../firmware/core/time";
-import { withSim } from "./helpers/engines";
+import { installKit, withSim } from "./helpers/engines";
 
 const tariff = parseTariff(EXAMPLE_TARIFF_JSON);
 const T0 = parseTime("2026-04-01T00:00", "t0");
@@ -163,6 +163,8 @@ test("scheduler: walking the transitions starts and ends every period once, in o
 test("[xs] the firmware's estimate under XS equals the core's under Node (differential)", async (t) => {
   const samples = fc.sample(planArb, { numRuns: 40, seed: 4242 });
   await withSim("xs", "2026-03-01T00:00", async (sim) => {
+    // a plan on the terminal bills devices of its sensor table: one large enough for every sample
+    await installKit(sim, ["A0001", "A0002", "A0003", "A0004", "A0005", "A0006", "A0007", "A0008", "B0001", "B0002", "B0003", "B0004"]);
     for (const plan of samples) {
       const onXs = await sim.command("estimate", { plan, card: 5000 });
       const onNode = estimatePlan(parsePlan(plan, tariff), tariff, 5000);

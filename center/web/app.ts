@@ -577,9 +577,12 @@ function tariffParam(body: Record<string, string | undefined>): unknown {
       const m = /^pattern([1-9][0-9]?)$/.exec(k);
       if (m && (body[k] ?? "").trim() !== "") patterns[m[1]] = num(k);
     }
+    // an empty field is left out: door contacts and smoke sensors then cost what a sensor does
+    const devices: Record<string, number | string> = {};
+    for (const k of ["sensor", "camera", "door", "smoke"]) if ((body[k] ?? "").trim() !== "") devices[k] = num(k);
     json = {
       patterns,
-      devices: { sensor: num("sensor"), camera: num("camera"), door: num("door"), smoke: num("smoke") },
+      devices,
       contracts: { single: num("single"), multiple: num("multiple"), continuous: num("continuous") },
       imageYen: num("imageYen"),
       yenPerCount: num("yenPerCount"),
