@@ -35,7 +35,7 @@ export const TRANSPORT_ACCESS: AccessConditions = Object.freeze([0b000, 0b000, 0
 export type CardErrorCode = "absent" | "io" | "auth" | "format" | "mac" | "clone" | "revoked" | "limit" | "identity" | "changed";
 
 export class CardError extends Error {
-  /** a field, not `this.name = …`: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
+  /** a class field rather than an assignment to the inherited name in the constructor: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
   override readonly name = "CardError";
   readonly code: CardErrorCode;
   constructor(code: CardErrorCode, message: string) {

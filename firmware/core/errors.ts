@@ -1,6 +1,6 @@
 /** An input was rejected; `field` names the offending field as a path, e.g. `periods[1].end`. */
 export class FieldError extends Error {
-  /** a field, not `this.name = …`: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
+  /** a class field rather than an assignment to the inherited name in the constructor: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
   override readonly name = "FieldError";
   readonly field: string;
   constructor(field: string, message: string) {

@@ -42,7 +42,7 @@ export const Status = Object.freeze({ Ok: 0x00, Timeout: 0x01, RfProtocol: 0x0b,
 export type PN532ErrorCode = "timeout" | "frame" | "bus" | "syntax" | "status";
 
 export class PN532Error extends Error {
-  /** a field, not `this.name = …`: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
+  /** a class field rather than an assignment to the inherited name in the constructor: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
   override readonly name = "PN532Error";
   readonly code: PN532ErrorCode;
   /** the InDataExchange status byte when code is "status" */

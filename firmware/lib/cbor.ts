@@ -27,7 +27,7 @@ export type CborValue =
 
 /** A value could not be encoded or some bytes could not be decoded; `offset` is where, if known. */
 export class CborError extends Error {
-  /** a field, not `this.name = …`: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
+  /** a class field rather than an assignment to the inherited name in the constructor: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
   override readonly name = "CborError";
   readonly offset: number;
   constructor(message: string, offset = -1) {

@@ -14,7 +14,7 @@
 import { decodeUtf8Strict, utf8Length, writeUtf8 } from "./utf8-strict";
 
 export class MqttError extends Error {
-  /** a field, not `this.name = …`: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
+  /** a class field rather than an assignment to the inherited name in the constructor: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
   override readonly name = "MqttError";
   constructor(message: string) {
     super(`mqtt: ${message}`);

@@ -405,13 +405,18 @@ export class TerminalUi {
     else this.#ignored++;
   }
 
+  /** Where a new period starts: the next full hour, or the end of the last period if later. */
+  #nextStart(): Seconds {
+    const plan = this.#t.plan;
+    const start = nextHour(this.#t.now(), this.#c.zoneMinutes);
+    const last = plan.periods[plan.periods.length - 1];
+    return last && last.end > start ? last.end : start;
+  }
+
   #newDraft(): void {
     const plan = this.#t.plan;
     if (plan.periods.length >= 32) return this.#refuse("Plan is full (32)");
-    const now = this.#t.now();
-    let start = nextHour(now, this.#c.zoneMinutes);
-    const last = plan.periods[plan.periods.length - 1];
-    if (last && last.end > start) start = last.end;
+    const start = this.#nextStart();
     const draft: Draft = { index: null, was: null, start, end: start + HOUR, pattern: 1, sensors: 0, cameras: 0, contract: plan.contract };
     this.#toField(draft, "start");
   }
@@ -426,10 +431,8 @@ export class TerminalUi {
     if (hours < 1) return this.#refuse("Hours: 1 or more");
     const plan = this.#t.plan;
     if (plan.periods.length >= 32) return this.#refuse("Plan is full (32)");
-    const now = this.#t.now();
-    let start = nextHour(now, this.#c.zoneMinutes);
+    const start = this.#nextStart();
     const last = plan.periods[plan.periods.length - 1];
-    if (last && last.end > start) start = last.end;
     const devices = this.#devices();
     const ids = (camera: boolean) => devices.filter((x) => isCamera(x.id) === camera).map((x) => x.id);
     const draft: Draft = {

@@ -106,7 +106,7 @@ export interface Message {
 }
 
 export class MessageError extends Error {
-  /** a field, not `this.name = …`: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
+  /** a class field rather than an assignment to the inherited name in the constructor: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
   override readonly name = "MessageError";
   readonly field: string;
   constructor(field: string, message: string) {
