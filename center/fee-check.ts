@@ -1,7 +1,8 @@
+import { countsAllowed } from "../firmware/core/card-policy";
 import { countsDue } from "../firmware/core/counts";
 import { EMPTY_METER, Meter, meterAdd, meterYen } from "../firmware/core/contract";
-import { accrue, deviceCounts, imageRateSeconds, yenPerHour } from "../firmware/core/fee";
-import { CONTRACTS, Tariff, isContract } from "../firmware/core/tariff";
+import { IntervalRow, foldIntervals, isIntervalRow } from "../firmware/core/period-fold";
+import { Tariff, isContract } from "../firmware/core/tariff";
 import { MessageError } from "../firmware/uplink/messages";
 
 /** The center's running account of one terminal's contract, period by period in start order. */
@@ -51,57 +52,24 @@ export interface FeeCheck {
  * Checks every figure of a reported period against the center's own recomputation, with the
  * terminal's tariff versions as the center issued them and the same rules the terminal runs
  * (firmware/core: fee, contract meter, counts). Intervals are [from, to, sensor, camera, door,
- * smoke, tariffVersion, permille]; a structurally malformed list is refused (MessageError); a
+ * smoke, tariffVersion, permille, images]; a structurally malformed list is refused (MessageError); a
  * figure that differs is flagged and never changes the center's totals, which are its own.
  */
 export function checkPeriod(tariffOf: (version: number) => Tariff | undefined, before: ContractAccount, p: ReportedPeriod): FeeCheck {
-  const problems: string[] = [];
   if (!Array.isArray(p.intervals)) throw new MessageError("period.intervals", "must be a list");
   const rows = p.intervals as unknown[];
-  for (const iv of rows) {
-    if (!Array.isArray(iv) || iv.length !== 8 || !iv.every((n) => Number.isSafeInteger(n) && n >= 0) || iv[1] < iv[0]) {
-      throw new MessageError("period.intervals", "an interval must be [from, to, sensor, camera, door, smoke, tariffVersion, permille] with from ≤ to");
-    }
+  if (!rows.every(isIntervalRow)) {
+    throw new MessageError("period.intervals", "an interval must be [from, to, sensor, camera, door, smoke, tariffVersion, permille, images?] with from ≤ to");
   }
+  // The same fold the terminal's history takes, interval by interval (firmware/core/period-fold.ts).
+  const fold = foldIntervals(tariffOf, before.meter, { ...p, intervals: rows as IntervalRow[] });
+  const problems = fold.problems.slice();
   if (!isContract(p.contract)) problems.push(`unknown contract ${p.contract}`);
-
-  let meter = before.meter;
-  let rs = 0;
-  let seconds = 0;
-  let previousTo = p.start;
-  let last: { tariff: Tariff | undefined; version: number; permille: number } | null = null;
-  for (const iv of rows as number[][]) {
-    const [from, to, sensor, camera, door, smoke, version, permille] = iv;
-    if (from < previousTo || to > p.end) problems.push(`interval ${from}–${to} is outside the period or overlaps another`);
-    previousTo = Math.max(previousTo, to);
-    const tariff = tariffOf(version);
-    last = { tariff, version, permille };
-    seconds += to - from;
-    if (!tariff) {
-      problems.push(`tariff version ${version} is not one the center issued`);
-      continue;
-    }
-    // A coefficient no contract of that version has is flagged and billed at the period's contract's.
-    let billed = permille;
-    if (!CONTRACTS.some((c) => tariff.contractsPermille[c] === permille)) {
-      problems.push(`per-mille ${permille} is no contract's coefficient under tariff version ${version}`);
-      billed = isContract(p.contract) ? tariff.contractsPermille[p.contract] : tariff.contractsPermille.single;
-    }
-    last.permille = billed;
-    if (tariff.patterns[p.pattern] === undefined) {
-      problems.push(`pattern ${p.pattern} is not in tariff version ${version}`);
-      continue;
-    }
-    const r = accrue(yenPerHour(tariff, p.pattern, deviceCounts({ sensor, camera, door, smoke })), to - from);
-    rs += r;
-    meter = meterAdd(meter, billed, r);
-  }
+  let meter = fold.meter;
+  let rs = fold.rateSeconds;
+  const seconds = fold.seconds;
+  const last = fold.last;
   const lastTariff = last?.tariff ?? tariffOf(p.tariffVersion ?? 0);
-  if (lastTariff && p.images > 0) {
-    const r = imageRateSeconds(lastTariff, p.images);
-    rs += r;
-    meter = meterAdd(meter, last ? last.permille : p.permille, r);
-  }
   if (seconds !== p.guardedSeconds) {
     // Older intervals were folded on the terminal: only the reported sum is there to bill.
     problems.push(`intervals cover ${seconds} s of ${p.guardedSeconds} s guarded; fee not verifiable`);
@@ -125,7 +93,7 @@ export function checkPeriod(tariffOf: (version: number) => Tariff | undefined, b
   if (lastTariff) {
     const due = countsDue(owed, lastTariff.yenPerCount);
     if (p.takenTotal != null && p.takenTotal > due) problems.push(`the card gave ${p.takenTotal} counts toward the fee, only ${due} are due`);
-    if (taken > due + (p.surchargeTotal ?? 0)) problems.push(`${taken} counts taken in all, only ${due} due (+ ${p.surchargeTotal ?? 0} surcharge)`);
+    if (taken > countsAllowed(owed, lastTariff.yenPerCount, p.surchargeTotal ?? 0)) problems.push(`${taken} counts taken in all, only ${due} due (+ ${p.surchargeTotal ?? 0} surcharge)`);
   }
   return { rateSeconds: rs, yen, owedYen: owed, account: { meter, lastStart: p.start, taken }, mismatch: problems.length ? problems.join("; ") : null };
 }

@@ -68,7 +68,7 @@ test("price per image: default 0, otherwise coefficient × images × price", (t)
   t.is(yenOwed(imageRateSeconds(priced, 12), 800), 48);
   const period = parsePlan(PERIOD_1_PLAN, priced).periods[0];
   let log = openPeriod(period, period.start, { version: 0, permille: 800 });
-  log = addImages(log, 12, priced);
+  log = addImages(log, 12, () => priced);
   log = closePeriod(log, period.end, priced);
   t.is(periodRecord(log, priced, period.end).yen, 288 + 48);
 });

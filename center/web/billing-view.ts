@@ -53,7 +53,7 @@ export function perDay(rows: PeriodRow[], tariffOf: (version: number) => Tariff 
   const days = new Map<number, { seconds: number; rateSeconds: number; permille: number }>();
   for (const p of rows) {
     for (const iv of p.intervals) {
-      if (!Array.isArray(iv) || iv.length !== 8) continue;
+      if (!Array.isArray(iv) || iv.length < 8) continue;
       const [from, to, sensor, camera, door, smoke, version, permille] = iv as number[];
       const tariff = tariffOf(version);
       if (!tariff) continue;

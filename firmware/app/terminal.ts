@@ -188,7 +188,7 @@ export class Terminal {
   /** Images sent for the running period (billed at the tariff's image price). */
   addImages(count: number): void {
     if (!this.#log || count <= 0) return;
-    this.#log = addImages(this.#log, count, this.#tariff);
+    this.#log = addImages(this.#log, count, (v) => this.#tariffFor(v));
     this.#persistPeriod(this.now());
   }
 

@@ -1,4 +1,5 @@
-import { countsDue, countsToTake } from "../core/counts";
+import { POLICY_START, PolicyEffect, PolicyState, Taken, countsToCollect, debtCounts, policyStep } from "../core/card-policy";
+import { countsDue } from "../core/counts";
 import { estimatePlan } from "../core/estimate";
 import type { Period } from "../core/plan";
 import { planToJson } from "../core/plan";
@@ -10,7 +11,7 @@ import type { CardConfig } from "./config";
 import { CardError, terminalTag, toHex } from "./layout";
 import { CardView, LedgerRow, Purse } from "./purse";
 
-export type CardMode = "ok" | "grace" | "emergency" | "friendly" | "stopped";
+export type { CardMode } from "../core/card-policy";
 
 /** A warning for the LCD and the center (low credit, no credit, policy decisions, refusals). */
 export interface CardNotice {
@@ -21,14 +22,8 @@ export interface CardNotice {
   note: string;
 }
 
-interface BillState {
-  mode: CardMode;
-  /** when guarding found itself without credit */
-  since: Seconds | null;
-  /** counts guarded on emergency credit in closed stretches */
-  emergencyCounts: number;
-  /** counts due when the running emergency stretch began */
-  emergencyFromDue: number | null;
+/** The policy's state (core/card-policy.ts) and what the shell keeps beside it. */
+interface BillState extends PolicyState {
   /** the card already warned as low */
   lowCard: number | null;
   /** waiting for the center (the link takes them) */
@@ -41,7 +36,7 @@ interface BillState {
 
 const KEY_STATE = "cardbill";
 const MAX_NOTICES = 8;
-const INITIAL: BillState = { mode: "ok", since: null, emergencyCounts: 0, emergencyFromDue: null, lowCard: null, notices: [] };
+const INITIAL: BillState = { ...POLICY_START, lowCard: null, notices: [] };
 
 /** What the card has given for the contract so far, for the center's reports. */
 export interface CardTotals {
@@ -167,7 +162,7 @@ export class CardBilling {
       debt,
       taken: this.#purse.taken,
       surchargeTaken: this.#purse.surchargeTaken,
-      due: countsDue(this.#o.terminal.owedYen(), this.#o.terminal.tariff.yenPerCount),
+      due: this.#due(),
       inDoubt: doubt.fee + doubt.surcharge,
       mode: this.#state.mode,
       policy: this.#o.config.policy,
@@ -326,13 +321,8 @@ export class CardBilling {
     const card = this.#card;
     if (!card) return;
     const t = this.#o.terminal.now();
-    const doubt = this.#purse.inDoubt();
     // Counts only for time already durable: a power cut can never leave more taken than owed.
-    const owed = this.#o.terminal.durableOwedYen();
-    const fee = countsToTake(owed, this.#o.terminal.tariff.yenPerCount, this.#purse.taken + doubt.fee);
-    const surcharge = Math.max(0, this.#surchargeDue(countsDue(owed, this.#o.terminal.tariff.yenPerCount)) - this.#purse.surchargeTaken - doubt.surcharge);
-    const f = Math.min(fee, card.counts);
-    const s = Math.min(surcharge, card.counts - f);
+    const { fee: f, surcharge: s } = countsToCollect(this.#state, this.#o.config, this.#o.terminal.durableOwedYen(), this.#o.terminal.tariff.yenPerCount, this.#taken(), card.counts);
     if (f + s > 0) {
       try {
         this.#card = this.#purse.deduct(card, f, s, t);
@@ -346,23 +336,18 @@ export class CardBilling {
     this.#checkLow(t);
   }
 
-  #surchargeDue(due = this.#due()): number {
-    const s = this.#state;
-    let counts = s.emergencyCounts;
-    if (s.mode === "emergency" && s.emergencyFromDue !== null) counts += Math.max(0, due - s.emergencyFromDue);
-    return Math.floor((counts * this.#o.config.surchargePermille) / 1000);
-  }
-
   #due(): number {
     return countsDue(this.#o.terminal.owedYen(), this.#o.terminal.tariff.yenPerCount);
   }
 
+  #taken(): Taken {
+    const doubt = this.#purse.inDoubt();
+    return { fee: this.#purse.taken, surcharge: this.#purse.surchargeTaken, doubtFee: doubt.fee, doubtSurcharge: doubt.surcharge };
+  }
+
   /** Counts due and not taken (fee and surcharge), beyond what is in doubt. */
   #debt(): number {
-    const doubt = this.#purse.inDoubt();
-    const unpaid = Math.max(0, this.#due() - this.#purse.taken - doubt.fee);
-    const surcharge = Math.max(0, this.#surchargeDue() - this.#purse.surchargeTaken - doubt.surcharge);
-    return unpaid + surcharge;
+    return debtCounts(this.#state, this.#o.config, this.#o.terminal.owedYen(), this.#o.terminal.tariff.yenPerCount, this.#taken());
   }
 
   #checkLow(t: Seconds): void {
@@ -404,44 +389,37 @@ export class CardBilling {
     if (!this.#polled || this.#readerError !== null) return; // nothing is known of the slot (no reader answers)
     const terminal = this.#o.terminal;
     const t = terminal.now();
-    const s = this.#state;
-    const guarding = terminal.activePeriod !== null;
-    const credit = this.#card !== null && this.#card.counts > 0;
-    if (credit || !guarding) {
-      if (s.mode === "grace" || s.mode === "emergency" || s.mode === "friendly" || (s.mode === "stopped" && credit)) {
-        const closed = s.mode === "emergency" && s.emergencyFromDue !== null ? Math.max(0, this.#due() - s.emergencyFromDue) : 0;
-        const stopped = s.mode === "stopped" ? s.stoppedPeriod ?? null : null;
-        this.#save({ ...s, mode: "ok", since: null, emergencyCounts: s.emergencyCounts + closed, emergencyFromDue: null, stoppedPeriod: null });
-        this.#purse.note({ at: t, kind: "policy", note: credit ? "credit is back" : "guarding ended", counts: closed > 0 ? closed : undefined });
-        if (stopped && credit && !guarding && t < stopped.end) this.#resume(t, stopped);
-      }
-      return;
-    }
+    const before = this.#state;
     const why = this.#card ? `card ${this.#card.identity.cardId} is empty` : this.#refused ? "the card was refused" : "no card";
-    if (s.mode === "ok" || s.mode === "stopped") {
-      this.#save({ ...s, mode: "grace", since: t });
-      this.#decide(t, "card.none", `${why}: insert a card within ${this.#o.config.graceSeconds} s`);
-      return;
+    const c = secondsToCivil(t, this.#o.zoneMinutes);
+    const input = { t, minuteOfDay: c.hour * 60 + c.minute, guarding: terminal.activePeriod !== null, credit: this.#card !== null && this.#card.counts > 0, due: this.#due(), why };
+    const step = policyStep(before, this.#o.config, input);
+    if (step.state === before) return;
+    const stopped = before.mode === "stopped" ? before.stoppedPeriod ?? null : null;
+    this.#save({ ...before, ...step.state, stoppedPeriod: step.state.mode === "ok" ? null : before.stoppedPeriod });
+    for (const e of step.effects) this.#carryOut(e, t, stopped);
+  }
+
+  #carryOut(e: PolicyEffect, t: Seconds, stopped: BillState["stoppedPeriod"]): void {
+    switch (e.do) {
+      case "note":
+        this.#purse.note({ at: t, kind: "policy", note: e.note, counts: e.counts });
+        break;
+      case "notify":
+        this.#decide(t, e.kind, e.note);
+        break;
+      case "stop":
+        this.#stop(t, e.why);
+        break;
+      case "resume":
+        if (stopped && t < stopped.end) this.#resume(t, stopped);
+        break;
     }
-    if (s.mode === "grace" && t >= (s.since ?? t) + this.#o.config.graceSeconds) {
-      if (this.#o.config.policy === "emergency") {
-        this.#save({ ...s, mode: "emergency", emergencyFromDue: this.#due() });
-        this.#decide(t, "card.emergency", `${why}: guarding goes on with emergency credit, ${this.#o.config.surchargePermille / 10}% surcharge, as debt for the next card`);
-      } else if (this.#night(t)) {
-        this.#save({ ...s, mode: "friendly" });
-        this.#decide(t, "card.friendly", `${why}: it is night, guarding goes on until ${this.#clock(this.#o.config.nightTo)} (debt for the next card)`);
-      } else {
-        this.#stop(t, why);
-      }
-      return;
-    }
-    if (s.mode === "friendly" && !this.#night(t)) this.#stop(t, `${why} and the night is over`);
   }
 
   #stop(t: Seconds, why: string): void {
     const terminal = this.#o.terminal;
     const active = terminal.activePeriod;
-    this.#save({ ...this.#state, mode: "stopped" });
     if (!active) return;
     const zone = this.#o.zoneMinutes;
     const json = planToJson(terminal.plan, zone) as { periods: Array<Record<string, unknown>> };
@@ -469,19 +447,6 @@ export class CardBilling {
   #decide(t: Seconds, kind: CardNotice["kind"], note: string): void {
     this.#purse.note({ at: t, kind: "policy", note });
     this.#notify({ at: t, kind, note });
-  }
-
-  #night(t: Seconds): boolean {
-    const c = secondsToCivil(t, this.#o.zoneMinutes);
-    const m = c.hour * 60 + c.minute;
-    const { nightFrom: from, nightTo: to } = this.#o.config;
-    return from <= to ? m >= from && m < to : m >= from || m < to;
-  }
-
-  #clock(minutes: number): string {
-    const h = Math.floor(minutes / 60);
-    const m = minutes % 60;
-    return `${h < 10 ? "0" : ""}${h}:${m < 10 ? "0" : ""}${m}`;
   }
 
   #notify(n: CardNotice): void {

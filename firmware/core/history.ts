@@ -1,6 +1,7 @@
-import { EMPTY_METER, Meter, Terms, meterAdd, meterYen } from "./contract";
+import { EMPTY_METER, Meter, Terms, meterYen } from "./contract";
 import type { PeriodRow } from "./estimate";
-import { DeviceCounts, accrue, baseYen, imageRateSeconds, yenPerHour } from "./fee";
+import { DeviceCounts, accrue, baseYen, yenPerHour } from "./fee";
+import { billImages, billInterval } from "./period-fold";
 import { Period, sensorCount } from "./plan";
 import type { Tariff } from "./tariff";
 import { Seconds, hoursOf } from "./time";
@@ -15,6 +16,8 @@ export interface Interval {
   readonly version: number;
   /** the contract's coefficient (per-mille) under that version */
   readonly permille: number;
+  /** images billed during the stretch (or after it, while nothing ran), under its terms */
+  readonly images: number;
 }
 
 /** The interval running now: what operates, under which terms, since when. */
@@ -23,6 +26,7 @@ export interface OpenInterval {
   readonly devices: DeviceCounts;
   readonly version: number;
   readonly permille: number;
+  readonly images: number;
 }
 
 /**
@@ -59,7 +63,7 @@ export function openPeriod(period: Period, t: Seconds, terms: Terms, meter: Mete
     end: null,
     intervals: [],
     folded: 0,
-    open: { from: t, devices: period.devices, version: terms.version, permille: terms.permille },
+    open: { from: t, devices: period.devices, version: terms.version, permille: terms.permille, images: 0 },
     closedRateSeconds: 0,
     closedSeconds: 0,
     images: 0,
@@ -74,8 +78,8 @@ function closeOpen(log: PeriodLog, t: Seconds, tariff: Tariff): PeriodLog {
   const open = log.open;
   if (!open) return log;
   const to = t < open.from ? open.from : t;
-  const rs = accrue(yenPerHour(tariff, log.period.pattern, open.devices), to - open.from);
-  const interval: Interval = { from: open.from, to, pattern: log.period.pattern, devices: open.devices, version: open.version, permille: open.permille };
+  const billed = billInterval(log.meter, tariff, log.period.pattern, open.devices, to - open.from, open.permille);
+  const interval: Interval = { from: open.from, to, pattern: log.period.pattern, devices: open.devices, version: open.version, permille: open.permille, images: open.images ?? 0 };
   let intervals = log.intervals.concat([interval]);
   let folded = log.folded;
   if (intervals.length > MAX_INTERVALS) {
@@ -87,9 +91,9 @@ function closeOpen(log: PeriodLog, t: Seconds, tariff: Tariff): PeriodLog {
     intervals,
     folded,
     open: null,
-    closedRateSeconds: log.closedRateSeconds + rs,
+    closedRateSeconds: log.closedRateSeconds + billed.rateSeconds,
     closedSeconds: log.closedSeconds + (to - open.from),
-    meter: meterAdd(log.meter, open.permille, rs),
+    meter: billed.meter,
   };
 }
 
@@ -103,7 +107,7 @@ export function changeDevices(log: PeriodLog, t: Seconds, devices: DeviceCounts,
   const at = notBeforeOpen(log, t);
   const closed = closeOpen(log, at, tariff);
   const terms = log.open ? { version: log.open.version, permille: log.open.permille } : log.terms;
-  return { ...closed, open: { from: at, devices, ...terms } };
+  return { ...closed, open: { from: at, devices, ...terms, images: 0 } };
 }
 
 /**
@@ -114,7 +118,7 @@ export function changeTerms(log: PeriodLog, t: Seconds, tariff: Tariff, terms: T
   if (!log.open) return { ...log, terms };
   const at = notBeforeOpen(log, t);
   const closed = closeOpen(log, at, tariff);
-  return { ...closed, terms, open: { from: at, devices: log.open.devices, version: terms.version, permille: terms.permille } };
+  return { ...closed, terms, open: { from: at, devices: log.open.devices, version: terms.version, permille: terms.permille, images: 0 } };
 }
 
 /** Guarding paused at `t` (power lost at the last checkpoint); nothing accrues until resume. */
@@ -123,14 +127,29 @@ export function pausePeriod(log: PeriodLog, t: Seconds, tariff: Tariff): PeriodL
 }
 
 export function resumePeriod(log: PeriodLog, t: Seconds, devices: DeviceCounts, terms: Terms): PeriodLog {
-  return log.open ? log : { ...log, terms, open: { from: t, devices, version: terms.version, permille: terms.permille } };
+  return log.open ? log : { ...log, terms, open: { from: t, devices, version: terms.version, permille: terms.permille, images: 0 } };
 }
 
-/** Images sent for the period, billed at once at the image price under the terms in force. */
-export function addImages(log: PeriodLog, count: number, tariff: Tariff): PeriodLog {
-  const rs = imageRateSeconds(tariff, count);
-  const permille = log.open ? log.open.permille : log.terms.permille;
-  return { ...log, images: log.images + count, closedRateSeconds: log.closedRateSeconds + rs, meter: meterAdd(log.meter, permille, rs) };
+/**
+ * Images sent for the period, billed at once at the image price under the terms of the interval
+ * they belong to: the running one, else the last closed one (nothing has been billed since), else
+ * the period's terms. The report names them in that interval's row, so the center refolds them in
+ * the same place (core/period-fold.ts). `tariffOf` gives the tariff of a version.
+ */
+export function addImages(log: PeriodLog, count: number, tariffOf: (version: number) => Tariff): PeriodLog {
+  const total = log.images + count;
+  if (log.open) {
+    const billed = billImages(log.meter, tariffOf(log.open.version), count, log.open.permille);
+    return { ...log, images: total, closedRateSeconds: log.closedRateSeconds + billed.rateSeconds, meter: billed.meter, open: { ...log.open, images: (log.open.images ?? 0) + count } };
+  }
+  const last = log.intervals.length > 0 ? log.intervals[log.intervals.length - 1] : null;
+  if (last) {
+    const billed = billImages(log.meter, tariffOf(last.version), count, last.permille);
+    const intervals = log.intervals.slice(0, -1).concat([{ ...last, images: (last.images ?? 0) + count }]);
+    return { ...log, images: total, intervals, closedRateSeconds: log.closedRateSeconds + billed.rateSeconds, meter: billed.meter };
+  }
+  const billed = billImages(log.meter, tariffOf(log.terms.version), count, log.terms.permille);
+  return { ...log, images: total, closedRateSeconds: log.closedRateSeconds + billed.rateSeconds, meter: billed.meter };
 }
 
 export function closePeriod(log: PeriodLog, t: Seconds, tariff: Tariff): PeriodLog {
@@ -142,7 +161,7 @@ export function closePeriod(log: PeriodLog, t: Seconds, tariff: Tariff): PeriodL
 export function meterAt(log: PeriodLog, tariff: Tariff, t: Seconds): Meter {
   const open = log.open;
   if (!open || t <= open.from) return log.meter;
-  return meterAdd(log.meter, open.permille, accrue(yenPerHour(tariff, log.period.pattern, open.devices), t - open.from));
+  return billInterval(log.meter, tariff, log.period.pattern, open.devices, t - open.from, open.permille).meter;
 }
 
 /** This period's rate-seconds by `t`, including the open interval and images. */
@@ -178,7 +197,7 @@ export function periodRecord(log: PeriodLog, tariff: Tariff, t: Seconds): Period
   };
 }
 
-/** The intervals as the period report carries them: [from, to, sensor, camera, door, smoke, version, permille]. */
+/** The intervals as the period report carries them: [from, to, sensor, camera, door, smoke, version, permille, images]. */
 export function intervalRows(log: PeriodLog): number[][] {
-  return log.intervals.map((i) => [i.from, i.to, i.devices.sensor, i.devices.camera, i.devices.door, i.devices.smoke, i.version, i.permille]);
+  return log.intervals.map((i) => [i.from, i.to, i.devices.sensor, i.devices.camera, i.devices.door, i.devices.smoke, i.version, i.permille, i.images ?? 0]);
 }

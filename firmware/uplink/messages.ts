@@ -55,7 +55,7 @@ export const MESSAGES = {
       u("baseYen"),
       u("yen"),
       u("images"),
-      l("intervals", 64), // [[from, to, sensor, camera, door, smoke, tariffVersion, permille], …] operating devices by kind
+      l("intervals", 64), // [[from, to, sensor, camera, door, smoke, tariffVersion, permille, images], …] operating devices by kind
       u("rateSeconds"),
       u("permille"),
       u("countsTaken", true),
