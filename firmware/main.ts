@@ -18,16 +18,26 @@ import { CardBilling } from "./card/billing";
 import { readCardConfig } from "./card/config";
 import { PN532 } from "./drivers/pn532";
 import { attachUi } from "./ui/component";
-import { inventoryFromTable, uiPorts } from "./ui/ports";
+import { UiPorts, inventoryFromTable } from "./ui/ports";
 
 /**
  * Builds the terminal from the Moddable modules (the real ones on a board, emulations on the host)
  * and composes the components around it. Each capability adds its part in its own block below.
  */
-/** The components of the running terminal, for the host's command port (host-sim/firmware-entry.ts). */
-export const components: { sensors?: SensorHub; uplink?: Uplink } = {};
+/**
+ * The running terminal and its components (the host's command port reaches them through this,
+ * host-sim/firmware-entry.ts). Made at boot, never at module level: on a board every module is
+ * preloaded into flash, and an object a preloaded module made cannot take private-field writes.
+ */
+export interface Components {
+  terminal: Terminal;
+  sensors: SensorHub;
+  uplink: Uplink;
+  ui: UiPorts;
+}
 
-export function boot(): Terminal {
+export function boot(): Components {
+  const ui = new UiPorts();
   const store = new Store(preferenceBackend("timeguard"));
   const timers: Timers = {
     set: (callback, ms) => Timer.set(() => callback(), ms),
@@ -43,14 +53,13 @@ export function boot(): Terminal {
   const reader = new PN532({ ...device.I2C.default, io: device.io.I2C, ...i2c, address: pn532.address ?? 0x24 });
   const card = new CardBilling({
     ...{ terminal, reader, store, timers, config: readCardConfig(config), terminalId: terminalConfig.terminalId, zoneMinutes: terminalConfig.zoneMinutes },
-    ...{ warn: (text: string | null) => uiPorts.warn("card", text), changed: () => uiPorts.changed() },
+    ...{ warn: (text: string | null) => ui.warn("card", text), changed: () => ui.changed() },
   });
-  uiPorts.card = { counts: () => (card.card ? card.card.counts : null) };
+  ui.card = { counts: () => (card.card ? card.card.counts : null) };
 
   // sensors (issue #3): the sensor hub on the terminal, the radio module on its UART
   const sensorHub = new SensorHub({ terminal, clock: { now }, store, timers, config: readSensorConfig(config), zoneMinutes: terminalConfig.zoneMinutes, alarmRules: readAlarmRules(config) });
   terminal.setInventory(sensorHub);
-  components.sensors = sensorHub;
   const radio = config.radio as { port: number; receive: number; transmit: number; baud: number };
   new SensorRadio({ ...device.Serial.default, io: device.io.Serial, port: radio.port, receive: radio.receive, transmit: radio.transmit, baud: radio.baud, receiver: sensorHub });
   const wifi = (config.sensors as { wifi?: { port: number; mediaPort: number } } | undefined)?.wifi;
@@ -60,18 +69,18 @@ export function boot(): Terminal {
 
   // UI (issue #4): LCD + keypad drivers from config.lcd/config.keypad, the screens on top; the
   // sensor table feeds the setup screen and the choice of devices, the hub's alarms the alarm screen
-  uiPorts.inventory = inventoryFromTable(sensorHub);
+  ui.inventory = inventoryFromTable(sensorHub);
   // the alarm panel (delays, disarm, duress, per-alarm state) drives the alarm screen and the buzzer
-  uiPorts.panel = sensorHub.panel;
-  sensorHub.onEvent(() => uiPorts.changed());
-  sensorHub.panel.onChange(() => uiPorts.changed());
-  sensorHub.panel.setSound((mode) => uiPorts.sound(mode));
-  attachUi(terminal, config, store, terminalConfig.zoneMinutes);
+  ui.panel = sensorHub.panel;
+  sensorHub.onEvent(() => ui.changed());
+  sensorHub.panel.onChange(() => ui.changed());
+  sensorHub.panel.setSound((mode) => ui.sound(mode));
+  attachUi(terminal, config, store, terminalConfig.zoneMinutes, ui);
 
   // cellular reporting (issue #6): the SIM7600 on UART 1, the persistent outbox, the dialer with
   // MQTT over the modem's socket; alarms and media from the sensor hub, reports from the terminal
   const modem = config.modem as { port: number; receive: number; transmit: number; baud: number; reset?: number };
-  components.uplink = new Uplink({
+  const uplink = new Uplink({
     terminal,
     store,
     config: readLinkConfig(config),
@@ -88,11 +97,11 @@ export function boot(): Terminal {
         ...handlers,
       }),
   });
-  components.uplink.attachCard(card);
-  components.uplink.onDispatch((d) => sensorHub.panel.event({ type: "center", id: d.alarmId, status: d.status, note: d.note ?? null }));
-  components.uplink.watchAlarms(sensorHub.panel);
+  uplink.attachCard(card);
+  uplink.onDispatch((d) => sensorHub.panel.event({ type: "center", id: d.alarmId, status: d.status, note: d.note ?? null }));
+  uplink.watchAlarms(sensorHub.panel);
   terminal.boot();
-  return terminal;
+  return { terminal, sensors: sensorHub, uplink, ui };
 }
 
 export default function main(): void {

@@ -5,28 +5,29 @@
  * peripherals; this port does not exist there.)
  */
 import { deliver } from "./shims/device-global";
-import { boot, components } from "../firmware/main";
-import { uiPorts } from "../firmware/ui/ports";
-import type { Terminal } from "../firmware/app/terminal";
+import { Components, boot } from "../firmware/main";
 import { PowerCut, toHex } from "./shims/bridge";
 import { advanceTo, nextDue, setNow, virtualNow } from "./shims/timer";
 
-let terminal: Terminal | null = null;
+let components: Components | null = null;
 
-function hub() {
-  if (!components.sensors) throw new Error("no sensor hub");
-  return components.sensors;
+function booted(): Components {
+  if (!components) throw new Error("firmware not booted");
+  return components;
 }
 
-function running(): Terminal {
-  if (!terminal) throw new Error("firmware not booted");
-  return terminal;
+function hub() {
+  return booted().sensors;
+}
+
+function running() {
+  return booted().terminal;
 }
 
 const commands: Record<string, (args: any) => unknown> = {
   boot(args: { now: number }) {
     setNow(args.now);
-    terminal = boot();
+    components = boot();
     return null;
   },
   advance(args: { to: number }) {
@@ -43,8 +44,8 @@ const commands: Record<string, (args: any) => unknown> = {
   "ui.card"(args: { counts: number | null }) {
     const n = args?.counts;
     if (n !== null && (typeof n !== "number" || !Number.isInteger(n))) throw new Error("counts must be an integer or null");
-    uiPorts.card = { counts: () => n };
-    uiPorts.changed();
+    booted().ui.card = { counts: () => n };
+    booted().ui.changed();
     return null;
   },
   "plan.set"(args: { plan: unknown }) {
@@ -64,8 +65,7 @@ const commands: Record<string, (args: any) => unknown> = {
   },
   /** dial the center now (the link's own schedule decides otherwise) */
   "link.dial"() {
-    if (!components.uplink) throw new Error("no uplink");
-    components.uplink.dialNow();
+    booted().uplink.dialNow();
     return null;
   },
   /** a stored media file, hex (what the link will send) */

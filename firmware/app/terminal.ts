@@ -1,3 +1,4 @@
+import { frozen } from "../lib/frozen";
 import { countsDue } from "../core/counts";
 import { FieldError } from "../core/errors";
 import { estimatePlan } from "../core/estimate";
@@ -94,7 +95,7 @@ const KEY_CHECKPOINT = "ckpt";
 const KEY_REPORT = "lastrep";
 const MAX_ROWS = 10; // keeps the ledger record under the 4000-byte preference limit
 
-const EMPTY_LEDGER: Ledger = { meter: EMPTY_METER, rows: [], lastClosedStart: null, closedCount: 0 };
+const EMPTY_LEDGER: Ledger = frozen({ meter: EMPTY_METER, rows: [], lastClosedStart: null, closedCount: 0 });
 
 /** A closed period's report not yet handed to the outbox (the link queues it). */
 export interface PendingReport {

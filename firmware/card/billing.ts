@@ -1,5 +1,6 @@
 import { POLICY_START, PolicyEffect, PolicyState, Taken, countsToCollect, debtCounts, policyStep } from "../core/card-policy";
 import { countsDue } from "../core/counts";
+import { frozen } from "../lib/frozen";
 import { estimatePlan } from "../core/estimate";
 import type { Period } from "../core/plan";
 import { planToJson } from "../core/plan";
@@ -36,7 +37,7 @@ interface BillState extends PolicyState {
 
 const KEY_STATE = "cardbill";
 const MAX_NOTICES = 8;
-const INITIAL: BillState = { ...POLICY_START, lowCard: null, notices: [] };
+const INITIAL: BillState = frozen({ ...POLICY_START, lowCard: null, notices: [] });
 
 /** What the card has given for the contract so far, for the center's reports. */
 export interface CardTotals {

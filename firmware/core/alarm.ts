@@ -1,3 +1,4 @@
+import { frozen } from "../lib/frozen";
 import type { Seconds } from "./time";
 
 /**
@@ -77,7 +78,7 @@ export interface PanelState {
   alarms: PanelAlarm[];
 }
 
-export const IDLE_PANEL: PanelState = Object.freeze({ armed: false, exitUntil: null, entry: null, bypass: [], lost: [], alarms: [] }) as PanelState;
+export const IDLE_PANEL: PanelState = frozen({ armed: false, exitUntil: null, entry: null, bypass: [], lost: [], alarms: [] }) as PanelState;
 
 export const MAX_SHOWN = 8;
 /** the sensor field of events that come from the keypad */

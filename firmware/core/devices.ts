@@ -1,3 +1,4 @@
+import { frozen } from "../lib/frozen";
 import type { DeviceKind } from "./tariff";
 
 /**
@@ -8,12 +9,12 @@ export const ID_PATTERN = /^[ABCD][0-9]{4}$/;
 
 export type DeviceType = "intrusion" | "camera" | "smoke" | "door";
 
-const BY_LETTER: Readonly<Record<string, { type: DeviceType; kind: DeviceKind }>> = {
+const BY_LETTER: Readonly<Record<string, { type: DeviceType; kind: DeviceKind }>> = frozen({
   A: { type: "intrusion", kind: "sensor" },
   B: { type: "camera", kind: "camera" },
   C: { type: "smoke", kind: "smoke" },
   D: { type: "door", kind: "door" },
-};
+});
 
 export function isDeviceId(id: unknown): id is string {
   return typeof id === "string" && ID_PATTERN.test(id);

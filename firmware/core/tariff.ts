@@ -1,11 +1,12 @@
+import { frozen } from "../lib/frozen";
 import { FieldError, describe, isRecord, nonNegativeInteger, onlyKeys } from "./errors";
 
 /** Contract kinds; each carries a coefficient applied to the whole fee. */
-export const CONTRACTS = ["single", "multiple", "continuous"] as const;
+export const CONTRACTS = frozen(["single", "multiple", "continuous"] as const);
 export type Contract = (typeof CONTRACTS)[number];
 
 /** Device kinds a tariff prices per hour. Door contacts and smoke/heat sensors are priced as `sensor` unless named. */
-export const DEVICE_KINDS = ["sensor", "camera", "door", "smoke"] as const;
+export const DEVICE_KINDS = frozen(["sensor", "camera", "door", "smoke"] as const);
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 /** The fee table (DESIGN §2), all money in integer yen, coefficients in per-mille. */
@@ -46,14 +47,14 @@ function boundedYen(value: unknown, field: string, max: number, what: string): n
 }
 
 /** The worked example's tariff of DESIGN §2. */
-export const EXAMPLE_TARIFF_JSON = {
+export const EXAMPLE_TARIFF_JSON = frozen({
   version: 0,
   patterns: { "1": 100, "2": 200, "3": 300 },
   devices: { sensor: 5, camera: 10 },
   contracts: { single: 1.0, multiple: 0.9, continuous: 0.8 },
   imageYen: 0,
   yenPerCount: 10,
-};
+});
 
 /**
  * Converts a decimal coefficient such as 0.9 to per-mille (900). Only three decimals are

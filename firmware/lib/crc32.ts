@@ -1,5 +1,7 @@
-/** CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), table built once. */
-let table: Uint32Array | null = null;
+/**
+ * CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320). The table is built when the module body
+ * runs: on a board that is at link time (preload), so it sits in flash and costs no RAM.
+ */
 
 function makeTable(): Uint32Array {
   const t = new Uint32Array(256);
@@ -11,8 +13,10 @@ function makeTable(): Uint32Array {
   return t;
 }
 
+const TABLE = makeTable();
+
 export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  const t = table ?? (table = makeTable());
+  const t = TABLE;
   let c = 0xffffffff;
   for (let i = start; i < end; i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;

@@ -1,3 +1,5 @@
+import { frozen } from "./frozen";
+
 /**
  * SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104) on Uint8Array: the sensor link's MAC, the
  * card record's MAC and the PIN hash all use this one.
@@ -53,7 +55,7 @@ function compress(h: Uint32Array, block: Uint8Array, at: number): void {
   h[7] = (h[7] + k) >>> 0;
 }
 
-const IV = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+const IV: readonly number[] = frozen([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
 
 /**
  * Hashes `parts` on from state `h` (which has already taken `done` bytes, a multiple of 64), and

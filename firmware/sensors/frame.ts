@@ -48,19 +48,20 @@ export const STATUS = Object.freeze({ OK: 0, IDENTIFY: 1, UNKNOWN: 2, BUSY: 3 })
 export const TO_SENSOR = 1;
 export const TO_TERMINAL = 0;
 
-let crcTable: Uint16Array | null = null;
+/** Built when the module body runs: on a board at link time (preload), so it sits in flash. */
+const CRC_TABLE = ((): Uint16Array => {
+  const t = new Uint16Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n << 8;
+    for (let k = 0; k < 8; k++) c = c & 0x8000 ? (c << 1) ^ 0x1021 : c << 1;
+    t[n] = c & 0xffff;
+  }
+  return t;
+})();
 
 /** CRC-16/CCITT-FALSE: polynomial 0x1021, initial 0xFFFF, no reflection, no final xor ("123456789" → 0x29B1). */
 export function crc16(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  let t = crcTable;
-  if (!t) {
-    t = crcTable = new Uint16Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n << 8;
-      for (let k = 0; k < 8; k++) c = c & 0x8000 ? (c << 1) ^ 0x1021 : c << 1;
-      t[n] = c & 0xffff;
-    }
-  }
+  const t = CRC_TABLE;
   let c = 0xffff;
   for (let i = start; i < end; i++) c = ((c << 8) ^ t[((c >> 8) ^ bytes[i]) & 0xff]) & 0xffff;
   return c;

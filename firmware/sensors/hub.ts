@@ -1,3 +1,4 @@
+import { frozen } from "../lib/frozen";
 import { DeviceType, billingKind, deviceType, isCamera, isDeviceId } from "../core/devices";
 import { FieldError, isRecord } from "../core/errors";
 import { DeviceCounts, deviceCounts } from "../core/fee";
@@ -216,7 +217,7 @@ const MAX_ALARMS = 16;
 const MAX_LOG = 20;
 export const MAX_SENSORS = 16;
 
-const REJECTIONS: readonly Rejection[] = ["truncated", "oversized", "crc", "version", "id", "mac", "replay", "unknown", "malformed", "direction"];
+const REJECTIONS: readonly Rejection[] = frozen(["truncated", "oversized", "crc", "version", "id", "mac", "replay", "unknown", "malformed", "direction"]);
 
 /**
  * The sensor hub: the sensor table built by plug and play, the pairing window and the user's

@@ -1,7 +1,7 @@
 import { HD44780 } from "../drivers/hd44780";
 import { Keypad } from "../drivers/keypad";
 import { Buzzer } from "./buzzer";
-import { uiPorts } from "./ports";
+import type { UiPorts } from "./ports";
 import type { Terminal } from "../app/terminal";
 import type { Store } from "../platform/store";
 import { Display, TerminalUi, readUiConfig } from "./terminal-ui";
@@ -78,7 +78,7 @@ class LcdDisplay implements Display {
  * The terminal UI from the manifest's config: the HD44780 on the I2C bus at config.lcd.address,
  * the keypad on config.keypad.rows/columns, the screens on top (main.ts calls this once).
  */
-export function attachUi(terminal: Terminal, config: Config, store: Store, zoneMinutes: number): TerminalUi {
+export function attachUi(terminal: Terminal, config: Config, store: Store, zoneMinutes: number, ports: UiPorts): TerminalUi {
   const i2c = section(config, "i2c");
   const lcd = section(config, "lcd");
   const kp = section(config, "keypad");
@@ -93,7 +93,7 @@ export function attachUi(terminal: Terminal, config: Config, store: Store, zoneM
         rows: typeof lcd.rows === "number" ? lcd.rows : 4,
       }),
   );
-  const ui = new TerminalUi({ terminal, display, store, config: readUiConfig(config, zoneMinutes) });
+  const ui = new TerminalUi({ terminal, ui: ports, display, store, config: readUiConfig(config, zoneMinutes) });
   const keypad = new Keypad({
     io: device.io,
     rows: pins(kp.rows, "rows"),
@@ -105,7 +105,7 @@ export function attachUi(terminal: Terminal, config: Config, store: Store, zoneM
   const bz = section(config, "buzzer");
   if (typeof bz.pin === "number") {
     const buzzer = new Buzzer({ io: device.io.Digital, pin: bz.pin });
-    uiPorts.setBuzzer((mode) => buzzer.play(mode));
+    ports.setBuzzer((mode) => buzzer.play(mode));
     terminal.addSnapshotSource("buzzerDriver", () => ({ mode: buzzer.mode, beeps: buzzer.beeps, errors: buzzer.errors }));
   }
   return ui;

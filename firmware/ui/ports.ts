@@ -2,11 +2,13 @@
  * What the terminal UI learns from the other components, whatever order they are composed in
  * main.ts: the sensor table (inventory), the card's balance, warnings and alarms. A component
  * sets its part here; the UI reads it when it draws and redraws when told something changed.
+ * main.ts makes one at boot and hands it to each component (never at module level: on a board a
+ * preloaded module's objects are in flash, and writing a private field of one throws).
  *
- *   uiPorts.inventory = inventoryFromHub(hub);          // the sensors' work (issue #3)
- *   uiPorts.card = { counts: () => reader.balance };    // the card's work: null when no card
- *   uiPorts.warn("card", "Card low: 12 left");          // or null to clear it
- *   uiPorts.panel = hub.panel;                          // the alarm panel: alarms, delays, disarm
+ *   ui.inventory = inventoryFromHub(hub);          // the sensors' work (issue #3)
+ *   ui.card = { counts: () => reader.balance };    // the card's work: null when no card
+ *   ui.warn("card", "Card low: 12 left");          // or null to clear it
+ *   ui.panel = hub.panel;                          // the alarm panel: alarms, delays, disarm
  */
 import type { PanelAlarm, PanelEvent } from "../core/alarm";
 import type { Seconds } from "../core/time";
@@ -53,7 +55,7 @@ export type UiSound = "entry" | "exit" | "off";
 
 type Listener = () => void;
 
-class UiPorts {
+export class UiPorts {
   inventory: UiInventory | null = null;
   card: UiCard | null = null;
   panel: UiPanel | null = null;
@@ -117,7 +119,6 @@ class UiPorts {
   }
 }
 
-export const uiPorts = new UiPorts();
 
 /** Adapts anything with a sensor table (the sensor hub) to the UI's inventory. */
 export function inventoryFromTable(source: {

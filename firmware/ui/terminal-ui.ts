@@ -1,3 +1,4 @@
+import { frozen } from "../lib/frozen";
 import Timer from "timer";
 import { FieldError } from "../core/errors";
 import { Plan, planToJson } from "../core/plan";
@@ -8,7 +9,7 @@ import { isCamera } from "../core/devices";
 import type { Terminal } from "../app/terminal";
 import type { Store } from "../platform/store";
 import { PIN_MAX, PinGuard, validPin } from "./pin";
-import { UiDevice, uiPorts } from "./ports";
+import { UiDevice, UiPorts } from "./ports";
 import {
   DAY,
   HOUR,
@@ -68,7 +69,7 @@ const OK = "#";
 /** how long a message (a refusal, "Plan saved") stays on line 4 without a key */
 const MESSAGE_MS = 5000;
 const BACK = "*";
-const FIELDS = ["start", "end", "pattern", "sensors", "cameras", "contract"] as const;
+const FIELDS = frozen(["start", "end", "pattern", "sensors", "cameras", "contract"] as const);
 type Field = (typeof FIELDS)[number];
 const CONTRACT_LABEL: Readonly<Record<Contract, string>> = Object.freeze({ single: "single", multiple: "several", continuous: "continuous" });
 const PATTERN_HELP = Object.freeze(["1 notify 2 +guards", "3 full delegation"]);
@@ -107,6 +108,8 @@ const KEY_SETUP = "uisetup";
 
 export interface TerminalUiPorts {
   terminal: Terminal;
+  /** what the other components tell the UI (made at boot, ui/ports.ts) */
+  ui: UiPorts;
   display: Display;
   store: Store;
   config: UiConfig;
@@ -119,6 +122,7 @@ export interface TerminalUiPorts {
  */
 export class TerminalUi {
   #t: Terminal;
+  #ui: UiPorts;
   #display: Display;
   #store: Store;
   #c: UiConfig;
@@ -146,12 +150,13 @@ export class TerminalUi {
 
   constructor(ports: TerminalUiPorts) {
     this.#t = ports.terminal;
+    this.#ui = ports.ui;
     this.#display = ports.display;
     this.#store = ports.store;
     this.#c = ports.config;
     this.#pin = new PinGuard(ports.store, { tries: ports.config.pinTries, lockSeconds: ports.config.pinLockSeconds });
     this.#t.onEvent(() => this.#render());
-    uiPorts.listen(() => this.#render());
+    this.#ui.listen(() => this.#render());
     this.#t.addSnapshotSource("ui", () => this.snapshot());
     const setupDone = ports.store.readJson(KEY_SETUP) === true;
     this.#screen = setupDone && this.#pin.isSet ? { name: "status" } : { name: "setup" };
@@ -211,7 +216,7 @@ export class TerminalUi {
       case "alarm": {
         const a = this.#freshAlarm();
         if (k === OK) {
-          if (a && uiPorts.panel) uiPorts.panel.event({ type: "seen", id: a.id });
+          if (a && this.#ui.panel) this.#ui.panel.event({ type: "seen", id: a.id });
           if (!this.#freshAlarm()) this.#screen = { name: "status" };
         } else if (k === "D") this.#askDisarm();
         else this.#ignored++;
@@ -265,23 +270,23 @@ export class TerminalUi {
 
   #setupKey(k: string): void {
     if (k === OK) {
-      const inv = uiPorts.inventory;
+      const inv = this.#ui.inventory;
       const pending = inv && inv.pending ? inv.pending() : [];
       if (pending.length > 0 && inv && inv.confirm) {
         const r = inv.confirm();
         if (!r.ok) return this.#refuse(this.#short(r.error ?? "not confirmed"));
       }
       this.#store.writeJson(KEY_SETUP, true);
-      uiPorts.setupConfirmed(this.#devices().map((d) => d.id));
+      this.#ui.setupConfirmed(this.#devices().map((d) => d.id));
       if (!this.#pin.isSet) {
         this.#digits = "";
         this.#screen = { name: "pin.new", first: true };
       } else this.#home();
-    } else if (k === "C" && uiPorts.inventory && uiPorts.inventory.search) {
-      uiPorts.inventory.search();
+    } else if (k === "C" && this.#ui.inventory && this.#ui.inventory.search) {
+      this.#ui.inventory.search();
       this.#message = "Searching: plug in";
     } else if (k === BACK && this.#store.readJson(KEY_SETUP) === true && this.#pin.isSet) this.#home();
-    else if (k === "D" && uiPorts.panel && this.#pin.isSet) this.#requirePin("to bypass", () => (this.#screen = { name: "bypass", page: 0 }));
+    else if (k === "D" && this.#ui.panel && this.#pin.isSet) this.#requirePin("to bypass", () => (this.#screen = { name: "bypass", page: 0 }));
     else this.#ignored++;
   }
 
@@ -305,8 +310,8 @@ export class TerminalUi {
     else if (k === "B") s.page = Math.min(Math.max(0, Math.ceil(items.length / 3) - 1), s.page + 1);
     else if (k >= "1" && k <= "3") {
       const item = items[s.page * 3 + (+k - 1)];
-      if (!item || !uiPorts.panel) return void this.#ignored++;
-      uiPorts.panel.event({ type: "bypass", sensor: item.id });
+      if (!item || !this.#ui.panel) return void this.#ignored++;
+      this.#ui.panel.event({ type: "bypass", sensor: item.id });
     } else if (k === OK || k === BACK) this.#home();
     else this.#ignored++;
   }
@@ -317,8 +322,8 @@ export class TerminalUi {
     this.#stars = this.#stars.filter((at) => now - at < PANIC_SECONDS).concat([now]);
     if (this.#stars.length < 3) return void this.#ignored++;
     this.#stars = [];
-    if (!uiPorts.panel) return void this.#ignored++;
-    uiPorts.panel.event({ type: "panic" });
+    if (!this.#ui.panel) return void this.#ignored++;
+    this.#ui.panel.event({ type: "panic" });
     this.#message = "Panic sent";
   }
 
@@ -606,7 +611,7 @@ export class TerminalUi {
   }
 
   #devices(): UiDevice[] {
-    const inv = uiPorts.inventory;
+    const inv = this.#ui.inventory;
     if (!inv) return [];
     try {
       return inv.devices().slice();
@@ -675,7 +680,7 @@ export class TerminalUi {
       return this.#refuse("Not guarding now");
     }
     let r: { ok: boolean; error?: string };
-    if (uiPorts.panel) r = uiPorts.panel.disarm(duress);
+    if (this.#ui.panel) r = this.#ui.panel.disarm(duress);
     else {
       const now = this.#t.now();
       const i = this.#t.plan.periods.findIndex((p) => p.start === active.start);
@@ -692,7 +697,7 @@ export class TerminalUi {
 
   /** The newest alarm the user has not seen since it changed, or undefined. */
   #freshAlarm() {
-    const alarms = uiPorts.alarms;
+    const alarms = this.#ui.alarms;
     for (let i = 0; i < alarms.length; i++) if (alarms[i].fresh) return alarms[i];
     return undefined;
   }
@@ -765,7 +770,7 @@ export class TerminalUi {
     const s = this.#screen;
     if (s.name === "status" && this.#freshAlarm()) this.#screen = { name: "alarm" };
     if (this.#screen.name === "alarm" && !this.#freshAlarm()) this.#screen = { name: "status" };
-    const delay = uiPorts.panel ? uiPorts.panel.delay(this.#t.now()) : null;
+    const delay = this.#ui.panel ? this.#ui.panel.delay(this.#t.now()) : null;
     if (delay && delay.kind === "entry" && (this.#screen.name === "status" || this.#screen.name === "alarm")) {
       // the door's countdown: nothing else matters until the PIN is typed or the time is up
       if (!this.#lit) this.#light();
@@ -785,12 +790,12 @@ export class TerminalUi {
     switch (s.name) {
       case "setup": {
         const devices = this.#devices();
-        const inv = uiPorts.inventory;
+        const inv = this.#ui.inventory;
         const pending = inv && inv.pending ? inv.pending().slice() : [];
         const ids = devices.map((d) => (d.connected ? d.id : d.id.toLowerCase())).concat(pending.map((id) => id + "+"));
         const hint = inv && inv.search ? "#=OK  C=search" : "#=OK";
         if (ids.length === 0) return ["Setup", "no sensors yet", "", hint];
-        const fullHint = inv && inv.search && uiPorts.panel ? "#=OK C=search D=skip" : hint;
+        const fullHint = inv && inv.search && this.#ui.panel ? "#=OK C=search D=skip" : hint;
         const rows = [ids.slice(0, 3).join(" "), ids.slice(3, 6).join(" ")];
         if (ids.length > 6) rows[1] = ids.slice(3, 5).join(" ") + ` +${ids.length - 5}`;
         return [lr("Setup", `${ids.length} found`), rows[0], rows[1], pending.length > 0 ? "#=OK: add new ones" : fullHint];
@@ -800,7 +805,7 @@ export class TerminalUi {
       case "alarm": {
         const a = this.#freshAlarm();
         if (!a) return this.#drawStatus();
-        const all = uiPorts.alarms;
+        const all = this.#ui.alarms;
         const n = all.indexOf(a) + 1;
         const title = all.length > 1 ? `${BELL} ALARM ${n}/${all.length} ${BELL}` : `${BELL} ALARM ${BELL}`;
         const what = `${a.sensor} ${KIND_TEXT[a.kind] ?? a.kind}`;
@@ -819,7 +824,7 @@ export class TerminalUi {
         return this.#drawList(s.selected);
       case "bypass": {
         const items = this.#choices(false);
-        const off = uiPorts.panel ? uiPorts.panel.bypassed() : [];
+        const off = this.#ui.panel ? this.#ui.panel.bypassed() : [];
         const lines = [lr("Leave out 1 period", "")];
         for (let i = 0; i < 3; i++) {
           const item = items[s.page * 3 + i];
@@ -847,7 +852,7 @@ export class TerminalUi {
     const lines: string[] = [];
     if (active) {
       lines.push(lr("GUARDING", `pattern ${active.pattern}`));
-      const delay = uiPorts.panel ? uiPorts.panel.delay(now) : null;
+      const delay = this.#ui.panel ? this.#ui.panel.delay(now) : null;
       lines.push(delay && delay.kind === "exit" ? `Leave now: ${delay.left} s` : `until ${shortTime(active.end, zone)}`);
     } else {
       lines.push(lr("Not guarding", t.plan.periods.length > 0 ? `plan ${t.plan.periods.length}` : ""));
@@ -856,7 +861,7 @@ export class TerminalUi {
     }
     // an open alarm (seen, guards sent) stays in view until the center closes it; line 4 keeps
     // the card and power warnings
-    const open = uiPorts.alarms;
+    const open = this.#ui.alarms;
     const last = open[open.length - 1];
     if (last) lines.push(last.status === "dispatched" ? `Guards: ${last.note ?? "on the way"}` : `Alarm ${last.sensor} ${last.status}`);
     else lines.push(`Fee ${t.owedYen()} yen`);
@@ -866,7 +871,7 @@ export class TerminalUi {
 
   /** The status screen's last line, by priority: warning, return date, card. */
   #statusLine(now: Seconds, _next: Seconds | null): string {
-    const w = uiPorts.warnings;
+    const w = this.#ui.warnings;
     if (w.length > 0) return w[0][1];
     const lost = this.#devices().filter((d) => !d.connected);
     if (lost.length > 0) return lost.length === 1 ? `Sensor ${lost[0].id} lost` : `${lost.length} sensors lost`;
@@ -885,7 +890,7 @@ export class TerminalUi {
 
   /** The card's counts: a number, null (no card), undefined (no card reader known). */
   #cardCounts(): number | null | undefined {
-    const card = uiPorts.card;
+    const card = this.#ui.card;
     if (!card) return undefined;
     try {
       const n = card.counts();
@@ -1036,7 +1041,7 @@ export class TerminalUi {
    */
   #scheduleRefresh(): void {
     let delayMs: number | null = null;
-    const counting = uiPorts.panel ? uiPorts.panel.delay(this.#t.now()) : null;
+    const counting = this.#ui.panel ? this.#ui.panel.delay(this.#t.now()) : null;
     if (counting && (this.#screen.name === "status" || this.#screen.name === "alarm")) delayMs = 1000; // the countdown
     else if (this.#screen.name === "status") {
       if (this.#t.activePeriod !== null) delayMs = this.#c.refreshSeconds * 1000;

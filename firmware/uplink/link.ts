@@ -1,3 +1,4 @@
+import { frozen } from "../lib/frozen";
 import Timer from "timer";
 import { now as clockNow, set as setClock } from "rtc";
 import type { Terminal, TerminalEvent } from "../app/terminal";
@@ -126,9 +127,9 @@ export interface OpenAlarms {
 /** While holding for an open alarm and the session is down: dial again this soon. */
 const ALARM_POLL_SECONDS = 60;
 
-const BACKOFF = [30, 60, 120, 300, 600, 1800];
+const BACKOFF: readonly number[] = frozen([30, 60, 120, 300, 600, 1800]);
 const KEY_STATE = "ln_state"; // {reg, test, site, disp, down}
-const CONTACT_ID: Record<string, number> = { intrusion: 130, fire: 110, tamper: 137 };
+const CONTACT_ID: Readonly<Record<string, number>> = frozen({ intrusion: 130, fire: 110, tamper: 137 });
 const MAX_DISPATCH = 10;
 const MAX_RECENT_DOWN = 16;
 

@@ -1,3 +1,4 @@
+import { frozen } from "../lib/frozen";
 import { CborValue, decodeCbor, encodeCbor } from "../lib/cbor";
 
 /**
@@ -32,7 +33,7 @@ const i = (name: string, optional = false): FieldSpec => ({ name, type: "int", o
 const t = (name: string, max = 64, optional = false): FieldSpec => ({ name, type: "text", max, optional });
 const l = (name: string, max = 256, optional = false): FieldSpec => ({ name, type: "list", max, optional });
 
-export const MESSAGES = {
+export const MESSAGES = frozen({
   // -- uplink --
   /** DESIGN §3 initial-setting request and the terminal's settings */
   registration: { kind: 1, direction: "up", fields: [t("firmware"), i("zoneMinutes"), { name: "tariff", type: "any" }, l("sensors")] },
@@ -93,7 +94,7 @@ export const MESSAGES = {
   planChange: { kind: 104, direction: "down", fields: [{ name: "plan", type: "any" }] },
   /** a tariff version from the center (tariffToJson, with its version): applies from receipt on */
   tariff: { kind: 105, direction: "down", fields: [u("version"), { name: "tariff", type: "any" }] },
-} as const satisfies Record<string, MessageSpec>;
+} as const satisfies Record<string, MessageSpec>);
 
 export type MessageName = keyof typeof MESSAGES;
 
@@ -125,6 +126,7 @@ export function downTopic(terminal: string): string {
 
 const BY_KIND: Record<number, MessageName> = {};
 for (const name of Object.keys(MESSAGES) as MessageName[]) BY_KIND[MESSAGES[name].kind] = name;
+frozen(BY_KIND);
 
 const TERMINAL_ID = /^[A-Za-z0-9-]{1,16}$/;
 

@@ -1,3 +1,4 @@
+import { frozen } from "../lib/frozen";
 import type { Store } from "../platform/store";
 import { MAX_VALUE } from "../platform/store";
 import { MESSAGES, MessageName, encodeMessage } from "./messages";
@@ -57,6 +58,7 @@ export const MAX_ROUTINE = 48;
 
 const KIND_NAMES: Record<number, MessageName> = {};
 for (const name of Object.keys(MESSAGES) as MessageName[]) KIND_NAMES[MESSAGES[name].kind] = name;
+frozen(KIND_NAMES);
 
 export class OutboxFull extends Error {}
 
