@@ -5,6 +5,7 @@
  */
 import test from "ava";
 import { build } from "esbuild";
+import ts from "typescript";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { startNodeEngine } from "../host-sim/engines/node-engine";
@@ -92,4 +93,75 @@ test("the firmware's device is what the SDK's host provider (esp32/nodemcu) expo
   t.deepEqual(Object.keys(sockets).sort(), ["Listener", "TCP", "UDP"]);
   const bundle = readFileSync(join(root, "dist/firmware-host.js"), "utf8");
   t.false(/device\.network/.test(bundle), "the bundle never reads device.network");
+});
+
+/**
+ * xsl runs every preloaded module's body at link time and keeps what it made in flash: an object a
+ * module body creates and leaves mutable is "not frozen" (an alias slot of RAM, and a write to a
+ * private field of it throws on the board: the lin boot aborted that way on `uiPorts`), a
+ * module-level `let` is "no const". This reads the firmware the way xsl warns, at the top level of
+ * each module: object and array literals and `new` objects must be frozen (`frozen()` from
+ * lib/frozen.ts, deep; or a shallow `Object.freeze` of a literal with nothing nested), or frozen by
+ * a later top-level statement; typed arrays (tables built by the body) and regular expressions pass.
+ */
+test("no preloaded module body leaves a mutable object or a module-level let (xsl's 'not frozen' and 'no const')", (t) => {
+  // A mutable module-level scratch buffer on purpose: allocated at run time, in RAM.
+  const allowed = new Set(["firmware/lib/utf8-strict.ts:units"]);
+  const files = readdirSync(join(root, "firmware"), { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+    .map((f) => `firmware/${f.split("\\").join("/")}`);
+  const problems: string[] = [];
+  const unwrap = (e: ts.Expression): ts.Expression => {
+    while (ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isParenthesizedExpression(e) || ts.isTypeAssertionExpression(e)) e = e.expression;
+    return e;
+  };
+  const nested = (e: ts.Node): boolean => {
+    let found = false;
+    e.forEachChild((c) => {
+      const x = ts.isPropertyAssignment(c) ? c.initializer : c;
+      if (ts.isObjectLiteralExpression(unwrap(x as ts.Expression)) || ts.isArrayLiteralExpression(unwrap(x as ts.Expression))) found = true;
+    });
+    return found;
+  };
+  const callee = (e: ts.Expression): string | null => {
+    if (!ts.isCallExpression(e)) return null;
+    return e.expression.getText();
+  };
+  for (const file of files) {
+    const source = ts.createSourceFile(file, readFileSync(join(root, file), "utf8"), ts.ScriptTarget.ES2022, true);
+    const frozenLater = new Set<string>();
+    for (const st of source.statements) {
+      if (ts.isExpressionStatement(st)) {
+        const e = unwrap(st.expression);
+        const fn = callee(e);
+        if ((fn === "frozen" || fn === "Object.freeze") && ts.isCallExpression(e) && ts.isIdentifier(e.arguments[0])) frozenLater.add(e.arguments[0].text);
+      }
+    }
+    for (const st of source.statements) {
+      if (!ts.isVariableStatement(st)) continue;
+      const isConst = (st.declarationList.flags & ts.NodeFlags.Const) !== 0;
+      for (const d of st.declarationList.declarations) {
+        const name = d.name.getText();
+        if (!isConst) {
+          if (!allowed.has(`${file}:${name}`)) problems.push(`${file}: ${name}: no const`);
+          continue;
+        }
+        if (!d.initializer || frozenLater.has(name)) continue;
+        const init = unwrap(d.initializer);
+        const fn = callee(init);
+        if (fn === "frozen") continue;
+        if (fn === "Object.freeze") {
+          const arg = (init as ts.CallExpression).arguments[0];
+          if (arg && nested(unwrap(arg))) problems.push(`${file}: ${name}: Object.freeze is shallow, a nested table is not frozen (use frozen())`);
+          continue;
+        }
+        if (ts.isObjectLiteralExpression(init) || ts.isArrayLiteralExpression(init)) problems.push(`${file}: ${name}: not frozen`);
+        if (ts.isNewExpression(init)) {
+          const cls = init.expression.getText();
+          if (!/^(Uint8|Uint16|Uint32|Int8|Int16|Int32|Float32|Float64)Array$|^RegExp$/.test(cls)) problems.push(`${file}: ${name}: a ${cls} made by the module body (make it at boot)`);
+        }
+      }
+    }
+  }
+  t.deepEqual(problems, []);
 });
