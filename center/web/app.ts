@@ -8,7 +8,7 @@ import type { MediaLinks } from "../notify/links";
 import { hashSecret } from "../secrets";
 import type { AlarmRow, CenterStore, SiteRow } from "../store/center-store";
 import { ROLES, type Role, type UserRow, type WebStore } from "../store/web-store";
-import { LOGIN_CSRF_COOKIE, SESSION_COOKIE, Sessions, hashPassword, newToken, passwordProblem, sameToken } from "./auth";
+import { LOGIN_CSRF_COOKIE, SESSION_COOKIE, Sessions, USERNAME, hashPassword, newToken, passwordProblem, sameToken } from "./auth";
 import { perDay, periodTable } from "./billing-view";
 import type { Tariffs } from "../tariffs";
 import { EventHub } from "./events";
@@ -53,7 +53,6 @@ interface Ctx {
 }
 
 const TERMINAL_ID = /^[A-Za-z0-9-]{1,16}$/;
-const USERNAME = /^[A-Za-z0-9._@-]{1,40}$/;
 
 /**
  * The center's web: server-rendered pages for three roles, a small JSON API, server-sent events
