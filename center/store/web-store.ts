@@ -130,6 +130,8 @@ export interface WebStore {
   addDestination(d: Omit<DestinationRow, "id">): number;
   destinations(filter?: { audience?: "site" | "operators"; siteId?: number }): DestinationRow[];
   deleteDestination(id: number): void;
+  /** A new address and, when given, a new secret (null keeps the stored one). */
+  updateDestination(id: number, d: { address: string; secret: string | null }): void;
   addNotification(n: Omit<NotificationRow, "id" | "attempts" | "lastError" | "sentAt" | "attachments">): number;
   notification(id: number): NotificationRow | undefined;
   notifications(filter?: { siteId?: number; audience?: "site" | "operators"; limit?: number }): NotificationRow[];
@@ -303,6 +305,10 @@ export class SqliteWebStore implements WebStore {
     if (filter.siteId !== undefined) (where.push("site_id = ?"), args.push(filter.siteId));
     const rows = this.db.prepare(`SELECT * FROM destinations ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id`).all(...args) as Row[];
     return rows.map((r) => ({ id: r.id, audience: r.audience, siteId: r.site_id, kind: r.kind, address: r.address, secret: r.secret, createdAt: r.created_at }));
+  }
+
+  updateDestination(id: number, d: { address: string; secret: string | null }): void {
+    this.db.prepare("UPDATE destinations SET address = ?, secret = COALESCE(?, secret) WHERE id = ?").run(d.address, d.secret, id);
   }
 
   deleteDestination(id: number): void {

@@ -13,7 +13,7 @@ import { perDay, periodTable } from "./billing-view";
 import type { Tariffs } from "../tariffs";
 import { EventHub } from "./events";
 import { type LoginLimiter, clientAddress } from "./login-limiter";
-import { HttpError, Raw, cookie, cookies, readBody, redirect, send, sendHtml, sendJson } from "./http";
+import { HttpError, MAX_JSON_DEPTH, Raw, cookie, cookies, jsonDepth, readBody, redirect, send, sendHtml, sendJson } from "./http";
 import { type AlarmView, type View, adminPage, alarmPage, errorPage, loginPage, operatorPage, sitePage } from "./pages";
 import { APP_CSS, APP_JS } from "./static";
 
@@ -79,8 +79,10 @@ export class WebApp {
       if (res.headersSent) return void res.end();
       if (status === 500) console.error("center web:", e);
       const message = e instanceof HttpError ? e.message : "internal error";
-      if ((req.url ?? "").startsWith("/api/")) sendJson(res, status, { error: message });
-      else send(res, status, "text/plain; charset=utf-8", message + "\n");
+      // a body too large is left unread: the connection closes rather than carry it
+      const close: Record<string, string> = status === 413 ? { connection: "close" } : {};
+      if ((req.url ?? "").startsWith("/api/")) sendJson(res, status, { error: message }, close);
+      else send(res, status, "text/plain; charset=utf-8", message + "\n", close);
     });
   };
 
@@ -466,22 +468,31 @@ export class WebApp {
         siteId = Number(target.slice(5));
       } else return fail("for: operators or a site");
       const kind = body.kind;
-      const address = (body.address ?? "").trim();
-      if (kind === "email") {
-        if (!/^[^\s@<>,;]+@[^\s@<>,;]+$/.test(address) || address.length > 254) return fail("address: an email address");
-      } else if (kind === "webhook") {
-        let u: URL;
-        try {
-          u = new URL(address);
-        } catch {
-          return fail("address: a URL");
-        }
-        if (u.protocol !== "https:" && u.protocol !== "http:") return fail("address: an http or https URL");
-      } else return fail("kind: email or webhook");
-      const secret = kind === "webhook" ? (body.secret ?? "").trim() || randomBytes(24).toString("base64url") : null;
-      if (secret && secret.length < 16) return fail("secret: at least 16 characters (or blank for one made for you)");
-      this.#d.web.addDestination({ audience, siteId, kind, address, secret, createdAt: this.#now() });
-      return done(`${kind} destination ${address} added`);
+      if (kind !== "email" && kind !== "webhook") return fail("kind: email or webhook");
+      const address = addressProblem(kind, body.address);
+      if (address.problem) return fail(address.problem);
+      const given = (body.secret ?? "").trim();
+      if (kind === "webhook" && given && given.length < 16) return fail("secret: at least 16 characters (or blank for one made for you)");
+      if (given.length > 200) return fail("secret: at most 200 characters");
+      const secret = kind === "webhook" ? given || randomBytes(24).toString("base64url") : null;
+      this.#d.web.addDestination({ audience, siteId, kind, address: address.value, secret, createdAt: this.#now() });
+      // Secrets are write-only: the page never shows a stored one. One the center made is shown
+      // in this answer only (not in a URL, not on any later page) for the admin to give the receiver.
+      if (kind === "webhook" && !given) {
+        return this.#adminPage(c, 200, { text: `webhook destination ${address.value} added; its signing secret (shown this once, copy it to the receiver now): ${secret}`, error: false });
+      }
+      return done(`${kind} destination ${address.value} added`);
+    }
+    if (a === "destinations" && rest.length === 2) {
+      const dest = this.#d.web.destinations().find((x) => x.id === intParam(b));
+      if (!dest) return this.#notFound(c);
+      const address = addressProblem(dest.kind, body.address);
+      if (address.problem) return fail(`destination ${dest.id}: ${address.problem}`);
+      const given = (body.secret ?? "").trim();
+      if (given && dest.kind !== "webhook") return fail(`destination ${dest.id}: an email destination has no secret`);
+      if (given && (given.length < 16 || given.length > 200)) return fail(`destination ${dest.id}: secret: 16 to 200 characters (blank keeps the stored one)`);
+      this.#d.web.updateDestination(dest.id, { address: address.value, secret: given || null });
+      return done(`destination ${dest.id} saved${given ? " with its new secret" : ""}`);
     }
     if (a === "destinations" && cc === "delete" && rest.length === 3) {
       this.#d.web.deleteDestination(intParam(b));
@@ -561,6 +572,7 @@ function imagesParam(v: string | undefined): number | null {
 function tariffParam(body: Record<string, string | undefined>): unknown {
   let json: unknown;
   if (body.tariff !== undefined && body.tariff.trim() !== "") {
+    if (jsonDepth(body.tariff) > MAX_JSON_DEPTH) return `tariff: JSON nested deeper than ${MAX_JSON_DEPTH} levels`;
     try {
       json = JSON.parse(body.tariff);
     } catch {
@@ -594,6 +606,22 @@ function tariffParam(body: Record<string, string | undefined>): unknown {
     return `tariff: ${(e as Error).message}`;
   }
   return json;
+}
+
+/** A destination's address: an email address, or an http(s) URL for a webhook. */
+function addressProblem(kind: "email" | "webhook", v: string | undefined): { value: string; problem: string | null } {
+  const value = (v ?? "").trim();
+  if (kind === "email") {
+    return { value, problem: /^[^\s@<>,;]+@[^\s@<>,;]+$/.test(value) && value.length <= 254 ? null : "address: an email address" };
+  }
+  if (value.length > 2000) return { value, problem: "address: at most 2000 characters" };
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return { value, problem: "address: a URL" };
+  }
+  return { value, problem: u.protocol === "https:" || u.protocol === "http:" ? null : "address: an http or https URL" };
 }
 
 /** Only a local path may be a redirect target. */

@@ -282,16 +282,19 @@ export function adminPage(
         <button type="submit">Add user</button></form></section>
     <section><h2>Notification destinations</h2>
       <p class="muted">Pattern 1 and 2 alarms go to the site's destinations (its manager); pattern 3 alarms and faults go to the operators'.</p>
-      <table><thead><tr><th>#</th><th>for</th><th>kind</th><th>address</th><th>webhook secret</th><th></th></tr></thead><tbody>
+      <p class="muted">Webhook secrets are write-only: never shown again once stored. Type a new one to replace it; leave the field empty to keep it.</p>
+      <table><thead><tr><th>#</th><th>for</th><th>kind</th><th>address · webhook secret</th><th></th></tr></thead><tbody>
       ${d.destinations.map(
-        (x) => html`<tr><td>${x.id}</td><td>${x.audience === "site" ? siteName(x.siteId) : "operators"}</td><td>${x.kind}</td><td>${x.address}</td><td><code>${x.secret ?? ""}</code></td>
+        (x) => html`<tr data-destination="${x.id}"><td>${x.id}</td><td>${x.audience === "site" ? siteName(x.siteId) : "operators"}</td><td>${x.kind}</td>
+          <td><form method="post" action="/admin/destinations/${x.id}" class="inline">${csrfField(v)}<input name="address" required maxlength="2000" value="${x.address}" aria-label="address of destination ${x.id}">
+            ${x.kind === "webhook" ? html`<input name="secret" type="password" autocomplete="new-password" maxlength="200" placeholder="${x.secret ? "secret set; blank keeps it" : "no secret"}" aria-label="new secret of destination ${x.id}">` : ""}<button type="submit">Save</button></form></td>
           <td><form method="post" action="/admin/destinations/${x.id}/delete">${csrfField(v)}<button type="submit">Remove</button></form></td></tr>`,
       )}</tbody></table>
       <form method="post" action="/admin/destinations" class="card" id="new-destination">${csrfField(v)}<h3>Add a destination</h3>
         <label>For <select name="for"><option value="operators">operators</option>${d.sites.map((s) => html`<option value="site:${s.id}">${s.name} (manager)</option>`)}</select></label>
         <label>Kind <select name="kind"><option>email</option><option>webhook</option></select></label>
         <label>Address (email or https/http URL) <input name="address" required maxlength="300"></label>
-        <label>Webhook secret (blank: one is made) <input name="secret" maxlength="200"></label>
+        <label>Webhook secret (blank: one is made and shown once) <input name="secret" type="password" autocomplete="new-password" maxlength="200"></label>
         <button type="submit">Add destination</button></form></section>
     <section><h2>Notification log</h2>${notificationLog(d.notifications)}</section>`,
   );
