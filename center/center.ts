@@ -14,7 +14,8 @@ import { TerminalKey } from "./secrets";
 import { Tariffs } from "./tariffs";
 import type { CenterStore } from "./store/center-store";
 import { SqliteStore } from "./store/sqlite-store";
-import { Dispatcher, isOpening } from "./dispatch";
+import { isOpening, liveForOperators } from "./alarm-policy";
+import { Dispatcher } from "./dispatch";
 import { Downlinks } from "./downlinks";
 import { MediaLinks } from "./notify/links";
 import { Notifier, type NotifierOptions, type SmtpOptions } from "./notify/notifier";
@@ -123,9 +124,9 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
         web.setAlarmStatus(m.terminal, b.alarmId, "closed");
         hub.publish("data", { terminal: m.terminal, kind: "opening" }, { siteId, operators: false });
       } else if (m.name === "alarm") {
-        const b = m.body as { alarmId: number; pattern: number };
+        const b = m.body as { alarmId: number; pattern: number; contactId: number };
         late.notifier.alarmStored(m.terminal, b.alarmId);
-        hub.publish("alarm", { terminal: m.terminal, alarmId: b.alarmId, pattern: b.pattern }, { siteId, operators: b.pattern >= 3 });
+        hub.publish("alarm", { terminal: m.terminal, alarmId: b.alarmId, pattern: b.pattern }, { siteId, operators: liveForOperators(b) });
       } else {
         hub.publish("data", { terminal: m.terminal, kind: m.name }, { siteId, operators: m.name === "test" });
       }
@@ -244,8 +245,8 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     linkDownlink: (actionId, downlinkId) => downlinks.linkAction(actionId, downlinkId),
     now,
     onChange: (terminal, alarmId, action) => {
-      const a = web.alarm(terminal, alarmId);
-      hub.publish("alarm-action", { terminal, alarmId, action: action.action }, { siteId: siteOf(terminal), operators: (a?.pattern ?? 3) >= 3 || action.action === "request-guards" || action.role !== "manager" });
+      const a = web.alarmRow(terminal, alarmId);
+      hub.publish("alarm-action", { terminal, alarmId, action: action.action }, { siteId: siteOf(terminal), operators: !a || liveForOperators(a, action) });
     },
   });
   webApp = new WebApp({

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
 import { FieldError } from "../../firmware/core/errors";
 import { EXAMPLE_TARIFF_JSON, parseTariff } from "../../firmware/core/tariff";
-import { ALARM_ACTIONS, type AlarmAction, type Dispatcher, operatorQueue } from "../dispatch";
+import { ALARM_ACTIONS, type AlarmAction } from "../alarm-policy";
+import type { Dispatcher } from "../dispatch";
 import type { MediaFiles } from "../media-files";
 import type { MediaLinks } from "../notify/links";
 import { hashSecret } from "../secrets";
@@ -231,14 +232,32 @@ export class WebApp {
     return this.#d.store.sites();
   }
 
-  #alarmView(a: AlarmRow): AlarmView {
-    const t = this.#d.store.terminal(a.terminal);
-    return {
-      alarm: a,
-      site: t ? this.#sites().find((s) => s.id === t.siteId) : undefined,
-      media: this.#d.web.mediaOfAlarm(a.terminal, a.alarmId),
-      actions: this.#d.web.alarmActions(a.terminal, a.alarmId),
+  /**
+   * The cards' data for a list of alarms: media and actions in one query each, each distinct
+   * terminal looked up once, the sites once — never a query per alarm.
+   */
+  #alarmViews(alarms: readonly AlarmRow[]): AlarmView[] {
+    if (!alarms.length) return [];
+    const keys = alarms.map((a) => ({ terminal: a.terminal, alarmId: a.alarmId }));
+    const byAlarm = <T extends { terminal: string; alarmId: number }>(rows: T[]) => {
+      const m = new Map<string, T[]>();
+      for (const r of rows) {
+        const k = `${r.terminal}/${r.alarmId}`;
+        const list = m.get(k);
+        if (list) list.push(r);
+        else m.set(k, [r]);
+      }
+      return m;
     };
+    const media = byAlarm(this.#d.web.mediaOfAlarms(keys));
+    const actions = byAlarm(this.#d.web.actionsOfAlarms(keys));
+    const sites = new Map(this.#sites().map((s) => [s.id, s]));
+    const siteOf = new Map([...new Set(alarms.map((a) => a.terminal))].map((id) => [id, this.#d.store.terminal(id)?.siteId]));
+    return alarms.map((a) => {
+      const k = `${a.terminal}/${a.alarmId}`;
+      const siteId = siteOf.get(a.terminal);
+      return { alarm: a, site: siteId === undefined ? undefined : sites.get(siteId), media: media.get(k) ?? [], actions: actions.get(k) ?? [] };
+    });
   }
 
   // ---------------------------------------------------------------- media
@@ -297,19 +316,18 @@ export class WebApp {
     const user = c.user as UserRow;
     if (!this.#sites().some((s) => s.id === siteId) || !this.#siteVisible(user, siteId)) return this.#notFound(c);
     const d = this.#siteData(siteId);
-    sendHtml(c.res, 200, sitePage(this.#view(c), d.site, d.statuses, d.sensors, d.alarms.map((a) => this.#alarmView(a)), d.notifications));
+    sendHtml(c.res, 200, sitePage(this.#view(c), d.site, d.statuses, d.sensors, this.#alarmViews(d.alarms), d.notifications));
   }
 
   #alarmPage(c: Ctx, terminal: string | undefined, alarmId: number): void {
     const t = this.#terminalOf(c.user as UserRow, terminal);
     const a = t ? this.#d.store.alarms(t.id).find((x) => x.alarmId === alarmId) : undefined;
     if (!a) return this.#notFound(c);
-    sendHtml(c.res, 200, alarmPage(this.#view(c), this.#alarmView(a)));
+    sendHtml(c.res, 200, alarmPage(this.#view(c), this.#alarmViews([a])[0]));
   }
 
   #operatorQueue(): { queue: AlarmRow[]; recent: AlarmRow[] } {
-    const requested = new Set(this.#d.web.alarmActions().filter((x) => x.action === "request-guards").map((x) => `${x.terminal}/${x.alarmId}`));
-    return operatorQueue(this.#d.store.alarms(), requested);
+    return this.#d.web.operatorAlarms(); // filtered and ordered in SQL by the alarm policy
   }
 
   #operatorPage(c: Ctx): void {
@@ -319,7 +337,7 @@ export class WebApp {
     sendHtml(
       c.res,
       200,
-      operatorPage(this.#view(c), q.queue.map((a) => this.#alarmView(a)), q.recent.map((a) => this.#alarmView(a)), this.#d.web.faults().slice(0, 50), this.#d.web.notifications({ audience: "operators", limit: 50 })),
+      operatorPage(this.#view(c), this.#alarmViews(q.queue), this.#alarmViews(q.recent), this.#d.web.faults().slice(0, 50), this.#d.web.notifications({ audience: "operators", limit: 50 })),
     );
   }
 
@@ -524,7 +542,7 @@ export class WebApp {
       if (cc === "periods" && rest.length === 3) {
         return sendJson(c.res, 200, s.statuses.map((x) => ({ terminal: x.terminal.id, rows: x.table.rows.map(({ intervals: _i, ...r }) => r), baseYen: x.table.baseYen, permille: x.table.permille, totalYen: x.table.totalYen, countsTaken: x.table.countsTaken, days: x.days })));
       }
-      if (cc === "alarms" && rest.length === 3) return sendJson(c.res, 200, s.alarms.map((x) => this.#alarmView(x)));
+      if (cc === "alarms" && rest.length === 3) return sendJson(c.res, 200, this.#alarmViews(s.alarms));
       if (cc === "notifications" && rest.length === 3) return sendJson(c.res, 200, s.notifications);
       return this.#notFound(c);
     }
@@ -540,7 +558,7 @@ export class WebApp {
     }
     if (method === "GET" && a === "queue" && rest.length === 1 && user.role !== "manager") {
       const q = this.#operatorQueue();
-      return sendJson(c.res, 200, q.queue.map((x) => this.#alarmView(x)));
+      return sendJson(c.res, 200, this.#alarmViews(q.queue));
     }
     if (method === "GET" && a === "faults" && rest.length === 1 && user.role !== "manager") return sendJson(c.res, 200, this.#d.web.faults());
     if (method === "GET" && a === "notifications" && rest.length === 1) {

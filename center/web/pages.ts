@@ -1,6 +1,6 @@
 import { formatTime } from "../../firmware/core/time";
 import type { AlarmRow, MediaRow, SiteRow, TerminalRow } from "../store/center-store";
-import { PERSONAL_EMERGENCY } from "../dispatch";
+import { DURESS, actionsFor } from "../alarm-policy";
 import type { AlarmActionRow, DestinationRow, FaultRow, NotificationRow, SensorRow, UserRow } from "../store/web-store";
 import { DayFigure, PeriodTable, hours, yen } from "./billing-view";
 import { Raw, html } from "./http";
@@ -80,21 +80,20 @@ export function alarmCard(v: View, av: AlarmView, back: string): Raw {
   const clips = av.media.filter((m) => m.type === "wav");
   const src = (m: MediaRow) => `/media/${encodeURIComponent(a.terminal)}/${m.mediaId}/${m.item}`;
   const expected = (a.images ?? 0) + (a.clips ?? 0);
-  const open = a.status !== "closed";
   const forms: Raw[] = [];
-  // duress and panic are the operators' whatever the pattern (center/dispatch.ts)
-  const theirs = a.pattern >= 3 || PERSONAL_EMERGENCY.includes(a.contactId);
-  if (open && (role === "operator" || role === "admin")) {
-    if (a.status === "new" && theirs) forms.push(actionForm(v, a, "acknowledge", "Acknowledge", back, "none"));
-    if (a.status !== "dispatched" && theirs) forms.push(actionForm(v, a, "dispatch", "Dispatch guards", back, "optional"));
-    forms.push(actionForm(v, a, "close", "Close", back, "required"));
+  // the buttons are the actions the policy allows this role now (center/alarm-policy.ts)
+  const allowed = role ? actionsFor(role, a) : [];
+  if (role === "operator" || role === "admin") {
+    if (allowed.includes("acknowledge")) forms.push(actionForm(v, a, "acknowledge", "Acknowledge", back, "none"));
+    if (allowed.includes("dispatch")) forms.push(actionForm(v, a, "dispatch", "Dispatch guards", back, "optional"));
+    if (allowed.includes("close")) forms.push(actionForm(v, a, "close", "Close", back, "required"));
   }
-  if (open && role === "manager") {
-    if (a.pattern === 2 && a.status !== "dispatched") forms.push(actionForm(v, a, "request-guards", "Ask for guards", back, "optional"));
-    if (a.pattern < 3) forms.push(actionForm(v, a, "close", "Mark handled", back, "optional"));
+  if (role === "manager") {
+    if (allowed.includes("request-guards")) forms.push(actionForm(v, a, "request-guards", "Ask for guards", back, "optional"));
+    if (allowed.includes("close")) forms.push(actionForm(v, a, "close", "Mark handled", back, "optional"));
   }
   return html`<article class="alarm status-${a.status}" id="alarm-${a.terminal}-${a.alarmId}" data-terminal="${a.terminal}" data-alarm="${a.alarmId}" data-status="${a.status}">
-    <h3>${a.contactId === 121 ? html`<strong class="error">DURESS</strong> · ` : ""}Pattern ${a.pattern} · ${a.event} · sensor ${a.sensor} <span class="badge">${a.status}</span></h3>
+    <h3>${a.contactId === DURESS ? html`<strong class="error">DURESS</strong> · ` : ""}Pattern ${a.pattern} · ${a.event} · sensor ${a.sensor} <span class="badge">${a.status}</span></h3>
     <p>${av.site ? html`<a href="/site/${av.site.id}">${av.site.name}</a>${av.site.contact ? html` · contact ${av.site.contact}` : ""} · ` : ""}terminal ${a.terminal} · alarm ${a.alarmId} ·
       ${termTime(a.time)} (Contact ID ${a.contactId}) · received ${centerTime(a.receivedAt)}</p>
     <div class="media">
