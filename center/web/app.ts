@@ -14,6 +14,7 @@ import { perDay, periodTable } from "./billing-view";
 import type { Tariffs } from "../tariffs";
 import { EventHub } from "./events";
 import { type LoginLimiter, clientAddress } from "./login-limiter";
+import { RouteTable } from "./routes";
 import { HttpError, MAX_JSON_DEPTH, Raw, cookie, cookies, jsonDepth, readBody, redirect, send, sendHtml, sendJson } from "./http";
 import { type AlarmView, type View, adminPage, alarmPage, errorPage, loginPage, operatorPage, sitePage } from "./pages";
 import { APP_CSS, APP_JS } from "./static";
@@ -41,6 +42,16 @@ export interface WebDeps {
   limiter: LoginLimiter;
   /** addresses of reverse proxies whose X-Forwarded-For names the client (none: the socket's address) */
   trustedProxies?: readonly string[];
+}
+
+/** An admin form's request: its body, and the two ways its page answers. */
+interface AdminCtx {
+  c: Ctx;
+  body: Record<string, string>;
+  /** 400: the admin page again with the message and the fields typed (never a secret) */
+  fail(text: string): void;
+  /** 303 to the admin page with the message */
+  done(text: string): void;
 }
 
 interface Ctx {
@@ -382,141 +393,172 @@ export class WebApp {
     );
   }
 
+  /**
+   * The admin's forms: one route per form (center/web/routes.ts), each a method below. Every
+   * handler gets the request, its body, and the page's fail (400 with the form again) and done
+   * (303 back with the message).
+   */
+  readonly #adminRoutes = new RouteTable<AdminCtx>([
+    { method: "GET", pattern: "", handler: ({ c }) => this.#adminPage(c) },
+    { method: "POST", pattern: "sites", handler: (a) => this.#addSite(a) },
+    { method: "POST", pattern: "sites/:id", handler: (a, id) => this.#saveSite(a, id) },
+    { method: "POST", pattern: "terminals", handler: (a) => this.#addTerminal(a) },
+    { method: "POST", pattern: "terminals/:id/tariff", handler: (a, id) => this.#saveTariff(a, id) },
+    { method: "POST", pattern: "users", handler: (a) => this.#addUser(a) },
+    { method: "POST", pattern: "users/:id/password", handler: (a, id) => this.#setPassword(a, id) },
+    { method: "POST", pattern: "users/:id/delete", handler: (a, id) => this.#removeUser(a, id) },
+    { method: "POST", pattern: "destinations", handler: (a) => this.#addDestination(a) },
+    { method: "POST", pattern: "destinations/:id", handler: (a, id) => this.#saveDestination(a, id) },
+    { method: "POST", pattern: "destinations/:id/delete", handler: (a, id) => this.#deleteDestination(a, id) },
+  ]);
+
   async #admin(c: Ctx, method: string, rest: string[]): Promise<void> {
-    const user = c.user as UserRow;
-    if (user.role !== "admin") return this.#notFound(c);
-    if (method === "GET" && rest.length === 0) return this.#adminPage(c);
-    if (method !== "POST") return this.#notFound(c);
+    if ((c.user as UserRow).role !== "admin") return this.#notFound(c);
     const body = (c as Ctx & { body: Record<string, string> }).body ?? {};
-    const fail = (text: string) => this.#adminPage(c, 400, { text, error: true }, body);
-    const done = (text: string) => redirect(c.res, "/admin?ok=" + encodeURIComponent(text));
-    const [a, b, cc] = rest;
-    if (a === "sites" && rest.length === 1) {
-      const name = (body.name ?? "").trim();
-      if (!name || name.length > 64) return fail("name: 1 to 64 characters");
-      if (this.#d.web.siteByName(name)) return fail(`name: a site called ${name} exists`);
-      const images = imagesParam(body.imagesPerEvent);
-      if (images === null) return fail("imagesPerEvent: a whole number from 0 to 20");
-      const manager = (body.manager ?? "").trim();
-      if (manager) {
-        if (!USERNAME.test(manager)) return fail("manager: letters, digits and . _ @ - only, at most 40");
-        if (this.#d.web.userByName(manager)) return fail(`manager: the user ${manager} exists`);
-        const p = passwordProblem(body.managerPassword ?? "");
-        if (p) return fail("manager " + p);
-      }
-      const hash = manager ? hashPassword(body.managerPassword) : null;
-      this.#d.store.transaction(() => {
-        const id = this.#d.store.addSite(name, (body.contact ?? "").trim().slice(0, 120));
-        this.#d.web.setSiteSettings(id, { imagesPerEvent: images });
-        if (manager && hash) this.#d.web.addUser({ username: manager, passwordHash: hash, role: "manager", siteId: id }, this.#now());
-      });
-      return done(`site ${name} registered`);
+    const a: AdminCtx = {
+      c,
+      body,
+      fail: (text) => this.#adminPage(c, 400, { text, error: true }, body),
+      done: (text) => redirect(c.res, "/admin?ok=" + encodeURIComponent(text)),
+    };
+    if (!(await this.#adminRoutes.run(a, method, rest))) this.#notFound(c);
+  }
+
+  async #addSite({ body, fail, done }: AdminCtx): Promise<void> {
+    const name = (body.name ?? "").trim();
+    if (!name || name.length > 64) return fail("name: 1 to 64 characters");
+    if (this.#d.web.siteByName(name)) return fail(`name: a site called ${name} exists`);
+    const images = imagesParam(body.imagesPerEvent);
+    if (images === null) return fail("imagesPerEvent: a whole number from 0 to 20");
+    const manager = (body.manager ?? "").trim();
+    if (manager) {
+      if (!USERNAME.test(manager)) return fail("manager: letters, digits and . _ @ - only, at most 40");
+      if (this.#d.web.userByName(manager)) return fail(`manager: the user ${manager} exists`);
+      const p = passwordProblem(body.managerPassword ?? "");
+      if (p) return fail("manager " + p);
     }
-    if (a === "sites" && rest.length === 2) {
-      const id = intParam(b);
-      if (!this.#sites().some((s) => s.id === id)) return this.#notFound(c);
-      const images = imagesParam(body.imagesPerEvent);
-      if (images === null) return fail("imagesPerEvent: a whole number from 0 to 20");
-      this.#d.web.setSiteSettings(id, { contact: (body.contact ?? "").trim().slice(0, 120), imagesPerEvent: images });
-      return done(`site ${id} saved`);
+    const hash = manager ? hashPassword(body.managerPassword) : null;
+    this.#d.store.transaction(() => {
+      const id = this.#d.store.addSite(name, (body.contact ?? "").trim().slice(0, 120));
+      this.#d.web.setSiteSettings(id, { imagesPerEvent: images });
+      if (manager && hash) this.#d.web.addUser({ username: manager, passwordHash: hash, role: "manager", siteId: id }, this.#now());
+    });
+    return done(`site ${name} registered`);
+  }
+
+  async #saveSite({ c, body, fail, done }: AdminCtx, siteParam: string): Promise<void> {
+    const id = intParam(siteParam);
+    if (!this.#sites().some((s) => s.id === id)) return this.#notFound(c);
+    const images = imagesParam(body.imagesPerEvent);
+    if (images === null) return fail("imagesPerEvent: a whole number from 0 to 20");
+    this.#d.web.setSiteSettings(id, { contact: (body.contact ?? "").trim().slice(0, 120), imagesPerEvent: images });
+    return done(`site ${id} saved`);
+  }
+
+  async #addTerminal({ body, fail, done }: AdminCtx): Promise<void> {
+    const id = (body.id ?? "").trim();
+    if (!TERMINAL_ID.test(id)) return fail("id: 1 to 16 letters, digits or -");
+    if (this.#d.store.terminal(id)) return fail(`id: terminal ${id} is registered`);
+    const secret = body.secret ?? "";
+    if (secret.length < 8 || secret.length > 200) return fail("secret: 8 to 200 characters");
+    const siteId = intParam(body.siteId);
+    if (!this.#sites().some((s) => s.id === siteId)) return fail("siteId: choose a site");
+    const tariff = tariffParam(body);
+    if (typeof tariff === "string") return fail(tariff);
+    this.#d.store.addTerminal({ id, siteId, secretHash: this.#d.terminalSecretHash?.(id, secret) ?? hashSecret(secret), tariff });
+    this.#d.tariffs.ensure(id);
+    return done(`terminal ${id} registered`);
+  }
+
+  async #saveTariff({ c, body, fail, done }: AdminCtx, terminal: string): Promise<void> {
+    const t = this.#d.store.terminal(terminal);
+    if (!t) return this.#notFound(c);
+    const tariff = tariffParam(body);
+    if (typeof tariff === "string") return fail(`${t.id}: ${tariff}`);
+    let version: number;
+    try {
+      version = this.#d.setTariff(t.id, tariff);
+    } catch (e) {
+      return fail(`${t.id}: tariff ${(e as Error).message}`);
     }
-    if (a === "terminals" && rest.length === 1) {
-      const id = (body.id ?? "").trim();
-      if (!TERMINAL_ID.test(id)) return fail("id: 1 to 16 letters, digits or -");
-      if (this.#d.store.terminal(id)) return fail(`id: terminal ${id} is registered`);
-      const secret = body.secret ?? "";
-      if (secret.length < 8 || secret.length > 200) return fail("secret: 8 to 200 characters");
-      const siteId = intParam(body.siteId);
-      if (!this.#sites().some((s) => s.id === siteId)) return fail("siteId: choose a site");
-      const tariff = tariffParam(body);
-      if (typeof tariff === "string") return fail(tariff);
-      this.#d.store.addTerminal({ id, siteId, secretHash: this.#d.terminalSecretHash?.(id, secret) ?? hashSecret(secret), tariff });
-      this.#d.tariffs.ensure(id);
-      return done(`terminal ${id} registered`);
+    return done(`tariff of ${t.id} saved as version ${version}; the terminal applies it from its next session`);
+  }
+
+  async #addUser({ body, fail, done }: AdminCtx): Promise<void> {
+    const username = (body.username ?? "").trim();
+    if (!USERNAME.test(username)) return fail("username: letters, digits and . _ @ - only, at most 40");
+    if (this.#d.web.userByName(username)) return fail(`username: ${username} exists`);
+    const p = passwordProblem(body.password ?? "");
+    if (p) return fail(p);
+    const role = body.role as Role;
+    if (!ROLES.includes(role)) return fail("role: admin, operator or manager");
+    let siteId: number | null = null;
+    if (role === "manager") {
+      siteId = intParam(body.siteId);
+      if (!this.#sites().some((s) => s.id === siteId)) return fail("siteId: a manager manages one site; choose it");
     }
-    if (a === "terminals" && cc === "tariff" && rest.length === 3) {
-      const t = this.#d.store.terminal(b);
-      if (!t) return this.#notFound(c);
-      const tariff = tariffParam(body);
-      if (typeof tariff === "string") return fail(`${t.id}: ${tariff}`);
-      let version: number;
-      try {
-        version = this.#d.setTariff(t.id, tariff);
-      } catch (e) {
-        return fail(`${t.id}: tariff ${(e as Error).message}`);
-      }
-      return done(`tariff of ${t.id} saved as version ${version}; the terminal applies it from its next session`);
+    this.#d.web.addUser({ username, passwordHash: hashPassword(body.password), role, siteId }, this.#now());
+    return done(`user ${username} added`);
+  }
+
+  async #setPassword({ c, body, fail, done }: AdminCtx, idParam: string): Promise<void> {
+    const target = this.#d.web.user(intParam(idParam));
+    if (!target) return this.#notFound(c);
+    const p = passwordProblem(body.password ?? "");
+    if (p) return fail(p);
+    this.#d.web.setPassword(target.id, hashPassword(body.password));
+    return done(`password of ${target.username} changed; their sessions ended`);
+  }
+
+  async #removeUser({ c, fail, done }: AdminCtx, idParam: string): Promise<void> {
+    const target = this.#d.web.user(intParam(idParam));
+    if (!target) return this.#notFound(c);
+    if (target.id === (c.user as UserRow).id) return fail("you cannot remove yourself");
+    this.#d.web.deleteUser(target.id);
+    return done(`user ${target.username} removed`);
+  }
+
+  async #addDestination({ c, body, fail, done }: AdminCtx): Promise<void> {
+    const target = body.for ?? "";
+    let audience: "site" | "operators";
+    let siteId: number | null = null;
+    if (target === "operators") audience = "operators";
+    else if (/^site:\d+$/.test(target) && this.#sites().some((s) => s.id === Number(target.slice(5)))) {
+      audience = "site";
+      siteId = Number(target.slice(5));
+    } else return fail("for: operators or a site");
+    const kind = body.kind;
+    if (kind !== "email" && kind !== "webhook") return fail("kind: email or webhook");
+    const address = addressProblem(kind, body.address);
+    if (address.problem) return fail(address.problem);
+    const given = (body.secret ?? "").trim();
+    if (kind === "webhook" && given && given.length < 16) return fail("secret: at least 16 characters (or blank for one made for you)");
+    if (given.length > 200) return fail("secret: at most 200 characters");
+    const secret = kind === "webhook" ? given || randomBytes(24).toString("base64url") : null;
+    this.#d.web.addDestination({ audience, siteId, kind, address: address.value, secret, createdAt: this.#now() });
+    // Secrets are write-only: the page never shows a stored one. One the center made is shown
+    // in this answer only (not in a URL, not on any later page) for the admin to give the receiver.
+    if (kind === "webhook" && !given) {
+      return this.#adminPage(c, 200, { text: `webhook destination ${address.value} added; its signing secret (shown this once, copy it to the receiver now): ${secret}`, error: false });
     }
-    if (a === "users" && rest.length === 1) {
-      const username = (body.username ?? "").trim();
-      if (!USERNAME.test(username)) return fail("username: letters, digits and . _ @ - only, at most 40");
-      if (this.#d.web.userByName(username)) return fail(`username: ${username} exists`);
-      const p = passwordProblem(body.password ?? "");
-      if (p) return fail(p);
-      const role = body.role as Role;
-      if (!ROLES.includes(role)) return fail("role: admin, operator or manager");
-      let siteId: number | null = null;
-      if (role === "manager") {
-        siteId = intParam(body.siteId);
-        if (!this.#sites().some((s) => s.id === siteId)) return fail("siteId: a manager manages one site; choose it");
-      }
-      this.#d.web.addUser({ username, passwordHash: hashPassword(body.password), role, siteId }, this.#now());
-      return done(`user ${username} added`);
-    }
-    if (a === "users" && rest.length === 3 && (cc === "password" || cc === "delete")) {
-      const target = this.#d.web.user(intParam(b));
-      if (!target) return this.#notFound(c);
-      if (cc === "delete") {
-        if (target.id === user.id) return fail("you cannot remove yourself");
-        this.#d.web.deleteUser(target.id);
-        return done(`user ${target.username} removed`);
-      }
-      const p = passwordProblem(body.password ?? "");
-      if (p) return fail(p);
-      this.#d.web.setPassword(target.id, hashPassword(body.password));
-      return done(`password of ${target.username} changed; their sessions ended`);
-    }
-    if (a === "destinations" && rest.length === 1) {
-      const target = body.for ?? "";
-      let audience: "site" | "operators";
-      let siteId: number | null = null;
-      if (target === "operators") audience = "operators";
-      else if (/^site:\d+$/.test(target) && this.#sites().some((s) => s.id === Number(target.slice(5)))) {
-        audience = "site";
-        siteId = Number(target.slice(5));
-      } else return fail("for: operators or a site");
-      const kind = body.kind;
-      if (kind !== "email" && kind !== "webhook") return fail("kind: email or webhook");
-      const address = addressProblem(kind, body.address);
-      if (address.problem) return fail(address.problem);
-      const given = (body.secret ?? "").trim();
-      if (kind === "webhook" && given && given.length < 16) return fail("secret: at least 16 characters (or blank for one made for you)");
-      if (given.length > 200) return fail("secret: at most 200 characters");
-      const secret = kind === "webhook" ? given || randomBytes(24).toString("base64url") : null;
-      this.#d.web.addDestination({ audience, siteId, kind, address: address.value, secret, createdAt: this.#now() });
-      // Secrets are write-only: the page never shows a stored one. One the center made is shown
-      // in this answer only (not in a URL, not on any later page) for the admin to give the receiver.
-      if (kind === "webhook" && !given) {
-        return this.#adminPage(c, 200, { text: `webhook destination ${address.value} added; its signing secret (shown this once, copy it to the receiver now): ${secret}`, error: false });
-      }
-      return done(`${kind} destination ${address.value} added`);
-    }
-    if (a === "destinations" && rest.length === 2) {
-      const dest = this.#d.web.destinations().find((x) => x.id === intParam(b));
-      if (!dest) return this.#notFound(c);
-      const address = addressProblem(dest.kind, body.address);
-      if (address.problem) return fail(`destination ${dest.id}: ${address.problem}`);
-      const given = (body.secret ?? "").trim();
-      if (given && dest.kind !== "webhook") return fail(`destination ${dest.id}: an email destination has no secret`);
-      if (given && (given.length < 16 || given.length > 200)) return fail(`destination ${dest.id}: secret: 16 to 200 characters (blank keeps the stored one)`);
-      this.#d.web.updateDestination(dest.id, { address: address.value, secret: given || null });
-      return done(`destination ${dest.id} saved${given ? " with its new secret" : ""}`);
-    }
-    if (a === "destinations" && cc === "delete" && rest.length === 3) {
-      this.#d.web.deleteDestination(intParam(b));
-      return done(`destination ${b} removed`);
-    }
-    return this.#notFound(c);
+    return done(`${kind} destination ${address.value} added`);
+  }
+
+  async #saveDestination({ c, body, fail, done }: AdminCtx, idParam: string): Promise<void> {
+    const dest = this.#d.web.destinations().find((x) => x.id === intParam(idParam));
+    if (!dest) return this.#notFound(c);
+    const address = addressProblem(dest.kind, body.address);
+    if (address.problem) return fail(`destination ${dest.id}: ${address.problem}`);
+    const given = (body.secret ?? "").trim();
+    if (given && dest.kind !== "webhook") return fail(`destination ${dest.id}: an email destination has no secret`);
+    if (given && (given.length < 16 || given.length > 200)) return fail(`destination ${dest.id}: secret: 16 to 200 characters (blank keeps the stored one)`);
+    this.#d.web.updateDestination(dest.id, { address: address.value, secret: given || null });
+    return done(`destination ${dest.id} saved${given ? " with its new secret" : ""}`);
+  }
+
+  async #deleteDestination({ done }: AdminCtx, idParam: string): Promise<void> {
+    this.#d.web.deleteDestination(intParam(idParam));
+    return done(`destination ${idParam} removed`);
   }
 
   // ---------------------------------------------------------------- JSON API (scoped like the pages)
