@@ -98,6 +98,24 @@ export class WebApp {
     });
   };
 
+  /** The logged-in pages (the admin's and the API have their own tables below). */
+  readonly #pageRoutes = new RouteTable<Ctx>([
+    { method: "POST", pattern: "logout", handler: (c) => this.#logout(c) },
+    { method: "GET", pattern: "", handler: (c) => redirect(c.res, home(c.user as UserRow)) },
+    { method: "GET", pattern: "events", handler: (c) => this.#d.events.attach(c.res, c.user as UserRow) },
+    { method: "GET", pattern: "media/:terminal/:media/:item", handler: (c, terminal, media, item) => this.#sessionMedia(c, terminal, media, item) },
+    { method: "GET", pattern: "site/:id", handler: (c, id) => this.#sitePage(c, intParam(id)) },
+    { method: "GET", pattern: "alarm/:terminal/:id", handler: (c, terminal, id) => this.#alarmPage(c, terminal, intParam(id)) },
+    { method: "POST", pattern: "alarm/:terminal/:id/:action", handler: (c, terminal, id, action) => this.#alarmAction(c, terminal, intParam(id), action, false) },
+    { method: "GET", pattern: "operator", handler: (c) => this.#operatorPage(c) },
+    { method: "POST", pattern: "faults/:id/clear", handler: (c, id) => this.#clearFault(c, intParam(id)) },
+  ]);
+
+  #logout(c: Ctx): void {
+    this.sessions.destroy(c.token);
+    redirect(c.res, "/login", { "set-cookie": cookie(SESSION_COOKIE, "", { maxAge: 0, secure: this.#d.secureCookies }) });
+  }
+
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     let parts: string[];
@@ -129,19 +147,7 @@ export class WebApp {
       if (p0 === "api" || p0 === "events" || p0 === "media") throw new HttpError(401, "log in first");
       return redirect(res, "/login");
     }
-    const user = c.user;
-    if (method === "POST" && p0 === "logout") {
-      this.sessions.destroy(token);
-      return redirect(res, "/login", { "set-cookie": cookie(SESSION_COOKIE, "", { maxAge: 0, secure: this.#d.secureCookies }) });
-    }
-    if (method === "GET" && parts.length === 0) return redirect(res, home(user));
-    if (method === "GET" && p0 === "events" && parts.length === 1) return this.#d.events.attach(res, user);
-    if (method === "GET" && p0 === "media" && parts.length === 4) return this.#sessionMedia(c, p1, p2, p3);
-    if (p0 === "site" && parts.length === 2 && method === "GET") return this.#sitePage(c, intParam(p1));
-    if (p0 === "alarm" && parts.length === 3 && method === "GET") return this.#alarmPage(c, p1, intParam(p2));
-    if (p0 === "alarm" && parts.length === 4 && method === "POST") return this.#alarmAction(c, p1, intParam(p2), p3, false);
-    if (p0 === "operator" && parts.length === 1 && method === "GET") return this.#operatorPage(c);
-    if (p0 === "faults" && p2 === "clear" && parts.length === 3 && method === "POST") return this.#clearFault(c, intParam(p1));
+    if (await this.#pageRoutes.run(c, method, parts)) return;
     if (p0 === "admin") return this.#admin(c, method, parts.slice(1));
     if (p0 === "api") return this.#api(c, method, parts.slice(1));
     return this.#notFound(c);
@@ -563,52 +569,64 @@ export class WebApp {
 
   // ---------------------------------------------------------------- JSON API (scoped like the pages)
 
+  /** The JSON API under /api/, each route scoped like its page (a manager: its own site only). */
+  readonly #apiRoutes = new RouteTable<Ctx>([
+    { method: "GET", pattern: "me", handler: (c) => this.#me(c) },
+    { method: "GET", pattern: "sites", handler: (c) => sendJson(c.res, 200, this.#sites().filter((s) => this.#siteVisible(c.user as UserRow, s.id))) },
+    { method: "GET", pattern: "sites/:id", handler: (c, id) => this.#apiSite(c, id, "") },
+    { method: "GET", pattern: "sites/:id/periods", handler: (c, id) => this.#apiSite(c, id, "periods") },
+    { method: "GET", pattern: "sites/:id/alarms", handler: (c, id) => this.#apiSite(c, id, "alarms") },
+    { method: "GET", pattern: "sites/:id/notifications", handler: (c, id) => this.#apiSite(c, id, "notifications") },
+    { method: "GET", pattern: "terminals/:id/periods", handler: (c, id) => this.#apiTerminalPeriods(c, id) },
+    { method: "GET", pattern: "alarms", handler: (c) => this.#apiAlarms(c) },
+    { method: "GET", pattern: "queue", handler: (c) => (c.user?.role === "manager" ? this.#notFound(c) : sendJson(c.res, 200, this.#alarmViews(this.#operatorQueue().queue))) },
+    { method: "GET", pattern: "faults", handler: (c) => (c.user?.role === "manager" ? this.#notFound(c) : sendJson(c.res, 200, this.#d.web.faults())) },
+    { method: "GET", pattern: "notifications", handler: (c) => this.#apiNotifications(c) },
+    { method: "POST", pattern: "alarms/:terminal/:id/:action", handler: (c, terminal, id, action) => this.#alarmAction(c, terminal, intParam(id), action, true) },
+  ]);
+
   async #api(c: Ctx, method: string, rest: string[]): Promise<void> {
-    const user = c.user as UserRow;
-    const [a, b, cc, d] = rest;
-    if (method === "GET" && a === "me" && rest.length === 1) return sendJson(c.res, 200, { username: user.username, role: user.role, siteId: user.siteId, csrf: c.csrf });
-    if (method === "GET" && a === "sites" && rest.length === 0 + 1) {
-      return sendJson(c.res, 200, this.#sites().filter((s) => this.#siteVisible(user, s.id)));
-    }
-    if (method === "GET" && a === "sites" && rest.length >= 2) {
-      const id = intParam(b);
-      if (!this.#sites().some((s) => s.id === id) || !this.#siteVisible(user, id)) return this.#notFound(c);
-      const s = this.#siteData(id);
-      if (rest.length === 2) {
-        return sendJson(c.res, 200, {
-          site: s.site,
-          terminals: s.statuses.map((x) => ({ id: x.terminal.id, online: x.online, registeredAt: x.terminal.registeredAt, lastSeen: x.terminal.lastSeen, lastTest: x.terminal.lastTest, plan: x.plan?.plan ?? null })),
-          sensors: s.sensors,
-        });
-      }
-      if (cc === "periods" && rest.length === 3) {
-        return sendJson(c.res, 200, s.statuses.map((x) => ({ terminal: x.terminal.id, rows: x.table.rows.map(({ intervals: _i, ...r }) => r), baseYen: x.table.baseYen, permille: x.table.permille, totalYen: x.table.totalYen, countsTaken: x.table.countsTaken, days: x.days })));
-      }
-      if (cc === "alarms" && rest.length === 3) return sendJson(c.res, 200, this.#alarmViews(s.alarms));
-      if (cc === "notifications" && rest.length === 3) return sendJson(c.res, 200, s.notifications);
-      return this.#notFound(c);
-    }
-    if (method === "GET" && a === "terminals" && rest.length === 3 && cc === "periods") {
-      const t = this.#terminalOf(user, b);
-      if (!t) return this.#notFound(c);
-      const x = periodTable(t.id, this.#d.store.periods(t.id), this.#d.tariffs.lookup(t.id));
-      return sendJson(c.res, 200, { terminal: t.id, rows: x.rows.map(({ intervals: _i, ...r }) => r), totalYen: x.totalYen, countsTaken: x.countsTaken });
-    }
-    if (method === "GET" && a === "alarms" && rest.length === 1) {
-      const visible = this.#d.store.terminals().filter((t) => this.#siteVisible(user, t.siteId)).map((t) => t.id);
-      return sendJson(c.res, 200, visible.flatMap((id) => this.#d.store.alarms(id)));
-    }
-    if (method === "GET" && a === "queue" && rest.length === 1 && user.role !== "manager") {
-      const q = this.#operatorQueue();
-      return sendJson(c.res, 200, this.#alarmViews(q.queue));
-    }
-    if (method === "GET" && a === "faults" && rest.length === 1 && user.role !== "manager") return sendJson(c.res, 200, this.#d.web.faults());
-    if (method === "GET" && a === "notifications" && rest.length === 1) {
-      return sendJson(c.res, 200, user.role === "manager" ? this.#d.web.notifications({ siteId: user.siteId as number, audience: "site" }) : this.#d.web.notifications());
-    }
-    if (method === "POST" && a === "alarms" && rest.length === 4) return this.#alarmAction(c, b, intParam(cc), d, true);
-    return this.#notFound(c);
+    if (!(await this.#apiRoutes.run(c, method, rest))) this.#notFound(c);
   }
+
+  #me(c: Ctx): void {
+    const user = c.user as UserRow;
+    sendJson(c.res, 200, { username: user.username, role: user.role, siteId: user.siteId, csrf: c.csrf });
+  }
+
+  #apiSite(c: Ctx, idParam: string, what: "" | "periods" | "alarms" | "notifications"): void {
+    const id = intParam(idParam);
+    if (!this.#sites().some((s) => s.id === id) || !this.#siteVisible(c.user as UserRow, id)) return this.#notFound(c);
+    const s = this.#siteData(id);
+    if (what === "periods") {
+      return sendJson(c.res, 200, s.statuses.map((x) => ({ terminal: x.terminal.id, rows: x.table.rows.map(({ intervals: _i, ...r }) => r), baseYen: x.table.baseYen, permille: x.table.permille, totalYen: x.table.totalYen, countsTaken: x.table.countsTaken, days: x.days })));
+    }
+    if (what === "alarms") return sendJson(c.res, 200, this.#alarmViews(s.alarms));
+    if (what === "notifications") return sendJson(c.res, 200, s.notifications);
+    sendJson(c.res, 200, {
+      site: s.site,
+      terminals: s.statuses.map((x) => ({ id: x.terminal.id, online: x.online, registeredAt: x.terminal.registeredAt, lastSeen: x.terminal.lastSeen, lastTest: x.terminal.lastTest, plan: x.plan?.plan ?? null })),
+      sensors: s.sensors,
+    });
+  }
+
+  #apiTerminalPeriods(c: Ctx, terminal: string): void {
+    const t = this.#terminalOf(c.user as UserRow, terminal);
+    if (!t) return this.#notFound(c);
+    const x = periodTable(t.id, this.#d.store.periods(t.id), this.#d.tariffs.lookup(t.id));
+    sendJson(c.res, 200, { terminal: t.id, rows: x.rows.map(({ intervals: _i, ...r }) => r), totalYen: x.totalYen, countsTaken: x.countsTaken });
+  }
+
+  #apiAlarms(c: Ctx): void {
+    const visible = this.#d.store.terminals().filter((t) => this.#siteVisible(c.user as UserRow, t.siteId)).map((t) => t.id);
+    sendJson(c.res, 200, visible.flatMap((id) => this.#d.store.alarms(id)));
+  }
+
+  #apiNotifications(c: Ctx): void {
+    const user = c.user as UserRow;
+    sendJson(c.res, 200, user.role === "manager" ? this.#d.web.notifications({ siteId: user.siteId as number, audience: "site" }) : this.#d.web.notifications());
+  }
+
 }
 
 function home(user: UserRow): string {
