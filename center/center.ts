@@ -38,6 +38,8 @@ export interface CenterOptions {
   dataDir: string;
   /** 0: any free port */
   mqttPort?: number;
+  /** also MQTT on TLS 1.2 with per-terminal pre-shared keys on this port (0: any free port) */
+  mqttTlsPort?: number;
   httpPort?: number;
   host?: string;
   log?: (line: string) => void;
@@ -69,6 +71,10 @@ export interface Center {
   readonly ingestor: Ingestor;
   readonly broker: Broker;
   readonly mqttPort: number;
+  /** the TLS-PSK MQTT port, when asked for */
+  readonly mqttTlsPort: number | null;
+  /** A terminal's pre-shared key for the TLS link (derived from the center's terminal key). */
+  linkPsk(terminal: string): Buffer;
   readonly httpPort: number;
   readonly dataDir: string;
   readonly web: WebStore;
@@ -164,6 +170,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     host: o.host,
     log: o.log,
     limits: o.brokerLimits,
+    tls: o.mqttTlsPort === undefined ? undefined : { port: o.mqttTlsPort, psk: (id) => terminalKey.linkPsk(id) },
     onSubscribed(terminal, clean) {
       if (clean) downlinks.forgetHanded(terminal); // a clean session dropped whatever aedes held
       handDown(terminal);
@@ -275,6 +282,8 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     ingestor,
     broker,
     mqttPort: broker.port,
+    mqttTlsPort: broker.tlsPort,
+    linkPsk: (terminal: string) => terminalKey.linkPsk(terminal),
     httpPort,
     dataDir: o.dataDir,
     web,

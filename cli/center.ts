@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startCenter } from "../center/center";
 import { exportData } from "../center/export";
+import { TerminalKey } from "../center/secrets";
 import { SqliteStore } from "../center/store/sqlite-store";
 import { runCenterUser } from "./center-users";
 import { UsageError } from "./usage";
@@ -28,11 +29,13 @@ function listenHost(v: string | undefined): string {
 export async function runCenter(argv: string[]): Promise<number> {
   if (argv[0] === "export") return runExport(argv.slice(1));
   if (argv[0] === "user") return runCenterUser(argv.slice(1));
+  if (argv[0] === "terminal-psk") return runTerminalPsk(argv.slice(1));
   const { values } = parseArgs({
     args: argv,
     options: {
       data: { type: "string", default: "var/center" },
       "mqtt-port": { type: "string" },
+      "mqtt-tls-port": { type: "string" },
       "http-port": { type: "string" },
       terminal: { type: "string", multiple: true },
       smtp: { type: "string" },
@@ -87,12 +90,14 @@ export async function runCenter(argv: string[]): Promise<number> {
     smtp,
     notify,
     mqttPort: port(values["mqtt-port"], 1883, "mqtt-port"),
+    mqttTlsPort: values["mqtt-tls-port"] === undefined ? undefined : port(values["mqtt-tls-port"], 8883, "mqtt-tls-port"),
     httpPort: port(values["http-port"], 8080, "http-port"),
     log: (line) => process.stderr.write(`center: ${line}\n`),
   });
   for (const t of terminals) center.addTerminal(t);
   const shown = host.includes(":") ? `[${host}]` : host;
   process.stdout.write(`center: MQTT on ${shown}:${center.mqttPort}, web on http://${shown}:${center.httpPort}/, data in ${values.data}\n`);
+  if (center.mqttTlsPort !== null) process.stdout.write(`center: MQTT on TLS 1.2 with per-terminal pre-shared keys on ${shown}:${center.mqttTlsPort}\n`);
   if (center.web.users().length === 0) {
     process.stdout.write(`center: no users yet; add the first admin with: timeguard center user add --data ${values.data} --user NAME --role admin (password on standard input)\n`);
   }
@@ -101,6 +106,17 @@ export async function runCenter(argv: string[]): Promise<number> {
     process.once("SIGTERM", resolve);
   });
   await center.close();
+  return 0;
+}
+
+/** `timeguard center terminal-psk --data DIR --terminal ID`: the terminal's TLS pre-shared key (hex), for provisioning it. */
+function runTerminalPsk(argv: string[]): number {
+  const { values } = parseArgs({ args: argv, options: { data: { type: "string" }, terminal: { type: "string" } }, strict: true });
+  if (!values.data) throw new UsageError("--data DIR is required");
+  if (!values.terminal || !/^[A-Za-z0-9-]{1,16}$/.test(values.terminal)) throw new UsageError("--terminal ID is required (1 to 16 letters, digits or -)");
+  const keyFile = join(values.data, "terminal-key");
+  if (!existsSync(keyFile)) throw new UsageError(`no center data in ${values.data} (missing terminal-key)`);
+  process.stdout.write(TerminalKey.loadOrCreate(keyFile).linkPsk(values.terminal).toString("hex") + "\n");
   return 0;
 }
 

@@ -1,5 +1,5 @@
 import test from "ava";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,10 +9,22 @@ import { WebClient } from "./helpers/center-web";
 
 const bin = join(projectRoot(), "bin", "timeguard.js");
 
-/** `timeguard …` with `input` on its standard input. */
-function run(args: string[], input = "") {
-  const r = spawnSync(process.execPath, [bin, ...args], { input, encoding: "utf8", timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+/** `timeguard …` with `input` on its standard input (asynchronous: the other tests' centers keep running). */
+function run(args: string[], input = ""): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.stdin.on("error", () => undefined); // a command that exits before reading all of it
+    child.stdin.end(input);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
 }
 
 /** `timeguard center …` in the background, until it prints where it listens. */
@@ -51,10 +63,10 @@ function tmp(): string {
 test("center user add reads the password from stdin and it logs in over HTTP; passwd changes it and ends sessions; remove refuses the login", async (t) => {
   const dir = tmp();
   try {
-    const added = run(["center", "user", "add", "--data", dir, "--user", "chief", "--role", "admin"], "chief-pass-0001\n");
+    const added = await run(["center", "user", "add", "--data", dir, "--user", "chief", "--role", "admin"], "chief-pass-0001\n");
     t.is(added.code, 0, added.err);
     t.regex(added.out, /user chief added \(admin\)/);
-    t.is(run(["center", "user", "add", "--data", dir, "--user", "watch", "--role", "operator"], "watch-pass-0001\n").code, 0);
+    t.is((await run(["center", "user", "add", "--data", dir, "--user", "watch", "--role", "operator"], "watch-pass-0001\n")).code, 0);
 
     const c = await center(["--data", dir]);
     try {
@@ -66,7 +78,7 @@ test("center user add reads the password from stdin and it logs in over HTTP; pa
       t.is((await admin.get("/admin")).status, 200);
 
       // passwd while the center runs: the old password stops working, the session ends
-      const changed = run(["center", "user", "passwd", "--data", dir, "--user", "chief"], "chief-pass-0002\n");
+      const changed = await run(["center", "user", "passwd", "--data", dir, "--user", "chief"], "chief-pass-0002\n");
       t.is(changed.code, 0, changed.err);
       t.is((await admin.get("/api/me")).status, 401, "the session of the old password ended");
       t.is((await new WebClient(c.base).login("chief", "chief-pass-0001")).status, 401);
@@ -76,11 +88,11 @@ test("center user add reads the password from stdin and it logs in over HTTP; pa
       const op = new WebClient(c.base);
       t.is((await op.login("watch", "watch-pass-0001")).status, 303);
       t.is((await op.get("/operator")).status, 200);
-      const removed = run(["center", "user", "remove", "--data", dir, "--user", "watch"]);
+      const removed = await run(["center", "user", "remove", "--data", dir, "--user", "watch"]);
       t.is(removed.code, 0, removed.err);
       t.is((await op.get("/api/me")).status, 401);
       t.is((await new WebClient(c.base).login("watch", "watch-pass-0001")).status, 401);
-      t.deepEqual(run(["center", "user", "list", "--data", dir]).out.trim().split("\n"), ["chief\tadmin"]);
+      t.deepEqual((await run(["center", "user", "list", "--data", dir])).out.trim().split("\n"), ["chief\tadmin"]);
     } finally {
       t.is(await c.stop(), 0);
     }
@@ -92,7 +104,7 @@ test("center user add reads the password from stdin and it logs in over HTTP; pa
 test("center user: bad role, unknown or missing site, duplicate user, weak or empty password and the last admin get a clear error and exit code 2", async (t) => {
   const dir = tmp();
   try {
-    t.is(run(["center", "user", "add", "--data", dir, "--user", "chief", "--role", "admin"], "chief-pass-0001\n").code, 0);
+    t.is((await run(["center", "user", "add", "--data", dir, "--user", "chief", "--role", "admin"], "chief-pass-0001\n")).code, 0);
     const cases: Array<[string[], string, RegExp]> = [
       [["add", "--user", "x", "--role", "boss"], "long-enough-1\n", /--role must be admin, operator or manager, got boss/],
       [["add", "--user", "x", "--role", "manager"], "long-enough-1\n", /--site SITE is required for a manager/],
@@ -111,13 +123,13 @@ test("center user: bad role, unknown or missing site, duplicate user, weak or em
     ];
     for (const [args, input, message] of cases) {
       const [action, ...rest] = args;
-      const r = run(["center", "user", action, "--data", dir, ...rest], input);
+      const r = await run(["center", "user", action, "--data", dir, ...rest], input);
       t.is(r.code, 2, `${args.join(" ")}: ${r.err}`);
       t.regex(r.err, message, args.join(" "));
     }
-    t.deepEqual(run(["center", "user", "list", "--data", dir]).out.trim().split("\n"), ["chief\tadmin"], "nothing was added or removed");
+    t.deepEqual((await run(["center", "user", "list", "--data", dir])).out.trim().split("\n"), ["chief\tadmin"], "nothing was added or removed");
     const missing = join(dir, "nothing-here");
-    const r = run(["center", "user", "add", "--data", missing, "--user", "x", "--role", "operator"], "");
+    const r = await run(["center", "user", "add", "--data", missing, "--user", "x", "--role", "operator"], "");
     t.is(r.code, 2);
     t.false(existsSync(missing), "a refused first user leaves no data directory behind");
   } finally {
@@ -128,11 +140,13 @@ test("center user: bad role, unknown or missing site, duplicate user, weak or em
 test("center --listen binds the given address only, for the web and MQTT", async (t) => {
   const dir = tmp();
   try {
-    t.is(run(["center", "--data", dir, "--listen", "center.example"]).code, 2);
+    t.is((await run(["center", "--data", dir, "--listen", "center.example"])).code, 2);
     const c = await center(["--data", dir, "--listen", "127.0.0.2"]);
     try {
       t.is(c.host, "127.0.0.2");
-      t.regex(c.out(), /no users yet; add the first admin with: timeguard center user add/);
+      const hint = /no users yet; add the first admin with: timeguard center user add/;
+      for (const until = Date.now() + 10_000; !hint.test(c.out()) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+      t.regex(c.out(), hint, "the line after the address");
       t.is((await fetch(`${c.base}/api/health`)).status, 200);
       const port = Number(new URL(c.base).port);
       const reach = (host: string, p: number) =>
@@ -154,8 +168,8 @@ test("center --listen binds the given address only, for the web and MQTT", async
 test("center --trusted-proxy: the login limit keys on X-Forwarded-For from that proxy, so one client's failures do not refuse another", async (t) => {
   const dir = tmp();
   try {
-    t.is(run(["center", "user", "add", "--data", dir, "--user", "chief", "--role", "admin"], "chief-pass-0001\n").code, 0);
-    t.is(run(["center", "--data", dir, "--trusted-proxy", "proxy.example"]).code, 2);
+    t.is((await run(["center", "user", "add", "--data", dir, "--user", "chief", "--role", "admin"], "chief-pass-0001\n")).code, 0);
+    t.is((await run(["center", "--data", dir, "--trusted-proxy", "proxy.example"])).code, 2);
     const c = await center(["--data", dir, "--trusted-proxy", "127.0.0.1"]);
     try {
       const attacker = { "x-forwarded-for": "203.0.113.9" };
