@@ -8,13 +8,14 @@
  *   plain      MQTT over TCP, as today (port 1883)
  *   tls13      TLS 1.3, the center's ECDSA P-256 certificate pinned on the terminal, full handshake
  *   tls13-res  TLS 1.3 resuming the previous session (a session ticket: no certificate sent)
- *   tls12-psk  TLS 1.2 with a per-terminal pre-shared key (PSK-AES128-GCM-SHA256): no certificate
+ *   tls12-psk  TLS 1.2 with a per-terminal pre-shared key (PSK-AES128-GCM-SHA256): no certificate;
+ *              the center's own listener (--mqtt-tls-port)
  *   app-aead   an application-layer scheme in the manner of SIA DC-09: each payload AES-128-GCM
  *              under a per-terminal key with a 4-byte counter and timestamp, 12-byte nonce and
  *              16-byte tag; the CONNECT password replaced by a MAC over (terminal, time, counter).
  *              Computed from the encoded packets (the center does not speak it), not sent.
  *
- * The TLS server is Node's (OpenSSL) in front of the center's MQTT port, as a TLS-terminating
+ * The TLS 1.3 server is Node's (OpenSSL) in front of the center's MQTT port, as a TLS-terminating
  * listener would be; the terminal's side would be the SIM7600's own SSL stack (AT+CCH…), whose
  * handshake bytes depend on its TLS implementation: these figures are OpenSSL's on both ends.
  *
@@ -28,13 +29,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type TLSSocket, connect as tlsConnect, createServer as createTlsServer } from "node:tls";
 import mqttPacket from "mqtt-packet";
+import { LINK_PSK_CIPHERS } from "../center/broker";
 import { startCenter } from "../center/center";
 import { parseTime } from "../firmware/core/time";
 import { type Message, downTopic, encodeMessage, upTopic } from "../firmware/uplink/messages";
 
 const TERMINAL = "T0001";
 const SECRET = "0123456789abcdef0123456789abcdef"; // a 128-bit secret as the center issues them
-const PSK = Buffer.from(SECRET, "hex");
 const t0 = parseTime("2026-04-16T23:00", "t");
 const TEST: Message = { name: "test", terminal: TERMINAL, seq: 1, time: t0, body: { boots: 3, outbox: 0, signal: 18, uptime: 86400, tariffVersion: 0 } };
 const PERIOD: Message = {
@@ -107,7 +108,7 @@ function appAeadOverhead(messages: Message[]): number {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tg-bench-linksec-"));
-  const center = await startCenter({ dataDir: join(dir, "center"), mqttPort: 0, httpPort: 0, brokerLimits: { loginBurst: 1000 } });
+  const center = await startCenter({ dataDir: join(dir, "center"), mqttPort: 0, mqttTlsPort: 0, httpPort: 0, brokerLimits: { loginBurst: 1000 } });
   const { key, cert } = certificate(dir);
   const front = (tlsOptions: object) => {
     const server = createTlsServer(tlsOptions, (s) => {
@@ -121,11 +122,11 @@ async function main(): Promise<void> {
   try {
     center.addTerminal({ id: TERMINAL, secret: SECRET, site: "Bench home" });
     const certFront = await front({ key, cert, minVersion: "TLSv1.3" });
-    const pskFront = await front({ ciphers: "PSK-AES128-GCM-SHA256", maxVersion: "TLSv1.2", pskCallback: (_s: TLSSocket, identity: string) => (identity === TERMINAL ? PSK : null) });
+    const psk = center.linkPsk(TERMINAL); // the center's own TLS-PSK listener (--mqtt-tls-port)
     let ticket: Buffer | undefined;
     const run = async (variant: Variant, messages: Message[]): Promise<Figures> => {
       const raw = await new Promise<Socket>((resolve, reject) => {
-        const s = tcpConnect(variant === "plain" ? center.mqttPort : variant === "tls12-psk" ? pskFront.port : certFront.port, "127.0.0.1", () => resolve(s));
+        const s = tcpConnect(variant === "plain" ? center.mqttPort : variant === "tls12-psk" ? (center.mqttTlsPort as number) : certFront.port, "127.0.0.1", () => resolve(s));
         s.on("error", reject);
       });
       let sock: Socket | TLSSocket = raw;
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
         sock = await new Promise<TLSSocket>((resolve, reject) => {
           const opts =
             variant === "tls12-psk"
-              ? { socket: raw, ciphers: "PSK-AES128-GCM-SHA256", maxVersion: "TLSv1.2" as const, checkServerIdentity: () => undefined, pskCallback: () => ({ psk: PSK, identity: TERMINAL }) }
+              ? { socket: raw, ciphers: LINK_PSK_CIPHERS, maxVersion: "TLSv1.2" as const, checkServerIdentity: () => undefined, pskCallback: () => ({ psk, identity: TERMINAL }) }
               : { socket: raw, ca: cert, servername: "center.timeguard.test", minVersion: "TLSv1.3" as const, session: variant === "tls13-res" ? ticket : undefined };
           const s = tlsConnect(opts, () => resolve(s));
           s.on("session", (t: Buffer) => (ticket = t));
@@ -168,7 +169,6 @@ async function main(): Promise<void> {
       }
     }
     certFront.close();
-    pskFront.close();
   } finally {
     await center.close();
     rmSync(dir, { recursive: true, force: true });
