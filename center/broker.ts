@@ -1,5 +1,6 @@
 import { Aedes, type AuthErrorCode, type AuthenticateError, type Client } from "aedes";
 import { createServer, type Server, type Socket } from "node:net";
+import { type TLSSocket, createServer as createTlsServer } from "node:tls";
 import { downTopic, upTopic } from "../firmware/uplink/messages";
 import type { Ingestor } from "./ingest";
 import type { CenterStore } from "./store/center-store";
@@ -22,16 +23,27 @@ export interface BrokerOptions {
   onSubscribed?(terminal: string, cleanSession: boolean): void;
   /** a terminal acknowledged (PUBACK) a downlink */
   onAcked?(terminal: string, payload: Uint8Array): void;
+  /**
+   * A second listener for the same broker on TLS 1.2 with per-terminal pre-shared keys (no
+   * certificates): `psk(identity)` gives the key for a PSK identity (the terminal ID). A login on
+   * it must name the terminal its PSK identity named.
+   */
+  tls?: { port: number; psk(identity: string): Buffer };
 }
+
+/** The TLS listener's suites: PSK with AES-GCM, nothing else (docs/protocols.md). */
+export const LINK_PSK_CIPHERS = "PSK-AES128-GCM-SHA256:PSK-AES256-GCM-SHA384";
 
 export interface Broker {
   readonly port: number;
+  /** the TLS-PSK listener's port, when there is one */
+  readonly tlsPort: number | null;
   /** Publishes to a terminal's downlink (QoS 1; aedes holds it in the session if the line drops). */
   sendDown(terminal: string, payload: Uint8Array): Promise<void>;
   connected(): string[];
   /** whether the terminal is connected now with its downlink subscription */
   subscribed(terminal: string): boolean;
-  readonly counts: { refusedLogins: number; refusedPublish: number; refusedSubscribe: number; refusedConnections: number; oversized: number; rateLimitedLogins: number };
+  readonly counts: { refusedLogins: number; refusedPublish: number; refusedSubscribe: number; refusedConnections: number; oversized: number; rateLimitedLogins: number; tlsHandshakesFailed: number };
   close(): Promise<void>;
 }
 
@@ -68,17 +80,25 @@ export async function checkTerminalLogin(store: CenterStore, key: TerminalKey, c
  * means stored.
  */
 export async function startBroker(o: BrokerOptions): Promise<Broker> {
-  const counts = { refusedLogins: 0, refusedPublish: 0, refusedSubscribe: 0, refusedConnections: 0, oversized: 0, rateLimitedLogins: 0 };
+  const counts = { refusedLogins: 0, refusedPublish: 0, refusedSubscribe: 0, refusedConnections: 0, oversized: 0, rateLimitedLogins: 0, tlsHandshakesFailed: 0 };
   const log = o.log ?? (() => undefined);
   const logins = new TerminalLogins(o.limits);
   const connections = new RateBuckets(o.limits?.connectionBurst ?? 30, o.limits?.connectionRefillMs ?? 1_000);
   const guards = new WeakMap<object, FrameGuard>();
+  /** TLS connections: the PSK identity their handshake used */
+  const pskIdentities = new WeakMap<object, string>();
   const broker = await Aedes.createBroker({
     connectTimeout: o.connectTimeoutMs ?? 10_000,
     authenticate(client: Client, username, password, done) {
       const socket = (client as unknown as { conn: Socket }).conn;
       const address = socket.remoteAddress ?? "?";
       const id = (username ?? "").slice(0, 64);
+      const pskIdentity = pskIdentities.get(socket);
+      if (pskIdentity !== undefined && pskIdentity !== username) {
+        counts.refusedLogins++;
+        log(`login refused for ${client.id} from ${address}: its TLS key is ${pskIdentity}'s`);
+        return done(authError("bad credentials", BAD_USERNAME_OR_PASSWORD), false);
+      }
       const known = id ? o.store.terminal(id) : undefined;
       const slow = known !== undefined && isLegacyTerminalHash(known.secretHash);
       logins.check(address, id, () => checkTerminalLogin(o.store, o.terminalKey, client.id, username, password), slow).then(
@@ -125,6 +145,9 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
       counts.refusedConnections++;
       return void socket.destroy();
     }
+    accept(socket);
+  });
+  const accept = (socket: Socket): void => {
     const guard = new FrameGuard(o.limits?.maxConnectPacket, o.limits?.maxPacketAfterLogin);
     guards.set(socket, guard);
     guardSocket(socket, guard, (why) => {
@@ -132,11 +155,42 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
       log(`connection from ${socket.remoteAddress} closed: ${why}`);
     });
     broker.handle(socket);
-  });
+  };
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.port, o.host ?? "127.0.0.1", () => resolve());
   });
+  let tlsServer: ReturnType<typeof createTlsServer> | null = null;
+  if (o.tls) {
+    const psk = o.tls.psk;
+    tlsServer = createTlsServer(
+      {
+        minVersion: "TLSv1.2",
+        maxVersion: "TLSv1.2",
+        ciphers: LINK_PSK_CIPHERS,
+        handshakeTimeout: o.connectTimeoutMs ?? 10_000,
+        pskCallback: (socket: TLSSocket, identity: string) => {
+          pskIdentities.set(socket, identity);
+          return psk(identity);
+        },
+      },
+      (socket) => accept(socket),
+    );
+    // the connection limit before the handshake costs anything; failed handshakes are counted
+    tlsServer.on("connection", (raw: Socket) => {
+      raw.on("error", () => undefined);
+      if (!connections.take(raw.remoteAddress ?? "?")) {
+        counts.refusedConnections++;
+        raw.destroy();
+      }
+    });
+    tlsServer.on("tlsClientError", () => void counts.tlsHandshakesFailed++);
+    const t = tlsServer;
+    await new Promise<void>((resolve, reject) => {
+      t.once("error", reject);
+      t.listen(o.tls?.port, o.host ?? "127.0.0.1", () => resolve());
+    });
+  }
   type LiveClient = Client & { connected?: boolean; closed: boolean; conn: Socket; clean: boolean; subscriptions: Record<string, unknown> };
   const live = () => Object.values((broker as unknown as { clients: Record<string, LiveClient> }).clients).filter((c) => c.connected && !c.closed && !c.conn.destroyed);
   const subscribed = (terminal: string) => live().some((c) => c.id === terminal && !!c.subscriptions[downTopic(terminal)]);
@@ -151,8 +205,10 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : o.port;
+  const tlsAddress = tlsServer?.address();
   return {
     port,
+    tlsPort: typeof tlsAddress === "object" && tlsAddress ? tlsAddress.port : null,
     counts,
     sendDown(terminal, payload) {
       return new Promise((resolve, reject) =>
@@ -168,6 +224,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (tlsServer) await new Promise<void>((resolve) => tlsServer?.close(() => resolve()));
     },
   };
 }

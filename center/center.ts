@@ -14,7 +14,8 @@ import { TerminalKey } from "./secrets";
 import { Tariffs } from "./tariffs";
 import type { CenterStore } from "./store/center-store";
 import { SqliteStore } from "./store/sqlite-store";
-import { Dispatcher, isOpening } from "./dispatch";
+import { isOpening, liveForOperators } from "./alarm-policy";
+import { Dispatcher } from "./dispatch";
 import { Downlinks } from "./downlinks";
 import { MediaLinks } from "./notify/links";
 import { Notifier, type NotifierOptions, type SmtpOptions } from "./notify/notifier";
@@ -37,6 +38,8 @@ export interface CenterOptions {
   dataDir: string;
   /** 0: any free port */
   mqttPort?: number;
+  /** also MQTT on TLS 1.2 with per-terminal pre-shared keys on this port (0: any free port) */
+  mqttTlsPort?: number;
   httpPort?: number;
   host?: string;
   log?: (line: string) => void;
@@ -68,6 +71,10 @@ export interface Center {
   readonly ingestor: Ingestor;
   readonly broker: Broker;
   readonly mqttPort: number;
+  /** the TLS-PSK MQTT port, when asked for */
+  readonly mqttTlsPort: number | null;
+  /** A terminal's pre-shared key for the TLS link (derived from the center's terminal key). */
+  linkPsk(terminal: string): Buffer;
   readonly httpPort: number;
   readonly dataDir: string;
   readonly web: WebStore;
@@ -123,9 +130,9 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
         web.setAlarmStatus(m.terminal, b.alarmId, "closed");
         hub.publish("data", { terminal: m.terminal, kind: "opening" }, { siteId, operators: false });
       } else if (m.name === "alarm") {
-        const b = m.body as { alarmId: number; pattern: number };
+        const b = m.body as { alarmId: number; pattern: number; contactId: number };
         late.notifier.alarmStored(m.terminal, b.alarmId);
-        hub.publish("alarm", { terminal: m.terminal, alarmId: b.alarmId, pattern: b.pattern }, { siteId, operators: b.pattern >= 3 });
+        hub.publish("alarm", { terminal: m.terminal, alarmId: b.alarmId, pattern: b.pattern }, { siteId, operators: liveForOperators(b) });
       } else {
         hub.publish("data", { terminal: m.terminal, kind: m.name }, { siteId, operators: m.name === "test" });
       }
@@ -163,6 +170,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     host: o.host,
     log: o.log,
     limits: o.brokerLimits,
+    tls: o.mqttTlsPort === undefined ? undefined : { port: o.mqttTlsPort, psk: (id) => terminalKey.linkPsk(id) },
     onSubscribed(terminal, clean) {
       if (clean) downlinks.forgetHanded(terminal); // a clean session dropped whatever aedes held
       handDown(terminal);
@@ -244,8 +252,8 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     linkDownlink: (actionId, downlinkId) => downlinks.linkAction(actionId, downlinkId),
     now,
     onChange: (terminal, alarmId, action) => {
-      const a = web.alarm(terminal, alarmId);
-      hub.publish("alarm-action", { terminal, alarmId, action: action.action }, { siteId: siteOf(terminal), operators: (a?.pattern ?? 3) >= 3 || action.action === "request-guards" || action.role !== "manager" });
+      const a = web.alarmRow(terminal, alarmId);
+      hub.publish("alarm-action", { terminal, alarmId, action: action.action }, { siteId: siteOf(terminal), operators: !a || liveForOperators(a, action) });
     },
   });
   webApp = new WebApp({
@@ -274,6 +282,8 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     ingestor,
     broker,
     mqttPort: broker.port,
+    mqttTlsPort: broker.tlsPort,
+    linkPsk: (terminal: string) => terminalKey.linkPsk(terminal),
     httpPort,
     dataDir: o.dataDir,
     web,

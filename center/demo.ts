@@ -4,7 +4,8 @@ import { hashPassword } from "./web/auth";
 
 /**
  * The demo's known logins and terminal (printed by `timeguard start`). Demo only: anyone who reads
- * this file knows them, so a real center creates its own users in the admin page.
+ * this file knows them, so a real center creates its own: the first admin with
+ * `timeguard center user add` (cli/center-users.ts), the others there or on the admin page.
  */
 export const DEMO = Object.freeze({
   site: "Demo home",

@@ -79,6 +79,15 @@ export class TerminalKey {
     return createHmac("sha256", this.#key).update(terminal).update("\0").update(secret).digest();
   }
 
+  /**
+   * The terminal's 128-bit pre-shared key for the TLS link (docs/protocols.md): derived, never
+   * stored, so the center answers any identity alike (an unknown ID learns nothing from the
+   * handshake); given to the terminal at provisioning (`timeguard center terminal-psk`).
+   */
+  linkPsk(terminal: string): Buffer {
+    return createHmac("sha256", this.#key).update("tg-link-psk").update("\0").update(terminal).digest().subarray(0, 16);
+  }
+
   /** What the store keeps for a terminal's secret. */
   hash(terminal: string, secret: string): string {
     return `hmac$${this.id}$${this.#mac(terminal, secret).toString("hex")}`;

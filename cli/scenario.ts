@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DEMO } from "../center/demo";
-import { operatorQueue } from "../center/dispatch";
 import { exportData } from "../center/export";
 import { FieldError } from "../firmware/core/errors";
 import { CenterUser } from "../host-sim/center-client";
@@ -168,7 +167,7 @@ async function scenarioResult(stack: DemoStack, run: Awaited<ReturnType<typeof r
     notifications: center.web.notifications().map((n) => ({ ...n })),
     dispatches: center.web.alarmActions(),
     // the operators' queue as their page orders it (duress first)
-    operatorQueue: operatorQueue(center.store.alarms(), new Set(center.web.alarmActions().filter((x) => x.action === "request-guards").map((x) => `${x.terminal}/${x.alarmId}`))).queue.map((a) => ({ alarmId: a.alarmId, contactId: a.contactId, sensor: a.sensor, status: a.status })),
+    operatorQueue: center.web.operatorAlarms().queue.map((a) => ({ alarmId: a.alarmId, contactId: a.contactId, sensor: a.sensor, status: a.status })),
     mail: mail.received.map((m) => ({ to: m.to, bytes: m.bytes })),
     terminal: {
       lcd: terminal.lcd,

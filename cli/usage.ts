@@ -16,8 +16,15 @@ export const USAGE = `timeguard — pay-per-use home security: terminal firmware
   timeguard scenario FILE [--engine xs|node] [--out result.json] [--data DIR]
       runs a script (the sim actions plus center.login, operator.dispatch, manager.request-guards,
       card.new) against a center it starts, in accelerated virtual time; writes the result
-  timeguard center [--data DIR] [--mqtt-port N] [--http-port N] [--terminal ID:SECRET[:SITE]]… [--smtp HOST:PORT [--from ADDR]] [--media-wait SECONDS]
-      runs the center: MQTT endpoint for terminals (embedded broker), SQLite under DIR, web port
+  timeguard center [--data DIR] [--listen HOST] [--mqtt-port N] [--mqtt-tls-port N] [--http-port N] [--trusted-proxy ADDR]… [--public-url URL]
+                   [--terminal ID:SECRET[:SITE]]… [--smtp HOST:PORT [--from ADDR]] [--media-wait SECONDS]
+      runs the center: MQTT endpoint for terminals (embedded broker), SQLite under DIR, web port;
+      binds 127.0.0.1 unless --listen says otherwise (0.0.0.0: every interface)
+  timeguard center user add --data DIR --user NAME --role admin|operator|manager [--site SITE]
+  timeguard center user passwd|remove --data DIR --user NAME      timeguard center user list --data DIR
+      the center's logins; the password is read from standard input (one line), never an argument
+  timeguard center terminal-psk --data DIR --terminal ID
+      the terminal's pre-shared key for the TLS link (--mqtt-tls-port), in hex, for provisioning
   timeguard center export --data DIR [--json]
       prints sites, periods (with totals), alarms and media
   timeguard sim-web [--engine xs|node] [--port 8080] [--start TIME] [--speed N] [--flash FILE] [--plan P.json]

@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import nodemailer, { type Transporter } from "nodemailer";
 import { formatTime } from "../../firmware/core/time";
+import { audiences } from "../alarm-policy";
 import type { MediaFiles } from "../media-files";
 import type { AlarmRow, CenterStore } from "../store/center-store";
 import type { DestinationRow, NotificationRow, WebStore } from "../store/web-store";
@@ -105,9 +106,9 @@ export class Notifier {
     this.#transport?.close();
   }
 
-  /** Who an alarm of this pattern goes to. */
-  recipients(siteId: number, pattern: number): DestinationRow[] {
-    return pattern >= 3 ? this.#o.web.destinations({ audience: "operators" }) : this.#o.web.destinations({ audience: "site", siteId });
+  /** Who an alarm goes to (alarm-policy.ts: its pattern, and the operators for a person in danger). */
+  recipients(siteId: number, alarm: Pick<AlarmRow, "pattern" | "contactId">): DestinationRow[] {
+    return audiences(alarm).flatMap((audience) => (audience === "operators" ? this.#o.web.destinations({ audience }) : this.#o.web.destinations({ audience, siteId })));
   }
 
   /** A new alarm: one log row per destination, waiting for its media when it has some. */
@@ -120,7 +121,7 @@ export class Notifier {
     const waiting = alarm.mediaId !== null && expected > 0 && !this.#mediaComplete(terminal, alarm);
     const now = this.#now();
     let n = 0;
-    for (const d of this.recipients(t.siteId, alarm.pattern)) {
+    for (const d of this.recipients(t.siteId, alarm)) {
       const id = this.#o.web.addNotification({
         destinationId: d.id,
         kind: d.kind,

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { OPERATOR_SQL } from "../alarm-policy";
 import type { AlarmRow, MediaRow } from "./center-store";
 
 /**
@@ -7,6 +8,7 @@ import type { AlarmRow, MediaRow } from "./center-store";
  * since 1970; terminal-reported times (alarm time, test call time) stay in seconds.
  */
 export type Role = "admin" | "operator" | "manager";
+export type AlarmKey = { terminal: string; alarmId: number };
 export const ROLES: readonly Role[] = ["admin", "operator", "manager"];
 
 export interface UserRow {
@@ -120,6 +122,15 @@ export interface WebStore {
   alarmRow(terminal: string, alarmId: number): AlarmRow | undefined;
   /** the media items of one alarm */
   mediaOfAlarm(terminal: string, alarmId: number): MediaRow[];
+  /** the media items of many alarms, in one query (a page of alarm cards) */
+  mediaOfAlarms(keys: readonly AlarmKey[]): MediaRow[];
+  /** the actions on many alarms, in one query, oldest first */
+  actionsOfAlarms(keys: readonly AlarmKey[]): AlarmActionRow[];
+  /**
+   * The operators' queue, filtered and ordered by SQL (alarm-policy.ts's OPERATOR_SQL): the open
+   * alarms they handle, most urgent then newest first, and the `recentClosed` latest closed ones.
+   */
+  operatorAlarms(recentClosed?: number): { queue: AlarmRow[]; recent: AlarmRow[] };
   /** the items of one media unit */
   mediaOfUnit(terminal: string, mediaId: number): MediaRow[];
   setAlarmStatus(terminal: string, alarmId: number, status: string): void;
@@ -130,6 +141,8 @@ export interface WebStore {
   addDestination(d: Omit<DestinationRow, "id">): number;
   destinations(filter?: { audience?: "site" | "operators"; siteId?: number }): DestinationRow[];
   deleteDestination(id: number): void;
+  /** A new address and, when given, a new secret (null keeps the stored one). */
+  updateDestination(id: number, d: { address: string; secret: string | null }): void;
   addNotification(n: Omit<NotificationRow, "id" | "attempts" | "lastError" | "sentAt" | "attachments">): number;
   notification(id: number): NotificationRow | undefined;
   notifications(filter?: { siteId?: number; audience?: "site" | "operators"; limit?: number }): NotificationRow[];
@@ -254,9 +267,23 @@ export class SqliteWebStore implements WebStore {
 
   alarmRow(terminal: string, alarmId: number): AlarmRow | undefined {
     const r = this.db.prepare("SELECT * FROM alarms WHERE terminal = ? AND alarm_id = ?").get(terminal, alarmId) as Row | undefined;
-    return r
-      ? { terminal: r.terminal, alarmId: r.alarm_id, seq: r.seq, time: r.time, sensor: r.sensor, event: r.event, contactId: r.contact_id, pattern: r.pattern, mediaId: r.media_id, images: r.images, clips: r.clips, status: r.status, receivedAt: r.received_at }
-      : undefined;
+    return r ? alarmRowOf(r) : undefined;
+  }
+
+  operatorAlarms(recentClosed = 10): { queue: AlarmRow[]; recent: AlarmRow[] } {
+    const q = (closed: boolean, order: string, limit: number) =>
+      (this.db.prepare(`SELECT a.* FROM alarms a WHERE ${OPERATOR_SQL.where} AND a.status ${closed ? "=" : "<>"} 'closed' ORDER BY ${order} LIMIT ?`).all(limit) as Row[]).map(alarmRowOf);
+    return { queue: q(false, `${OPERATOR_SQL.urgency}, ${OPERATOR_SQL.newest}`, -1), recent: q(true, OPERATOR_SQL.newest, recentClosed) };
+  }
+
+  mediaOfAlarms(keys: readonly AlarmKey[]): MediaRow[] {
+    if (!keys.length) return [];
+    return this.#media(this.db.prepare(`SELECT m.* FROM media m WHERE (m.terminal, m.alarm_id) IN (${KEYS_SQL}) ORDER BY m.terminal, m.alarm_id, m.media_id, m.item`).all(keysJson(keys)) as Row[]);
+  }
+
+  actionsOfAlarms(keys: readonly AlarmKey[]): AlarmActionRow[] {
+    if (!keys.length) return [];
+    return (this.db.prepare(`SELECT x.* FROM alarm_actions x WHERE (x.terminal, x.alarm_id) IN (${KEYS_SQL}) ORDER BY x.id`).all(keysJson(keys)) as Row[]).map(actionRowOf);
   }
 
   mediaOfAlarm(terminal: string, alarmId: number): MediaRow[] {
@@ -303,6 +330,10 @@ export class SqliteWebStore implements WebStore {
     if (filter.siteId !== undefined) (where.push("site_id = ?"), args.push(filter.siteId));
     const rows = this.db.prepare(`SELECT * FROM destinations ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id`).all(...args) as Row[];
     return rows.map((r) => ({ id: r.id, audience: r.audience, siteId: r.site_id, kind: r.kind, address: r.address, secret: r.secret, createdAt: r.created_at }));
+  }
+
+  updateDestination(id: number, d: { address: string; secret: string | null }): void {
+    this.db.prepare("UPDATE destinations SET address = ?, secret = COALESCE(?, secret) WHERE id = ?").run(d.address, d.secret, id);
   }
 
   deleteDestination(id: number): void {
@@ -379,19 +410,7 @@ export class SqliteWebStore implements WebStore {
           ? this.db.prepare("SELECT * FROM alarm_actions WHERE terminal = ? ORDER BY id").all(terminal)
           : this.db.prepare("SELECT * FROM alarm_actions WHERE terminal = ? AND alarm_id = ? ORDER BY id").all(terminal, alarmId)
     ) as Row[];
-    return rows.map((r) => ({
-      id: r.id,
-      terminal: r.terminal,
-      alarmId: r.alarm_id,
-      action: r.action,
-      userId: r.user_id,
-      username: r.username,
-      role: r.role,
-      note: r.note,
-      at: r.at,
-      sentAt: r.sent_at,
-      sendError: r.send_error,
-    }));
+    return rows.map(actionRowOf);
   }
 
   openFault(terminal: string, kind: string): FaultRow | undefined {
@@ -456,6 +475,18 @@ export class SqliteWebStore implements WebStore {
   setSetting(key: string, value: string): void {
     this.db.prepare("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
   }
+}
+
+/** A list of alarm keys as one JSON parameter, unpacked in SQL: one query whatever their number. */
+const KEYS_SQL = "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)";
+const keysJson = (keys: readonly AlarmKey[]) => JSON.stringify(keys.map((k) => [k.terminal, k.alarmId]));
+
+function alarmRowOf(r: Row): AlarmRow {
+  return { terminal: r.terminal, alarmId: r.alarm_id, seq: r.seq, time: r.time, sensor: r.sensor, event: r.event, contactId: r.contact_id, pattern: r.pattern, mediaId: r.media_id, images: r.images, clips: r.clips, status: r.status, receivedAt: r.received_at };
+}
+
+function actionRowOf(r: Row): AlarmActionRow {
+  return { id: r.id, terminal: r.terminal, alarmId: r.alarm_id, action: r.action, userId: r.user_id, username: r.username, role: r.role, note: r.note, at: r.at, sentAt: r.sent_at, sendError: r.send_error };
 }
 
 function userRow(r: Row): UserRow {

@@ -2,18 +2,20 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
 import { FieldError } from "../../firmware/core/errors";
 import { EXAMPLE_TARIFF_JSON, parseTariff } from "../../firmware/core/tariff";
-import { ALARM_ACTIONS, type AlarmAction, type Dispatcher, operatorQueue } from "../dispatch";
+import { ALARM_ACTIONS, type AlarmAction } from "../alarm-policy";
+import type { Dispatcher } from "../dispatch";
 import type { MediaFiles } from "../media-files";
 import type { MediaLinks } from "../notify/links";
 import { hashSecret } from "../secrets";
 import type { AlarmRow, CenterStore, SiteRow } from "../store/center-store";
 import { ROLES, type Role, type UserRow, type WebStore } from "../store/web-store";
-import { LOGIN_CSRF_COOKIE, SESSION_COOKIE, Sessions, hashPassword, newToken, passwordProblem, sameToken } from "./auth";
+import { LOGIN_CSRF_COOKIE, SESSION_COOKIE, Sessions, USERNAME, hashPassword, newToken, passwordProblem, sameToken } from "./auth";
 import { perDay, periodTable } from "./billing-view";
 import type { Tariffs } from "../tariffs";
 import { EventHub } from "./events";
 import { type LoginLimiter, clientAddress } from "./login-limiter";
-import { HttpError, Raw, cookie, cookies, readBody, redirect, send, sendHtml, sendJson } from "./http";
+import { RouteTable } from "./routes";
+import { HttpError, MAX_JSON_DEPTH, Raw, cookie, cookies, jsonDepth, readBody, redirect, send, sendHtml, sendJson } from "./http";
 import { type AlarmView, type View, adminPage, alarmPage, errorPage, loginPage, operatorPage, sitePage } from "./pages";
 import { APP_CSS, APP_JS } from "./static";
 
@@ -42,6 +44,16 @@ export interface WebDeps {
   trustedProxies?: readonly string[];
 }
 
+/** An admin form's request: its body, and the two ways its page answers. */
+interface AdminCtx {
+  c: Ctx;
+  body: Record<string, string>;
+  /** 400: the admin page again with the message and the fields typed (never a secret) */
+  fail(text: string): void;
+  /** 303 to the admin page with the message */
+  done(text: string): void;
+}
+
 interface Ctx {
   req: IncomingMessage;
   res: ServerResponse;
@@ -53,7 +65,6 @@ interface Ctx {
 }
 
 const TERMINAL_ID = /^[A-Za-z0-9-]{1,16}$/;
-const USERNAME = /^[A-Za-z0-9._@-]{1,40}$/;
 
 /**
  * The center's web: server-rendered pages for three roles, a small JSON API, server-sent events
@@ -80,10 +91,30 @@ export class WebApp {
       if (res.headersSent) return void res.end();
       if (status === 500) console.error("center web:", e);
       const message = e instanceof HttpError ? e.message : "internal error";
-      if ((req.url ?? "").startsWith("/api/")) sendJson(res, status, { error: message });
-      else send(res, status, "text/plain; charset=utf-8", message + "\n");
+      // a body too large is left unread: the connection closes rather than carry it
+      const close: Record<string, string> = status === 413 ? { connection: "close" } : {};
+      if ((req.url ?? "").startsWith("/api/")) sendJson(res, status, { error: message }, close);
+      else send(res, status, "text/plain; charset=utf-8", message + "\n", close);
     });
   };
+
+  /** The logged-in pages (the admin's and the API have their own tables below). */
+  readonly #pageRoutes = new RouteTable<Ctx>([
+    { method: "POST", pattern: "logout", handler: (c) => this.#logout(c) },
+    { method: "GET", pattern: "", handler: (c) => redirect(c.res, home(c.user as UserRow)) },
+    { method: "GET", pattern: "events", handler: (c) => this.#d.events.attach(c.res, c.user as UserRow) },
+    { method: "GET", pattern: "media/:terminal/:media/:item", handler: (c, terminal, media, item) => this.#sessionMedia(c, terminal, media, item) },
+    { method: "GET", pattern: "site/:id", handler: (c, id) => this.#sitePage(c, intParam(id)) },
+    { method: "GET", pattern: "alarm/:terminal/:id", handler: (c, terminal, id) => this.#alarmPage(c, terminal, intParam(id)) },
+    { method: "POST", pattern: "alarm/:terminal/:id/:action", handler: (c, terminal, id, action) => this.#alarmAction(c, terminal, intParam(id), action, false) },
+    { method: "GET", pattern: "operator", handler: (c) => this.#operatorPage(c) },
+    { method: "POST", pattern: "faults/:id/clear", handler: (c, id) => this.#clearFault(c, intParam(id)) },
+  ]);
+
+  #logout(c: Ctx): void {
+    this.sessions.destroy(c.token);
+    redirect(c.res, "/login", { "set-cookie": cookie(SESSION_COOKIE, "", { maxAge: 0, secure: this.#d.secureCookies }) });
+  }
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
@@ -116,19 +147,7 @@ export class WebApp {
       if (p0 === "api" || p0 === "events" || p0 === "media") throw new HttpError(401, "log in first");
       return redirect(res, "/login");
     }
-    const user = c.user;
-    if (method === "POST" && p0 === "logout") {
-      this.sessions.destroy(token);
-      return redirect(res, "/login", { "set-cookie": cookie(SESSION_COOKIE, "", { maxAge: 0, secure: this.#d.secureCookies }) });
-    }
-    if (method === "GET" && parts.length === 0) return redirect(res, home(user));
-    if (method === "GET" && p0 === "events" && parts.length === 1) return this.#d.events.attach(res, user);
-    if (method === "GET" && p0 === "media" && parts.length === 4) return this.#sessionMedia(c, p1, p2, p3);
-    if (p0 === "site" && parts.length === 2 && method === "GET") return this.#sitePage(c, intParam(p1));
-    if (p0 === "alarm" && parts.length === 3 && method === "GET") return this.#alarmPage(c, p1, intParam(p2));
-    if (p0 === "alarm" && parts.length === 4 && method === "POST") return this.#alarmAction(c, p1, intParam(p2), p3, false);
-    if (p0 === "operator" && parts.length === 1 && method === "GET") return this.#operatorPage(c);
-    if (p0 === "faults" && p2 === "clear" && parts.length === 3 && method === "POST") return this.#clearFault(c, intParam(p1));
+    if (await this.#pageRoutes.run(c, method, parts)) return;
     if (p0 === "admin") return this.#admin(c, method, parts.slice(1));
     if (p0 === "api") return this.#api(c, method, parts.slice(1));
     return this.#notFound(c);
@@ -230,14 +249,32 @@ export class WebApp {
     return this.#d.store.sites();
   }
 
-  #alarmView(a: AlarmRow): AlarmView {
-    const t = this.#d.store.terminal(a.terminal);
-    return {
-      alarm: a,
-      site: t ? this.#sites().find((s) => s.id === t.siteId) : undefined,
-      media: this.#d.web.mediaOfAlarm(a.terminal, a.alarmId),
-      actions: this.#d.web.alarmActions(a.terminal, a.alarmId),
+  /**
+   * The cards' data for a list of alarms: media and actions in one query each, each distinct
+   * terminal looked up once, the sites once — never a query per alarm.
+   */
+  #alarmViews(alarms: readonly AlarmRow[]): AlarmView[] {
+    if (!alarms.length) return [];
+    const keys = alarms.map((a) => ({ terminal: a.terminal, alarmId: a.alarmId }));
+    const byAlarm = <T extends { terminal: string; alarmId: number }>(rows: T[]) => {
+      const m = new Map<string, T[]>();
+      for (const r of rows) {
+        const k = `${r.terminal}/${r.alarmId}`;
+        const list = m.get(k);
+        if (list) list.push(r);
+        else m.set(k, [r]);
+      }
+      return m;
     };
+    const media = byAlarm(this.#d.web.mediaOfAlarms(keys));
+    const actions = byAlarm(this.#d.web.actionsOfAlarms(keys));
+    const sites = new Map(this.#sites().map((s) => [s.id, s]));
+    const siteOf = new Map([...new Set(alarms.map((a) => a.terminal))].map((id) => [id, this.#d.store.terminal(id)?.siteId]));
+    return alarms.map((a) => {
+      const k = `${a.terminal}/${a.alarmId}`;
+      const siteId = siteOf.get(a.terminal);
+      return { alarm: a, site: siteId === undefined ? undefined : sites.get(siteId), media: media.get(k) ?? [], actions: actions.get(k) ?? [] };
+    });
   }
 
   // ---------------------------------------------------------------- media
@@ -296,19 +333,18 @@ export class WebApp {
     const user = c.user as UserRow;
     if (!this.#sites().some((s) => s.id === siteId) || !this.#siteVisible(user, siteId)) return this.#notFound(c);
     const d = this.#siteData(siteId);
-    sendHtml(c.res, 200, sitePage(this.#view(c), d.site, d.statuses, d.sensors, d.alarms.map((a) => this.#alarmView(a)), d.notifications));
+    sendHtml(c.res, 200, sitePage(this.#view(c), d.site, d.statuses, d.sensors, this.#alarmViews(d.alarms), d.notifications));
   }
 
   #alarmPage(c: Ctx, terminal: string | undefined, alarmId: number): void {
     const t = this.#terminalOf(c.user as UserRow, terminal);
     const a = t ? this.#d.store.alarms(t.id).find((x) => x.alarmId === alarmId) : undefined;
     if (!a) return this.#notFound(c);
-    sendHtml(c.res, 200, alarmPage(this.#view(c), this.#alarmView(a)));
+    sendHtml(c.res, 200, alarmPage(this.#view(c), this.#alarmViews([a])[0]));
   }
 
   #operatorQueue(): { queue: AlarmRow[]; recent: AlarmRow[] } {
-    const requested = new Set(this.#d.web.alarmActions().filter((x) => x.action === "request-guards").map((x) => `${x.terminal}/${x.alarmId}`));
-    return operatorQueue(this.#d.store.alarms(), requested);
+    return this.#d.web.operatorAlarms(); // filtered and ordered in SQL by the alarm policy
   }
 
   #operatorPage(c: Ctx): void {
@@ -318,7 +354,7 @@ export class WebApp {
     sendHtml(
       c.res,
       200,
-      operatorPage(this.#view(c), q.queue.map((a) => this.#alarmView(a)), q.recent.map((a) => this.#alarmView(a)), this.#d.web.faults().slice(0, 50), this.#d.web.notifications({ audience: "operators", limit: 50 })),
+      operatorPage(this.#view(c), this.#alarmViews(q.queue), this.#alarmViews(q.recent), this.#d.web.faults().slice(0, 50), this.#d.web.notifications({ audience: "operators", limit: 50 })),
     );
   }
 
@@ -363,182 +399,234 @@ export class WebApp {
     );
   }
 
+  /**
+   * The admin's forms: one route per form (center/web/routes.ts), each a method below. Every
+   * handler gets the request, its body, and the page's fail (400 with the form again) and done
+   * (303 back with the message).
+   */
+  readonly #adminRoutes = new RouteTable<AdminCtx>([
+    { method: "GET", pattern: "", handler: ({ c }) => this.#adminPage(c) },
+    { method: "POST", pattern: "sites", handler: (a) => this.#addSite(a) },
+    { method: "POST", pattern: "sites/:id", handler: (a, id) => this.#saveSite(a, id) },
+    { method: "POST", pattern: "terminals", handler: (a) => this.#addTerminal(a) },
+    { method: "POST", pattern: "terminals/:id/tariff", handler: (a, id) => this.#saveTariff(a, id) },
+    { method: "POST", pattern: "users", handler: (a) => this.#addUser(a) },
+    { method: "POST", pattern: "users/:id/password", handler: (a, id) => this.#setPassword(a, id) },
+    { method: "POST", pattern: "users/:id/delete", handler: (a, id) => this.#removeUser(a, id) },
+    { method: "POST", pattern: "destinations", handler: (a) => this.#addDestination(a) },
+    { method: "POST", pattern: "destinations/:id", handler: (a, id) => this.#saveDestination(a, id) },
+    { method: "POST", pattern: "destinations/:id/delete", handler: (a, id) => this.#deleteDestination(a, id) },
+  ]);
+
   async #admin(c: Ctx, method: string, rest: string[]): Promise<void> {
-    const user = c.user as UserRow;
-    if (user.role !== "admin") return this.#notFound(c);
-    if (method === "GET" && rest.length === 0) return this.#adminPage(c);
-    if (method !== "POST") return this.#notFound(c);
+    if ((c.user as UserRow).role !== "admin") return this.#notFound(c);
     const body = (c as Ctx & { body: Record<string, string> }).body ?? {};
-    const fail = (text: string) => this.#adminPage(c, 400, { text, error: true }, body);
-    const done = (text: string) => redirect(c.res, "/admin?ok=" + encodeURIComponent(text));
-    const [a, b, cc] = rest;
-    if (a === "sites" && rest.length === 1) {
-      const name = (body.name ?? "").trim();
-      if (!name || name.length > 64) return fail("name: 1 to 64 characters");
-      if (this.#d.web.siteByName(name)) return fail(`name: a site called ${name} exists`);
-      const images = imagesParam(body.imagesPerEvent);
-      if (images === null) return fail("imagesPerEvent: a whole number from 0 to 20");
-      const manager = (body.manager ?? "").trim();
-      if (manager) {
-        if (!USERNAME.test(manager)) return fail("manager: letters, digits and . _ @ - only, at most 40");
-        if (this.#d.web.userByName(manager)) return fail(`manager: the user ${manager} exists`);
-        const p = passwordProblem(body.managerPassword ?? "");
-        if (p) return fail("manager " + p);
-      }
-      const hash = manager ? hashPassword(body.managerPassword) : null;
-      this.#d.store.transaction(() => {
-        const id = this.#d.store.addSite(name, (body.contact ?? "").trim().slice(0, 120));
-        this.#d.web.setSiteSettings(id, { imagesPerEvent: images });
-        if (manager && hash) this.#d.web.addUser({ username: manager, passwordHash: hash, role: "manager", siteId: id }, this.#now());
-      });
-      return done(`site ${name} registered`);
+    const a: AdminCtx = {
+      c,
+      body,
+      fail: (text) => this.#adminPage(c, 400, { text, error: true }, body),
+      done: (text) => redirect(c.res, "/admin?ok=" + encodeURIComponent(text)),
+    };
+    if (!(await this.#adminRoutes.run(a, method, rest))) this.#notFound(c);
+  }
+
+  async #addSite({ body, fail, done }: AdminCtx): Promise<void> {
+    const name = (body.name ?? "").trim();
+    if (!name || name.length > 64) return fail("name: 1 to 64 characters");
+    if (this.#d.web.siteByName(name)) return fail(`name: a site called ${name} exists`);
+    const images = imagesParam(body.imagesPerEvent);
+    if (images === null) return fail("imagesPerEvent: a whole number from 0 to 20");
+    const manager = (body.manager ?? "").trim();
+    if (manager) {
+      if (!USERNAME.test(manager)) return fail("manager: letters, digits and . _ @ - only, at most 40");
+      if (this.#d.web.userByName(manager)) return fail(`manager: the user ${manager} exists`);
+      const p = passwordProblem(body.managerPassword ?? "");
+      if (p) return fail("manager " + p);
     }
-    if (a === "sites" && rest.length === 2) {
-      const id = intParam(b);
-      if (!this.#sites().some((s) => s.id === id)) return this.#notFound(c);
-      const images = imagesParam(body.imagesPerEvent);
-      if (images === null) return fail("imagesPerEvent: a whole number from 0 to 20");
-      this.#d.web.setSiteSettings(id, { contact: (body.contact ?? "").trim().slice(0, 120), imagesPerEvent: images });
-      return done(`site ${id} saved`);
+    const hash = manager ? hashPassword(body.managerPassword) : null;
+    this.#d.store.transaction(() => {
+      const id = this.#d.store.addSite(name, (body.contact ?? "").trim().slice(0, 120));
+      this.#d.web.setSiteSettings(id, { imagesPerEvent: images });
+      if (manager && hash) this.#d.web.addUser({ username: manager, passwordHash: hash, role: "manager", siteId: id }, this.#now());
+    });
+    return done(`site ${name} registered`);
+  }
+
+  async #saveSite({ c, body, fail, done }: AdminCtx, siteParam: string): Promise<void> {
+    const id = intParam(siteParam);
+    if (!this.#sites().some((s) => s.id === id)) return this.#notFound(c);
+    const images = imagesParam(body.imagesPerEvent);
+    if (images === null) return fail("imagesPerEvent: a whole number from 0 to 20");
+    this.#d.web.setSiteSettings(id, { contact: (body.contact ?? "").trim().slice(0, 120), imagesPerEvent: images });
+    return done(`site ${id} saved`);
+  }
+
+  async #addTerminal({ body, fail, done }: AdminCtx): Promise<void> {
+    const id = (body.id ?? "").trim();
+    if (!TERMINAL_ID.test(id)) return fail("id: 1 to 16 letters, digits or -");
+    if (this.#d.store.terminal(id)) return fail(`id: terminal ${id} is registered`);
+    const secret = body.secret ?? "";
+    if (secret.length < 8 || secret.length > 200) return fail("secret: 8 to 200 characters");
+    const siteId = intParam(body.siteId);
+    if (!this.#sites().some((s) => s.id === siteId)) return fail("siteId: choose a site");
+    const tariff = tariffParam(body);
+    if (typeof tariff === "string") return fail(tariff);
+    this.#d.store.addTerminal({ id, siteId, secretHash: this.#d.terminalSecretHash?.(id, secret) ?? hashSecret(secret), tariff });
+    this.#d.tariffs.ensure(id);
+    return done(`terminal ${id} registered`);
+  }
+
+  async #saveTariff({ c, body, fail, done }: AdminCtx, terminal: string): Promise<void> {
+    const t = this.#d.store.terminal(terminal);
+    if (!t) return this.#notFound(c);
+    const tariff = tariffParam(body);
+    if (typeof tariff === "string") return fail(`${t.id}: ${tariff}`);
+    let version: number;
+    try {
+      version = this.#d.setTariff(t.id, tariff);
+    } catch (e) {
+      return fail(`${t.id}: tariff ${(e as Error).message}`);
     }
-    if (a === "terminals" && rest.length === 1) {
-      const id = (body.id ?? "").trim();
-      if (!TERMINAL_ID.test(id)) return fail("id: 1 to 16 letters, digits or -");
-      if (this.#d.store.terminal(id)) return fail(`id: terminal ${id} is registered`);
-      const secret = body.secret ?? "";
-      if (secret.length < 8 || secret.length > 200) return fail("secret: 8 to 200 characters");
-      const siteId = intParam(body.siteId);
-      if (!this.#sites().some((s) => s.id === siteId)) return fail("siteId: choose a site");
-      const tariff = tariffParam(body);
-      if (typeof tariff === "string") return fail(tariff);
-      this.#d.store.addTerminal({ id, siteId, secretHash: this.#d.terminalSecretHash?.(id, secret) ?? hashSecret(secret), tariff });
-      this.#d.tariffs.ensure(id);
-      return done(`terminal ${id} registered`);
+    return done(`tariff of ${t.id} saved as version ${version}; the terminal applies it from its next session`);
+  }
+
+  async #addUser({ body, fail, done }: AdminCtx): Promise<void> {
+    const username = (body.username ?? "").trim();
+    if (!USERNAME.test(username)) return fail("username: letters, digits and . _ @ - only, at most 40");
+    if (this.#d.web.userByName(username)) return fail(`username: ${username} exists`);
+    const p = passwordProblem(body.password ?? "");
+    if (p) return fail(p);
+    const role = body.role as Role;
+    if (!ROLES.includes(role)) return fail("role: admin, operator or manager");
+    let siteId: number | null = null;
+    if (role === "manager") {
+      siteId = intParam(body.siteId);
+      if (!this.#sites().some((s) => s.id === siteId)) return fail("siteId: a manager manages one site; choose it");
     }
-    if (a === "terminals" && cc === "tariff" && rest.length === 3) {
-      const t = this.#d.store.terminal(b);
-      if (!t) return this.#notFound(c);
-      const tariff = tariffParam(body);
-      if (typeof tariff === "string") return fail(`${t.id}: ${tariff}`);
-      let version: number;
-      try {
-        version = this.#d.setTariff(t.id, tariff);
-      } catch (e) {
-        return fail(`${t.id}: tariff ${(e as Error).message}`);
-      }
-      return done(`tariff of ${t.id} saved as version ${version}; the terminal applies it from its next session`);
+    this.#d.web.addUser({ username, passwordHash: hashPassword(body.password), role, siteId }, this.#now());
+    return done(`user ${username} added`);
+  }
+
+  async #setPassword({ c, body, fail, done }: AdminCtx, idParam: string): Promise<void> {
+    const target = this.#d.web.user(intParam(idParam));
+    if (!target) return this.#notFound(c);
+    const p = passwordProblem(body.password ?? "");
+    if (p) return fail(p);
+    this.#d.web.setPassword(target.id, hashPassword(body.password));
+    return done(`password of ${target.username} changed; their sessions ended`);
+  }
+
+  async #removeUser({ c, fail, done }: AdminCtx, idParam: string): Promise<void> {
+    const target = this.#d.web.user(intParam(idParam));
+    if (!target) return this.#notFound(c);
+    if (target.id === (c.user as UserRow).id) return fail("you cannot remove yourself");
+    this.#d.web.deleteUser(target.id);
+    return done(`user ${target.username} removed`);
+  }
+
+  async #addDestination({ c, body, fail, done }: AdminCtx): Promise<void> {
+    const target = body.for ?? "";
+    let audience: "site" | "operators";
+    let siteId: number | null = null;
+    if (target === "operators") audience = "operators";
+    else if (/^site:\d+$/.test(target) && this.#sites().some((s) => s.id === Number(target.slice(5)))) {
+      audience = "site";
+      siteId = Number(target.slice(5));
+    } else return fail("for: operators or a site");
+    const kind = body.kind;
+    if (kind !== "email" && kind !== "webhook") return fail("kind: email or webhook");
+    const address = addressProblem(kind, body.address);
+    if (address.problem) return fail(address.problem);
+    const given = (body.secret ?? "").trim();
+    if (kind === "webhook" && given && given.length < 16) return fail("secret: at least 16 characters (or blank for one made for you)");
+    if (given.length > 200) return fail("secret: at most 200 characters");
+    const secret = kind === "webhook" ? given || randomBytes(24).toString("base64url") : null;
+    this.#d.web.addDestination({ audience, siteId, kind, address: address.value, secret, createdAt: this.#now() });
+    // Secrets are write-only: the page never shows a stored one. One the center made is shown
+    // in this answer only (not in a URL, not on any later page) for the admin to give the receiver.
+    if (kind === "webhook" && !given) {
+      return this.#adminPage(c, 200, { text: `webhook destination ${address.value} added; its signing secret (shown this once, copy it to the receiver now): ${secret}`, error: false });
     }
-    if (a === "users" && rest.length === 1) {
-      const username = (body.username ?? "").trim();
-      if (!USERNAME.test(username)) return fail("username: letters, digits and . _ @ - only, at most 40");
-      if (this.#d.web.userByName(username)) return fail(`username: ${username} exists`);
-      const p = passwordProblem(body.password ?? "");
-      if (p) return fail(p);
-      const role = body.role as Role;
-      if (!ROLES.includes(role)) return fail("role: admin, operator or manager");
-      let siteId: number | null = null;
-      if (role === "manager") {
-        siteId = intParam(body.siteId);
-        if (!this.#sites().some((s) => s.id === siteId)) return fail("siteId: a manager manages one site; choose it");
-      }
-      this.#d.web.addUser({ username, passwordHash: hashPassword(body.password), role, siteId }, this.#now());
-      return done(`user ${username} added`);
-    }
-    if (a === "users" && rest.length === 3 && (cc === "password" || cc === "delete")) {
-      const target = this.#d.web.user(intParam(b));
-      if (!target) return this.#notFound(c);
-      if (cc === "delete") {
-        if (target.id === user.id) return fail("you cannot remove yourself");
-        this.#d.web.deleteUser(target.id);
-        return done(`user ${target.username} removed`);
-      }
-      const p = passwordProblem(body.password ?? "");
-      if (p) return fail(p);
-      this.#d.web.setPassword(target.id, hashPassword(body.password));
-      return done(`password of ${target.username} changed; their sessions ended`);
-    }
-    if (a === "destinations" && rest.length === 1) {
-      const target = body.for ?? "";
-      let audience: "site" | "operators";
-      let siteId: number | null = null;
-      if (target === "operators") audience = "operators";
-      else if (/^site:\d+$/.test(target) && this.#sites().some((s) => s.id === Number(target.slice(5)))) {
-        audience = "site";
-        siteId = Number(target.slice(5));
-      } else return fail("for: operators or a site");
-      const kind = body.kind;
-      const address = (body.address ?? "").trim();
-      if (kind === "email") {
-        if (!/^[^\s@<>,;]+@[^\s@<>,;]+$/.test(address) || address.length > 254) return fail("address: an email address");
-      } else if (kind === "webhook") {
-        let u: URL;
-        try {
-          u = new URL(address);
-        } catch {
-          return fail("address: a URL");
-        }
-        if (u.protocol !== "https:" && u.protocol !== "http:") return fail("address: an http or https URL");
-      } else return fail("kind: email or webhook");
-      const secret = kind === "webhook" ? (body.secret ?? "").trim() || randomBytes(24).toString("base64url") : null;
-      if (secret && secret.length < 16) return fail("secret: at least 16 characters (or blank for one made for you)");
-      this.#d.web.addDestination({ audience, siteId, kind, address, secret, createdAt: this.#now() });
-      return done(`${kind} destination ${address} added`);
-    }
-    if (a === "destinations" && cc === "delete" && rest.length === 3) {
-      this.#d.web.deleteDestination(intParam(b));
-      return done(`destination ${b} removed`);
-    }
-    return this.#notFound(c);
+    return done(`${kind} destination ${address.value} added`);
+  }
+
+  async #saveDestination({ c, body, fail, done }: AdminCtx, idParam: string): Promise<void> {
+    const dest = this.#d.web.destinations().find((x) => x.id === intParam(idParam));
+    if (!dest) return this.#notFound(c);
+    const address = addressProblem(dest.kind, body.address);
+    if (address.problem) return fail(`destination ${dest.id}: ${address.problem}`);
+    const given = (body.secret ?? "").trim();
+    if (given && dest.kind !== "webhook") return fail(`destination ${dest.id}: an email destination has no secret`);
+    if (given && (given.length < 16 || given.length > 200)) return fail(`destination ${dest.id}: secret: 16 to 200 characters (blank keeps the stored one)`);
+    this.#d.web.updateDestination(dest.id, { address: address.value, secret: given || null });
+    return done(`destination ${dest.id} saved${given ? " with its new secret" : ""}`);
+  }
+
+  async #deleteDestination({ done }: AdminCtx, idParam: string): Promise<void> {
+    this.#d.web.deleteDestination(intParam(idParam));
+    return done(`destination ${idParam} removed`);
   }
 
   // ---------------------------------------------------------------- JSON API (scoped like the pages)
 
+  /** The JSON API under /api/, each route scoped like its page (a manager: its own site only). */
+  readonly #apiRoutes = new RouteTable<Ctx>([
+    { method: "GET", pattern: "me", handler: (c) => this.#me(c) },
+    { method: "GET", pattern: "sites", handler: (c) => sendJson(c.res, 200, this.#sites().filter((s) => this.#siteVisible(c.user as UserRow, s.id))) },
+    { method: "GET", pattern: "sites/:id", handler: (c, id) => this.#apiSite(c, id, "") },
+    { method: "GET", pattern: "sites/:id/periods", handler: (c, id) => this.#apiSite(c, id, "periods") },
+    { method: "GET", pattern: "sites/:id/alarms", handler: (c, id) => this.#apiSite(c, id, "alarms") },
+    { method: "GET", pattern: "sites/:id/notifications", handler: (c, id) => this.#apiSite(c, id, "notifications") },
+    { method: "GET", pattern: "terminals/:id/periods", handler: (c, id) => this.#apiTerminalPeriods(c, id) },
+    { method: "GET", pattern: "alarms", handler: (c) => this.#apiAlarms(c) },
+    { method: "GET", pattern: "queue", handler: (c) => (c.user?.role === "manager" ? this.#notFound(c) : sendJson(c.res, 200, this.#alarmViews(this.#operatorQueue().queue))) },
+    { method: "GET", pattern: "faults", handler: (c) => (c.user?.role === "manager" ? this.#notFound(c) : sendJson(c.res, 200, this.#d.web.faults())) },
+    { method: "GET", pattern: "notifications", handler: (c) => this.#apiNotifications(c) },
+    { method: "POST", pattern: "alarms/:terminal/:id/:action", handler: (c, terminal, id, action) => this.#alarmAction(c, terminal, intParam(id), action, true) },
+  ]);
+
   async #api(c: Ctx, method: string, rest: string[]): Promise<void> {
-    const user = c.user as UserRow;
-    const [a, b, cc, d] = rest;
-    if (method === "GET" && a === "me" && rest.length === 1) return sendJson(c.res, 200, { username: user.username, role: user.role, siteId: user.siteId, csrf: c.csrf });
-    if (method === "GET" && a === "sites" && rest.length === 0 + 1) {
-      return sendJson(c.res, 200, this.#sites().filter((s) => this.#siteVisible(user, s.id)));
-    }
-    if (method === "GET" && a === "sites" && rest.length >= 2) {
-      const id = intParam(b);
-      if (!this.#sites().some((s) => s.id === id) || !this.#siteVisible(user, id)) return this.#notFound(c);
-      const s = this.#siteData(id);
-      if (rest.length === 2) {
-        return sendJson(c.res, 200, {
-          site: s.site,
-          terminals: s.statuses.map((x) => ({ id: x.terminal.id, online: x.online, registeredAt: x.terminal.registeredAt, lastSeen: x.terminal.lastSeen, lastTest: x.terminal.lastTest, plan: x.plan?.plan ?? null })),
-          sensors: s.sensors,
-        });
-      }
-      if (cc === "periods" && rest.length === 3) {
-        return sendJson(c.res, 200, s.statuses.map((x) => ({ terminal: x.terminal.id, rows: x.table.rows.map(({ intervals: _i, ...r }) => r), baseYen: x.table.baseYen, permille: x.table.permille, totalYen: x.table.totalYen, countsTaken: x.table.countsTaken, days: x.days })));
-      }
-      if (cc === "alarms" && rest.length === 3) return sendJson(c.res, 200, s.alarms.map((x) => this.#alarmView(x)));
-      if (cc === "notifications" && rest.length === 3) return sendJson(c.res, 200, s.notifications);
-      return this.#notFound(c);
-    }
-    if (method === "GET" && a === "terminals" && rest.length === 3 && cc === "periods") {
-      const t = this.#terminalOf(user, b);
-      if (!t) return this.#notFound(c);
-      const x = periodTable(t.id, this.#d.store.periods(t.id), this.#d.tariffs.lookup(t.id));
-      return sendJson(c.res, 200, { terminal: t.id, rows: x.rows.map(({ intervals: _i, ...r }) => r), totalYen: x.totalYen, countsTaken: x.countsTaken });
-    }
-    if (method === "GET" && a === "alarms" && rest.length === 1) {
-      const visible = this.#d.store.terminals().filter((t) => this.#siteVisible(user, t.siteId)).map((t) => t.id);
-      return sendJson(c.res, 200, visible.flatMap((id) => this.#d.store.alarms(id)));
-    }
-    if (method === "GET" && a === "queue" && rest.length === 1 && user.role !== "manager") {
-      const q = this.#operatorQueue();
-      return sendJson(c.res, 200, q.queue.map((x) => this.#alarmView(x)));
-    }
-    if (method === "GET" && a === "faults" && rest.length === 1 && user.role !== "manager") return sendJson(c.res, 200, this.#d.web.faults());
-    if (method === "GET" && a === "notifications" && rest.length === 1) {
-      return sendJson(c.res, 200, user.role === "manager" ? this.#d.web.notifications({ siteId: user.siteId as number, audience: "site" }) : this.#d.web.notifications());
-    }
-    if (method === "POST" && a === "alarms" && rest.length === 4) return this.#alarmAction(c, b, intParam(cc), d, true);
-    return this.#notFound(c);
+    if (!(await this.#apiRoutes.run(c, method, rest))) this.#notFound(c);
   }
+
+  #me(c: Ctx): void {
+    const user = c.user as UserRow;
+    sendJson(c.res, 200, { username: user.username, role: user.role, siteId: user.siteId, csrf: c.csrf });
+  }
+
+  #apiSite(c: Ctx, idParam: string, what: "" | "periods" | "alarms" | "notifications"): void {
+    const id = intParam(idParam);
+    if (!this.#sites().some((s) => s.id === id) || !this.#siteVisible(c.user as UserRow, id)) return this.#notFound(c);
+    const s = this.#siteData(id);
+    if (what === "periods") {
+      return sendJson(c.res, 200, s.statuses.map((x) => ({ terminal: x.terminal.id, rows: x.table.rows.map(({ intervals: _i, ...r }) => r), baseYen: x.table.baseYen, permille: x.table.permille, totalYen: x.table.totalYen, countsTaken: x.table.countsTaken, days: x.days })));
+    }
+    if (what === "alarms") return sendJson(c.res, 200, this.#alarmViews(s.alarms));
+    if (what === "notifications") return sendJson(c.res, 200, s.notifications);
+    sendJson(c.res, 200, {
+      site: s.site,
+      terminals: s.statuses.map((x) => ({ id: x.terminal.id, online: x.online, registeredAt: x.terminal.registeredAt, lastSeen: x.terminal.lastSeen, lastTest: x.terminal.lastTest, plan: x.plan?.plan ?? null })),
+      sensors: s.sensors,
+    });
+  }
+
+  #apiTerminalPeriods(c: Ctx, terminal: string): void {
+    const t = this.#terminalOf(c.user as UserRow, terminal);
+    if (!t) return this.#notFound(c);
+    const x = periodTable(t.id, this.#d.store.periods(t.id), this.#d.tariffs.lookup(t.id));
+    sendJson(c.res, 200, { terminal: t.id, rows: x.rows.map(({ intervals: _i, ...r }) => r), totalYen: x.totalYen, countsTaken: x.countsTaken });
+  }
+
+  #apiAlarms(c: Ctx): void {
+    const visible = this.#d.store.terminals().filter((t) => this.#siteVisible(c.user as UserRow, t.siteId)).map((t) => t.id);
+    sendJson(c.res, 200, visible.flatMap((id) => this.#d.store.alarms(id)));
+  }
+
+  #apiNotifications(c: Ctx): void {
+    const user = c.user as UserRow;
+    sendJson(c.res, 200, user.role === "manager" ? this.#d.web.notifications({ siteId: user.siteId as number, audience: "site" }) : this.#d.web.notifications());
+  }
+
 }
 
 function home(user: UserRow): string {
@@ -562,6 +650,7 @@ function imagesParam(v: string | undefined): number | null {
 function tariffParam(body: Record<string, string | undefined>): unknown {
   let json: unknown;
   if (body.tariff !== undefined && body.tariff.trim() !== "") {
+    if (jsonDepth(body.tariff) > MAX_JSON_DEPTH) return `tariff: JSON nested deeper than ${MAX_JSON_DEPTH} levels`;
     try {
       json = JSON.parse(body.tariff);
     } catch {
@@ -595,6 +684,22 @@ function tariffParam(body: Record<string, string | undefined>): unknown {
     return `tariff: ${(e as Error).message}`;
   }
   return json;
+}
+
+/** A destination's address: an email address, or an http(s) URL for a webhook. */
+function addressProblem(kind: "email" | "webhook", v: string | undefined): { value: string; problem: string | null } {
+  const value = (v ?? "").trim();
+  if (kind === "email") {
+    return { value, problem: /^[^\s@<>,;]+@[^\s@<>,;]+$/.test(value) && value.length <= 254 ? null : "address: an email address" };
+  }
+  if (value.length > 2000) return { value, problem: "address: at most 2000 characters" };
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return { value, problem: "address: a URL" };
+  }
+  return { value, problem: u.protocol === "https:" || u.protocol === "http:" ? null : "address: an http or https URL" };
 }
 
 /** Only a local path may be a redirect target. */

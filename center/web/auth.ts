@@ -22,6 +22,9 @@ export function hashPassword(password: string): string {
   return hashSecret(password);
 }
 
+/** A user name: what the admin page and `timeguard center user` accept. */
+export const USERNAME = /^[A-Za-z0-9._@-]{1,40}$/;
+
 /** A password an admin may set: 10 to 200 characters. */
 export function passwordProblem(password: string): string | null {
   if (password.length < 10) return "password: at least 10 characters";

@@ -1,6 +1,6 @@
 import { formatTime } from "../../firmware/core/time";
 import type { AlarmRow, MediaRow, SiteRow, TerminalRow } from "../store/center-store";
-import { PERSONAL_EMERGENCY } from "../dispatch";
+import { DURESS, actionsFor } from "../alarm-policy";
 import type { AlarmActionRow, DestinationRow, FaultRow, NotificationRow, SensorRow, UserRow } from "../store/web-store";
 import { DayFigure, PeriodTable, hours, yen } from "./billing-view";
 import { Raw, html } from "./http";
@@ -80,21 +80,20 @@ export function alarmCard(v: View, av: AlarmView, back: string): Raw {
   const clips = av.media.filter((m) => m.type === "wav");
   const src = (m: MediaRow) => `/media/${encodeURIComponent(a.terminal)}/${m.mediaId}/${m.item}`;
   const expected = (a.images ?? 0) + (a.clips ?? 0);
-  const open = a.status !== "closed";
   const forms: Raw[] = [];
-  // duress and panic are the operators' whatever the pattern (center/dispatch.ts)
-  const theirs = a.pattern >= 3 || PERSONAL_EMERGENCY.includes(a.contactId);
-  if (open && (role === "operator" || role === "admin")) {
-    if (a.status === "new" && theirs) forms.push(actionForm(v, a, "acknowledge", "Acknowledge", back, "none"));
-    if (a.status !== "dispatched" && theirs) forms.push(actionForm(v, a, "dispatch", "Dispatch guards", back, "optional"));
-    forms.push(actionForm(v, a, "close", "Close", back, "required"));
+  // the buttons are the actions the policy allows this role now (center/alarm-policy.ts)
+  const allowed = role ? actionsFor(role, a) : [];
+  if (role === "operator" || role === "admin") {
+    if (allowed.includes("acknowledge")) forms.push(actionForm(v, a, "acknowledge", "Acknowledge", back, "none"));
+    if (allowed.includes("dispatch")) forms.push(actionForm(v, a, "dispatch", "Dispatch guards", back, "optional"));
+    if (allowed.includes("close")) forms.push(actionForm(v, a, "close", "Close", back, "required"));
   }
-  if (open && role === "manager") {
-    if (a.pattern === 2 && a.status !== "dispatched") forms.push(actionForm(v, a, "request-guards", "Ask for guards", back, "optional"));
-    if (a.pattern < 3) forms.push(actionForm(v, a, "close", "Mark handled", back, "optional"));
+  if (role === "manager") {
+    if (allowed.includes("request-guards")) forms.push(actionForm(v, a, "request-guards", "Ask for guards", back, "optional"));
+    if (allowed.includes("close")) forms.push(actionForm(v, a, "close", "Mark handled", back, "optional"));
   }
   return html`<article class="alarm status-${a.status}" id="alarm-${a.terminal}-${a.alarmId}" data-terminal="${a.terminal}" data-alarm="${a.alarmId}" data-status="${a.status}">
-    <h3>${a.contactId === 121 ? html`<strong class="error">DURESS</strong> · ` : ""}Pattern ${a.pattern} · ${a.event} · sensor ${a.sensor} <span class="badge">${a.status}</span></h3>
+    <h3>${a.contactId === DURESS ? html`<strong class="error">DURESS</strong> · ` : ""}Pattern ${a.pattern} · ${a.event} · sensor ${a.sensor} <span class="badge">${a.status}</span></h3>
     <p>${av.site ? html`<a href="/site/${av.site.id}">${av.site.name}</a>${av.site.contact ? html` · contact ${av.site.contact}` : ""} · ` : ""}terminal ${a.terminal} · alarm ${a.alarmId} ·
       ${termTime(a.time)} (Contact ID ${a.contactId}) · received ${centerTime(a.receivedAt)}</p>
     <div class="media">
@@ -282,16 +281,19 @@ export function adminPage(
         <button type="submit">Add user</button></form></section>
     <section><h2>Notification destinations</h2>
       <p class="muted">Pattern 1 and 2 alarms go to the site's destinations (its manager); pattern 3 alarms and faults go to the operators'.</p>
-      <table><thead><tr><th>#</th><th>for</th><th>kind</th><th>address</th><th>webhook secret</th><th></th></tr></thead><tbody>
+      <p class="muted">Webhook secrets are write-only: never shown again once stored. Type a new one to replace it; leave the field empty to keep it.</p>
+      <table><thead><tr><th>#</th><th>for</th><th>kind</th><th>address · webhook secret</th><th></th></tr></thead><tbody>
       ${d.destinations.map(
-        (x) => html`<tr><td>${x.id}</td><td>${x.audience === "site" ? siteName(x.siteId) : "operators"}</td><td>${x.kind}</td><td>${x.address}</td><td><code>${x.secret ?? ""}</code></td>
+        (x) => html`<tr data-destination="${x.id}"><td>${x.id}</td><td>${x.audience === "site" ? siteName(x.siteId) : "operators"}</td><td>${x.kind}</td>
+          <td><form method="post" action="/admin/destinations/${x.id}" class="inline">${csrfField(v)}<input name="address" required maxlength="2000" value="${x.address}" aria-label="address of destination ${x.id}">
+            ${x.kind === "webhook" ? html`<input name="secret" type="password" autocomplete="new-password" maxlength="200" placeholder="${x.secret ? "secret set; blank keeps it" : "no secret"}" aria-label="new secret of destination ${x.id}">` : ""}<button type="submit">Save</button></form></td>
           <td><form method="post" action="/admin/destinations/${x.id}/delete">${csrfField(v)}<button type="submit">Remove</button></form></td></tr>`,
       )}</tbody></table>
       <form method="post" action="/admin/destinations" class="card" id="new-destination">${csrfField(v)}<h3>Add a destination</h3>
         <label>For <select name="for"><option value="operators">operators</option>${d.sites.map((s) => html`<option value="site:${s.id}">${s.name} (manager)</option>`)}</select></label>
         <label>Kind <select name="kind"><option>email</option><option>webhook</option></select></label>
         <label>Address (email or https/http URL) <input name="address" required maxlength="300"></label>
-        <label>Webhook secret (blank: one is made) <input name="secret" maxlength="200"></label>
+        <label>Webhook secret (blank: one is made and shown once) <input name="secret" type="password" autocomplete="new-password" maxlength="200"></label>
         <button type="submit">Add destination</button></form></section>
     <section><h2>Notification log</h2>${notificationLog(d.notifications)}</section>`,
   );
