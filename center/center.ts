@@ -129,6 +129,11 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
         const b = m.body as { alarmId: number };
         web.setAlarmStatus(m.terminal, b.alarmId, "closed");
         hub.publish("data", { terminal: m.terminal, kind: "opening" }, { siteId, operators: false });
+      } else if (m.name === "card" && ["stopped", "emergency", "friendly"].includes(String((m.body as { event: unknown }).event))) {
+        // credit ran out while guarding: the site's manager is told (DESIGN §3; issue #14)
+        const b = m.body as { event: string; note?: string };
+        late.notifier.creditEnded(m.terminal, b.event, b.note ?? null);
+        hub.publish("data", { terminal: m.terminal, kind: m.name }, { siteId, operators: false });
       } else if (m.name === "alarm") {
         const b = m.body as { alarmId: number; pattern: number; contactId: number };
         late.notifier.alarmStored(m.terminal, b.alarmId);

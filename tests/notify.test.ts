@@ -292,3 +292,33 @@ test("an alarm announcing 3 images and 1 clip: the e-mail waits for them, attach
     await smtp.close();
   }
 });
+
+test("credit ran out while guarding: the site's manager is told (stopped, emergency), never the operators or another site; a card inserted is no news", async (t) => {
+  const smtp = await smtpServer();
+  try {
+    await withWebCenter(
+      async ({ center, site1, site2 }) => {
+        const web = center.web;
+        const now = Date.now();
+        web.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: now });
+        web.addDestination({ audience: "site", siteId: site2, kind: "email", address: "suzuki@example.com", secret: null, createdAt: now });
+        web.addDestination({ audience: "operators", siteId: null, kind: "email", address: "ops@guard.example", secret: null, createdAt: now });
+        await publishAs(center, "T0001", [
+          { name: "card", seq: 1, time: s("2026-04-16T20:05"), body: { event: "inserted", cardId: "7", counts: 0 } },
+          { name: "card", seq: 2, time: s("2026-04-16T20:07"), body: { event: "stopped", note: "card 7 is empty: guarding stopped at 2026-04-16T20:07 (planned until 2026-04-16T23:00)" } },
+          { name: "card", seq: 3, time: s("2026-04-17T20:07"), body: { event: "emergency", note: "no card: guarding goes on with emergency credit, 20% surcharge" } },
+        ]);
+        await waitFor("the manager's notifications sent", () => web.notifications().length === 2 && web.notifications().every((n) => n.status === "sent"), 10_000, () => web.notifications());
+        t.deepEqual(web.notifications().map((n) => n.event), ["credit", "credit"]);
+        t.deepEqual(smtp.mails.map((m) => m.to).flat(), ["tanaka@example.com", "tanaka@example.com"]);
+        const stopped = smtp.mails.find((m) => /guarding stopped/.test(m.raw)) as Mail;
+        t.regex(stopped.raw, /No credit at Tanaka home \(T0001\): guarding stopped/);
+        t.regex(stopped.raw, /Top up the card/);
+        t.true(smtp.mails.some((m) => /emergency credit/.test(m.raw)));
+      },
+      { smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 50 } },
+    );
+  } finally {
+    await smtp.close();
+  }
+});

@@ -181,6 +181,39 @@ export class Notifier {
     return n;
   }
 
+  /**
+   * Credit ran out at a site while guarding (the terminal's card event "stopped", "emergency" or
+   * "friendly"): the site's manager is told, with what the terminal said.
+   */
+  creditEnded(terminal: string, event: string, note: string | null): number {
+    const t = this.#o.store.terminal(terminal);
+    if (!t) return 0;
+    const site = this.#o.store.sites().find((s) => s.id === t.siteId);
+    const what = event === "stopped" ? "guarding stopped" : event === "emergency" ? "guarding goes on as emergency credit" : "guarding goes on as debt for the night";
+    const now = this.#now();
+    let n = 0;
+    for (const d of this.#o.web.destinations({ audience: "site", siteId: t.siteId })) {
+      const id = this.#o.web.addNotification({
+        destinationId: d.id,
+        kind: d.kind,
+        address: d.address,
+        audience: d.audience,
+        siteId: t.siteId,
+        terminal,
+        event: "credit",
+        alarmId: null,
+        faultId: null,
+        subject: `No credit at ${site?.name ?? terminal} (${terminal}): ${what}${note ? ` (${note})` : ""}`.slice(0, 300),
+        status: "pending",
+        nextAt: now,
+        createdAt: now,
+      });
+      this.#changed(id);
+      n++;
+    }
+    return n;
+  }
+
   /** Sends everything due now; resolves with how many were attempted. */
   runDue(): Promise<number> {
     if (this.#running) return this.#running;
@@ -265,6 +298,10 @@ export class Notifier {
 
   #content(n: NotificationRow): Content {
     const base = this.#o.publicUrl();
+    if (n.event === "credit") {
+      const text = `${n.subject}\n\nTop up the card (or insert one with counts) in the terminal: guarding resumes until the planned end when credit is back in time.\n\nSite page: ${base}/\n`;
+      return { subject: n.subject, text, attachments: [], json: { event: "credit", terminal: n.terminal, subject: n.subject } };
+    }
     if (n.event === "fault") {
       const f = this.#o.web.faults().find((x) => x.id === n.faultId);
       const text = `${n.subject}\n\n${f?.detail ?? ""}\nRaised ${f ? new Date(f.raisedAt).toISOString() : "?"}.\n\nOperator queue: ${base}/operator\n`;

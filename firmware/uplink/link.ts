@@ -260,6 +260,9 @@ export class Uplink {
     const body: Record<string, unknown> = { event: n.kind.replace(/^card\./, "").slice(0, 16), note: n.note.slice(0, 120) };
     if (typeof n.card === "number") body.cardId = String(n.card);
     if (typeof n.counts === "number") body.counts = n.counts;
+    // Credit ran out while guarding (stopped, or going on as debt): the manager is told now, not
+    // with the next batch of routine reports.
+    if (n.kind === "card.stopped" || n.kind === "card.emergency" || n.kind === "card.friendly") this.#urgent = true;
     this.#queue("card", body, PRIORITY.routine, n.at);
   }
 
