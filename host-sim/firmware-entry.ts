@@ -9,7 +9,7 @@ import { boot, components } from "../firmware/main";
 import { uiPorts } from "../firmware/ui/ports";
 import type { Terminal } from "../firmware/app/terminal";
 import { PowerCut, toHex } from "./shims/bridge";
-import { advanceTo, nextDue, setNow, virtualNow } from "./shims/timer";
+import { advanceTo, nextDue, runTimers, setHold, setNow, virtualNow } from "./shims/timer";
 
 let terminal: Terminal | null = null;
 
@@ -33,8 +33,20 @@ const commands: Record<string, (args: any) => unknown> = {
     const ran = advanceTo(args.to);
     return { now: virtualNow(), ran };
   },
+  /** the simulator's step: deliver the host's events, run the timers up to `to` unless held (shims/timer.ts) */
+  step(args: { events: Parameters<typeof deliver>[0]; base: number; to: number; hold: number | null }) {
+    setHold(args.hold);
+    if (args.events.length > 0) deliver(args.events);
+    const ran = runTimers(args.base, args.to);
+    return { now: virtualNow(), ran };
+  },
   "io.deliver"(args: { events: Parameters<typeof deliver>[0] }) {
     return deliver(args.events);
+  },
+  /** a planned power-down: the terminal records the time guarded up to now (Terminal.checkpointNow) */
+  checkpoint() {
+    running().checkpointNow();
+    return null;
   },
   snapshot() {
     return running().snapshot();

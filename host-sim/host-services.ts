@@ -9,6 +9,10 @@ export interface HostServiceOptions {
   config: Readonly<Record<string, unknown>>;
   /** a time sync from the firmware (Moddable `Time.set`) */
   setClock(ms: number): void;
+  /** the firmware's time at a host call (its timers run ahead of the host's last step) */
+  follow?(ms: number): void;
+  /** the host's next event (ms), 0 to stop the firmware's timers now, null: nothing planned */
+  holdAt?(): number | null;
   log?(line: string): void;
 }
 
@@ -40,6 +44,8 @@ function flashValue(input: any): FlashValue {
 export class HostServices {
   #o: HostServiceOptions;
   #cut = false;
+  /** host calls served, by op (the simulator's figures: each is a round trip out of the engine) */
+  readonly calls = new Map<string, number>();
 
   constructor(options: HostServiceOptions) {
     this.#o = options;
@@ -53,8 +59,12 @@ export class HostServices {
   handle(request: string): string {
     if (this.#cut) return '{"powerCut":true}';
     try {
-      const { op, args } = JSON.parse(request) as { op: string; args: any };
-      return JSON.stringify({ value: this.#dispatch(op, args) ?? null });
+      const { op, args, t } = JSON.parse(request) as { op: string; args: any; t?: number };
+      this.calls.set(op, (this.calls.get(op) ?? 0) + 1);
+      if (typeof t === "number") this.#o.follow?.(t);
+      const value = this.#dispatch(op, args) ?? null;
+      const hold = op === "clock.set" ? 0 : (this.#o.holdAt?.() ?? null);
+      return JSON.stringify(hold === null ? { value } : { value, hold });
     } catch (e) {
       if (e instanceof PowerCutError) {
         this.#cut = true;

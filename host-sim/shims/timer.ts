@@ -55,17 +55,36 @@ export function setNow(ms: number): void {
   nowMs = ms;
 }
 
+/** The host's next event: no timer due at or after it runs beyond `base` (see runTimers). */
+let hold = Infinity;
+
+export function setHold(ms: number | null): void {
+  hold = ms === null ? Infinity : ms;
+}
+
 /** Runs every callback due at or before `target`, in order, then sets the clock to `target`. */
 export function advanceTo(target: number): number {
+  setHold(null);
+  return runTimers(target, target);
+}
+
+/**
+ * Runs the callbacks due by `base` (as advanceTo), then those due by `target` for as long as each
+ * is due before the host's next event (`hold`: set by the host with the step, then by every host
+ * call's reply). The clock ends
+ * at `target`, or at `base` or the last timer run when a hold stopped the run.
+ */
+export function runTimers(base: number, target: number): number {
   let ran = 0;
-  while (entries.length > 0 && entries[0].due <= target) {
+  while (entries.length > 0 && entries[0].due <= target && (entries[0].due <= base || entries[0].due < hold)) {
     const e = entries.shift() as Entry;
     nowMs = Math.max(nowMs, e.due);
     if (e.repeat > 0) insert({ ...e, due: e.due + e.repeat, seq: seq++ });
     ran++;
     e.callback(e.id);
   }
-  if (target > nowMs) nowMs = target;
+  const end = entries.length > 0 && entries[0].due <= target ? base : target;
+  if (end > nowMs) nowMs = end;
   return ran;
 }
 
