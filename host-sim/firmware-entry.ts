@@ -9,7 +9,7 @@ import { boot, components } from "../firmware/main";
 import { uiPorts } from "../firmware/ui/ports";
 import type { Terminal } from "../firmware/app/terminal";
 import { PowerCut, toHex } from "./shims/bridge";
-import { advanceTo, nextDue, runTimers, setHold, setNow, virtualNow } from "./shims/timer";
+import { advanceTo, nextDue, reach, runTimers, setHold, setNow, virtualNow } from "./shims/timer";
 
 let terminal: Terminal | null = null;
 
@@ -36,11 +36,18 @@ const commands: Record<string, (args: any) => unknown> = {
   /** the simulator's step: deliver the host's events, run the timers up to `to` unless held (shims/timer.ts) */
   step(args: { events: Parameters<typeof deliver>[0]; base: number; to: number; hold: number | null }) {
     setHold(args.hold);
-    if (args.events.length > 0) deliver(args.events);
-    const ran = runTimers(args.base, args.to);
+    let ran = 0;
+    if (args.events.length > 0) {
+      ran += reach(args.base);
+      deliver(args.events);
+    }
+    ran += runTimers(args.base, args.to);
     return { now: virtualNow(), ran };
   },
-  "io.deliver"(args: { events: Parameters<typeof deliver>[0] }) {
+  /** the host's events at its instant `at` (the clock first brought there: shims/timer.ts reach) */
+  "io.deliver"(args: { events: Parameters<typeof deliver>[0]; at?: number }) {
+    setHold(null);
+    if (typeof args.at === "number") reach(args.at);
     return deliver(args.events);
   },
   /** a planned power-down: the terminal records the time guarded up to now (Terminal.checkpointNow) */

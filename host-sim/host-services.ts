@@ -13,6 +13,8 @@ export interface HostServiceOptions {
   follow?(ms: number): void;
   /** the host's next event (ms), 0 to stop the firmware's timers now, null: nothing planned */
   holdAt?(): number | null;
+  /** hears every host call (op, its arguments, the firmware's time at the call) */
+  onCall?(op: string, args: unknown, t: number | undefined): void;
   log?(line: string): void;
 }
 
@@ -62,6 +64,7 @@ export class HostServices {
       const { op, args, t } = JSON.parse(request) as { op: string; args: any; t?: number };
       this.calls.set(op, (this.calls.get(op) ?? 0) + 1);
       if (typeof t === "number") this.#o.follow?.(t);
+      this.#o.onCall?.(op, args, t);
       const value = this.#dispatch(op, args) ?? null;
       const hold = op === "clock.set" ? 0 : (this.#o.holdAt?.() ?? null);
       return JSON.stringify(hold === null ? { value } : { value, hold });

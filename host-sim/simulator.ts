@@ -15,6 +15,15 @@ export interface SimulatorOptions {
   /** merged over the manifest's config */
   config?: Record<string, unknown>;
   log?: (line: string) => void;
+  /**
+   * "batched" (the default): one round trip into the engine per host event, the firmware running
+   * its own timers up to the host's next event in it (#step). "per-event": the reference it must
+   * match, as before: a round trip for the events and one for the timers due, at every host or
+   * firmware event (tests/sim-stepping.test.ts compares the two).
+   */
+  stepping?: "batched" | "per-event";
+  /** Hears every host call out of the firmware, with the firmware's time at the call (tests). */
+  onHostCall?: (op: string, args: unknown, t: number | undefined) => void;
 }
 
 export class SimulatorError extends Error {}
@@ -123,6 +132,7 @@ export class Simulator {
       },
       follow: (ms) => this.clock.advanceTo(ms),
       holdAt: () => this.#holdAt(),
+      onCall: this.#options.onHostCall,
       log: this.#options.log,
     });
     const host = this.#host;
@@ -216,7 +226,10 @@ export class Simulator {
   async #step(to: number = this.clock.now): Promise<void> {
     this.io.runDue();
     const events = this.io.takeEvents();
-    if (this.#engine) {
+    if (this.#engine && this.#options.stepping === "per-event") {
+      if (events.length > 0) await this.command("io.deliver", { events, at: this.clock.now });
+      if (this.#engine) await this.command("advance", { to: this.clock.now });
+    } else if (this.#engine) {
       const base = this.clock.now;
       const value = await this.command("step", { events, base, to: Math.max(base, to), hold: this.#holdAt() });
       if (value && typeof value.now === "number") this.clock.advanceTo(value.now);
