@@ -6,6 +6,7 @@ import { type MailSink, startMailSink } from "../center/mail-sink";
 import type { EngineName } from "./engines/engine";
 import { linkModem } from "./devices/modem";
 import { DemoClockFile, readDemoClock } from "./demo-clock";
+import { DemoSensorFile, readSensorMemory } from "./demo-sensors";
 import { cardSlot } from "./devices/card-slot";
 import { sensorField } from "./devices/sensors";
 import { centerLinkConfig, equipTerminal, issueDemoCard } from "./kit";
@@ -120,7 +121,7 @@ export interface Demo {
 }
 
 /** The files of a demo in its data folder (what --fresh removes; nothing else is touched). */
-const DEMO_FILES = ["terminal.flash", "demo.json", "demo.json.tmp", "center", "mail"];
+const DEMO_FILES = ["terminal.flash", "demo.json", "demo.json.tmp", "sensors.json", "sensors.json.tmp", "center", "mail"];
 
 /**
  * `timeguard start`'s demo: the stack on dataDir with the kit as it comes out of the box (two PIR
@@ -143,9 +144,21 @@ export async function openDemo(o: DemoOptions): Promise<Demo> {
   mkdirSync(o.dataDir, { recursive: true });
   const clock = new DemoClockFile(clockPath, startMs, o.clockMarginMs ?? 60_000);
   const stack = await startDemoStack({ engine: o.engine, dataDir: o.dataDir, startMs, httpPort: o.httpPort, mqttPort: o.mqttPort, log: o.log });
-  stack.sim.onRunTo = (t) => clock.promise(t);
+  // the sensors' and cameras' own flash (their counters) resumes with the terminal's
+  let memory: ReturnType<typeof readSensorMemory>;
+  try {
+    memory = readSensorMemory(join(o.dataDir, "sensors.json"));
+  } catch (e) {
+    await stack.close();
+    throw e;
+  }
   const field = sensorField(stack.sim);
-  for (const id of ["A0001", "A0002", "B0001", "B0002"]) field.add(id);
+  for (const id of ["A0001", "A0002", "B0001", "B0002"]) field.add(id, { memory: memory[id] });
+  const devices = new DemoSensorFile(join(o.dataDir, "sensors.json"), field);
+  stack.sim.onRunTo = (t) => {
+    clock.promise(t);
+    devices.keep();
+  };
   cardSlot(stack.sim).insert(demoCard(o.dataDir, 6000));
   let stopped = false;
   return {
@@ -160,6 +173,7 @@ export async function openDemo(o: DemoOptions): Promise<Demo> {
         await stack.sim.settle();
         await stack.sim.command("checkpoint");
         clock.stop(stack.sim.clock.now);
+        devices.stop();
       }
       await stack.close();
     },

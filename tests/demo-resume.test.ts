@@ -94,3 +94,34 @@ test("a demo folder with a terminal but no clock is refused with a way out; --fr
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("[node] the sensors' own counters resume with the demo, after a crash and after a graceful stop: no frame refused as a replay; a bad sensors.json is refused naming the field", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tg-resume-d-"));
+  const counters = (snap: any) => Object.fromEntries(snap.sensorDevices.map((d: any) => [d.id, d.counter]));
+  try {
+    const d1 = await open(dir);
+    await runScript(d1.stack.sim, SETUP);
+    await d1.stack.sim.runUntil(at("2026-04-16T20:30"));
+    const before = counters(await d1.stack.sim.snapshot());
+    t.true(before.A0001 > 0);
+    await d1.stack.close(); // a crash: no checkpoint, no exact files
+
+    const d2 = await open(dir);
+    t.true(d2.resumed);
+    await d2.stack.sim.runUntil(d2.stack.sim.clock.now + 5 * 60_000);
+    const snap = await d2.stack.sim.snapshot();
+    t.is(snap.sensorLink.rejected.replay ?? 0, 0, "no frame refused as a replay");
+    t.true(snap.sensors.every((s: any) => s.connected), JSON.stringify(snap.sensors));
+    for (const [id, n] of Object.entries(counters(snap))) t.true((n as number) > before[id], `${id} counts on from ${before[id]}, not from 0`);
+    await d2.stop();
+    const saved = JSON.parse((await import("node:fs")).readFileSync(join(dir, "sensors.json"), "utf8"));
+    t.deepEqual(Object.fromEntries(Object.entries(saved.devices).map(([id, m]: [string, any]) => [id, m.counter])), counters(snap), "a graceful stop saves the exact counters");
+
+    saved.devices.A0001.counter = -1;
+    writeFileSync(join(dir, "sensors.json"), JSON.stringify(saved));
+    const e = await t.throwsAsync(open(dir));
+    t.regex(e!.message, /A0001\.counter must be an integer/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
