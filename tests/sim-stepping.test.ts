@@ -97,34 +97,36 @@ async function run(engine: EngineName, stepping: "batched" | "per-event"): Promi
   }
 }
 
-test("[node] batched stepping: the same host calls at the same virtual instants as one step per event (keys, card, entry delay, duress), in fewer round trips", async (t) => {
-  const reference = await run("node", "per-event");
-  const batched = await run("node", "batched");
-  // the scenario did what it says under the reference: the PIN stored, the door disarmed in time, the duress PIN taken
-  const snap = (r: Run, label: string) => (r.snapshots.find((x) => x.label === label) as Run["snapshots"][number]).snapshot;
-  t.is(snap(reference, "pin set").ui.pin.set, true);
-  t.regex(snap(reference, "entry delay").lcd[1], /^Disarm in \d+ s/);
-  t.is(snap(reference, "disarmed").lcd[3], "Disarmed            ");
-  t.deepEqual(
-    snap(reference, "duress").alarms.map((a: any) => [a.kind, a.at]),
-    [
-      ["opening", "2026-04-16T20:30:11"],
-      ["intrusion", "2026-04-16T21:30"],
-      ["duress", "2026-04-16T21:31:01"],
-      ["opening", "2026-04-16T21:31:01"],
-    ],
-  );
-  t.true(reference.calls.length > 10_000, `host calls: ${reference.calls.length}`);
-  // call by call: the first difference is named, not a 10,000-line diff
-  const n = Math.min(reference.calls.length, batched.calls.length);
-  let i = 0;
-  while (i < n && reference.calls[i] === batched.calls[i]) i++;
-  t.is(i, reference.calls.length, `first difference at call ${i}: ${reference.calls[i]} | batched: ${batched.calls[i]}`);
-  t.is(batched.calls.length, reference.calls.length);
-  // the snapshots agree, but for the PIN's salt (not in them) nothing differs
-  t.deepEqual(
-    batched.snapshots.map((s) => [s.label, s.at, s.snapshot]),
-    reference.snapshots.map((s) => [s.label, s.at, s.snapshot]),
-  );
-  t.true(batched.commands * 2 < reference.commands, `round trips into the engine: batched ${batched.commands}, per event ${reference.commands}`);
-});
+for (const engine of ["node", "xs"] as const) {
+  test(`[${engine}] batched stepping: the same host calls at the same virtual instants as one step per event (keys, card, entry delay, duress), in fewer round trips`, async (t) => {
+    const reference = await run(engine, "per-event");
+    const batched = await run(engine, "batched");
+    // the scenario did what it says under the reference: the PIN stored, the door disarmed in time, the duress PIN taken
+    const snap = (r: Run, label: string) => (r.snapshots.find((x) => x.label === label) as Run["snapshots"][number]).snapshot;
+    t.is(snap(reference, "pin set").ui.pin.set, true);
+    t.regex(snap(reference, "entry delay").lcd[1], /^Disarm in \d+ s/);
+    t.is(snap(reference, "disarmed").lcd[3], "Disarmed            ");
+    t.deepEqual(
+      snap(reference, "duress").alarms.map((a: any) => [a.kind, a.at]),
+      [
+        ["opening", "2026-04-16T20:30:11"],
+        ["intrusion", "2026-04-16T21:30"],
+        ["duress", "2026-04-16T21:31:01"],
+        ["opening", "2026-04-16T21:31:01"],
+      ],
+    );
+    t.true(reference.calls.length > 10_000, `host calls: ${reference.calls.length}`);
+    // call by call: the first difference is named, not a 10,000-line diff
+    const n = Math.min(reference.calls.length, batched.calls.length);
+    let i = 0;
+    while (i < n && reference.calls[i] === batched.calls[i]) i++;
+    t.is(i, reference.calls.length, `first difference at call ${i}: ${reference.calls[i]} | batched: ${batched.calls[i]}`);
+    t.is(batched.calls.length, reference.calls.length);
+    // the snapshots agree, but for the PIN's salt (not in them) nothing differs
+    t.deepEqual(
+      batched.snapshots.map((s) => [s.label, s.at, s.snapshot]),
+      reference.snapshots.map((s) => [s.label, s.at, s.snapshot]),
+    );
+    t.true(batched.commands * 2 < reference.commands, `round trips into the engine: batched ${batched.commands}, per event ${reference.commands}`);
+  });
+}
