@@ -60,21 +60,27 @@ export class HostServices {
   /** Handles one JSON request from the firmware; returns the JSON reply. */
   handle(request: string): string {
     if (this.#cut) return '{"powerCut":true}';
+    let op = "";
+    let reply: { value?: unknown; error?: string; hold?: number };
     try {
-      const { op, args, t } = JSON.parse(request) as { op: string; args: any; t?: number };
+      const parsed = JSON.parse(request) as { op: string; args: any; t?: number };
+      op = parsed.op;
       this.calls.set(op, (this.calls.get(op) ?? 0) + 1);
-      if (typeof t === "number") this.#o.follow?.(t);
-      this.#o.onCall?.(op, args, t);
-      const value = this.#dispatch(op, args) ?? null;
-      const hold = op === "clock.set" ? 0 : (this.#o.holdAt?.() ?? null);
-      return JSON.stringify(hold === null ? { value } : { value, hold });
+      if (typeof parsed.t === "number") this.#o.follow?.(parsed.t);
+      this.#o.onCall?.(op, parsed.args, parsed.t);
+      reply = { value: this.#dispatch(op, parsed.args) ?? null };
     } catch (e) {
       if (e instanceof PowerCutError) {
         this.#cut = true;
         return '{"powerCut":true}';
       }
-      return JSON.stringify({ error: (e as Error).message });
+      reply = { error: (e as Error).message };
     }
+    // Every reply, a failed call's too (a NACK on the bus), says when the host acts next: the
+    // firmware's timers stop there (host-sim/shims/timer.ts); without it they would run past it.
+    const hold = op === "clock.set" ? 0 : (this.#o.holdAt?.() ?? null);
+    if (hold !== null) reply.hold = hold;
+    return JSON.stringify(reply);
   }
 
   #dispatch(op: string, args: any): unknown {

@@ -57,19 +57,31 @@ function script(cardFile: string) {
   });
 }
 
+/** A terminal with only its LCD and keypad: every call to the absent card reader fails (a NACK). */
+const BARE = parseScript({
+  start: "2026-04-16T19:00",
+  actions: [
+    { do: "keys", seq: "#" },
+    { do: "keys", seq: "97531864#97531864#" },
+    { do: "snapshot", label: "pin set" },
+    { do: "wait", for: "10m" },
+    { do: "snapshot", label: "end" },
+  ],
+});
+
 interface Run {
   calls: string[];
   snapshots: Array<{ label: string | null; at: number; snapshot: Record<string, any> }>;
   commands: number;
 }
 
-async function run(engine: EngineName, stepping: "batched" | "per-event"): Promise<Run> {
+async function run(engine: EngineName, stepping: "batched" | "per-event", kit: "full" | "bare" = "full"): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), "tg-stepping-"));
   const calls: string[] = [];
   try {
     const cardFile = join(dir, "card.json");
     issueDemoCard(cardFile, 1000, 7001, true);
-    const s = script(cardFile);
+    const s = kit === "full" ? script(cardFile) : BARE;
     const sim = await Simulator.start({
       engine,
       startMs: s.start as number,
@@ -80,9 +92,11 @@ async function run(engine: EngineName, stepping: "batched" | "per-event"): Promi
     try {
       attachLcd(sim);
       attachKeypad(sim);
-      attachBuzzer(sim);
-      sensorField(sim);
-      cardSlot(sim);
+      if (kit === "full") {
+        attachBuzzer(sim);
+        sensorField(sim);
+        cardSlot(sim);
+      }
       await sim.settle();
       const out = await runScript(sim, s);
       const trips = sim.roundTrips();
@@ -128,5 +142,25 @@ for (const engine of ["node", "xs"] as const) {
       reference.snapshots.map((s) => [s.label, s.at, s.snapshot]),
     );
     t.true(batched.commands * 2 < reference.commands, `round trips into the engine: batched ${batched.commands}, per event ${reference.commands}`);
+  });
+}
+
+for (const engine of ["node", "xs"] as const) {
+  test(`[${engine}] batched stepping with failing host calls (no card reader: NACKs): the PIN typed at boot is stored, the same calls at the same instants`, async (t) => {
+    const reference = await run(engine, "per-event", "bare");
+    const batched = await run(engine, "batched", "bare");
+    const pinSet = (r: Run) => (r.snapshots.find((x) => x.label === "pin set") as Run["snapshots"][number]).snapshot;
+    t.regex(String(pinSet(reference).card.reader), /NACK|not answer|fault|0x24/i, "the reader's calls fail");
+    t.is(pinSet(reference).ui.pin.set, true);
+    t.is(pinSet(batched).ui.pin.set, true);
+    const n = Math.min(reference.calls.length, batched.calls.length);
+    let i = 0;
+    while (i < n && reference.calls[i] === batched.calls[i]) i++;
+    t.is(i, reference.calls.length, `first difference at call ${i}: ${reference.calls[i]} | batched: ${batched.calls[i]}`);
+    t.is(batched.calls.length, reference.calls.length);
+    t.deepEqual(
+      batched.snapshots.map((s) => [s.label, s.at, s.snapshot]),
+      reference.snapshots.map((s) => [s.label, s.at, s.snapshot]),
+    );
   });
 }

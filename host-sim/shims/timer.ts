@@ -75,15 +75,17 @@ export function advanceTo(target: number): number {
  */
 export function reach(at: number): number {
   let ran = 0;
-  while (entries.length > 0 && entries[0].due < at) {
-    const e = entries.shift() as Entry;
-    nowMs = Math.max(nowMs, e.due);
-    if (e.repeat > 0) insert({ ...e, due: e.due + e.repeat, seq: seq++ });
-    ran++;
-    e.callback(e.id);
-  }
+  for (; entries.length > 0 && entries[0].due < at; ran++) runFirst();
   if (at > nowMs) nowMs = at;
   return ran;
+}
+
+/** Runs the first callback due, at its own time (a repeating one is set again first). */
+function runFirst(): void {
+  const e = entries.shift() as Entry;
+  nowMs = Math.max(nowMs, e.due);
+  if (e.repeat > 0) insert({ ...e, due: e.due + e.repeat, seq: seq++ });
+  e.callback(e.id);
 }
 
 /**
@@ -95,13 +97,7 @@ export function reach(at: number): number {
  */
 export function runTimers(base: number, target: number): number {
   let ran = 0;
-  while (entries.length > 0 && entries[0].due <= target && (entries[0].due <= base || entries[0].due < hold)) {
-    const e = entries.shift() as Entry;
-    nowMs = Math.max(nowMs, e.due);
-    if (e.repeat > 0) insert({ ...e, due: e.due + e.repeat, seq: seq++ });
-    ran++;
-    e.callback(e.id);
-  }
+  for (; entries.length > 0 && entries[0].due <= target && (entries[0].due <= base || entries[0].due < hold); ran++) runFirst();
   const end = entries.length > 0 && entries[0].due <= target ? base : Math.min(target, Math.max(base, hold));
   if (end > nowMs) nowMs = end;
   return ran;
