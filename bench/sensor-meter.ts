@@ -19,7 +19,8 @@ const PLAN = {
 const tag = (type: number, id: string) => type.toString(16).padStart(2, "0") + id.charCodeAt(0).toString(16) + parseInt(id.slice(1), 10).toString(16).padStart(4, "0");
 
 async function main(): Promise<void> {
-  const sim = await Simulator.start({ engine: "xs", startMs: parseTime("2026-04-16T19:00", "start") * 1000 });
+  // one io.deliver per delivery (the reference stepping), so each frame's cost is that command's meter
+  const sim = await Simulator.start({ engine: "xs", startMs: parseTime("2026-04-16T19:00", "start") * 1000, stepping: "per-event" });
   const m = () => sim.meter()!;
   // every io.deliver call, with what it carried and what it cost
   const deliveries: Array<{ data: string; compute: number }> = [];

@@ -40,7 +40,7 @@ export async function runCard(argv: string[]): Promise<number> {
   try {
     switch (sub) {
       case "issue": {
-        const counts = integer(values.counts, "--counts", 0);
+        const counts = integer(values.counts, "--counts", 1);
         const cardId = values.id !== undefined ? integer(values.id, "--id", 1) : randomInt(1, 0x7fffffff);
         const uid = values.uid !== undefined ? fromHex(values.uid, 4) : randomBytes(4);
         if (!uid) throw new UsageError("--uid must be 8 hex digits");
@@ -70,7 +70,10 @@ export async function runCard(argv: string[]): Promise<number> {
         if (values.json) out(JSON.stringify(r));
         else {
           out(`card ${r.id ?? "?"} (issuer ${r.issuer ?? "?"}), uid ${r.uid}${r.revoked ? ", REVOKED" : ""}`);
-          out(`counts ${r.counts ?? "?"} (backup ${r.backup ?? "?"}), transaction ${r.seq ?? "?"}, last: ${r.lastKind ?? "?"} by ${r.lastBy ?? "?"}`);
+          // block 5 keeps the balance from before the last deduction or top-up (docs/card.md)
+          const backup = r.backup === r.counts ? "backup copy the same" : `${r.backup ?? "?"} before the last transaction, kept as the backup copy`;
+          out(`counts ${r.counts ?? "?"} (${backup})`);
+          out(`transaction ${r.seq ?? "?"}, last: ${r.lastKind ?? "?"} by ${r.lastBy ?? "?"}`);
           out(r.consistent ? "record MAC ok, balance vouched for" : `problems: ${r.problems.join("; ")}`);
         }
         return r.consistent ? 0 : 1;

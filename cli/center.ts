@@ -7,12 +7,11 @@ import { exportData } from "../center/export";
 import { TerminalKey } from "../center/secrets";
 import { SqliteStore } from "../center/store/sqlite-store";
 import { runCenterUser } from "./center-users";
+import { portNumber } from "./args";
 import { UsageError } from "./usage";
 
 function port(v: string | undefined, fallback: number, name: string): number {
-  if (v === undefined) return fallback;
-  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new UsageError(`--${name} must be a port number, got ${v}`);
-  return Number(v);
+  return v === undefined ? fallback : portNumber(v, `--${name}`);
 }
 
 /** The address to bind: an IP address (0.0.0.0 or :: for every interface) or localhost. */
@@ -33,7 +32,9 @@ export async function runCenter(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      data: { type: "string", default: "var/center" },
+      // not var/: that is the demo's folder (timeguard start), which a standalone center must not touch
+      data: { type: "string", default: "center-data" },
+      "move-terminal": { type: "boolean", default: false },
       "mqtt-port": { type: "string" },
       "mqtt-tls-port": { type: "string" },
       "http-port": { type: "string" },
@@ -94,6 +95,19 @@ export async function runCenter(argv: string[]): Promise<number> {
     httpPort: port(values["http-port"], 8080, "http-port"),
     log: (line) => process.stderr.write(`center: ${line}\n`),
   });
+  try {
+    for (const t of terminals) {
+      // Registering a terminal that belongs to another site moves it there: only when asked.
+      const existing = center.store.terminal(t.id);
+      const site = existing ? center.store.sites().find((s) => s.id === existing.siteId)?.name : undefined;
+      if (existing && site !== t.site && !values["move-terminal"]) {
+        throw new UsageError(`terminal ${t.id} belongs to site "${site}" in ${values.data}; registering it to "${t.site}" would move it (its manager would lose it): add --move-terminal if that is meant`);
+      }
+    }
+  } catch (e) {
+    await center.close();
+    throw e;
+  }
   for (const t of terminals) center.addTerminal(t);
   const shown = host.includes(":") ? `[${host}]` : host;
   process.stdout.write(`center: MQTT on ${shown}:${center.mqttPort}, web on http://${shown}:${center.httpPort}/, data in ${values.data}\n`);
@@ -128,9 +142,45 @@ function runExport(argv: string[]): number {
   const store = new SqliteStore(file);
   try {
     const data = exportData(store);
-    process.stdout.write(values.json ? JSON.stringify(data) + "\n" : JSON.stringify(data, null, 2) + "\n");
+    process.stdout.write(values.json ? JSON.stringify(data) + "\n" : exportTables(data as unknown as ExportData) + "\n");
   } finally {
     store.close();
   }
   return 0;
+}
+
+interface ExportData {
+  sites: Array<{ id: number; name: string; terminals: string[] }>;
+  periods: Array<Record<string, unknown>>;
+  totals: Array<{ terminal: string; periods: number; totalYen: number; countsTaken: number; mismatches: number }>;
+  alarms: Array<Record<string, unknown>>;
+  media: Array<{ complete: boolean }>;
+  rejects: number;
+}
+
+/** Left-aligned text columns, numbers right-aligned. */
+function table(head: string[], rows: unknown[][]): string {
+  const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? "-" : String(c))));
+  const width = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
+  const line = (r: string[], raw: unknown[] | null) =>
+    "  " + r.map((c, i) => (raw && typeof raw[i] === "number" ? c.padStart(width[i]) : c.padEnd(width[i]))).join("  ").trimEnd();
+  return [line(head, null), ...cells.map((r, k) => line(r, rows[k]))].join("\n");
+}
+
+/** `center export` for a person: the same data as --json, as tables. */
+export function exportTables(d: ExportData): string {
+  const out: string[] = [];
+  out.push(`Sites (${d.sites.length})`, table(["id", "name", "terminals"], d.sites.map((s) => [s.id, s.name, s.terminals.join(" ")])));
+  out.push("", `Periods (${d.periods.length}; start and end on the terminal's clock, +09:00)`);
+  out.push(
+    table(
+      ["terminal", "start", "end", "pattern", "sensors", "cameras", "yen/h", "hours", "base", "yen", "center yen", "counts"],
+      d.periods.map((p) => [p.terminal, p.start, p.end, p.pattern, p.sensors, p.cameras, p.yenPerHour, p.hours, p.baseYen, p.yen, p.centerYen, p.countsTaken]),
+    ),
+  );
+  out.push("", "Totals per terminal", table(["terminal", "periods", "yen", "counts taken", "fee mismatches"], d.totals.map((t) => [t.terminal, t.periods, t.totalYen, t.countsTaken, t.mismatches])));
+  out.push("", `Alarms (${d.alarms.length}; time on the terminal's clock, +09:00)`);
+  out.push(table(["terminal", "alarm", "time", "sensor", "event", "pattern", "images", "status"], d.alarms.map((a) => [a.terminal, a.alarmId, a.time, a.sensor, a.event, a.pattern, a.images, a.status])));
+  out.push("", `Media items: ${d.media.length} (${d.media.filter((m) => m.complete).length} complete); rejected messages: ${d.rejects}`);
+  return out.join("\n");
 }

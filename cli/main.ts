@@ -6,6 +6,10 @@ import { runScenario } from "./scenario";
 import { runSim } from "./sim";
 import { runSimWeb } from "../host-sim/web/cli";
 import { USAGE, UsageError } from "./usage";
+import { joinDashValues, portInUse } from "./args";
+
+/** Flags that take a number or a duration: `--card -5` reaches their checks (cli/args.ts). */
+const NUMERIC_FLAGS = ["--card", "--counts", "--id", "--max", "--port", "--http-port", "--mqtt-port", "--sim-port", "--speed", "--for"];
 
 const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   center: runCenter,
@@ -29,11 +33,16 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await command(rest);
+    return await command(joinDashValues(rest, NUMERIC_FLAGS));
   } catch (e) {
     const err = e as Error & { code?: string };
     if (e instanceof UsageError || (err.code && err.code.startsWith("ERR_PARSE_ARGS"))) {
       process.stderr.write(`timeguard ${name}: ${err.message}\n`);
+      return 2;
+    }
+    const inUse = portInUse(e);
+    if (inUse) {
+      process.stderr.write(`timeguard ${name}: ${inUse}\n`);
       return 2;
     }
     process.stderr.write(`timeguard ${name}: ${err.stack ?? err.message}\n`);

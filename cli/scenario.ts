@@ -11,10 +11,11 @@ import { cardSlot } from "../host-sim/devices/card-slot";
 import { type DemoStack, startDemoStack } from "../host-sim/demo-stack";
 import { isEngineName } from "../host-sim/engines/engine";
 import { issueDemoCard } from "../host-sim/kit";
-import { ACTIONS, type ScriptAction, ScriptError, parseScript, runScript } from "../host-sim/script";
+import { ACTIONS, type Script, type ScriptAction, ScriptError, parseScript, runScript } from "../host-sim/script";
 import type { Simulator } from "../host-sim/simulator";
 import { readJsonFile } from "./files";
 import { UsageError } from "./usage";
+import { progressLine } from "./progress";
 
 /** The running scenario's center and its logged-in users (center-side actions need them). */
 interface ScenarioContext {
@@ -124,26 +125,50 @@ export async function runScenario(argv: string[]): Promise<number> {
     if (e instanceof ScriptError || e instanceof FieldError) throw new UsageError(`scenario ${positionals[0]}: ${e.message}`);
     throw e;
   }
-  const dir = values.data ?? mkdtempSync(join(tmpdir(), "tg-scenario-"));
-  const stack = await startDemoStack({ engine: values.engine, dataDir: dir, startMs: script.start ?? Date.now(), memoryFlash: true });
+  const progress = progressLine(script.start ?? Date.now());
+  const result = await playScenario(script, {
+    engine: values.engine,
+    dataDir: values.data,
+    progress: progress ? (done, total) => progress.action(done, total) : undefined,
+    onStep: progress ? (virtualMs) => progress.tick(virtualMs, null) : undefined,
+  });
+  progress?.done();
+  const text = JSON.stringify(result, null, 2) + "\n";
+  if (values.out) writeFileSync(values.out, text);
+  else process.stdout.write(text);
+  return 0;
+}
+
+export interface PlayOptions {
+  engine: "xs" | "node";
+  /** keep the center's data here (default: a temporary folder, removed after) */
+  dataDir?: string;
+  /** called after each action with the virtual time reached and the action's index */
+  progress?: (done: number, total: number, virtualMs: number) => void;
+  /** called after every simulator step with the virtual time */
+  onStep?: (virtualMs: number) => void;
+}
+
+/** Runs a scenario against a center of its own and returns what `timeguard scenario` writes. */
+export async function playScenario(script: Script, o: PlayOptions): Promise<Record<string, unknown>> {
+  const dir = o.dataDir ?? mkdtempSync(join(tmpdir(), "tg-scenario-"));
+  const stack = await startDemoStack({ engine: o.engine, dataDir: dir, startMs: script.start ?? Date.now(), memoryFlash: true });
   context = { stack, dir, users: new Map(), cards: 0 };
+  const onStep = o.onStep;
+  if (onStep) stack.sim.onStep = () => onStep(stack.sim.clock.now);
   try {
     let run;
     try {
-      run = await runScript(stack.sim, script);
+      run = await runScript(stack.sim, script, undefined, o.progress);
     } catch (e) {
       if (e instanceof ScriptError) throw new UsageError(e.message);
       throw e;
     }
-    const result = await scenarioResult(stack, run);
-    const text = JSON.stringify(result, null, 2) + "\n";
-    if (values.out) writeFileSync(values.out, text);
-    else process.stdout.write(text);
-    return 0;
+    return await scenarioResult(stack, run);
   } finally {
     context = null;
     await stack.close();
-    if (!values.data) rmSync(dir, { recursive: true, force: true });
+    if (!o.dataDir) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -178,6 +203,7 @@ async function scenarioResult(stack: DemoStack, run: Awaited<ReturnType<typeof r
       countsDue: terminal.countsDue,
       outbox: terminal.outbox ?? null,
     },
+    roundTrips: sim.roundTrips(),
     snapshots: run.snapshots,
     results: run.results,
   };

@@ -12,6 +12,7 @@ import { parseTime } from "../firmware/core/time";
 import { FieldError } from "../firmware/core/errors";
 import { readJsonFile } from "./files";
 import { UsageError } from "./usage";
+import { progressLine } from "./progress";
 
 export async function runSim(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -58,8 +59,16 @@ export async function runSim(argv: string[]): Promise<number> {
   try {
     if (values.tariff !== undefined) await applyOrFail(sim, "tariff.set", { tariff: readJsonFile(values.tariff, "tariff") }, values.tariff);
     if (values.plan !== undefined) await applyOrFail(sim, "plan.set", { plan: readJsonFile(values.plan, "plan") }, values.plan);
-    const result = script ? await runScript(sim, script) : { snapshots: [], results: [] };
-    if (duration > 0) await sim.advance(duration);
+    // a progress line on a terminal (nothing when piped): cli/progress.ts
+    const progress = progressLine(sim.clock.now);
+    if (progress) sim.onStep = () => progress.tick(sim.clock.now, null);
+    const result = script ? await runScript(sim, script, undefined, progress ? (i, n) => progress.action(i, n) : undefined) : { snapshots: [], results: [] };
+    if (duration > 0) {
+      const from = sim.clock.now;
+      if (progress) sim.onStep = () => progress.tick(sim.clock.now, Math.round(((sim.clock.now - from) / duration) * 100));
+      await sim.advance(duration);
+    }
+    progress?.done();
     const snapshot = await sim.snapshot();
     const meter = sim.meter();
     if (values.json) {
@@ -67,13 +76,15 @@ export async function runSim(argv: string[]): Promise<number> {
         JSON.stringify({ ...snapshot, sim: { engine: sim.engineName, meter, snapshots: result.snapshots, results: result.results } }) + "\n",
       );
     } else {
-      process.stdout.write(`engine ${sim.engineName}\n${JSON.stringify(snapshot, null, 2)}\n`);
+      const fitted = { card: sim.hasPlugin("card"), modem: sim.hasPlugin("link"), radio: sim.hasPlugin("sensors") };
+      process.stdout.write(simSummary(snapshot, sim.engineName, fitted) + "\n");
       for (const s of result.snapshots) process.stdout.write(`snapshot ${s.label ?? ""} at ${s.snapshot.time}\n`);
       if (meter) {
         process.stdout.write(
           `XS meter: compute ${meter.compute} over ${meter.calls} calls, allocate ${meter.allocate} bytes, heap ${meter.heapCount} slots\n`,
         );
       }
+      process.stdout.write("(--json prints the whole state)\n");
     }
     return 0;
   } catch (e) {
@@ -87,4 +98,26 @@ export async function runSim(argv: string[]): Promise<number> {
 async function applyOrFail(sim: Simulator, op: string, args: unknown, file: string): Promise<void> {
   const r = await sim.command(op, args);
   if (r && r.ok === false) throw new UsageError(`${file}: ${r.error}`);
+}
+
+/** What a person reads after `sim` without --json: the state in a few lines; absent parts "not fitted". */
+export function simSummary(s: Record<string, any>, engine: string, fitted: { card: boolean; modem: boolean; radio: boolean }): string {
+  const out: string[] = [];
+  const yes = (b: unknown) => (b ? "yes" : "no");
+  out.push(`terminal ${s.terminal} under ${engine.toUpperCase()}, ${s.time} on its clock (+09:00), boot ${s.boots}`);
+  const next = s.next ? ` · next change ${typeof s.next === "object" ? (s.next.at ?? JSON.stringify(s.next)) : s.next}` : "";
+  out.push(`guarding: ${yes(s.guarding)}${next} · fee owed ${s.owedYen} yen (${s.countsDue} counts) · periods closed ${s.periodsClosed}`);
+  const periods = s.plan?.periods?.length ?? 0;
+  out.push(`plan: ${s.plan?.contract ?? "?"}, ${periods} period${periods === 1 ? "" : "s"}`);
+  if (Array.isArray(s.lcd)) out.push("LCD:", ...s.lcd.map((l: string) => `  |${l}|`));
+  const sensors = Array.isArray(s.sensors) ? s.sensors : [];
+  if (!fitted.radio && sensors.length === 0) out.push("sensors: none (no sensors in this run; a script adds them with sensor.add)");
+  else out.push(`sensors: ${sensors.map((x: any) => `${x.id} ${x.connected ? (x.armed ? "armed" : "ready") : "lost"}`).join(", ") || "none registered"}`);
+  if (!fitted.card) out.push("card reader: not fitted (this run has no card slot; a script adds one with card.insert)");
+  else out.push(`card: ${s.card?.present ? `${s.card.counts} counts` : "none in the slot"}${s.card?.reader && s.card.reader !== "ok" ? ` (reader: ${s.card.reader})` : ""}`);
+  if (!fitted.modem) out.push(`cellular modem: not fitted (reports wait in the outbox: ${s.outbox?.items ?? 0})`);
+  else out.push(`link: ${s.uplink?.registration?.ok ? "registered" : "not registered"}, ${s.uplink?.sessionsOk ?? 0} of ${s.uplink?.sessions ?? 0} sessions ok, outbox ${s.outbox?.items ?? 0}`);
+  if (Array.isArray(s.alarms) && s.alarms.length > 0) out.push(`alarms: ${s.alarms.length}`);
+  out.push(`flash: ${s.storage?.writes ?? 0} writes`);
+  return out.join("\n");
 }

@@ -1,15 +1,15 @@
 import { parseArgs } from "node:util";
 import { DEMO } from "../center/demo";
-import { cardSlot } from "../host-sim/devices/card-slot";
-import { sensorField } from "../host-sim/devices/sensors";
-import { demoCard, startDemoStack } from "../host-sim/demo-stack";
+import { formatTime } from "../firmware/core/time";
+import { DemoClockError } from "../host-sim/demo-clock";
+import { DemoDataError, openDemo } from "../host-sim/demo-stack";
 import { isEngineName } from "../host-sim/engines/engine";
 import { SimWebServer } from "../host-sim/web/server";
+import { portNumber, positiveNumber } from "./args";
 import { UsageError } from "./usage";
 
 function port(v: string, name: string): number {
-  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new UsageError(`--${name} must be a port number, got ${v}`);
-  return Number(v);
+  return portNumber(v, `--${name}`);
 }
 
 /**
@@ -26,35 +26,54 @@ export async function runStart(argv: string[]): Promise<number> {
       "mqtt-port": { type: "string", default: "1883" },
       "sim-port": { type: "string", default: "8081" },
       speed: { type: "string", default: "1" },
+      fresh: { type: "boolean", default: false },
     },
     strict: true,
   });
   if (!isEngineName(values.engine)) throw new UsageError(`--engine must be xs or node, got ${values.engine}`);
-  const speed = Number(values.speed);
-  if (!(speed > 0) || speed > 100000) throw new UsageError(`--speed must be a number in (0, 100000], got ${values.speed}`);
-  const stack = await startDemoStack({
-    engine: values.engine,
-    dataDir: values.data,
-    startMs: Math.floor(Date.now() / 60000) * 60000,
-    httpPort: port(values["http-port"], "http-port"),
-    mqttPort: port(values["mqtt-port"], "mqtt-port"),
-    log: (line) => process.stderr.write(`center: ${line}\n`),
-  });
-  // The kit as it comes out of the box: two PIR sensors and two cameras, and a 6,000-count card.
-  const field = sensorField(stack.sim);
-  for (const id of ["A0001", "A0002", "B0001", "B0002"]) field.add(id);
-  cardSlot(stack.sim).insert(demoCard(values.data, 6000));
-  const web = await SimWebServer.start(stack.sim, { port: port(values["sim-port"], "sim-port"), speed });
+  const speed = positiveNumber(values.speed, "--speed", 100000);
+  const httpPort = port(values["http-port"], "http-port");
+  const mqttPort = port(values["mqtt-port"], "mqtt-port");
+  const simPort = port(values["sim-port"], "sim-port");
+  let demo;
+  try {
+    demo = await openDemo({
+      engine: values.engine,
+      dataDir: values.data,
+      fresh: values.fresh,
+      httpPort,
+      mqttPort,
+      clockMarginMs: Math.max(60_000, speed * 10_000),
+      log: (line) => process.stderr.write(`center: ${line}\n`),
+    });
+  } catch (e) {
+    if (e instanceof DemoDataError || e instanceof DemoClockError) throw new UsageError((e as Error).message);
+    throw e;
+  }
+  const stack = demo.stack;
+  let web: SimWebServer;
+  try {
+    web = await SimWebServer.start(stack.sim, { port: simPort, speed });
+  } catch (e) {
+    await demo.stop();
+    throw e;
+  }
   const center = `http://127.0.0.1:${stack.center.httpPort}/`;
   const u = DEMO.users;
+  const when = formatTime(Math.floor(stack.sim.clock.now / 1000), 540);
   process.stdout.write(
     [
       `Timeguard is running (terminal firmware under ${stack.sim.engineName.toUpperCase()}):`,
+      demo.resumed
+        ? `  resumed the demo in ${values.data}/ at ${when} (terminal clock, +09:00); --fresh starts over`
+        : `  a new demo in ${values.data}/, terminal clock ${when} (+09:00); a later start resumes it`,
       `  terminal (simulator page): ${web.url}`,
       `  center:                    ${center}`,
       `  logins: admin ${u.admin.username} / ${u.admin.password}, operator ${u.operator.username} / ${u.operator.password}, manager ${u.manager.username} / ${u.manager.password}`,
       `  MQTT for terminals on 127.0.0.1:${stack.center.mqttPort}; notification e-mails land in ${stack.mail.dir}/`,
-      `  On the terminal page: press # to confirm the 4 sensors found, choose a PIN, then A to plan. Ctrl-C stops.`,
+      demo.resumed
+        ? `  Ctrl-C stops (the terminal and its clock are saved together).`
+        : `  On the terminal page: press # to confirm the 4 sensors found, choose a PIN, then A to plan. Ctrl-C stops.`,
       "",
     ].join("\n"),
   );
@@ -63,6 +82,6 @@ export async function runStart(argv: string[]): Promise<number> {
     process.once("SIGTERM", () => resolve());
   });
   await web.close();
-  await stack.close();
+  await demo.stop();
   return 0;
 }

@@ -10,23 +10,25 @@ export const USAGE = `timeguard — pay-per-use home security: terminal firmware
       boots the terminal firmware in the host simulator, runs the virtual clock and the script,
       prints the firmware's state (and, under XS, the XS meter figures)
 
-  timeguard start [--engine xs|node] [--data var] [--http-port 8080] [--mqtt-port 1883] [--sim-port 8081] [--speed N]
+  timeguard start [--engine xs|node] [--data var] [--http-port 8080] [--mqtt-port 1883] [--sim-port 8081] [--speed N] [--fresh]
       the main job: the center and a simulated terminal (sensors, a 6,000-count card) dialling it;
-      prints the simulator page, the center's page and the demo logins
+      prints the simulator page, the center's page and the demo logins. A second start resumes the
+      demo in --data where it stopped (terminal and clock kept together); --fresh starts over
   timeguard scenario FILE [--engine xs|node] [--out result.json] [--data DIR]
       runs a script (the sim actions plus center.login, operator.dispatch, manager.request-guards,
       card.new) against a center it starts, in accelerated virtual time; writes the result
-  timeguard center [--data DIR] [--listen HOST] [--mqtt-port N] [--mqtt-tls-port N] [--http-port N] [--trusted-proxy ADDR]… [--public-url URL]
-                   [--terminal ID:SECRET[:SITE]]… [--smtp HOST:PORT [--from ADDR]] [--media-wait SECONDS]
+  timeguard center [--data center-data] [--listen HOST] [--mqtt-port N] [--mqtt-tls-port N] [--http-port N] [--trusted-proxy ADDR]… [--public-url URL]
+                   [--terminal ID:SECRET[:SITE]]… [--move-terminal] [--smtp HOST:PORT [--from ADDR]] [--media-wait SECONDS]
       runs the center: MQTT endpoint for terminals (embedded broker), SQLite under DIR, web port;
-      binds 127.0.0.1 unless --listen says otherwise (0.0.0.0: every interface)
+      binds 127.0.0.1 unless --listen says otherwise (0.0.0.0: every interface); a terminal of
+      another site is moved only with --move-terminal
   timeguard center user add --data DIR --user NAME --role admin|operator|manager [--site SITE]
   timeguard center user passwd|remove --data DIR --user NAME      timeguard center user list --data DIR
       the center's logins; the password is read from standard input (one line), never an argument
   timeguard center terminal-psk --data DIR --terminal ID
       the terminal's pre-shared key for the TLS link (--mqtt-tls-port), in hex, for provisioning
   timeguard center export --data DIR [--json]
-      prints sites, periods (with totals), alarms and media
+      prints sites, periods (with totals), alarms and media: tables, or JSON with --json
   timeguard sim-web [--engine xs|node] [--port 8080] [--start TIME] [--speed N] [--flash FILE] [--plan P.json]
       the terminal on a web page at http://127.0.0.1:PORT/ (LCD, keypad, card, sensors, clock, log),
       running in real time × speed until Ctrl-C

@@ -1,10 +1,14 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Center, startCenter } from "../center/center";
 import { DEMO, seedDemo } from "../center/demo";
 import { type MailSink, startMailSink } from "../center/mail-sink";
 import type { EngineName } from "./engines/engine";
 import { linkModem } from "./devices/modem";
+import { DemoClockFile, readDemoClock } from "./demo-clock";
+import { DemoSensorFile, readSensorMemory } from "./demo-sensors";
+import { cardSlot } from "./devices/card-slot";
+import { sensorField } from "./devices/sensors";
 import { centerLinkConfig, equipTerminal, issueDemoCard } from "./kit";
 import { Simulator } from "./simulator";
 
@@ -89,4 +93,89 @@ export function demoCard(dataDir: string, counts: number, fresh = false): string
   const path = join(dataDir, `card-${counts}.json`);
   if (fresh || !existsSync(path)) issueDemoCard(path, counts, 1000 + counts, true);
   return path;
+}
+
+export class DemoDataError extends Error {}
+
+export interface DemoOptions {
+  engine: EngineName;
+  dataDir: string;
+  /** forget the demo in dataDir (terminal, clock, card, center, mail) and start over */
+  fresh?: boolean;
+  mqttPort?: number;
+  httpPort?: number;
+  /** how far ahead of the running clock the clock file is written, in virtual ms (default 60 s) */
+  clockMarginMs?: number;
+  /** where a fresh demo's clock starts (default: now, to the minute) */
+  startMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface Demo {
+  stack: DemoStack;
+  /** true when the terminal and its clock came back from dataDir */
+  resumed: boolean;
+  clock: DemoClockFile;
+  /** A graceful stop: the terminal records the time guarded, the clock file the exact instant. */
+  stop(): Promise<void>;
+}
+
+/** The files of a demo in its data folder (what --fresh removes; nothing else is touched). */
+const DEMO_FILES = ["terminal.flash", "demo.json", "demo.json.tmp", "sensors.json", "sensors.json.tmp", "center", "mail"];
+
+/**
+ * `timeguard start`'s demo: the stack on dataDir with the kit as it comes out of the box (two PIR
+ * sensors, two cameras, a 6,000-count card). The terminal's flash and the virtual clock persist
+ * together in dataDir: a second start resumes at the instant the first one stopped (or, after a
+ * crash, a little later: never earlier), so time never runs backwards for the terminal.
+ */
+export async function openDemo(o: DemoOptions): Promise<Demo> {
+  const clockPath = join(o.dataDir, "demo.json");
+  const flashPath = join(o.dataDir, "terminal.flash");
+  if (o.fresh && existsSync(o.dataDir)) {
+    for (const f of DEMO_FILES) rmSync(join(o.dataDir, f), { recursive: true, force: true });
+    for (const f of readdirSync(o.dataDir)) if (/^card-\d+\.json$/.test(f)) rmSync(join(o.dataDir, f), { force: true });
+  }
+  const saved = readDemoClock(clockPath);
+  if (saved === null && existsSync(flashPath)) {
+    throw new DemoDataError(`${o.dataDir} holds a terminal without its clock (${clockPath} is missing): start over with --fresh`);
+  }
+  const startMs = saved ?? o.startMs ?? Math.floor(Date.now() / 60000) * 60000;
+  mkdirSync(o.dataDir, { recursive: true });
+  const clock = new DemoClockFile(clockPath, startMs, o.clockMarginMs ?? 60_000);
+  const stack = await startDemoStack({ engine: o.engine, dataDir: o.dataDir, startMs, httpPort: o.httpPort, mqttPort: o.mqttPort, log: o.log });
+  // the sensors' and cameras' own flash (their counters) resumes with the terminal's
+  let memory: ReturnType<typeof readSensorMemory>;
+  try {
+    memory = readSensorMemory(join(o.dataDir, "sensors.json"));
+  } catch (e) {
+    await stack.close();
+    throw e;
+  }
+  const field = sensorField(stack.sim);
+  for (const id of ["A0001", "A0002", "B0001", "B0002"]) field.add(id, { memory: memory[id] });
+  const devices = new DemoSensorFile(join(o.dataDir, "sensors.json"), field);
+  stack.sim.onRunTo = (t) => {
+    clock.promise(t);
+    devices.keep();
+  };
+  cardSlot(stack.sim).insert(demoCard(o.dataDir, 6000));
+  let stopped = false;
+  return {
+    stack,
+    resumed: saved !== null,
+    clock,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      stack.sim.onRunTo = null;
+      if (stack.sim.powered) {
+        await stack.sim.settle();
+        await stack.sim.command("checkpoint");
+        clock.stop(stack.sim.clock.now);
+        devices.stop();
+      }
+      await stack.close();
+    },
+  };
 }

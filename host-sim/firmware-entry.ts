@@ -7,7 +7,7 @@
 import { deliver } from "./shims/device-global";
 import { Components, boot } from "../firmware/main";
 import { PowerCut, toHex } from "./shims/bridge";
-import { advanceTo, nextDue, setNow, virtualNow } from "./shims/timer";
+import { advanceTo, nextDue, reach, runTimers, setHold, setNow, virtualNow } from "./shims/timer";
 
 let components: Components | null = null;
 
@@ -34,8 +34,27 @@ const commands: Record<string, (args: any) => unknown> = {
     const ran = advanceTo(args.to);
     return { now: virtualNow(), ran };
   },
-  "io.deliver"(args: { events: Parameters<typeof deliver>[0] }) {
+  /** the simulator's step: deliver the host's events, run the timers up to `to` unless held (shims/timer.ts) */
+  step(args: { events: Parameters<typeof deliver>[0]; base: number; to: number; hold: number | null }) {
+    setHold(args.hold);
+    let ran = 0;
+    if (args.events.length > 0) {
+      ran += reach(args.base);
+      deliver(args.events);
+    }
+    ran += runTimers(args.base, args.to);
+    return { now: virtualNow(), ran };
+  },
+  /** the host's events at its instant `at` (the clock first brought there: shims/timer.ts reach) */
+  "io.deliver"(args: { events: Parameters<typeof deliver>[0]; at?: number }) {
+    setHold(null);
+    if (typeof args.at === "number") reach(args.at);
     return deliver(args.events);
+  },
+  /** a planned power-down: the terminal records the time guarded up to now (Terminal.checkpointNow) */
+  checkpoint() {
+    running().checkpointNow();
+    return null;
   },
   snapshot() {
     return running().snapshot();

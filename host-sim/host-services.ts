@@ -9,6 +9,12 @@ export interface HostServiceOptions {
   config: Readonly<Record<string, unknown>>;
   /** a time sync from the firmware (Moddable `Time.set`) */
   setClock(ms: number): void;
+  /** the firmware's time at a host call (its timers run ahead of the host's last step) */
+  follow?(ms: number): void;
+  /** the host's next event (ms), 0 to stop the firmware's timers now, null: nothing planned */
+  holdAt?(): number | null;
+  /** hears every host call (op, its arguments, the firmware's time at the call) */
+  onCall?(op: string, args: unknown, t: number | undefined): void;
   log?(line: string): void;
 }
 
@@ -40,6 +46,8 @@ function flashValue(input: any): FlashValue {
 export class HostServices {
   #o: HostServiceOptions;
   #cut = false;
+  /** host calls served, by op (the simulator's figures: each is a round trip out of the engine) */
+  readonly calls = new Map<string, number>();
 
   constructor(options: HostServiceOptions) {
     this.#o = options;
@@ -52,16 +60,27 @@ export class HostServices {
   /** Handles one JSON request from the firmware; returns the JSON reply. */
   handle(request: string): string {
     if (this.#cut) return '{"powerCut":true}';
+    let op = "";
+    let reply: { value?: unknown; error?: string; hold?: number };
     try {
-      const { op, args } = JSON.parse(request) as { op: string; args: any };
-      return JSON.stringify({ value: this.#dispatch(op, args) ?? null });
+      const parsed = JSON.parse(request) as { op: string; args: any; t?: number };
+      op = parsed.op;
+      this.calls.set(op, (this.calls.get(op) ?? 0) + 1);
+      if (typeof parsed.t === "number") this.#o.follow?.(parsed.t);
+      this.#o.onCall?.(op, parsed.args, parsed.t);
+      reply = { value: this.#dispatch(op, parsed.args) ?? null };
     } catch (e) {
       if (e instanceof PowerCutError) {
         this.#cut = true;
         return '{"powerCut":true}';
       }
-      return JSON.stringify({ error: (e as Error).message });
+      reply = { error: (e as Error).message };
     }
+    // Every reply, a failed call's too (a NACK on the bus), says when the host acts next: the
+    // firmware's timers stop there (host-sim/shims/timer.ts); without it they would run past it.
+    const hold = op === "clock.set" ? 0 : (this.#o.holdAt?.() ?? null);
+    if (hold !== null) reply.hold = hold;
+    return JSON.stringify(reply);
   }
 
   #dispatch(op: string, args: any): unknown {

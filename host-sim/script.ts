@@ -100,7 +100,12 @@ function resolveAt(at: string, scriptStart: number, zoneMinutes?: number): numbe
 /** Called after each action of every runScript (bench/memory.ts measures the heap there); null: none. */
 export const scriptHooks: { afterAction: ((sim: Simulator, index: number, action: ScriptAction) => Promise<void>) | null } = { afterAction: null };
 
-export async function runScript(sim: Simulator, script: Script, zoneMinutes?: number): Promise<ScriptResult> {
+export async function runScript(
+  sim: Simulator,
+  script: Script,
+  zoneMinutes?: number,
+  progress?: (done: number, total: number, virtualMs: number) => void,
+): Promise<ScriptResult> {
   const out: ScriptResult = { snapshots: [], results: [] };
   const scriptStart = sim.clock.now;
   // TG_TRACE=1 prints each action and the real time it took, to find what makes a script slow.
@@ -118,6 +123,7 @@ export async function runScript(sim: Simulator, script: Script, zoneMinutes?: nu
       const value = await ACTIONS[action.do](sim, action, out, i);
       if (value !== undefined) out.results.push({ index: i, do: action.do, value });
       if (sim.powered) await sim.settle();
+      progress?.(i + 1, script.actions.length, sim.clock.now);
       if (scriptHooks.afterAction && sim.powered) await scriptHooks.afterAction(sim, i, action);
       trace?.(`action ${i} ${action.do}${action.at ? " at " + action.at : ""}: ${Math.round(performance.now() - began)} ms real`);
     } catch (e) {

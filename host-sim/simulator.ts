@@ -15,6 +15,15 @@ export interface SimulatorOptions {
   /** merged over the manifest's config */
   config?: Record<string, unknown>;
   log?: (line: string) => void;
+  /**
+   * "batched" (the default): one round trip into the engine per host event, the firmware running
+   * its own timers up to the host's next event in it (#step). "per-event": the reference it must
+   * match, as before: a round trip for the events and one for the timers due, at every host or
+   * firmware event (tests/sim-stepping.test.ts compares the two).
+   */
+  stepping?: "batched" | "per-event";
+  /** Hears every host call out of the firmware, with the firmware's time at the call (tests). */
+  onHostCall?: (op: string, args: unknown, t: number | undefined) => void;
 }
 
 export class SimulatorError extends Error {}
@@ -28,6 +37,10 @@ export interface SimPlugin {
   powerLost?(): void;
   /** Real-world work (a socket on loopback) that virtual time must wait for, or null; awaited before each step. */
   realWork?(): Promise<void> | null;
+  /** True while real-world work is under way (realWork would wait): the firmware's run of timers stops. */
+  busy?(): boolean;
+  /** After each step of the firmware (e.g. write a card's file once for the step's block writes). */
+  afterStep?(): void;
 }
 
 /** More steps than this at one virtual instant means devices are feeding each other forever. */
@@ -54,6 +67,13 @@ export class Simulator {
   #pastCalls = 0;
   #memoryFlash: FlashFile | null = null;
   powerCuts = 0;
+  /** Called before virtual time runs to a target (the demo writes its clock file ahead: host-sim/demo-clock.ts). */
+  onRunTo: ((targetMs: number) => void) | null = null;
+  /** Called after every step (a CLI's progress line). */
+  onStep: (() => void) | null = null;
+  /** round trips into the engine (commands) and out of it (host calls), by op, over every boot */
+  #commands = new Map<string, number>();
+  #hostCalls = new Map<string, number>();
 
   private constructor(options: SimulatorOptions) {
     this.#options = options;
@@ -106,7 +126,13 @@ export class Simulator {
       flash: this.#flash,
       io: this.io,
       config,
-      setClock: (ms) => this.clock.jump(ms),
+      setClock: (ms) => {
+        this.onRunTo?.(ms);
+        this.clock.jump(ms);
+      },
+      follow: (ms) => this.clock.advanceTo(ms),
+      holdAt: () => this.#holdAt(),
+      onCall: this.#options.onHostCall,
       log: this.#options.log,
     });
     const host = this.#host;
@@ -136,6 +162,7 @@ export class Simulator {
    */
   async command(op: string, args?: unknown): Promise<any> {
     if (!this.#engine) throw new SimulatorError("the terminal has no power");
+    this.#commands.set(op, (this.#commands.get(op) ?? 0) + 1);
     const reply = JSON.parse(await this.#engine.command(JSON.stringify({ op, args })));
     this.#account();
     if (reply.powerCut || this.#host?.powerCut) {
@@ -158,6 +185,7 @@ export class Simulator {
    * firmware's own timers, interleaved in time order. While the power is off, devices go on.
    */
   async runUntil(targetMs: number): Promise<void> {
+    this.onRunTo?.(Math.max(targetMs, this.clock.now));
     let steps = 0;
     let last = this.clock.now;
     for (;;) {
@@ -176,7 +204,7 @@ export class Simulator {
         steps = 0;
         last = this.clock.now;
       }
-      await this.#step();
+      await this.#step(targetMs);
     }
     this.clock.advanceTo(targetMs);
     await this.#step();
@@ -187,12 +215,33 @@ export class Simulator {
     await this.runUntil(this.clock.now);
   }
 
-  async #step(): Promise<void> {
+  /**
+   * One round trip into the engine: the events due now are delivered, then the firmware runs its
+   * timers, not only those due now but on to `to` for as long as the host has nothing earlier to
+   * do. Every host call out of the engine carries the firmware's time (the host's clock follows
+   * it) and answers with `hold`, the host's next event (#holdAt): the firmware runs no timer due at
+   * or after it, so the order of host and firmware events is exactly what one step per event
+   * would give, with one round trip where there were many.
+   */
+  async #step(to: number = this.clock.now): Promise<void> {
     this.io.runDue();
     const events = this.io.takeEvents();
-    if (!this.#engine) return; // nobody hears them
-    if (events.length > 0) await this.command("io.deliver", { events });
-    if (this.#engine) await this.command("advance", { to: this.clock.now });
+    if (this.#engine && this.#options.stepping === "per-event") {
+      if (events.length > 0) await this.command("io.deliver", { events, at: this.clock.now });
+      if (this.#engine) await this.command("advance", { to: this.clock.now });
+    } else if (this.#engine) {
+      const base = this.clock.now;
+      const value = await this.command("step", { events, base, to: Math.max(base, to), hold: this.#holdAt() });
+      if (value && typeof value.now === "number") this.clock.advanceTo(value.now);
+    }
+    for (const p of this.#plugins.values()) p.afterStep?.();
+    this.onStep?.();
+  }
+
+  /** When the firmware must stop running its own timers: the host's next event; 0 while real work is under way. */
+  #holdAt(): number | null {
+    for (const p of this.#plugins.values()) if (p.busy?.()) return 0;
+    return this.io.nextAt();
   }
 
   /** The firmware's snapshot, with what the attached devices add (the LCD's text, the card…). */
@@ -200,6 +249,13 @@ export class Simulator {
     const snap = (await this.command("snapshot")) ?? {};
     for (const p of this.#plugins.values()) if (p.snapshot) Object.assign(snap, p.snapshot());
     return snap;
+  }
+
+  /** Round trips so far: commands into the engine and host calls out of it, by op. */
+  roundTrips(): { commands: Record<string, number>; hostCalls: Record<string, number> } {
+    const hostCalls = new Map(this.#hostCalls);
+    for (const [op, n] of this.#host?.calls ?? []) hostCalls.set(op, (hostCalls.get(op) ?? 0) + n);
+    return { commands: Object.fromEntries(this.#commands), hostCalls: Object.fromEntries(hostCalls) };
   }
 
   meter(): Meter | null {
@@ -233,6 +289,8 @@ export class Simulator {
     this.#pastCompute = this.#meter.compute;
     this.#pastCalls = this.#meter.calls;
     this.#nextDue = null;
+    for (const [op, n] of this.#host?.calls ?? []) this.#hostCalls.set(op, (this.#hostCalls.get(op) ?? 0) + n);
+    this.#host?.calls.clear();
     this.#flash?.disarm();
     this.io.reset();
     if (engine) for (const p of this.#plugins.values()) p.powerLost?.();

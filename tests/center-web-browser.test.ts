@@ -1,5 +1,6 @@
 import test from "ava";
 import { decode } from "cbor-x";
+import { chromiumPath } from "./helpers/chromium";
 import { type Browser, type Page, chromium } from "playwright-core";
 import { downTopic, messageFromCbor } from "../firmware/uplink/messages";
 import { PASSWORDS, SECRETS, alarmMessages, publishAs, s, withWebCenter, workedExamplePeriods } from "./helpers/center-web";
@@ -13,7 +14,7 @@ import { keys } from "./helpers/ui-sim";
  */
 async function withBrowser(body: (b: Browser) => Promise<void>): Promise<void> {
   const browser = await chromium.launch({
-    executablePath: process.env.TG_CHROMIUM ?? "/usr/bin/chromium",
+    executablePath: chromiumPath(),
     headless: true,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });

@@ -242,6 +242,18 @@ export class Terminal {
     this.#evaluate();
   }
 
+  /**
+   * Records now as guarded (a planned power-down, e.g. the demo stopped with Ctrl-C; on a board a
+   * power-fail warning would call it): a restart at this same instant then bills what an unbroken
+   * run bills, since the time between the last checkpoint and the power-down is not lost.
+   */
+  checkpointNow(): void {
+    if (!this.#log || !this.#log.open) return;
+    const t = this.now();
+    this.#ports.store.writeJson(KEY_CHECKPOINT, t);
+    this.#lastCheckpoint = t;
+  }
+
   /** Replaces the plan after validating it; an error names the field and changes nothing. */
   setPlan(input: unknown): Result {
     let plan: Plan;
@@ -423,10 +435,7 @@ export class Terminal {
    */
   durableOwedYen(): number {
     const t = this.now();
-    if (this.#log && this.#log.open && t > this.#lastCheckpoint) {
-      this.#ports.store.writeJson(KEY_CHECKPOINT, t);
-      this.#lastCheckpoint = t;
-    }
+    if (t > this.#lastCheckpoint) this.checkpointNow();
     return this.#owedAt(this.#log && this.#log.open ? this.#lastCheckpoint : t);
   }
 

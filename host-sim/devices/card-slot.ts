@@ -21,6 +21,9 @@ export class CardSlot implements SimPlugin {
   #sim: Simulator;
   #card: MifareClassic1K | null = null;
   #file: { path: string | null; data: CardFile | null } = { path: null, data: null };
+  /** cards whose memory changed since their file was last written, and how to write each */
+  #dirty = new Set<MifareClassic1K>();
+  #writers = new WeakMap<MifareClassic1K, () => void>();
 
   constructor(sim: Simulator, options: { address?: number; port?: number } = {}) {
     this.#sim = sim;
@@ -35,6 +38,13 @@ export class CardSlot implements SimPlugin {
   /** Puts the card of a card file into the slot. */
   insert(path: string): MifareClassic1K {
     const { card, file } = openCard(path);
+    // One file write per simulator step (a deduction writes three blocks in one step), not one per
+    // block: the file follows the card at every step's end, when the firmware's exchange is over.
+    const write = card.onChange;
+    if (write) this.#writers.set(card, write);
+    card.onChange = () => {
+      this.#dirty.add(card);
+    };
     this.insertCard(card, path, file);
     return card;
   }
@@ -47,7 +57,15 @@ export class CardSlot implements SimPlugin {
     this.reader.insert(card);
   }
 
+  /** Writes the files of the cards whose memory changed (the simulator calls this after every step). */
+  afterStep(): void {
+    if (this.#dirty.size === 0) return;
+    for (const card of this.#dirty) this.#writers.get(card)?.();
+    this.#dirty.clear();
+  }
+
   remove(): MifareClassic1K | null {
+    this.afterStep();
     const card = this.#card;
     this.reader.remove();
     this.#card = null;
@@ -98,6 +116,7 @@ export class CardSlot implements SimPlugin {
   }
 
   powerLost(): void {
+    this.afterStep();
     this.reader.powerLost();
   }
 

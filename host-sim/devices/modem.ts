@@ -219,6 +219,11 @@ export class ModemEmulator implements UartPeer, SimPlugin {
     });
   }
 
+  /** Real socket work is under way (the firmware's timers must not run past it in one step). */
+  busy(): boolean {
+    return this.#waiting();
+  }
+
   #waiting(): boolean {
     if (this.#connecting) return true;
     if (!this.#socket || !this.#socketOpen) return false;

@@ -264,6 +264,16 @@ export interface SimSensorOptions {
   key?: Uint8Array;
 }
 
+/** What a field device keeps in its own flash across power-downs. */
+export interface SensorMemory {
+  /** its transmit counter */
+  counter: number;
+  /** the last counter it accepted from the terminal */
+  terminalCounter: number;
+  /** its last event's number (0-255) */
+  eventNumber: number;
+}
+
 /**
  * One battery-powered field device. Its message counter lives in its own flash and survives
  * unplugging; everything else restarts at power-up: announce, identify, heartbeat.
@@ -311,6 +321,22 @@ export class SimSensor implements AirStation {
 
   get identified(): boolean {
     return this.#identified;
+  }
+
+  /** What its flash holds (a demo that resumes saves it: host-sim/demo-sensors.ts). */
+  memory(): SensorMemory {
+    return { counter: this.counter, terminalCounter: this.terminalCounter, eventNumber: this.#eventNumber };
+  }
+
+  /**
+   * Its flash as saved by an earlier run of the simulator (before it powers up): the counters go
+   * on from there, as the real device's would, so the terminal does not refuse its frames as replays.
+   */
+  recall(m: SensorMemory): void {
+    if (this.powered) throw new Error(`${this.id}: recall before power-up`);
+    this.counter = m.counter;
+    this.terminalCounter = m.terminalCounter;
+    this.#eventNumber = m.eventNumber & 0xff;
   }
 
   get caps(): number {
@@ -646,7 +672,7 @@ export class SensorField implements SimPlugin {
   }
 
   /** Adds a device and powers it up; an existing (unplugged) one is plugged back in. */
-  add(id: string, options: { heartbeatSeconds?: number; key?: Uint8Array; wifi?: boolean } = {}): SimSensor {
+  add(id: string, options: { heartbeatSeconds?: number; key?: Uint8Array; wifi?: boolean; memory?: SensorMemory } = {}): SimSensor {
     let d = this.#devices.get(id);
     if (!d) {
       const o = { id, kitKey: this.kitKey, heartbeatSeconds: options.heartbeatSeconds, key: options.key };
@@ -656,6 +682,7 @@ export class SensorField implements SimPlugin {
         const address = `192.168.4.${this.#nextHost++}`;
         d = new WifiCamera(this.#io, this.radio, o, { lan: this.#io.lan, address, ...this.#wifi });
       } else d = id[0] === "B" ? new SimCamera(this.#io, this.radio, o) : new SimSensor(this.#io, this.radio, o);
+      if (options.memory) d.recall(options.memory);
       this.#devices.set(id, d);
     }
     d.powerUp();

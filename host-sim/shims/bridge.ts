@@ -4,6 +4,7 @@
  * into the host. Requests and replies are JSON text, so both engines see exactly the same thing.
  */
 declare const __tgHostCall: (request: string) => string;
+import { setHold, virtualNow } from "./timer";
 
 export class PowerCut extends Error {
   /** a field, not `this.name = …`: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
@@ -14,8 +15,10 @@ export class PowerCut extends Error {
 }
 
 export function hostCall(op: string, args?: unknown): any {
-  const reply = JSON.parse(__tgHostCall(JSON.stringify({ op, args })));
+  // t: the firmware's time, for the host's clock; hold: the host's next event (timer.ts stops there)
+  const reply = JSON.parse(__tgHostCall(JSON.stringify({ op, args, t: virtualNow() })));
   if (reply.powerCut) throw new PowerCut();
+  setHold(typeof reply.hold === "number" ? reply.hold : null);
   if (reply.error !== undefined) throw new Error(`host ${op}: ${reply.error}`);
   return reply.value;
 }

@@ -55,17 +55,51 @@ export function setNow(ms: number): void {
   nowMs = ms;
 }
 
+/** The host's next event: no timer due at or after it runs beyond `base` (see runTimers). */
+let hold = Infinity;
+
+export function setHold(ms: number | null): void {
+  hold = ms === null ? Infinity : ms;
+}
+
 /** Runs every callback due at or before `target`, in order, then sets the clock to `target`. */
 export function advanceTo(target: number): number {
+  setHold(null);
+  return runTimers(target, target);
+}
+
+/**
+ * Brings the clock to `at`, the instant of the host's events about to be delivered: callbacks due
+ * before it run first (time order), and the events' handlers then read the clock at their own
+ * instant, as on a board, not at the last timer that ran.
+ */
+export function reach(at: number): number {
   let ran = 0;
-  while (entries.length > 0 && entries[0].due <= target) {
-    const e = entries.shift() as Entry;
-    nowMs = Math.max(nowMs, e.due);
-    if (e.repeat > 0) insert({ ...e, due: e.due + e.repeat, seq: seq++ });
-    ran++;
-    e.callback(e.id);
-  }
-  if (target > nowMs) nowMs = target;
+  for (; entries.length > 0 && entries[0].due < at; ran++) runFirst();
+  if (at > nowMs) nowMs = at;
+  return ran;
+}
+
+/** Runs the first callback due, at its own time (a repeating one is set again first). */
+function runFirst(): void {
+  const e = entries.shift() as Entry;
+  nowMs = Math.max(nowMs, e.due);
+  if (e.repeat > 0) insert({ ...e, due: e.due + e.repeat, seq: seq++ });
+  e.callback(e.id);
+}
+
+/**
+ * Runs the callbacks due by `base` (as advanceTo), then those due by `target` for as long as each
+ * is due before the host's next event (`hold`: set by the host with the step, then by every host
+ * call's reply). The clock ends at `target`, or at the host's next event when that comes first
+ * (never past it: the host's keypad, sensors and modem act there, and the firmware must hear them
+ * at that instant, not later), or at `base` or the last timer run when a hold stopped the run.
+ */
+export function runTimers(base: number, target: number): number {
+  let ran = 0;
+  for (; entries.length > 0 && entries[0].due <= target && (entries[0].due <= base || entries[0].due < hold); ran++) runFirst();
+  const end = entries.length > 0 && entries[0].due <= target ? base : Math.min(target, Math.max(base, hold));
+  if (end > nowMs) nowMs = end;
   return ran;
 }
 

@@ -6,6 +6,7 @@ import { attachLcd } from "../devices/lcd-pcf8574";
 import { parseTime } from "../../firmware/core/time";
 import { readJsonFile } from "../../cli/files";
 import { UsageError } from "../../cli/usage";
+import { portNumber, positiveNumber } from "../../cli/args";
 import { SimWebServer } from "./server";
 
 /**
@@ -27,10 +28,8 @@ export async function runSimWeb(argv: string[]): Promise<number> {
     strict: true,
   });
   if (!isEngineName(values.engine)) throw new UsageError(`--engine must be xs or node, got ${values.engine}`);
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got ${values.port}`);
-  const speed = Number(values.speed);
-  if (!(speed > 0) || speed > 100000) throw new UsageError(`--speed must be a number in (0, 100000], got ${values.speed}`);
+  const port = portNumber(values.port, "--port");
+  const speed = positiveNumber(values.speed, "--speed", 100000);
   let startMs = Math.floor(Date.now() / 60000) * 60000;
   if (values.start !== undefined) {
     try {
@@ -50,7 +49,13 @@ export async function runSimWeb(argv: string[]): Promise<number> {
     }
   }
   // Sensors and the card reader join the page through the script actions their emulations register.
-  const web = await SimWebServer.start(sim, { port, speed });
+  let web: SimWebServer;
+  try {
+    web = await SimWebServer.start(sim, { port, speed });
+  } catch (e) {
+    await sim.close();
+    throw e;
+  }
   process.stdout.write(`timeguard terminal (${sim.engineName}) on ${web.url}  (Ctrl-C to stop)\n`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());

@@ -76,6 +76,12 @@ export const PAGE = `<!doctype html>
     </div>
     <div class="panel">
       <h2>Event log</h2>
+      <div id="logFilters">Show:
+        <label><input type="checkbox" data-kind="terminal" checked> terminal</label>
+        <label><input type="checkbox" data-kind="action" checked> what you did</label>
+        <label><input type="checkbox" data-kind="fee" checked> fee</label>
+        <label><input type="checkbox" data-kind="simulator" checked> simulator</label>
+      </div>
       <pre id="log"></pre>
     </div>
   </div>
@@ -230,13 +236,31 @@ function apply(s) {
   $("engine").textContent = "(" + s.engine + " engine)";
   $("time").textContent = s.time; $("time").dataset.time = s.time;
   $("speed").textContent = s.speed;
+  // the speed menu shows the speed in force (added to the menu if it is not one of its choices)
+  const sel = $("speedSel");
+  if (document.activeElement !== sel) {
+    const v = String(s.speed);
+    if (![...sel.options].some((o) => o.value === v)) sel.add(new Option(v, v));
+    sel.value = v;
+  }
   drawLcd(s.lcd); drawCard(); drawSensors(); drawTerminal();
 }
-function log(line) {
+const logLines = [];
+function shownKinds() {
+  return new Set([...document.querySelectorAll("#logFilters input")].filter((c) => c.checked).map((c) => c.dataset.kind));
+}
+function drawLog() {
   const el = $("log");
-  el.textContent += (line.at ? line.at + "  " : "") + line.text + "\\n";
+  const kinds = shownKinds();
+  el.textContent = logLines.filter((l) => !l.kind || kinds.has(l.kind)).map((l) => (l.at ? l.at + "  " : "") + l.text).join("\\n");
   el.scrollTop = el.scrollHeight;
 }
+function log(line) {
+  logLines.push(line);
+  if (logLines.length > 500) logLines.shift();
+  drawLog();
+}
+for (const c of document.querySelectorAll("#logFilters input")) c.addEventListener("change", drawLog);
 
 $("speedBtn").addEventListener("click", () => post("/api/clock", { speed: Number($("speedSel").value) }).then(() => $("clockErr").textContent = "", (e) => $("clockErr").textContent = e.message));
 $("jumpBtn").addEventListener("click", () => post("/api/clock", { jump: $("jumpTo").value.trim() }).then(() => $("clockErr").textContent = "", (e) => $("clockErr").textContent = e.message));

@@ -42,7 +42,14 @@ interface LogLine {
   seq: number;
   at: string;
   text: string;
+  /** for the page's filters: the terminal's state, the fee, what the person did, the simulator */
+  kind: LogKind;
 }
+
+type LogKind = "terminal" | "fee" | "action" | "simulator";
+
+/** The fee is logged when guarding stops, or at most once an hour of virtual time (not at every count). */
+const FEE_LOG_EVERY_MS = 3_600_000;
 
 const MAX_BODY = 16 * 1024;
 const MAX_LOG = 200;
@@ -94,7 +101,7 @@ export class SimWebServer {
     });
     sim.clock.follow(options.speed ?? 1);
     await web.#serial(() => sim.settle());
-    web.#note("simulator started");
+    web.#note("simulator started", "simulator");
     web.#timer = setInterval(() => web.#tick(), web.#tickMs);
     return web;
   }
@@ -132,7 +139,7 @@ export class SimWebServer {
     })
       .catch((e) => {
         this.#failures++;
-        this.#note(`simulator step failed: ${(e as Error).message}`);
+        this.#note(`simulator step failed: ${(e as Error).message}`, "simulator");
       })
       .finally(() => {
         this.#running = false;
@@ -193,7 +200,7 @@ export class SimWebServer {
     this.#send("state", text);
   }
 
-  #prev: { screen?: string; guarding?: boolean; plan?: string; owed?: number } = {};
+  #prev: { screen?: string; guarding?: boolean; plan?: string; owed?: number; feeLoggedAt?: number } = {};
 
   /** Turns changes of the terminal's state into log lines. */
   #derive(state: Record<string, any>): void {
@@ -202,26 +209,33 @@ export class SimWebServer {
     const p = this.#prev;
     const screen = t.ui?.screen;
     if (screen !== undefined && screen !== p.screen) {
-      if (p.screen !== undefined) this.#note(`screen ${screen}`);
+      if (p.screen !== undefined) this.#note(`screen ${screen}`, "terminal");
       p.screen = screen;
     }
     if (t.guarding !== p.guarding) {
-      if (p.guarding !== undefined) this.#note(t.guarding ? "guarding started" : "guarding stopped");
+      if (p.guarding !== undefined) this.#note(t.guarding ? "guarding started" : "guarding stopped", "terminal");
+      if (p.guarding && !t.guarding && t.owedYen !== p.owed) {
+        this.#note(`fee owed ${t.owedYen} yen (${t.countsDue} counts)`, "fee");
+        p.owed = t.owedYen;
+        p.feeLoggedAt = this.sim.clock.now;
+      }
       p.guarding = t.guarding;
     }
     const plan = JSON.stringify(t.plan);
     if (plan !== p.plan) {
-      if (p.plan !== undefined) this.#note(`plan changed: ${t.plan?.periods?.length ?? 0} period(s), ${t.plan?.contract}`);
+      if (p.plan !== undefined) this.#note(`plan changed: ${t.plan?.periods?.length ?? 0} period(s), ${t.plan?.contract}`, "terminal");
       p.plan = plan;
     }
-    if (t.owedYen !== p.owed) {
-      if (p.owed !== undefined) this.#note(`fee owed ${t.owedYen} yen (${t.countsDue} counts)`);
+    const now = this.sim.clock.now;
+    if (t.owedYen !== p.owed && (p.feeLoggedAt === undefined || now - p.feeLoggedAt >= FEE_LOG_EVERY_MS)) {
+      if (p.owed !== undefined) this.#note(`fee owed ${t.owedYen} yen (${t.countsDue} counts)`, "fee");
       p.owed = t.owedYen;
+      p.feeLoggedAt = now;
     }
   }
 
-  #note(text: string): void {
-    const line: LogLine = { seq: ++this.#logSeq, at: formatTime(Math.floor(this.sim.clock.now / 1000), this.#zone), text };
+  #note(text: string, kind: LogKind = "action"): void {
+    const line: LogLine = { seq: ++this.#logSeq, at: formatTime(Math.floor(this.sim.clock.now / 1000), this.#zone), text, kind };
     this.#log.push(line);
     if (this.#log.length > MAX_LOG) this.#log.shift();
     this.#send("log", JSON.stringify(line));

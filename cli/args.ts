@@ -1,0 +1,49 @@
+import { UsageError } from "./usage";
+
+/**
+ * node:util parseArgs reads `--card -5` as an option followed by an unknown option `-5` ("argument
+ * is ambiguous"). For the flags that take a number, a value that starts with "-" is joined to its
+ * flag (`--card=-5`) so that the flag's own check can refuse it with a message naming the flag.
+ */
+export function joinDashValues(argv: string[], flags: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = argv[i + 1];
+    if (flags.includes(a) && next !== undefined && next.startsWith("-") && !next.startsWith("--")) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** A whole number flag within [min, max], or a UsageError naming the flag and the range. */
+export function wholeNumber(text: string | undefined, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (text === undefined) throw new UsageError(`${flag} N is required`);
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag} must be a whole number from ${min.toLocaleString("en")} to ${max.toLocaleString("en")}, got ${text}`);
+  }
+  return n;
+}
+
+/** A TCP port flag (0 picks a free one). */
+export function portNumber(text: string, flag: string): number {
+  return wholeNumber(text, flag, 0, 65535);
+}
+
+/** A positive number flag (e.g. --speed), at most `max`. */
+export function positiveNumber(text: string, flag: string, max: number): number {
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(n > 0) || n > max) throw new UsageError(`${flag} must be a number above 0 and at most ${max.toLocaleString("en")}, got ${text}`);
+  return n;
+}
+
+/** When the OS says a port is taken: one line for the user (exit code 2), not a stack. */
+export function portInUse(e: unknown): string | null {
+  const err = e as { code?: string; port?: number; address?: string };
+  if (!err || err.code !== "EADDRINUSE") return null;
+  const where = err.port !== undefined ? `${err.address ?? "127.0.0.1"}:${err.port}` : "a port it needs";
+  return `${where} is already in use (is another timeguard running? stop it, or choose another port with the command's port flags)`;
+}

@@ -1,0 +1,139 @@
+import test from "ava";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startCenter } from "../center/center";
+import { seedDemo } from "../center/demo";
+import { projectRoot } from "../host-sim/project";
+
+const root = projectRoot();
+const bin = join(root, "bin", "timeguard.js");
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8", timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+async function withTakenPort(f: (port: number) => Promise<void>): Promise<void> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  try {
+    await f((server.address() as { port: number }).port);
+  } finally {
+    server.close();
+  }
+}
+
+/** Runs the CLI without waiting for it synchronously (the taken port's server must keep answering). */
+function runAsync(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+for (const [name, args] of [
+  ["center", (dir: string, p: number) => ["center", "--data", dir, "--http-port", String(p), "--mqtt-port", "0"]],
+  ["sim-web", (_dir: string, p: number) => ["sim-web", "--engine", "node", "--port", String(p)]],
+  ["start", (dir: string, p: number) => ["start", "--engine", "node", "--data", dir, "--http-port", "0", "--mqtt-port", "0", "--sim-port", String(p)]],
+] as const) {
+  test(`timeguard ${name} on a port in use: one line naming the port, exit code 2, no hang`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "tg-port-"));
+    try {
+      await withTakenPort(async (port) => {
+        const r = await runAsync(...args(dir, port));
+        t.is(r.code, 2, r.err);
+        t.is(r.err.trim().split("\n").length, 1, r.err);
+        t.regex(r.err, new RegExp(`^timeguard ${name}: 127\\.0\\.0\\.1:${port} is already in use`));
+        t.notRegex(r.err, /\bat .*\.js:\d+/, "no stack trace");
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test("numeric flags: negative and zero values get the flag's own message and exit code 2", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tg-flags-"));
+  try {
+    const card = run("estimate", "--tariff", "examples/tariff.json", "--plan", "examples/plan-period-1.json", "--card", "-5");
+    t.is(card.code, 2);
+    t.regex(card.err, /--card must be a whole number of counts, got -5/);
+    t.notRegex(card.err, /ambiguous/);
+    const zero = run("card", "issue", "--file", join(dir, "c.json"), "--counts", "0");
+    t.is(zero.code, 2);
+    t.regex(zero.err, /--counts must be a whole number ≥ 1, got 0/);
+    const neg = run("card", "issue", "--file", join(dir, "c.json"), "--counts", "-3");
+    t.is(neg.code, 2);
+    t.regex(neg.err, /--counts must be .* got -3/);
+    const speed = run("sim-web", "--speed", "-2");
+    t.is(speed.code, 2);
+    t.regex(speed.err, /--speed must be a number above 0 .* got -2/);
+    const port = run("center", "--data", dir, "--http-port", "70000");
+    t.is(port.code, 2);
+    t.regex(port.err, /--http-port must be a whole number from 0 to 65,535, got 70000/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("card show after a top-up says what the backup copy is", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tg-card-"));
+  try {
+    const file = join(dir, "c.json");
+    t.is(run("card", "issue", "--file", file, "--counts", "472", "--id", "7").code, 0);
+    t.is(run("card", "topup", "--file", file, "--counts", "100").code, 0);
+    const show = run("card", "show", "--file", file);
+    t.is(show.code, 0, show.err);
+    t.regex(show.out, /counts 572 \(472 before the last transaction, kept as the backup copy\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("sim without --json: a short summary, absent parts 'not fitted', no fault wording", (t) => {
+  const r = run("sim", "--engine", "node", "--for", "1h");
+  t.is(r.code, 0, r.err);
+  const lines = r.out.trim().split("\n");
+  t.true(lines.length < 25, `${lines.length} lines`);
+  t.regex(r.out, /^terminal T0001 under NODE, .* on its clock \(\+09:00\)/);
+  t.regex(r.out, /card reader: not fitted/);
+  t.regex(r.out, /cellular modem: not fitted/);
+  t.notRegex(r.out, /NACK|not answering/);
+  t.is(r.err, "", "no progress line when stderr is not a terminal");
+});
+
+test("center export without --json prints tables; --terminal refuses to move a terminal to another site without --move-terminal", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tg-export-"));
+  try {
+    const center = await startCenter({ dataDir: dir, mqttPort: 0, httpPort: 0 });
+    seedDemo(center);
+    await center.close();
+    const r = run("center", "export", "--data", dir);
+    t.is(r.code, 0, r.err);
+    t.regex(r.out, /^Sites \(1\)\n +id +name +terminals\n +1 +Demo home +T0001/m);
+    t.regex(r.out, /Periods \(0; start and end on the terminal's clock, \+09:00\)/);
+    t.regex(r.out, /Totals per terminal\n +terminal +periods +yen/);
+    t.throws(() => JSON.parse(r.out));
+    const json = run("center", "export", "--data", dir, "--json");
+    t.is(JSON.parse(json.out).sites[0].name, "Demo home");
+
+    const move = run("center", "--data", dir, "--http-port", "0", "--mqtt-port", "0", "--terminal", "T0001:SECRET:Tanaka home");
+    t.is(move.code, 2);
+    t.regex(move.err, /terminal T0001 belongs to site "Demo home" .* --move-terminal/);
+    const after = JSON.parse(run("center", "export", "--data", dir, "--json").out);
+    t.deepEqual(after.sites.map((s: any) => [s.name, s.terminals]), [["Demo home", ["T0001"]]], "nothing moved");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
