@@ -169,16 +169,22 @@ test("[xs] downlink: the center's plan change, dispatch status and time sync rea
   });
 });
 
-test("[xs] card notices (guarding without a card) go to the center as card events", async (t) => {
+test("[xs] card notices (guarding without a card) go to the center as card events; guarding stopped for no credit is sent at once", async (t) => {
   await withLinkRig("xs", "2026-04-16T19:00", async (rig) => {
     const { sim } = rig;
     cardSlot(sim); // the reader is there; the slot stays empty
     await until(rig, async () => idle(await sim.snapshot()), 600_000, 5_000);
     t.deepEqual(await sim.command("plan.set", { plan: PERIOD_1_NO_DEVICES }), { ok: true });
-    await sim.runUntil(at("2026-04-16T20:05"));
+    // 20:00 no card (grace 120 s), 20:02 guarding stops: the terminal dials for that at once,
+    // not with the next routine batch, so the center has it (and tells the manager) by 20:05.
+    const events = () => (rig.center.store as unknown as { db: { prepare(q: string): { all(...a: unknown[]): Array<{ event: string }> } } }).db.prepare("SELECT event FROM card_events WHERE terminal = ? ORDER BY seq").all(TERMINAL).map((r) => r.event);
+    await sim.runUntil(at("2026-04-16T20:00"));
+    const prompt = await until(rig, async () => events().includes("stopped"), 8 * 60_000, 5_000);
+    t.true(prompt, `guarding stopped reached the center by 20:08: ${JSON.stringify(events())}`);
+    t.deepEqual(events().slice(0, 2), ["none", "stopped"]);
     const before = await sim.snapshot();
-    t.true((before.outbox.byKind.card ?? 0) >= 1, `a card event waits: ${JSON.stringify(before.outbox.byKind)}`);
-    const s = await until(rig, async () => idle(await sim.snapshot()) && (await sim.snapshot()).outbox.acknowledged > before.outbox.acknowledged, 3_600_000, 60_000).then(() => sim.snapshot());
+    const s = await until(rig, async () => idle(await sim.snapshot()) && (await sim.snapshot()).outbox.items === 0, 3_600_000, 60_000).then(() => sim.snapshot());
+    t.true(s.outbox.acknowledged >= before.outbox.acknowledged);
     t.is(s.outbox.items, 0);
     t.is(s.outbox.acknowledged, messages(rig), "the card events are stored with everything else");
     t.is(rig.center.ingestor.counts.rejected, 0, "and valid");

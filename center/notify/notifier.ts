@@ -157,28 +157,7 @@ export class Notifier {
     const f = this.#o.web.faults().find((x) => x.id === faultId);
     if (!f) return 0;
     const t = this.#o.store.terminal(f.terminal);
-    const now = this.#now();
-    let n = 0;
-    for (const d of this.#o.web.destinations({ audience: "operators" })) {
-      const id = this.#o.web.addNotification({
-        destinationId: d.id,
-        kind: d.kind,
-        address: d.address,
-        audience: d.audience,
-        siteId: t?.siteId ?? null,
-        terminal: f.terminal,
-        event: "fault",
-        alarmId: null,
-        faultId,
-        subject: `Fault: ${f.kind} on ${f.terminal}`,
-        status: "pending",
-        nextAt: now,
-        createdAt: now,
-      });
-      this.#changed(id);
-      n++;
-    }
-    return n;
+    return this.#notifyNow(this.#o.web.destinations({ audience: "operators" }), { siteId: t?.siteId ?? null, terminal: f.terminal, event: "fault", faultId, subject: `Fault: ${f.kind} on ${f.terminal}` });
   }
 
   /**
@@ -190,28 +169,18 @@ export class Notifier {
     if (!t) return 0;
     const site = this.#o.store.sites().find((s) => s.id === t.siteId);
     const what = event === "stopped" ? "guarding stopped" : event === "emergency" ? "guarding goes on as emergency credit" : "guarding goes on as debt for the night";
+    const subject = `No credit at ${site?.name ?? terminal} (${terminal}): ${what}${note ? ` (${note})` : ""}`.slice(0, 300);
+    return this.#notifyNow(this.#o.web.destinations({ audience: "site", siteId: t.siteId }), { siteId: t.siteId, terminal, event: "credit", faultId: null, subject });
+  }
+
+  /** One notification per destination, due now (faults and credit; alarms may wait for media). */
+  #notifyNow(destinations: readonly DestinationRow[], what: { siteId: number | null; terminal: string; event: "fault" | "credit"; faultId: number | null; subject: string }): number {
     const now = this.#now();
-    let n = 0;
-    for (const d of this.#o.web.destinations({ audience: "site", siteId: t.siteId })) {
-      const id = this.#o.web.addNotification({
-        destinationId: d.id,
-        kind: d.kind,
-        address: d.address,
-        audience: d.audience,
-        siteId: t.siteId,
-        terminal,
-        event: "credit",
-        alarmId: null,
-        faultId: null,
-        subject: `No credit at ${site?.name ?? terminal} (${terminal}): ${what}${note ? ` (${note})` : ""}`.slice(0, 300),
-        status: "pending",
-        nextAt: now,
-        createdAt: now,
-      });
+    for (const d of destinations) {
+      const id = this.#o.web.addNotification({ destinationId: d.id, kind: d.kind, address: d.address, audience: d.audience, alarmId: null, ...what, status: "pending", nextAt: now, createdAt: now });
       this.#changed(id);
-      n++;
     }
-    return n;
+    return destinations.length;
   }
 
   /** Sends everything due now; resolves with how many were attempted. */
