@@ -258,6 +258,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     now,
     onChange: (terminal, alarmId, action) => {
       const a = web.alarmRow(terminal, alarmId);
+      if (action.action === "request-guards") notifier.guardsRequested(terminal, alarmId, action.username ?? "the manager", action.note);
       hub.publish("alarm-action", { terminal, alarmId, action: action.action }, { siteId: siteOf(terminal), operators: !a || liveForOperators(a, action) });
     },
   });
