@@ -122,3 +122,45 @@ test("the period table's CSV: one row per period with the terminal's and the cen
     t.is((await m1.get("/terminals/T0002/periods.csv")).status, 404);
   });
 });
+
+test("per-day charts: one bar per day of the range (7 or 31 days, or every day reported), days with nothing guarded as zeros, never one full-width bar", async (t) => {
+  await withWebCenter(async ({ center, base, site1 }) => {
+    const m1 = new WebClient(base);
+    t.is((await m1.login("manager1", PASSWORDS.manager1)).status, 303);
+    t.regex(await (await m1.get(`/site/${site1}`)).text(), /Hours guarded per day: no data yet/);
+    // the first period alone: a single day reported
+    await publishAs(center, "T0001", workedExamplePeriods(1).slice(0, 1));
+    const bars = (page: string) => {
+      const hours = page.slice(page.indexOf("Hours guarded per day ("), page.indexOf("Yen per day ("));
+      return [...hours.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="([\d.]+)" class="bar" data-day="([\d-]+)"/g)].map((m) => ({ width: Number(m[1]), height: Number(m[2]), day: m[3] }));
+    };
+    const one = bars(await (await m1.get(`/site/${site1}`)).text());
+    t.is(one.length, 7, "the default range is the last 7 days");
+    t.deepEqual(one.map((b) => b.day), ["2026-04-10", "2026-04-11", "2026-04-12", "2026-04-13", "2026-04-14", "2026-04-15", "2026-04-16"]);
+    t.true(one.every((b) => b.width <= 40), "a bar is at most 40 px wide");
+    t.deepEqual(one.map((b) => b.height > 0), [false, false, false, false, false, false, true]);
+
+    await publishAs(center, "T0001", workedExamplePeriods(1).slice(1));
+    const page = await (await m1.get(`/site/${site1}?range=week`)).text();
+    t.regex(page, /<a href="\/site\/\d+\?range=week" aria-current="true">last 7 days<\/a>/);
+    const week = bars(page);
+    t.deepEqual([week[0].day, week[6].day], ["2026-04-29", "2026-05-05"], "ends at the last day reported");
+    t.true(week.every((b) => b.height > 0), "guarded every day of that week");
+    const month = bars(await (await m1.get(`/site/${site1}?range=month`)).text());
+    t.is(month.length, 31);
+    t.is(month.filter((b) => b.height > 0).length, 10, "04-16 and 04-27 to 05-05");
+    const all = bars(await (await m1.get(`/site/${site1}?range=all`)).text());
+    t.deepEqual([all.length, all[0].day], [20, "2026-04-16"], "from the first day reported");
+    t.is(bars(await (await m1.get(`/site/${site1}?range=<script>`)).text()).length, 7, "an unknown range is the week");
+
+    // the company's chart (admin page): every terminal's days added up
+    await publishAs(center, "T0002", workedExamplePeriods(1).slice(0, 1));
+    const admin = new WebClient(base);
+    t.is((await admin.login("admin", PASSWORDS.admin)).status, 303);
+    const company = await (await admin.get("/admin?range=all")).text();
+    const yenChart = company.slice(company.indexOf("Yen per day, all terminals ("));
+    t.regex(yenChart, /<title>2026-04-16: 576 yen<\/title>/, "288 yen at each of the two sites");
+    t.regex(yenChart, /<title>2026-04-20: 0 yen<\/title>/);
+    t.is((await m1.get("/admin")).status, 404, "a manager has no company chart");
+  });
+});

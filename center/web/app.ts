@@ -10,7 +10,7 @@ import { hashSecret } from "../secrets";
 import type { AlarmRow, CenterStore, SiteRow } from "../store/center-store";
 import { ROLES, type Role, type UserRow, type WebStore } from "../store/web-store";
 import { LOGIN_CSRF_COOKIE, SESSION_COOKIE, Sessions, USERNAME, hashPassword, newToken, passwordProblem, sameToken } from "./auth";
-import { perDay, periodTable } from "./billing-view";
+import { type DayFigure, chartRange, perDay, periodTable, sumDays } from "./billing-view";
 import type { Tariffs } from "../tariffs";
 import { EventHub } from "./events";
 import { type LoginLimiter, clientAddress } from "./login-limiter";
@@ -339,11 +339,24 @@ export class WebApp {
     return { site, terminals, statuses, sensors: this.#d.web.sensors(ids), alarms, notifications: this.#d.web.notifications({ siteId, audience: "site", limit: 50 }) };
   }
 
+  /** Every terminal's hours and yen per day, added up: the company's chart on the admin page. */
+  #companyDays(): DayFigure[] {
+    return sumDays(
+      this.#d.store.terminals().map((t) => {
+        try {
+          return perDay(this.#d.store.periods(t.id), this.#d.tariffs.lookup(t.id));
+        } catch {
+          return [];
+        }
+      }),
+    );
+  }
+
   #sitePage(c: Ctx, siteId: number): void {
     const user = c.user as UserRow;
     if (!this.#sites().some((s) => s.id === siteId) || !this.#siteVisible(user, siteId)) return this.#notFound(c);
     const d = this.#siteData(siteId);
-    sendHtml(c.res, 200, sitePage(this.#view(c), d.site, d.statuses, d.sensors, this.#alarmViews(d.alarms), d.notifications));
+    sendHtml(c.res, 200, sitePage(this.#view(c), d.site, d.statuses, d.sensors, this.#alarmViews(d.alarms), d.notifications, chartRange(c.url.searchParams.get("range"))));
   }
 
   #alarmPage(c: Ctx, terminal: string | undefined, alarmId: number): void {
@@ -448,6 +461,8 @@ export class WebApp {
         notifications: this.#d.web.notifications({ limit: 100 }),
         tariffDefault: EXAMPLE_TARIFF_JSON,
         form,
+        companyDays: this.#companyDays(),
+        range: chartRange(c.url.searchParams.get("range")),
       }),
     );
   }

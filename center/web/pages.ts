@@ -2,7 +2,7 @@ import { DEFAULT_ZONE_MINUTES, formatTime } from "../../firmware/core/time";
 import type { AlarmRow, MediaRow, SiteRow, TerminalRow } from "../store/center-store";
 import { DURESS, actionsFor } from "../alarm-policy";
 import type { AlarmActionRow, DestinationRow, FaultRow, NotificationRow, SensorRow, UserRow } from "../store/web-store";
-import { DayFigure, PeriodTable, hours, yen } from "./billing-view";
+import { type ChartRange, DayFigure, PeriodTable, daysInRange, hours, yen } from "./billing-view";
 import { Raw, html } from "./http";
 import { ALARM_STATUSES, type AlarmFilter, filterQuery } from "./alarm-list";
 
@@ -217,26 +217,32 @@ export function periodsTable(t: PeriodTable): Raw {
 
 function barChart(title: string, unit: string, days: DayFigure[], value: (d: DayFigure) => number, fmt: (n: number) => string): Raw {
   if (days.length === 0) return html`<p class="muted">${title}: no data yet.</p>`;
-  const shown = days.slice(-31);
-  const max = Math.max(1, ...shown.map(value));
-  const W = 640;
+  const max = Math.max(1, ...days.map(value));
   const H = 180;
-  const pad = 30;
-  const bw = (W - pad) / shown.length;
-  return html`<figure class="chart"><figcaption>${title}</figcaption>
+  const pad = 44;
+  // one bar per day, never wider than 40 px: a single day is a bar, not the whole chart
+  const bw = Math.min(40, Math.max(4, Math.floor(1000 / days.length)));
+  const W = pad + bw * days.length + 8;
+  const every = Math.ceil(days.length / 16);
+  return html`<figure class="chart" data-days="${days.length}"><figcaption>${title} (${days[0].day} – ${days[days.length - 1].day}, terminal days, ${ZONE})</figcaption>
     <svg viewBox="0 0 ${W} ${H + 30}" width="${W}" height="${H + 30}" role="img" aria-label="${title}">
       <line x1="${pad}" y1="${H}" x2="${W}" y2="${H}" class="axis"/>
-      <text x="0" y="12" class="tick">${fmt(max)} ${unit}</text>
-      ${shown.map((d, i) => {
+      <text x="0" y="12" class="tick">${fmt(max)} ${unit}</text><text x="0" y="${H}" class="tick">0</text>
+      ${days.map((d, i) => {
         const h = Math.round(((value(d) / max) * (H - 20)) * 10) / 10;
         const x = pad + i * bw;
-        return html`<g><rect x="${x + 1}" y="${H - h}" width="${Math.max(1, bw - 2)}" height="${h}" class="bar"><title>${d.day}: ${fmt(value(d))} ${unit}</title></rect>
-          ${shown.length <= 16 || i % Math.ceil(shown.length / 16) === 0 ? html`<text x="${x + 1}" y="${H + 14}" class="tick">${d.day.slice(5)}</text>` : ""}</g>`;
+        return html`<g><rect x="${x + 1}" y="${H - h}" width="${bw - 2}" height="${h}" class="bar" data-day="${d.day}"><title>${d.day}: ${fmt(value(d))} ${unit}</title></rect>
+          ${i % every === 0 ? html`<text x="${x + 1}" y="${H + 14}" class="tick">${d.day.slice(5)}</text>` : ""}</g>`;
       })}
     </svg></figure>`;
 }
 
-export function sitePage(v: View, site: SiteRow, statuses: TerminalStatus[], sensors: SensorRow[], alarms: AlarmView[], notifications: NotificationRow[]): Raw {
+function rangeLinks(path: string, range: ChartRange): Raw {
+  const label: Record<ChartRange, string> = { week: "last 7 days", month: "last 31 days", all: "every day reported" };
+  return html`<p class="ranges">Range: ${(Object.keys(label) as ChartRange[]).map((r) => html`<a href="${path}?range=${r}" ${r === range ? html`aria-current="true"` : ""}>${label[r]}</a>`)}</p>`;
+}
+
+export function sitePage(v: View, site: SiteRow, statuses: TerminalStatus[], sensors: SensorRow[], alarms: AlarmView[], notifications: NotificationRow[], range: ChartRange = "week"): Raw {
   return layout(
     v,
     site.name,
@@ -254,9 +260,9 @@ export function sitePage(v: View, site: SiteRow, statuses: TerminalStatus[], sen
     ${statuses.map(
       (s) => html`<section><h2>Plan (${s.terminal.id})</h2>${s.plan ? html`<p class="muted">reported ${termAt(s.plan.time)}</p>${planView(s.plan.plan)}` : html`<p class="muted">No plan reported yet.</p>`}</section>
       <section><h2>Guard periods and fees (${s.terminal.id})</h2>${periodsTable(s.table)}${s.table.rows.length ? html`<p><a href="/terminals/${encodeURIComponent(s.terminal.id)}/periods.csv" download class="csv">Export the periods as CSV</a></p>` : ""}</section>
-      <section class="charts"><h2>Per day (${s.terminal.id})</h2>
-        ${barChart("Hours guarded per day", "h", s.days, (d) => d.seconds / 3600, (n) => String(Math.round(n * 10) / 10))}
-        ${barChart("Yen per day", "yen", s.days, (d) => d.yen, (n) => yen(Math.round(n)))}</section>`,
+      <section class="charts" id="charts-${s.terminal.id}"><h2>Per day (${s.terminal.id})</h2>${rangeLinks(`/site/${site.id}`, range)}
+        ${barChart("Hours guarded per day", "h", daysInRange(s.days, range), (d) => d.seconds / 3600, (n) => String(Math.round(n * 10) / 10))}
+        ${barChart("Yen per day", "yen", daysInRange(s.days, range), (d) => d.yen, (n) => yen(Math.round(n)))}</section>`,
     )}
     <section><h2>Alarms</h2><p><a href="/alarms?site=${site.id}">Search, filter and export this site's alarms</a></p><div id="alarms">${alarms.length ? alarms.map((a) => alarmCard(v, a, `/site/${site.id}`)) : html`<p class="muted">No alarms.</p>`}</div></section>
     <section><h2>Notifications</h2>${notificationLog(notifications)}</section>`,
@@ -275,6 +281,9 @@ export function adminPage(
     notifications: NotificationRow[];
     tariffDefault: unknown;
     form?: Record<string, string>;
+    /** every terminal's days added up, and the range chosen */
+    companyDays?: DayFigure[];
+    range?: ChartRange;
   },
 ): Raw {
   const siteName = (id: number | null) => d.sites.find((s) => s.id === id)?.name ?? "—";
@@ -341,6 +350,9 @@ export function adminPage(
         <label>Address (email or https/http URL) <input name="address" required maxlength="300"></label>
         <label>Webhook secret (blank: one is made and shown once) <input name="secret" type="password" autocomplete="new-password" maxlength="200"></label>
         <button type="submit">Add destination</button></form></section>
+    <section class="charts" id="charts-company"><h2>Per day, all sites</h2>${rangeLinks("/admin", d.range ?? "week")}
+      ${barChart("Hours guarded per day, all terminals", "h", daysInRange(d.companyDays ?? [], d.range ?? "week"), (x) => x.seconds / 3600, (n) => String(Math.round(n * 10) / 10))}
+      ${barChart("Yen per day, all terminals", "yen", daysInRange(d.companyDays ?? [], d.range ?? "week"), (x) => x.yen, (n) => yen(Math.round(n)))}</section>
     <section><h2>Notification log</h2>${notificationLog(d.notifications)}</section>`,
   );
 }
