@@ -200,6 +200,7 @@ test.serial("the server answers on loopback names only and refuses bad requests"
     t.is((await post("/api/clock", { speed: -1 })).status, 400);
     t.is((await post("/api/action", { do: "wait", for: "1h" })).status, 400, "no batch actions from the page");
     t.is((await post("/api/action", { do: "nothing" })).status, 400);
+    t.is((await post("/api/session/new", { confirm: true })).status, 409, "no new session unless the server offers it (the demo's terminal keeps its memory)");
     t.is((await fetch(web.url + "api/keys", { method: "POST", headers: { "content-type": "text/plain" }, body: "1" })).status, 415);
     // A page elsewhere reaching us through a rebound DNS name is refused.
     const { request } = await import("node:http");
@@ -246,7 +247,7 @@ test("the ROM A00 table: 96 characters of 8 rows, 5 dots wide, the eighth row bl
   t.is(UNKNOWN_GLYPH.length, 8);
 });
 
-test.serial("[node] the page draws the LCD as 5x8 dots from the ROM table, and sensors as readable rows", async (t) => {
+test.serial("[node] the page draws the LCD as 5x8 dots from the ROM table, sensors as readable rows, and restarts or starts a new session only once confirmed", async (t) => {
   const { url, child, output } = await startSimWeb("node");
   const profile = mkdtempSync(join(tmpdir(), "tg-chromium-"));
   let browser: BrowserContext | null = null;
@@ -301,6 +302,37 @@ test.serial("[node] the page draws the LCD as 5x8 dots from the ROM table, and s
     );
     const text = (await page.textContent("#sensors")) ?? "";
     t.false(/\w+=/.test(text), `no key=value left: ${text}`);
+
+    // restart and new session, each behind a confirmation
+    const lcdStarts = (prefix: string) =>
+      page.waitForFunction((p) => ((document.querySelectorAll("#lcd .row")[0] as HTMLElement | undefined)?.dataset.text ?? "").startsWith(p), prefix, { timeout: 30_000 });
+    await waitForLcd(page, 1, "A0001+ B0001+");
+    await click(page, "#"); // the sensors confirmed: kept in the terminal's flash
+    await waitForLcd(page, 0, "Choose a PIN");
+    await click(page, "1234#1234#");
+    await waitForLcd(page, 3, "PIN set");
+    const dialogs: string[] = [];
+    let answer = false;
+    page.on("dialog", (d) => {
+      dialogs.push(d.message());
+      void (answer ? d.accept() : d.dismiss());
+    });
+    await page.click("#restartBtn");
+    await page.waitForTimeout(300);
+    t.false(((await page.textContent("#log")) ?? "").includes("power-cut"), "dismissed: nothing happens");
+    answer = true;
+    await page.click("#restartBtn");
+    await page.waitForFunction(() => (document.getElementById("log")?.textContent ?? "").includes("power-cut"), null, { timeout: 30_000 });
+    const afterRestart = (await (await fetch(url + "api/state")).json()) as { terminal: { ui: { screen: string } } };
+    t.not(afterRestart.terminal.ui.screen, "setup", "a restart keeps the flash: the sensors and the PIN are still there");
+    t.false(await page.isHidden("#newSessionBtn"), "sim-web offers a new session");
+    await page.click("#newSessionBtn");
+    await page.waitForFunction(() => (document.getElementById("log")?.textContent ?? "").includes("new session"), null, { timeout: 30_000 });
+    await lcdStarts("Setup");
+    const afterNew = (await (await fetch(url + "api/state")).json()) as { terminal: { ui: { screen: string } } };
+    t.is(afterNew.terminal.ui.screen, "setup", "a new session boots the terminal as new");
+    t.is(dialogs.length, 3);
+    t.regex(dialogs[2], /memory .* is erased/);
     if (process.env.TG_SCREENSHOTS) {
       await page.screenshot({ path: `${process.env.TG_SCREENSHOTS}/sim-page.png`, fullPage: true });
       await page.locator("#lcd").screenshot({ path: `${process.env.TG_SCREENSHOTS}/sim-lcd.png` });

@@ -78,6 +78,11 @@ export const PAGE = `<!doctype html>
     <div class="panel">
       <h2>Terminal</h2>
       <div id="terminal" class="muted"></div>
+      <div style="margin-top:.5rem">
+        <button id="restartBtn" title="cut the power and restore it: the terminal keeps what its flash holds">restart (power cut)</button>
+        <button id="newSessionBtn" hidden title="erase the terminal's memory and boot it as new">new session…</button>
+      </div>
+      <div class="err" id="terminalErr"></div>
     </div>
     <div class="panel">
       <h2>Event log</h2>
@@ -262,6 +267,15 @@ function drawTerminal() {
   $("terminal").textContent = t ? "guarding: " + t.guarding + " · owed " + t.owedYen + " yen (" + t.countsDue + " counts) · screen "
     + (t.ui ? t.ui.screen : "?") + " · plan " + (t.plan ? t.plan.periods.length : 0) + " period(s)" : "no power";
 }
+$("restartBtn").addEventListener("click", () => {
+  if (!confirm("Cut the terminal's power and restore it? It keeps what its flash holds, as after a power failure.")) return;
+  act({ do: "power-cut" }, "terminalErr");
+});
+$("newSessionBtn").addEventListener("click", () => {
+  if (!confirm("Start a new session? The terminal's memory (PIN, sensors, plan, fee owed) is erased and it boots as new.")) return;
+  $("terminalErr").textContent = "";
+  post("/api/session/new", { confirm: true }).catch((e) => { $("terminalErr").textContent = e.message; });
+});
 function escapeHtml(s) { return s.replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";"); }
 
 function apply(s) {
@@ -276,6 +290,7 @@ function apply(s) {
     if (![...sel.options].some((o) => o.value === v)) sel.add(new Option(v, v));
     sel.value = v;
   }
+  $("newSessionBtn").hidden = !s.newSession;
   drawLcd(s.lcd); drawCard(); drawSensors(); drawTerminal();
 }
 const logLines = [];
