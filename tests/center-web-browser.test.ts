@@ -100,7 +100,7 @@ test.serial("a manager's browser: its site's table, total and images; another si
       t.is(await page.textContent("table.periods tfoot [data-counts]"), "5,097");
       t.is(await page.locator("table.periods tbody tr").count(), 2);
       t.deepEqual(await imageWidths(page, "#alarm-T0001-1 img.shot"), [32, 32]);
-      t.is(await page.locator("svg[aria-label='Yen per day'] rect").count(), 10);
+      t.is(await page.locator("svg[aria-label='Yen per day'] rect").count(), 7, "one bar per day of the default range (the last 7 days)");
       // another site: by link, by API, by image URL
       const other = await page.goto(`${base}/site/${site2}`);
       t.is(other?.status(), 404);
