@@ -64,6 +64,11 @@ export interface CenterOptions {
    * modem through the operator's SMS gateway (in the simulator, the emulated modem). Optional.
    */
   wake?: (terminal: string) => void;
+  /**
+   * The demo's known logins, shown on the login page. Only `timeguard start` (the demo stack) sets
+   * this; a real center never does, so its login page names no user.
+   */
+  demoLogins?: ReadonlyArray<{ role: string; username: string; password: string }>;
 }
 
 export interface Center {
@@ -258,6 +263,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     now,
     onChange: (terminal, alarmId, action) => {
       const a = web.alarmRow(terminal, alarmId);
+      if (action.action === "request-guards") notifier.guardsRequested(terminal, alarmId, action.username ?? "the manager", action.note);
       hub.publish("alarm-action", { terminal, alarmId, action: action.action }, { siteId: siteOf(terminal), operators: !a || liveForOperators(a, action) });
     },
   });
@@ -277,6 +283,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     limiter: new LoginLimiter(store.db, now, o.loginLimit),
     trustedProxies: o.trustedProxies,
     secureCookies: o.secureCookies ?? !isLoopback(o.host ?? "127.0.0.1"),
+    demoLogins: o.demoLogins,
   });
   late = { notifier, supervisor };
   notifier.start();

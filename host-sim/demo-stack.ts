@@ -49,6 +49,7 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
       httpPort: o.httpPort ?? 0,
       smtp: { host: "127.0.0.1", port: mail.port, ignoreTLS: true, from: "Timeguard center <center@timeguard.invalid>" },
       log: o.log,
+      demoLogins: (["admin", "operator", "manager"] as const).map((role) => ({ role, ...DEMO.users[role] })),
       // the SMS gateway: the demo terminal's emulated modem receives the wake-up
       wake: (terminal) => {
         if (sim && terminal === DEMO.terminal) linkModem(sim).sms("TG WAKE");

@@ -145,6 +145,20 @@ export class Simulator {
     await this.command("boot", { now: this.clock.now });
   }
 
+  /**
+   * A new session: the power is cut, the terminal's flash erased (as it left the factory), and it
+   * boots again at the same virtual time. The devices around it (sensors, card) stay as they are.
+   */
+  async factoryReset(): Promise<void> {
+    if (this.#engine) await this.powerCut();
+    const path = this.#options.flashPath ?? null;
+    const flash = path ? new FlashFile(path) : (this.#memoryFlash ??= new FlashFile(null));
+    flash.powerUp();
+    flash.eraseAll();
+    if (path) flash.close();
+    await this.powerOn();
+  }
+
   /** Cuts the power now: the engine is gone, the flash keeps what was written. */
   async powerCut(): Promise<void> {
     this.powerCuts++;

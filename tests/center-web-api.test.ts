@@ -35,6 +35,8 @@ test("each role logs in to its own home; a wrong password does not; logging out 
       t.is((await c.post("/logout", {})).status, 303);
       t.is((await c.get(home)).headers.get("location"), "/login", "the session is gone");
     }
+    const form = await (await new WebClient(base).get("/login")).text();
+    t.notRegex(form, /demo-logins|Demo logins/, "a real center's login page names no login");
     const bad = new WebClient(base);
     const res = await bad.login("admin", "not-the-password");
     t.is(res.status, 401);

@@ -100,7 +100,7 @@ test.serial("a manager's browser: its site's table, total and images; another si
       t.is(await page.textContent("table.periods tfoot [data-counts]"), "5,097");
       t.is(await page.locator("table.periods tbody tr").count(), 2);
       t.deepEqual(await imageWidths(page, "#alarm-T0001-1 img.shot"), [32, 32]);
-      t.is(await page.locator("svg[aria-label='Yen per day'] rect").count(), 10);
+      t.is(await page.locator("svg[aria-label='Yen per day'] rect").count(), 7, "one bar per day of the default range (the last 7 days)");
       // another site: by link, by API, by image URL
       const other = await page.goto(`${base}/site/${site2}`);
       t.is(other?.status(), 404);
@@ -204,4 +204,49 @@ test.serial("[node] end to end: the simulated terminal dials the center, the ope
     await stack.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test.serial("the alarm list in the browser: the filter form narrows the list, the CSV link downloads the same rows; the per-day charts draw each day as its own bar", async (t) => {
+  await withWebCenter(async ({ center, base, site1 }) => {
+    await publishAs(center, "T0001", [
+      ...alarmMessages({ alarmId: 1, mediaId: 11, pattern: 1, seq: 1, time: s("2026-04-16T21:00"), images: 0 }),
+      ...alarmMessages({ alarmId: 2, mediaId: 12, pattern: 2, seq: 100, time: s("2026-04-28T02:10"), images: 0, sensor: "A0002" }),
+      ...workedExamplePeriods(200),
+    ]);
+    await withBrowser(async (browser) => {
+      const page = await login(browser, base, "manager1", PASSWORDS.manager1);
+      await page.setViewportSize({ width: 1200, height: 900 });
+      await page.click('a[href="/alarms"]');
+      await page.waitForSelector("#alarm-filters");
+      t.is(await page.locator("#alarms article.alarm").count(), 2);
+      await page.fill('#alarm-filters input[name="from"]', "2026-04-20");
+      await page.fill('#alarm-filters input[name="q"]', "a0002");
+      await Promise.all([page.waitForURL(/\/alarms\?from=2026-04-20/), page.click('#alarm-filters button[type="submit"]')]);
+      t.deepEqual(await page.$$eval("#alarms article.alarm", (els) => els.map((e) => e.id)), ["alarm-T0001-2"]);
+      t.regex((await page.textContent("#alarm-count")) ?? "", /^1 alarm\(s\) match/);
+      t.regex((await page.textContent("#alarm-T0001-2 time.terminal-clock")) ?? "", /2026-04-28 02:10 terminal time, UTC\+09:00/);
+      t.regex((await page.textContent("#alarm-T0001-2 time.center-clock")) ?? "", /center time, UTC\+09:00/);
+      if (process.env.TG_SCREENSHOTS) await page.screenshot({ path: `${process.env.TG_SCREENSHOTS}/alarms.png`, fullPage: true });
+      const [download] = await Promise.all([page.waitForEvent("download"), page.click("#alarms-csv")]);
+      t.is(download.suggestedFilename(), "alarms.csv");
+      const text = await new Promise<string>((resolve, reject) => {
+        void download.createReadStream().then((stream) => {
+          let out = "";
+          stream.on("data", (c: Buffer) => (out += c.toString("utf8")));
+          stream.on("end", () => resolve(out));
+          stream.on("error", reject);
+        });
+      });
+      const lines = text.trimEnd().split("\r\n");
+      t.is(lines.length, 2, "a header and the one alarm shown");
+      t.regex(lines[1], /^Tanaka home,T0001,2,2026-04-28 02:10,/);
+
+      await page.goto(`${base}/site/${site1}?range=month`);
+      const rects = await page.$$eval("#charts-T0001 figure:first-of-type rect.bar", (els) => els.map((e) => (e as SVGRectElement).getBoundingClientRect().width));
+      t.is(rects.length, 31, "a bar per day of the month");
+      t.true(rects.every((w) => w > 0 && w <= 40), `each bar a day wide (${rects[0]} px)`);
+      t.is(await page.getAttribute('#charts-T0001 a[aria-current="true"]', "href"), `/site/${site1}?range=month`);
+      if (process.env.TG_SCREENSHOTS) await page.screenshot({ path: `${process.env.TG_SCREENSHOTS}/site.png`, fullPage: true });
+    });
+  });
 });

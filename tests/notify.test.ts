@@ -322,3 +322,46 @@ test("credit ran out while guarding: the site's manager is told (stopped, emerge
     await smtp.close();
   }
 });
+
+test("a manager asks for guards on a pattern 2 alarm: the operators are told (email and signed webhook) with the site, the alarm and the note; the site's own destinations are not", async (t) => {
+  const smtp = await smtpServer();
+  const hooks = await hookServer();
+  try {
+    await withWebCenter(
+      async ({ center, base, site1 }) => {
+        const web = center.web;
+        const now = Date.now();
+        web.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: now });
+        web.addDestination({ audience: "operators", siteId: null, kind: "email", address: "ops@guard.example", secret: null, createdAt: now });
+        web.addDestination({ audience: "operators", siteId: null, kind: "webhook", address: `http://127.0.0.1:${hooks.port}/ops`, secret: "operators-webhook-secret", createdAt: now });
+        await publishAs(center, "T0001", alarmMessages({ alarmId: 4, mediaId: 14, pattern: 2, seq: 1, time: s("2026-04-28T03:00"), images: 0 }));
+        await waitFor("the alarm's notification sent", () => web.notifications().length === 1 && web.notifications()[0].status === "sent", 10_000, () => web.notifications());
+        t.is(smtp.mails.length, 1, "pattern 2: only the manager is told of the alarm itself");
+
+        const m = new WebClient(base);
+        t.is((await m.login("manager1", PASSWORDS.manager1)).status, 303);
+        t.is((await m.post("/alarm/T0001/4/request-guards", { note: "window broken, nobody home" })).status, 303);
+        await waitFor("the operators' notifications sent", () => web.notifications().filter((n) => n.event === "guards" && n.status === "sent").length === 2, 10_000, () => web.notifications());
+        const guards = web.notifications().filter((n) => n.event === "guards");
+        t.deepEqual(guards.map((n) => n.audience), ["operators", "operators"]);
+        t.is(web.notifications().length, 3, "nothing more to the site's destinations");
+        const mail = smtp.mails.find((x) => x.to.includes("ops@guard.example"));
+        t.truthy(mail, "the operators' mailbox got it");
+        const raw = (mail as Mail).raw.replace(/=\r\n/g, "").replace(/\r\n\s+/g, " ");
+        t.regex(raw, /Subject: \[Timeguard\] Guards asked for by manager1 at Tanaka home \(T0001, alarm 4\): window broken, nobody home/);
+        t.regex(raw, /\/operator/);
+        t.regex(raw, /\(terminal time\)/);
+        t.false(smtp.mails.some((x) => x.to.includes("tanaka@example.com") && /Guards asked/.test(x.raw)));
+        const hook = hooks.hooks.find((h) => h.event === "guards");
+        t.truthy(hook);
+        t.true(verify("operators-webhook-secret", (hook as Hook).body, (hook as Hook).signature));
+        const json = JSON.parse((hook as Hook).body) as { event: string; terminal: string; alarmId: number; site: { name: string } };
+        t.like(json, { event: "guards", terminal: "T0001", alarmId: 4, site: { name: "Tanaka home" } });
+      },
+      { smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 50 } },
+    );
+  } finally {
+    await smtp.close();
+    await hooks.close();
+  }
+});

@@ -30,7 +30,13 @@ test("timeguard start: the center and the simulated terminal come up, print thei
     const state = await (await fetch(`${sim}api/state`)).json();
     t.is(state.engine, "xs");
     t.is(state.lcd.lines[0], "Setup        4 found", "plug and play found the kit's two PIR sensors and two cameras");
-    t.is((await fetch(`${center}login`)).status, 200);
+    const login = await fetch(`${center}login`);
+    t.is(login.status, 200);
+    const form = await login.text();
+    t.regex(form, /<h2>Demo logins<\/h2>/, "the demo's login page names its logins");
+    for (const [user, password] of [["admin", "admin-demo-1"], ["operator", "operator-demo-1"], ["manager", "manager-demo-1"]]) {
+      t.regex(form, new RegExp(`<td><code>${user}</code></td><td><code>${password}</code></td>`));
+    }
     child.kill("SIGINT");
     t.is(await exited, 0);
   } finally {

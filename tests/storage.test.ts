@@ -150,3 +150,23 @@ test("the flash file compacts its log and loses nothing", (t) => {
     f.done();
   }
 });
+
+test("eraseAll (a simulator's new session): every key gone, and still gone when the file is read back", (t) => {
+  const f = tempFile();
+  try {
+    const flash = new FlashFile(f.path);
+    flash.set("tg", "pin", { t: "s", v: "1234" });
+    flash.set("tg", "owed", { t: "i", v: 288 });
+    flash.set("other", "x", { t: "b", v: true });
+    flash.eraseAll();
+    t.deepEqual([flash.keys("tg"), flash.keys("other")], [[], []]);
+    flash.set("tg", "after", { t: "i", v: 1 });
+    flash.close();
+    const back = new FlashFile(f.path);
+    t.deepEqual(back.keys("tg"), ["after"]);
+    t.deepEqual(back.keys("other"), []);
+    back.close();
+  } finally {
+    f.done();
+  }
+});

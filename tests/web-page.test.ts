@@ -11,6 +11,7 @@ import { attachLcd } from "../host-sim/devices/lcd-pcf8574";
 import { Simulator } from "../host-sim/simulator";
 import { projectRoot } from "../host-sim/project";
 import { at } from "./helpers/engines";
+import { ROM_A00, UNKNOWN_GLYPH } from "../host-sim/web/hd44780-rom";
 
 // The simulator's web page in headless Chromium (Debian's chromium, driven by playwright-core):
 // a person's path through the page alone — power up the sensors, confirm them on the setup screen,
@@ -199,6 +200,7 @@ test.serial("the server answers on loopback names only and refuses bad requests"
     t.is((await post("/api/clock", { speed: -1 })).status, 400);
     t.is((await post("/api/action", { do: "wait", for: "1h" })).status, 400, "no batch actions from the page");
     t.is((await post("/api/action", { do: "nothing" })).status, 400);
+    t.is((await post("/api/session/new", { confirm: true })).status, 409, "no new session unless the server offers it (the demo's terminal keeps its memory)");
     t.is((await fetch(web.url + "api/keys", { method: "POST", headers: { "content-type": "text/plain" }, body: "1" })).status, 415);
     // A page elsewhere reaching us through a rebound DNS name is refused.
     const { request } = await import("node:http");
@@ -227,4 +229,122 @@ test("the page's script is valid JavaScript (the page is one template string)", 
   const { PAGE } = await import("../host-sim/web/page");
   const script = PAGE.split("<script>")[1].split("</script>")[0];
   t.notThrows(() => new Function(script));
+});
+
+test("the ROM A00 table: 96 characters of 8 rows, 5 dots wide, the eighth row blank; ¥ → ← where the ROM has them", (t) => {
+  const chars = Object.keys(ROM_A00);
+  t.is(chars.length, 96);
+  for (let c = 0x20; c < 0x7e; c++) if (c !== 0x5c) t.true(chars.includes(String.fromCharCode(c)), String.fromCharCode(c));
+  for (const ch of ["¥", "→", "←"]) t.true(chars.includes(ch));
+  for (const [ch, rows] of Object.entries(ROM_A00)) {
+    t.is(rows.length, 8, ch);
+    t.true(rows.every((r) => Number.isInteger(r) && r >= 0 && r < 32), ch);
+    t.is(rows[7], 0, ch);
+    t.is(rows.some((r) => r !== 0), ch !== " ", `${ch} has dots (only space is blank)`);
+  }
+  // no two characters drawn alike
+  t.is(new Set(Object.values(ROM_A00).map((r) => r.join(","))).size, 96);
+  t.is(UNKNOWN_GLYPH.length, 8);
+});
+
+test.serial("[node] the page draws the LCD as 5x8 dots from the ROM table, sensors as readable rows, and restarts or starts a new session only once confirmed", async (t) => {
+  const { url, child, output } = await startSimWeb("node");
+  const profile = mkdtempSync(join(tmpdir(), "tg-chromium-"));
+  let browser: BrowserContext | null = null;
+  try {
+    browser = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath(), args: ARGS, headless: true });
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(url);
+    await waitForLcd(page, 1, "no sensors yet");
+    // every cell of every row: the dots drawn (lit rects) are the ROM's for the row's character
+    const cells = await page.$$eval("#lcd .row", (rows) =>
+      rows.map((r) => ({
+        text: (r as HTMLElement).dataset.text ?? "",
+        cells: Array.from(r.querySelectorAll(".cell")).map((c) => {
+          const lit = [0, 0, 0, 0, 0, 0, 0, 0];
+          c.querySelectorAll("rect").forEach((rect: Element) => {
+            if (rect.getAttribute("class") !== "on") return;
+            const x = Math.floor(Number(rect.getAttribute("x")));
+            const y = Math.floor(Number(rect.getAttribute("y")));
+            lit[y] |= 1 << (4 - x);
+          });
+          return { lit, rects: c.querySelectorAll("rect").length, cursor: c.classList.contains("cursor") };
+        }),
+      })),
+    );
+    t.is(cells.length, 4);
+    for (const row of cells) {
+      t.is(row.cells.length, 20);
+      [...row.text].forEach((ch, i) => {
+        const want = [...(ROM_A00[ch] ?? UNKNOWN_GLYPH)];
+        if (row.cells[i].cursor) want[7] = 31;
+        t.is(row.cells[i].rects, 40, "all 40 dots of the matrix drawn, lit or not");
+        t.deepEqual(row.cells[i].lit, want, `'${ch}' in "${row.text}"`);
+      });
+    }
+    t.true(cells.some((r) => r.text.trim().length > 0), "something is on the screen");
+
+    // sensors: plain words, not key=value strings
+    await page.fill("#newId", "A0001");
+    await page.click("#addBtn");
+    await page.fill("#newId", "B0001");
+    await page.click("#addBtn");
+    await page.waitForSelector('#sensors tr[data-sensor="B0001"]', { timeout: 30_000 });
+    const rows = await page.$$eval("#sensors tr[data-sensor]", (trs) => trs.map((tr) => Array.from(tr.querySelectorAll("td")).slice(0, 5).map((td) => td.textContent?.trim() ?? "")));
+    t.deepEqual(
+      rows.map((r) => r.slice(0, 5).map((x) => x.replace(/^\S+\s+(?=motion|camera)/u, ""))),
+      [
+        ["A0001", "motion sensor", "on", "not armed", "ok"],
+        ["B0001", "camera", "on", "not armed", "ok"],
+      ],
+    );
+    const text = (await page.textContent("#sensors")) ?? "";
+    t.false(/\w+=/.test(text), `no key=value left: ${text}`);
+
+    // restart and new session, each behind a confirmation
+    const lcdStarts = (prefix: string) =>
+      page.waitForFunction((p) => ((document.querySelectorAll("#lcd .row")[0] as HTMLElement | undefined)?.dataset.text ?? "").startsWith(p), prefix, { timeout: 30_000 });
+    await waitForLcd(page, 1, "A0001+ B0001+");
+    await click(page, "#"); // the sensors confirmed: kept in the terminal's flash
+    await waitForLcd(page, 0, "Choose a PIN");
+    await click(page, "1234#1234#");
+    await waitForLcd(page, 3, "PIN set");
+    const dialogs: string[] = [];
+    let answer = false;
+    page.on("dialog", (d) => {
+      dialogs.push(d.message());
+      void (answer ? d.accept() : d.dismiss());
+    });
+    await page.click("#restartBtn");
+    await page.waitForTimeout(300);
+    t.false(((await page.textContent("#log")) ?? "").includes("power-cut"), "dismissed: nothing happens");
+    answer = true;
+    await page.click("#restartBtn");
+    await page.waitForFunction(() => (document.getElementById("log")?.textContent ?? "").includes("power-cut"), null, { timeout: 30_000 });
+    const afterRestart = (await (await fetch(url + "api/state")).json()) as { terminal: { ui: { screen: string } } };
+    t.not(afterRestart.terminal.ui.screen, "setup", "a restart keeps the flash: the sensors and the PIN are still there");
+    t.false(await page.isHidden("#newSessionBtn"), "sim-web offers a new session");
+    await page.click("#newSessionBtn");
+    await page.waitForFunction(() => (document.getElementById("log")?.textContent ?? "").includes("new session"), null, { timeout: 30_000 });
+    await lcdStarts("Setup");
+    const afterNew = (await (await fetch(url + "api/state")).json()) as { terminal: { ui: { screen: string } } };
+    t.is(afterNew.terminal.ui.screen, "setup", "a new session boots the terminal as new");
+    t.is(dialogs.length, 3);
+    t.regex(dialogs[2], /memory .* is erased/);
+    if (process.env.TG_SCREENSHOTS) {
+      await page.screenshot({ path: `${process.env.TG_SCREENSHOTS}/sim-page.png`, fullPage: true });
+      await page.locator("#lcd").screenshot({ path: `${process.env.TG_SCREENSHOTS}/sim-lcd.png` });
+    }
+    t.deepEqual(errors, [], "no script errors on the page");
+  } catch (e) {
+    t.log(output());
+    throw e;
+  } finally {
+    if (browser) await browser.close();
+    child.kill("SIGTERM");
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)));
+    rmSync(profile, { recursive: true, force: true });
+  }
 });

@@ -183,6 +183,39 @@ export class Notifier {
     return destinations.length;
   }
 
+  /**
+   * A site's manager asked for guards on a pattern 2 alarm: the operators are told at once (their
+   * destinations), with the site, the alarm and the manager's note, to dispatch from their queue.
+   */
+  guardsRequested(terminal: string, alarmId: number, by: string, note: string | null): number {
+    const t = this.#o.store.terminal(terminal);
+    const alarm = this.#alarm(terminal, alarmId);
+    if (!t || !alarm) return 0;
+    const site = this.#o.store.sites().find((s) => s.id === t.siteId);
+    const now = this.#now();
+    let n = 0;
+    for (const d of this.#o.web.destinations({ audience: "operators" })) {
+      const id = this.#o.web.addNotification({
+        destinationId: d.id,
+        kind: d.kind,
+        address: d.address,
+        audience: d.audience,
+        siteId: t.siteId,
+        terminal,
+        event: "guards",
+        alarmId,
+        faultId: null,
+        subject: `Guards asked for by ${by} at ${site?.name ?? terminal} (${terminal}, alarm ${alarmId})${note ? `: ${note}` : ""}`.slice(0, 300),
+        status: "pending",
+        nextAt: now,
+        createdAt: now,
+      });
+      this.#changed(id);
+      n++;
+    }
+    return n;
+  }
+
   /** Sends everything due now; resolves with how many were attempted. */
   runDue(): Promise<number> {
     if (this.#running) return this.#running;
@@ -270,6 +303,27 @@ export class Notifier {
     if (n.event === "credit") {
       const text = `${n.subject}\n\nTop up the card (or insert one with counts) in the terminal: guarding resumes until the planned end when credit is back in time.\n\nSite page: ${base}/\n`;
       return { subject: n.subject, text, attachments: [], json: { event: "credit", terminal: n.terminal, subject: n.subject } };
+    }
+    if (n.event === "guards") {
+      const alarm = this.#alarm(n.terminal as string, n.alarmId as number);
+      const site = this.#o.store.sites().find((s) => s.id === n.siteId);
+      const page = `${base}/alarm/${encodeURIComponent(n.terminal as string)}/${n.alarmId}`;
+      const lines = [
+        n.subject,
+        "",
+        `Site: ${site?.name ?? "?"}${site?.contact ? ` (contact ${site.contact})` : ""}`,
+        `Terminal: ${n.terminal}`,
+        alarm ? `Alarm: ${alarm.alarmId}, sensor ${alarm.sensor}, event ${alarm.event}, pattern ${alarm.pattern}, at ${formatTime(alarm.time)} (terminal time)` : `Alarm: ${n.alarmId}`,
+        "",
+        `Dispatch guards from the operator queue: ${base}/operator`,
+        `The alarm: ${page}`,
+      ];
+      return {
+        subject: n.subject,
+        text: lines.join("\n") + "\n",
+        attachments: [],
+        json: { event: "guards", terminal: n.terminal, alarmId: n.alarmId, site: site ? { id: site.id, name: site.name } : null, subject: n.subject, page },
+      };
     }
     if (n.event === "fault") {
       const f = this.#o.web.faults().find((x) => x.id === n.faultId);

@@ -48,7 +48,7 @@ export interface NotificationRow {
   audience: "site" | "operators";
   siteId: number | null;
   terminal: string | null;
-  event: "alarm" | "fault" | "credit";
+  event: "alarm" | "fault" | "credit" | "guards";
   alarmId: number | null;
   faultId: number | null;
   subject: string;

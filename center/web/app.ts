@@ -10,13 +10,16 @@ import { hashSecret } from "../secrets";
 import type { AlarmRow, CenterStore, SiteRow } from "../store/center-store";
 import { ROLES, type Role, type UserRow, type WebStore } from "../store/web-store";
 import { LOGIN_CSRF_COOKIE, SESSION_COOKIE, Sessions, USERNAME, hashPassword, newToken, passwordProblem, sameToken } from "./auth";
-import { perDay, periodTable } from "./billing-view";
+import { type DayFigure, chartRange, perDay, periodTable, sumDays } from "./billing-view";
 import type { Tariffs } from "../tariffs";
 import { EventHub } from "./events";
 import { type LoginLimiter, clientAddress } from "./login-limiter";
 import { RouteTable } from "./routes";
 import { HttpError, MAX_JSON_DEPTH, Raw, cookie, cookies, jsonDepth, readBody, redirect, send, sendHtml, sendJson } from "./http";
-import { type AlarmView, type View, adminPage, alarmPage, errorPage, loginPage, operatorPage, sitePage } from "./pages";
+import { type AlarmView, type View, ZONE, adminPage, alarmPage, alarmsPage, errorPage, loginPage, operatorPage, sitePage } from "./pages";
+import { filterAlarms, parseAlarmFilter } from "./alarm-list";
+import { toCsv } from "./csv";
+import { formatTime } from "../../firmware/core/time";
 import { APP_CSS, APP_JS } from "./static";
 
 export interface WebDeps {
@@ -42,6 +45,8 @@ export interface WebDeps {
   limiter: LoginLimiter;
   /** addresses of reverse proxies whose X-Forwarded-For names the client (none: the socket's address) */
   trustedProxies?: readonly string[];
+  /** the demo's logins, shown on the login page (demo mode only; a real center has none) */
+  demoLogins?: ReadonlyArray<{ role: string; username: string; password: string }>;
 }
 
 /** An admin form's request: its body, and the two ways its page answers. */
@@ -65,6 +70,8 @@ interface Ctx {
 }
 
 const TERMINAL_ID = /^[A-Za-z0-9-]{1,16}$/;
+/** The alarm list shows at most this many cards (newest first); its CSV has every match. */
+const ALARMS_SHOWN = 200;
 
 /**
  * The center's web: server-rendered pages for three roles, a small JSON API, server-sent events
@@ -108,6 +115,9 @@ export class WebApp {
     { method: "GET", pattern: "alarm/:terminal/:id", handler: (c, terminal, id) => this.#alarmPage(c, terminal, intParam(id)) },
     { method: "POST", pattern: "alarm/:terminal/:id/:action", handler: (c, terminal, id, action) => this.#alarmAction(c, terminal, intParam(id), action, false) },
     { method: "GET", pattern: "operator", handler: (c) => this.#operatorPage(c) },
+    { method: "GET", pattern: "alarms", handler: (c) => this.#alarmsPage(c) },
+    { method: "GET", pattern: "alarms.csv", handler: (c) => this.#alarmsCsv(c) },
+    { method: "GET", pattern: "terminals/:id/periods.csv", handler: (c, id) => this.#periodsCsv(c, id) },
     { method: "POST", pattern: "faults/:id/clear", handler: (c, id) => this.#clearFault(c, intParam(id)) },
   ]);
 
@@ -161,7 +171,7 @@ export class WebApp {
     // or a stray request for the login page does not invalidate the form already shown.
     const existing = cookies(c.req)[LOGIN_CSRF_COOKIE];
     const csrf = existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : newToken();
-    sendHtml(c.res, status, loginPage(csrf, error, username), { "set-cookie": cookie(LOGIN_CSRF_COOKIE, csrf, { secure: this.#d.secureCookies, maxAge: 3600 }) });
+    sendHtml(c.res, status, loginPage(csrf, error, username, this.#d.demoLogins), { "set-cookie": cookie(LOGIN_CSRF_COOKIE, csrf, { secure: this.#d.secureCookies, maxAge: 3600 }) });
   }
 
   async #login(c: Ctx): Promise<void> {
@@ -180,7 +190,7 @@ export class WebApp {
       this.counts.loginRateLimited++;
       const csrf = newToken();
       const when = wait < 90 ? `${wait} s` : `${Math.ceil(wait / 60)} min`;
-      return sendHtml(c.res, 429, loginPage(csrf, `Too many failed logins; try again in ${when}.`, username), {
+      return sendHtml(c.res, 429, loginPage(csrf, `Too many failed logins; try again in ${when}.`, username, this.#d.demoLogins), {
         "retry-after": String(wait),
         "set-cookie": cookie(LOGIN_CSRF_COOKIE, csrf, { secure: this.#d.secureCookies, maxAge: 3600 }),
       });
@@ -329,11 +339,24 @@ export class WebApp {
     return { site, terminals, statuses, sensors: this.#d.web.sensors(ids), alarms, notifications: this.#d.web.notifications({ siteId, audience: "site", limit: 50 }) };
   }
 
+  /** Every terminal's hours and yen per day, added up: the company's chart on the admin page. */
+  #companyDays(): DayFigure[] {
+    return sumDays(
+      this.#d.store.terminals().map((t) => {
+        try {
+          return perDay(this.#d.store.periods(t.id), this.#d.tariffs.lookup(t.id));
+        } catch {
+          return [];
+        }
+      }),
+    );
+  }
+
   #sitePage(c: Ctx, siteId: number): void {
     const user = c.user as UserRow;
     if (!this.#sites().some((s) => s.id === siteId) || !this.#siteVisible(user, siteId)) return this.#notFound(c);
     const d = this.#siteData(siteId);
-    sendHtml(c.res, 200, sitePage(this.#view(c), d.site, d.statuses, d.sensors, this.#alarmViews(d.alarms), d.notifications));
+    sendHtml(c.res, 200, sitePage(this.#view(c), d.site, d.statuses, d.sensors, this.#alarmViews(d.alarms), d.notifications, chartRange(c.url.searchParams.get("range"))));
   }
 
   #alarmPage(c: Ctx, terminal: string | undefined, alarmId: number): void {
@@ -341,6 +364,49 @@ export class WebApp {
     const a = t ? this.#d.store.alarms(t.id).find((x) => x.alarmId === alarmId) : undefined;
     if (!a) return this.#notFound(c);
     sendHtml(c.res, 200, alarmPage(this.#view(c), this.#alarmViews([a])[0]));
+  }
+
+  /** The alarms this user may see, filtered by the query string; and the sites they are at. */
+  #filteredAlarms(c: Ctx) {
+    const user = c.user as UserRow;
+    const { filter, problems } = parseAlarmFilter(c.url.searchParams);
+    const sites = this.#sites().filter((x) => this.#siteVisible(user, x.id));
+    const siteById = new Map(sites.map((x) => [x.id, x]));
+    const terminals = this.#d.store.terminals().filter((t) => siteById.has(t.siteId));
+    const siteOfTerminal = new Map(terminals.map((t) => [t.id, siteById.get(t.siteId)]));
+    const all = terminals.flatMap((t) => this.#d.store.alarms(t.id));
+    const kinds = [...new Set(all.map((a) => a.event))].sort();
+    return { filter, problems, sites, kinds, alarms: filterAlarms(all, filter, (id) => siteOfTerminal.get(id)), siteOf: (id: string) => siteOfTerminal.get(id) };
+  }
+
+  #alarmsPage(c: Ctx): void {
+    const r = this.#filteredAlarms(c);
+    const shown = r.alarms.slice(0, ALARMS_SHOWN);
+    sendHtml(c.res, 200, alarmsPage(this.#view(c), { filter: r.filter, problems: r.problems, sites: r.sites, kinds: r.kinds, alarms: this.#alarmViews(shown), total: r.alarms.length, shown: shown.length }));
+  }
+
+  #alarmsCsv(c: Ctx): void {
+    const r = this.#filteredAlarms(c);
+    if (r.problems.length) throw new HttpError(400, `bad filter: ${r.problems.join("; ")}`);
+    const t = (s: number) => formatTime(s).replace("T", " ");
+    const csv = toCsv(
+      ["site", "terminal", "alarm", `terminal time (${ZONE})`, `received, center time (${ZONE})`, "pattern", "kind", "sensor", "contact id", "status", "images", "clips"],
+      r.alarms.map((a) => [r.siteOf(a.terminal)?.name ?? "", a.terminal, a.alarmId, t(a.time), t(Math.floor(a.receivedAt / 1000)), a.pattern, a.event, a.sensor, a.contactId, a.status, a.images, a.clips]),
+    );
+    send(c.res, 200, "text/csv; charset=utf-8", csv, { "content-disposition": 'attachment; filename="alarms.csv"' });
+  }
+
+  #periodsCsv(c: Ctx, terminal: string): void {
+    const term = this.#terminalOf(c.user as UserRow, terminal);
+    if (!term) return this.#notFound(c);
+    const x = periodTable(term.id, this.#d.store.periods(term.id), this.#d.tariffs.lookup(term.id));
+    const t = (s: number) => formatTime(s).replace("T", " ");
+    const csv = toCsv(
+      [`start, terminal time (${ZONE})`, `end, terminal time (${ZONE})`, "pattern", "sensors", "cameras", "yen per hour", "guarded seconds", "base yen", "yen (terminal)", "yen (center)", "counts taken", "card", "contract", "fee mismatch"],
+      x.rows.map((r) => [t(r.start), t(r.end), r.pattern, r.sensors, r.cameras, r.yenPerHour, r.guardedSeconds, r.baseYen, r.yen, r.centerYen, r.countsTaken, r.cardId, r.contract, r.feeMismatch]),
+    );
+    const name = term.id.replace(/[^A-Za-z0-9-]/g, "");
+    send(c.res, 200, "text/csv; charset=utf-8", csv, { "content-disposition": `attachment; filename="periods-${name}.csv"` });
   }
 
   #operatorQueue(): { queue: AlarmRow[]; recent: AlarmRow[] } {
@@ -395,6 +461,8 @@ export class WebApp {
         notifications: this.#d.web.notifications({ limit: 100 }),
         tariffDefault: EXAMPLE_TARIFF_JSON,
         form,
+        companyDays: this.#companyDays(),
+        range: chartRange(c.url.searchParams.get("range")),
       }),
     );
   }

@@ -2,7 +2,7 @@ import { meterYen } from "../../firmware/core/contract";
 import { accrue, deviceCounts, yenOwed, yenPerHour } from "../../firmware/core/fee";
 import type { Tariff } from "../../firmware/core/tariff";
 import { foldPeriods } from "../fee-check";
-import { DAY, DEFAULT_ZONE_MINUTES, formatTime } from "../../firmware/core/time";
+import { DAY, DEFAULT_ZONE_MINUTES, formatTime, parseTime } from "../../firmware/core/time";
 import type { PeriodRow } from "../store/center-store";
 
 export interface PeriodTable {
@@ -91,4 +91,46 @@ export function yen(n: number): string {
 export function hours(seconds: number): string {
   const h = Math.round((seconds / 3600) * 100) / 100;
   return String(h);
+}
+
+/** The charts' ranges: the last 7 or 31 days, or every day from the first to the last reported. */
+export const CHART_RANGES = { week: 7, month: 31, all: 366 } as const;
+export type ChartRange = keyof typeof CHART_RANGES;
+
+export function chartRange(v: string | null): ChartRange {
+  return v === "month" || v === "all" ? v : "week";
+}
+
+/**
+ * Every day of the range, each its own entry (a day with nothing guarded is a zero, not left out),
+ * ending at the last day reported (the terminal's clock: a simulated one may run ahead of the
+ * center's). `all` starts at the first day reported, at most a year back.
+ */
+export function daysInRange(days: readonly DayFigure[], range: ChartRange, zoneMinutes = DEFAULT_ZONE_MINUTES): DayFigure[] {
+  if (days.length === 0) return [];
+  const start = (d: string) => parseTime(`${d}T00:00`, "day", zoneMinutes);
+  const last = start(days[days.length - 1].day);
+  const n = range === "all" ? Math.min(CHART_RANGES.all, Math.round((last - start(days[0].day)) / DAY) + 1) : CHART_RANGES[range];
+  const byDay = new Map(days.map((d) => [d.day, d]));
+  const out: DayFigure[] = [];
+  for (let i = n - 1; i >= 0; i--) {
+    const day = formatTime(last - i * DAY, zoneMinutes).slice(0, 10);
+    out.push(byDay.get(day) ?? { day, seconds: 0, rateSeconds: 0, yen: 0 });
+  }
+  return out;
+}
+
+/** Several terminals' days added up (each day's yen is the sum of each terminal's floored yen). */
+export function sumDays(lists: ReadonlyArray<readonly DayFigure[]>): DayFigure[] {
+  const m = new Map<string, DayFigure>();
+  for (const list of lists) {
+    for (const d of list) {
+      const x = m.get(d.day) ?? { day: d.day, seconds: 0, rateSeconds: 0, yen: 0 };
+      x.seconds += d.seconds;
+      x.rateSeconds += d.rateSeconds;
+      x.yen += d.yen;
+      m.set(d.day, x);
+    }
+  }
+  return [...m.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
 }

@@ -1,9 +1,10 @@
-import { formatTime } from "../../firmware/core/time";
+import { DEFAULT_ZONE_MINUTES, formatTime } from "../../firmware/core/time";
 import type { AlarmRow, MediaRow, SiteRow, TerminalRow } from "../store/center-store";
 import { DURESS, actionsFor } from "../alarm-policy";
 import type { AlarmActionRow, DestinationRow, FaultRow, NotificationRow, SensorRow, UserRow } from "../store/web-store";
-import { DayFigure, PeriodTable, hours, yen } from "./billing-view";
+import { type ChartRange, DayFigure, PeriodTable, daysInRange, hours, yen } from "./billing-view";
 import { Raw, html } from "./http";
+import { ALARM_STATUSES, type AlarmFilter, filterQuery } from "./alarm-list";
 
 export interface View {
   user: UserRow | null;
@@ -14,6 +15,12 @@ export interface View {
 
 const centerTime = (ms: number | null) => (ms === null ? "—" : formatTime(Math.floor(ms / 1000)).replace("T", " "));
 const termTime = (s: number | null) => (s === null ? "—" : formatTime(s).replace("T", " "));
+/** The zone every time on the pages is shown in (the terminals' zone, DESIGN §2). */
+export const ZONE = `UTC${DEFAULT_ZONE_MINUTES < 0 ? "-" : "+"}${String(Math.floor(Math.abs(DEFAULT_ZONE_MINUTES) / 60)).padStart(2, "0")}:${String(Math.abs(DEFAULT_ZONE_MINUTES) % 60).padStart(2, "0")}`;
+/** A time by the terminal's clock (when it happened there), labelled so. */
+const termAt = (s: number | null) => html`<time class="terminal-clock" title="by the terminal's clock, ${ZONE}">${termTime(s)} <small>terminal time, ${ZONE}</small></time>`;
+/** A time by the center's clock (when the center got or did something), labelled so. */
+const centerAt = (ms: number | null) => html`<time class="center-clock" title="by the center's clock, ${ZONE}">${centerTime(ms)} <small>center time, ${ZONE}</small></time>`;
 
 export function layout(v: View, title: string, body: Raw, live = true): Raw {
   const u = v.user;
@@ -22,6 +29,7 @@ export function layout(v: View, title: string, body: Raw, live = true): Raw {
         ${u.role === "admin" ? html`<a href="/admin">Admin</a> <a href="/operator">Operator queue</a>` : ""}
         ${u.role === "operator" ? html`<a href="/operator">Alarm queue</a>` : ""}
         ${u.role === "manager" ? html`<a href="/site/${u.siteId}">My site</a>` : ""}
+        <a href="/alarms">Alarms</a>
         <span class="who">${u.username} (${u.role})</span>
         <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${v.csrf}"><button type="submit">Log out</button></form>
       </nav>`
@@ -34,7 +42,13 @@ export function layout(v: View, title: string, body: Raw, live = true): Raw {
 <main id="main"><h1>${title}</h1>${flash}${body}</main></body></html>`;
 }
 
-export function loginPage(csrf: string, error: string | null, username = ""): Raw {
+export function loginPage(csrf: string, error: string | null, username = "", demoLogins: ReadonlyArray<{ role: string; username: string; password: string }> = []): Raw {
+  const demo = demoLogins.length
+    ? html`<aside class="card demo-logins" id="demo-logins"><h2>Demo logins</h2>
+      <p class="muted">This center runs the demo (<code>timeguard start</code>); these logins exist only here.</p>
+      <table><thead><tr><th>role</th><th>user</th><th>password</th></tr></thead><tbody>
+      ${demoLogins.map((d) => html`<tr data-role="${d.role}"><td>${d.role}</td><td><code>${d.username}</code></td><td><code>${d.password}</code></td></tr>`)}</tbody></table></aside>`
+    : "";
   return layout(
     { user: null, csrf },
     "Log in",
@@ -44,7 +58,7 @@ export function loginPage(csrf: string, error: string | null, username = ""): Ra
       <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
       ${error ? html`<p class="flash error" role="alert">${error}</p>` : ""}
       <button type="submit">Log in</button>
-    </form>`,
+    </form>${demo}`,
     false,
   );
 }
@@ -95,7 +109,7 @@ export function alarmCard(v: View, av: AlarmView, back: string): Raw {
   return html`<article class="alarm status-${a.status}" id="alarm-${a.terminal}-${a.alarmId}" data-terminal="${a.terminal}" data-alarm="${a.alarmId}" data-status="${a.status}">
     <h3>${a.contactId === DURESS ? html`<strong class="error">DURESS</strong> · ` : ""}Pattern ${a.pattern} · ${a.event} · sensor ${a.sensor} <span class="badge">${a.status}</span></h3>
     <p>${av.site ? html`<a href="/site/${av.site.id}">${av.site.name}</a>${av.site.contact ? html` · contact ${av.site.contact}` : ""} · ` : ""}terminal ${a.terminal} · alarm ${a.alarmId} ·
-      ${termTime(a.time)} (Contact ID ${a.contactId}) · received ${centerTime(a.receivedAt)}</p>
+      Contact ID ${a.contactId} · ${termAt(a.time)} · received ${centerAt(a.receivedAt)}</p>
     <div class="media">
       ${images.map((m) => (m.complete ? html`<a href="${src(m)}"><img src="${src(m)}" alt="alarm ${a.alarmId} image ${m.item + 1}" class="shot"></a>` : html`<span class="pending">image ${m.item + 1}: ${m.partsReceived}/${m.parts} parts</span>`))}
       ${clips.map((m) => (m.complete ? html`<audio controls preload="none" src="${src(m)}" aria-label="alarm ${a.alarmId} sound"></audio>` : html`<span class="pending">sound: ${m.partsReceived}/${m.parts} parts</span>`))}
@@ -112,10 +126,42 @@ export function alarmPage(v: View, av: AlarmView): Raw {
 
 export function notificationLog(rows: NotificationRow[]): Raw {
   if (rows.length === 0) return html`<p class="muted">No notifications yet.</p>`;
-  return html`<table class="notifications"><thead><tr><th>#</th><th>created</th><th>to</th><th>event</th><th>subject</th><th>status</th><th>attempts</th><th>attached</th><th>sent</th><th>last error</th></tr></thead><tbody>
+  return html`<table class="notifications"><thead><tr><th>#</th><th>created (center time)</th><th>to</th><th>event</th><th>subject</th><th>status</th><th>attempts</th><th>attached</th><th>sent (center time)</th><th>last error</th></tr></thead><tbody>
     ${rows.map((n) => html`<tr data-status="${n.status}"><td>${n.id}</td><td>${centerTime(n.createdAt)}</td><td>${n.kind}: ${n.address} (${n.audience})</td><td>${n.event}</td><td>${n.subject}</td>
       <td>${n.status}${n.status === "retry" ? html` at ${centerTime(n.nextAt)}` : ""}</td><td>${n.attempts}</td><td>${n.attachments}</td><td>${centerTime(n.sentAt)}</td><td>${n.lastError ?? ""}</td></tr>`)}
   </tbody></table>`;
+}
+
+// ------------------------------------------------------------------ alarm list (filters, search, CSV)
+
+export function alarmsPage(
+  v: View,
+  d: { filter: AlarmFilter; problems: string[]; sites: SiteRow[]; kinds: string[]; alarms: AlarmView[]; total: number; shown: number },
+): Raw {
+  const f = d.filter;
+  const opt = (value: string, label: string, selected: boolean) => html`<option value="${value}" ${selected ? "selected" : ""}>${label}</option>`;
+  const siteChoice =
+    d.sites.length > 1
+      ? html`<label>Site <select name="site"><option value="">all</option>${d.sites.map((x) => opt(String(x.id), x.name, f.site === x.id))}</select></label>`
+      : "";
+  return layout(
+    v,
+    "Alarms",
+    html`<form method="get" action="/alarms" class="filters" id="alarm-filters" role="search">
+      <label>From <input type="date" name="from" value="${f.from ?? ""}"></label>
+      <label>To <input type="date" name="to" value="${f.to ?? ""}"></label>
+      ${siteChoice}
+      <label>Status <select name="status"><option value="">any</option>${ALARM_STATUSES.map((x) => opt(x, x, f.status === x))}</select></label>
+      <label>Kind <select name="kind"><option value="">any</option>${d.kinds.map((x) => opt(x, x, f.kind === x))}</select></label>
+      <label>Pattern <select name="pattern"><option value="">any</option>${[1, 2, 3].map((x) => opt(String(x), String(x), f.pattern === x))}</select></label>
+      <label>Search <input type="search" name="q" maxlength="60" value="${f.q ?? ""}" placeholder="terminal, site, sensor, kind…"></label>
+      <button type="submit">Show</button> <a href="/alarms">Clear</a>
+      <a href="/alarms.csv${filterQuery(f)}" download class="csv" id="alarms-csv">Export these as CSV</a>
+    </form>
+    ${d.problems.length ? html`<p class="flash error" role="alert">Left out of the filter: ${d.problems.join("; ")}.</p>` : ""}
+    <p class="muted" id="alarm-count">${d.total} alarm(s) match${d.shown < d.total ? html`; the newest ${d.shown} are shown (the CSV has all)` : ""}. Dates are the terminal's days (${ZONE}).</p>
+    <div id="alarms">${d.alarms.length ? d.alarms.map((a) => alarmCard(v, a, "/alarms")) : html`<p class="muted">No alarms match.</p>`}</div>`,
+  );
 }
 
 // ------------------------------------------------------------------ operator
@@ -129,7 +175,7 @@ export function operatorPage(v: View, queue: AlarmView[], recent: AlarmView[], f
       <div id="queue">${queue.length ? queue.map((a) => alarmCard(v, a, "/operator")) : html`<p class="muted">No open alarms.</p>`}</div></section>
     <section><h2>Faults</h2>${
       faults.length
-        ? html`<table class="faults"><thead><tr><th>terminal</th><th>fault</th><th>detail</th><th>raised</th><th>state</th><th></th></tr></thead><tbody>
+        ? html`<table class="faults"><thead><tr><th>terminal</th><th>fault</th><th>detail</th><th>raised (center time)</th><th>state</th><th></th></tr></thead><tbody>
         ${faults.map((f) => html`<tr data-fault="${f.id}"><td>${f.terminal}</td><td>${f.kind}</td><td>${f.detail}</td><td>${centerTime(f.raisedAt)}</td><td>${f.clearedAt ? html`cleared ${centerTime(f.clearedAt)} (${f.clearedBy})` : "open"}</td>
           <td>${f.clearedAt ? "" : html`<form method="post" action="/faults/${f.id}/clear">${csrfField(v)}<button type="submit">Clear</button></form>`}</td></tr>`)}
       </tbody></table>`
@@ -163,7 +209,7 @@ function planView(plan: unknown): Raw {
 export function periodsTable(t: PeriodTable): Raw {
   if (t.rows.length === 0) return html`<p class="muted">No guard periods reported yet.</p>`;
   const coef = (t.permille / 1000).toFixed(t.permille % 100 === 0 ? 1 : 3);
-  return html`<table class="periods" data-terminal="${t.terminal}"><thead><tr><th>start</th><th>end</th><th>pattern</th><th>sensors</th><th>cameras</th><th>yen/h</th><th>hours</th><th>base</th><th>yen</th><th>counts</th></tr></thead><tbody>
+  return html`<table class="periods" data-terminal="${t.terminal}"><thead><tr><th>start (terminal time)</th><th>end (terminal time)</th><th>pattern</th><th>sensors</th><th>cameras</th><th>yen/h</th><th>hours</th><th>base</th><th>yen</th><th>counts</th></tr></thead><tbody>
     ${t.rows.map((r) => html`<tr${r.feeMismatch ? html` class="mismatch" title="${r.feeMismatch}"` : ""}><td>${formatTime(r.start).replace("T", " ")}</td><td>${formatTime(r.end).replace("T", " ")}</td><td>${r.pattern}</td><td>${r.sensors}</td><td>${r.cameras}</td><td>${r.yenPerHour}</td><td>${hours(r.guardedSeconds)}</td><td>${yen(r.baseYen)}</td><td>${yen(r.yen)}</td><td>${r.countsTaken === null ? "—" : yen(r.countsTaken)}</td></tr>`)}
     </tbody><tfoot><tr><td colspan="7">Total ${coef} × ${yen(t.baseYen)}</td><td>${yen(t.baseYen)}</td><td class="total" data-total-yen="${t.totalYen}">${yen(t.totalYen)} yen</td><td data-counts="${t.countsTaken}">${yen(t.countsTaken)}</td></tr></tfoot></table>
     ${t.mismatches ? html`<p class="flash error">${t.mismatches} period(s) where the terminal's fee differs from the center's recomputation (hover the row).</p>` : ""}`;
@@ -171,48 +217,54 @@ export function periodsTable(t: PeriodTable): Raw {
 
 function barChart(title: string, unit: string, days: DayFigure[], value: (d: DayFigure) => number, fmt: (n: number) => string): Raw {
   if (days.length === 0) return html`<p class="muted">${title}: no data yet.</p>`;
-  const shown = days.slice(-31);
-  const max = Math.max(1, ...shown.map(value));
-  const W = 640;
+  const max = Math.max(1, ...days.map(value));
   const H = 180;
-  const pad = 30;
-  const bw = (W - pad) / shown.length;
-  return html`<figure class="chart"><figcaption>${title}</figcaption>
+  const pad = 44;
+  // one bar per day, never wider than 40 px: a single day is a bar, not the whole chart
+  const bw = Math.min(40, Math.max(4, Math.floor(1000 / days.length)));
+  const W = pad + bw * days.length + 8;
+  const every = Math.ceil(days.length / 16);
+  return html`<figure class="chart" data-days="${days.length}"><figcaption>${title} (${days[0].day} – ${days[days.length - 1].day}, terminal days, ${ZONE})</figcaption>
     <svg viewBox="0 0 ${W} ${H + 30}" width="${W}" height="${H + 30}" role="img" aria-label="${title}">
       <line x1="${pad}" y1="${H}" x2="${W}" y2="${H}" class="axis"/>
-      <text x="0" y="12" class="tick">${fmt(max)} ${unit}</text>
-      ${shown.map((d, i) => {
+      <text x="0" y="12" class="tick">${fmt(max)} ${unit}</text><text x="0" y="${H}" class="tick">0</text>
+      ${days.map((d, i) => {
         const h = Math.round(((value(d) / max) * (H - 20)) * 10) / 10;
         const x = pad + i * bw;
-        return html`<g><rect x="${x + 1}" y="${H - h}" width="${Math.max(1, bw - 2)}" height="${h}" class="bar"><title>${d.day}: ${fmt(value(d))} ${unit}</title></rect>
-          ${shown.length <= 16 || i % Math.ceil(shown.length / 16) === 0 ? html`<text x="${x + 1}" y="${H + 14}" class="tick">${d.day.slice(5)}</text>` : ""}</g>`;
+        return html`<g><rect x="${x + 1}" y="${H - h}" width="${bw - 2}" height="${h}" class="bar" data-day="${d.day}"><title>${d.day}: ${fmt(value(d))} ${unit}</title></rect>
+          ${i % every === 0 ? html`<text x="${x + 1}" y="${H + 14}" class="tick">${d.day.slice(5)}</text>` : ""}</g>`;
       })}
     </svg></figure>`;
 }
 
-export function sitePage(v: View, site: SiteRow, statuses: TerminalStatus[], sensors: SensorRow[], alarms: AlarmView[], notifications: NotificationRow[]): Raw {
+function rangeLinks(path: string, range: ChartRange): Raw {
+  const label: Record<ChartRange, string> = { week: "last 7 days", month: "last 31 days", all: "every day reported" };
+  return html`<p class="ranges">Range: ${(Object.keys(label) as ChartRange[]).map((r) => html`<a href="${path}?range=${r}" ${r === range ? html`aria-current="true"` : ""}>${label[r]}</a>`)}</p>`;
+}
+
+export function sitePage(v: View, site: SiteRow, statuses: TerminalStatus[], sensors: SensorRow[], alarms: AlarmView[], notifications: NotificationRow[], range: ChartRange = "week"): Raw {
   return layout(
     v,
     site.name,
     html`<section class="status"><h2>Status</h2><p>Contact: ${site.contact || "—"}</p>
-      <table><thead><tr><th>terminal</th><th>link</th><th>registered</th><th>firmware</th><th>last seen</th><th>last test call</th><th>faults</th></tr></thead><tbody>
+      <table><thead><tr><th>terminal</th><th>link</th><th>registered (center time)</th><th>firmware</th><th>last seen (center time)</th><th>last test call (terminal time)</th><th>faults</th></tr></thead><tbody>
       ${statuses.map((s) => html`<tr><td>${s.terminal.id}</td><td>${s.online ? "online" : "offline (dials when it has something to send)"}</td><td>${centerTime(s.terminal.registeredAt)}</td><td>${s.terminal.firmware ?? "—"}</td>
         <td>${centerTime(s.terminal.lastSeen)}</td><td>${termTime(s.terminal.lastTest)}</td><td>${s.openFaults.map((f) => f.kind).join(", ") || "none"}</td></tr>`)}
       </tbody></table></section>
     <section><h2>Sensors</h2>${
       sensors.length
-        ? html`<table class="sensors"><thead><tr><th>terminal</th><th>ID</th><th>type</th><th>connected</th><th>operating</th><th>battery</th><th>updated</th></tr></thead><tbody>
+        ? html`<table class="sensors"><thead><tr><th>terminal</th><th>ID</th><th>type</th><th>connected</th><th>operating</th><th>battery</th><th>updated (center time)</th></tr></thead><tbody>
         ${sensors.map((s) => html`<tr><td>${s.terminal}</td><td>${s.id}</td><td>${s.type}</td><td>${s.connected ? "yes" : "no"}</td><td>${s.operating ? "yes" : "no"}</td><td>${s.battery}</td><td>${centerTime(s.updatedAt)}</td></tr>`)}</tbody></table>`
         : html`<p class="muted">No sensor table reported yet.</p>`
     }</section>
     ${statuses.map(
-      (s) => html`<section><h2>Plan (${s.terminal.id})</h2>${s.plan ? html`<p class="muted">reported ${termTime(s.plan.time)}</p>${planView(s.plan.plan)}` : html`<p class="muted">No plan reported yet.</p>`}</section>
-      <section><h2>Guard periods and fees (${s.terminal.id})</h2>${periodsTable(s.table)}</section>
-      <section class="charts"><h2>Per day (${s.terminal.id})</h2>
-        ${barChart("Hours guarded per day", "h", s.days, (d) => d.seconds / 3600, (n) => String(Math.round(n * 10) / 10))}
-        ${barChart("Yen per day", "yen", s.days, (d) => d.yen, (n) => yen(Math.round(n)))}</section>`,
+      (s) => html`<section><h2>Plan (${s.terminal.id})</h2>${s.plan ? html`<p class="muted">reported ${termAt(s.plan.time)}</p>${planView(s.plan.plan)}` : html`<p class="muted">No plan reported yet.</p>`}</section>
+      <section><h2>Guard periods and fees (${s.terminal.id})</h2>${periodsTable(s.table)}${s.table.rows.length ? html`<p><a href="/terminals/${encodeURIComponent(s.terminal.id)}/periods.csv" download class="csv">Export the periods as CSV</a></p>` : ""}</section>
+      <section class="charts" id="charts-${s.terminal.id}"><h2>Per day (${s.terminal.id})</h2>${rangeLinks(`/site/${site.id}`, range)}
+        ${barChart("Hours guarded per day", "h", daysInRange(s.days, range), (d) => d.seconds / 3600, (n) => String(Math.round(n * 10) / 10))}
+        ${barChart("Yen per day", "yen", daysInRange(s.days, range), (d) => d.yen, (n) => yen(Math.round(n)))}</section>`,
     )}
-    <section><h2>Alarms</h2><div id="alarms">${alarms.length ? alarms.map((a) => alarmCard(v, a, `/site/${site.id}`)) : html`<p class="muted">No alarms.</p>`}</div></section>
+    <section><h2>Alarms</h2><p><a href="/alarms?site=${site.id}">Search, filter and export this site's alarms</a></p><div id="alarms">${alarms.length ? alarms.map((a) => alarmCard(v, a, `/site/${site.id}`)) : html`<p class="muted">No alarms.</p>`}</div></section>
     <section><h2>Notifications</h2>${notificationLog(notifications)}</section>`,
   );
 }
@@ -229,6 +281,9 @@ export function adminPage(
     notifications: NotificationRow[];
     tariffDefault: unknown;
     form?: Record<string, string>;
+    /** every terminal's days added up, and the range chosen */
+    companyDays?: DayFigure[];
+    range?: ChartRange;
   },
 ): Raw {
   const siteName = (id: number | null) => d.sites.find((s) => s.id === id)?.name ?? "—";
@@ -295,6 +350,9 @@ export function adminPage(
         <label>Address (email or https/http URL) <input name="address" required maxlength="300"></label>
         <label>Webhook secret (blank: one is made and shown once) <input name="secret" type="password" autocomplete="new-password" maxlength="200"></label>
         <button type="submit">Add destination</button></form></section>
+    <section class="charts" id="charts-company"><h2>Per day, all sites</h2>${rangeLinks("/admin", d.range ?? "week")}
+      ${barChart("Hours guarded per day, all terminals", "h", daysInRange(d.companyDays ?? [], d.range ?? "week"), (x) => x.seconds / 3600, (n) => String(Math.round(n * 10) / 10))}
+      ${barChart("Yen per day, all terminals", "yen", daysInRange(d.companyDays ?? [], d.range ?? "week"), (x) => x.yen, (n) => yen(Math.round(n)))}</section>
     <section><h2>Notification log</h2>${notificationLog(d.notifications)}</section>`,
   );
 }

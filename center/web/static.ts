@@ -17,6 +17,10 @@ tfoot td{font-weight:600;border-top:2px solid #1d3557}.periods td:nth-child(n+6)
 .actions{display:flex;gap:.6em;flex-wrap:wrap}.action{display:flex;gap:.3em}
 .chart svg{background:#fafbfc;border:1px solid #dde}.bar{fill:#457b9d}.axis{stroke:#333}.tick{font-size:10px;fill:#333}
 tr.mismatch{background:#fde2e4}
+.filters{display:flex;gap:.6em;flex-wrap:wrap;align-items:end;background:#fff;padding:.6em 1em;border-radius:6px;box-shadow:0 1px 2px #0002}
+.filters label{display:flex;flex-direction:column;font-size:.85em}.csv{margin-left:auto}
+time small{color:#667;font-size:.8em}.demo-logins{margin:1em auto;background:#fff}
+.ranges a{margin-right:.6em}.ranges a[aria-current]{font-weight:700;text-decoration:none;color:#1d232a}
 `;
 
 /** Live updates: on any server-sent event the page's <main> is fetched again and swapped in. */

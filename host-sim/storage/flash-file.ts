@@ -111,6 +111,17 @@ export class FlashFile {
     this.writes++;
   }
 
+  /** Erases every key (a terminal as it left the factory); each erase is logged like a delete. */
+  eraseAll(): void {
+    this.#alive();
+    for (const k of [...this.#data.keys()]) {
+      const i = k.indexOf("\u0000");
+      this.#append(OP_DELETE, k.slice(0, i), k.slice(i + 1), null);
+      this.#data.delete(k);
+      this.writes++;
+    }
+  }
+
   close(): void {
     if (this.#fd !== null) closeSync(this.#fd);
     this.#fd = null;

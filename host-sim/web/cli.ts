@@ -51,7 +51,7 @@ export async function runSimWeb(argv: string[]): Promise<number> {
   // Sensors and the card reader join the page through the script actions their emulations register.
   let web: SimWebServer;
   try {
-    web = await SimWebServer.start(sim, { port, speed });
+    web = await SimWebServer.start(sim, { port, speed, newSession: true });
   } catch (e) {
     await sim.close();
     throw e;

@@ -1,3 +1,5 @@
+import { ROM_A00, UNKNOWN_GLYPH } from "./hd44780-rom";
+
 /**
  * The simulator's web page (served by host-sim/web/server.ts): the LCD as it looks, the keypad to
  * click or type on, the card slot, the sensors, the virtual clock and the event log. One file, no
@@ -19,12 +21,13 @@ export const PAGE = `<!doctype html>
   #lcd { background: #2b53d6; padding: 10px 12px; border-radius: 4px; border: 6px solid #111; display: inline-block; }
   #lcd.dark { background: #0d1a47; }
   #lcd.off .row { visibility: hidden; }
-  #lcd .row { display: flex; gap: 2px; margin: 2px 0; }
-  #lcd .cell { width: 15px; height: 24px; font: 20px/24px "DejaVu Sans Mono", monospace; color: #e8f0ff; text-align: center;
-               background: rgba(255,255,255,.05); }
-  #lcd.dark .cell { color: #6c7fb8; }
-  #lcd .cell.cursor { border-bottom: 2px solid #e8f0ff; }
-  #lcd .cell svg { width: 15px; height: 24px; }
+  #lcd .row { display: flex; gap: 3px; margin: 3px 0; }
+  #lcd .cell { width: 15px; height: 24px; display: block; }
+  #lcd .cell svg { width: 15px; height: 24px; display: block; }
+  #lcd .cell rect.on { fill: #eef3ff; }
+  #lcd .cell rect.off { fill: rgba(255,255,255,.08); }
+  #lcd.dark .cell rect.on { fill: #6c7fb8; }
+  #lcd.dark .cell rect.off { fill: rgba(255,255,255,.03); }
   #keypad { display: grid; grid-template-columns: repeat(4, 52px); gap: 8px; margin-top: 1rem; }
   #keypad button { height: 46px; font-size: 1.2rem; border-radius: 6px; border: 1px solid #111; cursor: pointer; background: #eee; }
   #keypad button[data-key="A"], #keypad button[data-key="B"], #keypad button[data-key="C"], #keypad button[data-key="D"] { background: #d33; color: #fff; }
@@ -36,6 +39,8 @@ export const PAGE = `<!doctype html>
   .muted { color: #888; }
   input[type=text] { width: 11rem; }
   .err { color: #b00; }
+  .good { color: #2d6a4f; } .bad { color: #b00; font-weight: 600; } .armed { color: #b00; font-weight: 600; }
+  .sensors .icon { display: inline-block; width: 1.2em; text-align: center; }
 </style>
 </head>
 <body>
@@ -73,6 +78,11 @@ export const PAGE = `<!doctype html>
     <div class="panel">
       <h2>Terminal</h2>
       <div id="terminal" class="muted"></div>
+      <div style="margin-top:.5rem">
+        <button id="restartBtn" title="cut the power and restore it: the terminal keeps what its flash holds">restart (power cut)</button>
+        <button id="newSessionBtn" hidden title="erase the terminal's memory and boot it as new">new session…</button>
+      </div>
+      <div class="err" id="terminalErr"></div>
     </div>
     <div class="panel">
       <h2>Event log</h2>
@@ -122,18 +132,34 @@ document.addEventListener("keydown", (e) => {
   if (KEYS.includes(k)) { e.preventDefault(); press(k); }
 });
 
-// ---- LCD
-function glyph(rows) {
-  let s = '<svg viewBox="0 0 5 8" preserveAspectRatio="none">';
-  for (let y = 0; y < 8; y++) for (let x = 0; x < 5; x++)
-    if ((rows[y] >> (4 - x)) & 1) s += '<rect x="' + x + '" y="' + y + '" width=".9" height=".9" fill="currentColor"/>';
+// ---- LCD: each character drawn as the HD44780's 5x8 dots, from its ROM A00 (hd44780-rom.ts) or
+// the CGRAM the firmware loaded (custom characters 0-7); unlit dots show faintly, as on the glass.
+const ROM = ${JSON.stringify(ROM_A00)};
+const UNKNOWN = ${JSON.stringify(UNKNOWN_GLYPH)};
+function glyph(rows, cursor) {
+  let s = '<svg viewBox="0 0 5 8" preserveAspectRatio="none" data-dots="' + rows.map((r, y) => (y === 7 && cursor ? 31 : r & 31)).join(",") + '">';
+  for (let y = 0; y < 8; y++) for (let x = 0; x < 5; x++) {
+    const on = ((rows[y] >> (4 - x)) & 1) || (y === 7 && cursor);
+    s += '<rect x="' + (x + .05) + '" y="' + (y + .05) + '" width=".86" height=".86" class="' + (on ? "on" : "off") + '"/>';
+  }
   return s + "</svg>";
 }
+function dotsOf(ch, lcd) {
+  const code = ch.charCodeAt(0);
+  const custom = code === 0x24ea ? 0 : code >= 0x2460 && code <= 0x2466 ? code - 0x2460 + 1 : -1;
+  if (custom >= 0) return lcd.cgram[custom];
+  return ROM[ch] || UNKNOWN;
+}
+let lcdDrawn = "";
 function drawLcd(lcd) {
   const el = $("lcd");
   if (!lcd) { el.textContent = "no LCD in this simulator"; return; }
   el.classList.toggle("dark", !lcd.backlight);
   el.classList.toggle("off", !lcd.displayOn);
+  el.setAttribute("aria-label", "LCD: " + lcd.lines.join(" / "));
+  const key = JSON.stringify([lcd.lines, lcd.cursor, lcd.cgram]);
+  if (key === lcdDrawn) return;
+  lcdDrawn = key;
   el.innerHTML = "";
   lcd.lines.forEach((line, r) => {
     const row = document.createElement("div");
@@ -141,11 +167,9 @@ function drawLcd(lcd) {
     [...line].forEach((ch, c) => {
       const cell = document.createElement("span");
       cell.className = "cell";
-      const code = ch.charCodeAt(0);
-      const custom = code === 0x24ea ? 0 : code >= 0x2460 && code <= 0x2466 ? code - 0x2460 + 1 : -1;
-      if (custom >= 0) cell.innerHTML = glyph(lcd.cgram[custom]);
-      else cell.textContent = ch === " " ? "\\u00a0" : ch;
-      if (lcd.cursor && lcd.cursor.row === r && lcd.cursor.column === c) cell.classList.add("cursor");
+      const cursor = !!(lcd.cursor && lcd.cursor.row === r && lcd.cursor.column === c);
+      cell.innerHTML = glyph(dotsOf(ch, lcd), cursor);
+      if (cursor) cell.classList.add("cursor");
       row.appendChild(cell);
     });
     el.appendChild(row);
@@ -193,6 +217,12 @@ function drawCard() {
       act({ do: "ui.card", counts: b.dataset.uiCard === "none" ? null : counts() }, "cardErr")));
   }
 }
+const KINDS = {
+  intrusion: { icon: "&#x25C8;", name: "motion sensor" },
+  camera: { icon: "&#x25C9;", name: "camera" },
+  smoke: { icon: "&#x2668;", name: "smoke sensor" },
+  door: { icon: "&#x25AF;", name: "door contact" },
+};
 function drawSensors() {
   const el = $("sensors");
   const list = state.sensorDevices;
@@ -200,11 +230,19 @@ function drawSensors() {
   if (!has("sensor.add")) html = '<div class="muted">No sensors in this simulator.</div>';
   else if (!list || list.length === 0) html = '<div class="muted">No sensors yet: add one, then confirm it on the terminal (setup screen: B, then #).</div>';
   else {
-    html = "<table><tr><th>ID</th><th>state</th><th></th></tr>";
+    html = '<table class="sensors"><tr><th>ID</th><th>device</th><th>power</th><th>guard</th><th>battery</th><th>reports</th><th></th></tr>';
     for (const d of list) {
       const id = escapeHtml(String(d.id));
-      const st = Object.entries(d).filter(([k]) => k !== "id").map(([k, v]) => k + "=" + JSON.stringify(v)).join(" ");
-      html += "<tr><td>" + id + '</td><td class="muted">' + escapeHtml(st).slice(0, 120) + "</td><td>"
+      const raw = Object.entries(d).filter(([k]) => k !== "id").map(([k, v]) => k + "=" + JSON.stringify(v)).join(" ");
+      const kind = KINDS[d.type] || { icon: "?", name: String(d.type) };
+      const reports = d.counter + " event(s), " + d.sent + " message(s) sent" + (d.type === "camera" ? ", " + d.captures + " capture(s)" : "")
+        + (d.eventsLost ? ", " + d.eventsLost + " lost" : "");
+      html += '<tr data-sensor="' + id + '" title="' + escapeHtml(raw) + '"><td><b>' + id + "</b></td>"
+        + '<td><span class="icon" aria-hidden="true">' + kind.icon + "</span> " + escapeHtml(kind.name) + (d.link === "wifi" ? " (Wi-Fi)" : "") + "</td>"
+        + '<td class="' + (d.powered ? "good" : "bad") + '">' + (d.powered ? "on" : "unplugged") + "</td>"
+        + "<td>" + (d.armed ? '<span class="armed">armed</span>' : "not armed") + (d.tamper ? ' <span class="bad">cover open</span>' : "") + "</td>"
+        + '<td class="' + (d.battery === "low" ? "bad" : "good") + '">' + (d.battery === "low" ? "low" : "ok") + "</td>"
+        + '<td class="muted">' + escapeHtml(reports) + "</td><td>"
         + '<button data-s="sensor.trip" data-id="' + id + '">trip</button> '
         + '<button data-s="sensor.remove" data-id="' + id + '">unplug</button> '
         + '<button data-s="sensor.add" data-id="' + id + '">plug in</button></td></tr>';
@@ -229,6 +267,15 @@ function drawTerminal() {
   $("terminal").textContent = t ? "guarding: " + t.guarding + " · owed " + t.owedYen + " yen (" + t.countsDue + " counts) · screen "
     + (t.ui ? t.ui.screen : "?") + " · plan " + (t.plan ? t.plan.periods.length : 0) + " period(s)" : "no power";
 }
+$("restartBtn").addEventListener("click", () => {
+  if (!confirm("Cut the terminal's power and restore it? It keeps what its flash holds, as after a power failure.")) return;
+  act({ do: "power-cut" }, "terminalErr");
+});
+$("newSessionBtn").addEventListener("click", () => {
+  if (!confirm("Start a new session? The terminal's memory (PIN, sensors, plan, fee owed) is erased and it boots as new.")) return;
+  $("terminalErr").textContent = "";
+  post("/api/session/new", { confirm: true }).catch((e) => { $("terminalErr").textContent = e.message; });
+});
 function escapeHtml(s) { return s.replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";"); }
 
 function apply(s) {
@@ -243,6 +290,7 @@ function apply(s) {
     if (![...sel.options].some((o) => o.value === v)) sel.add(new Option(v, v));
     sel.value = v;
   }
+  $("newSessionBtn").hidden = !s.newSession;
   drawLcd(s.lcd); drawCard(); drawSensors(); drawTerminal();
 }
 const logLines = [];

@@ -26,6 +26,8 @@ import { PAGE } from "./page";
  *   POST /api/action       {"do": "sensor.trip", "id": "A0001"}  any registered script action
  *                          except wait/snapshot/keys (card.*, sensor.*, pairing.*, ui.card…)
  *   POST /api/card/issue   {"counts": 472}   a demo-issuer card file, put in the slot (card.insert)
+ *   POST /api/session/new  {"confirm": true}  the terminal's flash erased and a fresh boot (only
+ *                          when the server was started with newSession)
  */
 
 export interface WebServerOptions {
@@ -36,6 +38,8 @@ export interface WebServerOptions {
   /** ms of real time between steps */
   tickMs?: number;
   zoneMinutes?: number;
+  /** the page may start a new session (POST /api/session/new: the terminal's flash erased) */
+  newSession?: boolean;
 }
 
 interface LogLine {
@@ -83,11 +87,13 @@ export class SimWebServer {
   #failures = 0;
   #cards: string | null = null;
   #issued = 0;
+  #newSession: boolean;
 
   private constructor(sim: Simulator, options: WebServerOptions) {
     this.sim = sim;
     this.#zone = options.zoneMinutes ?? 540;
     this.#tickMs = options.tickMs ?? 50;
+    this.#newSession = options.newSession ?? false;
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((e) => this.#fail(res, e));
     });
@@ -187,6 +193,7 @@ export class SimWebServer {
       card: sim.hasPlugin("card") ? ((sim.plugin("card") as { snapshot?(): Record<string, unknown> }).snapshot?.() ?? {}) : null,
       actions: Object.keys(ACTIONS).filter((a) => !BLOCKED_ACTIONS.has(a)),
       failures: this.#failures,
+      newSession: this.#newSession,
     };
   }
 
@@ -281,6 +288,8 @@ export class SimWebServer {
         return this.#json(res, 200, await this.#serial(() => this.#action(body)));
       case "/api/card/issue":
         return this.#json(res, 200, await this.#serial(() => this.#issueCard(body)));
+      case "/api/session/new":
+        return this.#json(res, 200, await this.#serial(() => this.#startNewSession(body)));
     }
     throw new HttpError(404, `no POST ${url.pathname}`);
   }
@@ -315,6 +324,21 @@ export class SimWebServer {
       this.#note(`clock speed ×${speed}`);
     } else sim.clock.follow(sim.clock.speed); // re-anchored after a jump
     return { ok: true, time: formatTime(Math.floor(sim.clock.now / 1000), this.#zone), speed: sim.clock.speed };
+  }
+
+  async #startNewSession(body: any): Promise<unknown> {
+    if (!this.#newSession) throw new HttpError(409, "this simulator keeps its session (start it with timeguard sim-web for a new one)");
+    if (body?.confirm !== true) throw new HttpError(400, "confirm must be true: a new session erases the terminal's memory");
+    try {
+      await this.sim.factoryReset();
+      await this.sim.settle();
+    } finally {
+      this.sim.clock.follow(this.sim.clock.speed);
+    }
+    this.#lastFirmware = null;
+    this.#prev = {};
+    this.#note("new session: the terminal's memory erased, booted as new", "simulator");
+    return { ok: true };
   }
 
   async #action(body: any): Promise<unknown> {
