@@ -70,7 +70,7 @@ onBothEngines("the second period of the worked example: its own yen and the plan
     for (const k of ["202604271200#", "202605051200#", "3#", "12#", "12#", "#"]) await keys(sim, k);
     t.deepEqual(lcd(sim), ["04-27 12:00 for 192h", "Pattern 3  50688 yen", "Card short by 4625  ", "All 50976 yen #=save"]);
     await keys(sim, "#"); // the card cannot pay it: a warning first, then # again saves
-    t.is(lcd(sim)[3], "Short 4625: #=save  ");
+    t.is(lcd(sim)[3], "Save anyway? #=yes  ");
     t.is((await sim.snapshot()).plan.periods.length, 1);
     await keys(sim, "#");
     t.deepEqual(lcd(sim).slice(0, 3), ["Plan (2)   50976 yen", " 1 04-16 20:00 3h P1", ">2 04-27 12:00 192h "]);

@@ -51,7 +51,8 @@ onBothEngines("a plan the card cannot pay: the estimate warns and saves only on 
     await keys(sim, "A1234#");
     await keys(sim, "3#");
     await keys(sim, "#");
-    t.is(lcd(sim)[3], "Card short 15: #=ok ");
+    t.regex(lcd(sim)[2], /^Card short by \d+ /, "line 3 says by how much");
+    t.is(lcd(sim)[3], "Save anyway? #=yes  ");
     t.is((await sim.snapshot()).plan.periods.length, 0, "not saved yet");
     await keys(sim, "#");
     t.is((await sim.snapshot()).plan.periods.length, 1);

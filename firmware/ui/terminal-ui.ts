@@ -256,7 +256,7 @@ export class TerminalUi {
             }
             if (need > card) {
               s.confirmed = true;
-              this.#message = firstFit(`Card short ${need - card}: #=ok`, `Short ${need - card}: #=save`, "Card short: #=save");
+              this.#message = "Save anyway? #=yes"; // line 3 says by how much the card is short
               return;
             }
           }
