@@ -52,7 +52,7 @@ onBothEngines("invalid plan input: a message on the LCD, counted, nothing change
     await keys(sim, "1#");
     await keys(sim, "0#");
     await keys(sim, "3#");
-    t.is(lcd(sim)[1], "P1 1S 0C     252 yen", "3 h × 105 yen × 0.8");
+    t.is(lcd(sim)[1], "Pattern 1    252 yen", "3 h × 105 yen × 0.8");
     await keys(sim, "#");
     t.is((await sim.snapshot()).plan.periods.length, 1);
 

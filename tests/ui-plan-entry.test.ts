@@ -25,7 +25,7 @@ onBothEngines("period 1 of DESIGN §2 by keys: 3h, 288 yen, 28 counts, 444 left 
     await newPeriod(sim);
     t.deepEqual(lcd(sim).slice(0, 2), ["Period 1: start     ", "2026-04-16 20:00    "], "the next whole hour is offered");
     for (const k of PERIOD_1_KEYS) await keys(sim, k);
-    t.deepEqual(lcd(sim), ["04-16 20:00 for 3h  ", "P1 2S 1C     288 yen", "Counts 28 left 444  ", "#=save  *=back      "]);
+    t.deepEqual(lcd(sim), ["04-16 20:00 for 3h  ", "Pattern 1    288 yen", "28 counts, 444 left ", "#=save  *=back      "]);
     t.deepEqual((await sim.snapshot()).plan.periods, [], "nothing is stored before OK");
     await keys(sim, "#");
     t.deepEqual(lcd(sim), ["Plan (1)     288 yen", ">1 04-16 20:00 3h P1", "                    ", "Plan saved          "]);
@@ -36,7 +36,7 @@ onBothEngines("period 1 of DESIGN §2 by keys: 3h, 288 yen, 28 counts, 444 left 
     // Guarded as planned, billed as estimated.
     await sim.runUntil(at("2026-04-16T21:30"));
     t.is(lcd(sim)[0], "GUARDING   pattern 1");
-    t.is(lcd(sim)[1], "until 04-16 23:00   ");
+    t.is(lcd(sim)[1], "Until 04-16 23:00   ");
     t.is(lcd(sim)[2], "Fee 144 yen         ", "1.5 h × 120 yen × 0.8, redrawn while guarding");
     await sim.runUntil(at("2026-04-17T00:00"));
     const after = await sim.snapshot();
@@ -54,7 +54,7 @@ onBothEngines("without a card the estimate shows the counts needed only", async 
     await install(sim); // the card reader is there, its slot empty
     await newPeriod(sim);
     for (const k of PERIOD_1_KEYS) await keys(sim, k);
-    t.deepEqual(lcd(sim).slice(0, 3), ["04-16 20:00 for 3h  ", "P1 2S 1C     288 yen", "28 counts (no card) "]);
+    t.deepEqual(lcd(sim).slice(0, 3), ["04-16 20:00 for 3h  ", "Pattern 1    288 yen", "28 counts (no card) "]);
   });
 });
 
@@ -68,9 +68,9 @@ onBothEngines("the second period of the worked example: its own yen and the plan
     await keys(sim, "#");
     await keys(sim, "C");
     for (const k of ["202604271200#", "202605051200#", "3#", "12#", "12#", "#"]) await keys(sim, k);
-    t.deepEqual(lcd(sim), ["04-27 12:00 for 192h", "P3 2S 2C   50688 yen", "Cnt 5097 short 4625 ", "Total      50976 yen"]);
+    t.deepEqual(lcd(sim), ["04-27 12:00 for 192h", "Pattern 3  50688 yen", "Card short by 4625  ", "All 50976 yen #=save"]);
     await keys(sim, "#"); // the card cannot pay it: a warning first, then # again saves
-    t.is(lcd(sim)[3], "Short 4625: #=save  ");
+    t.is(lcd(sim)[3], "Save anyway? #=yes  ");
     t.is((await sim.snapshot()).plan.periods.length, 1);
     await keys(sim, "#");
     t.deepEqual(lcd(sim).slice(0, 3), ["Plan (2)   50976 yen", " 1 04-16 20:00 3h P1", ">2 04-27 12:00 192h "]);
@@ -92,7 +92,7 @@ onBothEngines("editing a period: # keeps each value, the change is saved in plac
     await keys(sim, "202604162330#"); // a new end
     await keys(sim, "2#"); // pattern 2
     await keys(sim, "###"); // sensors, cameras, contract as they were
-    t.is(lcd(sim)[1], "P2 2S 1C     616 yen", "3.5 h × 220 yen × 0.8");
+    t.is(lcd(sim)[1], "Pattern 2    616 yen", "3.5 h × 220 yen × 0.8");
     await keys(sim, "#");
     const p = (await sim.snapshot()).plan.periods;
     t.deepEqual(p, [{ start: "2026-04-16T20:00", end: "2026-04-16T23:30", pattern: 2, sensors: ["A0001", "A0002"], cameras: ["B0001"] }]);
@@ -123,7 +123,7 @@ onBothEngines("the ui.card stand-in (runs without a card reader) shows the same 
     await install(sim);
     await newPeriod(sim);
     for (const k of PERIOD_1_KEYS) await keys(sim, k);
-    t.is(lcd(sim)[2], "Counts 28 left 444  ");
+    t.is(lcd(sim)[2], "28 counts, 444 left ");
     await t.throwsAsync(sim.command("ui.card", { counts: "many" }), { message: /counts must be an integer or null/ });
   });
 });

@@ -11,7 +11,7 @@ onBothEngines("one period in 9 keys: A, the PIN, #, 3, # (3 hours from the next 
     const before = (await ui(sim)).keys;
     await keys(sim, "A1234#");
     await keys(sim, "3#");
-    t.deepEqual(lcd(sim).slice(0, 2), ["04-16 20:00 for 3h  ", "P1 1S 0C     252 yen"]);
+    t.deepEqual(lcd(sim).slice(0, 2), ["04-16 20:00 for 3h  ", "Pattern 1    252 yen"]);
     await keys(sim, "#");
     const used = (await ui(sim)).keys - before;
     t.true(used <= 12, `${used} keys`);
@@ -33,7 +33,7 @@ onBothEngines("hhmm for the start, hours for the end, 1-3 on the estimate choose
     await keys(sim, "#1##3#"); // pattern kept, 1 sensor, cameras kept (0), contract 3
     t.is((await ui(sim)).screen, "estimate");
     await keys(sim, "2");
-    t.regex(lcd(sim)[1], /^P2 /);
+    t.regex(lcd(sim)[1], /^Pattern 2 /);
     await keys(sim, "#");
     t.deepEqual((await sim.snapshot()).plan.periods, [{ start: "2026-04-16T21:30", end: "2026-04-16T23:30", pattern: 2, sensors: ["A0001"], cameras: 0 }]);
     // 0830 is past today: tomorrow (the end field then offers one hour later)
@@ -51,7 +51,8 @@ onBothEngines("a plan the card cannot pay: the estimate warns and saves only on 
     await keys(sim, "A1234#");
     await keys(sim, "3#");
     await keys(sim, "#");
-    t.is(lcd(sim)[3], "Card short 15: #=ok ");
+    t.regex(lcd(sim)[2], /^Card short by \d+ /, "line 3 says by how much");
+    t.is(lcd(sim)[3], "Save anyway? #=yes  ");
     t.is((await sim.snapshot()).plan.periods.length, 0, "not saved yet");
     await keys(sim, "#");
     t.is((await sim.snapshot()).plan.periods.length, 1);

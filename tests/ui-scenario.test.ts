@@ -23,7 +23,7 @@ for (const engine of ["xs", "node"]) {
     ]);
     const out = JSON.parse(stdout);
     const snaps = Object.fromEntries(out.sim.snapshots.map((s: any) => [s.label, s.snapshot]));
-    t.deepEqual(snaps.estimate.lcd, ["04-16 20:00 for 3h  ", "P1 2S 1C     288 yen", "Counts 28 left 444  ", "#=save  *=back      "]);
+    t.deepEqual(snaps.estimate.lcd, ["04-16 20:00 for 3h  ", "Pattern 1    288 yen", "28 counts, 444 left ", "#=save  *=back      "]);
     t.is(snaps.saved.lcd[3], "Plan saved          ");
     t.deepEqual(snaps.saved.plan.periods, [{ start: "2026-04-16T20:00", end: "2026-04-16T23:00", pattern: 1, sensors: ["A0001", "A0002"], cameras: ["B0001"] }]);
     t.is(snaps.after.owedYen, 288);

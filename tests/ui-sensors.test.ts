@@ -26,13 +26,13 @@ onBothEngines("setup lists the sensors found, OK registers them, the plan picks 
 
     await newPeriod(sim);
     await keys(sim, "202604162000#202604162300#1#");
-    t.deepEqual(lcd(sim), ["Sensors     0 chosen", "1[ ] A0001          ", "2[ ] A0002          ", "                    "]);
+    t.deepEqual(lcd(sim), ["Sensors     0 chosen", "1[ ] A0001          ", "2[ ] A0002          ", "1-3=pick  #=OK      "]);
     await keys(sim, "12");
     t.deepEqual(lcd(sim).slice(0, 3), ["Sensors     2 chosen", "1[x] A0001          ", "2[x] A0002          "]);
     await keys(sim, "#");
     t.deepEqual(lcd(sim).slice(0, 2), ["Cameras     0 chosen", "1[ ] B0001          "]);
     await keys(sim, "1#3#");
-    t.deepEqual(lcd(sim).slice(0, 3), ["04-16 20:00 for 3h  ", "P1 2S 1C     288 yen", "28 counts (no card) "]);
+    t.deepEqual(lcd(sim).slice(0, 3), ["04-16 20:00 for 3h  ", "Pattern 1    288 yen", "28 counts (no card) "]);
     await keys(sim, "#");
     const plan = (await sim.snapshot()).plan;
     t.deepEqual(plan.periods, [{ start: "2026-04-16T20:00", end: "2026-04-16T23:00", pattern: 1, sensors: ["A0001", "A0002"], cameras: ["B0001"] }]);

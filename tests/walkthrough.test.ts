@@ -36,8 +36,8 @@ test("[xs] patent walk-through: two rows, 50,976 yen, 5,097 counts, the alarm wi
     t.is(result.terminal.card.counts, 6000 - 5097);
     // The estimates the family saw before saving, on the LCD.
     const lcd = (label: string) => result.snapshots.find((s: any) => s.label === label).snapshot.lcd.join("\n");
-    t.regex(lcd("estimate of period 1"), /for 3h[\s\S]*288 yen[\s\S]*Counts 28 left 5972/);
-    t.regex(lcd("estimate of period 2"), /50688 yen[\s\S]*Counts 5097 left 903[\s\S]*Total +50976 yen/);
+    t.regex(lcd("estimate of period 1"), /for 3h[\s\S]*Pattern 1 +288 yen[\s\S]*28 counts, 5972 left/);
+    t.regex(lcd("estimate of period 2"), /50688 yen[\s\S]*5097 counts,? 903 left[\s\S]*All 50976 yen #=save/);
     // The alarm at the center, with whole images.
     t.is(result.alarms.length, 1);
     const alarm = result.alarms[0];

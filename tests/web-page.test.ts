@@ -152,8 +152,8 @@ for (const engine of engines) {
       await click(page, "#");
       await waitForLcd(page, 0, "Contract (all plan)");
       await click(page, "3#");
-      await waitForLcd(page, 1, "P1 2S 1C     288 yen");
-      t.deepEqual((await lcdText(page)).map((l) => l.trimEnd()), ["04-16 20:00 for 3h", "P1 2S 1C     288 yen", "Counts 28 left 444", "#=save  *=back"]);
+      await waitForLcd(page, 1, "Pattern 1    288 yen");
+      t.deepEqual((await lcdText(page)).map((l) => l.trimEnd()), ["04-16 20:00 for 3h", "Pattern 1    288 yen", "28 counts, 444 left", "#=save  *=back"]);
       await click(page, "#");
       await waitForLcd(page, 3, "Plan saved");
       t.is((await lcdText(page))[1].trimEnd(), ">1 04-16 20:00 3h P1");

@@ -72,7 +72,7 @@ const BACK = "*";
 const FIELDS = frozen(["start", "end", "pattern", "sensors", "cameras", "contract"] as const);
 type Field = (typeof FIELDS)[number];
 const CONTRACT_LABEL: Readonly<Record<Contract, string>> = Object.freeze({ single: "single", multiple: "several", continuous: "continuous" });
-const PATTERN_HELP = Object.freeze(["1 notify 2 +guards", "3 full delegation"]);
+const PATTERN_HELP = Object.freeze(["1 tell  2 I decide", "3 guards go at once"]);
 /** how the alarm screen names each kind of event */
 const KIND_TEXT: Readonly<Record<string, string>> = Object.freeze({ intrusion: "intrusion", entry: "door alarm", fire: "FIRE", tamper: "tampered", panic: "panic" });
 /** three presses of * within this long on the status screen: panic */
@@ -256,7 +256,7 @@ export class TerminalUi {
             }
             if (need > card) {
               s.confirmed = true;
-              this.#message = firstFit(`Card short ${need - card}: #=ok`, `Short ${need - card}: #=save`, "Card short: #=save");
+              this.#message = "Save anyway? #=yes"; // line 3 says by how much the card is short
               return;
             }
           }
@@ -853,11 +853,11 @@ export class TerminalUi {
     if (active) {
       lines.push(lr("GUARDING", `pattern ${active.pattern}`));
       const delay = this.#ui.panel ? this.#ui.panel.delay(now) : null;
-      lines.push(delay && delay.kind === "exit" ? `Leave now: ${delay.left} s` : `until ${shortTime(active.end, zone)}`);
+      lines.push(delay && delay.kind === "exit" ? `Leave now: ${delay.left} s` : `Until ${shortTime(active.end, zone)}`);
     } else {
       lines.push(lr("Not guarding", t.plan.periods.length > 0 ? `plan ${t.plan.periods.length}` : ""));
-      if (g.next && g.next.kind === "start") lines.push(`next ${shortTime(g.next.at, zone)}`);
-      else lines.push(t.plan.periods.length === 0 ? "A=enter a plan" : "plan done");
+      if (g.next && g.next.kind === "start") lines.push(`Starts ${shortTime(g.next.at, zone)}`);
+      else lines.push(t.plan.periods.length === 0 ? "A=enter a plan" : "All periods done");
     }
     // an open alarm (seen, guards sent) stays in view until the center closes it; line 4 keeps
     // the card and power warnings
@@ -935,7 +935,7 @@ export class TerminalUi {
         return [`${title}: ${s.field}`, shown, typed.length > 0 ? "" : hint, "#=OK  *=back"];
       }
       case "pattern":
-        return [`${title}: pattern`, `Pattern ${typed.length > 0 ? typed : d.pattern}`, PATTERN_HELP[0], PATTERN_HELP[1]];
+        return [`${title}: pattern`, lr(`Pattern ${typed.length > 0 ? typed : d.pattern}`, "#=OK"), PATTERN_HELP[0], PATTERN_HELP[1]];
       case "sensors":
       case "cameras": {
         const cameras = s.field === "cameras";
@@ -947,17 +947,21 @@ export class TerminalUi {
         }
         const ids = Array.isArray(chosen) ? chosen : [];
         const lines = [lr(`${cameras ? "Cameras" : "Sensors"}`, `${ids.length} chosen`)];
+        let hinted = false;
         for (let i = 0; i < 3; i++) {
           const item = items[s.page * 3 + i];
-          if (!item) lines.push("");
-          else lines.push(`${i + 1}[${ids.indexOf(item.id) >= 0 ? "x" : " "}] ${item.id}${item.connected ? "" : " lost"}`);
+          if (item) lines.push(`${i + 1}[${ids.indexOf(item.id) >= 0 ? "x" : " "}] ${item.id}${item.connected ? "" : " lost"}`);
+          else if (!hinted) {
+            lines.push(items.length > 3 ? "1-3=pick A/B #=OK" : "1-3=pick  #=OK");
+            hinted = true;
+          } else lines.push("");
         }
         return lines;
       }
       case "contract": {
         const i = typed.length > 0 ? +typed - 1 : CONTRACTS.indexOf(d.contract);
         const label = i >= 0 && i < CONTRACTS.length ? CONTRACT_LABEL[CONTRACTS[i]] : "?";
-        return ["Contract (all plan)", `${i + 1} ${label}`, "1 single 2 several", "3 continuous"];
+        return ["Contract (all plan)", `${i + 1} ${label}`, "1 single 2 several", "3 continuous  #=OK"];
       }
     }
   }
@@ -972,19 +976,19 @@ export class TerminalUi {
     }
     const row = est.periods.find((p) => p.start === d.start) ?? est.periods[0];
     const card = this.#cardCounts();
-    const lines = [
-      `${shortTime(d.start, zone)} for ${hoursText(d.end - d.start)}`,
-      lr(`P${d.pattern} ${row.sensors}S ${row.cameras}C`, `${row.yen} yen`),
-    ];
+    // in words a family member reads without a manual: when, which pattern and its price, what
+    // the card keeps (counts are the card's unit), and the keys
+    const lines = [`${shortTime(d.start, zone)} for ${hoursText(d.end - d.start)}`, lr(`Pattern ${d.pattern}`, `${row.yen} yen`)];
     if (typeof card === "number") {
       const left = card - est.counts;
       lines.push(
         left >= 0
-          ? firstFit(`Counts ${est.counts} left ${left}`, `Cnt ${est.counts} left ${left}`)
-          : firstFit(`Counts ${est.counts} short ${-left}`, `Cnt ${est.counts} short ${-left}`),
+          ? firstFit(`${est.counts} counts, ${left} left`, `${est.counts} counts ${left} left`, `Uses ${est.counts} counts`)
+          : firstFit(`Card short by ${-left}`, `Card short ${-left}`),
       );
     } else lines.push(firstFit(`${est.counts} counts (no card)`, `${est.counts} counts`));
-    lines.push(est.periods.length > 1 ? lr("Total", `${est.totalYen} yen`) : "#=save  *=back");
+    const total = est.totalYen;
+    lines.push(est.periods.length > 1 ? firstFit(`Total ${total} yen #=save`, `All ${total} yen #=save`, `Total ${total} yen`) : "#=save  *=back");
     return lines;
   }
 

@@ -13,6 +13,7 @@ import type { MediaStore } from "../sensors/media";
 import { PART_BYTES } from "../sensors/media";
 import { MESSAGES, MessageError, MessageName, decodeMessageBytes, downTopic, encodeMessage, upTopic } from "./messages";
 import { Outbox, OutboxFull, OutboxItem, PRIORITY } from "./outbox";
+import { type NextDial, nextDial } from "./dial-schedule";
 
 /**
  * The terminal's side of the dial-up link: producers put messages in the persistent outbox; the
@@ -471,24 +472,24 @@ export class Uplink {
     return Math.floor(clockNow() / 1000);
   }
 
-  /** When to dial next (s), or null when there is nothing to send. */
-  #dialAt(): number | null {
-    const t = this.#now();
-    let at: number | null = null;
-    const testDue = this.#record.test + this.#c.testIntervalSeconds;
-    if (this.#record.test === 0 || t >= testDue) at = t;
-    else at = testDue;
-    if (this.#urgent) at = t;
-    if (this.#holding()) {
-      const poll = Math.max(t, this.#lastEnded + ALARM_POLL_SECONDS);
-      if (poll < at) at = poll;
-    }
-    for (const it of this.#outbox.items()) {
-      const when = it.priority === PRIORITY.routine ? it.at + this.#c.batchSeconds : t;
-      if (at === null || when < at) at = when;
-    }
-    if (at !== null && at < this.#retryAt) at = this.#retryAt;
-    return at;
+  /** When to dial next (s), and why (firmware/uplink/dial-schedule.ts). */
+  #nextDial(): NextDial {
+    return nextDial({
+      now: this.#now(),
+      lastTest: this.#record.test,
+      testIntervalSeconds: this.#c.testIntervalSeconds,
+      urgent: this.#urgent,
+      holding: this.#holding(),
+      lastEnded: this.#lastEnded,
+      pollSeconds: ALARM_POLL_SECONDS,
+      batchSeconds: this.#c.batchSeconds,
+      items: this.#outbox.items(),
+      retryAt: this.#retryAt,
+    });
+  }
+
+  #dialAt(): number {
+    return this.#nextDial().at;
   }
 
   #schedule(): void {
@@ -496,7 +497,6 @@ export class Uplink {
     if (this.#timer !== undefined) Timer.clear(this.#timer);
     this.#timer = undefined;
     const at = this.#dialAt();
-    if (at === null) return;
     const delay = Math.max(0, at * 1000 - clockNow());
     this.#timer = Timer.set(() => {
       this.#timer = undefined;
@@ -509,7 +509,7 @@ export class Uplink {
     const t = this.#now();
     if (this.#record.test === 0 || t >= this.#record.test + this.#c.testIntervalSeconds) this.#queueTest(t);
     const at = this.#dialAt();
-    if (at !== null && at <= t) this.#dial();
+    if (at <= t) this.#dial();
     else this.#schedule();
   }
 
@@ -824,12 +824,13 @@ export class Uplink {
   }
 
   snapshot(): Record<string, unknown> {
-    const next = this.#state === "idle" ? this.#dialAt() : null;
+    const next = this.#state === "idle" ? this.#nextDial() : null;
     return {
       state: this.#state,
       ...this.#stats,
       inflight: this.#client.inflight,
-      nextDial: next,
+      nextDial: next ? next.at : null,
+      nextDialWhy: next ? next.why : null,
       retryAt: this.#retryAt || null,
       lastError: this.#lastError,
       lastSession: this.#lastSession,

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { isEngineName } from "../engines/engine";
 import { Simulator } from "../simulator";
+import { attachBuzzer } from "../devices/buzzer";
 import { attachKeypad } from "../devices/keypad-matrix";
 import { attachLcd } from "../devices/lcd-pcf8574";
 import { parseTime } from "../../firmware/core/time";
@@ -41,6 +42,7 @@ export async function runSimWeb(argv: string[]): Promise<number> {
   const sim = await Simulator.start({ engine: values.engine, startMs, flashPath: values.flash ?? null });
   attachLcd(sim);
   attachKeypad(sim);
+  attachBuzzer(sim);
   if (values.plan !== undefined) {
     const r = await sim.command("plan.set", { plan: readJsonFile(values.plan, "plan") });
     if (r && r.ok === false) {

@@ -41,6 +41,9 @@ export const PAGE = `<!doctype html>
   .err { color: #b00; }
   .good { color: #2d6a4f; } .bad { color: #b00; font-weight: 600; } .armed { color: #b00; font-weight: 600; }
   .sensors .icon { display: inline-block; width: 1.2em; text-align: center; }
+  #buzzerBox { margin-top: .8rem; color: #eee; font-size: .9rem; max-width: 260px; }
+  #buzzer .lamp { display: inline-block; width: 12px; height: 12px; border-radius: 50%; background: #444; margin-right: 6px; vertical-align: middle; }
+  #buzzer.beep .lamp { background: #fc3; box-shadow: 0 0 8px #fc3; }
 </style>
 </head>
 <body>
@@ -50,6 +53,8 @@ export const PAGE = `<!doctype html>
     <div class="terminal">
       <div id="lcd" aria-label="LCD" role="img"></div>
       <div id="keypad" aria-label="keypad"></div>
+      <div id="buzzerBox">Buzzer: <span id="buzzer" data-mode="off" data-tones="0" data-sound="off" aria-live="polite"><span class="lamp"></span><span id="buzzerText">silent</span></span>
+        <button id="soundBtn" type="button">sound on</button></div>
       <div class="hint">Type on your keyboard too: digits, A–D, * (or Backspace/Esc) = back, # (or Enter) = OK.</div>
     </div>
   </div>
@@ -176,6 +181,54 @@ function drawLcd(lcd) {
   });
 }
 
+// ---- buzzer: the page plays the pattern the terminal's buzzer plays (firmware/ui/buzzer.ts:
+// [on ms, period ms]); the lamp blinks with it, and with sound on (a click: browsers start audio
+// only from one) each beep is a short tone from a Web Audio oscillator.
+const BEEP = { entry: [150, 1000], exit: [100, 2000] };
+const BEEP_WORDS = { entry: "entry delay, a beep each second", exit: "exit delay, a beep every 2 s" };
+let audio = null, soundOn = false, beepMode = "off", beepTimer = null;
+$("soundBtn").addEventListener("click", () => {
+  soundOn = !soundOn;
+  if (soundOn && !audio) {
+    const AC = window.AudioContext || window.webkitAudioContext;
+    if (AC) audio = new AC();
+  }
+  if (soundOn && audio && audio.state === "suspended") audio.resume();
+  $("buzzer").dataset.sound = soundOn && audio ? "on" : "off";
+  $("soundBtn").textContent = soundOn ? "sound off" : "sound on";
+  if (soundOn && !audio) $("buzzerText").textContent = "this browser has no Web Audio";
+});
+function beep() {
+  beepTimer = null;
+  if (beepMode === "off") return;
+  const [on, period] = BEEP[beepMode];
+  const el = $("buzzer");
+  el.classList.add("beep");
+  setTimeout(() => el.classList.remove("beep"), on);
+  if (soundOn && audio) {
+    const osc = audio.createOscillator(), gain = audio.createGain();
+    osc.type = "square"; osc.frequency.value = 2700; gain.gain.value = 0.05;
+    osc.connect(gain); gain.connect(audio.destination);
+    osc.start(); osc.stop(audio.currentTime + on / 1000);
+    el.dataset.tones = String(Number(el.dataset.tones) + 1);
+    el.dataset.audio = audio.state;
+  }
+  beepTimer = setTimeout(beep, period);
+}
+function drawBuzzer(b) {
+  const el = $("buzzer");
+  const mode = b ? b.mode : "off";
+  if (mode !== beepMode) {
+    beepMode = mode;
+    el.dataset.mode = mode;
+    if (beepTimer !== null) { clearTimeout(beepTimer); beepTimer = null; }
+    el.classList.remove("beep");
+    if (mode !== "off") beep();
+  }
+  $("buzzerText").textContent = !b ? "no buzzer in this simulator"
+    : (mode === "off" ? "silent" : "beeping: " + BEEP_WORDS[mode]) + " (" + b.beeps + " beeps on the pin)";
+}
+
 // ---- panels
 function has(action) { return state && state.actions.includes(action); }
 function act(body, errEl) {
@@ -291,7 +344,7 @@ function apply(s) {
     sel.value = v;
   }
   $("newSessionBtn").hidden = !s.newSession;
-  drawLcd(s.lcd); drawCard(); drawSensors(); drawTerminal();
+  drawLcd(s.lcd); drawCard(); drawSensors(); drawTerminal(); drawBuzzer(s.buzzer);
 }
 const logLines = [];
 function shownKinds() {

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { formatTime, parseTime } from "../../firmware/core/time";
 import { KeypadMatrix, LEGEND } from "../devices/keypad-matrix";
 import type { LcdPcf8574 } from "../devices/lcd-pcf8574";
+import type { BuzzerListener } from "../devices/buzzer";
 import { ACTIONS, ScriptAction, ScriptResult } from "../script";
 import type { Simulator } from "../simulator";
 import { PAGE } from "./page";
@@ -191,6 +192,7 @@ export class SimWebServer {
         : null,
       sensorDevices: field && Array.isArray(field.sensorDevices) ? field.sensorDevices : null,
       card: sim.hasPlugin("card") ? ((sim.plugin("card") as { snapshot?(): Record<string, unknown> }).snapshot?.() ?? {}) : null,
+      buzzer: buzzerState(sim, firmware),
       actions: Object.keys(ACTIONS).filter((a) => !BLOCKED_ACTIONS.has(a)),
       failures: this.#failures,
       newSession: this.#newSession,
@@ -394,6 +396,19 @@ export class SimWebServer {
     }
     this.#json(res, status, { ok: false, error: (e as Error).message });
   }
+}
+
+/**
+ * The buzzer for the page: the pattern the firmware's driver plays ("entry", "exit" or "off") and
+ * what the GPIO did (beeps heard on the pin, sounding now), so the page can play the same pattern.
+ */
+function buzzerState(sim: Simulator, firmware: Record<string, any> | null): { mode: string; on: boolean; beeps: number } | null {
+  const pin = sim.hasPlugin("buzzer") ? sim.plugin<BuzzerListener>("buzzer") : null;
+  const driver = firmware?.buzzerDriver;
+  if (!pin && !driver) return null;
+  const mode = typeof driver?.mode === "string" ? driver.mode : typeof firmware?.panel?.sound === "string" ? firmware.panel.sound : "off";
+  const heard = pin ? (pin.snapshot().buzzer as { on: boolean; beeps: number }) : { on: false, beeps: 0 };
+  return { mode: mode === "entry" || mode === "exit" ? mode : "off", on: heard.on, beeps: heard.beeps };
 }
 
 function readBody(req: IncomingMessage): Promise<unknown> {

@@ -1,0 +1,121 @@
+import test from "ava";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { projectRoot } from "../host-sim/project";
+import { chromiumPath } from "./helpers/chromium";
+
+// Issue #14: the simulator's page plays the terminal's buzzer. A door opens while guarding: the
+// page's lamp blinks and, with sound turned on by a click, Web Audio tones sound once a second;
+// disarming with D, the PIN, # silences it. Headless Chromium (Debian's) driven by playwright-core.
+//
+// Under the node engine: the page only follows the firmware's buzzer driver and the GPIO, which the
+// XS engine drives the same way (tests/alarm-scenarios.test.ts hears the beeps under XS).
+
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+async function startSimWeb(): Promise<{ url: string; child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [join(projectRoot(), "bin", "timeguard.js"), "sim-web", "--engine", "node", "--port", "0", "--start", "2026-04-16T19:00"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sim-web did not start: ${out}`)), 30_000);
+    child.stdout!.on("data", () => {
+      const m = /on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`sim-web exited with ${code}: ${out}`)));
+  });
+  return { url, child, output: () => out };
+}
+
+async function click(page: Page, seq: string): Promise<void> {
+  for (const k of seq) {
+    await page.click(`#keypad button[data-key="${k}"]`);
+    await page.waitForTimeout(20);
+  }
+}
+
+async function waitForLcd(page: Page, row: number, text: string): Promise<void> {
+  await page.waitForFunction(
+    ([r, t]) => (document.querySelectorAll("#lcd .row")[r as number] as HTMLElement | undefined)?.dataset.text?.trimEnd() === t,
+    [row, text] as const,
+    { timeout: 30_000 },
+  );
+}
+
+const tones = async (page: Page) => Number(await page.getAttribute("#buzzer", "data-tones"));
+
+test("[node] the simulator page beeps in the entry delay (lamp and Web Audio tones) and stops when disarmed", async (t) => {
+  const { url, child, output } = await startSimWeb();
+  const profile = mkdtempSync(join(tmpdir(), "tg-chromium-"));
+  let browser: BrowserContext | null = null;
+  try {
+    browser = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath(), args: ARGS, headless: true });
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(url);
+    await waitForLcd(page, 1, "no sensors yet");
+    t.is(await page.getAttribute("#buzzer", "data-mode"), "off");
+    t.regex((await page.textContent("#buzzerText")) ?? "", /^silent/);
+    // sound on: a click, as browsers ask before a page may play audio
+    await page.click("#soundBtn");
+    t.is(await page.getAttribute("#buzzer", "data-sound"), "on");
+
+    // a door contact, confirmed; a PIN; a period guarding it from 19:01 under pattern 1
+    await page.fill("#newId", "D0001");
+    await page.click("#addBtn");
+    await waitForLcd(page, 1, "D0001+");
+    await click(page, "#");
+    await waitForLcd(page, 0, "Choose a PIN");
+    await click(page, "1234#1234#");
+    await waitForLcd(page, 3, "PIN set");
+    const post = (body: unknown) => fetch(url + "api/action", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const plan = { contract: "multiple", periods: [{ start: "2026-04-16T19:01", end: "2026-04-16T21:00", pattern: 1, sensors: ["D0001"], cameras: [] }] };
+    t.is((await post({ do: "plan.set", plan })).status, 200);
+    // past the exit delay: guarding and silent
+    await page.fill("#jumpTo", "2026-04-16T19:05");
+    await page.click("#jumpBtn");
+    await page.waitForFunction(() => (document.getElementById("log")?.textContent ?? "").includes("guarding started"), null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.getElementById("buzzer")?.dataset.mode === "off" && (document.getElementById("time")?.textContent ?? "") >= "2026-04-16T19:05");
+    const before = await tones(page);
+
+    // the door opens: the entry delay; the page beeps once a second
+    t.is((await post({ do: "sensor.trip", id: "D0001" })).status, 200);
+    await page.waitForFunction(() => document.getElementById("buzzer")?.dataset.mode === "entry", null, { timeout: 10_000 });
+    t.regex((await page.textContent("#buzzerText")) ?? "", /^beeping: entry delay, a beep each second/);
+    await page.waitForFunction((n) => Number(document.getElementById("buzzer")?.dataset.tones) >= n + 3, before, { timeout: 10_000 });
+    t.is(await page.getAttribute("#buzzer", "data-audio"), "running", "the tones went to a running AudioContext");
+    t.truthy(await page.waitForSelector("#buzzer.beep", { timeout: 2_000 }), "the lamp blinks");
+    const state = await (await fetch(url + "api/state")).json();
+    t.is(state.buzzer.mode, "entry");
+    t.true(state.buzzer.beeps >= 1, `the GPIO beeped (${state.buzzer.beeps})`);
+
+    // disarmed in time: silent, and no more tones
+    await click(page, "D1234#");
+    await page.waitForFunction(() => document.getElementById("buzzer")?.dataset.mode === "off", null, { timeout: 10_000 });
+    t.regex((await page.textContent("#buzzerText")) ?? "", /^silent/);
+    const after = await tones(page);
+    await page.waitForTimeout(2_500);
+    t.is(await tones(page), after, "no tone after disarming");
+    t.false(await page.$eval("#buzzer", (el) => el.classList.contains("beep")), "the lamp is dark");
+    t.deepEqual(errors, [], "no script errors on the page");
+  } catch (e) {
+    t.log(output());
+    throw e;
+  } finally {
+    if (browser) await browser.close();
+    child.kill("SIGTERM");
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)));
+    rmSync(profile, { recursive: true, force: true });
+  }
+});
