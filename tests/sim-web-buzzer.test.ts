@@ -1,11 +1,10 @@
 import test from "ava";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { projectRoot } from "../host-sim/project";
 import { chromiumPath } from "./helpers/chromium";
+import { CHROMIUM_ARGS, click, startSimWeb, waitForLcd } from "./helpers/sim-page";
 
 // Issue #14: the simulator's page plays the terminal's buzzer. A door opens while guarding: the
 // page's lamp blinks and, with sound turned on by a click, Web Audio tones sound once a second;
@@ -14,48 +13,15 @@ import { chromiumPath } from "./helpers/chromium";
 // Under the node engine: the page only follows the firmware's buzzer driver and the GPIO, which the
 // XS engine drives the same way (tests/alarm-scenarios.test.ts hears the beeps under XS).
 
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const ARGS = CHROMIUM_ARGS;
 
-async function startSimWeb(): Promise<{ url: string; child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [join(projectRoot(), "bin", "timeguard.js"), "sim-web", "--engine", "node", "--port", "0", "--start", "2026-04-16T19:00"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sim-web did not start: ${out}`)), 30_000);
-    child.stdout!.on("data", () => {
-      const m = /on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`sim-web exited with ${code}: ${out}`)));
-  });
-  return { url, child, output: () => out };
-}
 
-async function click(page: Page, seq: string): Promise<void> {
-  for (const k of seq) {
-    await page.click(`#keypad button[data-key="${k}"]`);
-    await page.waitForTimeout(20);
-  }
-}
 
-async function waitForLcd(page: Page, row: number, text: string): Promise<void> {
-  await page.waitForFunction(
-    ([r, t]) => (document.querySelectorAll("#lcd .row")[r as number] as HTMLElement | undefined)?.dataset.text?.trimEnd() === t,
-    [row, text] as const,
-    { timeout: 30_000 },
-  );
-}
 
 const tones = async (page: Page) => Number(await page.getAttribute("#buzzer", "data-tones"));
 
 test("[node] the simulator page beeps in the entry delay (lamp and Web Audio tones) and stops when disarmed", async (t) => {
-  const { url, child, output } = await startSimWeb();
+  const { url, child, output } = await startSimWeb("node");
   const profile = mkdtempSync(join(tmpdir(), "tg-chromium-"));
   let browser: BrowserContext | null = null;
   try {

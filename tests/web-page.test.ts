@@ -1,15 +1,14 @@
 import test from "ava";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromiumPath } from "./helpers/chromium";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { CHROMIUM_ARGS, click, lcdText, startSimWeb, waitForLcd } from "./helpers/sim-page";
+import { chromium, type BrowserContext } from "playwright-core";
 import { SimWebServer } from "../host-sim/web/server";
 import { attachKeypad } from "../host-sim/devices/keypad-matrix";
 import { attachLcd } from "../host-sim/devices/lcd-pcf8574";
 import { Simulator } from "../host-sim/simulator";
-import { projectRoot } from "../host-sim/project";
 import { at } from "./helpers/engines";
 import { ROM_A00, UNKNOWN_GLYPH } from "../host-sim/web/hd44780-rom";
 
@@ -18,61 +17,15 @@ import { ROM_A00, UNKNOWN_GLYPH } from "../host-sim/web/hd44780-rom";
 // choose a PIN, type period 1 of DESIGN §2 on the page's keypad picking the sensors by ID — read
 // back from the page's LCD.
 
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+const ARGS = CHROMIUM_ARGS;
 
-async function lcdText(page: Page): Promise<string[]> {
-  return page.$$eval("#lcd .row", (rows) => rows.map((r) => (r as HTMLElement).dataset.text ?? ""));
-}
 
-async function click(page: Page, seq: string): Promise<void> {
-  for (const k of seq) {
-    await page.click(`#keypad button[data-key="${k}"]`);
-    await page.waitForTimeout(20);
-  }
-}
 
-async function waitForLcd(page: Page, row: number, text: string): Promise<void> {
-  await page.waitForFunction(
-    ([r, t]) => (document.querySelectorAll("#lcd .row")[r as number] as HTMLElement | undefined)?.dataset.text?.trimEnd() === t,
-    [row, text] as const,
-    { timeout: 30_000 },
-  );
-}
 
 /**
  * `timeguard sim-web` in its own process (as a person starts it): the XS worker's hardened promises
  * and playwright's async hooks do not share a process well, and this way the CLI is tested too.
  */
-async function startSimWeb(engine: string): Promise<{ url: string; child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [join(projectRoot(), "bin", "timeguard.js"), "sim-web", "--engine", engine, "--port", "0", "--start", "2026-04-16T19:00"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sim-web did not start: ${out}`)), 30_000);
-    const look = () => {
-      const m = /on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout!.on("data", look);
-    child.once("exit", (code) => reject(new Error(`sim-web exited with ${code}: ${out}`)));
-  });
-  return { url, child, output: () => out };
-}
 
 const engines = ["xs", "node"] as const;
 for (const engine of engines) {
