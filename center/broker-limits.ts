@@ -17,6 +17,12 @@ export interface BrokerLimitOptions {
   /** new connections per address: burst, then one per `connectionRefillMs` */
   connectionBurst?: number;
   connectionRefillMs?: number;
+  /**
+   * the same for an address a terminal has logged in from (a carrier's NAT: thousands of terminals
+   * reconnect through it at once after a center restart); defaults 2,000 and 5 ms
+   */
+  carrierConnectionBurst?: number;
+  carrierConnectionRefillMs?: number;
   /** login attempts per address: burst, then one per `loginRefillMs` */
   loginBurst?: number;
   loginRefillMs?: number;
@@ -208,6 +214,8 @@ export class TerminalLogins {
   readonly runner: BoundedRunner;
   /** each terminal's address at its last good login (only real terminals get here: bounded by the fleet) */
   readonly #lastGood = new Map<string, string>();
+  /** addresses with a good login behind them, and how many terminals' last good login was there */
+  readonly #carriers = new Map<string, number>();
   counts = { ok: 0, bad: 0, rateLimited: 0, busy: 0 };
 
   constructor(o: BrokerLimitOptions = {}, now: () => number = Date.now) {
@@ -247,11 +255,47 @@ export class TerminalLogins {
       // a good login costs nothing: terminals behind one carrier NAT address are not limited by each other
       this.perAddress.give(address);
       if (!fromKnown) this.perTerminal.give(terminal);
-      this.#lastGood.set(terminal, address);
+      const before = this.#lastGood.get(terminal);
+      if (before !== address) {
+        if (before !== undefined) {
+          const n = (this.#carriers.get(before) ?? 1) - 1;
+          if (n > 0) this.#carriers.set(before, n);
+          else this.#carriers.delete(before);
+        }
+        this.#carriers.set(address, (this.#carriers.get(address) ?? 0) + 1);
+        this.#lastGood.set(terminal, address);
+      }
       return "ok";
     }
     this.counts.bad++;
     return "bad";
+  }
+
+  /** Whether some terminal's last good login came from this address. */
+  isCarrier(address: string): boolean {
+    return this.#carriers.has(address);
+  }
+}
+
+/**
+ * New connections per address, before a byte is read: a stranger's address gets a small bucket;
+ * an address terminals have logged in from (a carrier's NAT) a large one, so a fleet reconnecting
+ * after a restart is let in as fast as logins are checked, once its first terminal is through.
+ */
+export class ConnectionGate {
+  readonly strangers: RateBuckets;
+  readonly carriers: RateBuckets;
+  readonly #logins: TerminalLogins;
+
+  constructor(logins: TerminalLogins, o: BrokerLimitOptions = {}, now: () => number = Date.now) {
+    this.#logins = logins;
+    this.strangers = new RateBuckets(o.connectionBurst ?? 30, o.connectionRefillMs ?? 1_000, now);
+    this.carriers = new RateBuckets(o.carrierConnectionBurst ?? 2_000, o.carrierConnectionRefillMs ?? 5, now);
+  }
+
+  /** Takes a connection's token from its address's bucket; false: refuse the connection. */
+  admit(address: string): boolean {
+    return this.#logins.isCarrier(address) ? this.carriers.take(address) : this.strangers.take(address);
   }
 }
 

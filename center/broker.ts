@@ -5,7 +5,7 @@ import { downTopic, upTopic } from "../firmware/uplink/messages";
 import type { Ingestor } from "./ingest";
 import type { CenterStore } from "./store/center-store";
 import { type TerminalKey, isLegacyTerminalHash, verifySecretAsync } from "./secrets";
-import { type BrokerLimitOptions, FrameGuard, RateBuckets, TerminalLogins, guardSocket } from "./broker-limits";
+import { type BrokerLimitOptions, ConnectionGate, FrameGuard, TerminalLogins, guardSocket } from "./broker-limits";
 
 export interface BrokerOptions {
   store: CenterStore;
@@ -83,7 +83,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   const counts = { refusedLogins: 0, refusedPublish: 0, refusedSubscribe: 0, refusedConnections: 0, oversized: 0, rateLimitedLogins: 0, tlsHandshakesFailed: 0 };
   const log = o.log ?? (() => undefined);
   const logins = new TerminalLogins(o.limits);
-  const connections = new RateBuckets(o.limits?.connectionBurst ?? 30, o.limits?.connectionRefillMs ?? 1_000);
+  const connections = new ConnectionGate(logins, o.limits);
   const guards = new WeakMap<object, FrameGuard>();
   /** TLS connections: the PSK identity their handshake used */
   const pskIdentities = new WeakMap<object, string>();
@@ -141,7 +141,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   });
   const server: Server = createServer((socket) => {
     socket.on("error", () => undefined);
-    if (!connections.take(socket.remoteAddress ?? "?")) {
+    if (!connections.admit(socket.remoteAddress ?? "?")) {
       counts.refusedConnections++;
       return void socket.destroy();
     }
@@ -179,7 +179,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     // the connection limit before the handshake costs anything; failed handshakes are counted
     tlsServer.on("connection", (raw: Socket) => {
       raw.on("error", () => undefined);
-      if (!connections.take(raw.remoteAddress ?? "?")) {
+      if (!connections.admit(raw.remoteAddress ?? "?")) {
         counts.refusedConnections++;
         raw.destroy();
       }
