@@ -74,7 +74,12 @@ const benches = readdirSync(join(root, "bench"))
 
 await build({
   absWorkingDir: root,
-  entryPoints: ["cli/main.ts", ...tests, ...benches].map((p) => ({ in: p, out: p === "cli/main.ts" ? "cli" : p.replace(/\.ts$/, "") })),
+  entryPoints: [
+    { in: "cli/main.ts", out: "cli" },
+    // a worker thread's script (center/store/wal-checkpointer.ts finds it beside the chunks)
+    { in: "center/store/checkpoint-worker.ts", out: "center-checkpoint-worker" },
+    ...[...tests, ...benches].map((p) => ({ in: p, out: p.replace(/\.ts$/, "") })),
+  ],
   outdir: "dist",
   bundle: true,
   splitting: true,

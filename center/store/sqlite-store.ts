@@ -1,7 +1,8 @@
 import Database from "better-sqlite3";
-import { closeSync, fdatasync, fdatasyncSync, openSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, fstat, openSync } from "node:fs";
 import type { AlarmRow, CenterStore, MediaChunk, MediaRow, PeriodRow, SiteRow, TerminalRow } from "./center-store";
 import { MIGRATIONS } from "./migrations";
+import { WalCheckpointer } from "./wal-checkpointer";
 
 type Row = Record<string, any>;
 
@@ -20,7 +21,11 @@ export class SqliteStore implements CenterStore {
   #syncing: Array<(err: Error | null) => void> | null = null;
   #waiting: Array<(err: Error | null) => void> = [];
 
-  constructor(path: string) {
+  /** copies the WAL into the database off the event loop (file databases only) */
+  readonly checkpointer: WalCheckpointer | null;
+
+  /** `checkpointBytes`: the WAL size that starts a checkpoint (wal-checkpointer.ts) */
+  constructor(path: string, o: { checkpointBytes?: number } = {}) {
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     // NORMAL: a commit writes the WAL without waiting for the disk; `durable` below syncs the WAL
@@ -29,6 +34,18 @@ export class SqliteStore implements CenterStore {
     this.#path = path;
     this.db.pragma("foreign_keys = ON");
     this.#migrate();
+    if (path === ":memory:") this.checkpointer = null;
+    else {
+      // the checkpoint leaves the commit path for a worker; if the worker fails, SQLite's own returns
+      this.db.pragma("wal_autocheckpoint = 0");
+      this.checkpointer = new WalCheckpointer(path, {
+        checkpointBytes: o.checkpointBytes,
+        onFail: (why) => {
+          process.emitWarning(`WAL checkpointer: ${why}; checkpoints go back into commits`);
+          this.db.pragma("wal_autocheckpoint = 1000");
+        },
+      });
+    }
   }
 
   #q(sql: string): Database.Statement {
@@ -100,7 +117,13 @@ export class SqliteStore implements CenterStore {
       }
     };
     if (fd === null) return void setImmediate(() => finish(null));
-    fdatasync(fd, (err) => finish(err));
+    fdatasync(fd, (err) => {
+      if (err || !this.checkpointer) return finish(err);
+      fstat(fd, (e, st) => {
+        if (!e) this.checkpointer?.grown(st.size);
+        finish(null);
+      });
+    });
   }
 
   durableNow(): void {
@@ -122,6 +145,7 @@ export class SqliteStore implements CenterStore {
   }
 
   close(): void {
+    this.checkpointer?.close();
     if (this.#walFd !== null) closeSync(this.#walFd);
     this.#walFd = null;
     this.db.close();
