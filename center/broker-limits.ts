@@ -19,13 +19,16 @@ export interface BrokerLimitOptions {
   connectionRefillMs?: number;
   /**
    * the same for an address a terminal has logged in from (a carrier's NAT: thousands of terminals
-   * reconnect through it at once after a center restart); defaults 2,000 and 5 ms
+   * reconnect through it at once after a center restart); defaults 5,000 and 1 ms
    */
   carrierConnectionBurst?: number;
   carrierConnectionRefillMs?: number;
   /** login attempts per address: burst, then one per `loginRefillMs` */
   loginBurst?: number;
   loginRefillMs?: number;
+  /** the same for an address a terminal has logged in from (defaults 500 and 20 ms) */
+  carrierLoginBurst?: number;
+  carrierLoginRefillMs?: number;
   /** login attempts per terminal ID (from addresses other than its last good one): burst, refill */
   terminalLoginBurst?: number;
   terminalLoginRefillMs?: number;
@@ -210,6 +213,8 @@ export type LoginVerdict = "ok" | "bad" | "rate" | "busy";
  */
 export class TerminalLogins {
   readonly perAddress: RateBuckets;
+  /** addresses terminals have logged in from: logins in flight at once from a whole fleet behind a NAT */
+  readonly perCarrier: RateBuckets;
   readonly perTerminal: RateBuckets;
   readonly runner: BoundedRunner;
   /** each terminal's address at its last good login (only real terminals get here: bounded by the fleet) */
@@ -222,6 +227,7 @@ export class TerminalLogins {
     const burst = o.loginBurst ?? 10;
     const refill = o.loginRefillMs ?? 6_000;
     this.perAddress = new RateBuckets(burst, refill, now);
+    this.perCarrier = new RateBuckets(o.carrierLoginBurst ?? 500, o.carrierLoginRefillMs ?? 20, now);
     this.perTerminal = new RateBuckets(o.terminalLoginBurst ?? 3 * burst, o.terminalLoginRefillMs ?? refill, now);
     this.runner = new BoundedRunner(o.verifyConcurrency ?? 2, o.verifyQueue ?? 16);
   }
@@ -236,13 +242,14 @@ export class TerminalLogins {
     // dialling from the address of its last good login skips its ID's bucket, so strangers
     // guessing its secret from elsewhere cannot lock it out.
     const fromKnown = this.#lastGood.get(terminal) === address;
-    const a = this.perAddress.has(address);
+    const addressBuckets = this.#carriers.has(address) ? this.perCarrier : this.perAddress;
+    const a = addressBuckets.has(address);
     const t = fromKnown || this.perTerminal.has(terminal);
     if (!a || !t) {
       this.counts.rateLimited++;
       return "rate";
     }
-    this.perAddress.take(address);
+    addressBuckets.take(address);
     if (!fromKnown) this.perTerminal.take(terminal);
     // Only a slow check (a scrypt hash from before HMAC secrets) waits for one of the few places.
     const right = slow ? await this.runner.run(verify) : await verify();
@@ -253,7 +260,7 @@ export class TerminalLogins {
     if (right) {
       this.counts.ok++;
       // a good login costs nothing: terminals behind one carrier NAT address are not limited by each other
-      this.perAddress.give(address);
+      addressBuckets.give(address);
       if (!fromKnown) this.perTerminal.give(terminal);
       const before = this.#lastGood.get(terminal);
       if (before !== address) {
@@ -290,7 +297,7 @@ export class ConnectionGate {
   constructor(logins: TerminalLogins, o: BrokerLimitOptions = {}, now: () => number = Date.now) {
     this.#logins = logins;
     this.strangers = new RateBuckets(o.connectionBurst ?? 30, o.connectionRefillMs ?? 1_000, now);
-    this.carriers = new RateBuckets(o.carrierConnectionBurst ?? 2_000, o.carrierConnectionRefillMs ?? 5, now);
+    this.carriers = new RateBuckets(o.carrierConnectionBurst ?? 5_000, o.carrierConnectionRefillMs ?? 1, now);
   }
 
   /** Takes a connection's token from its address's bucket; false: refuse the connection. */

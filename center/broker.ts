@@ -41,6 +41,8 @@ export interface Broker {
   /** Publishes to a terminal's downlink (QoS 1; aedes holds it in the session if the line drops). */
   sendDown(terminal: string, payload: Uint8Array): Promise<void>;
   connected(): string[];
+  /** whether the terminal is connected now (without listing the fleet) */
+  isConnected(terminal: string): boolean;
   /** whether the terminal is connected now with its downlink subscription */
   subscribed(terminal: string): boolean;
   readonly counts: { refusedLogins: number; refusedPublish: number; refusedSubscribe: number; refusedConnections: number; oversized: number; rateLimitedLogins: number; tlsHandshakesFailed: number };
@@ -192,8 +194,14 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     });
   }
   type LiveClient = Client & { connected?: boolean; closed: boolean; conn: Socket; clean: boolean; subscriptions: Record<string, unknown> };
-  const live = () => Object.values((broker as unknown as { clients: Record<string, LiveClient> }).clients).filter((c) => c.connected && !c.closed && !c.conn.destroyed);
-  const subscribed = (terminal: string) => live().some((c) => c.id === terminal && !!c.subscriptions[downTopic(terminal)]);
+  const clients = () => (broker as unknown as { clients: Record<string, LiveClient | undefined> }).clients;
+  const isLive = (c: LiveClient | undefined): c is LiveClient => !!c && !!c.connected && !c.closed && !c.conn.destroyed;
+  const live = () => Object.values(clients()).filter(isLive);
+  // one terminal's client by its id (aedes keys its table by client id): no scan of the fleet per login
+  const subscribed = (terminal: string) => {
+    const c = clients()[terminal];
+    return isLive(c) && !!c.subscriptions[downTopic(terminal)];
+  };
   broker.on("clientReady", (c: Client) => {
     if (subscribed(c.id)) o.onSubscribed?.(c.id, (c as LiveClient).clean);
   });
@@ -220,6 +228,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     },
     // Presence is the broker's own table of live clients, each still connected on an open socket.
     connected: () => live().map((c) => c.id),
+    isConnected: (terminal) => isLive(clients()[terminal]),
     subscribed,
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
