@@ -89,6 +89,19 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   const guards = new WeakMap<object, FrameGuard>();
   /** TLS connections: the PSK identity their handshake used */
   const pskIdentities = new WeakMap<object, string>();
+  // A batch's PUBACKs to one terminal leave in one socket write: its socket is corked from the
+  // first answer of the batch until the event-loop turn has run aedes's writes.
+  const corked = new Set<Socket>();
+  const uncorkAll = (): void => {
+    for (const s of corked) if (!s.destroyed) s.uncork();
+    corked.clear();
+  };
+  const corkUntilTurnEnds = (s: Socket): void => {
+    if (corked.has(s) || s.destroyed) return;
+    if (corked.size === 0) setImmediate(uncorkAll);
+    s.cork();
+    corked.add(s);
+  };
   const broker = await Aedes.createBroker({
     connectTimeout: o.connectTimeoutMs ?? 10_000,
     authenticate(client: Client, username, password, done) {
@@ -126,7 +139,11 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
         return callback(new Error("not your topic"));
       }
       // Group commit: the callback (and with it aedes's PUBACK) comes once the batch is stored.
-      o.ingestor.submit(client.id, packet.topic, packet.payload as Buffer, (r) => callback(r instanceof Error ? r : null));
+      const conn = (client as unknown as { conn: Socket }).conn;
+      o.ingestor.submit(client.id, packet.topic, packet.payload as Buffer, (r) => {
+        corkUntilTurnEnds(conn);
+        callback(r instanceof Error ? r : null);
+      });
     },
     authorizeSubscribe(client, subscription, callback) {
       if (subscription.topic !== downTopic(client.id)) {
