@@ -1,16 +1,16 @@
 import test from "ava";
-import { IDLE_PANEL, PanelEvent, PanelState, panelStep, parsePanel } from "../firmware/core/alarm";
+import { AlarmRules, IDLE_PANEL, PanelEvent, PanelState, SIREN_SECONDS, panelStep, parsePanel, soundOf } from "../firmware/core/alarm";
 
 // The pure alarm panel (firmware/core/alarm.ts): (state, event, time) → (state, effects).
 
 const RULES = { entrySeconds: 30, exitSeconds: 60 };
 
-function run(events: Array<[number, PanelEvent]>, s0: PanelState = IDLE_PANEL) {
+function run(events: Array<[number, PanelEvent]>, s0: PanelState = IDLE_PANEL, rules: AlarmRules = RULES) {
   let s = s0;
   const reports: Array<[number, string, string, number]> = [];
   const other: Array<[number, string]> = [];
   for (const [t, e] of events) {
-    const r = panelStep(s, e, t, RULES);
+    const r = panelStep(s, e, t, rules);
     s = r.state;
     for (const f of r.effects) {
       if (f.type === "report") reports.push([t, f.kind, f.sensor, f.contactId]);
@@ -120,5 +120,67 @@ test("per alarm: new → seen (#) → dispatched with the note → closed and go
 test("a stored state is checked field by field", (t) => {
   t.deepEqual(parsePanel("garbage"), IDLE_PANEL);
   const s = parsePanel({ armed: true, exitUntil: "x", entry: { sensor: "D0001", until: 5 }, bypass: ["D0001", 3, "zz"], alarms: [{ id: 1, kind: "nope" }] });
-  t.deepEqual(s, { armed: true, exitUntil: null, entry: { sensor: "D0001", until: 5 }, bypass: ["D0001"], lost: [], alarms: [] });
+  t.deepEqual(s, { armed: true, exitUntil: null, entry: { sensor: "D0001", until: 5 }, bypass: ["D0001"], lost: [], alarms: [], siren: null });
+  t.deepEqual(parsePanel({ siren: { kind: "fire", until: 9 } }).siren, { kind: "fire", until: 9 });
+  t.is(parsePanel({ siren: { kind: "disco", until: 9 } }).siren, null);
+});
+
+test("the local alarm: an intrusion sounds it until the cut-off (3 minutes by default), the PIN silences it sooner", (t) => {
+  const sounds = (r: ReturnType<typeof run>) => r.other.filter(([, x]) => x.startsWith("sound."));
+  const cut = run([
+    [0, { type: "arm" }],
+    [60, { type: "tick" }],
+    [100, { type: "detect", sensor: "A0001" }],
+    [100 + SIREN_SECONDS - 1, { type: "tick" }],
+    [100 + SIREN_SECONDS, { type: "tick" }],
+  ]);
+  t.deepEqual(sounds(cut), [[0, "sound.exit"], [60, "sound.off"], [100, "sound.alarm"], [100 + SIREN_SECONDS, "sound.off"]]);
+  t.true(cut.other.some(([at, x]) => at === 100 && x === `wake@${100 + SIREN_SECONDS}`), "the cut-off is a wake-up");
+  t.true(cut.s.armed, "the cut-off stops the noise, not guarding");
+  const silenced = run([
+    [0, { type: "arm" }],
+    [60, { type: "tick" }],
+    [100, { type: "detect", sensor: "A0001" }],
+    [130, { type: "disarm", duress: false }],
+  ]);
+  t.deepEqual(sounds(silenced), [[0, "sound.exit"], [60, "sound.off"], [100, "sound.alarm"], [130, "sound.off"]]);
+  t.is(silenced.s.siren, null);
+});
+
+test("the local alarm: the entry delay's beeps turn into the alarm when nobody disarms; the duress PIN and troubles stay silent", (t) => {
+  const entry = run([
+    [0, { type: "arm" }],
+    [60, { type: "tick" }],
+    [100, { type: "detect", sensor: "D0001" }],
+    [130, { type: "tick" }],
+  ]);
+  t.deepEqual(entry.other.filter(([, x]) => x.startsWith("sound.")).map(([, x]) => x), ["sound.exit", "sound.off", "sound.entry", "sound.alarm"]);
+  const quiet = run([
+    [0, { type: "arm" }],
+    [60, { type: "tick" }],
+    [70, { type: "lost", sensor: "A0001" }],
+    [80, { type: "disarm", duress: true }],
+  ]);
+  t.deepEqual(quiet.other.filter(([, x]) => x.startsWith("sound.")).map(([, x]) => x), ["sound.exit", "sound.off"]);
+  t.is(quiet.s.siren, null);
+});
+
+test("the local alarm: fire sounds the temporal-three pattern, disarmed too, and wins over a burglary alarm; silence stops it; 0 s sounds nothing", (t) => {
+  const fire = run([
+    [0, { type: "arm" }],
+    [60, { type: "tick" }],
+    [100, { type: "detect", sensor: "A0001" }],
+    [110, { type: "fire", sensor: "C0001" }],
+    [120, { type: "detect", sensor: "A0002" }],
+  ]);
+  t.is(soundOf(fire.s), "fire");
+  t.deepEqual(fire.s.siren, { kind: "fire", until: 120 + SIREN_SECONDS }, "each new alarm restarts the cut-off");
+  const idle = run([
+    [5, { type: "fire", sensor: "C0001" }],
+    [20, { type: "silence" }],
+  ]);
+  t.deepEqual(idle.other.filter(([, x]) => x.startsWith("sound.")), [[5, "sound.fire"], [20, "sound.off"]]);
+  const mute = run([[5, { type: "tamper", sensor: "A0001" }]], IDLE_PANEL, { ...RULES, sirenSeconds: 0 });
+  t.deepEqual(mute.reports, [[5, "tamper", "A0001", 137]]);
+  t.deepEqual(mute.other, [], "no sound, no wake");
 });

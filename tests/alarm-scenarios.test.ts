@@ -49,6 +49,8 @@ test("[xs] entry delay: disarmed in time → an opening (401), no alarm; not dis
   const after = snap(result, "after the delay");
   t.is(after.lcd[0], "① ALARM ①           ");
   t.is(after.lcd[1], "D0001 door alarm    ");
+  t.is(after.panel.sound, "alarm", "the terminal sounds the alarm (until the PIN or the 3-minute cut-off)");
+  t.is(after.buzzerDriver.mode, "alarm");
   // the center: the opening (a record, closed) and the entry/exit alarm; the PIR that followed the
   // family in during the delay is no alarm
   t.deepEqual(events(result), [
@@ -116,6 +118,8 @@ test("[xs] a dispatch is on the LCD with the operator's note within 60 s; the ca
 test("[xs] a fire alarm outside guarding reaches the center with images", (t) => {
   const result = scenario("scenarios/fire-unguarded.json");
   t.is(snap(result, "fire").lcd[1], "C0001 FIRE          ");
+  t.is(snap(result, "fire").panel.sound, "fire", "the terminal sounds the fire alarm's pattern, guarding or not");
+  t.is(snap(result, "cut off").panel.sound, "off", "and stops at the 3-minute cut-off");
   t.deepEqual(events(result), [[110, "C0001"]]);
   const jpegs = result.alarms[0].media.filter((m: any) => m.type === "jpeg" && m.complete && m.bytes > 0);
   t.true(jpegs.length >= 3, `images: ${jpegs.length}`);

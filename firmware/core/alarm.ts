@@ -46,7 +46,18 @@ export interface AlarmRules {
   entrySeconds: number;
   /** seconds after guarding begins during which doors and interior sensors are not alarms */
   exitSeconds: number;
+  /** seconds the terminal sounds an audible alarm before it cuts off by itself (0: never sounds; default SIREN_SECONDS) */
+  sirenSeconds?: number;
 }
+
+/** The local alarm's cut-off when the config names none: 3 minutes, as bells and sirens commonly are. */
+export const SIREN_SECONDS = 180;
+
+/**
+ * What the buzzer plays: the delays' beeps, the alarm (burglary, tamper, panic: fast beeps) or the
+ * fire alarm (the temporal-three pattern), or nothing. Derived from the state (soundOf).
+ */
+export type SoundMode = "entry" | "exit" | "alarm" | "fire" | "off";
 
 /** An alarm the terminal shows, per alarm: new → seen (the user's #) → dispatched → closed. */
 export type AlarmStatus = "new" | "seen" | "dispatched" | "closed";
@@ -76,9 +87,11 @@ export interface PanelState {
   lost: string[];
   /** the alarms shown on the LCD, oldest first */
   alarms: PanelAlarm[];
+  /** the local alarm sounding: its pattern, and when it cuts off (the PIN silences it before) */
+  siren: { kind: "alarm" | "fire"; until: Seconds } | null;
 }
 
-export const IDLE_PANEL: PanelState = frozen({ armed: false, exitUntil: null, entry: null, bypass: [], lost: [], alarms: [] }) as PanelState;
+export const IDLE_PANEL: PanelState = frozen({ armed: false, exitUntil: null, entry: null, bypass: [], lost: [], alarms: [], siren: null }) as PanelState;
 
 export const MAX_SHOWN = 8;
 /** the sensor field of events that come from the keypad */
@@ -88,6 +101,8 @@ export type PanelEvent =
   | { type: "arm" }
   | { type: "end" }
   | { type: "disarm"; duress: boolean }
+  /** the user's PIN while not guarding: the local alarm stops (a fire alarm after a false alarm) */
+  | { type: "silence" }
   | { type: "detect"; sensor: string }
   | { type: "fire"; sensor: string }
   | { type: "tamper"; sensor: string }
@@ -102,7 +117,7 @@ export type PanelEvent =
 
 export type PanelEffect =
   | { type: "report"; kind: EventKind; sensor: string; contactId: number; capture: boolean; silent: boolean }
-  | { type: "sound"; mode: "entry" | "exit" | "off" }
+  | { type: "sound"; mode: SoundMode }
   | { type: "wake"; at: Seconds }
   | { type: "end-period" };
 
@@ -119,7 +134,38 @@ function report(kind: EventKind, sensor: string, capture: boolean, silent = fals
 export function nextWake(s: PanelState): Seconds | null {
   let at: Seconds | null = s.exitUntil;
   if (s.entry && (at === null || s.entry.until < at)) at = s.entry.until;
+  if (s.siren && (at === null || s.siren.until < at)) at = s.siren.until;
   return at;
+}
+
+/** What the buzzer plays in a state: the local alarm over the entry delay over the exit delay. */
+export function soundOf(s: PanelState): SoundMode {
+  if (s.siren) return s.siren.kind;
+  if (s.entry) return "entry";
+  return s.exitUntil !== null ? "exit" : "off";
+}
+
+/** Alarms the terminal sounds locally; duress, trouble and openings are silent, whatever they say. */
+const AUDIBLE: Readonly<Partial<Record<EventKind, "alarm" | "fire">>> = Object.freeze({ intrusion: "alarm", entry: "alarm", tamper: "alarm", panic: "alarm", fire: "fire" });
+
+/**
+ * The local alarm after the step's reports: an audible one starts it (or restarts its cut-off; a
+ * fire alarm's pattern wins over a burglary's), and the buzzer is told when what it plays changes.
+ */
+function sounded(before: PanelState, step: Step, t: Seconds, rules: AlarmRules): Step {
+  let state = step.state;
+  const seconds = rules.sirenSeconds ?? SIREN_SECONDS;
+  for (const f of step.effects) {
+    const kind = f.type === "report" && !f.silent ? AUDIBLE[f.kind] : undefined;
+    if (!kind || seconds <= 0) continue;
+    state = { ...state, siren: { kind: kind === "fire" || state.siren?.kind === "fire" ? "fire" : "alarm", until: t + seconds } };
+  }
+  const effects: PanelEffect[] = step.effects.filter((f) => f.type !== "wake" && f.type !== "sound");
+  const mode = soundOf(state);
+  if (mode !== soundOf(before)) effects.unshift({ type: "sound", mode });
+  const at = nextWake(state);
+  if (at !== null && (state !== before || step.effects.some((f) => f.type === "wake"))) effects.push({ type: "wake", at });
+  return { state, effects };
 }
 
 function withWake(state: PanelState, effects: PanelEffect[]): Step {
@@ -129,17 +175,20 @@ function withWake(state: PanelState, effects: PanelEffect[]): Step {
 }
 
 export function panelStep(s: PanelState, e: PanelEvent, t: Seconds, rules: AlarmRules): Step {
+  return sounded(s, ruleStep(s, e, t, rules), t, rules);
+}
+
+/** The rules of one event; the buzzer's mode is derived afterwards (sounded), not set here. */
+function ruleStep(s: PanelState, e: PanelEvent, t: Seconds, rules: AlarmRules): Step {
   const effects: PanelEffect[] = [];
   switch (e.type) {
     case "arm": {
       if (s.armed) return { state: s, effects };
       const exitUntil = rules.exitSeconds > 0 ? t + rules.exitSeconds : null;
-      if (exitUntil !== null) effects.push({ type: "sound", mode: "exit" });
       return withWake({ ...s, armed: true, exitUntil, entry: null, lost: [] }, effects);
     }
     case "end": {
       if (!s.armed && s.bypass.length === 0) return { state: s, effects };
-      if (s.entry || s.exitUntil !== null) effects.push({ type: "sound", mode: "off" });
       return { state: { ...s, armed: false, exitUntil: null, entry: null, bypass: [], lost: [] }, effects };
     }
     case "disarm": {
@@ -147,12 +196,13 @@ export function panelStep(s: PanelState, e: PanelEvent, t: Seconds, rules: Alarm
       // duress first: the operators see it before the opening that hides it
       if (e.duress) effects.push(report("duress", KEYPAD, false, true));
       effects.push(report("opening", e.duress ? KEYPAD : (s.entry?.sensor ?? KEYPAD), false, true));
-      if (s.entry || s.exitUntil !== null) effects.push({ type: "sound", mode: "off" });
       effects.push({ type: "end-period" });
       // the family is home: alarms nobody dispatched guards for are done with on the LCD
       const alarms = s.alarms.filter((a) => a.status === "dispatched");
-      return { state: { armed: false, exitUntil: null, entry: null, bypass: [], lost: [], alarms }, effects };
+      return { state: { armed: false, exitUntil: null, entry: null, bypass: [], lost: [], alarms, siren: null }, effects };
     }
+    case "silence":
+      return { state: s.siren ? { ...s, siren: null } : s, effects };
     case "detect": {
       if (!s.armed || s.bypass.indexOf(e.sensor) >= 0) return { state: s, effects };
       const zone = zoneOf(e.sensor);
@@ -160,7 +210,6 @@ export function panelStep(s: PanelState, e: PanelEvent, t: Seconds, rules: Alarm
       if (zone === "entry") {
         if (delaying) return { state: s, effects }; // leaving, or the door is already counting down
         if (rules.entrySeconds === 0) return { state: s, effects: [report("entry", e.sensor, true)] };
-        effects.push({ type: "sound", mode: "entry" });
         return withWake({ ...s, entry: { sensor: e.sensor, until: t + rules.entrySeconds } }, effects);
       }
       if (zone === "interior") {
@@ -185,20 +234,18 @@ export function panelStep(s: PanelState, e: PanelEvent, t: Seconds, rules: Alarm
     case "bypass": {
       if (s.bypass.indexOf(e.sensor) >= 0) return { state: { ...s, bypass: s.bypass.filter((x) => x !== e.sensor) }, effects };
       const entry = s.entry && s.entry.sensor === e.sensor ? null : s.entry;
-      if (s.entry && !entry) effects.push({ type: "sound", mode: "off" });
       return withWake({ ...s, entry, bypass: s.bypass.concat([e.sensor]) }, effects);
     }
     case "tick": {
       let state = s;
       if (state.exitUntil !== null && t >= state.exitUntil) {
         state = { ...state, exitUntil: null };
-        if (!state.entry) effects.push({ type: "sound", mode: "off" });
       }
       if (state.entry && t >= state.entry.until) {
-        effects.push({ type: "sound", mode: "off" });
         effects.push(report("entry", state.entry.sensor, true));
         state = { ...state, entry: null };
       }
+      if (state.siren && t >= state.siren.until) state = { ...state, siren: null }; // the cut-off
       return withWake(state, effects);
     }
     case "raised": {
@@ -227,6 +274,7 @@ export function parsePanel(v: unknown): PanelState {
   const num = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x);
   const ids = (x: unknown): string[] => (Array.isArray(x) ? x.filter((i) => typeof i === "string" && /^[A-D][0-9]{4}$/.test(i)) : []);
   const entry = r.entry as Record<string, unknown> | null | undefined;
+  const siren = r.siren as Record<string, unknown> | null | undefined;
   const alarms: PanelAlarm[] = [];
   if (Array.isArray(r.alarms)) {
     for (const a of r.alarms as Array<Record<string, unknown>>) {
@@ -242,5 +290,6 @@ export function parsePanel(v: unknown): PanelState {
     bypass: ids(r.bypass),
     lost: ids(r.lost),
     alarms: alarms.slice(-MAX_SHOWN),
+    siren: siren && (siren.kind === "alarm" || siren.kind === "fire") && num(siren.until) ? { kind: siren.kind, until: siren.until } : null,
   };
 }

@@ -1,22 +1,26 @@
-import { AlarmRules, EventKind, PanelAlarm, PanelEvent, PanelState, panelStep, parsePanel } from "../core/alarm";
+import { AlarmRules, EventKind, PanelAlarm, PanelEvent, PanelState, SIREN_SECONDS, SoundMode, panelStep, parsePanel, soundOf } from "../core/alarm";
 import { FieldError, isRecord } from "../core/errors";
 import { planToJson } from "../core/plan";
 import { Seconds, formatTime } from "../core/time";
 import type { Clock, Result, Terminal, Timers } from "../app/terminal";
 import type { Store } from "../platform/store";
 
-/** `config.alarm`: entry and exit delays in seconds (docs/protocols.md, "Alarm panel"). */
+/** `config.alarm`: entry and exit delays, the local alarm's cut-off, in seconds (docs/protocols.md, "Alarm panel"). */
 export function readAlarmRules(config: Readonly<Record<string, unknown>>): AlarmRules {
   const a = isRecord(config.alarm) ? config.alarm : {};
-  const int = (v: unknown, fallback: number, field: string): number => {
+  const int = (v: unknown, fallback: number, field: string, max = 600): number => {
     if (v === undefined) return fallback;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 600) throw new FieldError(`config.alarm.${field}`, "must be an integer from 0 to 600");
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max) throw new FieldError(`config.alarm.${field}`, `must be an integer from 0 to ${max}`);
     return v;
   };
-  return { entrySeconds: int(a.entrySeconds, 30, "entrySeconds"), exitSeconds: int(a.exitSeconds, 60, "exitSeconds") };
+  return {
+    entrySeconds: int(a.entrySeconds, 30, "entrySeconds"),
+    exitSeconds: int(a.exitSeconds, 60, "exitSeconds"),
+    sirenSeconds: int(a.sirenSeconds, SIREN_SECONDS, "sirenSeconds", 900),
+  };
 }
 
-export type SoundMode = "entry" | "exit" | "off";
+export type { SoundMode };
 
 export interface AlarmPanelPorts {
   terminal: Terminal;
@@ -59,7 +63,7 @@ export class AlarmPanel {
       if (guarding && !this.#s.armed) this.event({ type: "arm" });
       else if (!guarding && this.#s.armed) this.event({ type: "end" });
       else this.event({ type: "tick" });
-      this.#setSound(this.#s.entry ? "entry" : this.#s.exitUntil !== null ? "exit" : "off");
+      this.#setSound(soundOf(this.#s));
     }, 0);
   }
 
@@ -94,8 +98,12 @@ export class AlarmPanel {
     return null;
   }
 
-  /** The user's PIN (duress: the duress PIN) while guarding: an opening, and guarding stops now. */
+  /**
+   * The user's PIN (duress: the duress PIN) while guarding: an opening, and guarding stops now.
+   * Not guarding, while the local alarm sounds (a fire alarm, say): the PIN silences it.
+   */
   disarm(duress: boolean): Result {
+    if (!this.#s.armed && this.#s.siren) return this.event({ type: "silence" }) ?? { ok: true };
     if (!this.#s.armed) return { ok: false, field: "guarding", error: "not guarding now" };
     return this.event({ type: "disarm", duress }) ?? { ok: true };
   }

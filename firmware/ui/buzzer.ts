@@ -1,13 +1,19 @@
 import type Digital from "embedded:io/digital";
 import Timer from "timer";
 
-/** What the panel asks of the buzzer (firmware/sensors/panel.ts). */
-export type BuzzerMode = "entry" | "exit" | "off";
+/** What the panel asks of the buzzer (firmware/sensors/panel.ts, core/alarm.ts soundOf). */
+export type BuzzerMode = "entry" | "exit" | "alarm" | "fire" | "off";
 
-/** Beep patterns: [on ms, period ms]. Entry: a beep each second; exit: a beep every two seconds. */
-const PATTERN: Readonly<Record<Exclude<BuzzerMode, "off">, readonly [number, number]>> = Object.freeze({
-  entry: Object.freeze([150, 1000] as const),
-  exit: Object.freeze([100, 2000] as const),
+/**
+ * Beep patterns, played in a loop: [on ms, off ms] pairs. Entry: a beep each second; exit: a beep
+ * every two seconds; alarm (burglary, tamper, panic): four beeps a second; fire: the temporal-three
+ * pattern of fire alarms (three half-second beeps, then 1.5 s of silence).
+ */
+const PATTERN: Readonly<Record<Exclude<BuzzerMode, "off">, ReadonlyArray<readonly [number, number]>>> = Object.freeze({
+  entry: Object.freeze([Object.freeze([150, 850] as const)]),
+  exit: Object.freeze([Object.freeze([100, 1900] as const)]),
+  alarm: Object.freeze([Object.freeze([125, 125] as const)]),
+  fire: Object.freeze([Object.freeze([500, 500] as const), Object.freeze([500, 500] as const), Object.freeze([500, 1500] as const)]),
 });
 
 export interface BuzzerOptions {
@@ -18,13 +24,15 @@ export interface BuzzerOptions {
 
 /**
  * The terminal's piezo buzzer on one GPIO output (an active buzzer: high sounds it). Plays the
- * entry and exit delay patterns on a Timer; off leaves the pin low and no timer running.
+ * delays' and the alarms' patterns on a Timer; off leaves the pin low and no timer running.
  */
 export class Buzzer {
   #pin: Digital;
   #mode: BuzzerMode = "off";
   #timer: ReturnType<typeof Timer.set> | undefined = undefined;
   #level = 0;
+  /** the pair of the pattern playing next */
+  #step = 0;
   beeps = 0;
   errors = 0;
 
@@ -43,12 +51,15 @@ export class Buzzer {
     if (this.#timer !== undefined) Timer.clear(this.#timer);
     this.#timer = undefined;
     this.#write(0);
+    this.#step = 0;
     if (mode !== "off") this.#beep();
   }
 
   #beep(): void {
     if (this.#mode === "off") return;
-    const [on, period] = PATTERN[this.#mode];
+    const pattern = PATTERN[this.#mode];
+    const [on, off] = pattern[this.#step % pattern.length];
+    this.#step = (this.#step + 1) % pattern.length;
     this.#write(1);
     this.beeps++;
     this.#timer = Timer.set(() => {
@@ -56,7 +67,7 @@ export class Buzzer {
       this.#timer = Timer.set(() => {
         this.#timer = undefined;
         this.#beep();
-      }, period - on);
+      }, off);
     }, on);
   }
 

@@ -51,7 +51,7 @@ export interface UiPanel {
 }
 
 /** The buzzer's patterns (firmware/ui/buzzer.ts). */
-export type UiSound = "entry" | "exit" | "off";
+export type UiSound = "entry" | "exit" | "alarm" | "fire" | "off";
 
 type Listener = () => void;
 

@@ -44,6 +44,8 @@ export const PAGE = `<!doctype html>
   #buzzerBox { margin-top: .8rem; color: #eee; font-size: .9rem; max-width: 260px; }
   #buzzer .lamp { display: inline-block; width: 12px; height: 12px; border-radius: 50%; background: #444; margin-right: 6px; vertical-align: middle; }
   #buzzer.beep .lamp { background: #fc3; box-shadow: 0 0 8px #fc3; }
+  #buzzer.alarm #buzzerText { color: #f66; font-weight: bold; }
+  #buzzer.alarm.beep .lamp { background: #f33; box-shadow: 0 0 10px #f33; }
 </style>
 </head>
 <body>
@@ -182,11 +184,16 @@ function drawLcd(lcd) {
 }
 
 // ---- buzzer: the page plays the pattern the terminal's buzzer plays (firmware/ui/buzzer.ts:
-// [on ms, period ms]); the lamp blinks with it, and with sound on (a click: browsers start audio
-// only from one) each beep is a short tone from a Web Audio oscillator.
-const BEEP = { entry: [150, 1000], exit: [100, 2000] };
-const BEEP_WORDS = { entry: "entry delay, a beep each second", exit: "exit delay, a beep every 2 s" };
-let audio = null, soundOn = false, beepMode = "off", beepTimer = null;
+// [on ms, off ms] pairs in a loop); the lamp blinks with it, and with sound on (a click: browsers
+// start audio only from one) each beep is a short tone from a Web Audio oscillator.
+const BEEP = { entry: [[150, 850]], exit: [[100, 1900]], alarm: [[125, 125]], fire: [[500, 500], [500, 500], [500, 1500]] };
+const BEEP_WORDS = {
+  entry: "entry delay, a beep each second",
+  exit: "exit delay, a beep every 2 s",
+  alarm: "ALARM, until the PIN or the 3-minute cut-off",
+  fire: "FIRE ALARM (three long beeps, a pause), until the PIN",
+};
+let audio = null, soundOn = false, beepMode = "off", beepTimer = null, beepStep = 0;
 $("soundBtn").addEventListener("click", () => {
   soundOn = !soundOn;
   if (soundOn && !audio) {
@@ -201,7 +208,9 @@ $("soundBtn").addEventListener("click", () => {
 function beep() {
   beepTimer = null;
   if (beepMode === "off") return;
-  const [on, period] = BEEP[beepMode];
+  const pattern = BEEP[beepMode];
+  const [on, off] = pattern[beepStep % pattern.length];
+  beepStep = (beepStep + 1) % pattern.length;
   const el = $("buzzer");
   el.classList.add("beep");
   setTimeout(() => el.classList.remove("beep"), on);
@@ -213,7 +222,7 @@ function beep() {
     el.dataset.tones = String(Number(el.dataset.tones) + 1);
     el.dataset.audio = audio.state;
   }
-  beepTimer = setTimeout(beep, period);
+  beepTimer = setTimeout(beep, on + off);
 }
 function drawBuzzer(b) {
   const el = $("buzzer");
@@ -222,11 +231,13 @@ function drawBuzzer(b) {
     beepMode = mode;
     el.dataset.mode = mode;
     if (beepTimer !== null) { clearTimeout(beepTimer); beepTimer = null; }
+    beepStep = 0;
+    el.classList.toggle("alarm", mode === "alarm" || mode === "fire");
     el.classList.remove("beep");
     if (mode !== "off") beep();
   }
   $("buzzerText").textContent = !b ? "no buzzer in this simulator"
-    : (mode === "off" ? "silent" : "beeping: " + BEEP_WORDS[mode]) + " (" + b.beeps + " beeps on the pin)";
+    : (mode === "off" ? "silent" : (BEEP_WORDS[mode] ? "beeping: " + BEEP_WORDS[mode] : "beeping")) + " (" + b.beeps + " beeps on the pin)";
 }
 
 // ---- panels

@@ -402,13 +402,16 @@ export class SimWebServer {
  * The buzzer for the page: the pattern the firmware's driver plays ("entry", "exit" or "off") and
  * what the GPIO did (beeps heard on the pin, sounding now), so the page can play the same pattern.
  */
+/** the buzzer's patterns (firmware/ui/buzzer.ts) the page plays */
+const BUZZER_MODES = new Set(["entry", "exit", "alarm", "fire"]);
+
 function buzzerState(sim: Simulator, firmware: Record<string, any> | null): { mode: string; on: boolean; beeps: number } | null {
   const pin = sim.hasPlugin("buzzer") ? sim.plugin<BuzzerListener>("buzzer") : null;
   const driver = firmware?.buzzerDriver;
   if (!pin && !driver) return null;
   const mode = typeof driver?.mode === "string" ? driver.mode : typeof firmware?.panel?.sound === "string" ? firmware.panel.sound : "off";
   const heard = pin ? (pin.snapshot().buzzer as { on: boolean; beeps: number }) : { on: false, beeps: 0 };
-  return { mode: mode === "entry" || mode === "exit" ? mode : "off", on: heard.on, beeps: heard.beeps };
+  return { mode: BUZZER_MODES.has(mode) ? mode : "off", on: heard.on, beeps: heard.beeps };
 }
 
 function readBody(req: IncomingMessage): Promise<unknown> {
