@@ -81,6 +81,11 @@ export class AlarmPanel {
     return this.#s;
   }
 
+  /** The local alarm sounds now. */
+  sounding(): boolean {
+    return this.#s.siren !== null;
+  }
+
   bypassed(): readonly string[] {
     return this.#s.bypass;
   }

@@ -42,8 +42,10 @@ export interface UiPanel {
   readonly alarms: readonly PanelAlarm[];
   /** the entry or exit delay running now, with the seconds left */
   delay(now: Seconds): { kind: "entry" | "exit"; sensor: string | null; left: number } | null;
-  /** the PIN (or the duress PIN) while guarding: guarding stops now */
+  /** the PIN (or the duress PIN) while guarding: guarding stops now; not guarding, it silences the local alarm */
   disarm(duress: boolean): { ok: boolean; error?: string };
+  /** the local alarm sounds now (the PIN silences it, guarding or not) */
+  sounding(): boolean;
   /** the user's # on an alarm (seen), the panic keys, a bypass */
   event(e: PanelEvent): unknown;
   /** the sensors bypassed until the current (or next) period ends */
