@@ -1,6 +1,5 @@
 import { frozen } from "../lib/frozen";
 import { billingKind, isCamera } from "../core/devices";
-import { isRecord } from "../core/errors";
 import { DeviceCounts, deviceCounts } from "../core/fee";
 import type { Inventory, Period } from "../core/plan";
 import { Seconds, formatTime } from "../core/time";
@@ -10,35 +9,16 @@ import { COMMAND, EVENT, MSG, Rejection, STATE, STATUS, TO_SENSOR, TO_TERMINAL, 
 import { MediaStore } from "./media";
 import type { LinkReceiver, SensorLink } from "./radio";
 import { HmacKey } from "../lib/sha256";
-import { AlarmRules, EventKind } from "../core/alarm";
+import type { AlarmRules } from "../core/alarm";
 import { AlarmPanel } from "./panel";
 import { MAX_SENSORS, SensorHubConfig } from "./hub-config";
 import { commandPayload, decodeEvent, decodeHeartbeat, decodeIdent, decodeResponse, payloadOk, responsePayload } from "./payload";
 import { Sensor, SensorTable, newcomer, operating } from "./sensor-table";
 import { Supervision } from "./supervision";
 import { CaptureSession } from "./capture";
+import { Alarm, AlarmKind, HubRecords } from "./hub-records";
 
-export type AlarmKind = EventKind;
-
-export interface Alarm {
-  seq: number;
-  /** seconds */
-  at: Seconds;
-  kind: AlarmKind;
-  sensor: string;
-  /** inside a guarded period */
-  guarded: boolean;
-  pattern: number | null;
-  /** the media unit being gathered for it, or null */
-  media: number | null;
-  /** SIA Contact ID event code (core/alarm.ts) */
-  contactId: number;
-  /** not shown on the terminal (duress; openings and troubles are events, not alarms on the LCD) */
-  silent: boolean;
-  /** with a media unit: the images and sound clips asked of its cameras (the center waits for them) */
-  images?: number;
-  clips?: number;
-}
+export type { Alarm, AlarmKind } from "./hub-records";
 
 /** What the hub tells the UI and the link (the link sends alarms and media to the center). */
 export type HubEvent =
@@ -62,18 +42,8 @@ export interface SensorHubPorts {
   alarmRules?: AlarmRules;
 }
 
-interface LogEntry {
-  at: Seconds;
-  id: string;
-  event: string;
-}
-
 const KEY_TX = "sn_tx";
-const KEY_ALARMS = "sn_alarms";
-const KEY_LOG = "sn_log";
 const TX_RESERVE = 64;
-const MAX_ALARMS = 16;
-const MAX_LOG = 20;
 
 const REJECTIONS: readonly Rejection[] = frozen(["truncated", "oversized", "crc", "version", "id", "mac", "replay", "unknown", "malformed", "direction"]);
 
@@ -95,9 +65,7 @@ export class SensorHub implements LinkReceiver, Inventory {
   #pairingUntil: Seconds | null = null;
   #tx = 0;
   #txReserved = 0;
-  #alarms: Alarm[] = [];
-  #alarmSeq = 0;
-  #log: LogEntry[] = [];
+  #records: HubRecords;
   #listeners: HubListener[] = [];
   #rejected: Record<string, number> = {};
   #accepted = 0;
@@ -129,13 +97,7 @@ export class SensorHub implements LinkReceiver, Inventory {
     const tx = ports.store.readJson(KEY_TX);
     // Counters below the stored reservation may have been used before a power cut: skip them all.
     this.#tx = this.#txReserved = typeof tx === "number" ? tx : 0;
-    const alarms = ports.store.readJson(KEY_ALARMS);
-    if (isRecord(alarms) && Array.isArray(alarms.list) && typeof alarms.seq === "number") {
-      this.#alarms = alarms.list as Alarm[];
-      this.#alarmSeq = alarms.seq;
-    }
-    const log = ports.store.readJson(KEY_LOG);
-    if (Array.isArray(log)) this.#log = log as LogEntry[];
+    this.#records = new HubRecords(ports.store, ports.zoneMinutes);
     this.#media.recover();
     // First installation: the window opens by itself so the kit's sensors can announce themselves.
     if (this.#table.registered().length === 0) this.#pairingUntil = t + ports.config.pairingSeconds;
@@ -154,11 +116,11 @@ export class SensorHub implements LinkReceiver, Inventory {
       if (e.type === "period.start" || e.type === "period.end" || e.type === "plan.changed") this.#applyPlan();
     });
     terminal.addSnapshotSource("sensors", () => this.sensorTable());
-    terminal.addSnapshotSource("alarms", () => this.#alarms.map((a) => this.#showAlarm(a)));
+    terminal.addSnapshotSource("alarms", () => this.#records.alarms());
     terminal.addSnapshotSource("pairing", () => this.pairing());
-    terminal.addSnapshotSource("media", () => this.#mediaSummary());
+    terminal.addSnapshotSource("media", () => this.#media.summary());
     terminal.addSnapshotSource("sensorLink", () => this.counters());
-    terminal.addSnapshotSource("sensorLog", () => this.#log.map((l) => ({ ...l, at: formatTime(l.at, ports.zoneMinutes) })));
+    terminal.addSnapshotSource("sensorLog", () => this.#records.log());
     // After the terminal's boot (which may resume a period without an event): arm by the plan.
     ports.timers.set(() => {
       this.#applyPlan();
@@ -210,7 +172,7 @@ export class SensorHub implements LinkReceiver, Inventory {
     const t = this.#now();
     for (const s of pending) {
       s.registered = true;
-      this.#record(t, s.id, "registered");
+      this.#records.record(t, s.id, "registered");
     }
     this.#pairingUntil = null;
     this.#table.saveTable();
@@ -291,7 +253,7 @@ export class SensorHub implements LinkReceiver, Inventory {
     if (!sensor.connected) {
       sensor.connected = true;
       changed = true;
-      if (sensor.registered) this.#record(t, sensor.id, "connected");
+      if (sensor.registered) this.#records.record(t, sensor.id, "connected");
       if (sensor.registered) this.#panel.event({ type: "back", sensor: sensor.id });
     }
     switch (f.type) {
@@ -382,7 +344,7 @@ export class SensorHub implements LinkReceiver, Inventory {
     if (low !== s.battery) {
       s.battery = low;
       changed = true;
-      if (s.registered) this.#record(t, s.id, low === "low" ? "battery.low" : "battery.ok");
+      if (s.registered) this.#records.record(t, s.id, low === "low" ? "battery.low" : "battery.ok");
     }
     const tamper = (state & STATE.TAMPER) !== 0;
     if (tamper !== s.tamper) {
@@ -408,7 +370,7 @@ export class SensorHub implements LinkReceiver, Inventory {
         return true;
       case EVENT.TAMPER_RESTORE:
         s.tamper = false;
-        this.#record(t, s.id, "tamper.restore");
+        this.#records.record(t, s.id, "tamper.restore");
         return true;
     }
     return changed;
@@ -421,7 +383,7 @@ export class SensorHub implements LinkReceiver, Inventory {
   #alarm(kind: AlarmKind, sensor: string, t: Seconds, contactId: number, capture: boolean, silent: boolean): number {
     const period = this.#p.terminal.activePeriod;
     const alarm: Alarm = {
-      seq: ++this.#alarmSeq,
+      seq: this.#records.nextSeq(),
       at: t,
       kind,
       sensor,
@@ -442,10 +404,8 @@ export class SensorHub implements LinkReceiver, Inventory {
         alarm.clips = asked.clips;
       }
     }
-    this.#alarms.push(alarm);
-    if (this.#alarms.length > MAX_ALARMS) this.#alarms.shift();
-    this.#p.store.writeJson(KEY_ALARMS, { seq: this.#alarmSeq, list: this.#alarms });
-    this.#record(t, sensor, `alarm.${kind}`);
+    this.#records.addAlarm(alarm);
+    this.#records.record(t, sensor, `alarm.${kind}`);
     this.#emit({ type: "alarm", alarm: { ...alarm } });
     return alarm.seq;
   }
@@ -519,7 +479,7 @@ export class SensorHub implements LinkReceiver, Inventory {
       if (s.connected && t >= this.#supervision.deadline(s)) {
         s.connected = false;
         changed = true;
-        if (s.registered) this.#record(t, s.id, "disconnected");
+        if (s.registered) this.#records.record(t, s.id, "disconnected");
         // supervision while guarding: a chosen sensor lost is a trouble event for the center
         if (s.registered && this.#supervision.isArmed(s.id)) lost.push(s.id);
         this.#capture.lost(s.id);
@@ -565,32 +525,6 @@ export class SensorHub implements LinkReceiver, Inventory {
       this.#tick();
       this.#reschedule();
     }, Math.max(0, (wake as number) * 1000 - this.#p.clock.now()));
-  }
-
-  #record(t: Seconds, id: string, event: string): void {
-    this.#log.push({ at: t, id, event });
-    if (this.#log.length > MAX_LOG) this.#log.shift();
-    this.#p.store.writeJson(KEY_LOG, this.#log);
-  }
-
-  #showAlarm(a: Alarm): Record<string, unknown> {
-    return { ...a, at: formatTime(a.at, this.#p.zoneMinutes), t: a.at };
-  }
-
-  #mediaSummary(): Array<Record<string, unknown>> {
-    const out: Array<Record<string, unknown>> = [];
-    for (const id of this.#media.units()) {
-      const m = this.#media.manifest(id);
-      if (!m) continue;
-      out.push({
-        id,
-        alarm: m.alarm,
-        open: m.open,
-        complete: m.complete,
-        files: m.files.map((f) => ({ name: f.name, kind: f.kind, size: f.size })),
-      });
-    }
-    return out;
   }
 
   #emitLater(e: HubEvent): void {
