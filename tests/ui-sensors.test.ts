@@ -16,7 +16,7 @@ onBothEngines("setup lists the sensors found, OK registers them, the plan picks 
   await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
     for (const id of ["A0001", "A0002", "B0001"]) await act(sim, { do: "sensor.add", id });
     await sim.advance(10_000);
-    t.deepEqual(lcd(sim), ["Setup        3 found", "A0001+ A0002+ B0001+", "                    ", "#=OK: add new ones  "]);
+    t.deepEqual(lcd(sim), ["Setup        3 found", "New: A0001 A0002    ", "B0001               ", "#=OK: add new ones  "]);
     await install(sim);
     const table = (await sim.snapshot()).sensors ?? (await sim.snapshot()).sensorTable;
     t.truthy(table, "the hub reports its table");
@@ -36,6 +36,12 @@ onBothEngines("setup lists the sensors found, OK registers them, the plan picks 
     await keys(sim, "#");
     const plan = (await sim.snapshot()).plan;
     t.deepEqual(plan.periods, [{ start: "2026-04-16T20:00", end: "2026-04-16T23:00", pattern: 1, sensors: ["A0001", "A0002"], cameras: ["B0001"] }]);
+
+    // a sensor gone silent is named on the setup screen in words, apart from those in use
+    await act(sim, { do: "sensor.remove", id: "A0002" });
+    await sim.advance(40 * 60_000); // supervision: three missed heartbeats of the kit's 10 minutes and the grace
+    await keys(sim, "B");
+    t.deepEqual(lcd(sim).slice(0, 3), ["Setup        3 found", "Lost: A0002         ", "OK: A0001 B0001     "]);
   });
 });
 
@@ -71,7 +77,7 @@ onBothEngines("a sensor that stops reporting shows as lost on the status screen"
     await sim.advance(10 * 60_000);
     t.is(lcd(sim)[3], "Sensor A0001 lost   ");
     await keys(sim, "B");
-    t.is(lcd(sim)[1], "a0001               ", "lower case on the setup screen: not connected");
+    t.is(lcd(sim)[1], "Lost: A0001         ", "the setup screen says in words which device is not connected");
   });
 });
 

@@ -109,7 +109,7 @@ for (const engine of engines) {
       t.deepEqual((await lcdText(page)).map((l) => l.trimEnd()), ["04-16 20:00 for 3h", "Pattern 1    288 yen", "28 counts, 444 left", "#=save  *=back"]);
       await click(page, "#");
       await waitForLcd(page, 3, "Plan saved");
-      t.is((await lcdText(page))[1].trimEnd(), ">1 04-16 20:00 3h P1");
+      t.is((await lcdText(page))[1].trimEnd(), ">1 04-16 20:00 3h");
 
       // The clock: jump to 20:30, the page shows the terminal guarding and the log says so.
       await page.fill("#jumpTo", "2026-04-16T20:30");

@@ -792,13 +792,20 @@ export class TerminalUi {
         const devices = this.#devices();
         const inv = this.#ui.inventory;
         const pending = inv && inv.pending ? inv.pending().slice() : [];
-        const ids = devices.map((d) => (d.connected ? d.id : d.id.toLowerCase())).concat(pending.map((id) => id + "+"));
         const hint = inv && inv.search ? "#=OK  C=search" : "#=OK";
-        if (ids.length === 0) return ["Setup", "no sensors yet", "", hint];
+        const found = devices.length + pending.length;
+        if (found === 0) return ["Setup", "no sensors yet", "", hint];
         const fullHint = inv && inv.search && this.#ui.panel ? "#=OK C=search D=skip" : hint;
-        const rows = [ids.slice(0, 3).join(" "), ids.slice(3, 6).join(" ")];
-        if (ids.length > 6) rows[1] = ids.slice(3, 5).join(" ") + ` +${ids.length - 5}`;
-        return [lr("Setup", `${ids.length} found`), rows[0], rows[1], pending.length > 0 ? "#=OK: add new ones" : fullHint];
+        // in words: "New:" those waiting for the OK, "Lost:" those silent, then those in use
+        // ("OK:" when there are others to tell them from)
+        const lost = devices.filter((d) => !d.connected).map((d) => d.id);
+        const inUse = devices.filter((d) => d.connected).map((d) => d.id);
+        const rows = wrapGroups([
+          ["New:", pending],
+          ["Lost:", lost],
+          [pending.length + lost.length > 0 ? "OK:" : "", inUse],
+        ]);
+        return [lr("Setup", `${found} found`), rows[0], rows[1], pending.length > 0 ? "#=OK: add new ones" : fullHint];
       }
       case "status":
         return this.#drawStatus();
@@ -910,16 +917,15 @@ export class TerminalUi {
     } catch {
       total = "";
     }
-    const lines = [lr(`Plan (${periods.length})`, total)];
-    const first = Math.max(0, Math.min(selected - 1, periods.length - 3));
-    for (let i = first; i < first + 3 && i < periods.length; i++) {
-      const p = periods[i];
-      const base = `${i === selected ? ">" : " "}${i + 1} ${shortTime(p.start, zone)} ${hoursText(p.end - p.start)}`;
-      lines.push(firstFit(`${base} P${p.pattern}`, base));
-    }
-    while (lines.length < 4) lines.push("");
-    if (periods.length < 3) lines[3] = "C=add D=del #=edit";
-    return lines;
+    // one period at a time, in words: when, how long, its pattern; then every key this screen takes
+    const i = Math.min(selected, periods.length - 1);
+    const p = periods[i];
+    return [
+      lr(`Plan (${periods.length})`, total),
+      `>${i + 1} ${shortTime(p.start, zone)} ${hoursText(p.end - p.start)}`,
+      lr(`Pattern ${p.pattern}`, "#=edit"),
+      periods.length > 1 ? "A/B C=add D=delete" : "C=add  D=delete",
+    ];
   }
 
   #drawField(s: Extract<Screen, { name: "edit" }>): string[] {
@@ -1071,6 +1077,53 @@ export class TerminalUi {
 }
 
 const MONTHS = Object.freeze(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]);
+
+/**
+ * Labelled groups of IDs on two lines of the display, a label never last on a line; what does not
+ * fit ends the second line as "N more".
+ */
+export function wrapGroups(groups: ReadonlyArray<readonly [string, readonly string[]]>): [string, string] {
+  const words: Array<{ text: string; label: boolean }> = [];
+  for (const [label, ids] of groups) {
+    if (ids.length === 0) continue;
+    if (label) words.push({ text: label, label: true });
+    for (const id of ids) words.push({ text: id, label: false });
+  }
+  const lines = ["", ""];
+  let row = 0;
+  let i = 0;
+  for (; i < words.length; i++) {
+    const w = words[i];
+    // a label goes with the ID after it
+    const text = w.label && i + 1 < words.length ? `${w.text} ${words[i + 1].text}` : w.text;
+    const line = lines[row] ? `${lines[row]} ${text}` : text;
+    if (line.length <= WIDTH) {
+      lines[row] = line;
+      if (text !== w.text) i++;
+      continue;
+    }
+    if (row === 1) break;
+    row = 1;
+    i--;
+  }
+  if (i < words.length) {
+    // not all fit: the second line ends with how many IDs are not shown
+    const shownIds = (ws: string) => ws.split(" ").filter((x) => x && x.charAt(x.length - 1) !== ":").length;
+    const total = words.filter((w) => !w.label).length;
+    let parts = lines[1].split(" ");
+    for (;;) {
+      const more = total - shownIds(lines[0]) - shownIds(parts.join(" "));
+      const line = parts.length > 0 ? `${parts.join(" ")} ${more} more` : `${more} more`;
+      if (line.length <= WIDTH) {
+        lines[1] = line;
+        break;
+      }
+      parts = parts.slice(0, -1);
+      while (parts.length > 0 && parts[parts.length - 1].charAt(parts[parts.length - 1].length - 1) === ":") parts = parts.slice(0, -1);
+    }
+  }
+  return [lines[0], lines[1]];
+}
 
 function count(v: number | string[]): number {
   return Array.isArray(v) ? v.length : v;
