@@ -1,4 +1,6 @@
+import test from "ava";
 import { onBothEngines, at } from "./helpers/engines";
+import { wrapGroups } from "../firmware/ui/setup-screen";
 import { install, keys, lcd, newPeriod, ui, withUiSim } from "./helpers/ui-sim";
 import { ACTIONS } from "../host-sim/script";
 import "../host-sim/devices/sensors";
@@ -109,4 +111,17 @@ onBothEngines("bypass: a sensor left out for one period (setup, D, the PIN, its 
     await sim.advance(3000);
     t.like((await sim.snapshot()).alarms[1], { sensor: "A0001", contactId: 130 });
   });
+});
+
+test("the setup screen's two lines: groups in words, a label never last on a line, what does not fit as N more", (t) => {
+  const ids = (n: number, letter = "A") => Array.from({ length: n }, (_, i) => `${letter}${String(i + 1).padStart(4, "0")}`);
+  t.deepEqual(wrapGroups([["New:", ids(3)], ["Lost:", []], ["", []]]), ["New: A0001 A0002", "A0003"]);
+  t.deepEqual(wrapGroups([["New:", []], ["Lost:", ["A0002"]], ["OK:", ["A0001", "B0001"]]]), ["Lost: A0002", "OK: A0001 B0001"]);
+  t.deepEqual(wrapGroups([["New:", []], ["Lost:", []], ["", ids(16)]]), ["A0001 A0002 A0003", "A0004 A0005 11 more"]);
+  // what does not fit is counted: A0002 (lost) and C0001 (in use)
+  t.deepEqual(wrapGroups([["New:", ids(2, "B")], ["Lost:", ids(2)], ["OK:", ["C0001"]]]), ["New: B0001 B0002", "Lost: A0001 2 more"]);
+  for (const [a, b] of [wrapGroups([["New:", ids(7, "B")], ["Lost:", ids(5)], ["OK:", ids(4, "C")]])]) {
+    t.true(a.length <= 20 && b.length <= 20);
+    t.regex(b, /\d+ more$/);
+  }
 });
