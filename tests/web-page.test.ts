@@ -78,7 +78,8 @@ for (const engine of engines) {
         await page.click("#addBtn");
         await page.waitForFunction((x) => (document.getElementById("sensors")?.textContent ?? "").includes(x), id, { timeout: 30_000 });
       }
-      await waitForLcd(page, 1, "A0001+ A0002+ B0001+");
+      await waitForLcd(page, 1, "New: A0001 A0002");
+      await waitForLcd(page, 2, "B0001");
       await click(page, "#"); // confirm the sensors
       await waitForLcd(page, 0, "Choose a PIN");
       await click(page, "1234#1234#");
@@ -259,7 +260,7 @@ test.serial("[node] the page draws the LCD as 5x8 dots from the ROM table, senso
     // restart and new session, each behind a confirmation
     const lcdStarts = (prefix: string) =>
       page.waitForFunction((p) => ((document.querySelectorAll("#lcd .row")[0] as HTMLElement | undefined)?.dataset.text ?? "").startsWith(p), prefix, { timeout: 30_000 });
-    await waitForLcd(page, 1, "A0001+ B0001+");
+    await waitForLcd(page, 1, "New: A0001 B0001");
     await click(page, "#"); // the sensors confirmed: kept in the terminal's flash
     await waitForLcd(page, 0, "Choose a PIN");
     await click(page, "1234#1234#");
