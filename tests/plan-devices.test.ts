@@ -77,3 +77,32 @@ onBothEngines("counts take operating devices of the table, are stored as IDs, an
     t.is(after.owedYen, 276, "3 h × 115 yen × 0.8");
   });
 });
+
+test("a refusal names its rule for programs (FieldError.reason), the contract checked after the periods", (t) => {
+  const p = (start: string, end: string, pattern = 1) => ({ start, end, pattern, sensors: 1, cameras: 0 });
+  const reason = (input: unknown) => {
+    try {
+      parsePlan(input, tariff);
+    } catch (e) {
+      return e instanceof FieldError ? { field: e.field, reason: e.reason } : null;
+    }
+    return "accepted";
+  };
+  t.deepEqual(reason({ contract: "multiple", periods: [p("2026-04-16T20:00", "2026-04-16T19:00")] }), { field: "periods[0].end", reason: { code: "end-before-start" } });
+  t.deepEqual(reason({ contract: "multiple", periods: [p("2026-04-16T20:00", "2026-04-16T23:00", 7)] }), { field: "periods[0].pattern", reason: { code: "pattern", value: 7 } });
+  t.deepEqual(reason({ contract: "multiple", periods: [{ ...p("2026-04-16T20:00", "2026-04-16T23:00"), sensors: 17 }] }), { field: "periods[0].sensors", reason: { code: "too-many-devices", value: 17 } });
+  // the later one is refused and names the one it overlaps, whichever order the list has
+  const a = p("2026-04-16T20:00", "2026-04-16T23:00");
+  const b = p("2026-04-16T22:00", "2026-04-17T01:00");
+  t.deepEqual(reason({ contract: "multiple", periods: [a, b] }), { field: "periods[1]", reason: { code: "overlap", value: 1, other: 0 } });
+  t.deepEqual(reason({ contract: "multiple", periods: [b, a] }), { field: "periods[0]", reason: { code: "overlap", value: 0, other: 1 } });
+  // a single contract with two overlapping periods: the overlap first (the period editor asks the contract last)
+  t.deepEqual(reason({ contract: "single", periods: [a, b] }), { field: "periods[1]", reason: { code: "overlap", value: 1, other: 0 } });
+  t.deepEqual(reason({ contract: "single", periods: [a, p("2026-04-17T20:00", "2026-04-17T21:00")] }), { field: "contract", reason: { code: "single-contract" } });
+  t.deepEqual(
+    reason({ contract: "multiple", rental: { from: "2026-04-16T00:00", to: "2026-04-17T00:00" }, periods: [b] }),
+    { field: "periods[0]", reason: { code: "outside-rental", value: 0 } },
+  );
+  t.deepEqual(reason({ contract: "multiple", periods: [p("2026-02-30T20:00", "2026-03-01T23:00")] }), { field: "periods[0].start", reason: { code: "day", value: 30, other: 2 } });
+  t.is(reason({ contract: "multiple", periods: [a] }), "accepted");
+});

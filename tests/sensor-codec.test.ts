@@ -5,7 +5,8 @@ import test from "ava";
 import fc from "fast-check";
 import { createHash, createHmac } from "node:crypto";
 import { hmacSha256, sha256 } from "../firmware/lib/sha256";
-import { Deframer, MAX_PAYLOAD, MSG, type Rejection, crc16, encodeFrame, parseFrame, sensorKey, verifyMac } from "../firmware/sensors/frame";
+import { COMMAND, Deframer, MAX_PAYLOAD, MSG, type Rejection, crc16, encodeFrame, parseFrame, sensorKey, verifyMac } from "../firmware/sensors/frame";
+import { captureArgs, commandPayload, decodeEvent, decodeHeartbeat, decodeIdent, decodeMediaChunk, decodeResponse, mediaChunkOk, payloadOk, resendArgs, responsePayload } from "../firmware/sensors/payload";
 import { buildFrame, cameraImage, crc16ccitt, deriveSensorKey, readFrame, soundClip } from "../host-sim/devices/sensors";
 
 const bytes = fc.uint8Array({ maxLength: 300 });
@@ -100,4 +101,46 @@ test("camera media: baseline JPEGs with the standard markers, a PCM WAV", (t) =>
   t.is(wav.toString("ascii", 0, 4) + wav.toString("ascii", 8, 16), "RIFFWAVEfmt ");
   t.is(wav.readUInt32LE(4), wav.length - 8);
   t.is(wav.readUInt32LE(40), wav.length - 44);
+});
+
+// firmware/sensors/payload.ts against the message table of docs/protocols.md
+test("payloads: the sizes and ranges of each message type, read and built as docs/protocols.md lays them out", (t) => {
+  const frame = (type: number, payload: number[]) => ({ direction: 0, type, id: "A0001", counter: 1, payload: new Uint8Array(payload), bytes: new Uint8Array(0) });
+  const ok = (type: number, payload: number[]) => payloadOk(frame(type, payload));
+  t.true(ok(MSG.STARTUP, []));
+  t.false(ok(MSG.STARTUP, [0]));
+  t.true(ok(MSG.IDENT, [8, 1, 2, 90, 0x02, 0x58, 3]));
+  t.false(ok(MSG.IDENT, [8, 1, 2, 90, 0, 0, 3]), "a heartbeat of 0 s");
+  t.deepEqual(decodeIdent(new Uint8Array([8, 1, 2, 90, 0x02, 0x58, 3])), { state: 8, firmware: "1.2", percent: 90, heartbeat: 600, caps: 3 });
+  t.true(ok(MSG.HEARTBEAT, [0, 100]));
+  t.false(ok(MSG.HEARTBEAT, [0, 101]), "battery over 100 %");
+  t.deepEqual(decodeHeartbeat(new Uint8Array([4, 12])), { state: 4, percent: 12 });
+  for (let kind = 0; kind <= 7; kind++) t.is(ok(MSG.EVENT, [kind, 0, 50, 9]), kind >= 1 && kind <= 6, `event kind ${kind}`);
+  t.deepEqual(decodeEvent(new Uint8Array([3, 2, 50, 9])), { kind: 3, state: 2, percent: 50, number: 9 });
+  t.false(ok(MSG.COMMAND, [1]), "a sensor never sends COMMAND");
+  t.false(ok(0x08, []), "an unknown type");
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 7 }), fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 3 }), (type, counter, status) => {
+      const p = responsePayload(type, counter, status);
+      t.true(payloadOk(frame(MSG.RESPONSE, Array.from(p))));
+      t.deepEqual(decodeResponse(p), { type, counter, status });
+    }),
+  );
+  t.deepEqual(Array.from(commandPayload(COMMAND.CAPTURE, captureArgs(0x0102, 3, 3, 1))), [3, 0x01, 0x02, 3, 3, 1]);
+  t.deepEqual(Array.from(commandPayload(COMMAND.RESEND, resendArgs(0x0102, 2, 0x00012345))), [5, 0x01, 0x02, 2, 0x00, 0x01, 0x23, 0x45]);
+  t.deepEqual(Array.from(commandPayload(COMMAND.PING)), [4]);
+  // MEDIA: the header, then 1..211 bytes; the fields must agree with each other and the 32 KB limit
+  const media = (file: number, files: number, kind: number, total: number, offset: number, n: number) =>
+    new Uint8Array([0x01, 0x02, file, files, kind, total >>> 24, (total >>> 16) & 0xff, (total >>> 8) & 0xff, total & 0xff, offset >>> 24, (offset >>> 16) & 0xff, (offset >>> 8) & 0xff, offset & 0xff, ...new Array(n).fill(7)]);
+  const good = media(1, 4, 1, 1000, 192, 192);
+  t.true(payloadOk(frame(MSG.MEDIA, Array.from(good))));
+  t.false(payloadOk(frame(MSG.MEDIA, Array.from(media(1, 4, 1, 1000, 0, 0)))), "no data");
+  t.false(payloadOk(frame(MSG.MEDIA, Array.from(media(1, 4, 1, 1000, 0, 212)))), "more than 211 bytes");
+  const c = decodeMediaChunk(good);
+  t.like(c, { mediaId: 0x0102, file: 1, files: 4, kind: "jpeg", total: 1000, offset: 192 });
+  t.is(c.data.length, 192);
+  t.true(mediaChunkOk(c, 32768));
+  t.is(decodeMediaChunk(media(0, 1, 2, 10, 0, 10)).kind, "wav");
+  const bad = { "unknown kind": media(0, 1, 3, 10, 0, 10), "file beyond files": media(4, 4, 1, 1000, 0, 10), "no files": media(0, 0, 1, 1000, 0, 10), "empty file": media(0, 1, 1, 0, 0, 1), "over 32 KB": media(0, 1, 1, 32769, 0, 10), "past the end": media(0, 1, 1, 100, 95, 10) };
+  for (const [why, p] of Object.entries(bad)) t.false(mediaChunkOk(decodeMediaChunk(p), 32768), why);
 });

@@ -28,7 +28,7 @@ async function guardDoor(t: ExecutionContext, page: Page, url: string): Promise<
   // a door contact, confirmed; a PIN; a period guarding it from 19:01 under pattern 1
   await page.fill("#newId", "D0001");
   await page.click("#addBtn");
-  await waitForLcd(page, 1, "D0001+");
+  await waitForLcd(page, 1, "New: D0001");
   await click(page, "#");
   await waitForLcd(page, 0, "Choose a PIN");
   await click(page, "1234#1234#");

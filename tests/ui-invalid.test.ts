@@ -44,13 +44,13 @@ onBothEngines("invalid plan input: a message on the LCD, counted, nothing change
     await keys(sim, "#"); // no sensor picked
     await expectRefusal("17#", "At most 16 devices", "edit.cameras");
     await expectRefusal("0#", "Pick sensor/camera", "edit.cameras");
-    await keys(sim, "1#");
-    await expectRefusal("4#", "Contract is 1-3", "edit.contract");
-    // a camera the table does not have is not billed: the terminal refuses the count
-    await expectRefusal("3#", "Too few cameras", "edit.contract");
-    await keys(sim, "**"); // back to the sensors: pick A0001, no camera
+    // a camera the table does not have is not billed: the count is refused at its own field (the
+    // core's parsePlan with the sensor table, through the terminal's estimate)
+    await expectRefusal("1#", "Too few cameras", "edit.cameras");
+    await keys(sim, "*"); // back to the sensors: pick A0001, no camera
     await keys(sim, "1#");
     await keys(sim, "0#");
+    await expectRefusal("4#", "Contract is 1-3", "edit.contract");
     await keys(sim, "3#");
     t.is(lcd(sim)[1], "Pattern 1    252 yen", "3 h × 105 yen × 0.8");
     await keys(sim, "#");
@@ -61,6 +61,10 @@ onBothEngines("invalid plan input: a message on the LCD, counted, nothing change
     await keys(sim, "202604162200#");
     await expectRefusal("202604170100#", "Overlaps period 1", "edit.end");
     await expectRefusal("202604162230#", "Overlaps period 1", "edit.end");
+    // one that starts before period 1 and runs into it: the refusal names period 1 as well
+    await keys(sim, "*");
+    await keys(sim, "202604161930#");
+    await expectRefusal("202604162030#", "Overlaps period 1", "edit.end");
     // A second period that does not overlap, but under a single contract.
     await keys(sim, "*"); // back to the start
     await keys(sim, "202604170000#202604170100#1#1#0#"); // A0001 picked, no camera

@@ -28,7 +28,7 @@ onBothEngines("period 1 of DESIGN §2 by keys: 3h, 288 yen, 28 counts, 444 left 
     t.deepEqual(lcd(sim), ["04-16 20:00 for 3h  ", "Pattern 1    288 yen", "28 counts, 444 left ", "#=save  *=back      "]);
     t.deepEqual((await sim.snapshot()).plan.periods, [], "nothing is stored before OK");
     await keys(sim, "#");
-    t.deepEqual(lcd(sim), ["Plan (1)     288 yen", ">1 04-16 20:00 3h P1", "                    ", "Plan saved          "]);
+    t.deepEqual(lcd(sim), ["Plan (1)     288 yen", ">1 04-16 20:00 3h   ", "Pattern 1     #=edit", "Plan saved          "]);
     const snap = await sim.snapshot();
     t.deepEqual(snap.plan, PERIOD_1_STORED);
     t.is(snap.ui.refused, 0);
@@ -73,7 +73,9 @@ onBothEngines("the second period of the worked example: its own yen and the plan
     t.is(lcd(sim)[3], "Save anyway? #=yes  ");
     t.is((await sim.snapshot()).plan.periods.length, 1);
     await keys(sim, "#");
-    t.deepEqual(lcd(sim).slice(0, 3), ["Plan (2)   50976 yen", " 1 04-16 20:00 3h P1", ">2 04-27 12:00 192h "]);
+    t.deepEqual(lcd(sim).slice(0, 3), ["Plan (2)   50976 yen", ">2 04-27 12:00 192h ", "Pattern 3     #=edit"], "the saved period, its pattern in words");
+    await keys(sim, "A"); // up: the first period, and every key of the list in words
+    t.deepEqual(lcd(sim), ["Plan (2)   50976 yen", ">1 04-16 20:00 3h   ", "Pattern 1     #=edit", "A/B C=add D=delete  "]);
     const snap = await sim.snapshot();
     t.is(snap.plan.periods.length, 2);
   });

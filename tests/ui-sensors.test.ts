@@ -1,4 +1,6 @@
+import test from "ava";
 import { onBothEngines, at } from "./helpers/engines";
+import { wrapGroups } from "../firmware/ui/setup-screen";
 import { install, keys, lcd, newPeriod, ui, withUiSim } from "./helpers/ui-sim";
 import { ACTIONS } from "../host-sim/script";
 import "../host-sim/devices/sensors";
@@ -16,7 +18,7 @@ onBothEngines("setup lists the sensors found, OK registers them, the plan picks 
   await withUiSim(engine, "2026-04-16T19:00", async (sim) => {
     for (const id of ["A0001", "A0002", "B0001"]) await act(sim, { do: "sensor.add", id });
     await sim.advance(10_000);
-    t.deepEqual(lcd(sim), ["Setup        3 found", "A0001+ A0002+ B0001+", "                    ", "#=OK: add new ones  "]);
+    t.deepEqual(lcd(sim), ["Setup        3 found", "New: A0001 A0002    ", "B0001               ", "#=OK: add new ones  "]);
     await install(sim);
     const table = (await sim.snapshot()).sensors ?? (await sim.snapshot()).sensorTable;
     t.truthy(table, "the hub reports its table");
@@ -36,6 +38,12 @@ onBothEngines("setup lists the sensors found, OK registers them, the plan picks 
     await keys(sim, "#");
     const plan = (await sim.snapshot()).plan;
     t.deepEqual(plan.periods, [{ start: "2026-04-16T20:00", end: "2026-04-16T23:00", pattern: 1, sensors: ["A0001", "A0002"], cameras: ["B0001"] }]);
+
+    // a sensor gone silent is named on the setup screen in words, apart from those in use
+    await act(sim, { do: "sensor.remove", id: "A0002" });
+    await sim.advance(40 * 60_000); // supervision: three missed heartbeats of the kit's 10 minutes and the grace
+    await keys(sim, "B");
+    t.deepEqual(lcd(sim).slice(0, 3), ["Setup        3 found", "Lost: A0002         ", "OK: A0001 B0001     "]);
   });
 });
 
@@ -71,7 +79,7 @@ onBothEngines("a sensor that stops reporting shows as lost on the status screen"
     await sim.advance(10 * 60_000);
     t.is(lcd(sim)[3], "Sensor A0001 lost   ");
     await keys(sim, "B");
-    t.is(lcd(sim)[1], "a0001               ", "lower case on the setup screen: not connected");
+    t.is(lcd(sim)[1], "Lost: A0001         ", "the setup screen says in words which device is not connected");
   });
 });
 
@@ -103,4 +111,17 @@ onBothEngines("bypass: a sensor left out for one period (setup, D, the PIN, its 
     await sim.advance(3000);
     t.like((await sim.snapshot()).alarms[1], { sensor: "A0001", contactId: 130 });
   });
+});
+
+test("the setup screen's two lines: groups in words, a label never last on a line, what does not fit as N more", (t) => {
+  const ids = (n: number, letter = "A") => Array.from({ length: n }, (_, i) => `${letter}${String(i + 1).padStart(4, "0")}`);
+  t.deepEqual(wrapGroups([["New:", ids(3)], ["Lost:", []], ["", []]]), ["New: A0001 A0002", "A0003"]);
+  t.deepEqual(wrapGroups([["New:", []], ["Lost:", ["A0002"]], ["OK:", ["A0001", "B0001"]]]), ["Lost: A0002", "OK: A0001 B0001"]);
+  t.deepEqual(wrapGroups([["New:", []], ["Lost:", []], ["", ids(16)]]), ["A0001 A0002 A0003", "A0004 A0005 11 more"]);
+  // what does not fit is counted: A0002 (lost) and C0001 (in use)
+  t.deepEqual(wrapGroups([["New:", ids(2, "B")], ["Lost:", ids(2)], ["OK:", ["C0001"]]]), ["New: B0001 B0002", "Lost: A0001 2 more"]);
+  for (const [a, b] of [wrapGroups([["New:", ids(7, "B")], ["Lost:", ids(5)], ["OK:", ids(4, "C")]])]) {
+    t.true(a.length <= 20 && b.length <= 20);
+    t.regex(b, /\d+ more$/);
+  }
 });

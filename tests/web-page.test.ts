@@ -78,7 +78,8 @@ for (const engine of engines) {
         await page.click("#addBtn");
         await page.waitForFunction((x) => (document.getElementById("sensors")?.textContent ?? "").includes(x), id, { timeout: 30_000 });
       }
-      await waitForLcd(page, 1, "A0001+ A0002+ B0001+");
+      await waitForLcd(page, 1, "New: A0001 A0002");
+      await waitForLcd(page, 2, "B0001");
       await click(page, "#"); // confirm the sensors
       await waitForLcd(page, 0, "Choose a PIN");
       await click(page, "1234#1234#");
@@ -109,7 +110,7 @@ for (const engine of engines) {
       t.deepEqual((await lcdText(page)).map((l) => l.trimEnd()), ["04-16 20:00 for 3h", "Pattern 1    288 yen", "28 counts, 444 left", "#=save  *=back"]);
       await click(page, "#");
       await waitForLcd(page, 3, "Plan saved");
-      t.is((await lcdText(page))[1].trimEnd(), ">1 04-16 20:00 3h P1");
+      t.is((await lcdText(page))[1].trimEnd(), ">1 04-16 20:00 3h");
 
       // The clock: jump to 20:30, the page shows the terminal guarding and the log says so.
       await page.fill("#jumpTo", "2026-04-16T20:30");
@@ -259,7 +260,7 @@ test.serial("[node] the page draws the LCD as 5x8 dots from the ROM table, senso
     // restart and new session, each behind a confirmation
     const lcdStarts = (prefix: string) =>
       page.waitForFunction((p) => ((document.querySelectorAll("#lcd .row")[0] as HTMLElement | undefined)?.dataset.text ?? "").startsWith(p), prefix, { timeout: 30_000 });
-    await waitForLcd(page, 1, "A0001+ B0001+");
+    await waitForLcd(page, 1, "New: A0001 B0001");
     await click(page, "#"); // the sensors confirmed: kept in the terminal's flash
     await waitForLcd(page, 0, "Choose a PIN");
     await click(page, "1234#1234#");

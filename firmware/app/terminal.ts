@@ -1,6 +1,6 @@
 import { frozen } from "../lib/frozen";
 import { countsDue } from "../core/counts";
-import { FieldError } from "../core/errors";
+import { FieldError, Reason } from "../core/errors";
 import { estimatePlan } from "../core/estimate";
 import { EMPTY_METER, Meter, Terms, meterYen, parseMeter } from "../core/contract";
 import type { DeviceCounts } from "../core/fee";
@@ -51,7 +51,7 @@ export type TerminalEvent =
 export type TerminalListener = (event: TerminalEvent) => void;
 
 /** The outcome of a user or center request: applied, or refused with the field named. */
-export type Result = { ok: true } | { ok: false; field: string; error: string };
+export type Result = { ok: true } | { ok: false; field: string; error: string; reason?: Reason };
 
 /** A closed period as the ledger keeps it (times in seconds). */
 export interface PeriodSummary {
@@ -104,7 +104,7 @@ export interface PendingReport {
 }
 
 function failure(e: unknown): Result {
-  if (e instanceof FieldError) return { ok: false, field: e.field, error: e.message };
+  if (e instanceof FieldError) return e.reason ? { ok: false, field: e.field, error: e.message, reason: e.reason } : { ok: false, field: e.field, error: e.message };
   return { ok: false, field: "", error: e instanceof Error ? e.message : String(e) };
 }
 

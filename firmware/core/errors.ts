@@ -1,11 +1,41 @@
+/** The refusals a program acts on (the terminal's screens word them for a 20-column LCD). */
+export type ReasonCode =
+  | "year"
+  | "month"
+  | "day"
+  | "hour"
+  | "minute"
+  | "end-before-start"
+  | "pattern"
+  | "too-many-devices"
+  | "too-few-sensors"
+  | "too-few-cameras"
+  | "unknown-device"
+  | "outside-rental"
+  | "overlap"
+  | "single-contract";
+
+/** Why a value was refused, beside the message: the rule broken and the numbers it names. */
+export interface Reason {
+  readonly code: ReasonCode;
+  /** the number refused (a year, month, day, hour, minute, pattern, device count), or with
+   * "overlap" the index of the period refused */
+  readonly value?: number;
+  /** with "day": the month; with "overlap": the index of the period it overlaps */
+  readonly other?: number;
+}
+
 /** An input was rejected; `field` names the offending field as a path, e.g. `periods[1].end`. */
 export class FieldError extends Error {
   /** a class field rather than an assignment to the inherited name in the constructor: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
   override readonly name = "FieldError";
   readonly field: string;
-  constructor(field: string, message: string) {
+  /** the rule broken, for a program; null where only the message says it */
+  readonly reason: Reason | null;
+  constructor(field: string, message: string, reason: Reason | null = null) {
     super(`${field}: ${message}`);
     this.field = field;
+    this.reason = reason;
   }
 }
 

@@ -57,27 +57,28 @@ function parseSelection(
 ): { ids: string[]; count: number } {
   if (typeof value === "number") {
     const count = nonNegativeInteger(value, field);
-    if (count > MAX_DEVICES) throw new FieldError(field, `at most ${MAX_DEVICES} devices`);
+    if (count > MAX_DEVICES) throw new FieldError(field, `at most ${MAX_DEVICES} devices`, { code: "too-many-devices", value: count });
     if (!inventory || count === 0) return { ids: [], count };
     // On the terminal a count picks real devices: the first `count` operating ones of the table.
     const available = inventory.operating ? inventory.operating(cameras) : [];
     const kind = cameras ? "camera" : "sensor";
     if (count > available.length) {
       const have = available.length === 0 ? `no operating ${kind}s` : `only ${available.length} operating ${kind}${available.length === 1 ? "" : "s"} (${available.join(", ")})`;
-      throw new FieldError(field, `asks for ${count} ${kind}${count === 1 ? "" : "s"} but the sensor table has ${have}; pair them first or choose fewer`);
+      const reason = { code: cameras ? "too-few-cameras" : "too-few-sensors", value: count } as const;
+      throw new FieldError(field, `asks for ${count} ${kind}${count === 1 ? "" : "s"} but the sensor table has ${have}; pair them first or choose fewer`, reason);
     }
     const ids = available.slice(0, count);
     return { ids, count: ids.length };
   }
   if (!Array.isArray(value)) throw new FieldError(field, `must be a count or a list of device IDs, got ${describe(value)}`);
-  if (value.length > MAX_DEVICES) throw new FieldError(field, `at most ${MAX_DEVICES} devices`);
+  if (value.length > MAX_DEVICES) throw new FieldError(field, `at most ${MAX_DEVICES} devices`, { code: "too-many-devices", value: value.length });
   const ids: string[] = [];
   for (let i = 0; i < value.length; i++) {
     const id = value[i];
     const f = `${field}[${i}]`;
     if (!isDeviceId(id)) throw new FieldError(f, `is not a device ID like A0001, got ${describe(id)}`);
     if (isCamera(id) !== cameras) throw new FieldError(f, cameras ? `${id} is not a camera` : `${id} is a camera, not a sensor`);
-    if (inventory && !inventory.has(id)) throw new FieldError(f, `unknown device ${id}`);
+    if (inventory && !inventory.has(id)) throw new FieldError(f, `unknown device ${id}`, { code: "unknown-device" });
     if (ids.indexOf(id) >= 0) throw new FieldError(f, `${id} is chosen twice`);
     ids.push(id);
   }
@@ -90,10 +91,10 @@ function parsePeriod(input: unknown, index: number, tariff: Tariff, zone: number
   onlyKeys(input, ["start", "end", "pattern", "sensors", "cameras"], path);
   const start = parseTime(input.start, `${path}.start`, zone);
   const end = parseTime(input.end, `${path}.end`, zone);
-  if (end <= start) throw new FieldError(`${path}.end`, "must be after the start");
+  if (end <= start) throw new FieldError(`${path}.end`, "must be after the start", { code: "end-before-start" });
   const pattern = input.pattern;
   if (typeof pattern !== "number" || !Number.isInteger(pattern) || !hasPattern(tariff, pattern)) {
-    throw new FieldError(`${path}.pattern`, `unknown pattern ${describe(pattern)}`);
+    throw new FieldError(`${path}.pattern`, `unknown pattern ${describe(pattern)}`, typeof pattern === "number" ? { code: "pattern", value: pattern } : { code: "pattern" });
   }
   const sensors = parseSelection(input.sensors ?? 0, `${path}.sensors`, false, inventory);
   const cameras = parseSelection(input.cameras ?? 0, `${path}.cameras`, true, inventory);
@@ -111,8 +112,9 @@ function parsePeriod(input: unknown, index: number, tariff: Tariff, zone: number
 
 /**
  * Parses and validates a plan: `{contract, rental?: {from, to}, periods: [{start, end, pattern,
- * sensors, cameras}]}`. Rejects end ≤ start, overlaps, unknown patterns, unknown devices and
- * periods outside the rental window, naming the field.
+ * sensors, cameras}]}`. Rejects end ≤ start, overlaps, unknown patterns, unknown devices,
+ * periods outside the rental window and a single contract of several periods, naming the field
+ * and (FieldError.reason) the rule.
  */
 export function parsePlan(input: unknown, tariff: Tariff, options: PlanOptions = {}): Plan {
   const zone = options.zoneMinutes ?? DEFAULT_ZONE_MINUTES;
@@ -133,21 +135,22 @@ export function parsePlan(input: unknown, tariff: Tariff, options: PlanOptions =
   if (!Array.isArray(input.periods)) throw new FieldError("periods", "must be a list");
   if (input.periods.length > MAX_PERIODS) throw new FieldError("periods", `at most ${MAX_PERIODS} periods`);
   const parsed = input.periods.map((p, i) => ({ period: parsePeriod(p, i, tariff, zone, options.inventory), index: i }));
-  if (input.contract === "single" && parsed.length > 1) {
-    throw new FieldError("contract", "a single contract has one period; use multiple or continuous");
-  }
   if (rental) {
     for (const { period, index } of parsed) {
       if (period.start < rental.from || period.end > rental.to) {
-        throw new FieldError(`periods[${index}]`, "lies outside the rental (the contract's days)");
+        throw new FieldError(`periods[${index}]`, "lies outside the rental (the contract's days)", { code: "outside-rental", value: index });
       }
     }
   }
   const sorted = parsed.slice().sort((a, b) => a.period.start - b.period.start);
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i].period.start < sorted[i - 1].period.end) {
-      throw new FieldError(`periods[${sorted[i].index}]`, `overlaps periods[${sorted[i - 1].index}]`);
+      throw new FieldError(`periods[${sorted[i].index}]`, `overlaps periods[${sorted[i - 1].index}]`, { code: "overlap", value: sorted[i].index, other: sorted[i - 1].index });
     }
+  }
+  // the contract last: the checks run in the order the terminal's period editor asks the fields
+  if (input.contract === "single" && parsed.length > 1) {
+    throw new FieldError("contract", "a single contract has one period; use multiple or continuous", { code: "single-contract" });
   }
   return { contract: input.contract, rental, periods: sorted.map((s) => s.period) };
 }

@@ -52,12 +52,12 @@ export function civilFromDays(days: number): { year: number; month: number; day:
 
 /** Validates a civil time; a FieldError says what is wrong (e.g. 30 February). */
 export function checkCivil(c: Civil, field: string): void {
-  if (c.year < 2000 || c.year > 2099) throw new FieldError(field, `year ${c.year} is outside 2000-2099`);
-  if (c.month < 1 || c.month > 12) throw new FieldError(field, `month ${c.month} does not exist`);
+  if (c.year < 2000 || c.year > 2099) throw new FieldError(field, `year ${c.year} is outside 2000-2099`, { code: "year", value: c.year });
+  if (c.month < 1 || c.month > 12) throw new FieldError(field, `month ${c.month} does not exist`, { code: "month", value: c.month });
   const dim = daysInMonth(c.year, c.month);
-  if (c.day < 1 || c.day > dim) throw new FieldError(field, `day ${c.day} does not exist in month ${c.month} of ${c.year}`);
-  if (c.hour < 0 || c.hour > 23) throw new FieldError(field, `hour ${c.hour} does not exist`);
-  if (c.minute < 0 || c.minute > 59) throw new FieldError(field, `minute ${c.minute} does not exist`);
+  if (c.day < 1 || c.day > dim) throw new FieldError(field, `day ${c.day} does not exist in month ${c.month} of ${c.year}`, { code: "day", value: c.day, other: c.month });
+  if (c.hour < 0 || c.hour > 23) throw new FieldError(field, `hour ${c.hour} does not exist`, { code: "hour", value: c.hour });
+  if (c.minute < 0 || c.minute > 59) throw new FieldError(field, `minute ${c.minute} does not exist`, { code: "minute", value: c.minute });
 }
 
 export function civilToSeconds(c: Civil, zoneMinutes: number): Seconds {

@@ -81,6 +81,17 @@ export class MediaStore {
     return at === f.size ? out : undefined;
   }
 
+  /** The units as the snapshot shows them: their files named, not their bytes. */
+  summary(): Array<Record<string, unknown>> {
+    const out: Array<Record<string, unknown>> = [];
+    for (const id of this.#list) {
+      const m = this.manifest(id);
+      if (!m) continue;
+      out.push({ id, alarm: m.alarm, open: m.open, complete: m.complete, files: m.files.map((f) => ({ name: f.name, kind: f.kind, size: f.size })) });
+    }
+    return out;
+  }
+
   /** The link sent the unit and the center has it: the local copy goes. */
   remove(id: number): void {
     const m = this.manifest(id);

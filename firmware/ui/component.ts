@@ -4,7 +4,8 @@ import { Buzzer } from "./buzzer";
 import type { UiPorts } from "./ports";
 import type { Terminal } from "../app/terminal";
 import type { Store } from "../platform/store";
-import { Display, TerminalUi, readUiConfig } from "./terminal-ui";
+import { TerminalUi } from "./terminal-ui";
+import { Display, readUiConfig } from "./ui-config";
 
 type Config = Readonly<Record<string, unknown>>;
 
