@@ -115,11 +115,15 @@ test("[xs] a dispatch is on the LCD with the operator's note within 60 s; the ca
   t.like(result.alarms[0], { contactId: 130, sensor: "A0001", status: "closed" });
 });
 
-test("[xs] a fire alarm outside guarding reaches the center with images", (t) => {
+test("[xs] a fire alarm outside guarding reaches the center with images; the terminal sounds it until the PIN silences it", (t) => {
   const result = scenario("scenarios/fire-unguarded.json");
   t.is(snap(result, "fire").lcd[1], "C0001 FIRE          ");
   t.is(snap(result, "fire").panel.sound, "fire", "the terminal sounds the fire alarm's pattern, guarding or not");
-  t.is(snap(result, "cut off").panel.sound, "off", "and stops at the 3-minute cut-off");
+  t.is(snap(result, "fire").lcd[3], "#=seen  D=silence   ");
+  const silenced = snap(result, "silenced");
+  t.is(silenced.panel.sound, "off", "D, the PIN, # silences it (not guarding: nothing to disarm)");
+  t.is(silenced.buzzerDriver.mode, "off");
+  t.is(silenced.lcd[3], "#=seen              ", "the alarm stays on the LCD until seen; nothing left to silence");
   t.deepEqual(events(result), [[110, "C0001"]]);
   const jpegs = result.alarms[0].media.filter((m: any) => m.type === "jpeg" && m.complete && m.bytes > 0);
   t.true(jpegs.length >= 3, `images: ${jpegs.length}`);

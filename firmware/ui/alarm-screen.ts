@@ -29,8 +29,10 @@ export function drawAlarm(cx: UiContext): string[] | null {
   const n = all.indexOf(a) + 1;
   const title = all.length > 1 ? `${BELL} ALARM ${n}/${all.length} ${BELL}` : `${BELL} ALARM ${BELL}`;
   const what = `${a.sensor} ${KIND_TEXT[a.kind] ?? a.kind}`;
-  if (a.status === "dispatched") return [title, `${a.sensor} guards sent`, a.note ?? "Guards on the way", "#=seen  D=disarm"];
-  return [title, what, a.note ?? `at ${shortTime(a.at, cx.config.zoneMinutes)}`, "#=seen  D=disarm"];
+  // D disarms while guarding; not guarding, it silences the local alarm while that sounds
+  const keys = cx.t.activePeriod !== null ? "#=seen  D=disarm" : cx.ui.panel?.sounding() ? "#=seen  D=silence" : "#=seen";
+  if (a.status === "dispatched") return [title, `${a.sensor} guards sent`, a.note ?? "Guards on the way", keys];
+  return [title, what, a.note ?? `at ${shortTime(a.at, cx.config.zoneMinutes)}`, keys];
 }
 
 /** The door's countdown: nothing else matters until the PIN is typed or the time is up. */
@@ -38,14 +40,27 @@ export function drawEntryDelay(sensor: string | null, left: number): string[] {
   return [`${BELL} Door ${sensor} open`, `Disarm in ${left} s`, "D, PIN, # to disarm", ""];
 }
 
-/** D: the PIN disarms (D, the PIN, #); the PIN screen says what it is for. */
+/** D: the PIN disarms (D, the PIN, #), or silences the local alarm when not guarding; the PIN screen says which. */
 export function askDisarm(cx: UiContext): void {
   if (cx.t.activePeriod === null) {
+    if (cx.ui.panel?.sounding()) {
+      cx.unlocked = false;
+      return cx.requirePin("to silence", () => silence(cx));
+    }
     cx.screen = { name: "status" };
     return cx.refuse("Not guarding now");
   }
   cx.unlocked = false; // disarming always asks: the duress PIN must be possible
   cx.requirePin("to disarm", (duress) => disarm(cx, duress));
+}
+
+/** The PIN was right, not guarding: the local alarm stops (the alarm stays on the screen until seen). */
+function silence(cx: UiContext): void {
+  const r = cx.ui.panel ? cx.ui.panel.disarm(false) : { ok: false, error: "no alarm panel" };
+  cx.unlocked = false;
+  cx.home();
+  if (r.ok) cx.message = "Alarm silenced";
+  else cx.refuse(refusalText(null, r.error ?? "not silenced", cx.t.tariff));
 }
 
 /** The PIN was right (or the duress PIN: the same, visibly; the panel reports it silently). */
