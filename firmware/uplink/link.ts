@@ -37,6 +37,8 @@ export interface LinkConfig {
   /** numeric IPv4 of the center */
   address: string;
   port: number;
+  /** TLS 1.2 PSK through the modem's SSL stack (docs/protocols.md); null: plain TCP (a private APN) */
+  tls: LinkTls | null;
   batchSeconds: number;
   testIntervalSeconds: number;
   keepAliveSeconds: number;
@@ -48,6 +50,24 @@ export interface LinkConfig {
   alarmHoldSeconds: number;
   firmware: string;
   zoneMinutes: number;
+}
+
+export interface LinkTls {
+  /** the PSK identity the center looks the key up by: the terminal's ID */
+  identity: string;
+  /** the pre-shared key, lower-case hex (16-32 bytes); never shown or logged */
+  psk: string;
+}
+
+/** `link.psk` (hex, as `timeguard center terminal-psk` prints it) and `link.pskIdentity` (default the terminal's ID). */
+function readLinkTls(l: Record<string, unknown>, terminalId: unknown): LinkTls | null {
+  if (l.psk === undefined || l.psk === null || l.psk === "") return null;
+  const psk = l.psk;
+  // the message names the field, never the value
+  if (typeof psk !== "string" || !/^([0-9a-fA-F]{2}){16,32}$/.test(psk)) throw new Error("config: link.psk must be 16-32 bytes in hex");
+  const identity = l.pskIdentity ?? terminalId;
+  if (typeof identity !== "string" || !/^[A-Za-z0-9-]{1,32}$/.test(identity)) throw new Error("config: link.pskIdentity must be 1-32 letters, digits or dashes");
+  return { identity, psk: psk.toLowerCase() };
 }
 
 export function readLinkConfig(config: Readonly<Record<string, unknown>>): LinkConfig {
@@ -71,6 +91,7 @@ export function readLinkConfig(config: Readonly<Record<string, unknown>>): LinkC
     apn: str(l.apn, "link.apn"),
     address,
     port: int(l.port, 1883, "link.port", 1, 65535),
+    tls: readLinkTls(l, t.id),
     batchSeconds: int(l.batchMinutes, 10, "link.batchMinutes", 0, 1440) * 60,
     testIntervalSeconds: int(l.testHours, 24, "link.testHours", 1, 168) * 3600,
     keepAliveSeconds: int(l.keepAliveSeconds, 60, "link.keepAliveSeconds", 10, 3600),
@@ -540,7 +561,7 @@ export class Uplink {
     this.#sessionStartMs = clockNow();
     this.#held = false;
     this.#armSessionTimer();
-    const target: SIM7600Target = { apn: this.#c.apn, address: this.#c.address, port: this.#c.port };
+    const target: SIM7600Target = { apn: this.#c.apn, address: this.#c.address, port: this.#c.port, tls: this.#c.tls };
     this.#modem.open(target, (err) => {
       if (this.#state !== "dialing") return;
       if (err) return this.#ended(err);
@@ -837,6 +858,7 @@ export class Uplink {
       registration: this.#record.site,
       lastTest: this.#record.test || null,
       signal: this.#modem.signal,
+      security: this.#c.tls ? "tls-psk" : "plain",
       modem: { state: this.#modem.state, lastError: this.#modem.lastError, ...this.#modem.stats },
     };
   }

@@ -1,0 +1,112 @@
+// The terminal's side of the encrypted link (issue #12, item 10): the firmware's SIM7600 driver opens
+// TLS 1.2 PSK through the modem's SSL commands (AT+CSSLCFG, AT+CCHSTART, AT+CCHOPEN, AT+CCHSEND,
+// +CCHRECV), the emulated modem makes a REAL TLS-PSK connection (node:tls) to a real center's
+// --mqtt-tls-port, and the center stores what the terminal reports. A wrong key fails the real
+// handshake; the outbox keeps everything until the key is right.
+import test from "ava";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startCenter } from "../center/center";
+import { parseTime } from "../firmware/core/time";
+import { attachLcd } from "../host-sim/devices/lcd-pcf8574";
+import { linkModem } from "../host-sim/devices/modem";
+import { manifestConfig } from "../host-sim/project";
+import { Simulator } from "../host-sim/simulator";
+import { SECRET, TERMINAL, withLinkRig, type LinkRig } from "./helpers/link";
+
+async function until(rig: { sim: Simulator }, done: () => boolean | Promise<boolean>, maxMs: number, stepMs: number): Promise<boolean> {
+  for (let t = 0; t < maxMs; t += stepMs) {
+    if (await done()) return true;
+    await rig.sim.advance(stepMs);
+  }
+  return done();
+}
+
+function idle(s: any): boolean {
+  return s.outbox.items === 0 && s.outbox.acknowledged > 0 && s.uplink.state === "idle";
+}
+
+test("[xs] over TLS 1.2 PSK through the modem's CCH commands: registration and the test call reach the center once; the key is nowhere to be seen", async (t) => {
+  await withLinkRig(
+    "xs",
+    "2026-04-16T19:00",
+    async (rig: LinkRig) => {
+      const { sim, center, modem } = rig;
+      attachLcd(sim);
+      const psk = center.linkPsk(TERMINAL).toString("hex");
+      const ok = await until(rig, async () => idle(await sim.snapshot()) && center.store.terminal(TERMINAL)?.registeredAt != null, 600_000, 5_000);
+      t.true(ok, "the outbox empties");
+      await sim.advance(60_000);
+      const s = await sim.snapshot();
+      t.is(s.uplink.security, "tls-psk");
+      t.is(s.uplink.state, "idle", "hung up after the session");
+      t.true(s.link.tls.sessions >= 1, "the sessions were TLS");
+      t.is(s.link.tls.handshakesFailed, 0);
+      t.false(s.link.tls.started, "AT+CCHSTOP after the session");
+      t.is(center.broker.counts.tlsHandshakesFailed, 0);
+      // the network saw TLS records: more bytes than the MQTT inside them, both ways
+      t.true(modem.wireUp > modem.bytesUp && modem.wireDown > modem.bytesDown, `wire ${modem.wireUp}/${modem.wireDown} vs MQTT ${modem.bytesUp}/${modem.bytesDown}`);
+      const term = center.store.terminal(TERMINAL)!;
+      t.truthy(term.registeredAt);
+      t.truthy(term.lastTest);
+      t.is(center.ingestor.counts.duplicate, 0);
+      t.is(center.ingestor.counts.rejected, 0);
+      t.is(s.outbox.acknowledged, center.store.messageCount(), "every message the terminal had acknowledged is in the center");
+      // the key: not in the snapshot (uplink, modem driver, the LCD's text)
+      t.truthy(s.lcd, "the LCD is in the snapshot");
+      t.false(JSON.stringify(s).toLowerCase().includes(psk), "the key does not appear");
+    },
+    { tls: true },
+  );
+});
+
+test("[xs] a wrong key: the real handshake fails (counted by the center), nothing is stored, the outbox keeps it all; with the right key it all goes once", async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), "tg-link-tls-"));
+  const flashPath = join(dataDir, "terminal.flash");
+  const center = await startCenter({ dataDir: join(dataDir, "center"), mqttPort: 0, httpPort: 0, mqttTlsPort: 0 });
+  center.addTerminal({ id: TERMINAL, secret: SECRET, site: "Tanaka house" });
+  const base = manifestConfig();
+  const config = (psk: string) => ({ link: { ...(base.link as object), address: "127.0.0.1", port: center.mqttTlsPort, secret: SECRET, psk } });
+  const startMs = parseTime("2026-04-16T19:00", "start") * 1000;
+  try {
+    // provisioned with another terminal's key
+    const wrong = center.linkPsk("T0002").toString("hex");
+    let sim = await Simulator.start({ engine: "xs", startMs, flashPath, config: config(wrong) });
+    let modem = linkModem(sim);
+    let before: any;
+    try {
+      await sim.advance(1_800_000);
+      before = await sim.snapshot();
+      t.is(center.store.messageCount(), 0, "nothing stored");
+      t.true(before.outbox.items >= 2, `registration and the test call still wait (${before.outbox.items})`);
+      t.is(before.outbox.acknowledged, 0);
+      t.regex(String(before.uplink.lastError), /TLS open failed \(TLS handshake failed 15\)/);
+      t.true(before.link.tls.handshakesFailed >= 2, "the modem's handshakes failed");
+      t.true(center.broker.counts.tlsHandshakesFailed >= 2, "and the center counted them");
+      t.true(before.uplink.failures >= 2 && before.uplink.sessions < 12, "retries, with backoff");
+      t.false(JSON.stringify(before).toLowerCase().includes(wrong), "the key does not appear");
+    } finally {
+      await sim.close();
+      modem.close();
+    }
+    // the right key provisioned (the same flash: the outbox as the terminal left it)
+    sim = await Simulator.start({ engine: "xs", startMs: startMs + 1_800_000, flashPath, config: config(center.linkPsk(TERMINAL).toString("hex")) });
+    modem = linkModem(sim);
+    try {
+      const ok = await until({ sim }, async () => idle(await sim.snapshot()) && center.store.terminal(TERMINAL)?.registeredAt != null, 3_600_000, 10_000);
+      t.true(ok, "the outbox empties");
+      const s = await sim.snapshot();
+      t.true(s.outbox.acknowledged >= before.outbox.items, "what waited went");
+      t.is(s.outbox.acknowledged, center.store.messageCount(), "each stored once");
+      t.is(center.ingestor.counts.duplicate, 0);
+      t.truthy(center.store.terminal(TERMINAL)?.lastTest);
+    } finally {
+      await sim.close();
+      modem.close();
+    }
+  } finally {
+    await center.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
