@@ -110,3 +110,25 @@ test("[xs] a wrong key: the real handshake fails (counted by the center), nothin
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test("over TLS: the network drops the link in mid-send (+CCHCLOSE: 0,9) and garbage comes on the line; every report still arrives exactly once", async (t) => {
+  await withLinkRig(
+    "node",
+    "2026-04-16T19:00",
+    async (rig: LinkRig) => {
+      const { sim, center, modem } = rig;
+      modem.fault({ kind: "drop-mid-send", count: 2, afterBytes: 20 });
+      modem.fault({ kind: "garbage", lines: 10 });
+      const ok = await until(rig, async () => idle(await sim.snapshot()), 3_600_000, 10_000);
+      t.true(ok, "the outbox drained");
+      const s = await sim.snapshot();
+      t.true(modem.drops >= 2, "the drops happened");
+      t.true(s.link.tls.sessions >= 3, "a new TLS session after each drop");
+      t.regex(String(s.uplink.modem.dropped), /^[1-9]/, "the driver saw the link go");
+      t.is(center.ingestor.counts.rejected, 0);
+      t.is(center.ingestor.counts.duplicate, 0);
+      t.is(s.outbox.acknowledged, center.store.messageCount(), "each stored once");
+    },
+    { tls: true },
+  );
+});
