@@ -132,3 +132,23 @@ test("over TLS: the network drops the link in mid-send (+CCHCLOSE: 0,9) and garb
     { tls: true },
   );
 });
+
+test("the demo stack (timeguard start, scenarios) provisions the terminal's key from the center and reports over TLS; --plain-link keeps it in clear", async (t) => {
+  const { startDemoStack } = await import("../host-sim/demo-stack");
+  const { DEMO } = await import("../center/demo");
+  for (const link of ["tls", "plain"] as const) {
+    const dir = mkdtempSync(join(tmpdir(), "tg-demo-tls-"));
+    const stack = await startDemoStack({ engine: "node", dataDir: dir, startMs: parseTime("2026-04-16T19:00", "t") * 1000, memoryFlash: true, link });
+    try {
+      t.is(stack.center.mqttTlsPort !== null, link === "tls");
+      const ok = await until(stack, () => stack.center.store.terminal(DEMO.terminal)?.registeredAt != null, 600_000, 5_000);
+      t.true(ok, `${link}: the demo terminal registered`);
+      const s = await stack.sim.snapshot();
+      t.is(s.uplink.security, link === "tls" ? "tls-psk" : "plain");
+      t.is(s.link.tls.sessions > 0, link === "tls", `${link}: TLS sessions ${s.link.tls.sessions}`);
+    } finally {
+      await stack.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
