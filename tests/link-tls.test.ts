@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startCenter } from "../center/center";
 import { parseTime } from "../firmware/core/time";
+import { readLinkTls } from "../firmware/uplink/link-tls";
 import { attachLcd } from "../host-sim/devices/lcd-pcf8574";
 import { linkModem } from "../host-sim/devices/modem";
 import { manifestConfig } from "../host-sim/project";
@@ -151,4 +152,16 @@ test("the demo stack (timeguard start, scenarios) provisions the terminal's key 
       rmSync(dir, { recursive: true, force: true });
     }
   }
+});
+
+test("link.psk in the config: hex of 16-32 bytes turns TLS on (identity: the terminal ID unless link.pskIdentity); a bad one is refused without echoing it", (t) => {
+  const withLink = (link: Record<string, unknown>) => readLinkTls(link, "T0001");
+  t.is(withLink({}), null, "no key: plain TCP");
+  t.deepEqual(withLink({ psk: "00112233445566778899AABBCCDDEEFF" }), { identity: "T0001", psk: "00112233445566778899aabbccddeeff" });
+  t.deepEqual(withLink({ psk: "ab".repeat(32), pskIdentity: "T0001-b" }), { identity: "T0001-b", psk: "ab".repeat(32) });
+  for (const bad of ["00112233", "zz".repeat(16), "ab".repeat(33), "abc".repeat(11), 12345]) {
+    const e = t.throws(() => withLink({ psk: bad }));
+    t.is(e?.message, "config: link.psk must be 16-32 bytes in hex");
+  }
+  t.throws(() => withLink({ psk: "ab".repeat(16), pskIdentity: 'T0001","x' }), { message: /link.pskIdentity/ }, "an identity that would break the AT command");
 });

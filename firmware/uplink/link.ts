@@ -14,6 +14,7 @@ import { PART_BYTES } from "../sensors/media";
 import { MESSAGES, MessageError, MessageName, decodeMessageBytes, downTopic, encodeMessage, upTopic } from "./messages";
 import { Outbox, OutboxFull, OutboxItem, PRIORITY } from "./outbox";
 import { type NextDial, nextDial } from "./dial-schedule";
+import { type LinkTls, readLinkTls } from "./link-tls";
 
 /**
  * The terminal's side of the dial-up link: producers put messages in the persistent outbox; the
@@ -50,24 +51,6 @@ export interface LinkConfig {
   alarmHoldSeconds: number;
   firmware: string;
   zoneMinutes: number;
-}
-
-export interface LinkTls {
-  /** the PSK identity the center looks the key up by: the terminal's ID */
-  identity: string;
-  /** the pre-shared key, lower-case hex (16-32 bytes); never shown or logged */
-  psk: string;
-}
-
-/** `link.psk` (hex, as `timeguard center terminal-psk` prints it) and `link.pskIdentity` (default the terminal's ID). */
-function readLinkTls(l: Record<string, unknown>, terminalId: unknown): LinkTls | null {
-  if (l.psk === undefined || l.psk === null || l.psk === "") return null;
-  const psk = l.psk;
-  // the message names the field, never the value
-  if (typeof psk !== "string" || !/^([0-9a-fA-F]{2}){16,32}$/.test(psk)) throw new Error("config: link.psk must be 16-32 bytes in hex");
-  const identity = l.pskIdentity ?? terminalId;
-  if (typeof identity !== "string" || !/^[A-Za-z0-9-]{1,32}$/.test(identity)) throw new Error("config: link.pskIdentity must be 1-32 letters, digits or dashes");
-  return { identity, psk: psk.toLowerCase() };
 }
 
 export function readLinkConfig(config: Readonly<Record<string, unknown>>): LinkConfig {
