@@ -388,14 +388,7 @@ export class SIM7600 {
           });
         }),
     ];
-    let i = 0;
-    const next = (error: string | null) => {
-      if (error) return done(error);
-      if (this.#state !== "opening") return done("modem: open abandoned");
-      if (i >= steps.length) return done(null);
-      steps[i++](next);
-    };
-    next(null);
+    this.#run(steps, done);
   }
 
   #pump(): void {
