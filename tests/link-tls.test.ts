@@ -112,15 +112,22 @@ test("[xs] a wrong key: the real handshake fails (counted by the center), nothin
   }
 });
 
-test("over TLS: the network drops the link in mid-send (+CCHCLOSE: 0,9) and garbage comes on the line; every report still arrives exactly once", async (t) => {
+test("over TLS: a failed open (+CCHOPEN: 0,14), drops in mid-send (+CCHCLOSE: 0,9), garbage on the line, a stalled modem reset; every report still arrives exactly once", async (t) => {
   await withLinkRig(
     "node",
     "2026-04-16T19:00",
     async (rig: LinkRig) => {
       const { sim, center, modem } = rig;
+      modem.fault({ kind: "open-fails", count: 1 });
+      await sim.advance(60_000);
+      t.regex(String((await sim.snapshot()).uplink.lastError), /TLS open failed \(connect failed 14\)/);
+      modem.fault({ kind: "stall" });
+      await sim.command("link.dial");
+      t.true(await until(rig, () => modem.resets >= 1, 600_000, 10_000), "the stalled modem was reset (and its SSL service with it)");
       modem.fault({ kind: "drop-mid-send", count: 2, afterBytes: 20 });
       modem.fault({ kind: "garbage", lines: 10 });
-      const ok = await until(rig, async () => idle(await sim.snapshot()), 3_600_000, 10_000);
+      await sim.command("link.dial");
+      const ok = await until(rig, async () => modem.drops >= 2 && idle(await sim.snapshot()), 3_600_000, 10_000);
       t.true(ok, "the outbox drained");
       const s = await sim.snapshot();
       t.true(modem.drops >= 2, "the drops happened");
