@@ -172,3 +172,32 @@ test("link.psk in the config: hex of 16-32 bytes turns TLS on (identity: the ter
   }
   t.throws(() => withLink({ psk: "ab".repeat(16), pskIdentity: 'T0001","x' }), { message: /link.pskIdentity/ }, "an identity that would break the AT command");
 });
+
+test("the modem stops answering at the very command that carries the key: the timeout names the command without the key", async (t) => {
+  await withLinkRig(
+    "node",
+    "2026-04-16T19:00",
+    async (rig: LinkRig) => {
+      const { sim, center, modem } = rig;
+      const psk = center.linkPsk(TERMINAL).toString("hex");
+      // the modem goes silent (for 20 s) as the key command reaches it
+      const receive = modem.receive.bind(modem);
+      let seen = false;
+      modem.receive = (bytes: Uint8Array) => {
+        if (!seen && Buffer.from(bytes).toString("latin1").includes('AT+CSSLCFG="psk"')) {
+          seen = true;
+          modem.fault({ kind: "stall", ms: 20_000 });
+        }
+        receive(bytes);
+      };
+      const failed = await until(rig, async () => /timeout/.test(String((await sim.snapshot()).uplink.lastError)), 600_000, 2_000);
+      t.true(seen && failed, "the key command timed out");
+      const s = await sim.snapshot();
+      t.is(s.uplink.lastError, 'TLS setup: timeout on AT+CSSLCFG="psk",0,…');
+      t.false(JSON.stringify(s).toLowerCase().includes(psk), "the key does not appear");
+      // and the terminal goes on: the next dial gets through
+      t.true(await until(rig, async () => idle(await sim.snapshot()), 3_600_000, 10_000), "delivered later");
+    },
+    { tls: true },
+  );
+});
