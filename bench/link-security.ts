@@ -19,6 +19,11 @@
  * listener would be; the terminal's side would be the SIM7600's own SSL stack (AT+CCH…), whose
  * handshake bytes depend on its TLS implementation: these figures are OpenSSL's on both ends.
  *
+ * Then the real path (issue #12 item 10 built): the firmware under XS dials the emulated SIM7600,
+ * plain (AT+CIPOPEN) and TLS 1.2 PSK (AT+CCHOPEN: the modem emulation's node:tls client with the
+ * terminal's provisioned key) to the same center; the bytes of the routine hourly test-call
+ * session (testHours 1, after the first boot's registration), counted on the modem's TCP socket.
+ *
  * Run: npm run build && node dist/bench/link-security.js
  */
 import { spawnSync } from "node:child_process";
@@ -30,6 +35,9 @@ import { join } from "node:path";
 import { type TLSSocket, connect as tlsConnect, createServer as createTlsServer } from "node:tls";
 import mqttPacket from "mqtt-packet";
 import { LINK_PSK_CIPHERS } from "../center/broker";
+import { linkModem } from "../host-sim/devices/modem";
+import { manifestConfig } from "../host-sim/project";
+import { Simulator } from "../host-sim/simulator";
 import { startCenter } from "../center/center";
 import { parseTime } from "../firmware/core/time";
 import { type Message, downTopic, encodeMessage, upTopic } from "../firmware/uplink/messages";
@@ -106,7 +114,56 @@ function appAeadOverhead(messages: Message[]): number {
   return connect(token) - connect(Buffer.from(SECRET)) + messages.reduce((n, m) => n + sealedPub(m) - plainPub(m), 0);
 }
 
+/** The firmware's own routine session over the emulated modem (plain or TLS PSK): TCP payload up/down. */
+async function firmwareSession(tls: boolean): Promise<Figures> {
+  const dir = mkdtempSync(join(tmpdir(), "tg-bench-linksec-fw-"));
+  const center = await startCenter({ dataDir: join(dir, "center"), mqttPort: 0, mqttTlsPort: 0, httpPort: 0 });
+  center.addTerminal({ id: TERMINAL, secret: SECRET, site: "Bench home" });
+  const link = {
+    ...(manifestConfig().link as object),
+    address: "127.0.0.1",
+    secret: SECRET,
+    testHours: 1,
+    ...(tls ? { port: center.mqttTlsPort, psk: center.linkPsk(TERMINAL).toString("hex") } : { port: center.mqttPort }),
+  };
+  const sim = await Simulator.start({ engine: "xs", startMs: t0 * 1000, config: { link } });
+  const modem = linkModem(sim);
+  const bytes = () => (tls ? { up: modem.wireUp, down: modem.wireDown } : { up: modem.bytesUp, down: modem.bytesDown });
+  try {
+    const idleAfter = async (sessions: number) => {
+      for (let i = 0; i < 2000; i++) {
+        const s = await sim.snapshot();
+        if (s.uplink.sessions >= sessions && s.uplink.state === "idle" && s.outbox.items === 0) return;
+        await sim.advance(10_000);
+      }
+      throw new Error("the session did not end");
+    };
+    await idleAfter(1); // first boot: registration + test call
+    await sim.advance(5_000);
+    const before = bytes();
+    await idleAfter(2); // the next test call, an hour later
+    await sim.advance(5_000);
+    const after = bytes();
+    return { up: after.up - before.up, down: after.down - before.down };
+  } finally {
+    await sim.close();
+    modem.close();
+    await center.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
+  await models();
+  console.log("\nthe real path: firmware under XS, emulated SIM7600, the routine test-call session (CONNECT, SUBSCRIBE, PUBLISH + PUBACK, DISCONNECT)");
+  for (const tls of [false, true]) {
+    const f = await firmwareSession(tls);
+    const total = f.up + f.down;
+    console.log(`  ${(tls ? "tls12-psk (AT+CCH…)" : "plain (AT+CIP…)").padEnd(20)} ${String(f.up).padStart(5)} up ${String(f.down).padStart(5)} down = ${String(total).padStart(5)} B/session; 30 a month: ${((total * 30) / 1024).toFixed(1).padStart(5)} KiB`);
+  }
+}
+
+async function models(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tg-bench-linksec-"));
   const center = await startCenter({ dataDir: join(dir, "center"), mqttPort: 0, mqttTlsPort: 0, httpPort: 0, brokerLimits: { loginBurst: 1000 } });
   const { key, cert } = certificate(dir);

@@ -116,7 +116,7 @@ export function simSummary(s: Record<string, any>, engine: string, fitted: { car
   if (!fitted.card) out.push("card reader: not fitted (this run has no card slot; a script adds one with card.insert)");
   else out.push(`card: ${s.card?.present ? `${s.card.counts} counts` : "none in the slot"}${s.card?.reader && s.card.reader !== "ok" ? ` (reader: ${s.card.reader})` : ""}`);
   if (!fitted.modem) out.push(`cellular modem: not fitted (reports wait in the outbox: ${s.outbox?.items ?? 0})`);
-  else out.push(`link: ${s.uplink?.registration?.ok ? "registered" : "not registered"}, ${s.uplink?.sessionsOk ?? 0} of ${s.uplink?.sessions ?? 0} sessions ok, outbox ${s.outbox?.items ?? 0}`);
+  else out.push(`link (${s.uplink?.security === "tls-psk" ? "TLS 1.2 PSK" : "plain TCP"}): ${s.uplink?.registration?.ok ? "registered" : "not registered"}, ${s.uplink?.sessionsOk ?? 0} of ${s.uplink?.sessions ?? 0} sessions ok, outbox ${s.outbox?.items ?? 0}`);
   if (Array.isArray(s.alarms) && s.alarms.length > 0) out.push(`alarms: ${s.alarms.length}`);
   out.push(`flash: ${s.storage?.writes ?? 0} writes`);
   return out.join("\n");

@@ -24,6 +24,8 @@ export async function runStart(argv: string[]): Promise<number> {
       data: { type: "string", default: "var" },
       "http-port": { type: "string", default: "8080" },
       "mqtt-port": { type: "string", default: "1883" },
+      "mqtt-tls-port": { type: "string", default: "8883" },
+      "plain-link": { type: "boolean", default: false },
       "sim-port": { type: "string", default: "8081" },
       speed: { type: "string", default: "1" },
       fresh: { type: "boolean", default: false },
@@ -34,6 +36,7 @@ export async function runStart(argv: string[]): Promise<number> {
   const speed = positiveNumber(values.speed, "--speed", 100000);
   const httpPort = port(values["http-port"], "http-port");
   const mqttPort = port(values["mqtt-port"], "mqtt-port");
+  const mqttTlsPort = port(values["mqtt-tls-port"], "mqtt-tls-port");
   const simPort = port(values["sim-port"], "sim-port");
   let demo;
   try {
@@ -43,6 +46,8 @@ export async function runStart(argv: string[]): Promise<number> {
       fresh: values.fresh,
       httpPort,
       mqttPort,
+      mqttTlsPort,
+      link: values["plain-link"] ? "plain" : "tls",
       clockMarginMs: Math.max(60_000, speed * 10_000),
       log: (line) => process.stderr.write(`center: ${line}\n`),
     });
@@ -70,7 +75,9 @@ export async function runStart(argv: string[]): Promise<number> {
       `  terminal (simulator page): ${web.url}`,
       `  center:                    ${center}`,
       `  logins: admin ${u.admin.username} / ${u.admin.password}, operator ${u.operator.username} / ${u.operator.password}, manager ${u.manager.username} / ${u.manager.password}`,
-      `  MQTT for terminals on 127.0.0.1:${stack.center.mqttPort}; notification e-mails land in ${stack.mail.dir}/`,
+      stack.center.mqttTlsPort !== null
+        ? `  MQTT for terminals on 127.0.0.1:${stack.center.mqttPort}, and TLS 1.2 PSK on 127.0.0.1:${stack.center.mqttTlsPort}, which the terminal dials (--plain-link: in clear); notification e-mails land in ${stack.mail.dir}/`
+        : `  MQTT for terminals on 127.0.0.1:${stack.center.mqttPort} (in clear: --plain-link); notification e-mails land in ${stack.mail.dir}/`,
       demo.resumed
         ? `  Ctrl-C stops (the terminal and its clock are saved together).`
         : `  On the terminal page: press # to confirm the 4 sensors found, choose a PIN, then A to plan. Ctrl-C stops.`,

@@ -10,7 +10,7 @@ export const USAGE = `timeguard — pay-per-use home security: terminal firmware
       boots the terminal firmware in the host simulator, runs the virtual clock and the script,
       prints the firmware's state (and, under XS, the XS meter figures)
 
-  timeguard start [--engine xs|node] [--data var] [--http-port 8080] [--mqtt-port 1883] [--sim-port 8081] [--speed N] [--fresh]
+  timeguard start [--engine xs|node] [--data var] [--http-port 8080] [--mqtt-port 1883] [--mqtt-tls-port 8883] [--plain-link] [--sim-port 8081] [--speed N] [--fresh]
       the main job: the center and a simulated terminal (sensors, a 6,000-count card) dialling it;
       prints the simulator page, the center's page and the demo logins. A second start resumes the
       demo in --data where it stopped (terminal and clock kept together); --fresh starts over

@@ -18,6 +18,10 @@ export interface DemoStackOptions {
   dataDir: string;
   startMs: number;
   mqttPort?: number;
+  /** the center's TLS 1.2 PSK port (default: any free one) */
+  mqttTlsPort?: number;
+  /** "tls" (default): the terminal is provisioned with its pre-shared key and dials the TLS port; "plain": port mqttPort in clear */
+  link?: "tls" | "plain";
   httpPort?: number;
   /** keep the terminal's flash in memory (scenarios) instead of dataDir/terminal.flash */
   memoryFlash?: boolean;
@@ -46,6 +50,7 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
     center = await startCenter({
       dataDir: join(o.dataDir, "center"),
       mqttPort: o.mqttPort ?? 0,
+      ...(o.link === "plain" ? {} : { mqttTlsPort: o.mqttTlsPort ?? 0 }),
       httpPort: o.httpPort ?? 0,
       smtp: { host: "127.0.0.1", port: mail.port, ignoreTLS: true, from: "Timeguard center <center@timeguard.invalid>" },
       log: o.log,
@@ -65,7 +70,11 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
       engine: o.engine,
       startMs: o.startMs,
       flashPath: o.memoryFlash ? null : join(o.dataDir, "terminal.flash"),
-      config: centerLinkConfig({ port: center.mqttPort, secret: DEMO.terminalSecret, terminalId: DEMO.terminal }),
+      // provisioning, as `timeguard center terminal-psk` prints it for a board: the terminal's link key
+      config:
+        o.link === "plain"
+          ? centerLinkConfig({ port: center.mqttPort, secret: DEMO.terminalSecret, terminalId: DEMO.terminal })
+          : centerLinkConfig({ port: center.mqttTlsPort as number, secret: DEMO.terminalSecret, terminalId: DEMO.terminal, psk: center.linkPsk(DEMO.terminal).toString("hex") }),
       log: o.log,
     });
     equipTerminal(sim);
@@ -104,6 +113,8 @@ export interface DemoOptions {
   /** forget the demo in dataDir (terminal, clock, card, center, mail) and start over */
   fresh?: boolean;
   mqttPort?: number;
+  mqttTlsPort?: number;
+  link?: "tls" | "plain";
   httpPort?: number;
   /** how far ahead of the running clock the clock file is written, in virtual ms (default 60 s) */
   clockMarginMs?: number;
@@ -144,7 +155,7 @@ export async function openDemo(o: DemoOptions): Promise<Demo> {
   const startMs = saved ?? o.startMs ?? Math.floor(Date.now() / 60000) * 60000;
   mkdirSync(o.dataDir, { recursive: true });
   const clock = new DemoClockFile(clockPath, startMs, o.clockMarginMs ?? 60_000);
-  const stack = await startDemoStack({ engine: o.engine, dataDir: o.dataDir, startMs, httpPort: o.httpPort, mqttPort: o.mqttPort, log: o.log });
+  const stack = await startDemoStack({ engine: o.engine, dataDir: o.dataDir, startMs, httpPort: o.httpPort, mqttPort: o.mqttPort, mqttTlsPort: o.mqttTlsPort, link: o.link, log: o.log });
   // the sensors' and cameras' own flash (their counters) resumes with the terminal's
   let memory: ReturnType<typeof readSensorMemory>;
   try {

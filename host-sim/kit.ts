@@ -22,11 +22,12 @@ export function equipTerminal(sim: Simulator): void {
 }
 
 /** Config overrides (over manifest.json's) that make the terminal dial a center on this machine. */
-export function centerLinkConfig(o: { port: number; secret: string; terminalId?: string }): Record<string, unknown> {
+export function centerLinkConfig(o: { port: number; secret: string; terminalId?: string; psk?: string }): Record<string, unknown> {
   const base = manifestConfig() as { terminal?: Record<string, unknown>; link?: Record<string, unknown> };
   return {
     terminal: { ...(base.terminal ?? {}), id: o.terminalId ?? (base.terminal?.id as string) ?? "T0001" },
-    link: { ...(base.link ?? {}), address: "127.0.0.1", port: o.port, secret: o.secret },
+    // psk (hex): the link is TLS 1.2 PSK through the modem's SSL stack, to the center's TLS port
+    link: { ...(base.link ?? {}), address: "127.0.0.1", port: o.port, secret: o.secret, ...(o.psk ? { psk: o.psk } : {}) },
   };
 }
 

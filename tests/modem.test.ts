@@ -5,6 +5,7 @@
 // replies owed: its quiet window (100 ms here) is what waits for the echo; the tests run serially.
 import test from "ava";
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import { IoHub } from "../host-sim/io/hub";
 import { directDevice } from "../host-sim/io/direct-io";
 import type Digital from "embedded:io/digital";
@@ -260,5 +261,128 @@ test.serial("bad fault specifications are refused with the reason", (t) => {
     t.throws(() => b.modem.fault({ kind: "stall", ms: -5 }), { message: /ms/ });
   } finally {
     b.modem.close();
+  }
+});
+
+/** A TLS 1.2 PSK echo server (the center's suites), keyed by identity; what it heard and which identities came. */
+async function tlsEchoServer(keys: Record<string, Buffer>): Promise<{ port: number; got: () => string; identities: string[]; failed: () => number; close(): Promise<void> }> {
+  const chunks: Buffer[] = [];
+  const identities: string[] = [];
+  let failed = 0;
+  const sockets: import("node:tls").TLSSocket[] = [];
+  const server = createTlsServer(
+    {
+      minVersion: "TLSv1.2",
+      maxVersion: "TLSv1.2",
+      ciphers: "PSK-AES128-GCM-SHA256:PSK-AES256-GCM-SHA384",
+      pskCallback: (_s, identity) => {
+        identities.push(identity);
+        return keys[identity] ?? null;
+      },
+    },
+    (s) => {
+      sockets.push(s);
+      s.on("data", (d) => {
+        chunks.push(d);
+        s.write(d);
+      });
+      s.on("error", () => {});
+    },
+  );
+  server.on("tlsClientError", () => void failed++);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    port: (server.address() as { port: number }).port,
+    got: () => Buffer.concat(chunks).toString(),
+    identities,
+    failed: () => failed,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+const KEY = Buffer.from("000102030405060708090a0b0c0d0e0f", "hex");
+
+async function sslContext(b: Bench, key = KEY): Promise<void> {
+  for (const c of ['"sslversion",0,3', '"authmode",0,0', '"ciphersuites",0,0x00A8', `"psk",0,"T0001","${key.toString("hex")}"`, '"ignorelocaltime",0,1']) {
+    const r = await b.at(`AT+CSSLCFG=${c}`);
+    if (r !== "\r\nOK\r\n") throw new Error(`CSSLCFG=${c}: ${JSON.stringify(r)}`);
+  }
+}
+
+test.serial("SSL (CCH) commands: a REAL TLS 1.2 PSK round trip through +CCHRECV, the server sees the terminal's identity; hang up", async (t) => {
+  const b = new Bench();
+  const echo = await tlsEchoServer({ T0001: KEY });
+  try {
+    await b.booted();
+    await b.at("ATE0");
+    await b.at('AT+CGDCONT=1,"IP","iot.test"');
+    await b.at("AT+NETOPEN", 2000);
+    await sslContext(b);
+    t.is(await b.at("AT+CCHSET=1,0"), "\r\nOK\r\n");
+    t.is(await b.at("AT+CCHSTART", 500), "\r\nOK\r\n\r\n+CCHSTART: 0\r\n");
+    t.is(await b.at("AT+CCHSSLCFG=0,0"), "\r\nOK\r\n");
+    t.is(await b.at(`AT+CCHOPEN=0,"127.0.0.1",${echo.port},2`, 2000), "\r\nOK\r\n\r\n+CCHOPEN: 0,0\r\n");
+    t.deepEqual(echo.identities, ["T0001"]);
+    t.is(await b.at("AT+CIPSEND=0,5"), "\r\nERROR\r\n", "the TCP commands do not reach a TLS session");
+    t.is(await b.at("AT+CCHSEND=0,5", 50), "\r\n>");
+    b.rx = "";
+    b.write("hello");
+    await b.advance(1000);
+    t.is(b.rx, "\r\nOK\r\n\r\n+CCHSEND: 0,0\r\n\r\n+CCHRECV: DATA,0,5\r\nhello", "sent, and the echo came back as +CCHRECV");
+    t.is(echo.got(), "hello", "decrypted by the real server");
+    t.is(await b.at("AT+CCHCLOSE=0", 500), "\r\nOK\r\n\r\n+CCHCLOSE: 0,0\r\n");
+    t.is(await b.at("AT+CCHSTOP", 500), "\r\nOK\r\n\r\n+CCHSTOP: 0\r\n");
+    await eventually(() => b.modem.wireUp > 0);
+    t.true(b.modem.wireUp > 5 + 100 && b.modem.wireDown > 5 + 100, `the wire carried TLS (${b.modem.wireUp}/${b.modem.wireDown} bytes)`);
+    t.like(b.modem.snapshot().link as any, { bytes: { up: 5, down: 5 }, tls: { sessions: 1, handshakesFailed: 0, started: false } });
+  } finally {
+    b.modem.close();
+    await echo.close();
+  }
+});
+
+test.serial("SSL (CCH) commands: a wrong key fails the real handshake (+CCHOPEN: 0,15); out-of-order and malformed commands get ERROR", async (t) => {
+  const b = new Bench();
+  const echo = await tlsEchoServer({ T0001: KEY });
+  try {
+    await b.booted();
+    await b.at("ATE0");
+    // out of order: nothing before AT+CCHSTART, nothing twice
+    t.is(await b.at(`AT+CCHOPEN=0,"127.0.0.1",${echo.port},2`), "\r\nERROR\r\n", "AT+CCHOPEN before AT+CCHSTART");
+    t.is(await b.at("AT+CCHSSLCFG=0,0"), "\r\nERROR\r\n", "AT+CCHSSLCFG before AT+CCHSTART");
+    t.is(await b.at("AT+CCHSEND=0,5"), "\r\nERROR\r\n", "no session");
+    t.is(await b.at("AT+CCHCLOSE=0"), "\r\nERROR\r\n", "no session");
+    t.is(await b.at("AT+CCHSTOP"), "\r\nERROR\r\n", "not started");
+    // malformed
+    t.is(await b.at('AT+CSSLCFG="sslversion",0,9'), "\r\nERROR\r\n");
+    t.is(await b.at('AT+CSSLCFG="psk",0,"T0001","not-hex"'), "\r\nERROR\r\n");
+    t.is(await b.at('AT+CSSLCFG="psk",0,"T0001","abc"'), "\r\nERROR\r\n", "odd hex");
+    t.is(await b.at('AT+CSSLCFG="bogus",0,1'), "\r\nERROR\r\n");
+    t.is(await b.at('AT+CSSLCFG="authmode",12,0'), "\r\nERROR\r\n", "contexts 0-9");
+    t.is(await b.at("AT+CCHSET=1,1"), "\r\nERROR\r\n", "manual receive mode is not emulated");
+    t.is(await b.at("AT+CCHSTART", 500), "\r\nOK\r\n\r\n+CCHSTART: 0\r\n");
+    t.is(await b.at("AT+CCHSTART"), "\r\nERROR\r\n", "already started");
+    t.is(await b.at('AT+CCHOPEN=0,"center.example",8883,2'), "\r\nERROR\r\n", "numeric IPv4 only");
+    t.is(await b.at(`AT+CCHOPEN=1,"127.0.0.1",${echo.port},2`), "\r\nERROR\r\n", "session 0 only");
+    // a context without a key has nothing to offer a PSK server
+    t.is(await b.at(`AT+CCHOPEN=0,"127.0.0.1",${echo.port},2`, 1000), "\r\nOK\r\n\r\n+CCHOPEN: 0,15\r\n");
+    // the wrong key: the server refuses the real handshake
+    await sslContext(b, Buffer.alloc(16, 7));
+    t.is(await b.at("AT+CCHSSLCFG=0,0"), "\r\nOK\r\n");
+    t.is(await b.at(`AT+CCHOPEN=0,"127.0.0.1",${echo.port},2`, 2000), "\r\nOK\r\n\r\n+CCHOPEN: 0,15\r\n");
+    await eventually(() => echo.failed() > 0);
+    t.is(echo.failed(), 1, "the server saw a failed handshake");
+    t.is(echo.got(), "", "and no data");
+    t.like(b.modem.snapshot().link as any, { tls: { sessions: 0, handshakesFailed: 2 } });
+    // with the right key the same service opens
+    await sslContext(b);
+    t.is(await b.at(`AT+CCHOPEN=0,"127.0.0.1",${echo.port},2`, 2000), "\r\nOK\r\n\r\n+CCHOPEN: 0,0\r\n");
+  } finally {
+    b.modem.close();
+    await echo.close();
   }
 });

@@ -7,7 +7,7 @@ import { projectRoot } from "../host-sim/project";
 
 test("timeguard start: the center and the simulated terminal come up, print their pages and logins, and stop on SIGINT", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "tg-start-"));
-  const child = spawn(process.execPath, [join(projectRoot(), "bin", "timeguard.js"), "start", "--data", dir, "--http-port", "0", "--mqtt-port", "0", "--sim-port", "0"], {
+  const child = spawn(process.execPath, [join(projectRoot(), "bin", "timeguard.js"), "start", "--data", dir, "--http-port", "0", "--mqtt-port", "0", "--mqtt-tls-port", "0", "--sim-port", "0"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -30,6 +30,9 @@ test("timeguard start: the center and the simulated terminal come up, print thei
     const state = await (await fetch(`${sim}api/state`)).json();
     t.is(state.engine, "xs");
     t.is(state.lcd.lines[0], "Setup        4 found", "plug and play found the kit's two PIR sensors and two cameras");
+    // the demo terminal dials the center's TLS 1.2 PSK port with its provisioned key
+    t.regex(out, /TLS 1\.2 PSK on 127\.0\.0\.1:\d+, which the terminal dials/);
+    t.is(state.link?.security, "tls-psk");
     const login = await fetch(`${center}login`);
     t.is(login.status, 200);
     const form = await login.text();

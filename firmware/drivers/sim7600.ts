@@ -3,15 +3,25 @@ import type Serial from "embedded:io/serial";
 import Timer from "timer";
 
 /**
- * SIM7600-class cellular modem on a UART, TCP through its own AT commands (SIMCom TCPIP dialect).
+ * SIM7600-class cellular modem on a UART, TCP through its own AT commands (SIMCom TCPIP dialect),
+ * or TLS 1.2 PSK through its own SSL stack (SIMCom's CCH commands) when the target says `tls`.
  *
- *   open({apn, address, port}, done)  bring-up (AT, ATE0, AT+CPIN?, AT+CSQ, AT+CREG?/AT+CGREG?
- *                                      until registered), AT+CGDCONT, AT+NETOPEN ("dial"),
- *                                      AT+CIPOPEN=0,"TCP",… (socket 0)
+ *   open({apn, address, port, tls?}, done)
+ *                                      bring-up (AT, ATE0, AT+CPIN?, AT+CSQ, AT+CREG?/AT+CGREG?
+ *                                      until registered), AT+CGDCONT, AT+NETOPEN ("dial"), then
+ *                                      plain: AT+CIPOPEN=0,"TCP",… (socket 0)
+ *                                      tls:   AT+CSSLCFG (context 0: TLS 1.2, no certificate check,
+ *                                             PSK suite 0x00A8, identity and key), AT+CCHSET=1,0,
+ *                                             AT+CCHSTART, AT+CCHSSLCFG=0,0, AT+CCHOPEN=0,…,2
  *   send(bytes)                        queued; AT+CIPSEND=0,n → `>` → bytes → +CIPSEND: 0,n,n
- *   onData(bytes)                      from +IPD<n> and the n bytes after it
- *   onClosed(reason)                   +IPCLOSE, a failed send, a modem that stopped answering
- *   close(done)                        AT+CIPCLOSE=0, AT+NETCLOSE ("hang up")
+ *                                      (tls: AT+CCHSEND=0,n → `>` → bytes → OK, +CCHSEND: 0,0)
+ *   onData(bytes)                      from +IPD<n> (tls: +CCHRECV: DATA,0,<n>) and the n bytes after it
+ *   onClosed(reason)                   +IPCLOSE (tls: +CCH_PEER_CLOSED, +CCHCLOSE), a failed send,
+ *                                      a modem that stopped answering
+ *   close(done)                        AT+CIPCLOSE=0 (tls: AT+CCHCLOSE=0, AT+CCHSTOP), AT+NETCLOSE ("hang up")
+ *
+ * The pre-shared key crosses only the UART, in the one AT+CSSLCFG command; no error message,
+ * counter or snapshot carries it (a timeout on that command names it "AT+CSSLCFG=\"psk\",0,…").
  *
  * A modem that does not answer AT is reset (the RESET line when wired, else AT+CRESET) and tried
  * again once; every line that is not one we know, or not text, is counted and skipped.
@@ -23,6 +33,8 @@ export interface SIM7600Target {
   /** numeric IPv4 (the modem resolves nothing) */
   address: string;
   port: number;
+  /** TLS 1.2 with a pre-shared key (the key in hex); absent or null: plain TCP */
+  tls?: { identity: string; psk: string } | null;
 }
 
 export interface SIM7600Options {
@@ -61,6 +73,10 @@ const MAX_LINE = 256;
 const MAX_CHUNK = 1024;
 const STATES = Object.freeze({ LINE: 0, DATA: 1 });
 const DEFAULTS = Object.freeze({ command: 3000, registration: 60000, netOpen: 30000, socket: 30000, send: 15000, bootWait: 8000, pollMs: 2000, resetPulseMs: 300 });
+/** TLS_PSK_WITH_AES_128_GCM_SHA256 (RFC 5487), the center's first suite */
+const PSK_SUITE = "0x00A8";
+/** +CCHOPEN / +CCHCLOSE result codes the driver names (SIM7600 manual, SSL error codes; see docs/protocols.md) */
+const CCH_ERRORS: Readonly<Record<string, string>> = Object.freeze({ "4": "peer closed", "5": "timeout", "9": "network error", "14": "connect failed", "15": "TLS handshake failed", "17": "no network" });
 const CLOSE_REASONS: Readonly<Record<string, string>> = Object.freeze({ "0": "closed", "1": "closed by the center", "2": "network dropped the link" });
 
 export class SIM7600 {
@@ -84,6 +100,10 @@ export class SIM7600 {
   #sending = false;
   #netOpen = false;
   #socketOpen = false;
+  /** the session in progress is TLS (the CCH commands), not plain TCP */
+  #secure = false;
+  /** AT+CCHSTART was sent and no AT+CCHSTOP since */
+  #cchStarted = false;
   #signal: number | null = null;
 
   #stats = { garbage: 0, timeouts: 0, errors: 0, resets: 0, opens: 0, opened: 0, bytesOut: 0, bytesIn: 0, dropped: 0 };
@@ -206,6 +226,13 @@ export class SIM7600 {
       done(null);
     };
     const afterSocket = () => {
+      if (this.#cchStarted) {
+        this.#cchStarted = false;
+        return this.#at("AT+CCHSTOP", (e) => {
+          if (e) return afterSocket();
+          this.#waitUrc("+CCHSTOP:", DEFAULTS.socket, () => afterSocket());
+        });
+      }
       if (!this.#netOpen) return finish();
       this.#at("AT+NETCLOSE", (e) => {
         if (e) return finish();
@@ -215,9 +242,10 @@ export class SIM7600 {
     const closeSocket = () => {
       if (!this.#socketOpen) return afterSocket();
       this.#socketOpen = false;
-      this.#at("AT+CIPCLOSE=0", (e) => {
+      const secure = this.#secure;
+      this.#at(secure ? "AT+CCHCLOSE=0" : "AT+CIPCLOSE=0", (e) => {
         if (e) return afterSocket();
-        this.#waitUrc("+CIPCLOSE:", DEFAULTS.socket, () => afterSocket());
+        this.#waitUrc(secure ? "+CCHCLOSE:" : "+CIPCLOSE:", DEFAULTS.socket, () => afterSocket());
       });
     };
     if (this.#sending) {
@@ -260,6 +288,7 @@ export class SIM7600 {
   #reset(then: () => void): void {
     this.#stats.resets++;
     this.#netOpen = false;
+    this.#cchStarted = false;
     this.#socketOpen = false;
     const pin = this.#resetPin;
     if (pin) {
@@ -311,6 +340,8 @@ export class SIM7600 {
   }
 
   #openSocket(target: SIM7600Target, done: Done): void {
+    this.#secure = !!target.tls;
+    if (target.tls) return this.#openSecure(target, target.tls, done);
     this.#at(`AT+CIPOPEN=0,"TCP","${target.address}",${target.port}`, (e) => {
       if (e) return done(`socket: ${e}`);
       this.#waitUrc("+CIPOPEN:", DEFAULTS.socket, (line) => {
@@ -324,27 +355,70 @@ export class SIM7600 {
     });
   }
 
+  /** TLS 1.2 PSK through the modem's SSL stack: SSL context 0, session 0. */
+  #openSecure(target: SIM7600Target, tls: { identity: string; psk: string }, done: Done): void {
+    const ssl = (what: string) => (next: (error: string | null) => void) => this.#at(`AT+CSSLCFG=${what}`, (e) => next(e ? `TLS setup: ${e}` : null));
+    const steps: Array<(next: (error: string | null) => void) => void> = [
+      ssl(`"sslversion",0,3`),
+      ssl(`"authmode",0,0`), // no certificates: the pre-shared key authenticates both ends
+      ssl(`"ciphersuites",0,${PSK_SUITE}`),
+      (next) => this.#at(`AT+CSSLCFG="psk",0,"${tls.identity}","${tls.psk}"`, (e) => next(e ? `TLS setup: ${e}` : null), `AT+CSSLCFG="psk",0,…`),
+      (next) => this.#at("AT+CCHSET=1,0", (e) => next(e ? `TLS setup: ${e}` : null)), // report sends; received data straight out
+      (next) => {
+        this.#cchStarted = true;
+        this.#at("AT+CCHSTART", (e) => {
+          if (e) return next(`TLS service: ${e}`);
+          this.#waitUrc("+CCHSTART:", DEFAULTS.socket, (line) => {
+            if (line === null) return next("TLS service: no +CCHSTART");
+            next(line.trim() === "+CCHSTART: 0" ? null : `TLS service failed (${line})`);
+          });
+        });
+      },
+      (next) => this.#at("AT+CCHSSLCFG=0,0", (e) => next(e ? `TLS setup: ${e}` : null)),
+      (next) =>
+        this.#at(`AT+CCHOPEN=0,"${target.address}",${target.port},2`, (e) => {
+          if (e) return next(`TLS socket: ${e}`);
+          this.#waitUrc("+CCHOPEN:", DEFAULTS.socket, (line) => {
+            if (line === null) return next("TLS socket: no +CCHOPEN");
+            const m = line.match(/^\+CCHOPEN: 0,(\d+)/);
+            if (!m) return next(`TLS socket: ${line}`);
+            if (m[1] !== "0") return next(`TLS open failed (${CCH_ERRORS[m[1]] ?? "error"} ${m[1]})`);
+            this.#socketOpen = true;
+            next(null);
+          });
+        }),
+    ];
+    this.#run(steps, done);
+  }
+
   #pump(): void {
     if (this.#sending || this.#state !== "open" || this.#sendQueue.length === 0) return;
     const chunk = this.#sendQueue[0];
     this.#sending = true;
-    this.#command(`AT+CIPSEND=0,${chunk.length}`, { prompt: true }, (e) => {
+    const secure = this.#secure;
+    const ackPrefix = secure ? "+CCHSEND:" : "+CIPSEND:";
+    this.#command(`${secure ? "AT+CCHSEND" : "AT+CIPSEND"}=0,${chunk.length}`, { prompt: true }, (e) => {
       if (e) return this.#sendFailed(`send: ${e}`);
       this.#serial.write(chunk);
-      this.#command(null, { final: (l) => l.startsWith("+CIPSEND:") || l === "OK" }, (e2, lines) => {
+      this.#command(null, { final: (l) => l.startsWith(ackPrefix) || l === "OK" }, (e2, lines) => {
         if (e2) return this.#sendFailed(`send: ${e2}`);
         const finish = (line: string | null) => {
-          if (line === null) return this.#sendFailed("send: no +CIPSEND");
-          const m = line.match(/^\+CIPSEND: 0,(\d+),(\d+)/);
-          if (!m || m[2] !== String(chunk.length)) return this.#sendFailed(`send: ${line}`);
+          if (line === null) return this.#sendFailed(`send: no ${ackPrefix.slice(0, -1)}`);
+          if (secure) {
+            // +CCHSEND: 0,<err> (AT+CCHSET=1): 0 is sent
+            if (line.trim() !== "+CCHSEND: 0,0") return this.#sendFailed(`send: ${line}`);
+          } else {
+            const m = line.match(/^\+CIPSEND: 0,(\d+),(\d+)/);
+            if (!m || m[2] !== String(chunk.length)) return this.#sendFailed(`send: ${line}`);
+          }
           this.#sendQueue.shift();
           this.#stats.bytesOut += chunk.length;
           this.#sending = false;
           this.#pump();
         };
-        const ack = find(lines, "+CIPSEND:");
+        const ack = find(lines, ackPrefix);
         if (ack) finish(ack);
-        else this.#waitUrc("+CIPSEND:", DEFAULTS.send, finish);
+        else this.#waitUrc(ackPrefix, DEFAULTS.send, finish);
       }, DEFAULTS.send);
     });
   }
@@ -367,12 +441,13 @@ export class SIM7600 {
 
   // ---------------------------------------------------------------- commands
 
-  #at(text: string, callback: (error: string | null, lines: string[]) => void): void {
-    this.#command(text, {}, callback);
+  /** `shown`: how the command is named in errors when it carries a secret. */
+  #at(text: string, callback: (error: string | null, lines: string[]) => void, shown?: string): void {
+    this.#command(text, { shown }, callback);
   }
 
   /** Writes a command line (or nothing, to wait for more answers) and collects its answer. */
-  #command(text: string | null, o: { final?: (line: string) => boolean; prompt?: boolean }, callback: (error: string | null, lines: string[]) => void, timeoutMs?: number): void {
+  #command(text: string | null, o: { final?: (line: string) => boolean; prompt?: boolean; shown?: string }, callback: (error: string | null, lines: string[]) => void, timeoutMs?: number): void {
     if (this.#pending) {
       const busy = this.#pending;
       // one at a time: a caller bug, not the modem's; answer it rather than lose it
@@ -383,7 +458,7 @@ export class SIM7600 {
       if (this.#pending !== p) return;
       this.#pending = null;
       this.#stats.timeouts++;
-      callback(`timeout${text ? ` on ${text}` : ""}`, p.lines);
+      callback(`timeout${text ? ` on ${o.shown ?? text}` : ""}`, p.lines);
     }, timeoutMs ?? this.#commandTimeout);
     this.#pending = p;
     if (text !== null) {
@@ -495,9 +570,10 @@ export class SIM7600 {
     }
     const line = String.fromCharCode.apply(null, raw);
     // unsolicited results first: they can arrive in the middle of any command
-    if (line.startsWith("+IPD")) {
-      const n = parseInt(line.slice(4), 10);
-      if (!(n > 0 && n <= 1500) || String(n) !== line.slice(4)) {
+    if (line.startsWith("+IPD") || line.startsWith("+CCHRECV: DATA,")) {
+      const count = line.startsWith("+IPD") ? line.slice(4) : line.slice(15).startsWith("0,") ? line.slice(17) : "";
+      const n = parseInt(count, 10);
+      if (!(n > 0 && n <= 1500) || String(n) !== count) {
         this.#stats.garbage++;
         return;
       }
@@ -518,7 +594,13 @@ export class SIM7600 {
       else this.#socketOpen = false;
       return;
     }
+    if (line.startsWith("+CCH_PEER_CLOSED:")) {
+      if (this.#socketOpen && this.#state === "open") this.#lost(CLOSE_REASONS["1"]);
+      else this.#socketOpen = false;
+      return;
+    }
     if (line === "RDY" || line === "PB DONE" || line === "SMS DONE" || line.startsWith("*ATREADY")) {
+      this.#cchStarted = false;
       if (this.#state === "open") {
         this.#netOpen = false;
         this.#lost("the modem restarted");
@@ -530,6 +612,13 @@ export class SIM7600 {
       this.#urcWait = null;
       if (w.timer !== undefined) Timer.clear(w.timer);
       w.callback(line);
+      return;
+    }
+    if (line.startsWith("+CCHCLOSE:") && this.#secure) {
+      // not asked for: the module closed the TLS session (+CCHCLOSE: 0,<err>)
+      const err = line.slice(line.indexOf(",") + 1).trim();
+      if (this.#socketOpen && this.#state === "open") this.#lost(err === "9" || err === "17" ? CLOSE_REASONS["2"] : `TLS session closed (${CCH_ERRORS[err] ?? "error"} ${err})`);
+      else this.#socketOpen = false;
       return;
     }
     const p = this.#pending;

@@ -14,6 +14,7 @@ import { PART_BYTES } from "../sensors/media";
 import { MESSAGES, MessageError, MessageName, decodeMessageBytes, downTopic, encodeMessage, upTopic } from "./messages";
 import { Outbox, OutboxFull, OutboxItem, PRIORITY } from "./outbox";
 import { type NextDial, nextDial } from "./dial-schedule";
+import { type LinkTls, readLinkTls } from "./link-tls";
 
 /**
  * The terminal's side of the dial-up link: producers put messages in the persistent outbox; the
@@ -37,6 +38,8 @@ export interface LinkConfig {
   /** numeric IPv4 of the center */
   address: string;
   port: number;
+  /** TLS 1.2 PSK through the modem's SSL stack (docs/protocols.md); null: plain TCP (a private APN) */
+  tls: LinkTls | null;
   batchSeconds: number;
   testIntervalSeconds: number;
   keepAliveSeconds: number;
@@ -71,6 +74,7 @@ export function readLinkConfig(config: Readonly<Record<string, unknown>>): LinkC
     apn: str(l.apn, "link.apn"),
     address,
     port: int(l.port, 1883, "link.port", 1, 65535),
+    tls: readLinkTls(l, t.id),
     batchSeconds: int(l.batchMinutes, 10, "link.batchMinutes", 0, 1440) * 60,
     testIntervalSeconds: int(l.testHours, 24, "link.testHours", 1, 168) * 3600,
     keepAliveSeconds: int(l.keepAliveSeconds, 60, "link.keepAliveSeconds", 10, 3600),
@@ -540,7 +544,7 @@ export class Uplink {
     this.#sessionStartMs = clockNow();
     this.#held = false;
     this.#armSessionTimer();
-    const target: SIM7600Target = { apn: this.#c.apn, address: this.#c.address, port: this.#c.port };
+    const target: SIM7600Target = { apn: this.#c.apn, address: this.#c.address, port: this.#c.port, tls: this.#c.tls };
     this.#modem.open(target, (err) => {
       if (this.#state !== "dialing") return;
       if (err) return this.#ended(err);
@@ -837,6 +841,7 @@ export class Uplink {
       registration: this.#record.site,
       lastTest: this.#record.test || null,
       signal: this.#modem.signal,
+      security: this.#c.tls ? "tls-psk" : "plain",
       modem: { state: this.#modem.state, lastError: this.#modem.lastError, ...this.#modem.stats },
     };
   }

@@ -1,4 +1,5 @@
 import { Socket, connect as netConnect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import type { IoHub } from "../io/hub";
 import type { Uart, UartPeer } from "../io/uart";
 import type { SimPlugin, Simulator } from "../simulator";
@@ -11,6 +12,15 @@ import { ACTIONS, ScriptError } from "../script";
  * AT+NETOPEN, AT+CIPOPEN, AT+CIPSEND with its `>` prompt, +IPD, +IPCLOSE, AT+CIPCLOSE,
  * AT+NETCLOSE, AT+CRESET; ERROR and +CME ERROR), with REAL TCP connections (node:net) to the
  * address the firmware dials — on the host, the center on loopback.
+ *
+ * Its SSL stack (SIMCom's CCH commands, docs/protocols.md): AT+CSSLCFG (SSL contexts 0-9:
+ * "sslversion", "authmode", "ciphersuites", "psk" — the last one's syntax is this emulation's,
+ * unverified on a module —, "ignorelocaltime", "negotiatetime", "enableSNI"), AT+CCHSET,
+ * AT+CCHSTART/AT+CCHSTOP, AT+CCHSSLCFG, AT+CCHOPEN (client type 2), AT+CCHSEND, +CCHRECV: DATA,
+ * +CCH_PEER_CLOSED, AT+CCHCLOSE. AT+CCHOPEN opens a REAL TLS 1.2 connection (node:tls, the
+ * context's pre-shared key and suites) over a real TCP socket: no pretend encryption; a wrong key
+ * fails the real handshake (+CCHOPEN: 0,15). Commands out of order (AT+CCHOPEN before
+ * AT+CCHSTART, AT+CCHSEND without a session, a second AT+CCHSTART) answer ERROR.
  *
  * Time. The simulator runs virtual time; the center is a real server. The modem bridges them:
  *  - what the firmware sends goes on the real socket after its modelled time on the air
@@ -71,6 +81,26 @@ export interface FaultSpec {
 type Power = "off" | "booting" | "ready";
 
 const MAX_IPD = 1460;
+/** ciphersuites values (IANA numbers, 0xFFFF all) → OpenSSL names; only PSK suites can work without certificates */
+const SUITES: Readonly<Record<string, string>> = Object.freeze({
+  "0X00A8": "PSK-AES128-GCM-SHA256",
+  "0X00A9": "PSK-AES256-GCM-SHA384",
+  "0XFFFF": "PSK-AES128-GCM-SHA256:PSK-AES256-GCM-SHA384",
+});
+/** CCH result codes (SIM7600 manual's SSL error codes, as docs/protocols.md records) */
+const CCH = Object.freeze({ ok: 0, peerClosed: 4, network: 9, connect: 14, handshake: 15, noNet: 17 });
+
+/** One SSL context as AT+CSSLCFG sets it. */
+interface SslContext {
+  version: number; // 0 SSL 3.0, 1 TLS 1.0, 2 TLS 1.1, 3 TLS 1.2, 4 all
+  authmode: number; // 0 none, 1 server, 2 server and client, (3 client only)
+  suites: string; // "0X00A8", …, "0XFFFF"
+  psk: { identity: string; key: Buffer } | null;
+}
+
+function defaultSsl(): SslContext {
+  return { version: 4, authmode: 0, suites: "0XFFFF", psk: null };
+}
 const CR = 13;
 const LF = 10;
 
@@ -103,6 +133,12 @@ export class ModemEmulator implements UartPeer, SimPlugin {
   #netOpen = false;
   #socket: Socket | null = null;
   #socketOpen = false;
+  /** the SSL stack: contexts, AT+CCHSET, AT+CCHSTART, session 0's context, and whether the socket is TLS */
+  #ssl: SslContext[] = Array.from({ length: 10 }, defaultSsl);
+  #cchReportSend = false;
+  #cchStarted = false;
+  #cchContext: number | null = null;
+  #secure = false;
   #sessionId = 0; // bumps on every socket, so late events of an old one are ignored
   /** collecting CIPSEND data: bytes still expected */
   #sendLeft = 0;
@@ -137,6 +173,11 @@ export class ModemEmulator implements UartPeer, SimPlugin {
   sessionsOk = 0;
   bytesUp = 0;
   bytesDown = 0;
+  /** TCP payload of the TLS sessions (records, handshakes), both ways: what crosses the network */
+  wireUp = 0;
+  wireDown = 0;
+  tlsSessions = 0;
+  tlsHandshakesFailed = 0;
   commands = 0;
   errors = 0;
   resets = 0;
@@ -183,7 +224,8 @@ export class ModemEmulator implements UartPeer, SimPlugin {
         apn: this.#apn,
         sessions: this.sessions,
         sessionsOk: this.sessionsOk,
-        bytes: { up: this.bytesUp, down: this.bytesDown },
+        bytes: { up: this.bytesUp, down: this.bytesDown, wireUp: this.wireUp, wireDown: this.wireDown },
+        tls: { sessions: this.tlsSessions, handshakesFailed: this.tlsHandshakesFailed, started: this.#cchStarted },
         commands: this.commands,
         errors: this.errors,
         resets: this.resets,
@@ -422,6 +464,9 @@ export class ModemEmulator implements UartPeer, SimPlugin {
   #boot(): void {
     this.#power = "booting";
     this.#echo = true;
+    this.#cchStarted = false;
+    this.#cchContext = null;
+    this.#cchReportSend = false;
     this.#line = [];
     this.#sendLeft = 0;
     this.#sendBuf = [];
@@ -508,18 +553,19 @@ export class ModemEmulator implements UartPeer, SimPlugin {
       if (!mm || Number(mm[2]) < 1 || Number(mm[2]) > 65535) return this.#error();
       if (this.#socket) return this.#reply(["+CIPOPEN: 0,4", "ERROR"]); // link 0 in use
       this.#ok();
-      return this.#open(mm[1], Number(mm[2]));
+      return this.#open(mm[1], Number(mm[2]), null);
     }
     if ((m = body.match(/^\+CIPSEND=0,(\d{1,5})$/))) {
       const n = Number(m[1]);
-      if (!this.#socketOpen || n < 1 || n > 1500) return this.#error();
+      if (!this.#socketOpen || this.#secure || n < 1 || n > 1500) return this.#error();
       this.#sendLeft = n;
       this.#sendBuf = [];
       this.#out("\r\n>", 3);
       return;
     }
+    if (body.startsWith("+CSSLCFG=") || body.startsWith("+CCH")) return this.#sslCommand(cmd.slice(2), body);
     if (body === "+CIPCLOSE=0") {
-      if (!this.#socket) return this.#error();
+      if (!this.#socket || this.#secure) return this.#error();
       this.#ok();
       this.#closeSocket();
       this.#urc("+CIPCLOSE: 0,0", this.latencyMs);
@@ -528,33 +574,147 @@ export class ModemEmulator implements UartPeer, SimPlugin {
     return this.#error();
   }
 
-  #open(address: string, port: number): void {
+  /**
+   * AT+CSSLCFG and the CCH commands. `text` is the command after "AT" as typed (a key's case
+   * kept), `body` the same in upper case.
+   */
+  #sslCommand(text: string, body: string): void {
+    let m: RegExpMatchArray | null;
+    if ((m = text.match(/^\+CSSLCFG="([A-Za-z]+)",(\d),(.*)$/))) {
+      const ctx = this.#ssl[Number(m[2])];
+      const name = m[1].toLowerCase();
+      const arg = m[3];
+      if (name === "sslversion" && /^[0-4]$/.test(arg)) ctx.version = Number(arg);
+      else if (name === "authmode" && /^[0-3]$/.test(arg)) ctx.authmode = Number(arg);
+      else if (name === "ciphersuites" && /^0x[0-9a-f]{4}$/i.test(arg)) ctx.suites = arg.toUpperCase();
+      else if (name === "psk") {
+        // "psk",<ctx>,"<identity>","<key in hex>" (this emulation's syntax; docs/protocols.md)
+        const k = arg.match(/^"([A-Za-z0-9-]{1,128})","((?:[0-9A-Fa-f]{2}){1,64})"$/);
+        if (!k) return this.#error();
+        ctx.psk = { identity: k[1], key: Buffer.from(k[2], "hex") };
+      } else if ((name === "ignorelocaltime" || name === "enablesni") && /^[01]$/.test(arg)) {
+        // accepted, no effect here (no certificates, no host names)
+      } else if (name === "negotiatetime" && /^\d{1,3}$/.test(arg) && Number(arg) >= 10 && Number(arg) <= 300) {
+        // accepted; the real socket's own timeouts apply
+      } else return this.#error();
+      return this.#ok();
+    }
+    if ((m = body.match(/^\+CCHSET=([01]),([01])$/))) {
+      // manual receive mode (+CCHEVENT, AT+CCHRECV=…) is not emulated: data always goes straight out
+      if (m[2] !== "0") return this.#error();
+      this.#cchReportSend = m[1] === "1";
+      return this.#ok();
+    }
+    if (body === "+CCHSTART") {
+      if (this.#cchStarted) return this.#error();
+      this.#ok();
+      this.#io.schedule(50, () => {
+        if (this.#power !== "ready") return;
+        if (!this.#registered()) return this.#urc(`+CCHSTART: ${CCH.noNet}`, 0);
+        this.#cchStarted = true;
+        this.#urc("+CCHSTART: 0", 0);
+      });
+      return;
+    }
+    if (body === "+CCHSTOP") {
+      if (!this.#cchStarted) return this.#error();
+      if (this.#secure) this.#closeSocket();
+      this.#cchStarted = false;
+      this.#cchContext = null;
+      this.#ok();
+      this.#urc("+CCHSTOP: 0", 20);
+      return;
+    }
+    if ((m = body.match(/^\+CCHSSLCFG=0,(\d)$/))) {
+      if (!this.#cchStarted || this.#socket) return this.#error();
+      this.#cchContext = Number(m[1]);
+      return this.#ok();
+    }
+    if (body.startsWith("+CCHOPEN=")) {
+      const mm = text.slice(text.indexOf("=") + 1).match(/^0,"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})",(\d{1,5})(?:,(2))?$/);
+      if (!mm || Number(mm[2]) < 1 || Number(mm[2]) > 65535) return this.#error();
+      if (!this.#cchStarted || this.#socket) return this.#error();
+      const ctx = this.#ssl[this.#cchContext ?? 0];
+      this.#cchContext = null; // cleared by every AT+CCHOPEN that fails and by AT+CCHCLOSE; set it again each time
+      this.#ok();
+      return this.#open(mm[1], Number(mm[2]), ctx);
+    }
+    if ((m = body.match(/^\+CCHSEND=0,(\d{1,5})$/))) {
+      const n = Number(m[1]);
+      if (!this.#socketOpen || !this.#secure || n < 1 || n > 1500) return this.#error();
+      this.#sendLeft = n;
+      this.#sendBuf = [];
+      this.#out("\r\n>", 3);
+      return;
+    }
+    if (body === "+CCHCLOSE=0") {
+      if (!this.#socket || !this.#secure) return this.#error();
+      this.#ok();
+      this.#closeSocket();
+      this.#urc("+CCHCLOSE: 0,0", this.latencyMs);
+      return;
+    }
+    return this.#error();
+  }
+
+  #open(address: string, port: number, ssl: SslContext | null): void {
     this.sessions++;
     this.#sessionStart = this.#now();
     // a session dialled because of an SMS: the center has a downlink queued for it, which the broker
     // pushes on its own after the CONNACK; give it a longer quiet window (real ms) to arrive
     this.#wokenSession = this.#smsAt !== null && this.#now() - this.#smsAt < 60_000;
-    if (!this.#netOpen) return this.#urc("+CIPOPEN: 0,1", 5);
+    const secure = ssl !== null;
+    this.#secure = secure;
+    const opened = (err: number, delayMs: number) => this.#urc(secure ? `+CCHOPEN: 0,${err}` : `+CIPOPEN: 0,${err}`, delayMs);
+    if (!this.#netOpen && !secure) return opened(1, 5);
+    if (secure && !this.#registered()) return opened(CCH.noNet, 5);
     if (this.#openFails > 0) {
       this.#openFails--;
       this.errors++;
-      return this.#urc("+CIPOPEN: 0,2", this.latencyMs * 2 + 1000);
+      return opened(secure ? CCH.connect : 2, this.latencyMs * 2 + 1000);
+    }
+    if (ssl && (!ssl.psk || ssl.version < 3 || !SUITES[ssl.suites] || ssl.authmode !== 0)) {
+      // nothing this context can offer a PSK-only server: no suite in common, as the handshake would end
+      this.tlsHandshakesFailed++;
+      return opened(CCH.handshake, this.latencyMs * 4);
     }
     const id = ++this.#sessionId;
-    const socket = netConnect({ host: address, port });
+    const raw = netConnect({ host: address, port });
+    let socket: Socket = raw;
+    if (ssl && ssl.psk) {
+      const psk = ssl.psk;
+      socket = tlsConnect({
+        socket: raw,
+        minVersion: "TLSv1.2",
+        maxVersion: "TLSv1.2",
+        ciphers: SUITES[ssl.suites],
+        // no certificate: the pre-shared key authenticates both ends
+        checkServerIdentity: () => undefined,
+        pskCallback: () => ({ psk: psk.key, identity: psk.identity }),
+      });
+      // the wire figures: TLS records and handshakes, counted on the TCP socket once it is gone
+      raw.once("close", () => {
+        this.wireUp += raw.bytesWritten;
+        this.wireDown += raw.bytesRead;
+      });
+    }
     this.#socket = socket;
     this.#connecting = true;
     this.#upParser = new PacketCounter();
     this.#downParser = new PacketCounter();
     this.#owed = 0;
-    socket.setNoDelay(true);
-    socket.on("connect", () => {
+    raw.setNoDelay(true);
+    let tcpUp = false;
+    raw.on("connect", () => void (tcpUp = true));
+    socket.on(secure ? "secureConnect" : "connect", () => {
       if (id !== this.#sessionId) return;
       this.#connecting = false;
       this.#socketOpen = true;
       this.#lastActivity = Date.now();
       this.sessionsOk++;
-      this.#urc("+CIPOPEN: 0,0", this.latencyMs * 2);
+      if (secure) this.tlsSessions++;
+      // a TLS 1.2 handshake is two more round trips than TCP's
+      opened(0, this.latencyMs * (secure ? 6 : 2));
     });
     socket.on("data", (data: Buffer) => {
       if (id !== this.#sessionId) return;
@@ -566,7 +726,7 @@ export class ModemEmulator implements UartPeer, SimPlugin {
       const transfer = Math.ceil((bytes.length * 8 * 1000) / this.downlinkBps);
       for (let o = 0; o < bytes.length; o += MAX_IPD) {
         const chunk = bytes.subarray(o, Math.min(bytes.length, o + MAX_IPD));
-        const head = `\r\n+IPD${chunk.length}\r\n`;
+        const head = secure ? `\r\n+CCHRECV: DATA,0,${chunk.length}\r\n` : `\r\n+IPD${chunk.length}\r\n`;
         const out = new Uint8Array(head.length + chunk.length);
         for (let i = 0; i < head.length; i++) out[i] = head.charCodeAt(i);
         out.set(chunk, head.length);
@@ -581,11 +741,21 @@ export class ModemEmulator implements UartPeer, SimPlugin {
       this.#socketOpen = false;
       this.#owed = 0;
       this.#sessionId++;
+        if (secure) {
+        if (wasOpen) this.#urc(failed ? `+CCHCLOSE: 0,${CCH.network}` : "+CCH_PEER_CLOSED: 0", this.latencyMs);
+        else {
+          // the TCP connection came up and TLS did not: the handshake failed (a wrong key, no common suite)
+          if (tcpUp) this.tlsHandshakesFailed++;
+          opened(tcpUp ? CCH.handshake : CCH.connect, this.latencyMs * 2);
+        }
+        return;
+      }
       if (wasOpen) this.#urc(`+IPCLOSE: 0,${failed ? 2 : 1}`, this.latencyMs);
       else this.#urc("+CIPOPEN: 0,2", this.latencyMs * 2);
     };
     socket.on("error", () => ended(true));
     socket.on("close", () => ended(false));
+    if (secure) raw.on("error", () => ended(true));
   }
 
   /** CIPSEND's bytes are all in: on the air, then on the socket. */
@@ -603,7 +773,8 @@ export class ModemEmulator implements UartPeer, SimPlugin {
       return;
     }
     this.#reply(["OK"], 5);
-    this.#urc(`+CIPSEND: 0,${n},${n}`, 10);
+    if (!this.#secure) this.#urc(`+CIPSEND: 0,${n},${n}`, 10);
+    else if (this.#cchReportSend) this.#urc("+CCHSEND: 0,0", 10);
     this.#toSocket(data);
   }
 
@@ -630,9 +801,11 @@ export class ModemEmulator implements UartPeer, SimPlugin {
   #networkDrop(): void {
     this.drops++;
     const wasOpen = this.#socketOpen;
+    const secure = this.#secure;
     this.#closeSocket(true);
-    if (wasOpen) this.#urc("+IPCLOSE: 0,2", 1);
+    if (wasOpen) this.#urc(secure ? `+CCHCLOSE: 0,${CCH.network}` : "+IPCLOSE: 0,2", 1);
   }
+
 
   /** `flush`: what was already written still reaches the peer before the connection goes. */
   #closeSocket(flush = false): void {

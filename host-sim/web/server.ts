@@ -190,6 +190,8 @@ export class SimWebServer {
             card: firmware.card ?? null,
           }
         : null,
+      // the link to the center: TLS 1.2 PSK or in clear, and the dialer's state (never the key)
+      link: firmware && firmware.uplink ? { security: firmware.uplink.security ?? null, state: firmware.uplink.state ?? null, lastError: firmware.uplink.lastError ?? null } : null,
       sensorDevices: field && Array.isArray(field.sensorDevices) ? field.sensorDevices : null,
       card: sim.hasPlugin("card") ? ((sim.plugin("card") as { snapshot?(): Record<string, unknown> }).snapshot?.() ?? {}) : null,
       buzzer: buzzerState(sim, firmware),

@@ -28,13 +28,22 @@ export async function withLinkRig<T>(
   engine: EngineName,
   start: string,
   body: (rig: LinkRig) => Promise<T>,
-  o: { link?: Record<string, unknown>; modem?: ModemOptions; secret?: string; register?: boolean; center?: Partial<CenterOptions> } = {},
+  o: {
+    link?: Record<string, unknown>;
+    modem?: ModemOptions;
+    secret?: string;
+    register?: boolean;
+    center?: Partial<CenterOptions>;
+    /** the center listens on TLS 1.2 PSK too and the terminal dials it with its key (or with `psk`, hex) */
+    tls?: boolean | { psk: string };
+  } = {},
 ): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), "tg-link-"));
-  const center = await startCenter({ dataDir, mqttPort: 0, httpPort: 0, ...(o.center ?? {}) });
+  const center = await startCenter({ dataDir, mqttPort: 0, httpPort: 0, ...(o.tls ? { mqttTlsPort: 0 } : {}), ...(o.center ?? {}) });
   if (o.register !== false) center.addTerminal({ id: TERMINAL, secret: SECRET, site: "Tanaka house" });
   const base = manifestConfig();
-  const link = { ...(base.link as object), address: "127.0.0.1", port: center.mqttPort, secret: o.secret ?? SECRET, ...(o.link ?? {}) };
+  const tls = o.tls ? { port: center.mqttTlsPort as number, psk: typeof o.tls === "object" ? o.tls.psk : center.linkPsk(TERMINAL).toString("hex") } : {};
+  const link = { ...(base.link as object), address: "127.0.0.1", port: center.mqttPort, secret: o.secret ?? SECRET, ...tls, ...(o.link ?? {}) };
   const sim = await Simulator.start({ engine, startMs: parseTime(start, "start") * 1000, config: { link } });
   const modem = linkModem(sim, o.modem);
   try {
