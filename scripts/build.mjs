@@ -74,7 +74,11 @@ const benches = readdirSync(join(root, "bench"))
 
 await build({
   absWorkingDir: root,
-  entryPoints: ["cli/main.ts", ...tests, ...benches].map((p) => ({ in: p, out: p === "cli/main.ts" ? "cli" : p.replace(/\.ts$/, "") })),
+  // the PostgreSQL worker thread is its own entry: dist/pg-worker.js (center/store/pg-db.ts finds it)
+  entryPoints: [
+    ...["cli/main.ts", ...tests, ...benches].map((p) => ({ in: p, out: p === "cli/main.ts" ? "cli" : p.replace(/\.ts$/, "") })),
+    { in: "center/store/pg-worker.ts", out: "pg-worker" },
+  ],
   outdir: "dist",
   bundle: true,
   splitting: true,
