@@ -17,3 +17,16 @@ export function openStore(o: { dataDir: string; store?: string }): SqlStore {
   if (isPostgresUrl(o.store)) return new SqlStore(new PgDb(o.store));
   throw new Error(`store must be "sqlite" or a postgres:// URL, got ${o.store.slice(0, 80)}`);
 }
+
+/** Where the store is, for a log line: the URL without its password. */
+export function describeStore(o: { dataDir: string; store?: string }): string {
+  if (o.store === undefined || o.store === "sqlite") return `SQLite in ${join(o.dataDir, "center.sqlite")}`;
+  try {
+    const u = new URL(o.store);
+    u.password = "";
+    u.search = "";
+    return `PostgreSQL ${u.toString()}`;
+  } catch {
+    return "PostgreSQL (a URL that does not parse)";
+  }
+}
