@@ -23,8 +23,13 @@ export class SqlStore implements CenterStore {
     migrate(db);
   }
 
+  /** Statements prepared once, by SQL text (the set of texts is fixed by this file). */
+  readonly #statements = new Map<string, SqlStatement>();
+
   #q(sql: string): SqlStatement {
-    return this.db.prepare(sql);
+    let st = this.#statements.get(sql);
+    if (!st) this.#statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
   }
 
   get schemaVersion(): number {
