@@ -256,3 +256,29 @@ postgres.test("a transaction PostgreSQL aborted is not reported committed, and t
     }
   }));
 
+
+postgres.test("the server ends the center's connection: a transaction in flight is not committed, and the next call reconnects", (t) =>
+  withStore(postgres, async (store) => {
+    const admin = new PgDb((store.db as PgDb).url);
+    const kill = () => admin.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'timeguard-center' AND pid <> pg_backend_pid()");
+    const settle = () => new Promise((r) => setTimeout(r, 200)); // the worker sees the socket close
+    try {
+      t.true(store.recordMessage("T0001", 1, "test", 1, NOW));
+      kill();
+      await settle();
+      t.true(store.recordMessage("T0001", 2, "test", 2, NOW), "outside a transaction the next call reconnects");
+      const e = t.throws(() => store.transaction(() => {
+        store.recordMessage("T0001", 3, "test", 3, NOW);
+        kill();
+        const end = Date.now() + 200;
+        while (Date.now() < end); // (the worker thread notices meanwhile)
+        store.recordMessage("T0001", 4, "test", 4, NOW);
+      }));
+      t.regex(String(e?.message), /lost inside a transaction|terminat/i);
+      await settle();
+      t.is(store.messageCount(), 2, "messages 3 and 4 were not committed");
+      t.true(store.recordMessage("T0001", 3, "test", 3, NOW), "and the store goes on");
+    } finally {
+      admin.close();
+    }
+  }));
