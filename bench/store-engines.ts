@@ -15,6 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type Center, startCenter } from "../center/center";
+import { PgDb } from "../center/store/pg-db";
+import type { SqlStore } from "../center/store/sql-store";
 import { encodeMessage, upTopic } from "../firmware/uplink/messages";
 import { Cluster, freePort, postgresBin } from "../tests/helpers/pg-cluster";
 import { provisionBenchTerminals } from "./center-provision";
@@ -48,6 +50,9 @@ async function stream(center: Center, n: number): Promise<number> {
   return n / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
+/** PostgreSQL round trips per report in the timed runs */
+let tripsPerReport: number | null = null;
+
 async function measure(store: string | undefined): Promise<number[]> {
   const dir = mkdtempSync(join(tmpdir(), "tg-bench-store-"));
   const center = await startCenter({ dataDir: dir, store, mqttPort: 0, httpPort: 0, supervision: { intervalMs: 3_600_000 } });
@@ -55,7 +60,10 @@ async function measure(store: string | undefined): Promise<number[]> {
     provisionBenchTerminals(center, ids, (id) => `secret-${id}`);
     await stream(center, 2000); // warm-up
     const rates: number[] = [];
+    const db = (center.store as SqlStore).db;
+    const before = db instanceof PgDb ? db.calls : 0;
     for (let r = 0; r < RUNS; r++) rates.push(await stream(center, REPORTS));
+    if (db instanceof PgDb) tripsPerReport = Number(((db.calls - before) / (RUNS * REPORTS)).toFixed(2));
     return rates;
   } finally {
     await center.close();
@@ -78,13 +86,13 @@ try {
   }
   const sqlite = stats(await measure(undefined));
   const postgres = stats(await measure(cluster.database()));
-  const result = { reports: REPORTS, runs: RUNS, terminals: TERMINALS, sqlite, postgres, ratio: Number((postgres.median / sqlite.median).toFixed(2)) };
+  const result = { reports: REPORTS, runs: RUNS, terminals: TERMINALS, sqlite, postgres, ratio: Number((postgres.median / sqlite.median).toFixed(2)), tripsPerReport };
   if (values.json) console.log(JSON.stringify(result));
   else {
     console.log(`ingest through group commit, ${REPORTS} test-call reports per run, ${RUNS} runs (reports/s, min / median / max)`);
     console.log(`  SQLite      ${sqlite.min} / ${sqlite.median} / ${sqlite.max}`);
     console.log(`  PostgreSQL  ${postgres.min} / ${postgres.median} / ${postgres.max}`);
-    console.log(`  PostgreSQL / SQLite (medians): ${result.ratio}`);
+    console.log(`  PostgreSQL / SQLite (medians): ${result.ratio}; PostgreSQL round trips per report: ${tripsPerReport}`);
   }
 } finally {
   cluster?.stop();

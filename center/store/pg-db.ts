@@ -40,6 +40,10 @@ export class PgDb implements SqlDb {
   readonly #texts = new Map<string, string>();
   #depth = 0;
   #broken: Error | null = null;
+  /** round trips to the worker so far (benches print them per report) */
+  calls = 0;
+  /** SAVEPOINT/RELEASE inside a transaction, sent ahead of the next request rather than alone */
+  #deferred: string[] = [];
 
   constructor(url: string, o: PgDbOptions = {}) {
     this.url = url;
@@ -61,6 +65,11 @@ export class PgDb implements SqlDb {
 
   #call(req: PgRequest): PgResponse & { ok: true } {
     if (this.#broken) throw this.#broken;
+    if (this.#deferred.length) {
+      if (req.op === "query" || req.op === "exec" || req.op === "commit") req = { ...req, before: this.#deferred };
+      this.#deferred = [];
+    }
+    this.calls++;
     Atomics.store(this.#flag, 0, 0);
     this.#port.postMessage(req);
     if (Atomics.wait(this.#flag, 0, 0, this.#timeoutMs) === "timed-out") {
@@ -93,33 +102,54 @@ export class PgDb implements SqlDb {
   prepare(sql: string): SqlStatement {
     const text = this.#text(sql);
     const query = (mode: "run" | "get" | "all", params: SqlValue[]) => this.#call({ op: "query", sql: text, params, mode });
+    const deferrable = DEFERRABLE.test(sql);
     return {
-      run: (...params: SqlValue[]) => ({ changes: query("run", params).changes ?? 0 }),
+      run: (...params: SqlValue[]) => {
+        if (deferrable && this.#defer(sql)) return { changes: 0 };
+        return { changes: query("run", params).changes ?? 0 };
+      },
       get: (...params: SqlValue[]): SqlRow | undefined => rows(query("get", params))[0],
       all: (...params: SqlValue[]): SqlRow[] => rows(query("all", params)),
     };
   }
 
   exec(sql: string): void {
+    if (DEFERRABLE.test(sql) && this.#defer(sql)) return;
     this.#call({ op: "exec", sql });
+  }
+
+  /**
+   * Inside a transaction a SAVEPOINT or RELEASE answers nothing the caller reads: it goes with the
+   * next request (one round trip fewer each; an error in it fails that request, still inside the
+   * same transaction). Outside one it runs now (and fails as PostgreSQL says).
+   */
+  #defer(sql: string): boolean {
+    if (this.#depth === 0 || this.#broken) return false;
+    this.#deferred.push(sql);
+    return true;
   }
 
   transaction<T>(fn: () => T): T {
     if (this.#depth === 0) {
       this.#call({ op: "begin" });
       this.#depth++;
+      let r: T;
       try {
-        const r = fn();
-        this.#depth--;
-        this.#call({ op: "commit" });
-        return r;
+        r = fn();
       } catch (e) {
-        if (this.#depth > 0) {
-          this.#depth--;
-          if (!this.#broken) this.#call({ op: "rollback" });
-        }
+        this.#depth--;
+        if (!this.#broken) this.#call({ op: "rollback" });
         throw e;
       }
+      this.#depth--;
+      try {
+        this.#call({ op: "commit" });
+      } catch (e) {
+        // whatever failed (a deferred RELEASE, the COMMIT itself), the transaction is over
+        if (!this.#broken) this.#call({ op: "rollback" });
+        throw e;
+      }
+      return r;
     }
     const sp = `tg_tx${this.#depth}`;
     this.exec(`SAVEPOINT ${sp}`);
@@ -160,6 +190,9 @@ function rows(res: PgResponse & { ok: true }): SqlRow[] {
   for (const r of list) for (const k in r) if (r[k] instanceof Uint8Array && !(r[k] instanceof Buffer)) r[k] = Buffer.from(r[k].buffer, r[k].byteOffset, r[k].byteLength);
   return list;
 }
+
+/** statements that can wait for the next request inside a transaction */
+const DEFERRABLE = /^\s*(SAVEPOINT|RELEASE)\s+\w+\s*$/i;
 
 /** `?` → `$1…$n`, skipping '…' strings, "…" identifiers and `?` of PostgreSQL's own operators (none are used). */
 export function numberParameters(sql: string): string {

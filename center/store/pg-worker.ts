@@ -7,12 +7,13 @@
 import pg from "pg";
 import { type MessagePort, workerData } from "node:worker_threads";
 
+/** `before`: statements run first, in order (savepoints PgDb deferred); an error in one fails the request */
 export type PgRequest =
   | { op: "connect" }
-  | { op: "query"; sql: string; params: unknown[]; mode: "run" | "get" | "all" }
-  | { op: "exec"; sql: string }
+  | { op: "query"; sql: string; params: unknown[]; mode: "run" | "get" | "all"; before?: string[] }
+  | { op: "exec"; sql: string; before?: string[] }
   | { op: "begin" }
-  | { op: "commit" }
+  | { op: "commit"; before?: string[] }
   | { op: "rollback" }
   | { op: "close" };
 
@@ -69,6 +70,10 @@ function values(params: unknown[]): unknown[] {
 }
 
 async function handle(req: PgRequest): Promise<PgResponse> {
+  if ("before" in req && req.before && !lostInTransaction) {
+    const c = await connection();
+    for (const sql of req.before) await c.query(sql);
+  }
   switch (req.op) {
     case "connect":
       await connection();
