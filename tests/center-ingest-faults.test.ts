@@ -64,7 +64,7 @@ each("an alarm replayed under a new sequence number is stored once and notifies 
   });
 });
 
-each("plans are validated at ingest, and 'latest' is the center's receive order, not the terminal's clock", async (t, engine) => {
+each("plans are validated at ingest, and 'latest' is the newest sent (sequence number), not the terminal's clock", async (t, engine) => {
   await withCenter(engine, async (center) => {
     t.is(ingest(center, { name: "plan", seq: 1, time: T, body: { plan: { periods: [null] } } }).status, "rejected");
     const plan = (start: string) => ({ contract: "continuous", periods: [{ start, end: "2026-04-16T23:00", pattern: 1, sensors: 0, cameras: 0 }] });
