@@ -164,7 +164,7 @@ test("terminal secrets: kept as an HMAC, checked for the right terminal only; an
   });
 });
 
-test("supervision by due time: a sweep raises faults for the overdue terminals only, at most maxPerSweep at a time, once each", async (t) => {
+each("supervision by due time: a sweep raises faults for the overdue terminals only, at most maxPerSweep at a time, once each", async (t, engine) => {
   let clock = s("2026-04-20T09:00") * 1000;
   await withCenter(
     async (center) => {
@@ -192,6 +192,6 @@ test("supervision by due time: a sweep raises faults for the overdue terminals o
       const later = center.supervisor.check().raised.length + center.supervisor.check().raised.length;
       t.is(later, 200);
     },
-    { now: () => clock },
+    { now: () => clock, store: engine.fresh() },
   );
 });
