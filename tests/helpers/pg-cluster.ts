@@ -64,13 +64,20 @@ export class Cluster {
       const err = e as Error & { stderr?: Buffer };
       throw new Error(`could not start a PostgreSQL test cluster: ${err.stderr?.toString().trim() || err.message}`);
     }
-    return new Cluster(`postgres://postgres@127.0.0.1:${port}/postgres`, () => {
+    let stopped = false;
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      process.off("exit", stop);
       try {
         run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
-    });
+    };
+    // a process that ends without its after-hook (a timeout, a crash) leaves no server behind
+    process.on("exit", stop);
+    return new Cluster(`postgres://postgres@127.0.0.1:${port}/postgres`, stop);
   }
 
   /** a new empty database, byte-order collation like SQLite's */
