@@ -45,8 +45,9 @@ export class Cluster {
   }
 
   static start(bin: string, port: number): Cluster {
-    const dir = mkdtempSync(join(tmpdir(), "tg-pg-"));
     const asRoot = process.getuid?.() === 0;
+    // as root the server runs as `postgres`, which must reach the folder: /tmp, whatever TMPDIR says
+    const dir = mkdtempSync(join(asRoot ? "/tmp" : tmpdir(), "tg-pg-"));
     let run = (cmd: string, args: string[]) => execFileSync(join(bin, cmd), args, { stdio: "pipe" });
     if (asRoot) {
       const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
