@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Center, startCenter } from "../center/center";
-import { REJECT_SAMPLE } from "../center/store/sqlite-store";
+import { REJECT_SAMPLE } from "../center/store/sql-store";
 import { type Message, encodeMessage, upTopic } from "../firmware/uplink/messages";
 import { type StoreEngine, storeEngines } from "./helpers/stores";
 

@@ -6,7 +6,7 @@ import { Downlinks } from "../center/downlinks";
 import { openStore } from "../center/store/open-store";
 import { PgDb, numberParameters } from "../center/store/pg-db";
 import type { SqlStore } from "../center/store/sql-store";
-import { REJECT_SAMPLE } from "../center/store/sqlite-store";
+import { REJECT_SAMPLE } from "../center/store/sql-store";
 import { SqlWebStore } from "../center/store/web-store";
 import { LoginLimiter } from "../center/web/login-limiter";
 import type { PeriodRow } from "../center/store/center-store";

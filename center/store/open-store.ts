@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { PgDb } from "./pg-db";
-import { SqlStore } from "./sql-store";
-import { SqliteStore } from "./sqlite-store";
+import { SqlStore, SqliteStore } from "./sql-store";
 
 /** a PostgreSQL connection URL (node-postgres's form: postgres://user[:password]@host[:port]/database[?…]) */
 export function isPostgresUrl(spec: string): boolean {

@@ -1,6 +1,6 @@
 import type { AlarmRow, CenterStore, MediaChunk, MediaRow, PeriodRow, SiteRow, TerminalRow } from "./center-store";
 import { migrate, schemaVersion } from "./migrations";
-import { greatest, type SqlDb, type SqlStatement } from "./sql-db";
+import { greatest, SqliteDb, type SqlDb, type SqlStatement } from "./sql-db";
 
 type Row = Record<string, any>;
 
@@ -349,4 +349,11 @@ function mediaRow(r: Row): MediaRow {
     path: r.path,
     complete: r.complete === 1,
   };
+}
+
+/** The embedded store: one SQLite file in WAL mode (sql-db.ts), schema migrations on open. */
+export class SqliteStore extends SqlStore {
+  constructor(path: string) {
+    super(new SqliteDb(path));
+  }
 }
