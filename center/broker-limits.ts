@@ -17,9 +17,18 @@ export interface BrokerLimitOptions {
   /** new connections per address: burst, then one per `connectionRefillMs` */
   connectionBurst?: number;
   connectionRefillMs?: number;
+  /**
+   * the same for an address a terminal has logged in from (a carrier's NAT: thousands of terminals
+   * reconnect through it at once after a center restart); defaults 5,000 and 1 ms
+   */
+  carrierConnectionBurst?: number;
+  carrierConnectionRefillMs?: number;
   /** login attempts per address: burst, then one per `loginRefillMs` */
   loginBurst?: number;
   loginRefillMs?: number;
+  /** the same for an address a terminal has logged in from (defaults 500 and 20 ms) */
+  carrierLoginBurst?: number;
+  carrierLoginRefillMs?: number;
   /** login attempts per terminal ID (from addresses other than its last good one): burst, refill */
   terminalLoginBurst?: number;
   terminalLoginRefillMs?: number;
@@ -204,16 +213,21 @@ export type LoginVerdict = "ok" | "bad" | "rate" | "busy";
  */
 export class TerminalLogins {
   readonly perAddress: RateBuckets;
+  /** addresses terminals have logged in from: logins in flight at once from a whole fleet behind a NAT */
+  readonly perCarrier: RateBuckets;
   readonly perTerminal: RateBuckets;
   readonly runner: BoundedRunner;
   /** each terminal's address at its last good login (only real terminals get here: bounded by the fleet) */
   readonly #lastGood = new Map<string, string>();
+  /** addresses with a good login behind them, and how many terminals' last good login was there */
+  readonly #carriers = new Map<string, number>();
   counts = { ok: 0, bad: 0, rateLimited: 0, busy: 0 };
 
   constructor(o: BrokerLimitOptions = {}, now: () => number = Date.now) {
     const burst = o.loginBurst ?? 10;
     const refill = o.loginRefillMs ?? 6_000;
     this.perAddress = new RateBuckets(burst, refill, now);
+    this.perCarrier = new RateBuckets(o.carrierLoginBurst ?? 500, o.carrierLoginRefillMs ?? 20, now);
     this.perTerminal = new RateBuckets(o.terminalLoginBurst ?? 3 * burst, o.terminalLoginRefillMs ?? refill, now);
     this.runner = new BoundedRunner(o.verifyConcurrency ?? 2, o.verifyQueue ?? 16);
   }
@@ -228,13 +242,14 @@ export class TerminalLogins {
     // dialling from the address of its last good login skips its ID's bucket, so strangers
     // guessing its secret from elsewhere cannot lock it out.
     const fromKnown = this.#lastGood.get(terminal) === address;
-    const a = this.perAddress.has(address);
+    const addressBuckets = this.#carriers.has(address) ? this.perCarrier : this.perAddress;
+    const a = addressBuckets.has(address);
     const t = fromKnown || this.perTerminal.has(terminal);
     if (!a || !t) {
       this.counts.rateLimited++;
       return "rate";
     }
-    this.perAddress.take(address);
+    addressBuckets.take(address);
     if (!fromKnown) this.perTerminal.take(terminal);
     // Only a slow check (a scrypt hash from before HMAC secrets) waits for one of the few places.
     const right = slow ? await this.runner.run(verify) : await verify();
@@ -245,13 +260,49 @@ export class TerminalLogins {
     if (right) {
       this.counts.ok++;
       // a good login costs nothing: terminals behind one carrier NAT address are not limited by each other
-      this.perAddress.give(address);
+      addressBuckets.give(address);
       if (!fromKnown) this.perTerminal.give(terminal);
-      this.#lastGood.set(terminal, address);
+      const before = this.#lastGood.get(terminal);
+      if (before !== address) {
+        if (before !== undefined) {
+          const n = (this.#carriers.get(before) ?? 1) - 1;
+          if (n > 0) this.#carriers.set(before, n);
+          else this.#carriers.delete(before);
+        }
+        this.#carriers.set(address, (this.#carriers.get(address) ?? 0) + 1);
+        this.#lastGood.set(terminal, address);
+      }
       return "ok";
     }
     this.counts.bad++;
     return "bad";
+  }
+
+  /** Whether some terminal's last good login came from this address. */
+  isCarrier(address: string): boolean {
+    return this.#carriers.has(address);
+  }
+}
+
+/**
+ * New connections per address, before a byte is read: a stranger's address gets a small bucket;
+ * an address terminals have logged in from (a carrier's NAT) a large one, so a fleet reconnecting
+ * after a restart is let in as fast as logins are checked, once its first terminal is through.
+ */
+export class ConnectionGate {
+  readonly strangers: RateBuckets;
+  readonly carriers: RateBuckets;
+  readonly #logins: TerminalLogins;
+
+  constructor(logins: TerminalLogins, o: BrokerLimitOptions = {}, now: () => number = Date.now) {
+    this.#logins = logins;
+    this.strangers = new RateBuckets(o.connectionBurst ?? 30, o.connectionRefillMs ?? 1_000, now);
+    this.carriers = new RateBuckets(o.carrierConnectionBurst ?? 5_000, o.carrierConnectionRefillMs ?? 1, now);
+  }
+
+  /** Takes a connection's token from its address's bucket; false: refuse the connection. */
+  admit(address: string): boolean {
+    return this.#logins.isCarrier(address) ? this.carriers.take(address) : this.strangers.take(address);
   }
 }
 

@@ -5,7 +5,7 @@ import { downTopic, upTopic } from "../firmware/uplink/messages";
 import type { Ingestor } from "./ingest";
 import type { CenterStore } from "./store/center-store";
 import { type TerminalKey, isLegacyTerminalHash, verifySecretAsync } from "./secrets";
-import { type BrokerLimitOptions, FrameGuard, RateBuckets, TerminalLogins, guardSocket } from "./broker-limits";
+import { type BrokerLimitOptions, ConnectionGate, FrameGuard, TerminalLogins, guardSocket } from "./broker-limits";
 
 export interface BrokerOptions {
   store: CenterStore;
@@ -41,6 +41,8 @@ export interface Broker {
   /** Publishes to a terminal's downlink (QoS 1; aedes holds it in the session if the line drops). */
   sendDown(terminal: string, payload: Uint8Array): Promise<void>;
   connected(): string[];
+  /** whether the terminal is connected now (without listing the fleet) */
+  isConnected(terminal: string): boolean;
   /** whether the terminal is connected now with its downlink subscription */
   subscribed(terminal: string): boolean;
   readonly counts: { refusedLogins: number; refusedPublish: number; refusedSubscribe: number; refusedConnections: number; oversized: number; rateLimitedLogins: number; tlsHandshakesFailed: number };
@@ -83,7 +85,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   const counts = { refusedLogins: 0, refusedPublish: 0, refusedSubscribe: 0, refusedConnections: 0, oversized: 0, rateLimitedLogins: 0, tlsHandshakesFailed: 0 };
   const log = o.log ?? (() => undefined);
   const logins = new TerminalLogins(o.limits);
-  const connections = new RateBuckets(o.limits?.connectionBurst ?? 30, o.limits?.connectionRefillMs ?? 1_000);
+  const connections = new ConnectionGate(logins, o.limits);
   const guards = new WeakMap<object, FrameGuard>();
   /** TLS connections: the PSK identity their handshake used */
   const pskIdentities = new WeakMap<object, string>();
@@ -141,7 +143,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   });
   const server: Server = createServer((socket) => {
     socket.on("error", () => undefined);
-    if (!connections.take(socket.remoteAddress ?? "?")) {
+    if (!connections.admit(socket.remoteAddress ?? "?")) {
       counts.refusedConnections++;
       return void socket.destroy();
     }
@@ -179,7 +181,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     // the connection limit before the handshake costs anything; failed handshakes are counted
     tlsServer.on("connection", (raw: Socket) => {
       raw.on("error", () => undefined);
-      if (!connections.take(raw.remoteAddress ?? "?")) {
+      if (!connections.admit(raw.remoteAddress ?? "?")) {
         counts.refusedConnections++;
         raw.destroy();
       }
@@ -192,8 +194,14 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     });
   }
   type LiveClient = Client & { connected?: boolean; closed: boolean; conn: Socket; clean: boolean; subscriptions: Record<string, unknown> };
-  const live = () => Object.values((broker as unknown as { clients: Record<string, LiveClient> }).clients).filter((c) => c.connected && !c.closed && !c.conn.destroyed);
-  const subscribed = (terminal: string) => live().some((c) => c.id === terminal && !!c.subscriptions[downTopic(terminal)]);
+  const clients = () => (broker as unknown as { clients: Record<string, LiveClient | undefined> }).clients;
+  const isLive = (c: LiveClient | undefined): c is LiveClient => !!c && !!c.connected && !c.closed && !c.conn.destroyed;
+  const live = () => Object.values(clients()).filter(isLive);
+  // one terminal's client by its id (aedes keys its table by client id): no scan of the fleet per login
+  const subscribed = (terminal: string) => {
+    const c = clients()[terminal];
+    return isLive(c) && !!c.subscriptions[downTopic(terminal)];
+  };
   broker.on("clientReady", (c: Client) => {
     if (subscribed(c.id)) o.onSubscribed?.(c.id, (c as LiveClient).clean);
   });
@@ -220,6 +228,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     },
     // Presence is the broker's own table of live clients, each still connected on an open socket.
     connected: () => live().map((c) => c.id),
+    isConnected: (terminal) => isLive(clients()[terminal]),
     subscribed,
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));

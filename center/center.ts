@@ -218,7 +218,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     const id = downlinks.add({ terminal, seq: downSeq, name, payload, createdAt: now() });
     handDown(terminal);
     // queued for an offline terminal: an urgent one wakes it by SMS rather than wait for its next dial
-    if (o.wake && (name === "dispatch" || name === "planChange") && !broker.connected().includes(terminal)) {
+    if (o.wake && (name === "dispatch" || name === "planChange") && !broker.isConnected(terminal)) {
       try {
         o.wake(terminal);
       } catch (e) {

@@ -74,10 +74,12 @@ const benches = readdirSync(join(root, "bench"))
 
 await build({
   absWorkingDir: root,
-  // the PostgreSQL worker thread is its own entry: dist/pg-worker.js (center/store/pg-db.ts finds it)
   entryPoints: [
-    ...["cli/main.ts", ...tests, ...benches].map((p) => ({ in: p, out: p === "cli/main.ts" ? "cli" : p.replace(/\.ts$/, "") })),
+    { in: "cli/main.ts", out: "cli" },
+    // worker threads' scripts, found beside the chunks: center/store/wal-checkpointer.ts, center/store/pg-db.ts
+    { in: "center/store/checkpoint-worker.ts", out: "center-checkpoint-worker" },
     { in: "center/store/pg-worker.ts", out: "pg-worker" },
+    ...[...tests, ...benches].map((p) => ({ in: p, out: p.replace(/\.ts$/, "") })),
   ],
   outdir: "dist",
   bundle: true,

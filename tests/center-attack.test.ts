@@ -109,6 +109,27 @@ test("connections per address are rate-limited before any MQTT is read", async (
   );
 });
 
+test("an address a terminal logged in from (a carrier's NAT) gets the large connection bucket; a stranger's stays small", async (t) => {
+  await withCenter(
+    async (center) => {
+      const carrier = "127.0.0.5";
+      const stranger = "127.0.0.6";
+      const first = await RawMqtt.login(center.mqttPort, "T0001", "s3cret-1", false, carrier);
+      t.is(first.returnCode, 0);
+      first.client.close();
+      const fromCarrier: RawMqtt[] = [];
+      const fromStranger: RawMqtt[] = [];
+      for (let i = 0; i < 6; i++) fromCarrier.push(await RawMqtt.open(center.mqttPort, carrier));
+      for (let i = 0; i < 6; i++) fromStranger.push(await RawMqtt.open(center.mqttPort, stranger));
+      t.deepEqual(await Promise.all(fromCarrier.map((c) => closesWithin(c, 300))), [false, false, false, false, false, false]);
+      t.deepEqual(await Promise.all(fromStranger.map((c) => closesWithin(c, 300))), [false, false, true, true, true, true]);
+      for (const c of [...fromCarrier, ...fromStranger]) c.close();
+      t.is(center.broker.counts.refusedConnections, 4);
+    },
+    { brokerLimits: { connectionBurst: 2, connectionRefillMs: 60_000, carrierConnectionBurst: 10, carrierConnectionRefillMs: 60_000 } },
+  );
+});
+
 test.serial("an unknown terminal ID costs the same hash as a known one with a wrong secret (timing tells nothing)", async (t) => {
   await withCenter(async (center) => {
     const time = async (id: string, from: string): Promise<number> => {

@@ -1,5 +1,6 @@
 import Database from "better-sqlite3";
-import { closeSync, fdatasync, fdatasyncSync, openSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, fstat, openSync } from "node:fs";
+import { WalCheckpointer } from "./wal-checkpointer";
 
 /**
  * The SQL port every center module writes through: exactly the subset of better-sqlite3's
@@ -54,7 +55,11 @@ export class SqliteDb implements SqlDb {
   #syncing: Array<(err: Error | null) => void> | null = null;
   #waiting: Array<(err: Error | null) => void> = [];
 
-  constructor(path: string) {
+  /** copies the WAL into the database off the event loop (file databases only) */
+  readonly checkpointer: WalCheckpointer | null;
+
+  /** `checkpointBytes`: the WAL size that starts a checkpoint (wal-checkpointer.ts) */
+  constructor(path: string, o: { checkpointBytes?: number } = {}) {
     this.raw = new Database(path);
     this.raw.pragma("journal_mode = WAL");
     // NORMAL: a commit writes the WAL without waiting for the disk; `durable` below syncs the WAL
@@ -62,6 +67,18 @@ export class SqliteDb implements SqlDb {
     this.raw.pragma("synchronous = NORMAL");
     this.raw.pragma("foreign_keys = ON");
     this.#path = path;
+    if (path === ":memory:") this.checkpointer = null;
+    else {
+      // the checkpoint leaves the commit path for a worker; if the worker fails, SQLite's own returns
+      this.raw.pragma("wal_autocheckpoint = 0");
+      this.checkpointer = new WalCheckpointer(path, {
+        checkpointBytes: o.checkpointBytes,
+        onFail: (why) => {
+          process.emitWarning(`WAL checkpointer: ${why}; checkpoints go back into commits`);
+          this.raw.pragma("wal_autocheckpoint = 1000");
+        },
+      });
+    }
   }
 
   /** Prepared once per SQL text. */
@@ -77,6 +94,11 @@ export class SqliteDb implements SqlDb {
 
   exec(sql: string): void {
     this.raw.exec(sql);
+  }
+
+  /** SQLite's own settings (better-sqlite3's pragma) */
+  pragma(source: string, o?: { simple?: boolean }): unknown {
+    return this.raw.pragma(source, o);
   }
 
   transaction<T>(fn: () => T): T {
@@ -123,7 +145,13 @@ export class SqliteDb implements SqlDb {
       }
     };
     if (fd === null) return void setImmediate(() => finish(null));
-    fdatasync(fd, (err) => finish(err));
+    fdatasync(fd, (err) => {
+      if (err || !this.checkpointer) return finish(err);
+      fstat(fd, (e, st) => {
+        if (!e) this.checkpointer?.grown(st.size);
+        finish(null);
+      });
+    });
   }
 
   durableNow(): void {
@@ -132,6 +160,7 @@ export class SqliteDb implements SqlDb {
   }
 
   close(): void {
+    this.checkpointer?.close();
     if (this.#walFd !== null) closeSync(this.#walFd);
     this.#walFd = null;
     this.#statements.clear();

@@ -1,6 +1,7 @@
 import type { AlarmRow, CenterStore, MediaChunk, MediaRow, PeriodRow, SiteRow, TerminalRow } from "./center-store";
 import { migrate, schemaVersion } from "./migrations";
 import { greatest, SqliteDb, type SqlDb, type SqlStatement } from "./sql-db";
+import type { WalCheckpointer } from "./wal-checkpointer";
 
 type Row = Record<string, any>;
 
@@ -353,7 +354,15 @@ function mediaRow(r: Row): MediaRow {
 
 /** The embedded store: one SQLite file in WAL mode (sql-db.ts), schema migrations on open. */
 export class SqliteStore extends SqlStore {
-  constructor(path: string) {
-    super(new SqliteDb(path));
+  declare readonly db: SqliteDb;
+
+  /** `checkpointBytes`: the WAL size that starts a checkpoint (wal-checkpointer.ts) */
+  constructor(path: string, o: { checkpointBytes?: number } = {}) {
+    super(new SqliteDb(path, o));
+  }
+
+  /** copies the WAL into the database off the event loop (file databases only) */
+  get checkpointer(): WalCheckpointer | null {
+    return this.db.checkpointer;
   }
 }
