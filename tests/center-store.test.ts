@@ -1,5 +1,6 @@
 import test from "ava";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Downlinks } from "../center/downlinks";
@@ -205,6 +206,18 @@ for (const engine of engines) {
 
 test("`?` parameters become $1…$n outside quoted text", (t) => {
   t.is(numberParameters(`SELECT a AS "x?" FROM t WHERE b = ? AND c = '?' AND d IN (?, ?)`), `SELECT a AS "x?" FROM t WHERE b = $1 AND c = '?' AND d IN ($2, $3)`);
+});
+
+test("a PostgreSQL that cannot be reached stops the start with the reason, and no password in it", async (t) => {
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p)); // a port nobody listens on
+    });
+  });
+  const e = t.throws(() => openStore({ dataDir: "unused", store: `postgres://center:hunter2-secret@127.0.0.1:${port}/tg` }));
+  t.regex(String(e?.message), /ECONNREFUSED/);
+  t.notRegex(String(e?.message), /hunter2/);
 });
 
 const postgres = engines.find((e) => e.name === "postgres")!;

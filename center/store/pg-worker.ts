@@ -48,7 +48,7 @@ let lostInTransaction = false;
 async function connection(): Promise<pg.Client> {
   if (lostInTransaction) throw Object.assign(new Error("the connection to PostgreSQL was lost inside a transaction (nothing of it was committed)"), { code: "08006" });
   if (client) return client;
-  const c = new pg.Client({ connectionString: url, types, application_name: "timeguard-center" });
+  const c = new pg.Client({ connectionString: url, types, application_name: "timeguard-center", connectionTimeoutMillis: 10_000 });
   c.on("error", () => dropped(c));
   c.on("end", () => dropped(c));
   await c.connect();
