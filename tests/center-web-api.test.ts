@@ -366,3 +366,30 @@ each("live events are scoped too: a manager's stream carries its own site's alar
     t.is((await fetch(base + "/events")).status, 401);
   }, { store: engine.fresh() });
 });
+
+const postgres = engines.find((e) => e.name === "postgres")!;
+
+postgres.test("two centers on one PostgreSQL database (same terminal key): a terminal reports to one, the other's store and pages have it", async (t) => {
+  const { startCenter } = await import("../center/center");
+  const { copyFileSync, mkdirSync, mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const root = mkdtempSync(join(tmpdir(), "tg-two-"));
+  const store = postgres.fresh();
+  const a = await startCenter({ dataDir: join(root, "a"), store, mqttPort: 0, httpPort: 0 });
+  mkdirSync(join(root, "b"));
+  copyFileSync(join(root, "a", "terminal-key"), join(root, "b", "terminal-key"));
+  const b = await startCenter({ dataDir: join(root, "b"), store, mqttPort: 0, httpPort: 0 });
+  try {
+    a.addTerminal({ id: "T0001", secret: SECRETS.T0001, site: "Tanaka home" });
+    await publishAs(b, "T0001", [{ name: "test", seq: 1, time: s("2026-04-20T09:00"), body: { boots: 1, outbox: 0 } }]);
+    await publishAs(b, "T0001", alarmMessages({ alarmId: 4, mediaId: 2, pattern: 3, seq: 2, time: s("2026-04-20T09:05") }));
+    t.is(a.store.terminal("T0001")?.lastTest, s("2026-04-20T09:00"), "written by b, read by a");
+    t.deepEqual(a.web.operatorAlarms().queue.map((x) => x.alarmId), [4]);
+    t.is(a.store.messageCount(), b.store.messageCount());
+  } finally {
+    await b.close();
+    await a.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
