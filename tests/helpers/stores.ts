@@ -71,7 +71,9 @@ export function storeEngines(): StoreEngine[] {
         if (!told) (told = true), console.log(`PostgreSQL store tests skipped: ${missing}`);
         return test.skip(`${title} [postgres]`, () => undefined);
       }
-      test(`${title} [postgres]`, async (t) => {
+      // one at a time: each PgDb call blocks the test process's event loop for a round trip, which
+      // would slow every other test's center in the process (their MQTT timeouts under load)
+      test.serial(`${title} [postgres]`, async (t) => {
         if (missing) return t.fail(`PostgreSQL is required here (CI or TIMEGUARD_PG_REQUIRED): ${missing}`);
         await ensurePostgres();
         await fn(t, postgres);
