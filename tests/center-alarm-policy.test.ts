@@ -123,10 +123,15 @@ test("the operators' page costs the same number of queries for 3 alarms as for 3
       queries++;
       return prepare(sql);
     }) as typeof db.prepare;
+    // the fewest of three loads: a background query (the notifier's poll) may land inside one
     const count = async () => {
-      queries = 0;
-      t.is((await op.get("/operator")).status, 200);
-      return queries;
+      let fewest = Infinity;
+      for (let i = 0; i < 3; i++) {
+        queries = 0;
+        t.is((await op.get("/operator")).status, 200);
+        fewest = Math.min(fewest, queries);
+      }
+      return fewest;
     };
     const add = async (from: number, to: number) => {
       const msgs = [];
