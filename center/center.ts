@@ -13,13 +13,13 @@ import { MediaFiles } from "./media-files";
 import { TerminalKey } from "./secrets";
 import { Tariffs } from "./tariffs";
 import type { CenterStore } from "./store/center-store";
-import { SqliteStore } from "./store/sqlite-store";
+import { openStore } from "./store/open-store";
 import { isOpening, liveForOperators } from "./alarm-policy";
 import { Dispatcher } from "./dispatch";
 import { Downlinks } from "./downlinks";
 import { MediaLinks } from "./notify/links";
 import { Notifier, type NotifierOptions, type SmtpOptions } from "./notify/notifier";
-import { SqliteWebStore, type WebStore } from "./store/web-store";
+import { SqlWebStore, type WebStore } from "./store/web-store";
 import { Supervisor, type SupervisorOptions } from "./supervision";
 import { WebApp } from "./web/app";
 import { EventHub } from "./web/events";
@@ -34,8 +34,10 @@ export function isLoopback(host: string): boolean {
 const DOWNLINK_CBOR = new Encoder({ useRecords: false, mapsAsObjects: false, tagUint8Array: false });
 
 export interface CenterOptions {
-  /** where the SQLite file and the media live */
+  /** where the SQLite file (unless `store` names PostgreSQL), the media and the terminal key live */
   dataDir: string;
+  /** "sqlite" (default: dataDir/center.sqlite) or a postgres:// URL (center/store/open-store.ts) */
+  store?: string;
   /** 0: any free port */
   mqttPort?: number;
   /** also MQTT on TLS 1.2 with per-terminal pre-shared keys on this port (0: any free port) */
@@ -108,8 +110,8 @@ export interface Center {
  */
 export async function startCenter(o: CenterOptions): Promise<Center> {
   mkdirSync(o.dataDir, { recursive: true });
-  const store = new SqliteStore(join(o.dataDir, "center.sqlite"));
-  const web = new SqliteWebStore(store.db);
+  const store = openStore(o);
+  const web = new SqlWebStore(store.db);
   const terminalKey = TerminalKey.loadOrCreate(join(o.dataDir, "terminal-key"));
   const now = o.now ?? Date.now;
   const hub = new EventHub();

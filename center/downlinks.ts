@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+import type { SqlDb } from "./store/sql-db";
 
 export interface DownlinkRow {
   id: number;
@@ -21,17 +21,17 @@ type Row = Record<string, any>;
  * undelivered goes again.
  */
 export class Downlinks {
-  readonly #db: Database.Database;
+  readonly #db: SqlDb;
   readonly #handed = new Set<number>();
 
-  constructor(db: Database.Database) {
+  constructor(db: SqlDb) {
     this.#db = db;
   }
 
   add(d: { terminal: string; seq: number; name: string; payload: Uint8Array; createdAt: number }): number {
-    return Number(
-      this.#db.prepare("INSERT INTO downlinks (terminal, seq, name, payload, created_at) VALUES (?, ?, ?, ?, ?)").run(d.terminal, d.seq, d.name, Buffer.from(d.payload), d.createdAt).lastInsertRowid,
-    );
+    return this.#db
+      .prepare("INSERT INTO downlinks (terminal, seq, name, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
+      .get(d.terminal, d.seq, d.name, Buffer.from(d.payload), d.createdAt)!.id;
   }
 
   /** Undelivered downlinks of a terminal not yet handed to the broker by this process, oldest first. */
@@ -76,7 +76,7 @@ export class Downlinks {
       this.#db.prepare("UPDATE alarm_actions SET sent_at = ? WHERE downlink_id = ?").run(at, r.id);
       this.#handed.delete(r.id);
       return r.id as number;
-    })();
+    });
   }
 
   /** Ties an alarm action to the downlink that tells the terminal about it. */

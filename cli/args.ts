@@ -1,4 +1,5 @@
 import { UsageError } from "./usage";
+import { isPostgresUrl } from "../center/store/open-store";
 
 /**
  * node:util parseArgs reads `--card -5` as an option followed by an unknown option `-5` ("argument
@@ -47,3 +48,11 @@ export function portInUse(e: unknown): string | null {
   const where = err.port !== undefined ? `${err.address ?? "127.0.0.1"}:${err.port}` : "a port it needs";
   return `${where} is already in use (is another timeguard running? stop it, or choose another port with the command's port flags)`;
 }
+
+/** `--store`: "sqlite" (the default, a file under --data) or a PostgreSQL URL. */
+export function storeSpec(v: string | undefined): string | undefined {
+  if (v === undefined || v === "sqlite") return undefined;
+  if (!isPostgresUrl(v)) throw new UsageError(`--store must be sqlite or a postgres://USER@HOST:PORT/DB URL, got ${v.slice(0, 80)}`);
+  return v;
+}
+

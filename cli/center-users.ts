@@ -1,16 +1,18 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { SqliteStore } from "../center/store/sqlite-store";
-import { ROLES, type Role, SqliteWebStore } from "../center/store/web-store";
+import { openStore } from "../center/store/open-store";
+import type { SqlStore } from "../center/store/sql-store";
+import { ROLES, type Role, SqlWebStore } from "../center/store/web-store";
 import { USERNAME, hashPassword, passwordProblem } from "../center/web/auth";
+import { storeSpec } from "./args";
 import { UsageError } from "./usage";
 
 /** More than any password line (passwords are at most 200 characters): refused before it is kept. */
 const MAX_STDIN = 4096;
 
 /**
- * `timeguard center user add|passwd|remove|list --data DIR …`: the logins of a real center without
+ * `timeguard center user add|passwd|remove|list --data DIR [--store postgres://…] …`: the logins of a real center without
  * the demo. Passwords come from standard input (one line; on a terminal, typed without echo and
  * asked twice), never from the command line where `ps` and shell history would keep them, and are
  * stored as the web login's scrypt hash (center/web/auth.ts). Works while the center runs (SQLite
@@ -23,12 +25,14 @@ export async function runCenterUser(argv: string[]): Promise<number> {
   }
   const { values } = parseArgs({
     args: rest,
-    options: { data: { type: "string" }, user: { type: "string" }, role: { type: "string" }, site: { type: "string" } },
+    options: { data: { type: "string" }, store: { type: "string" }, user: { type: "string" }, role: { type: "string" }, site: { type: "string" } },
     strict: true,
   });
-  if (!values.data) throw new UsageError("--data DIR is required (the center's data directory)");
-  const file = join(values.data, "center.sqlite");
-  if (action !== "add" && !existsSync(file)) throw new UsageError(`no center data in ${values.data} (missing center.sqlite)`);
+  const spec = storeSpec(values.store);
+  if (!values.data && !spec) throw new UsageError("--data DIR is required (the center's data directory), or --store postgres://…");
+  const data = values.data ?? ".";
+  const file = { dataDir: data, store: spec };
+  if (!spec && action !== "add" && !existsSync(join(data, "center.sqlite"))) throw new UsageError(`no center data in ${values.data} (missing center.sqlite)`);
   if (action === "list") return withStores(file, (_s, web) => {
     for (const u of web.users()) process.stdout.write(`${u.username}\t${u.role}${u.siteId !== null ? `\tsite ${u.siteId}` : ""}\n`);
     return 0;
@@ -43,7 +47,7 @@ export async function runCenterUser(argv: string[]): Promise<number> {
     if (role === "manager" && values.site === undefined) throw new UsageError("--site SITE is required for a manager (a manager manages one site)");
     if (role !== "manager" && values.site !== undefined) throw new UsageError(`--site is for a manager only; an ${role} sees every site`);
     // Check what can be checked before asking for the password.
-    const fresh = !existsSync(file);
+    const fresh = !spec && !existsSync(join(data, "center.sqlite"));
     if (fresh && role === "manager") throw new UsageError(`no site called ${JSON.stringify(values.site)}; no center data in ${values.data} yet`);
     const siteId = fresh ? null : withStores(file, (store, web) => {
       if (web.userByName(username)) throw new UsageError(`the user ${username} exists (use \`user passwd\` to change the password)`);
@@ -56,7 +60,7 @@ export async function runCenterUser(argv: string[]): Promise<number> {
       return site.id;
     });
     const hash = hashPassword(await readPassword(`password for ${username}`));
-    mkdirSync(values.data, { recursive: true });
+    if (!spec) mkdirSync(data, { recursive: true });
     return withStores(file, (_store, web) => {
       if (web.userByName(username)) throw new UsageError(`the user ${username} exists`);
       web.addUser({ username, passwordHash: hash, role, siteId }, Date.now());
@@ -66,7 +70,7 @@ export async function runCenterUser(argv: string[]): Promise<number> {
   }
 
   if (values.role !== undefined || values.site !== undefined) throw new UsageError(`--role and --site are for \`user add\` only`);
-  const known = (web: SqliteWebStore) => {
+  const known = (web: SqlWebStore) => {
     const u = web.userByName(username);
     if (!u) throw new UsageError(`no user called ${username}`);
     return u;
@@ -92,10 +96,10 @@ export async function runCenterUser(argv: string[]): Promise<number> {
   });
 }
 
-function withStores<T>(file: string, body: (store: SqliteStore, web: SqliteWebStore) => T): T {
-  const store = new SqliteStore(file);
+function withStores<T>(file: { dataDir: string; store?: string }, body: (store: SqlStore, web: SqlWebStore) => T): T {
+  const store = openStore(file);
   try {
-    return body(store, new SqliteWebStore(store.db));
+    return body(store, new SqlWebStore(store.db));
   } finally {
     store.close();
   }

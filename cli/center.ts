@@ -5,9 +5,9 @@ import { parseArgs } from "node:util";
 import { startCenter } from "../center/center";
 import { exportData } from "../center/export";
 import { TerminalKey } from "../center/secrets";
-import { SqliteStore } from "../center/store/sqlite-store";
+import { describeStore, openStore } from "../center/store/open-store";
 import { runCenterUser } from "./center-users";
-import { portNumber } from "./args";
+import { portNumber, storeSpec } from "./args";
 import { UsageError } from "./usage";
 
 function port(v: string | undefined, fallback: number, name: string): number {
@@ -22,7 +22,7 @@ function listenHost(v: string | undefined): string {
 }
 
 /**
- * `timeguard center [--data DIR] [--listen HOST] [--mqtt-port N] [--http-port N] [--trusted-proxy ADDR]…
+ * `timeguard center [--data DIR] [--store postgres://USER@HOST:PORT/DB] [--listen HOST] [--mqtt-port N] [--http-port N] [--trusted-proxy ADDR]…
  * [--public-url URL] [--terminal ID:SECRET[:SITE]]…`, `center export` and `center user …`.
  */
 export async function runCenter(argv: string[]): Promise<number> {
@@ -34,6 +34,7 @@ export async function runCenter(argv: string[]): Promise<number> {
     options: {
       // not var/: that is the demo's folder (timeguard start), which a standalone center must not touch
       data: { type: "string", default: "center-data" },
+      store: { type: "string" },
       "move-terminal": { type: "boolean", default: false },
       "mqtt-port": { type: "string" },
       "mqtt-tls-port": { type: "string" },
@@ -81,8 +82,10 @@ export async function runCenter(argv: string[]): Promise<number> {
     if (!u || (u.protocol !== "http:" && u.protocol !== "https:")) throw new UsageError(`--public-url must be an http or https URL, got ${values["public-url"]}`);
     publicUrl = values["public-url"].replace(/\/+$/, "");
   }
+  const store = storeSpec(values.store);
   const center = await startCenter({
     dataDir: values.data,
+    store,
     host,
     trustedProxies,
     publicUrl,
@@ -110,7 +113,7 @@ export async function runCenter(argv: string[]): Promise<number> {
   }
   for (const t of terminals) center.addTerminal(t);
   const shown = host.includes(":") ? `[${host}]` : host;
-  process.stdout.write(`center: MQTT on ${shown}:${center.mqttPort}, web on http://${shown}:${center.httpPort}/, data in ${values.data}\n`);
+  process.stdout.write(`center: MQTT on ${shown}:${center.mqttPort}, web on http://${shown}:${center.httpPort}/, data in ${values.data}, store ${describeStore({ dataDir: values.data, store })}\n`);
   if (center.mqttTlsPort !== null) process.stdout.write(`center: MQTT on TLS 1.2 with per-terminal pre-shared keys on ${shown}:${center.mqttTlsPort}\n`);
   if (center.web.users().length === 0) {
     process.stdout.write(`center: no users yet; add the first admin with: timeguard center user add --data ${values.data} --user NAME --role admin (password on standard input)\n`);
@@ -135,11 +138,12 @@ function runTerminalPsk(argv: string[]): number {
 }
 
 function runExport(argv: string[]): number {
-  const { values } = parseArgs({ args: argv, options: { data: { type: "string" }, json: { type: "boolean", default: false } }, strict: true });
-  if (!values.data) throw new UsageError("--data DIR is required");
-  const file = join(values.data, "center.sqlite");
-  if (!existsSync(file)) throw new UsageError(`no center data in ${values.data} (missing center.sqlite)`);
-  const store = new SqliteStore(file);
+  const { values } = parseArgs({ args: argv, options: { data: { type: "string" }, store: { type: "string" }, json: { type: "boolean", default: false } }, strict: true });
+  const spec = storeSpec(values.store);
+  if (!values.data && !spec) throw new UsageError("--data DIR (or --store postgres://…) is required");
+  const dataDir = values.data ?? ".";
+  if (!spec && !existsSync(join(dataDir, "center.sqlite"))) throw new UsageError(`no center data in ${values.data} (missing center.sqlite)`);
+  const store = openStore({ dataDir, store: spec });
   try {
     const data = exportData(store);
     process.stdout.write(values.json ? JSON.stringify(data) + "\n" : exportTables(data as unknown as ExportData) + "\n");

@@ -76,8 +76,9 @@ await build({
   absWorkingDir: root,
   entryPoints: [
     { in: "cli/main.ts", out: "cli" },
-    // a worker thread's script (center/store/wal-checkpointer.ts finds it beside the chunks)
+    // worker threads' scripts, found beside the chunks: center/store/wal-checkpointer.ts, center/store/pg-db.ts
     { in: "center/store/checkpoint-worker.ts", out: "center-checkpoint-worker" },
+    { in: "center/store/pg-worker.ts", out: "pg-worker" },
     ...[...tests, ...benches].map((p) => ({ in: p, out: p.replace(/\.ts$/, "") })),
   ],
   outdir: "dist",

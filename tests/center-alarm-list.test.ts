@@ -1,6 +1,7 @@
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { csvField, toCsv } from "../center/web/csv";
 import { parseAlarmFilter } from "../center/web/alarm-list";
+import { type StoreEngine, storeEngines } from "./helpers/stores";
 import { PASSWORDS, WebClient, alarmMessages, publishAs, s, withWebCenter, workedExamplePeriods } from "./helpers/center-web";
 
 /** A minimal RFC 4180 reader (quoted fields, doubled quotes, CRLF), to read back what the center wrote. */
@@ -22,6 +23,12 @@ function readCsv(text: string): string[][] {
     } else field += ch;
   }
   return rows;
+}
+
+// The lists and exports run on both store engines: SQLite and PostgreSQL (tests/helpers/stores.ts).
+const engines = storeEngines();
+function each(title: string, fn: (t: ExecutionContext, engine: StoreEngine) => Promise<void>): void {
+  for (const e of engines) e.test(title, fn);
 }
 
 test("CSV fields: quoted when they hold a comma, quote or line break; a leading = + - @ is made text with '; numbers stay numbers", (t) => {
@@ -46,7 +53,7 @@ test("the alarm filter: good fields kept, each bad one named and left out", (t) 
   t.true(r.problems.some((p) => p.startsWith("status:")));
 });
 
-test("the alarm list: time range, status, kind, pattern, site and search filter it; a manager sees only their site; the CSV export carries the same rows, quoted and formula-safe", async (t) => {
+each("the alarm list: time range, status, kind, pattern, site and search filter it; a manager sees only their site; the CSV export carries the same rows, quoted and formula-safe", async (t, engine) => {
   await withWebCenter(async ({ center, base, site1, site2 }) => {
     // a site name an attacker chose, to try a formula in the export
     (center.store as unknown as { db: { prepare(sql: string): { run(...a: unknown[]): unknown } } }).db.prepare("UPDATE sites SET name = ? WHERE id = ?").run('=HYPERLINK("http://evil.example","Tanaka, home")', site1);
@@ -101,10 +108,10 @@ test("the alarm list: time range, status, kind, pattern, site and search filter 
     t.deepEqual([...(await (await m2.get(`/alarms?site=${site1}`)).text()).matchAll(/id="alarm-([A-Za-z0-9-]+-\d+)"/g)].map((m) => m[1]), [], "another site's alarms stay hidden");
     const m2csv = readCsv(await (await m2.get("/alarms.csv")).text());
     t.deepEqual(m2csv.slice(1).map((r) => r[1]), ["T0002"]);
-  });
+  }, { store: engine.fresh() });
 });
 
-test("the period table's CSV: one row per period with the terminal's and the center's yen; another site's terminal is a 404", async (t) => {
+each("the period table's CSV: one row per period with the terminal's and the center's yen; another site's terminal is a 404", async (t, engine) => {
   await withWebCenter(async ({ center, base }) => {
     await publishAs(center, "T0001", workedExamplePeriods(1));
     const m1 = new WebClient(base);
@@ -120,10 +127,10 @@ test("the period table's CSV: one row per period with the terminal's and the cen
     t.deepEqual(rows.slice(1).map((r) => r[yen]), center.store.periods("T0001").map((p) => String(p.yen)));
     t.deepEqual(rows.slice(1).map((r) => Number(r[center_])).reduce((a, b) => a + b, 0), 50976, "the center's rows sum to the worked example's total");
     t.is((await m1.get("/terminals/T0002/periods.csv")).status, 404);
-  });
+  }, { store: engine.fresh() });
 });
 
-test("per-day charts: one bar per day of the range (7 or 31 days, or every day reported), days with nothing guarded as zeros, never one full-width bar", async (t) => {
+each("per-day charts: one bar per day of the range (7 or 31 days, or every day reported), days with nothing guarded as zeros, never one full-width bar", async (t, engine) => {
   await withWebCenter(async ({ center, base, site1 }) => {
     const m1 = new WebClient(base);
     t.is((await m1.login("manager1", PASSWORDS.manager1)).status, 303);
@@ -162,5 +169,5 @@ test("per-day charts: one bar per day of the range (7 or 31 days, or every day r
     t.regex(yenChart, /<title>2026-04-16: 576 yen<\/title>/, "288 yen at each of the two sites");
     t.regex(yenChart, /<title>2026-04-20: 0 yen<\/title>/);
     t.is((await m1.get("/admin")).status, 404, "a manager has no company chart");
-  });
+  }, { store: engine.fresh() });
 });

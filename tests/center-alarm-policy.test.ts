@@ -4,8 +4,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ALARM_ACTIONS, actionsFor, audiences, forOperators, liveForOperators, operatorQueue, refusal } from "../center/alarm-policy";
-import { SqliteStore } from "../center/store/sqlite-store";
+import { openStore } from "../center/store/open-store";
 import { SqliteWebStore } from "../center/store/web-store";
+import { storeEngines } from "./helpers/stores";
 import { PASSWORDS, WebClient, alarmMessages, publishAs, s, withWebCenter } from "./helpers/center-web";
 
 test("the policy: who is told, whose queue, who may act, by guard pattern; a person in danger is the operators' under any pattern", (t) => {
@@ -32,9 +33,10 @@ test("the policy: who is told, whose queue, who may act, by guard pattern; a per
   for (const role of ["admin", "operator", "manager"] as const) for (const a of ALARM_ACTIONS) t.not(refusal(role, a, { ...burglary(3), status: "closed" }, "n"), null, `${role} ${a} on a closed alarm`);
 });
 
-test("the operators' queue in SQL equals the policy's own filter and order, for any alarms and requests for guards", (t) => {
+// on both store engines (tests/helpers/stores.ts): the order is SQL's, byte-wise on both
+for (const engine of storeEngines()) engine.test("the operators' queue in SQL equals the policy's own filter and order, for any alarms and requests for guards", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "tg-policy-"));
-  const store = new SqliteStore(join(dir, "center.sqlite"));
+  const store = openStore({ dataDir: dir, store: engine.fresh() });
   const web = new SqliteWebStore(store.db);
   try {
     const alarm = fc.record({
@@ -121,10 +123,15 @@ test("the operators' page costs the same number of queries for 3 alarms as for 3
       queries++;
       return prepare(sql);
     }) as typeof db.prepare;
+    // the fewest of three loads: a background query (the notifier's poll) may land inside one
     const count = async () => {
-      queries = 0;
-      t.is((await op.get("/operator")).status, 200);
-      return queries;
+      let fewest = Infinity;
+      for (let i = 0; i < 3; i++) {
+        queries = 0;
+        t.is((await op.get("/operator")).status, 200);
+        fewest = Math.min(fewest, queries);
+      }
+      return fewest;
     };
     const add = async (from: number, to: number) => {
       const msgs = [];

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../host-sim/project";
 import { WebClient } from "./helpers/center-web";
+import { storeEngines } from "./helpers/stores";
 
 const bin = join(projectRoot(), "bin", "timeguard.js");
 
@@ -181,6 +182,43 @@ test("center --trusted-proxy: the login limit keys on X-Forwarded-For from that 
     } finally {
       t.is(await c.stop(), 0);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const postgres = storeEngines().find((e) => e.name === "postgres")!;
+
+postgres.test("center --store postgres://… runs the center on PostgreSQL: user add, login over HTTP, export read the same database", async (t) => {
+  const dir = tmp();
+  try {
+    const url = postgres.fresh() as string;
+    const added = await run(["center", "user", "add", "--store", url, "--user", "chief", "--role", "admin"], "chief-pass-0001\n");
+    t.is(added.code, 0, added.err);
+    const c = await center(["--data", dir, "--store", url, "--terminal", "T0001:s3cret-one:Tanaka home"]);
+    try {
+      t.regex(c.out(), /store PostgreSQL postgres:\/\/postgres@127\.0\.0\.1:\d+\/tg_/);
+      t.false(existsSync(join(dir, "center.sqlite")), "no SQLite file: the data is in PostgreSQL");
+      const admin = new WebClient(c.base);
+      t.is((await admin.login("chief", "chief-pass-0001")).status, 303);
+      t.is((await admin.get("/admin")).status, 200);
+    } finally {
+      t.is(await c.stop(), 0);
+    }
+    const exported = await run(["center", "export", "--store", url, "--json"]);
+    t.is(exported.code, 0, exported.err);
+    t.deepEqual((JSON.parse(exported.out) as { sites: Array<{ name: string; terminals: string[] }> }).sites.map((x) => [x.name, x.terminals]), [["Tanaka home", ["T0001"]]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("center --store refuses anything but sqlite or a postgres:// URL", async (t) => {
+  const dir = tmp();
+  try {
+    const r = await run(["center", "--data", dir, "--store", "mysql://db.example/x"]);
+    t.is(r.code, 2);
+    t.regex(r.err, /--store must be sqlite or a postgres:\/\//);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-import test from "ava";
+import type { ExecutionContext } from "ava";
 import { decode } from "cbor-x";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,11 +7,18 @@ import { type Center, startCenter } from "../center/center";
 import { type Message, downTopic, messageFromCbor } from "../firmware/uplink/messages";
 import { SECRETS, alarmMessages, publishAs, s } from "./helpers/center-web";
 import { RawMqtt } from "./helpers/mqtt-raw";
+import { type StoreEngine, storeEngines } from "./helpers/stores";
+
+// Both store engines: SQLite and PostgreSQL (tests/helpers/stores.ts).
+const engines = storeEngines();
+function each(title: string, fn: (t: ExecutionContext, engine: StoreEngine) => Promise<void>): void {
+  for (const e of engines) e.test(title, fn);
+}
 
 const OPERATOR = { id: null, username: "op", role: "operator" as const, siteId: null };
 
-async function start(dir: string): Promise<Center> {
-  const center = await startCenter({ dataDir: dir, mqttPort: 0, httpPort: 0 });
+async function start(dir: string, store: string | undefined): Promise<Center> {
+  const center = await startCenter({ dataDir: dir, store, mqttPort: 0, httpPort: 0 });
   center.addTerminal({ id: "T0001", secret: SECRETS.T0001, site: "Tanaka home" });
   return center;
 }
@@ -37,10 +44,11 @@ async function until(what: () => boolean, ms = 3000): Promise<boolean> {
   return what();
 }
 
-test("fault: downlinks queued while the terminal is away survive a center restart and are delivered once", async (t) => {
+each("fault: downlinks queued while the terminal is away survive a center restart and are delivered once", async (t, engine) => {
+  const store = engine.fresh();
   const dir = mkdtempSync(join(tmpdir(), "tg-downlinks-"));
   try {
-    let center = await start(dir);
+    let center = await start(dir, store);
     await publishAs(center, "T0001", alarmMessages({ alarmId: 4, mediaId: 2, pattern: 3, seq: 1, time: s("2026-04-28T02:10") }));
     const r = await center.dispatcher.act(OPERATOR, "T0001", 4, "acknowledge");
     t.like(r, { ok: true, queued: true });
@@ -48,7 +56,7 @@ test("fault: downlinks queued while the terminal is away survive a center restar
     t.is(action.sentAt, null, "queued, not 'sent': the terminal has not acknowledged it");
     t.is(center.downlinks.pending("T0001").length, 1);
     await center.close(); // the center restarts with the downlink still queued
-    center = await start(dir);
+    center = await start(dir, store);
     try {
       t.is(center.downlinks.pending("T0001").length, 1);
       const term = await RawMqtt.login(center.mqttPort, "T0001", SECRETS.T0001, false);
@@ -73,9 +81,10 @@ test("fault: downlinks queued while the terminal is away survive a center restar
   }
 });
 
-test("a downlink not acknowledged before the line drops stays queued and comes again on the next call", async (t) => {
+each("a downlink not acknowledged before the line drops stays queued and comes again on the next call", async (t, engine) => {
+  const store = engine.fresh();
   const dir = mkdtempSync(join(tmpdir(), "tg-downlinks-"));
-  const center = await start(dir);
+  const center = await start(dir, store);
   try {
     // a persistent session, as the firmware's (mqtt-client.ts: cleanSession false)
     const first = await RawMqtt.login(center.mqttPort, "T0001", SECRETS.T0001, false);

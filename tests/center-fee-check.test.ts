@@ -1,4 +1,4 @@
-import test from "ava";
+import type { ExecutionContext } from "ava";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { EXAMPLE_TARIFF_JSON } from "../firmware/core/tariff";
 import { parseTime } from "../firmware/core/time";
 import { decode } from "cbor-x";
 import { encodeMessage, messageFromCbor, upTopic } from "../firmware/uplink/messages";
+import { type StoreEngine, storeEngines } from "./helpers/stores";
 
 /**
  * Issue #10 at the center: every figure a terminal sends about money is checked against the
@@ -15,9 +16,15 @@ import { encodeMessage, messageFromCbor, upTopic } from "../firmware/uplink/mess
  * flagged and never moves the totals; a period is one row whatever its sequence number.
  */
 
-async function withCenter(body: (c: Center) => Promise<void>): Promise<void> {
+// The fee checks run on both store engines: SQLite and PostgreSQL (tests/helpers/stores.ts).
+const engines = storeEngines();
+function each(title: string, fn: (t: ExecutionContext, engine: StoreEngine) => Promise<void>): void {
+  for (const e of engines) e.test(title, fn);
+}
+
+async function withCenter(engine: StoreEngine, body: (c: Center) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tg-fee-"));
-  const center = await startCenter({ dataDir: dir, mqttPort: 0, httpPort: 0 });
+  const center = await startCenter({ dataDir: dir, store: engine.fresh(), mqttPort: 0, httpPort: 0 });
   center.addTerminal({ id: "T0001", secret: "s3cret-1", site: "Tanaka home" });
   try {
     await body(center);
@@ -48,9 +55,9 @@ function send(center: Center, body: Record<string, unknown>, n = seq++) {
 
 const totals = (center: Center) => (exportData(center.store) as { totals: Array<{ totalYen: number; countsTaken: number; mismatches: number }> }).totals[0];
 
-test("a per-mille of 0 or 9000 is flagged and the site's total stays the center's own", async (t) => {
+each("a per-mille of 0 or 9000 is flagged and the site's total stays the center's own", async (t, engine) => {
   for (const permille of [0, 9000]) {
-    await withCenter(async (center) => {
+    await withCenter(engine, async (center) => {
       t.is(send(center, period({ permille, yen: permille === 0 ? 0 : 3240 })).status, "stored");
       const [row] = center.store.periods("T0001");
       t.regex(row.feeMismatch ?? "", new RegExp(`per-mille ${permille}`));
@@ -65,8 +72,8 @@ test("a per-mille of 0 or 9000 is flagged and the site's total stays the center'
   }
 });
 
-test("counts taken beyond the cumulative floor are flagged (99,999 counts for a 210-yen period)", async (t) => {
-  await withCenter(async (center) => {
+each("counts taken beyond the cumulative floor are flagged (99,999 counts for a 210-yen period)", async (t, engine) => {
+  await withCenter(engine, async (center) => {
     // 20:00–22:10 at 120 yen/h × 0.8 = 208 yen; honest: 20 counts
     send(center, period({ countsTaken: 20, takenTotal: 20 }, "2026-04-16T20:00", "2026-04-16T22:10"));
     t.is(center.store.periods("T0001")[0].feeMismatch, null);
@@ -77,8 +84,8 @@ test("counts taken beyond the cumulative floor are flagged (99,999 counts for a 
   });
 });
 
-test("the same period re-sent under a new sequence number is stored once", async (t) => {
-  await withCenter(async (center) => {
+each("the same period re-sent under a new sequence number is stored once", async (t, engine) => {
+  await withCenter(engine, async (center) => {
     t.is(send(center, period({ countsTaken: 28 })).status, "stored");
     t.is(send(center, period({ countsTaken: 28 })).status, "stored", "a new seq is a new message…");
     t.is(send(center, period({ countsTaken: 5, yen: 1 })).status, "stored");
@@ -87,8 +94,8 @@ test("the same period re-sent under a new sequence number is stored once", async
   });
 });
 
-test("the center's tariff versions: set by the admin's path, sent down, each interval priced with the version it names", async (t) => {
-  await withCenter(async (center) => {
+each("the center's tariff versions: set by the admin's path, sent down, each interval priced with the version it names", async (t, engine) => {
+  await withCenter(engine, async (center) => {
     // downlinks are kept in the database until the terminal acknowledges them
     const sent = () => center.downlinks.all("T0001").map((d) => d.payload);
     const v1 = center.setTariff("T0001", { ...EXAMPLE_TARIFF_JSON, patterns: { "1": 200, "2": 300, "3": 400 } });
@@ -118,8 +125,8 @@ test("the center's tariff versions: set by the admin's path, sent down, each int
   });
 });
 
-test("the center floors once per contract segment, as the terminal does", async (t) => {
-  await withCenter(async (center) => {
+each("the center floors once per contract segment, as the terminal does", async (t, engine) => {
+  await withCenter(engine, async (center) => {
     // single (1.0): 10 min at 100 yen/h = 16.67 → 16 yen; continuous (0.8): 10 min = 13.33 → 13 yen
     const p = (from: string, to: string, permille: number, contract: string, yen: number, owedYen: number) => {
       const a = s(from);

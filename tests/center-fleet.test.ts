@@ -1,17 +1,24 @@
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Center, startCenter } from "../center/center";
 import { hashSecret, newTerminalSecret } from "../center/secrets";
-import { SqliteStore } from "../center/store/sqlite-store";
+import { openStore } from "../center/store/open-store";
 import { MISSED_TEST } from "../center/supervision";
 import { EXAMPLE_TARIFF_JSON } from "../firmware/core/tariff";
 import { parseTime } from "../firmware/core/time";
 import { Message, encodeMessage, upTopic } from "../firmware/uplink/messages";
 import { projectRoot } from "../host-sim/project";
 import { RawMqtt } from "./helpers/mqtt-raw";
+import { type StoreEngine, storeEngines } from "./helpers/stores";
+
+// The group commit and the SIGKILL test run on both store engines (tests/helpers/stores.ts).
+const engines = storeEngines();
+function each(title: string, fn: (t: ExecutionContext, engine: StoreEngine) => Promise<void>): void {
+  for (const e of engines) e.test(title, fn);
+}
 
 const s = (local: string) => parseTime(local, "t");
 
@@ -29,9 +36,9 @@ function period(terminal: string, seq: number): Message {
   };
 }
 
-async function withCenter(body: (c: Center, dir: string) => Promise<void>, o: { now?: () => number } = {}): Promise<void> {
+async function withCenter(body: (c: Center, dir: string) => Promise<void>, o: { now?: () => number; store?: string } = {}): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tg-fleet-"));
-  const center = await startCenter({ dataDir: dir, mqttPort: 0, httpPort: 0, now: o.now, supervision: { intervalMs: 3_600_000 } });
+  const center = await startCenter({ dataDir: dir, store: o.store, mqttPort: 0, httpPort: 0, now: o.now, supervision: { intervalMs: 3_600_000 } });
   try {
     await body(center, dir);
   } finally {
@@ -40,7 +47,7 @@ async function withCenter(body: (c: Center, dir: string) => Promise<void>, o: { 
   }
 }
 
-test("group commit: reports that arrive together are written in one transaction, each once, answered once on disk; a bad one is rejected alone", async (t) => {
+each("group commit: reports that arrive together are written in one transaction, each once, answered once on disk; a bad one is rejected alone", async (t, engine) => {
   await withCenter(async (center) => {
     center.addTerminal({ id: "T0001", secret: "s3cret-0001", site: "Tanaka home" });
     center.addTerminal({ id: "T0002", secret: "s3cret-0002", site: "Suzuki home" });
@@ -65,13 +72,14 @@ test("group commit: reports that arrive together are written in one transaction,
     t.deepEqual(center.ingestor.counts, { stored: 51, duplicate: 1, rejected: 1 });
     t.is(center.store.rejects().length, 1);
     t.is(center.web.supervision("T0001")?.firstHeardAt !== undefined, true, "heard, in the same transaction");
-  });
+  }, { store: engine.fresh() });
 });
 
-test("acknowledged means stored: every report the center PUBACKed is in the database after a SIGKILL mid-stream", async (t) => {
+each("acknowledged means stored: every report the center PUBACKed is in the database after a SIGKILL mid-stream", async (t, engine) => {
   const dir = mkdtempSync(join(tmpdir(), "tg-kill-"));
   const secret = newTerminalSecret();
-  const child = spawn(process.execPath, [join(projectRoot(), "bin", "timeguard.js"), "center", "--data", dir, "--mqtt-port", "0", "--http-port", "0", "--terminal", `K1:${secret}:kill site`], {
+  const url = engine.fresh();
+  const child = spawn(process.execPath, [join(projectRoot(), "bin", "timeguard.js"), "center", "--data", dir, ...(url ? ["--store", url] : []), "--mqtt-port", "0", "--http-port", "0", "--terminal", `K1:${secret}:kill site`], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -105,7 +113,7 @@ test("acknowledged means stored: every report the center PUBACKed is in the data
     child.kill("SIGKILL"); // with up to 32 reports in flight
     await exited;
     t.true(acked.size >= 400, `acknowledged ${acked.size}`);
-    const store = new SqliteStore(join(dir, "center.sqlite"));
+    const store = openStore({ dataDir: dir, store: url });
     try {
       const seqs = new Set(store.periods("K1").map((p) => p.seq));
       const missing = [...acked].filter((seq) => !seqs.has(seq));
@@ -156,7 +164,7 @@ test("terminal secrets: kept as an HMAC, checked for the right terminal only; an
   });
 });
 
-test("supervision by due time: a sweep raises faults for the overdue terminals only, at most maxPerSweep at a time, once each", async (t) => {
+each("supervision by due time: a sweep raises faults for the overdue terminals only, at most maxPerSweep at a time, once each", async (t, engine) => {
   let clock = s("2026-04-20T09:00") * 1000;
   await withCenter(
     async (center) => {
@@ -184,6 +192,6 @@ test("supervision by due time: a sweep raises faults for the overdue terminals o
       const later = center.supervisor.check().raised.length + center.supervisor.check().raised.length;
       t.is(later, 200);
     },
-    { now: () => clock },
+    { now: () => clock, store: engine.fresh() },
   );
 });

@@ -1,14 +1,21 @@
-import test from "ava";
+import type { ExecutionContext } from "ava";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Center, startCenter } from "../center/center";
-import { REJECT_SAMPLE } from "../center/store/sqlite-store";
+import { REJECT_SAMPLE } from "../center/store/sql-store";
 import { type Message, encodeMessage, upTopic } from "../firmware/uplink/messages";
+import { type StoreEngine, storeEngines } from "./helpers/stores";
 
-async function withCenter(body: (c: Center, dir: string) => Promise<void>): Promise<void> {
+// Both store engines: SQLite and PostgreSQL (tests/helpers/stores.ts).
+const engines = storeEngines();
+function each(title: string, fn: (t: ExecutionContext, engine: StoreEngine) => Promise<void>): void {
+  for (const e of engines) e.test(title, fn);
+}
+
+async function withCenter(engine: StoreEngine, body: (c: Center, dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tg-faults-"));
-  const center = await startCenter({ dataDir: dir, mqttPort: 0, httpPort: 0 });
+  const center = await startCenter({ dataDir: dir, store: engine.fresh(), mqttPort: 0, httpPort: 0 });
   center.addTerminal({ id: "T0001", secret: "s3cret-1", site: "Tanaka home" });
   try {
     await body(center, dir);
@@ -23,8 +30,8 @@ const ingest = (c: Center, m: Omit<Message, "terminal">) => c.ingestor.ingest("T
 const chunk = (seq: number, part: number, parts: number, data: Uint8Array, item = 0) => ({ name: "media" as const, seq, time: T, body: { mediaId: 5, alarmId: 1, item, items: 1, type: "jpeg", part, parts, data } });
 const files = (dir: string) => (existsSync(join(dir, "media", "T0001", "5")) ? readdirSync(join(dir, "media", "T0001", "5")).sort() : []);
 
-test("media: a chunk is accepted once — the same part with other bytes is rejected and the image stays as first sent", async (t) => {
-  await withCenter(async (center, dir) => {
+each("media: a chunk is accepted once — the same part with other bytes is rejected and the image stays as first sent", async (t, engine) => {
+  await withCenter(engine, async (center, dir) => {
     t.is(ingest(center, chunk(1, 0, 2, Uint8Array.of(1, 2, 3))).status, "stored");
     const other = ingest(center, chunk(2, 0, 2, Uint8Array.of(9, 9, 9)));
     t.is(other.status, "rejected");
@@ -38,15 +45,15 @@ test("media: a chunk is accepted once — the same part with other bytes is reje
   });
 });
 
-test("media: a rejected chunk writes no file", async (t) => {
-  await withCenter(async (center, dir) => {
+each("media: a rejected chunk writes no file", async (t, engine) => {
+  await withCenter(engine, async (center, dir) => {
     t.is(ingest(center, chunk(1, 3, 2, Uint8Array.of(1))).status, "rejected", "part out of range");
     t.deepEqual(files(dir), []);
   });
 });
 
-test("an alarm replayed under a new sequence number is stored once and notifies nobody again", async (t) => {
-  await withCenter(async (center) => {
+each("an alarm replayed under a new sequence number is stored once and notifies nobody again", async (t, engine) => {
+  await withCenter(engine, async (center) => {
     const alarm = (seq: number, pattern: number) => ({ name: "alarm" as const, seq, time: T, body: { alarmId: 7, sensor: "A0001", event: "burglary", contactId: 130, pattern, mediaId: 5, images: 0, clips: 0 } });
     const told: Array<[string, unknown]> = [];
     center.hub.publish = ((kind: string, data: unknown) => void told.push([kind, data])) as typeof center.hub.publish;
@@ -57,8 +64,8 @@ test("an alarm replayed under a new sequence number is stored once and notifies 
   });
 });
 
-test("plans are validated at ingest, and 'latest' is the center's receive order, not the terminal's clock", async (t) => {
-  await withCenter(async (center) => {
+each("plans are validated at ingest, and 'latest' is the newest sent (sequence number), not the terminal's clock", async (t, engine) => {
+  await withCenter(engine, async (center) => {
     t.is(ingest(center, { name: "plan", seq: 1, time: T, body: { plan: { periods: [null] } } }).status, "rejected");
     const plan = (start: string) => ({ contract: "continuous", periods: [{ start, end: "2026-04-16T23:00", pattern: 1, sensors: 0, cameras: 0 }] });
     const far = ingest(center, { name: "plan", seq: 2, time: T + 5 * 365 * 86400, body: { plan: plan("2026-04-16T20:00") } });
@@ -68,8 +75,8 @@ test("plans are validated at ingest, and 'latest' is the center's receive order,
   });
 });
 
-test("rejected messages: all counted per terminal, only a capped sample kept", async (t) => {
-  await withCenter(async (center) => {
+each("rejected messages: all counted per terminal, only a capped sample kept", async (t, engine) => {
+  await withCenter(engine, async (center) => {
     for (let i = 0; i < REJECT_SAMPLE + 50; i++) center.ingestor.ingest("T0001", upTopic("T0001"), new Uint8Array(4000).fill(0xff));
     t.is(center.store.rejects().length, REJECT_SAMPLE);
     t.like(center.store.rejectCounts()[0], { terminal: "T0001", count: REJECT_SAMPLE + 50 });

@@ -1,4 +1,4 @@
-import test from "ava";
+import type { ExecutionContext } from "ava";
 import { encode } from "cbor-x";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -6,15 +6,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Center, startCenter } from "../center/center";
 import { exportData } from "../center/export";
-import { SqliteStore } from "../center/store/sqlite-store";
+import type { SqlStore } from "../center/store/sql-store";
 import { parseTime } from "../firmware/core/time";
 import { Message, downTopic, encodeMessage, messageFromCbor, upTopic } from "../firmware/uplink/messages";
 import { projectRoot } from "../host-sim/project";
 import { RawMqtt } from "./helpers/mqtt-raw";
+import { type StoreEngine, storeEngines } from "./helpers/stores";
 
-async function withCenter(body: (c: Center, dir: string) => Promise<void>): Promise<void> {
+// Every test here runs on both store engines: SQLite and PostgreSQL (tests/helpers/stores.ts).
+const engines = storeEngines();
+function each(title: string, fn: (t: ExecutionContext, engine: StoreEngine) => Promise<void>): void {
+  for (const e of engines) e.test(title, fn);
+}
+
+async function withCenter(engine: StoreEngine, body: (c: Center, dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tg-center-"));
-  const center = await startCenter({ dataDir: dir, mqttPort: 0, httpPort: 0 });
+  const center = await startCenter({ dataDir: dir, store: engine.fresh(), mqttPort: 0, httpPort: 0 });
   center.addTerminal({ id: "T0001", secret: "s3cret-1", site: "Tanaka home" });
   center.addTerminal({ id: "T0002", secret: "s3cret-2", site: "Suzuki home" });
   try {
@@ -66,8 +73,8 @@ function periodMessage(seq: number, overrides: Record<string, unknown> = {}): Me
   };
 }
 
-test("a period report is stored exactly once, whatever the re-sends, and its fee is recomputed", async (t) => {
-  await withCenter(async (center) => {
+each("a period report is stored exactly once, whatever the re-sends, and its fee is recomputed", async (t, engine) => {
+  await withCenter(engine, async (center) => {
     const { client, returnCode } = await RawMqtt.login(center.mqttPort, "T0001", "s3cret-1");
     t.is(returnCode, 0);
     const bytes = encodeMessage(periodMessage(7));
@@ -82,8 +89,8 @@ test("a period report is stored exactly once, whatever the re-sends, and its fee
   });
 });
 
-test("a collected fee that the center's recomputation disagrees with is flagged", async (t) => {
-  await withCenter(async (center) => {
+each("a collected fee that the center's recomputation disagrees with is flagged", async (t, engine) => {
+  await withCenter(engine, async (center) => {
     const { client } = await RawMqtt.login(center.mqttPort, "T0001", "s3cret-1");
     await client.publish(upTopic("T0001"), encodeMessage(periodMessage(8, { yen: 300 })), 1);
     client.close();
@@ -93,8 +100,8 @@ test("a collected fee that the center's recomputation disagrees with is flagged"
   });
 });
 
-test("an alarm and its three images in chunks (out of order, one chunk twice) become whole files", async (t) => {
-  await withCenter(async (center, dir) => {
+each("an alarm and its three images in chunks (out of order, one chunk twice) become whole files", async (t, engine) => {
+  await withCenter(engine, async (center, dir) => {
     const { client } = await RawMqtt.login(center.mqttPort, "T0001", "s3cret-1");
     let seq = 100;
     const send = (m: Omit<Message, "seq" | "terminal">) => client.publish(upTopic("T0001"), encodeMessage({ ...m, terminal: "T0001", seq: seq++ }), seq);
@@ -124,8 +131,8 @@ test("an alarm and its three images in chunks (out of order, one chunk twice) be
   });
 });
 
-test("wrong credentials and unknown terminals are refused", async (t) => {
-  await withCenter(async (center) => {
+each("wrong credentials and unknown terminals are refused", async (t, engine) => {
+  await withCenter(engine, async (center) => {
     t.is((await RawMqtt.login(center.mqttPort, "T0001", "guess")).returnCode, 4);
     t.is((await RawMqtt.login(center.mqttPort, "T0009", "s3cret-1")).returnCode, 4);
     t.is((await RawMqtt.login(center.mqttPort, "T0002", "s3cret-1")).returnCode, 4, "another terminal's secret");
@@ -133,8 +140,8 @@ test("wrong credentials and unknown terminals are refused", async (t) => {
   });
 });
 
-test("a terminal may publish and subscribe only under its own topics", async (t) => {
-  await withCenter(async (center) => {
+each("a terminal may publish and subscribe only under its own topics", async (t, engine) => {
+  await withCenter(engine, async (center) => {
     const { client } = await RawMqtt.login(center.mqttPort, "T0001", "s3cret-1");
     t.deepEqual(await client.subscribe(downTopic("T0002")), [128], "another's downlink is refused");
     t.deepEqual(await client.subscribe("tg/#", 2), [128]);
@@ -152,8 +159,8 @@ test("a terminal may publish and subscribe only under its own topics", async (t)
   });
 });
 
-test("malformed CBOR and MQTT from a rogue client leave the center running and the data intact", async (t) => {
-  await withCenter(async (center) => {
+each("malformed CBOR and MQTT from a rogue client leave the center running and the data intact", async (t, engine) => {
+  await withCenter(engine, async (center) => {
     const { client } = await RawMqtt.login(center.mqttPort, "T0001", "s3cret-1");
     t.true(await client.publish(upTopic("T0001"), encodeMessage(periodMessage(1)), 1));
     const garbage: Uint8Array[] = [
@@ -182,8 +189,8 @@ test("malformed CBOR and MQTT from a rogue client leave the center running and t
   });
 });
 
-test("downlink: a terminal offline with a persistent session gets its messages when it dials in", async (t) => {
-  await withCenter(async (center) => {
+each("downlink: a terminal offline with a persistent session gets its messages when it dials in", async (t, engine) => {
+  await withCenter(engine, async (center) => {
     const first = await RawMqtt.login(center.mqttPort, "T0001", "s3cret-1", false);
     t.deepEqual(await first.client.subscribe(downTopic("T0001")), [1]);
     first.client.close();
@@ -200,23 +207,24 @@ test("downlink: a terminal offline with a persistent session gets its messages w
   });
 });
 
-test("the store migrates once and keeps its data across restarts; export prints it", async (t) => {
+each("the store migrates once and keeps its data across restarts; export prints it", async (t, engine) => {
   const dir = mkdtempSync(join(tmpdir(), "tg-center-"));
   try {
-    let center = await startCenter({ dataDir: dir, mqttPort: 0, httpPort: 0 });
+    const store = engine.fresh();
+    let center = await startCenter({ dataDir: dir, store, mqttPort: 0, httpPort: 0 });
     center.addTerminal({ id: "T0001", secret: "s3cret-1", site: "Tanaka home" });
     const { client } = await RawMqtt.login(center.mqttPort, "T0001", "s3cret-1");
     await client.publish(upTopic("T0001"), encodeMessage(periodMessage(1)), 1);
     client.close();
     await center.close();
-    center = await startCenter({ dataDir: dir, mqttPort: 0, httpPort: 0 });
-    t.is((center.store as SqliteStore).schemaVersion, (await import("../center/store/migrations")).MIGRATIONS.length);
+    center = await startCenter({ dataDir: dir, store, mqttPort: 0, httpPort: 0 });
+    t.is((center.store as SqlStore).schemaVersion, (await import("../center/store/migrations")).MIGRATIONS.length);
     t.is(center.store.periods().length, 1);
     const data = exportData(center.store) as any;
     t.deepEqual(data.totals, [{ terminal: "T0001", periods: 1, totalYen: 288, countsTaken: 28, mismatches: 0 }]);
     await center.close();
     // (spawned, not spawnSync: a blocked event loop would stall the tests running beside this one)
-    const r = await run([join(projectRoot(), "bin", "timeguard.js"), "center", "export", "--data", dir, "--json"]);
+    const r = await run([join(projectRoot(), "bin", "timeguard.js"), "center", "export", "--data", dir, ...(store ? ["--store", store] : []), "--json"]);
     t.is(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     t.is(out.periods[0].start, "2026-04-16T20:00");

@@ -2,7 +2,7 @@ import test from "ava";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SqliteStore } from "../center/store/sqlite-store";
+import { SqliteStore } from "../center/store/sql-store";
 
 const durable = (s: SqliteStore) => new Promise<void>((resolve, reject) => s.durable((e) => (e ? reject(e) : resolve())));
 

@@ -1,10 +1,17 @@
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { decode } from "cbor-x";
 import { createServer } from "node:http";
 import { MISSED_TEST } from "../center/supervision";
 import { downTopic, messageFromCbor } from "../firmware/uplink/messages";
 import { PASSWORDS, SECRETS, WebClient, alarmMessages, publishAs, s, withWebCenter, workedExamplePeriods } from "./helpers/center-web";
 import { RawMqtt } from "./helpers/mqtt-raw";
+import { type StoreEngine, storeEngines } from "./helpers/stores";
+
+// The web's tests run on both store engines: SQLite and PostgreSQL (tests/helpers/stores.ts).
+const engines = storeEngines();
+function each(title: string, fn: (t: ExecutionContext, engine: StoreEngine) => Promise<void>): void {
+  for (const e of engines) e.test(title, fn);
+}
 
 /** The next downlink, acknowledged (PUBACK) as the terminal's client does. */
 async function receive(client: RawMqtt) {
@@ -14,7 +21,7 @@ async function receive(client: RawMqtt) {
   return messageFromCbor(decode(p.payload));
 }
 
-test("each role logs in to its own home; a wrong password does not; logging out ends the session", async (t) => {
+each("each role logs in to its own home; a wrong password does not; logging out ends the session", async (t, engine) => {
   await withWebCenter(async ({ base, site1 }) => {
     const homes: Array<[string, string, string]> = [
       ["admin", PASSWORDS.admin, "/admin"],
@@ -43,10 +50,10 @@ test("each role logs in to its own home; a wrong password does not; logging out 
     t.regex(await res.text(), /Wrong user or password/);
     t.is((await bad.get("/admin")).status, 303);
     t.is((await bad.get("/api/alarms")).status, 401);
-  });
+  }, { store: engine.fresh() });
 });
 
-test("CSRF: POSTs without the session's token, with a wrong one, or from another origin are refused", async (t) => {
+each("CSRF: POSTs without the session's token, with a wrong one, or from another origin are refused", async (t, engine) => {
   await withWebCenter(async ({ center, base }) => {
     await publishAs(center, "T0001", alarmMessages({ alarmId: 1, mediaId: 1, pattern: 3, seq: 1, time: s("2026-04-28T02:10") }));
     const op = new WebClient(base);
@@ -65,10 +72,10 @@ test("CSRF: POSTs without the session's token, with a wrong one, or from another
     t.is(raw.status, 403);
     t.is(raw.headers.getSetCookie().filter((c) => c.startsWith("tg_session=")).length, 0);
     t.true(center.webApp.counts.csrfRefused >= 4);
-  });
+  }, { store: engine.fresh() });
 });
 
-test("login rate limit: after five failures even the right password is refused until the window has passed", async (t) => {
+each("login rate limit: after five failures even the right password is refused until the window has passed", async (t, engine) => {
   let clock = Date.parse("2026-04-20T00:00:00Z");
   await withWebCenter(
     async ({ base }) => {
@@ -83,11 +90,11 @@ test("login rate limit: after five failures even the right password is refused u
       clock += 15 * 60 * 1000 + 1000;
       t.is((await c.login("manager1", PASSWORDS.manager1)).status, 303, "the window has moved on");
     },
-    { now: () => clock },
+    { store: engine.fresh(), now: () => clock },
   );
 });
 
-test("a manager sees its own site only: pages, alarms, media and the API answer 404 for another site", async (t) => {
+each("a manager sees its own site only: pages, alarms, media and the API answer 404 for another site", async (t, engine) => {
   await withWebCenter(async ({ center, base, site1, site2 }) => {
     await publishAs(center, "T0001", [...alarmMessages({ alarmId: 1, mediaId: 1, pattern: 2, seq: 1, time: s("2026-04-28T02:10") }), ...workedExamplePeriods(100)]);
     await publishAs(center, "T0002", alarmMessages({ alarmId: 7, mediaId: 3, pattern: 1, seq: 1, time: s("2026-04-28T03:00"), sensor: "A0009" }));
@@ -124,10 +131,10 @@ test("a manager sees its own site only: pages, alarms, media and the API answer 
     await op.login("operator", PASSWORDS.operator);
     t.is((await op.get(`/site/${site2}`)).status, 200);
     t.is(((await (await op.get("/api/alarms")).json()) as unknown[]).length, 2);
-  });
+  }, { store: engine.fresh() });
 });
 
-test("the site's periods table: DESIGN §2's two rows, 50,976 yen, 5,097 counts, from the center's own recomputation", async (t) => {
+each("the site's periods table: DESIGN §2's two rows, 50,976 yen, 5,097 counts, from the center's own recomputation", async (t, engine) => {
   await withWebCenter(async ({ center, base, site1 }) => {
     await publishAs(center, "T0001", workedExamplePeriods(1));
     const m1 = new WebClient(base);
@@ -147,10 +154,10 @@ test("the site's periods table: DESIGN §2's two rows, 50,976 yen, 5,097 counts,
     t.deepEqual(api[0].days.map((d) => d.seconds / 3600), [3, 12, 24, 24, 24, 24, 24, 24, 24, 12]);
     t.is(api[0].days[0].yen, 288);
     t.is(api[0].days[2].yen, Math.floor((330 * 24 * 0.8 * 1000) / 1000));
-  });
+  }, { store: engine.fresh() });
 });
 
-test("an operator dispatches a pattern-3 alarm: recorded, and the dispatch reaches the terminal's subscription", async (t) => {
+each("an operator dispatches a pattern-3 alarm: recorded, and the dispatch reaches the terminal's subscription", async (t, engine) => {
   await withWebCenter(async ({ center, base, site1 }) => {
     // The terminal subscribes once (persistent session), then hangs up as a dial-up terminal does.
     const first = await RawMqtt.login(center.mqttPort, "T0001", SECRETS.T0001, false);
@@ -204,10 +211,10 @@ test("an operator dispatches a pattern-3 alarm: recorded, and the dispatch reach
     const api = await fetch(base + "/api/alarms/T0001/4/dispatch", { method: "POST", headers: { cookie: `tg_session=${m1.jar.get("tg_session")}`, "x-csrf-token": m1.csrf, "content-type": "application/json" }, body: "{}" });
     t.is(api.status, 409, "closed");
     t.regex(await (await op.get("/operator")).text(), /id="alarm-T0001-5"/, "a manager's request shows in the operators' queue");
-  });
+  }, { store: engine.fresh() });
 });
 
-test("supervision: no daily test call within 24 h + grace raises one fault for the operators; the next call clears it", async (t) => {
+each("supervision: no daily test call within 24 h + grace raises one fault for the operators; the next call clears it", async (t, engine) => {
   let clock = s("2026-04-20T09:00") * 1000;
   const hooks: Array<{ body: string; signature: string }> = [];
   const receiver = createServer((req, res) => {
@@ -251,14 +258,14 @@ test("supervision: no daily test call within 24 h + grace raises one fault for t
         await publishAs(center, "T0002", [{ name: "test", seq: 1, time: s("2025-12-01T00:00"), body: { boots: 1, outbox: 0 } }]);
         t.deepEqual(center.supervisor.check().raised, []);
       },
-      { now: () => clock, supervision: { intervalMs: 3_600_000 } },
+      { store: engine.fresh(), now: () => clock, supervision: { intervalMs: 3_600_000 } },
     );
   } finally {
     receiver.close();
   }
 });
 
-test("the admin registers a site with its manager and a terminal; a bad tariff is refused naming the field", async (t) => {
+each("the admin registers a site with its manager and a terminal; a bad tariff is refused naming the field", async (t, engine) => {
   await withWebCenter(async ({ center, base }) => {
     const admin = new WebClient(base);
     await admin.login("admin", PASSWORDS.admin);
@@ -294,7 +301,7 @@ test("the admin registers a site with its manager and a terminal; a bad tariff i
     await op.login("operator", PASSWORDS.operator);
     t.is((await op.post("/admin/users", { username: "x", password: "xxxxxxxxxxxx", role: "admin" })).status, 404, "nor is an operator");
     t.is(center.web.userByName("x"), undefined);
-  });
+  }, { store: engine.fresh() });
 });
 
 test("the demo seed: one site, T0001 with its known secret, the three demo logins; seeding twice changes nothing", async (t) => {
@@ -324,7 +331,7 @@ test("the demo seed: one site, T0001 with its known secret, the three demo login
   }
 });
 
-test("live events are scoped too: a manager's stream carries its own site's alarms, not another's", async (t) => {
+each("live events are scoped too: a manager's stream carries its own site's alarms, not another's", async (t, engine) => {
   await withWebCenter(async ({ center, base }) => {
     const m1 = new WebClient(base);
     await m1.login("manager1", PASSWORDS.manager1);
@@ -357,5 +364,32 @@ test("live events are scoped too: a manager's stream carries its own site's alar
     await s1.close();
     await so.close();
     t.is((await fetch(base + "/events")).status, 401);
-  });
+  }, { store: engine.fresh() });
+});
+
+const postgres = engines.find((e) => e.name === "postgres")!;
+
+postgres.test("two centers on one PostgreSQL database (same terminal key): a terminal reports to one, the other's store and pages have it", async (t) => {
+  const { startCenter } = await import("../center/center");
+  const { copyFileSync, mkdirSync, mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const root = mkdtempSync(join(tmpdir(), "tg-two-"));
+  const store = postgres.fresh();
+  const a = await startCenter({ dataDir: join(root, "a"), store, mqttPort: 0, httpPort: 0 });
+  mkdirSync(join(root, "b"));
+  copyFileSync(join(root, "a", "terminal-key"), join(root, "b", "terminal-key"));
+  const b = await startCenter({ dataDir: join(root, "b"), store, mqttPort: 0, httpPort: 0 });
+  try {
+    a.addTerminal({ id: "T0001", secret: SECRETS.T0001, site: "Tanaka home" });
+    await publishAs(b, "T0001", [{ name: "test", seq: 1, time: s("2026-04-20T09:00"), body: { boots: 1, outbox: 0 } }]);
+    await publishAs(b, "T0001", alarmMessages({ alarmId: 4, mediaId: 2, pattern: 3, seq: 2, time: s("2026-04-20T09:05") }));
+    t.is(a.store.terminal("T0001")?.lastTest, s("2026-04-20T09:00"), "written by b, read by a");
+    t.deepEqual(a.web.operatorAlarms().queue.map((x) => x.alarmId), [4]);
+    t.is(a.store.messageCount(), b.store.messageCount());
+  } finally {
+    await b.close();
+    await a.close();
+    rmSync(root, { recursive: true, force: true });
+  }
 });

@@ -1,4 +1,4 @@
-import test from "ava";
+import type { ExecutionContext } from "ava";
 import { createHmac } from "node:crypto";
 import { type Server, createServer } from "node:http";
 import { SMTPServer } from "smtp-server";
@@ -6,6 +6,13 @@ import { MediaLinks } from "../center/notify/links";
 import { MEDIA_WAIT_MS, signBody } from "../center/notify/notifier";
 import { cameraImage, soundClip } from "../host-sim/devices/sensors";
 import { PASSWORDS, WebClient, alarmMessages, publishAs, s, withWebCenter } from "./helpers/center-web";
+import { type StoreEngine, storeEngines } from "./helpers/stores";
+
+// Notifications run on both store engines: SQLite and PostgreSQL (tests/helpers/stores.ts).
+const engines = storeEngines();
+function each(title: string, fn: (t: ExecutionContext, engine: StoreEngine) => Promise<void>): void {
+  for (const e of engines) e.test(title, fn);
+}
 
 interface Mail {
   from: string;
@@ -100,7 +107,7 @@ async function waitFor(what: string, cond: () => boolean, ms = 10_000, state: ()
 
 const verify = (secret: string, body: string, signature: string) => "sha256=" + createHmac("sha256", secret).update(body).digest("hex") === signature;
 
-test("alarms go by pattern: 1 and 2 to the site's manager, 3 to the operators; emails carry the images, webhooks are signed and link them", async (t) => {
+each("alarms go by pattern: 1 and 2 to the site's manager, 3 to the operators; emails carry the images, webhooks are signed and link them", async (t, engine) => {
   const smtp = await smtpServer();
   const hooks = await hookServer();
   try {
@@ -180,7 +187,7 @@ test("alarms go by pattern: 1 and 2 to the site's manager, 3 to the operators; e
         t.regex(opPage, /email: ops@guard\.example \(operators\)/);
         t.notRegex(opPage, /tanaka@example/);
       },
-      { smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 50 } },
+      { store: engine.fresh(), smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 50 } },
     );
   } finally {
     await smtp.close();
@@ -188,7 +195,7 @@ test("alarms go by pattern: 1 and 2 to the site's manager, 3 to the operators; e
   }
 });
 
-test("a failing destination is retried with backoff until it answers; one that never does is given up, with its error in the log", async (t) => {
+each("a failing destination is retried with backoff until it answers; one that never does is given up, with its error in the log", async (t, engine) => {
   const hooks = await hookServer();
   hooks.fail("/flaky", 2);
   try {
@@ -217,14 +224,14 @@ test("a failing destination is retried with backoff until it answers; one that n
         t.regex(page, /<tr data-status="failed">[\s\S]*?no SMTP server configured/);
         t.regex(page, /<tr data-status="sent">[\s\S]*?\/flaky/);
       },
-      { notify: { retryBaseMs: 40, maxAttempts: 4, pollMs: 20, timeoutMs: 2000 } },
+      { store: engine.fresh(), notify: { retryBaseMs: 40, maxAttempts: 4, pollMs: 20, timeoutMs: 2000 } },
     );
   } finally {
     await hooks.close();
   }
 });
 
-test("an alarm's notification waits for its images, but not for ever", async (t) => {
+each("an alarm's notification waits for its images, but not for ever", async (t, engine) => {
   const smtp = await smtpServer();
   try {
     await withWebCenter(
@@ -245,14 +252,14 @@ test("an alarm's notification waits for its images, but not for ever", async (t)
         t.regex(smtp.mails[1].raw, /Images: 0 attached of 2 expected/);
         t.regex(smtp.mails[1].raw, /Clips: 0 attached of 1 expected/);
       },
-      { smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 20, mediaWaitMs: 5000 } },
+      { store: engine.fresh(), smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 20, mediaWaitMs: 5000 } },
     );
   } finally {
     await smtp.close();
   }
 });
 
-test("an alarm announcing 3 images and 1 clip: the e-mail waits for them, attaches them and says expected and attached", async (t) => {
+each("an alarm announcing 3 images and 1 clip: the e-mail waits for them, attaches them and says expected and attached", async (t, engine) => {
   const smtp = await smtpServer();
   try {
     await withWebCenter(
@@ -286,14 +293,14 @@ test("an alarm announcing 3 images and 1 clip: the e-mail waits for them, attach
         t.is(center.web.notifications()[0].attachments, 4);
 
       },
-      { smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 20 } },
+      { store: engine.fresh(), smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 20 } },
     );
   } finally {
     await smtp.close();
   }
 });
 
-test("credit ran out while guarding: the site's manager is told (stopped, emergency), never the operators or another site; a card inserted is no news", async (t) => {
+each("credit ran out while guarding: the site's manager is told (stopped, emergency), never the operators or another site; a card inserted is no news", async (t, engine) => {
   const smtp = await smtpServer();
   try {
     await withWebCenter(
@@ -316,14 +323,14 @@ test("credit ran out while guarding: the site's manager is told (stopped, emerge
         t.regex(stopped.raw, /Top up the card/);
         t.true(smtp.mails.some((m) => /emergency credit/.test(m.raw)));
       },
-      { smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 50 } },
+      { store: engine.fresh(), smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 50 } },
     );
   } finally {
     await smtp.close();
   }
 });
 
-test("a manager asks for guards on a pattern 2 alarm: the operators are told (email and signed webhook) with the site, the alarm and the note; the site's own destinations are not", async (t) => {
+each("a manager asks for guards on a pattern 2 alarm: the operators are told (email and signed webhook) with the site, the alarm and the note; the site's own destinations are not", async (t, engine) => {
   const smtp = await smtpServer();
   const hooks = await hookServer();
   try {
@@ -358,7 +365,7 @@ test("a manager asks for guards on a pattern 2 alarm: the operators are told (em
         const json = JSON.parse((hook as Hook).body) as { event: string; terminal: string; alarmId: number; site: { name: string } };
         t.like(json, { event: "guards", terminal: "T0001", alarmId: 4, site: { name: "Tanaka home" } });
       },
-      { smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 50 } },
+      { store: engine.fresh(), smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 50 } },
     );
   } finally {
     await smtp.close();

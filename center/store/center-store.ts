@@ -1,6 +1,6 @@
 /**
- * What the center keeps, behind one interface: the embedded SQLite implementation
- * (sqlite-store.ts) by default; a PostgreSQL one can take over without touching ingestion or web.
+ * What the center keeps, behind one interface: SqlStore (sql-store.ts) over the SQL port
+ * (sql-db.ts), on SQLite by default or PostgreSQL (open-store.ts), ingestion and web untouched.
  */
 export interface SiteRow {
   id: number;

@@ -1,10 +1,10 @@
-import type Database from "better-sqlite3";
 import { OPERATOR_SQL } from "../alarm-policy";
 import type { AlarmRow, MediaRow } from "./center-store";
+import { greatest, type SqlDb, type SqlStatement, type SqlValue } from "./sql-db";
 
 /**
  * What the web, the notifier, dispatch and supervision keep (migration 2), behind one interface
- * like CenterStore; SqliteWebStore shares the center's SQLite file. Center-side instants are ms
+ * like CenterStore; SqlWebStore shares the center's database (SQLite or PostgreSQL, sql-db.ts). Center-side instants are ms
  * since 1970; terminal-reported times (alarm time, test call time) stay in seconds.
  */
 export type Role = "admin" | "operator" | "manager";
@@ -177,18 +177,15 @@ export interface WebStore {
 
 type Row = Record<string, any>;
 
-export class SqliteWebStore implements WebStore {
-  readonly db: Database.Database;
+export class SqlWebStore implements WebStore {
+  readonly db: SqlDb;
 
-  constructor(db: Database.Database) {
+  constructor(db: SqlDb) {
     this.db = db;
   }
 
   addUser(u: { username: string; passwordHash: string; role: Role; siteId: number | null }, at: number): number {
-    return Number(
-      this.db.prepare("INSERT INTO users (username, password_hash, role, site_id, created_at) VALUES (?, ?, ?, ?, ?)").run(u.username, u.passwordHash, u.role, u.siteId, at)
-        .lastInsertRowid,
-    );
+    return this.db.prepare("INSERT INTO users (username, password_hash, role, site_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id").get(u.username, u.passwordHash, u.role, u.siteId, at)!.id;
   }
 
   user(id: number): UserRow | undefined {
@@ -257,7 +254,7 @@ export class SqliteWebStore implements WebStore {
   }
 
   latestPlan(terminal: string): { seq: number; time: number; plan: unknown } | undefined {
-    const r = this.db.prepare("SELECT seq, time, plan FROM plans WHERE terminal = ? ORDER BY rowid DESC LIMIT 1").get(terminal) as Row | undefined;
+    const r = this.db.prepare("SELECT seq, time, plan FROM plans WHERE terminal = ? ORDER BY seq DESC LIMIT 1").get(terminal) as Row | undefined;
     return r ? { seq: r.seq, time: r.time, plan: JSON.parse(r.plan) } : undefined;
   }
 
@@ -271,19 +268,21 @@ export class SqliteWebStore implements WebStore {
   }
 
   operatorAlarms(recentClosed = 10): { queue: AlarmRow[]; recent: AlarmRow[] } {
-    const q = (closed: boolean, order: string, limit: number) =>
-      (this.db.prepare(`SELECT a.* FROM alarms a WHERE ${OPERATOR_SQL.where} AND a.status ${closed ? "=" : "<>"} 'closed' ORDER BY ${order} LIMIT ?`).all(limit) as Row[]).map(alarmRowOf);
-    return { queue: q(false, `${OPERATOR_SQL.urgency}, ${OPERATOR_SQL.newest}`, -1), recent: q(true, OPERATOR_SQL.newest, recentClosed) };
+    const q = (closed: boolean, order: string, limit: number | null) =>
+      (this.db
+        .prepare(`SELECT a.* FROM alarms a WHERE ${OPERATOR_SQL.where} AND a.status ${closed ? "=" : "<>"} 'closed' ORDER BY ${order}${limit === null ? "" : " LIMIT ?"}`)
+        .all(...(limit === null ? [] : [limit])) as Row[]).map(alarmRowOf);
+    return { queue: q(false, `${OPERATOR_SQL.urgency}, ${OPERATOR_SQL.newest}`, null), recent: q(true, OPERATOR_SQL.newest, recentClosed) };
   }
 
   mediaOfAlarms(keys: readonly AlarmKey[]): MediaRow[] {
     if (!keys.length) return [];
-    return this.#media(this.db.prepare(`SELECT m.* FROM media m WHERE (m.terminal, m.alarm_id) IN (${KEYS_SQL}) ORDER BY m.terminal, m.alarm_id, m.media_id, m.item`).all(keysJson(keys)) as Row[]);
+    return this.#media(this.db.prepare(`SELECT m.* FROM media m WHERE (m.terminal, m.alarm_id) IN (${keysSql(this.db)}) ORDER BY m.terminal, m.alarm_id, m.media_id, m.item`).all(keysJson(keys)) as Row[]);
   }
 
   actionsOfAlarms(keys: readonly AlarmKey[]): AlarmActionRow[] {
     if (!keys.length) return [];
-    return (this.db.prepare(`SELECT x.* FROM alarm_actions x WHERE (x.terminal, x.alarm_id) IN (${KEYS_SQL}) ORDER BY x.id`).all(keysJson(keys)) as Row[]).map(actionRowOf);
+    return (this.db.prepare(`SELECT x.* FROM alarm_actions x WHERE (x.terminal, x.alarm_id) IN (${keysSql(this.db)}) ORDER BY x.id`).all(keysJson(keys)) as Row[]).map(actionRowOf);
   }
 
   mediaOfAlarm(terminal: string, alarmId: number): MediaRow[] {
@@ -316,16 +315,14 @@ export class SqliteWebStore implements WebStore {
   }
 
   addDestination(d: Omit<DestinationRow, "id">): number {
-    return Number(
-      this.db
-        .prepare("INSERT INTO destinations (audience, site_id, kind, address, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-        .run(d.audience, d.siteId, d.kind, d.address, d.secret, d.createdAt).lastInsertRowid,
-    );
+    return this.db
+      .prepare("INSERT INTO destinations (audience, site_id, kind, address, secret, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
+      .get(d.audience, d.siteId, d.kind, d.address, d.secret, d.createdAt)!.id;
   }
 
   destinations(filter: { audience?: "site" | "operators"; siteId?: number } = {}): DestinationRow[] {
     const where: string[] = [];
-    const args: unknown[] = [];
+    const args: SqlValue[] = [];
     if (filter.audience) (where.push("audience = ?"), args.push(filter.audience));
     if (filter.siteId !== undefined) (where.push("site_id = ?"), args.push(filter.siteId));
     const rows = this.db.prepare(`SELECT * FROM destinations ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id`).all(...args) as Row[];
@@ -341,14 +338,12 @@ export class SqliteWebStore implements WebStore {
   }
 
   addNotification(n: Omit<NotificationRow, "id" | "attempts" | "lastError" | "sentAt" | "attachments">): number {
-    return Number(
-      this.db
-        .prepare(
-          `INSERT INTO notifications (destination_id, kind, address, audience, site_id, terminal, event, alarm_id, fault_id, subject, status, next_at, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(n.destinationId, n.kind, n.address, n.audience, n.siteId, n.terminal, n.event, n.alarmId, n.faultId, n.subject, n.status, n.nextAt, n.createdAt).lastInsertRowid,
-    );
+    return this.db
+      .prepare(
+        `INSERT INTO notifications (destination_id, kind, address, audience, site_id, terminal, event, alarm_id, fault_id, subject, status, next_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      )
+      .get(n.destinationId, n.kind, n.address, n.audience, n.siteId, n.terminal, n.event, n.alarmId, n.faultId, n.subject, n.status, n.nextAt, n.createdAt)!.id;
   }
 
   notification(id: number): NotificationRow | undefined {
@@ -358,7 +353,7 @@ export class SqliteWebStore implements WebStore {
 
   notifications(filter: { siteId?: number; audience?: "site" | "operators"; limit?: number } = {}): NotificationRow[] {
     const where: string[] = [];
-    const args: unknown[] = [];
+    const args: SqlValue[] = [];
     if (filter.siteId !== undefined) (where.push("site_id = ?"), args.push(filter.siteId));
     if (filter.audience) (where.push("audience = ?"), args.push(filter.audience));
     args.push(filter.limit ?? 200);
@@ -391,11 +386,9 @@ export class SqliteWebStore implements WebStore {
   }
 
   addAlarmAction(a: Omit<AlarmActionRow, "id" | "sentAt" | "sendError">): number {
-    return Number(
-      this.db
-        .prepare("INSERT INTO alarm_actions (terminal, alarm_id, action, user_id, username, role, note, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-        .run(a.terminal, a.alarmId, a.action, a.userId, a.username, a.role, a.note, a.at).lastInsertRowid,
-    );
+    return this.db
+      .prepare("INSERT INTO alarm_actions (terminal, alarm_id, action, user_id, username, role, note, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
+      .get(a.terminal, a.alarmId, a.action, a.userId, a.username, a.role, a.note, a.at)!.id;
   }
 
   markActionSent(id: number, at: number | null, error: string | null): void {
@@ -419,7 +412,7 @@ export class SqliteWebStore implements WebStore {
   }
 
   raiseFault(f: { terminal: string; kind: string; detail: string; raisedAt: number }): number {
-    return Number(this.db.prepare("INSERT INTO faults (terminal, kind, detail, raised_at) VALUES (?, ?, ?, ?)").run(f.terminal, f.kind, f.detail, f.raisedAt).lastInsertRowid);
+    return this.db.prepare("INSERT INTO faults (terminal, kind, detail, raised_at) VALUES (?, ?, ?, ?) RETURNING id").get(f.terminal, f.kind, f.detail, f.raisedAt)!.id;
   }
 
   clearFault(id: number, at: number, by: string): void {
@@ -428,7 +421,7 @@ export class SqliteWebStore implements WebStore {
 
   faults(filter: { open?: boolean; terminals?: string[] } = {}): FaultRow[] {
     const where: string[] = [];
-    const args: unknown[] = [];
+    const args: SqlValue[] = [];
     if (filter.open) where.push("cleared_at IS NULL");
     if (filter.terminals) {
       if (filter.terminals.length === 0) return [];
@@ -443,9 +436,10 @@ export class SqliteWebStore implements WebStore {
     this.db
       .prepare(
         `INSERT INTO supervision (terminal, first_heard_at, last_test_at) VALUES (?, ?, ?)
-         ON CONFLICT(terminal) DO UPDATE SET last_test_at = CASE WHEN ? THEN MAX(COALESCE(last_test_at, 0), excluded.first_heard_at) ELSE last_test_at END`,
+         ON CONFLICT(terminal) DO UPDATE SET last_test_at = CASE WHEN excluded.last_test_at IS NOT NULL
+           THEN ${greatest(this.db)}(COALESCE(supervision.last_test_at, 0), excluded.last_test_at) ELSE supervision.last_test_at END`,
       )
-      .run(terminal, at, testCall ? at : null, testCall ? 1 : 0);
+      .run(terminal, at, testCall ? at : null);
   }
 
   supervision(terminal: string): { firstHeardAt: number; lastTestAt: number | null } | undefined {
@@ -456,7 +450,7 @@ export class SqliteWebStore implements WebStore {
   overdue(beforeMs: number, kind: string, limit: number): Array<{ terminal: string; firstHeardAt: number; lastTestAt: number | null }> {
     if (!this.#overdue) {
       this.#overdue = this.db.prepare(
-        `SELECT terminal, first_heard_at AS firstHeardAt, last_test_at AS lastTestAt FROM supervision s
+        `SELECT terminal, first_heard_at AS "firstHeardAt", last_test_at AS "lastTestAt" FROM supervision s
          WHERE COALESCE(last_test_at, first_heard_at) < ?
            AND NOT EXISTS (SELECT 1 FROM faults f WHERE f.terminal = s.terminal AND f.kind = ? AND f.cleared_at IS NULL)
          ORDER BY COALESCE(last_test_at, first_heard_at) LIMIT ?`,
@@ -465,7 +459,7 @@ export class SqliteWebStore implements WebStore {
     return this.#overdue.all(beforeMs, kind, limit) as Array<{ terminal: string; firstHeardAt: number; lastTestAt: number | null }>;
   }
 
-  #overdue: Database.Statement | null = null;
+  #overdue: SqlStatement | null = null;
 
   setting(key: string): string | undefined {
     const r = this.db.prepare("SELECT value FROM settings WHERE key = ?").get(key) as Row | undefined;
@@ -478,7 +472,10 @@ export class SqliteWebStore implements WebStore {
 }
 
 /** A list of alarm keys as one JSON parameter, unpacked in SQL: one query whatever their number. */
-const KEYS_SQL = "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)";
+const keysSql = (db: SqlDb) =>
+  db.dialect === "postgres"
+    ? "SELECT k->>0, (k->>1)::bigint FROM json_array_elements(?::json) AS k"
+    : "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)";
 const keysJson = (keys: readonly AlarmKey[]) => JSON.stringify(keys.map((k) => [k.terminal, k.alarmId]));
 
 function alarmRowOf(r: Row): AlarmRow {
@@ -519,3 +516,6 @@ function notificationRow(r: Row): NotificationRow {
 function faultRow(r: Row): FaultRow {
   return { id: r.id, terminal: r.terminal, kind: r.kind, detail: r.detail, raisedAt: r.raised_at, clearedAt: r.cleared_at, clearedBy: r.cleared_by };
 }
+
+/** The web store on the center's SQLite file (the name it had before PostgreSQL). */
+export { SqlWebStore as SqliteWebStore };

@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+import type { SqlDb } from "../store/sql-db";
 
 export interface LoginLimitOptions {
   /** attempts per (account, address) in the window */
@@ -25,7 +25,7 @@ export type Reservation = { ok: true; ids: number[] } | { ok: false; retryAfter:
  * account's attempts and its own attempt's address count.
  */
 export class LoginLimiter {
-  readonly #db: Database.Database;
+  readonly #db: SqlDb;
   readonly #now: () => number;
   readonly perUser: number;
   readonly perAddress: number;
@@ -34,7 +34,7 @@ export class LoginLimiter {
   readonly accountMaxBackoffMs: number;
   refused = 0;
 
-  constructor(db: Database.Database, now: () => number, o: LoginLimitOptions = {}) {
+  constructor(db: SqlDb, now: () => number, o: LoginLimitOptions = {}) {
     this.#db = db;
     this.#now = now;
     this.perUser = o.perUser ?? 5;
@@ -67,9 +67,9 @@ export class LoginLimiter {
         this.refused++;
         return { ok: false, retryAfter: Math.max(1, Math.ceil(waitMs / 1000)) };
       }
-      const ins = this.#db.prepare("INSERT INTO login_attempts (key, at) VALUES (?, ?)");
-      return { ok: true, ids: [keys.pair, keys.address, keys.account].map((k) => Number(ins.run(k, now).lastInsertRowid)) };
-    })();
+      const ins = this.#db.prepare("INSERT INTO login_attempts (key, at) VALUES (?, ?) RETURNING id");
+      return { ok: true, ids: [keys.pair, keys.address, keys.account].map((k) => ins.get(k, now)!.id as number) };
+    });
   }
 
   /** A good login: the account's attempts and this attempt are forgotten (failures stay counted). */
@@ -78,7 +78,7 @@ export class LoginLimiter {
     this.#db.transaction(() => {
       this.#db.prepare("DELETE FROM login_attempts WHERE key IN (?, ?)").run(`ua:${user}:${ip}`, `u:${user}`);
       if (r.ok) for (const id of r.ids) this.#db.prepare("DELETE FROM login_attempts WHERE id = ?").run(id);
-    })();
+    });
   }
 }
 

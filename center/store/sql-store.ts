@@ -1,134 +1,52 @@
-import Database from "better-sqlite3";
-import { closeSync, fdatasync, fdatasyncSync, fstat, openSync } from "node:fs";
 import type { AlarmRow, CenterStore, MediaChunk, MediaRow, PeriodRow, SiteRow, TerminalRow } from "./center-store";
-import { MIGRATIONS } from "./migrations";
-import { WalCheckpointer } from "./wal-checkpointer";
+import { migrate, schemaVersion } from "./migrations";
+import { greatest, SqliteDb, type SqlDb, type SqlStatement } from "./sql-db";
+import type { WalCheckpointer } from "./wal-checkpointer";
 
 type Row = Record<string, any>;
 
 /** rejected messages kept as a sample (all are counted in reject_counts) */
 export const REJECT_SAMPLE = 500;
 
-/** The embedded store: one SQLite file in WAL mode, schema migrations on open. */
-export class SqliteStore implements CenterStore {
-  readonly db: Database.Database;
-  /** Statements prepared once, by SQL text (the set of texts is fixed by this file). */
-  readonly #statements = new Map<string, Database.Statement>();
+/**
+ * The center's store over the SQL port (sql-db.ts): the same SQL on SQLite (SqliteStore, the
+ * embedded default) and PostgreSQL (open-store.ts). Schema migrations on open.
+ */
+export class SqlStore implements CenterStore {
+  readonly db: SqlDb;
   /** terminal → site, for the ingest path and the web's events (invalidated by addTerminal) */
   readonly #siteOf = new Map<string, number>();
-  readonly #path: string;
-  #walFd: number | null = null;
-  #syncing: Array<(err: Error | null) => void> | null = null;
-  #waiting: Array<(err: Error | null) => void> = [];
+  readonly #greatest: string;
 
-  /** copies the WAL into the database off the event loop (file databases only) */
-  readonly checkpointer: WalCheckpointer | null;
-
-  /** `checkpointBytes`: the WAL size that starts a checkpoint (wal-checkpointer.ts) */
-  constructor(path: string, o: { checkpointBytes?: number } = {}) {
-    this.db = new Database(path);
-    this.db.pragma("journal_mode = WAL");
-    // NORMAL: a commit writes the WAL without waiting for the disk; `durable` below syncs the WAL
-    // off the event loop, and the ingest acknowledges a batch only after that (power cut included).
-    this.db.pragma("synchronous = NORMAL");
-    this.#path = path;
-    this.db.pragma("foreign_keys = ON");
-    this.#migrate();
-    if (path === ":memory:") this.checkpointer = null;
-    else {
-      // the checkpoint leaves the commit path for a worker; if the worker fails, SQLite's own returns
-      this.db.pragma("wal_autocheckpoint = 0");
-      this.checkpointer = new WalCheckpointer(path, {
-        checkpointBytes: o.checkpointBytes,
-        onFail: (why) => {
-          process.emitWarning(`WAL checkpointer: ${why}; checkpoints go back into commits`);
-          this.db.pragma("wal_autocheckpoint = 1000");
-        },
-      });
-    }
+  constructor(db: SqlDb) {
+    this.db = db;
+    this.#greatest = greatest(db);
+    migrate(db);
   }
 
-  #q(sql: string): Database.Statement {
+  /** Statements prepared once, by SQL text (the set of texts is fixed by this file). */
+  readonly #statements = new Map<string, SqlStatement>();
+
+  #q(sql: string): SqlStatement {
     let st = this.#statements.get(sql);
-    if (!st) {
-      st = this.db.prepare(sql);
-      this.#statements.set(sql, st);
-    }
+    if (!st) this.#statements.set(sql, (st = this.db.prepare(sql)));
     return st;
   }
 
-  #migrate(): void {
-    this.db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    const row = this.#q("SELECT MAX(version) AS v FROM schema_version").get() as Row;
-    const current = row?.v ?? 0;
-    for (let v = current; v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]);
-        this.#q("INSERT INTO schema_version (version) VALUES (?)").run(v + 1);
-      })();
-    }
-  }
-
   get schemaVersion(): number {
-    return (this.#q("SELECT MAX(version) AS v FROM schema_version").get() as Row).v;
+    return schemaVersion(this.db);
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
-  }
-
-  #wal(): number | null {
-    if (this.#walFd === null && this.#path !== ":memory:") {
-      try {
-        this.#walFd = openSync(`${this.#path}-wal`, "r");
-      } catch {
-        return null; // nothing written yet
-      }
-    }
-    return this.#walFd;
+    return this.db.transaction(fn);
   }
 
   durable(cb: (err: Error | null) => void): void {
-    this.#waiting.push(cb);
-    if (!this.#syncing) this.#syncNext();
-  }
-
-  /** One fdatasync at a time in libuv's pool; callers who come meanwhile share the next one. */
-  #syncNext(): void {
-    const group = this.#waiting;
-    if (group.length === 0) {
-      this.#syncing = null;
-      return;
-    }
-    this.#waiting = [];
-    this.#syncing = group;
-    const fd = this.#wal();
-    const finish = (err: Error | null) => {
-      try {
-        for (const cb of group) {
-          try {
-            cb(err);
-          } catch (e) {
-            process.emitWarning(`after a WAL sync: ${(e as Error).stack ?? e}`);
-          }
-        }
-      } finally {
-        this.#syncNext();
-      }
-    };
-    if (fd === null) return void setImmediate(() => finish(null));
-    fdatasync(fd, (err) => {
-      if (err || !this.checkpointer) return finish(err);
-      fstat(fd, (e, st) => {
-        if (!e) this.checkpointer?.grown(st.size);
-        finish(null);
-      });
-    });
+    this.db.durable(cb);
   }
 
   durableNow(): void {
-    const fd = this.#wal();
-    if (fd !== null) fdatasyncSync(fd);
+    this.db.durableNow();
   }
 
   attempt<T>(fn: () => T): T {
@@ -145,16 +63,13 @@ export class SqliteStore implements CenterStore {
   }
 
   close(): void {
-    this.checkpointer?.close();
-    if (this.#walFd !== null) closeSync(this.#walFd);
-    this.#walFd = null;
     this.db.close();
   }
 
   addSite(name: string, contact = ""): number {
     const existing = this.#q("SELECT id FROM sites WHERE name = ?").get(name) as Row | undefined;
     if (existing) return existing.id;
-    return Number(this.#q("INSERT INTO sites (name, contact, created_at) VALUES (?, ?, ?)").run(name, contact, Date.now()).lastInsertRowid);
+    return this.#q("INSERT INTO sites (name, contact, created_at) VALUES (?, ?, ?) RETURNING id").get(name, contact, Date.now())!.id as number;
   }
 
   sites(): SiteRow[] {
@@ -187,7 +102,8 @@ export class SqliteStore implements CenterStore {
   noteHeard(terminal: string, at: number, testCall: boolean): void {
     this.#q(
       `INSERT INTO supervision (terminal, first_heard_at, last_test_at) VALUES (?, ?, ?)
-       ON CONFLICT(terminal) DO UPDATE SET last_test_at = MAX(COALESCE(last_test_at, 0), excluded.last_test_at) WHERE excluded.last_test_at IS NOT NULL`,
+       ON CONFLICT(terminal) DO UPDATE SET last_test_at = ${this.#greatest}(COALESCE(supervision.last_test_at, 0), excluded.last_test_at)
+       WHERE excluded.last_test_at IS NOT NULL`,
     ).run(terminal, at, testCall ? at : null);
   }
 
@@ -209,7 +125,7 @@ export class SqliteStore implements CenterStore {
   }
 
   setLastTest(id: string, at: number): void {
-    this.#q("UPDATE terminals SET last_test = MAX(COALESCE(last_test, 0), ?) WHERE id = ?").run(at, id);
+    this.#q(`UPDATE terminals SET last_test = ${this.#greatest}(COALESCE(last_test, 0), ?) WHERE id = ?`).run(at, id);
   }
 
   recordMessage(terminal: string, seq: number, kind: string, time: number, at: number): boolean {
@@ -234,7 +150,7 @@ export class SqliteStore implements CenterStore {
 
   insertPeriod(p: PeriodRow): boolean {
     const r = this.#q(
-        `INSERT INTO periods (terminal, seq, start, end, pattern, sensors, cameras, yen_per_hour, guarded_seconds, base_yen, yen, images,
+        `INSERT INTO periods (terminal, seq, start, "end", pattern, sensors, cameras, yen_per_hour, guarded_seconds, base_yen, yen, images,
           intervals, rate_seconds, permille, contract, counts_taken, card_id, debt_yen, center_rate_seconds, center_yen, fee_mismatch,
           tariff_version, owed_yen, taken_total, surcharge_total, center_owed_yen)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (terminal, start) DO NOTHING`,
@@ -261,7 +177,7 @@ export class SqliteStore implements CenterStore {
   }
 
   confirmTariff(terminal: string, version: number): void {
-    this.#q("UPDATE terminals SET tariff_confirmed = MAX(tariff_confirmed, ?) WHERE id = ?").run(version, terminal);
+    this.#q(`UPDATE terminals SET tariff_confirmed = ${this.#greatest}(tariff_confirmed, ?) WHERE id = ?`).run(version, terminal);
   }
 
   periods(terminal?: string): PeriodRow[] {
@@ -383,19 +299,17 @@ export class SqliteStore implements CenterStore {
   /** Every reject counted per terminal; only the latest REJECT_SAMPLE rows kept, each a short sample. */
   insertReject(e: { at: number; terminal: string | null; topic: string | null; reason: string; payload: Uint8Array | null }): void {
     this.db.transaction(() => {
-      const id = Number(
-        this.db
-          .prepare("INSERT INTO rejects (at, terminal, topic, reason, payload) VALUES (?, ?, ?, ?, ?)")
-          .run(e.at, e.terminal, e.topic, e.reason.slice(0, 300), e.payload ? Buffer.from(e.payload.slice(0, 256)) : null).lastInsertRowid,
-      );
+      const id = this.db
+        .prepare("INSERT INTO rejects (at, terminal, topic, reason, payload) VALUES (?, ?, ?, ?, ?) RETURNING id")
+        .get(e.at, e.terminal, e.topic, e.reason.slice(0, 300), e.payload ? Buffer.from(e.payload.slice(0, 256)) : null)!.id as number;
       this.db.prepare("DELETE FROM rejects WHERE id <= ?").run(id - REJECT_SAMPLE);
       this.db
         .prepare(
           `INSERT INTO reject_counts (terminal, count, first_at, last_at, last_reason) VALUES (?, 1, ?, ?, ?)
-           ON CONFLICT(terminal) DO UPDATE SET count = count + 1, last_at = excluded.last_at, last_reason = excluded.last_reason`,
+           ON CONFLICT(terminal) DO UPDATE SET count = reject_counts.count + 1, last_at = excluded.last_at, last_reason = excluded.last_reason`,
         )
         .run(e.terminal ?? "?", e.at, e.at, e.reason.slice(0, 300));
-    })();
+    });
   }
 
   rejectCounts(): Array<{ terminal: string; count: number; firstAt: number; lastAt: number; lastReason: string }> {
@@ -436,4 +350,19 @@ function mediaRow(r: Row): MediaRow {
     path: r.path,
     complete: r.complete === 1,
   };
+}
+
+/** The embedded store: one SQLite file in WAL mode (sql-db.ts), schema migrations on open. */
+export class SqliteStore extends SqlStore {
+  declare readonly db: SqliteDb;
+
+  /** `checkpointBytes`: the WAL size that starts a checkpoint (wal-checkpointer.ts) */
+  constructor(path: string, o: { checkpointBytes?: number } = {}) {
+    super(new SqliteDb(path, o));
+  }
+
+  /** copies the WAL into the database off the event loop (file databases only) */
+  get checkpointer(): WalCheckpointer | null {
+    return this.db.checkpointer;
+  }
 }
