@@ -42,9 +42,9 @@ async function main(): Promise<void> {
   const center = await startCenter({ dataDir: dir, mqttPort: 0, httpPort: 0, notify: { pollMs: 10 } });
   try {
     center.addTerminal({ id: "T0001", secret: "bench-secret", site: "Bench home" });
-    const siteId = (center.web.siteByName("Bench home") as { id: number }).id;
-    center.web.addUser({ username: "manager", passwordHash: hashPassword("manager-bench-1"), role: "manager", siteId }, Date.now());
-    center.web.addUser({ username: "operator", passwordHash: hashPassword("operator-bench-1"), role: "operator", siteId: null }, Date.now());
+    const siteId = (center.web.sites.siteByName("Bench home") as { id: number }).id;
+    center.web.accounts.addUser({ username: "manager", passwordHash: hashPassword("manager-bench-1"), role: "manager", siteId }, Date.now());
+    center.web.accounts.addUser({ username: "operator", passwordHash: hashPassword("operator-bench-1"), role: "operator", siteId: null }, Date.now());
     center.store.transaction(() => {
       for (let d = 0; d < DAYS; d++) {
         const s = start + d * 86400;
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     await timed("operator's queue page", 20, async () => (await (await operator.get("/operator")).arrayBuffer()).byteLength);
     await timed("periods API (table, total, per day)", 50, async () => (await (await manager.get(`/api/sites/${siteId}/periods`)).arrayBuffer()).byteLength);
 
-    center.web.addDestination({ audience: "operators", siteId: null, kind: "webhook", address: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`, secret: "bench-webhook-secret-1", createdAt: Date.now() });
+    center.web.notify.addDestination({ audience: "operators", siteId: null, kind: "webhook", address: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`, secret: "bench-webhook-secret-1", createdAt: Date.now() });
     const t0 = performance.now();
     for (let a = 0; a < ALARMS; a++) center.notifier.alarmStored("T0001", a + 1);
     await done;

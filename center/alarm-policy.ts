@@ -1,5 +1,5 @@
 import type { AlarmRow } from "./store/center-store";
-import type { Role } from "./store/web-store";
+import type { Role } from "./store/account-store";
 
 /**
  * The alarm policy, in one place (DESIGN §3's guard patterns): who is told of an alarm, whose

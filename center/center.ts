@@ -19,7 +19,7 @@ import { Dispatcher } from "./dispatch";
 import { Downlinks } from "./downlinks";
 import { MediaLinks } from "./notify/links";
 import { Notifier, type NotifierOptions, type SmtpOptions } from "./notify/notifier";
-import { SqlWebStore, type WebStore } from "./store/web-store";
+import { WebStores } from "./store/web-store";
 import { Supervisor, type SupervisorOptions } from "./supervision";
 import { WebApp } from "./web/app";
 import { EventHub } from "./web/events";
@@ -84,7 +84,7 @@ export interface Center {
   linkPsk(terminal: string): Buffer;
   readonly httpPort: number;
   readonly dataDir: string;
-  readonly web: WebStore;
+  readonly web: WebStores;
   readonly webApp: WebApp;
   readonly hub: EventHub;
   readonly notifier: Notifier;
@@ -111,7 +111,7 @@ export interface Center {
 export async function startCenter(o: CenterOptions): Promise<Center> {
   mkdirSync(o.dataDir, { recursive: true });
   const store = openStore(o);
-  const web = new SqlWebStore(store.db);
+  const web = new WebStores(store.db);
   const terminalKey = TerminalKey.loadOrCreate(join(o.dataDir, "terminal-key"));
   const now = o.now ?? Date.now;
   const hub = new EventHub();
@@ -134,7 +134,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
       if (m.name === "alarm" && isOpening((m.body as { contactId: number }).contactId)) {
         // an opening by the user (Contact ID 401) is a record, not an alarm: nothing to handle
         const b = m.body as { alarmId: number };
-        web.setAlarmStatus(m.terminal, b.alarmId, "closed");
+        web.alarms.setAlarmStatus(m.terminal, b.alarmId, "closed");
         hub.publish("data", { terminal: m.terminal, kind: "opening" }, { siteId, operators: false });
       } else if (m.name === "card" && ["stopped", "emergency", "friendly"].includes(String((m.body as { event: unknown }).event))) {
         // credit ran out while guarding: the site's manager is told (DESIGN §3; issue #14)
@@ -233,10 +233,13 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     return version;
   };
   const publicUrl = o.publicUrl ?? `http://${o.host ?? "127.0.0.1"}:${httpPort}`;
-  const links = new MediaLinks(web);
+  const links = new MediaLinks(web.settings);
   const notifier = new Notifier({
     store,
-    web,
+    notify: web.notify,
+    alarms: web.alarms,
+    faults: web.faults,
+    sites: web.sites,
     media,
     links,
     publicUrl: () => publicUrl,
@@ -247,7 +250,8 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
   });
   const supervisor = new Supervisor({
     store,
-    web,
+    faults: web.faults,
+    supervision: web.supervision,
     now,
     ...o.supervision,
     onFault: (f) => {
@@ -259,12 +263,13 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
   });
   const dispatcher = new Dispatcher({
     store,
-    web,
+    alarms: web.alarms,
+    actions: web.actions,
     sendDown,
     linkDownlink: (actionId, downlinkId) => downlinks.linkAction(actionId, downlinkId),
     now,
     onChange: (terminal, alarmId, action) => {
-      const a = web.alarmRow(terminal, alarmId);
+      const a = web.alarms.alarmRow(terminal, alarmId);
       if (action.action === "request-guards") notifier.guardsRequested(terminal, alarmId, action.username ?? "the manager", action.note);
       hub.publish("alarm-action", { terminal, alarmId, action: action.action }, { siteId: siteOf(terminal), operators: !a || liveForOperators(a, action) });
     },

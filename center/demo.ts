@@ -35,21 +35,21 @@ export interface DemoDestination {
  */
 export function seedDemo(center: Center, o: { tariff?: unknown; destinations?: DemoDestination[] } = {}): { siteId: number } {
   const { store, web } = center;
-  const existing = web.siteByName(DEMO.site);
+  const existing = web.sites.siteByName(DEMO.site);
   if (!store.terminal(DEMO.terminal)) {
     center.addTerminal({ id: DEMO.terminal, secret: DEMO.terminalSecret, site: DEMO.site, contact: DEMO.contact, tariff: o.tariff ?? EXAMPLE_TARIFF_JSON });
   }
-  const siteId = existing?.id ?? (web.siteByName(DEMO.site) as { id: number }).id;
-  if (!existing) web.setSiteSettings(siteId, { imagesPerEvent: DEMO.imagesPerEvent });
+  const siteId = existing?.id ?? (web.sites.siteByName(DEMO.site) as { id: number }).id;
+  if (!existing) web.sites.setSiteSettings(siteId, { imagesPerEvent: DEMO.imagesPerEvent });
   const now = Date.now();
   for (const role of ["admin", "operator", "manager"] as const) {
     const u = DEMO.users[role];
-    if (!web.userByName(u.username)) web.addUser({ username: u.username, passwordHash: hashPassword(u.password), role, siteId: role === "manager" ? siteId : null }, now);
+    if (!web.accounts.userByName(u.username)) web.accounts.addUser({ username: u.username, passwordHash: hashPassword(u.password), role, siteId: role === "manager" ? siteId : null }, now);
   }
   for (const d of o.destinations ?? []) {
     const scoped = d.audience === "site" ? siteId : null;
-    const dup = web.destinations({ audience: d.audience }).some((x) => x.kind === d.kind && x.address === d.address && x.siteId === scoped);
-    if (!dup) web.addDestination({ audience: d.audience, siteId: scoped, kind: d.kind, address: d.address, secret: d.kind === "webhook" ? (d.secret ?? null) : null, createdAt: now });
+    const dup = web.notify.destinations({ audience: d.audience }).some((x) => x.kind === d.kind && x.address === d.address && x.siteId === scoped);
+    if (!dup) web.notify.addDestination({ audience: d.audience, siteId: scoped, kind: d.kind, address: d.address, secret: d.kind === "webhook" ? (d.secret ?? null) : null, createdAt: now });
   }
   return { siteId };
 }

@@ -1,6 +1,8 @@
 import type { MessageName } from "../firmware/uplink/messages";
 import type { AlarmRow, CenterStore } from "./store/center-store";
-import type { AlarmActionRow, Role, WebStore } from "./store/web-store";
+import type { Role } from "./store/account-store";
+import type { AlarmActionRow, AlarmActionStore } from "./store/alarm-action-store";
+import type { AlarmViewStore } from "./store/alarm-view-store";
 import { ALARM_ACTIONS, type AlarmAction, refusal } from "./alarm-policy";
 
 // The policy (who may act, the queue) lives in alarm-policy.ts; these names stay importable from here.
@@ -35,7 +37,8 @@ const EFFECT: Record<AlarmAction, { status: string; down: string; defaultNote: s
  */
 export class Dispatcher {
   readonly #store: CenterStore;
-  readonly #web: WebStore;
+  readonly #alarms: AlarmViewStore;
+  readonly #actions: AlarmActionStore;
   readonly #sendDown: (terminal: string, name: MessageName, body: Record<string, unknown>) => Promise<number>;
   readonly #linkDownlink: (actionId: number, downlinkId: number) => void;
   readonly #now: () => number;
@@ -43,14 +46,16 @@ export class Dispatcher {
 
   constructor(o: {
     store: CenterStore;
-    web: WebStore;
+    alarms: AlarmViewStore;
+    actions: AlarmActionStore;
     sendDown: (terminal: string, name: MessageName, body: Record<string, unknown>) => Promise<number>;
     linkDownlink?: (actionId: number, downlinkId: number) => void;
     now?: () => number;
     onChange?: (terminal: string, alarmId: number, action: AlarmActionRow) => void;
   }) {
     this.#store = o.store;
-    this.#web = o.web;
+    this.#alarms = o.alarms;
+    this.#actions = o.actions;
     this.#sendDown = o.sendDown;
     this.#linkDownlink = o.linkDownlink ?? (() => undefined);
     this.#now = o.now ?? Date.now;
@@ -60,7 +65,7 @@ export class Dispatcher {
   async act(actor: Actor, terminal: string, alarmId: number, action: AlarmAction, note?: string): Promise<ActionResult> {
     if (!ALARM_ACTIONS.includes(action)) return { ok: false, code: 400, error: `unknown action ${String(action)}` };
     const t = this.#store.terminal(terminal);
-    const alarm = t ? this.#web.alarmRow(terminal, alarmId) : undefined;
+    const alarm = t ? this.#alarms.alarmRow(terminal, alarmId) : undefined;
     // A manager learns nothing about another site's alarms: the same answer as for none at all.
     if (!t || !alarm || (actor.role === "manager" && actor.siteId !== t.siteId)) return { ok: false, code: 404, error: "no such alarm" };
     const text = (note ?? "").trim();
@@ -69,8 +74,8 @@ export class Dispatcher {
     if (refused) return { ok: false, ...refused };
     const effect = EFFECT[action];
     const id = this.#store.transaction(() => {
-      this.#web.setAlarmStatus(terminal, alarmId, effect.status);
-      return this.#web.addAlarmAction({ terminal, alarmId, action, userId: actor.id, username: actor.username, role: actor.role, note: text || null, at: this.#now() });
+      this.#alarms.setAlarmStatus(terminal, alarmId, effect.status);
+      return this.#actions.addAlarmAction({ terminal, alarmId, action, userId: actor.id, username: actor.username, role: actor.role, note: text || null, at: this.#now() });
     });
     let queued = false;
     try {
@@ -78,9 +83,9 @@ export class Dispatcher {
       this.#linkDownlink(id, downlinkId);
       queued = true;
     } catch (e) {
-      this.#web.markActionSent(id, null, (e as Error).message.slice(0, 200));
+      this.#actions.markActionSent(id, null, (e as Error).message.slice(0, 200));
     }
-    const row = this.#web.alarmActions(terminal, alarmId).find((a) => a.id === id) as AlarmActionRow;
+    const row = this.#actions.alarmActions(terminal, alarmId).find((a) => a.id === id) as AlarmActionRow;
     this.#onChange(terminal, alarmId, row);
     return { ok: true, status: effect.status, actionId: id, queued };
   }

@@ -1,12 +1,14 @@
 import { formatTime } from "../firmware/core/time";
 import type { CenterStore } from "./store/center-store";
-import type { FaultRow, WebStore } from "./store/web-store";
+import type { FaultRow, FaultStore } from "./store/fault-store";
+import type { SupervisionStore } from "./store/supervision-store";
 
 export const MISSED_TEST = "missed-test-call";
 
 export interface SupervisorOptions {
   store: CenterStore;
-  web: WebStore;
+  faults: FaultStore;
+  supervision: SupervisionStore;
   /** ms since 1970; injectable so tests (and accelerated scenarios) choose the hour */
   now?: () => number;
   /** the test call interval (default one day) */
@@ -67,13 +69,13 @@ export class Supervisor {
 
   /** A test call from the terminal was stored: clear its missed-test-call fault, if one is open. */
   testCallArrived(terminal: string): FaultRow | null {
-    const open = this.#o.web.openFault(terminal, MISSED_TEST);
-    const heard = this.#o.web.supervision(terminal);
+    const open = this.#o.faults.openFault(terminal, MISSED_TEST);
+    const heard = this.#o.supervision.supervision(terminal);
     if (!open || !heard || heard.lastTestAt === null) return null;
     const since = Math.floor(heard.lastTestAt / 1000);
     const lastTest = this.#o.store.terminal(terminal)?.lastTest ?? null;
-    this.#o.web.clearFault(open.id, this.#now(), `test call received ${formatTime(since)}${lastTest !== null ? ` (terminal time ${formatTime(lastTest)})` : ""}`);
-    const f = this.#o.web.faults({ terminals: [terminal] }).find((x) => x.id === open.id) as FaultRow;
+    this.#o.faults.clearFault(open.id, this.#now(), `test call received ${formatTime(since)}${lastTest !== null ? ` (terminal time ${formatTime(lastTest)})` : ""}`);
+    const f = this.#o.faults.faults({ terminals: [terminal] }).find((x) => x.id === open.id) as FaultRow;
     this.#o.onCleared?.(f);
     return f;
   }
@@ -83,13 +85,13 @@ export class Supervisor {
     const nowS = Math.floor(this.#now() / 1000);
     const raised: FaultRow[] = [];
     // late when nowS - floor(since / 1000) > limit, i.e. since < (nowS - limit) * 1000
-    for (const heard of this.#o.web.overdue((nowS - this.limitSeconds) * 1000, MISSED_TEST, this.maxPerSweep)) {
+    for (const heard of this.#o.supervision.overdue((nowS - this.limitSeconds) * 1000, MISSED_TEST, this.maxPerSweep)) {
       const since = Math.floor((heard.lastTestAt ?? heard.firstHeardAt) / 1000);
       const lastTest = this.#o.store.terminal(heard.terminal)?.lastTest ?? null;
       const hours = Math.floor((nowS - since) / 3600);
       const detail = `${heard.lastTestAt !== null ? `no daily test call since the one received ${formatTime(since)}${lastTest !== null ? ` (terminal time ${formatTime(lastTest)})` : ""}` : "no test call since the terminal was first heard at " + formatTime(since)} (${hours} h ago; expected every ${Math.round((this.#o.periodSeconds ?? 86400) / 3600)} h + ${Math.round((this.#o.graceSeconds ?? 3600) / 60)} min grace)`;
-      const id = this.#o.web.raiseFault({ terminal: heard.terminal, kind: MISSED_TEST, detail, raisedAt: this.#now() });
-      const f = this.#o.web.faults({ terminals: [heard.terminal] }).find((x) => x.id === id) as FaultRow;
+      const id = this.#o.faults.raiseFault({ terminal: heard.terminal, kind: MISSED_TEST, detail, raisedAt: this.#now() });
+      const f = this.#o.faults.faults({ terminals: [heard.terminal] }).find((x) => x.id === id) as FaultRow;
       raised.push(f);
       this.#o.onFault?.(f);
     }

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openStore } from "../center/store/open-store";
 import type { SqlStore } from "../center/store/sql-store";
-import { ROLES, type Role, SqlWebStore } from "../center/store/web-store";
+import { ROLES, type Role } from "../center/store/account-store";
+import { WebStores } from "../center/store/web-store";
 import { USERNAME, hashPassword, passwordProblem } from "../center/web/auth";
 import { storeSpec } from "./args";
 import { UsageError } from "./usage";
@@ -34,7 +35,7 @@ export async function runCenterUser(argv: string[]): Promise<number> {
   const file = { dataDir: data, store: spec };
   if (!spec && action !== "add" && !existsSync(join(data, "center.sqlite"))) throw new UsageError(`no center data in ${values.data} (missing center.sqlite)`);
   if (action === "list") return withStores(file, (_s, web) => {
-    for (const u of web.users()) process.stdout.write(`${u.username}\t${u.role}${u.siteId !== null ? `\tsite ${u.siteId}` : ""}\n`);
+    for (const u of web.accounts.users()) process.stdout.write(`${u.username}\t${u.role}${u.siteId !== null ? `\tsite ${u.siteId}` : ""}\n`);
     return 0;
   });
 
@@ -50,9 +51,9 @@ export async function runCenterUser(argv: string[]): Promise<number> {
     const fresh = !spec && !existsSync(join(data, "center.sqlite"));
     if (fresh && role === "manager") throw new UsageError(`no site called ${JSON.stringify(values.site)}; no center data in ${values.data} yet`);
     const siteId = fresh ? null : withStores(file, (store, web) => {
-      if (web.userByName(username)) throw new UsageError(`the user ${username} exists (use \`user passwd\` to change the password)`);
+      if (web.accounts.userByName(username)) throw new UsageError(`the user ${username} exists (use \`user passwd\` to change the password)`);
       if (role !== "manager") return null;
-      const site = web.siteByName(values.site as string);
+      const site = web.sites.siteByName(values.site as string);
       if (!site) {
         const names = store.sites().map((s) => s.name);
         throw new UsageError(`no site called ${JSON.stringify(values.site)}; sites: ${names.length ? names.map((n) => JSON.stringify(n)).join(", ") : "none yet (register one on the admin page)"}`);
@@ -62,16 +63,16 @@ export async function runCenterUser(argv: string[]): Promise<number> {
     const hash = hashPassword(await readPassword(`password for ${username}`));
     if (!spec) mkdirSync(data, { recursive: true });
     return withStores(file, (_store, web) => {
-      if (web.userByName(username)) throw new UsageError(`the user ${username} exists`);
-      web.addUser({ username, passwordHash: hash, role, siteId }, Date.now());
+      if (web.accounts.userByName(username)) throw new UsageError(`the user ${username} exists`);
+      web.accounts.addUser({ username, passwordHash: hash, role, siteId }, Date.now());
       process.stdout.write(`user ${username} added (${role}${siteId !== null ? ` of ${values.site}` : ""})${fresh ? `; new center data in ${values.data}` : ""}\n`);
       return 0;
     });
   }
 
   if (values.role !== undefined || values.site !== undefined) throw new UsageError(`--role and --site are for \`user add\` only`);
-  const known = (web: SqlWebStore) => {
-    const u = web.userByName(username);
+  const known = (web: WebStores) => {
+    const u = web.accounts.userByName(username);
     if (!u) throw new UsageError(`no user called ${username}`);
     return u;
   };
@@ -79,7 +80,7 @@ export async function runCenterUser(argv: string[]): Promise<number> {
     withStores(file, (_s, web) => known(web));
     const hash = hashPassword(await readPassword(`new password for ${username}`));
     return withStores(file, (_s, web) => {
-      web.setPassword(known(web).id, hash);
+      web.accounts.setPassword(known(web).id, hash);
       process.stdout.write(`password of ${username} changed; their sessions ended\n`);
       return 0;
     });
@@ -87,19 +88,19 @@ export async function runCenterUser(argv: string[]): Promise<number> {
   // remove
   return withStores(file, (store, web) => {
     const u = known(web);
-    if (u.role === "admin" && web.users().filter((x) => x.role === "admin").length === 1) {
+    if (u.role === "admin" && web.accounts.users().filter((x) => x.role === "admin").length === 1) {
       throw new UsageError(`${username} is the last admin; add another admin before removing this one`);
     }
-    store.transaction(() => web.deleteUser(u.id));
+    store.transaction(() => web.accounts.deleteUser(u.id));
     process.stdout.write(`user ${username} removed; their sessions ended\n`);
     return 0;
   });
 }
 
-function withStores<T>(file: { dataDir: string; store?: string }, body: (store: SqlStore, web: SqlWebStore) => T): T {
+function withStores<T>(file: { dataDir: string; store?: string }, body: (store: SqlStore, web: WebStores) => T): T {
   const store = openStore(file);
   try {
-    return body(store, new SqlWebStore(store.db));
+    return body(store, new WebStores(store.db));
   } finally {
     store.close();
   }

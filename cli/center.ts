@@ -115,7 +115,7 @@ export async function runCenter(argv: string[]): Promise<number> {
   const shown = host.includes(":") ? `[${host}]` : host;
   process.stdout.write(`center: MQTT on ${shown}:${center.mqttPort}, web on http://${shown}:${center.httpPort}/, data in ${values.data}, store ${describeStore({ dataDir: values.data, store })}\n`);
   if (center.mqttTlsPort !== null) process.stdout.write(`center: MQTT on TLS 1.2 with per-terminal pre-shared keys on ${shown}:${center.mqttTlsPort}\n`);
-  if (center.web.users().length === 0) {
+  if (center.web.accounts.users().length === 0) {
     process.stdout.write(`center: no users yet; add the first admin with: timeguard center user add --data ${values.data} --user NAME --role admin (password on standard input)\n`);
   }
   await new Promise<void>((resolve) => {

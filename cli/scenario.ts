@@ -189,10 +189,10 @@ async function scenarioResult(stack: DemoStack, run: Awaited<ReturnType<typeof r
       ...a,
       media: media.filter((m) => m.terminal === a.terminal && m.alarmId === a.alarmId).map((m) => ({ item: m.item, type: m.type, bytes: m.bytes, complete: m.complete })),
     })),
-    notifications: center.web.notifications().map((n) => ({ ...n })),
-    dispatches: center.web.alarmActions(),
+    notifications: center.web.notify.notifications().map((n) => ({ ...n })),
+    dispatches: center.web.actions.alarmActions(),
     // the operators' queue as their page orders it (duress first)
-    operatorQueue: center.web.operatorAlarms().queue.map((a) => ({ alarmId: a.alarmId, contactId: a.contactId, sensor: a.sensor, status: a.status })),
+    operatorQueue: center.web.alarms.operatorAlarms().queue.map((a) => ({ alarmId: a.alarmId, contactId: a.contactId, sensor: a.sensor, status: a.status })),
     mail: mail.received.map((m) => ({ to: m.to, bytes: m.bytes })),
     terminal: {
       lcd: terminal.lcd,

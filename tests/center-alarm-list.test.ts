@@ -62,7 +62,7 @@ each("the alarm list: time range, status, kind, pattern, site and search filter 
       ...alarmMessages({ alarmId: 2, mediaId: 12, pattern: 3, seq: 100, time: s("2026-04-28T02:10"), images: 0, sensor: "A0002" }),
     ]);
     await publishAs(center, "T0002", alarmMessages({ alarmId: 1, mediaId: 21, pattern: 2, seq: 1, time: s("2026-04-28T03:00"), images: 0 }));
-    center.web.setAlarmStatus("T0001", 2, "closed");
+    center.web.alarms.setAlarmStatus("T0001", 2, "closed");
 
     const op = new WebClient(base);
     t.is((await op.login("operator", PASSWORDS.operator)).status, 303);

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ALARM_ACTIONS, actionsFor, audiences, forOperators, liveForOperators, operatorQueue, refusal } from "../center/alarm-policy";
 import { openStore } from "../center/store/open-store";
-import { SqliteWebStore } from "../center/store/web-store";
+import { WebStores } from "../center/store/web-store";
 import { storeEngines } from "./helpers/stores";
 import { PASSWORDS, WebClient, alarmMessages, publishAs, s, withWebCenter } from "./helpers/center-web";
 
@@ -37,7 +37,7 @@ test("the policy: who is told, whose queue, who may act, by guard pattern; a per
 for (const engine of storeEngines()) engine.test("the operators' queue in SQL equals the policy's own filter and order, for any alarms and requests for guards", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "tg-policy-"));
   const store = openStore({ dataDir: dir, store: engine.fresh() });
-  const web = new SqliteWebStore(store.db);
+  const web = new WebStores(store.db);
   try {
     const alarm = fc.record({
       terminal: fc.constantFrom("T0001", "T0002", "T0003"),
@@ -55,14 +55,14 @@ for (const engine of storeEngines()) engine.test("the operators' queue in SQL eq
         const requested = new Set<string>();
         for (const a of list) {
           if (!store.insertAlarm({ terminal: a.terminal, alarmId: a.alarmId, seq: a.alarmId, time: a.time, sensor: "A0001", event: "burglary", contactId: a.contactId, pattern: a.pattern, mediaId: null, images: null, clips: null, receivedAt: a.receivedAt })) continue;
-          web.setAlarmStatus(a.terminal, a.alarmId, a.status);
+          web.alarms.setAlarmStatus(a.terminal, a.alarmId, a.status);
           if (a.requested) {
-            web.addAlarmAction({ terminal: a.terminal, alarmId: a.alarmId, action: "request-guards", userId: null, username: "m", role: "manager", note: null, at: 0 });
+            web.actions.addAlarmAction({ terminal: a.terminal, alarmId: a.alarmId, action: "request-guards", userId: null, username: "m", role: "manager", note: null, at: 0 });
             requested.add(`${a.terminal}/${a.alarmId}`);
           }
         }
         const expected = operatorQueue(store.alarms(), requested);
-        const got = web.operatorAlarms();
+        const got = web.alarms.operatorAlarms();
         const key = (x: { terminal: string; alarmId: number }) => `${x.terminal}/${x.alarmId}`;
         t.deepEqual(got.queue.map(key), expected.queue.map(key));
         t.deepEqual(got.recent.map(key), expected.recent.map(key));
@@ -78,8 +78,8 @@ for (const engine of storeEngines()) engine.test("the operators' queue in SQL eq
 test("a duress alarm under pattern 1 reaches the operators: notified, live on their page, in their queue with their buttons; not the manager's buttons", async (t) => {
   await withWebCenter(async ({ center, base, site1 }) => {
     const now = Date.now();
-    center.web.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: now });
-    center.web.addDestination({ audience: "operators", siteId: null, kind: "email", address: "ops@guard.example", secret: null, createdAt: now });
+    center.web.notify.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: now });
+    center.web.notify.addDestination({ audience: "operators", siteId: null, kind: "email", address: "ops@guard.example", secret: null, createdAt: now });
     const op = new WebClient(base);
     t.is((await op.login("operator", PASSWORDS.operator)).status, 303);
     const res = await fetch(base + "/events", { headers: { cookie: `tg_session=${op.jar.get("tg_session")}` } });
@@ -98,7 +98,7 @@ test("a duress alarm under pattern 1 reaches the operators: notified, live on th
     while (!/"alarmId":5/.test(live) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await reader.cancel();
     t.regex(live, /event: alarm\ndata: \{"terminal":"T0001","alarmId":5/, "live on the operators' page");
-    const told = center.web.notifications().filter((n) => n.alarmId === 5).map((n) => n.address).sort();
+    const told = center.web.notify.notifications().filter((n) => n.alarmId === 5).map((n) => n.address).sort();
     t.deepEqual(told, ["ops@guard.example", "tanaka@example.com"]);
     const queue = (await (await op.get("/api/queue")).json()) as Array<{ alarm: { alarmId: number } }>;
     t.deepEqual(queue.map((x) => x.alarm.alarmId), [5]);
@@ -116,7 +116,7 @@ test("the operators' page costs the same number of queries for 3 alarms as for 3
   await withWebCenter(async ({ center, base }) => {
     const op = new WebClient(base);
     t.is((await op.login("operator", PASSWORDS.operator)).status, 303);
-    const db = (center.web as SqliteWebStore).db;
+    const db = center.web.db;
     const prepare = db.prepare.bind(db);
     let queries = 0;
     db.prepare = ((sql: string) => {

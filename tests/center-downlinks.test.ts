@@ -52,7 +52,7 @@ each("fault: downlinks queued while the terminal is away survive a center restar
     await publishAs(center, "T0001", alarmMessages({ alarmId: 4, mediaId: 2, pattern: 3, seq: 1, time: s("2026-04-28T02:10") }));
     const r = await center.dispatcher.act(OPERATOR, "T0001", 4, "acknowledge");
     t.like(r, { ok: true, queued: true });
-    const [action] = center.web.alarmActions("T0001", 4);
+    const [action] = center.web.actions.alarmActions("T0001", 4);
     t.is(action.sentAt, null, "queued, not 'sent': the terminal has not acknowledged it");
     t.is(center.downlinks.pending("T0001").length, 1);
     await center.close(); // the center restarts with the downlink still queued
@@ -65,7 +65,7 @@ each("fault: downlinks queued while the terminal is away survive a center restar
       const m = await receive(term.client);
       t.like(m, { name: "dispatch", body: { alarmId: 4, status: "acknowledged" } });
       t.true(await until(() => center.downlinks.pending("T0001").length === 0), "delivered after the PUBACK");
-      t.truthy(center.web.alarmActions("T0001", 4)[0].sentAt);
+      t.truthy(center.web.actions.alarmActions("T0001", 4)[0].sentAt);
       t.is(await receive(term.client, 500), null, "once");
       term.client.close();
       // dialling again (with a new subscription) brings nothing more

@@ -71,7 +71,7 @@ each("group commit: reports that arrive together are written in one transaction,
     t.is(center.store.messageCount(), 51, "the rejected report left no (terminal, seq) record behind");
     t.deepEqual(center.ingestor.counts, { stored: 51, duplicate: 1, rejected: 1 });
     t.is(center.store.rejects().length, 1);
-    t.is(center.web.supervision("T0001")?.firstHeardAt !== undefined, true, "heard, in the same transaction");
+    t.is(center.web.supervision.supervision("T0001")?.firstHeardAt !== undefined, true, "heard, in the same transaction");
   }, { store: engine.fresh() });
 });
 
@@ -183,10 +183,10 @@ each("supervision by due time: a sweep raises faults for the overdue terminals o
       const second = center.supervisor.check().raised;
       t.is(second.length, 300 - center.supervisor.maxPerSweep, "the rest of the overdue");
       t.deepEqual(center.supervisor.check().raised, [], "each raised once");
-      t.is(center.web.faults({ open: true }).length, 300);
+      t.is(center.web.faults.faults({ open: true }).length, 300);
       // One of them calls in: its fault clears.
       center.ingestor.ingest("F0007", upTopic("F0007"), encodeMessage({ name: "test", terminal: "F0007", seq: 1, time: s("2026-04-20T09:00"), body: { boots: 1, outbox: 0 } }));
-      t.is(center.web.faults({ open: true }).length, 299);
+      t.is(center.web.faults.faults({ open: true }).length, 299);
       // A day later the others are overdue too (F0007 called in exactly 25 h ago: not late yet).
       clock += 25 * 3600_000;
       const later = center.supervisor.check().raised.length + center.supervisor.check().raised.length;

@@ -71,7 +71,7 @@ each("plans are validated at ingest, and 'latest' is the newest sent (sequence n
     const far = ingest(center, { name: "plan", seq: 2, time: T + 5 * 365 * 86400, body: { plan: plan("2026-04-16T20:00") } });
     t.is(far.status, "stored", JSON.stringify(far));
     t.is(ingest(center, { name: "plan", seq: 3, time: T, body: { plan: plan("2026-04-16T21:00") } }).status, "stored");
-    t.deepEqual(center.web.latestPlan("T0001")?.plan, plan("2026-04-16T21:00"));
+    t.deepEqual(center.web.terminals.latestPlan("T0001")?.plan, plan("2026-04-16T21:00"));
   });
 });
 

@@ -8,7 +8,7 @@ import { openStore } from "../center/store/open-store";
 import { PgDb, numberParameters } from "../center/store/pg-db";
 import type { SqlStore } from "../center/store/sql-store";
 import { REJECT_SAMPLE } from "../center/store/sql-store";
-import { SqlWebStore } from "../center/store/web-store";
+import { WebStores } from "../center/store/web-store";
 import { LoginLimiter } from "../center/web/login-limiter";
 import type { PeriodRow } from "../center/store/center-store";
 import { type StoreEngine, storeEngines } from "./helpers/stores";
@@ -16,11 +16,11 @@ import { type StoreEngine, storeEngines } from "./helpers/stores";
 // The store tests, run against both engines: SQLite (the embedded default) and PostgreSQL.
 const engines = storeEngines();
 
-async function withStore(engine: StoreEngine, body: (store: SqlStore, web: SqlWebStore) => Promise<void> | void): Promise<void> {
+async function withStore(engine: StoreEngine, body: (store: SqlStore, web: WebStores) => Promise<void> | void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tg-store-"));
   const store = openStore({ dataDir: dir, store: engine.fresh() });
   try {
-    await body(store, new SqlWebStore(store.db));
+    await body(store, new WebStores(store.db));
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -105,10 +105,10 @@ for (const engine of engines) {
         store.insertTestCall({ terminal: "T0001", seq: 4, time: 4, boots: 1, outbox: 0, signal: null });
         throw new Error("power cut");
       }), { message: "power cut" });
-      const web = new SqlWebStore(store.db);
-      t.deepEqual(web.lastTestCalls("T0001", 10).map((r) => r.seq), [3, 1]);
-      t.deepEqual(web.warnings(["T0001"], 10), [], "the failed attempt's warning is gone");
-      t.deepEqual(web.lastTestCalls("T0001", 10)[0], { seq: 3, time: 3, boots: 1, outbox: 0, signal: -70 });
+      const web = new WebStores(store.db);
+      t.deepEqual(web.terminals.lastTestCalls("T0001", 10).map((r) => r.seq), [3, 1]);
+      t.deepEqual(web.terminals.warnings(["T0001"], 10), [], "the failed attempt's warning is gone");
+      t.deepEqual(web.terminals.lastTestCalls("T0001", 10)[0], { seq: 3, time: 3, boots: 1, outbox: 0, signal: -70 });
     }));
 
   engine.test("rejects: every one counted per terminal, a capped sample kept with its payload bytes", (t) =>
@@ -128,36 +128,36 @@ for (const engine of engines) {
   engine.test("web store: users, sessions, destinations, notifications, faults, settings and supervision round-trip", (t) =>
     withStore(engine, (store, web) => {
       const site = store.addSite("Tanaka home");
-      const admin = web.addUser({ username: "admin", passwordHash: "x", role: "admin", siteId: null }, NOW);
-      const mgr = web.addUser({ username: "mgr", passwordHash: "y", role: "manager", siteId: site }, NOW);
+      const admin = web.accounts.addUser({ username: "admin", passwordHash: "x", role: "admin", siteId: null }, NOW);
+      const mgr = web.accounts.addUser({ username: "mgr", passwordHash: "y", role: "manager", siteId: site }, NOW);
       t.true(mgr > admin);
-      t.throws(() => web.addUser({ username: "bad", passwordHash: "z", role: "manager", siteId: null }, NOW), { any: true }, "a manager without a site breaks a CHECK");
-      web.addSession({ idHash: "s1", userId: mgr, csrf: "c", createdAt: NOW, expiresAt: NOW + 1000 });
-      t.like(web.session("s1"), { userId: mgr, expiresAt: NOW + 1000 });
-      web.setPassword(mgr, "y2");
-      t.is(web.session("s1"), undefined, "a new password ends the sessions");
-      const d = web.addDestination({ audience: "site", siteId: site, kind: "email", address: "a@example.com", secret: null, createdAt: NOW });
-      web.updateDestination(d, { address: "b@example.com", secret: null });
-      t.like(web.destinations({ siteId: site })[0], { id: d, address: "b@example.com", secret: null });
-      const n = web.addNotification({ destinationId: d, kind: "email", address: "b@example.com", audience: "site", siteId: site, terminal: "T0001", event: "alarm", alarmId: 4, faultId: null, subject: "Alarm", status: "waiting-media", nextAt: NOW + 60_000, createdAt: NOW });
-      t.is(web.releaseWaiting("T0001", 4, NOW + 5), 1);
-      t.deepEqual(web.dueNotifications(NOW + 5, 10).map((x) => x.id), [n]);
-      web.updateNotification(n, { status: "sent", attempts: 1, nextAt: NOW + 5, lastError: null, sentAt: NOW + 6 });
-      t.like(web.notification(n), { status: "sent", attempts: 1, sentAt: NOW + 6, attachments: 0 });
-      t.is(web.nextNotificationAt(), null);
-      const f = web.raiseFault({ terminal: "T0001", kind: "silent", detail: "no test call", raisedAt: NOW });
-      t.like(web.openFault("T0001", "silent"), { id: f, clearedAt: null });
-      web.heard("T0001", NOW, false);
-      web.heard("T0002", NOW + 10, false);
-      web.heard("T0002", NOW + 20, true);
-      web.heard("T0002", NOW + 15, true);
-      t.deepEqual(web.supervision("T0002"), { firstHeardAt: NOW + 10, lastTestAt: NOW + 20 });
-      t.deepEqual(web.overdue(NOW + 100, "silent", 10), [{ terminal: "T0002", firstHeardAt: NOW + 10, lastTestAt: NOW + 20 }], "T0001 already has an open fault");
-      web.clearFault(f, NOW + 1, "test");
-      t.deepEqual(web.overdue(NOW + 100, "silent", 10).map((r) => r.terminal), ["T0001", "T0002"]);
-      web.setSetting("k", "1");
-      web.setSetting("k", "2");
-      t.is(web.setting("k"), "2");
+      t.throws(() => web.accounts.addUser({ username: "bad", passwordHash: "z", role: "manager", siteId: null }, NOW), { any: true }, "a manager without a site breaks a CHECK");
+      web.accounts.addSession({ idHash: "s1", userId: mgr, csrf: "c", createdAt: NOW, expiresAt: NOW + 1000 });
+      t.like(web.accounts.session("s1"), { userId: mgr, expiresAt: NOW + 1000 });
+      web.accounts.setPassword(mgr, "y2");
+      t.is(web.accounts.session("s1"), undefined, "a new password ends the sessions");
+      const d = web.notify.addDestination({ audience: "site", siteId: site, kind: "email", address: "a@example.com", secret: null, createdAt: NOW });
+      web.notify.updateDestination(d, { address: "b@example.com", secret: null });
+      t.like(web.notify.destinations({ siteId: site })[0], { id: d, address: "b@example.com", secret: null });
+      const n = web.notify.addNotification({ destinationId: d, kind: "email", address: "b@example.com", audience: "site", siteId: site, terminal: "T0001", event: "alarm", alarmId: 4, faultId: null, subject: "Alarm", status: "waiting-media", nextAt: NOW + 60_000, createdAt: NOW });
+      t.is(web.notify.releaseWaiting("T0001", 4, NOW + 5), 1);
+      t.deepEqual(web.notify.dueNotifications(NOW + 5, 10).map((x) => x.id), [n]);
+      web.notify.updateNotification(n, { status: "sent", attempts: 1, nextAt: NOW + 5, lastError: null, sentAt: NOW + 6 });
+      t.like(web.notify.notification(n), { status: "sent", attempts: 1, sentAt: NOW + 6, attachments: 0 });
+      t.is(web.notify.nextNotificationAt(), null);
+      const f = web.faults.raiseFault({ terminal: "T0001", kind: "silent", detail: "no test call", raisedAt: NOW });
+      t.like(web.faults.openFault("T0001", "silent"), { id: f, clearedAt: null });
+      web.supervision.heard("T0001", NOW, false);
+      web.supervision.heard("T0002", NOW + 10, false);
+      web.supervision.heard("T0002", NOW + 20, true);
+      web.supervision.heard("T0002", NOW + 15, true);
+      t.deepEqual(web.supervision.supervision("T0002"), { firstHeardAt: NOW + 10, lastTestAt: NOW + 20 });
+      t.deepEqual(web.supervision.overdue(NOW + 100, "silent", 10), [{ terminal: "T0002", firstHeardAt: NOW + 10, lastTestAt: NOW + 20 }], "T0001 already has an open fault");
+      web.faults.clearFault(f, NOW + 1, "test");
+      t.deepEqual(web.supervision.overdue(NOW + 100, "silent", 10).map((r) => r.terminal), ["T0001", "T0002"]);
+      web.settings.setSetting("k", "1");
+      web.settings.setSetting("k", "2");
+      t.is(web.settings.setting("k"), "2");
     }));
 
   engine.test("the operators' queue and a page's media and actions by alarm key, ordered byte-wise as in SQLite", (t) =>
@@ -167,17 +167,17 @@ for (const engine of engines) {
       for (const [terminal, alarmId, contactId, pattern] of [["tb", 1, 130, 3], ["Ta", 1, 130, 3], ["Ta", 2, 121, 1], ["Ta", 3, 401, 3], ["tb", 2, 130, 1]] as const) {
         store.insertAlarm({ ...base, terminal, alarmId, contactId, pattern });
       }
-      web.setAlarmStatus("tb", 1, "closed");
-      const { queue, recent } = web.operatorAlarms();
+      web.alarms.setAlarmStatus("tb", 1, "closed");
+      const { queue, recent } = web.alarms.operatorAlarms();
       t.deepEqual(queue.map((a) => `${a.terminal}/${a.alarmId}`), ["Ta/2", "Ta/1"], "duress first; pattern 1 and openings are not theirs");
       t.deepEqual(recent.map((a) => `${a.terminal}/${a.alarmId}`), ["tb/1"]);
       const chunk = { mediaId: 9, item: 0, items: 1, type: "jpeg", part: 0, parts: 1, bytes: 1, sha256: "a" };
       store.addMediaChunk({ ...chunk, terminal: "tb", alarmId: 1 });
       store.addMediaChunk({ ...chunk, terminal: "Ta", alarmId: 1 });
-      const act = web.addAlarmAction({ terminal: "Ta", alarmId: 2, action: "acknowledge", userId: null, username: "op", role: "operator", note: null, at: NOW });
+      const act = web.actions.addAlarmAction({ terminal: "Ta", alarmId: 2, action: "acknowledge", userId: null, username: "op", role: "operator", note: null, at: NOW });
       const keys = [{ terminal: "tb", alarmId: 1 }, { terminal: "Ta", alarmId: 1 }, { terminal: "Ta", alarmId: 2 }];
-      t.deepEqual(web.mediaOfAlarms(keys).map((m) => m.terminal), ["Ta", "tb"]);
-      t.deepEqual(web.actionsOfAlarms(keys).map((a) => a.id), [act]);
+      t.deepEqual(web.alarms.mediaOfAlarms(keys).map((m) => m.terminal), ["Ta", "tb"]);
+      t.deepEqual(web.actions.actionsOfAlarms(keys).map((a) => a.id), [act]);
     }));
 
   engine.test("downlinks keep their payload bytes until delivered once; the login limit counts in the database", (t) =>

@@ -62,11 +62,11 @@ each("CSRF: POSTs without the session's token, with a wrong one, or from another
     t.is((await op.post("/alarm/T0001/1/acknowledge", {}, { csrf: false })).status, 403, "no token");
     t.is((await op.post("/alarm/T0001/1/acknowledge", { _csrf: "x".repeat(43) }, { csrf: false })).status, 403, "a wrong token");
     t.is((await op.post("/alarm/T0001/1/acknowledge", {}, { headers: { origin: "http://evil.example" } })).status, 403, "another origin");
-    t.is(center.web.alarm("T0001", 1)?.status, "new", "nothing happened");
-    t.is(center.web.alarmActions().length, 0);
+    t.is(center.web.alarms.alarm("T0001", 1)?.status, "new", "nothing happened");
+    t.is(center.web.actions.alarmActions().length, 0);
     const ok = await op.post("/alarm/T0001/1/acknowledge", {});
     t.is(ok.status, 303);
-    t.is(center.web.alarm("T0001", 1)?.status, "acknowledged");
+    t.is(center.web.alarms.alarm("T0001", 1)?.status, "acknowledged");
     // The login form has its own token (double submit): a login POST without it is refused.
     const raw = await fetch(base + "/login", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "username=admin&password=" + PASSWORDS.admin, redirect: "manual" });
     t.is(raw.status, 403);
@@ -121,7 +121,7 @@ each("a manager sees its own site only: pages, alarms, media and the API answer 
     t.deepEqual(sites.map((x) => x.id), [site1]);
     const act = await fetch(base + "/api/alarms/T0002/7/request-guards", { method: "POST", headers: { cookie: `tg_session=${m1.jar.get("tg_session")}`, "x-csrf-token": m1.csrf, "content-type": "application/json" }, body: "{}" });
     t.is(act.status, 404, "acting on another site's alarm");
-    t.is(center.web.alarm("T0002", 7)?.status, "new");
+    t.is(center.web.alarms.alarm("T0002", 7)?.status, "new");
     // The other manager, symmetrically; the operator and the admin see both.
     const m2 = new WebClient(base);
     await m2.login("manager2", PASSWORDS.manager2);
@@ -172,14 +172,14 @@ each("an operator dispatches a pattern-3 alarm: recorded, and the dispatch reach
     const res = await op.post("/alarm/T0001/4/dispatch", { note: "unit 12 on the way", back: "/operator" });
     t.is(res.status, 303);
     t.regex(decodeURIComponent(res.headers.get("location") ?? ""), /dispatched, queued for the terminal/);
-    t.is(center.web.alarmActions("T0001", 4)[0].sentAt, null, "not delivered before the terminal acknowledges it");
+    t.is(center.web.actions.alarmActions("T0001", 4)[0].sentAt, null, "not delivered before the terminal acknowledges it");
     const term = await RawMqtt.login(center.mqttPort, "T0001", SECRETS.T0001, false);
     t.true(term.sessionPresent);
     const m = await receive(term.client);
     t.is(m.name, "dispatch");
     t.deepEqual(m.body, { alarmId: 4, status: "dispatched", note: "unit 12 on the way" });
-    for (let i = 0; i < 100 && center.web.alarmActions("T0001", 4)[0].sentAt === null; i++) await new Promise((r) => setTimeout(r, 20));
-    const [action] = center.web.alarmActions("T0001", 4);
+    for (let i = 0; i < 100 && center.web.actions.alarmActions("T0001", 4)[0].sentAt === null; i++) await new Promise((r) => setTimeout(r, 20));
+    const [action] = center.web.actions.alarmActions("T0001", 4);
     t.like(action, { action: "dispatch", username: "operator", role: "operator", note: "unit 12 on the way", sendError: null });
     t.truthy(action.sentAt);
     t.is((await op.post("/alarm/T0001/4/dispatch", { back: "/operator" })).headers.get("location")?.includes("error="), true, "twice is refused");
@@ -188,7 +188,7 @@ each("an operator dispatches a pattern-3 alarm: recorded, and the dispatch reach
     await op.post("/alarm/T0001/4/close", { note: "burglar gone, window secured", back: "/operator" });
     const closed = await receive(term.client);
     t.like(closed.body, { alarmId: 4, status: "closed" });
-    t.is(center.web.alarm("T0001", 4)?.status, "closed");
+    t.is(center.web.alarms.alarm("T0001", 4)?.status, "closed");
     term.client.close();
     // A manager may not dispatch a pattern-3 alarm; may ask for guards under pattern 2, which goes down too.
     await publishAs(center, "T0001", alarmMessages({ alarmId: 5, mediaId: 3, pattern: 2, seq: 100, time: s("2026-04-28T03:10") }));
@@ -230,7 +230,7 @@ each("supervision: no daily test call within 24 h + grace raises one fault for t
   try {
     await withWebCenter(
       async ({ center, base }) => {
-        center.web.addDestination({ audience: "operators", siteId: null, kind: "webhook", address: `http://127.0.0.1:${port}/hook`, secret: "operators-webhook-secret", createdAt: clock });
+        center.web.notify.addDestination({ audience: "operators", siteId: null, kind: "webhook", address: `http://127.0.0.1:${port}/hook`, secret: "operators-webhook-secret", createdAt: clock });
         await publishAs(center, "T0001", [{ name: "test", seq: 1, time: s("2026-04-20T09:00"), body: { boots: 1, outbox: 0 } }]);
         t.is(center.store.terminal("T0001")?.lastTest, s("2026-04-20T09:00"));
         clock = (s("2026-04-21T09:00") + 3600 - 1) * 1000;
@@ -241,9 +241,9 @@ each("supervision: no daily test call within 24 h + grace raises one fault for t
         t.like(raised[0], { terminal: "T0001", kind: MISSED_TEST });
         t.regex(raised[0].detail, /no daily test call since the one received 2026-04-20T09:00 \(terminal time 2026-04-20T09:00\)/);
         t.is(center.supervisor.check().raised.length, 0, "raised once");
-        t.is(center.web.faults({ open: true }).length, 1);
+        t.is(center.web.faults.faults({ open: true }).length, 1);
         // T0002 never came online: not supervised yet
-        t.deepEqual(center.web.faults().map((f) => f.terminal), ["T0001"]);
+        t.deepEqual(center.web.faults.faults().map((f) => f.terminal), ["T0001"]);
         const op = new WebClient(base);
         await op.login("operator", PASSWORDS.operator);
         t.regex(await (await op.get("/operator")).text(), /missed-test-call[\s\S]*no daily test call since/);
@@ -252,8 +252,8 @@ each("supervision: no daily test call within 24 h + grace raises one fault for t
         t.like(JSON.parse(hooks[0].body), { event: "fault", terminal: "T0001" });
         // The next test call clears it.
         await publishAs(center, "T0001", [{ name: "test", seq: 2, time: s("2026-04-21T10:05"), body: { boots: 1, outbox: 0 } }]);
-        t.is(center.web.faults({ open: true }).length, 0);
-        t.regex(center.web.faults()[0].clearedBy ?? "", /test call received 2026-04-21T10:00:01 \(terminal time 2026-04-21T10:05\)/);
+        t.is(center.web.faults.faults({ open: true }).length, 0);
+        t.regex(center.web.faults.faults()[0].clearedBy ?? "", /test call received 2026-04-21T10:00:01 \(terminal time 2026-04-21T10:05\)/);
         // Arrivals count by the center's clock: a terminal whose own clock is months behind is not "late".
         await publishAs(center, "T0002", [{ name: "test", seq: 1, time: s("2025-12-01T00:00"), body: { boots: 1, outbox: 0 } }]);
         t.deepEqual(center.supervisor.check().raised, []);
@@ -270,9 +270,9 @@ each("the admin registers a site with its manager and a terminal; a bad tariff i
     const admin = new WebClient(base);
     await admin.login("admin", PASSWORDS.admin);
     t.is((await admin.post("/admin/sites", { name: "Sato home", contact: "Sato 090-3333", imagesPerEvent: "2", manager: "sato", managerPassword: "sato-pass-1234" })).status, 303);
-    const site = center.web.siteByName("Sato home") as { id: number };
+    const site = center.web.sites.siteByName("Sato home") as { id: number };
     t.truthy(site);
-    t.is(center.web.imagesPerEvent(site.id), 2);
+    t.is(center.web.sites.imagesPerEvent(site.id), 2);
     const bad = await admin.post("/admin/terminals", { id: "T0003", secret: "sato-secret-1", siteId: String(site.id), tariff: JSON.stringify({ patterns: { "1": 100 }, devices: { sensor: 5, camera: 10 }, contracts: { single: 1, multiple: 0.9, continuous: 0.8123 }, yenPerCount: 10 }) });
     t.is(bad.status, 400);
     t.regex(await bad.text(), /tariff contracts\.continuous: has more than three decimals/);
@@ -282,12 +282,12 @@ each("the admin registers a site with its manager and a terminal; a bad tariff i
     const dest = await admin.post("/admin/destinations", { for: `site:${site.id}`, kind: "webhook", address: "ftp://nope" });
     t.is(dest.status, 400);
     t.is((await admin.post("/admin/destinations", { for: `site:${site.id}`, kind: "email", address: "sato@example.com" })).status, 303);
-    t.is(center.web.destinations({ siteId: site.id }).length, 1);
+    t.is(center.web.notify.destinations({ siteId: site.id }).length, 1);
     const sato = new WebClient(base);
     t.is((await sato.login("sato", "sato-pass-1234")).headers.get("location"), `/site/${site.id}`);
     t.is((await sato.get("/admin")).status, 404, "a manager is not an admin");
     // A new password ends the user's sessions; a removed user cannot log in.
-    const satoId = (center.web.userByName("sato") as { id: number }).id;
+    const satoId = (center.web.accounts.userByName("sato") as { id: number }).id;
     t.is((await admin.post(`/admin/users/${satoId}/password`, { password: "short" })).status, 400);
     t.is((await admin.post(`/admin/users/${satoId}/password`, { password: "sato-pass-5678" })).status, 303);
     t.is((await sato.get(`/site/${site.id}`)).headers.get("location"), "/login", "the old session is gone");
@@ -295,12 +295,12 @@ each("the admin registers a site with its manager and a terminal; a bad tariff i
     t.is((await new WebClient(base).login("sato", "sato-pass-5678")).status, 303);
     t.is((await admin.post(`/admin/users/${satoId}/delete`, {})).status, 303);
     t.is((await new WebClient(base).login("sato", "sato-pass-5678")).status, 401);
-    const adminId = (center.web.userByName("admin") as { id: number }).id;
+    const adminId = (center.web.accounts.userByName("admin") as { id: number }).id;
     t.is((await admin.post(`/admin/users/${adminId}/delete`, {})).status, 400, "not oneself");
     const op = new WebClient(base);
     await op.login("operator", PASSWORDS.operator);
     t.is((await op.post("/admin/users", { username: "x", password: "xxxxxxxxxxxx", role: "admin" })).status, 404, "nor is an operator");
-    t.is(center.web.userByName("x"), undefined);
+    t.is(center.web.accounts.userByName("x"), undefined);
   }, { store: engine.fresh() });
 });
 
@@ -317,8 +317,8 @@ test("the demo seed: one site, T0001 with its known secret, the three demo login
     const b = seedDemo(center, { destinations: [{ audience: "operators", kind: "webhook", address: "http://127.0.0.1:9/ops", secret: "demo-webhook-secret-1" }] });
     t.is(a.siteId, b.siteId);
     t.is(center.store.sites().length, 1);
-    t.is(center.web.users().length, 3);
-    t.is(center.web.destinations().length, 1);
+    t.is(center.web.accounts.users().length, 3);
+    t.is(center.web.notify.destinations().length, 1);
     t.is((await RawMqtt.login(center.mqttPort, DEMO.terminal, DEMO.terminalSecret)).returnCode, 0);
     const base = `http://127.0.0.1:${center.httpPort}`;
     for (const role of ["admin", "operator", "manager"] as const) {
@@ -385,7 +385,7 @@ postgres.test("two centers on one PostgreSQL database (same terminal key): a ter
     await publishAs(b, "T0001", [{ name: "test", seq: 1, time: s("2026-04-20T09:00"), body: { boots: 1, outbox: 0 } }]);
     await publishAs(b, "T0001", alarmMessages({ alarmId: 4, mediaId: 2, pattern: 3, seq: 2, time: s("2026-04-20T09:05") }));
     t.is(a.store.terminal("T0001")?.lastTest, s("2026-04-20T09:00"), "written by b, read by a");
-    t.deepEqual(a.web.operatorAlarms().queue.map((x) => x.alarmId), [4]);
+    t.deepEqual(a.web.alarms.operatorAlarms().queue.map((x) => x.alarmId), [4]);
     t.is(a.store.messageCount(), b.store.messageCount());
   } finally {
     await b.close();

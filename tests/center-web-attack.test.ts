@@ -60,7 +60,7 @@ test("the login limit survives a restart of the center", async (t) => {
   try {
     const hash = hashPassword(PASSWORDS.operator);
     let center = await startCenter({ dataDir: dir, mqttPort: 0, httpPort: 0, now: () => clock });
-    center.web.addUser({ username: "operator", passwordHash: hash, role: "operator", siteId: null }, clock);
+    center.web.accounts.addUser({ username: "operator", passwordHash: hash, role: "operator", siteId: null }, clock);
     for (let i = 0; i < 5; i++) t.is((await new WebClient(`http://127.0.0.1:${center.httpPort}`).login("operator", "wrong-" + i)).status, 401);
     await center.close();
     center = await startCenter({ dataDir: dir, mqttPort: 0, httpPort: 0, now: () => clock });

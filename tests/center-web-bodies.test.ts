@@ -92,7 +92,7 @@ test("webhook secrets are write-only on the admin page: never shown back; blank 
     const typed = "receiver-typed-secret-0001";
     const added = await admin.post("/admin/destinations", { for: "operators", kind: "webhook", address: "http://127.0.0.1:9/ops", secret: typed });
     t.is(added.status, 303);
-    const dest = center.web.destinations().find((d) => d.address === "http://127.0.0.1:9/ops");
+    const dest = center.web.notify.destinations().find((d) => d.address === "http://127.0.0.1:9/ops");
     t.is(dest?.secret, typed, "stored");
     t.false((await (await admin.get("/admin")).text()).includes(typed), "the page does not show it");
 
@@ -104,7 +104,7 @@ test("webhook secrets are write-only on the admin page: never shown back; blank 
     // blank: the center makes one and shows it in that answer only
     const made = await admin.post("/admin/destinations", { for: "operators", kind: "webhook", address: "http://127.0.0.1:9/made", secret: "" });
     t.is(made.status, 200);
-    const madeSecret = center.web.destinations().find((d) => d.address === "http://127.0.0.1:9/made")?.secret as string;
+    const madeSecret = center.web.notify.destinations().find((d) => d.address === "http://127.0.0.1:9/made")?.secret as string;
     t.regex(madeSecret, /^[A-Za-z0-9_-]{32}$/);
     t.true((await made.text()).includes(madeSecret), "shown once, to give to the receiver");
     t.false((await (await admin.get("/admin")).text()).includes(madeSecret), "never again");
@@ -113,12 +113,12 @@ test("webhook secrets are write-only on the admin page: never shown back; blank 
     const id = (dest as { id: number }).id;
     t.is((await admin.post(`/admin/destinations/${id}`, { address: "http://127.0.0.1:9/ops2", secret: "" })).status, 303);
     t.deepEqual(
-      center.web.destinations().filter((d) => d.id === id).map((d) => [d.address, d.secret]),
+      center.web.notify.destinations().filter((d) => d.id === id).map((d) => [d.address, d.secret]),
       [["http://127.0.0.1:9/ops2", typed]],
     );
     t.is((await admin.post(`/admin/destinations/${id}`, { address: "http://127.0.0.1:9/ops2", secret: "short" })).status, 400);
     t.is((await admin.post(`/admin/destinations/${id}`, { address: "http://127.0.0.1:9/ops2", secret: "replaced-secret-000003" })).status, 303);
-    t.is(center.web.destinations().find((d) => d.id === id)?.secret, "replaced-secret-000003");
+    t.is(center.web.notify.destinations().find((d) => d.id === id)?.secret, "replaced-secret-000003");
     const page = await (await admin.get("/admin")).text();
     t.false(page.includes("replaced-secret-000003"));
     t.regex(page, /secret set; blank keeps it/);

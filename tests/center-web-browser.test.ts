@@ -112,7 +112,7 @@ test.serial("a manager's browser: its site's table, total and images; another si
       await page.goto(`${base}/site/${site1}`);
       await Promise.all([page.waitForURL(/ok=/), page.click('#alarm-T0001-1 button[data-action="request-guards"]')]);
       t.is(await page.getAttribute("#alarm-T0001-1", "data-status"), "dispatched");
-      t.is(center.web.alarmActions("T0001", 1)[0].action, "request-guards");
+      t.is(center.web.actions.alarmActions("T0001", 1)[0].action, "request-guards");
     });
   });
 });
@@ -145,7 +145,7 @@ test.serial("the admin's browser: a site, a terminal and a user are registered; 
       t.truthy(center.store.terminal("T0003"));
       await page.fill('#new-destination input[name="address"]', "ops@guard.example");
       await Promise.all([page.waitForURL(/ok=/), page.click('#new-destination button[type="submit"]')]);
-      t.deepEqual(center.web.destinations({ audience: "operators" }).map((d) => d.address), ["ops@guard.example"]);
+      t.deepEqual(center.web.notify.destinations({ audience: "operators" }).map((d) => d.address), ["ops@guard.example"]);
       const sato = await login(browser, base, "sato", "sato-pass-1234");
       t.regex(await sato.textContent("h1") ?? "", /Sato home/);
     });

@@ -37,7 +37,7 @@ onBothEngines("the alarm message carries images 3 and clips 1; the center's e-ma
       async (rig) => {
         const { sim, center } = rig;
         const site = center.store.sites()[0];
-        center.web.addDestination({ audience: "site", siteId: site.id, kind: "email", address: "tanaka@example.com", secret: null, createdAt: Date.now() });
+        center.web.notify.addDestination({ audience: "site", siteId: site.id, kind: "email", address: "tanaka@example.com", secret: null, createdAt: Date.now() });
         await installKit(sim, ["A0001", "A0002", "B0001"]);
         t.deepEqual(await sim.command("plan.set", { plan: PLAN }), { ok: true });
         await sim.runUntil(at("2026-04-16T20:30"));

@@ -115,19 +115,19 @@ each("alarms go by pattern: 1 and 2 to the site's manager, 3 to the operators; e
       async ({ center, base, site1, site2 }) => {
         const web = center.web;
         const now = Date.now();
-        web.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: now });
-        web.addDestination({ audience: "site", siteId: site1, kind: "webhook", address: `http://127.0.0.1:${hooks.port}/tanaka`, secret: "tanaka-webhook-secret-1", createdAt: now });
-        web.addDestination({ audience: "site", siteId: site2, kind: "email", address: "suzuki@example.com", secret: null, createdAt: now });
-        web.addDestination({ audience: "operators", siteId: null, kind: "email", address: "ops@guard.example", secret: null, createdAt: now });
-        web.addDestination({ audience: "operators", siteId: null, kind: "webhook", address: `http://127.0.0.1:${hooks.port}/ops`, secret: "operators-webhook-secret", createdAt: now });
-        web.setSiteSettings(site2, { imagesPerEvent: 1 });
+        web.notify.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: now });
+        web.notify.addDestination({ audience: "site", siteId: site1, kind: "webhook", address: `http://127.0.0.1:${hooks.port}/tanaka`, secret: "tanaka-webhook-secret-1", createdAt: now });
+        web.notify.addDestination({ audience: "site", siteId: site2, kind: "email", address: "suzuki@example.com", secret: null, createdAt: now });
+        web.notify.addDestination({ audience: "operators", siteId: null, kind: "email", address: "ops@guard.example", secret: null, createdAt: now });
+        web.notify.addDestination({ audience: "operators", siteId: null, kind: "webhook", address: `http://127.0.0.1:${hooks.port}/ops`, secret: "operators-webhook-secret", createdAt: now });
+        web.sites.setSiteSettings(site2, { imagesPerEvent: 1 });
 
         await publishAs(center, "T0001", [
           ...alarmMessages({ alarmId: 1, mediaId: 11, pattern: 1, seq: 1, time: s("2026-04-16T21:00"), images: 2 }),
           ...alarmMessages({ alarmId: 2, mediaId: 12, pattern: 3, seq: 100, time: s("2026-04-28T02:10"), images: 3 }),
         ]);
         await publishAs(center, "T0002", alarmMessages({ alarmId: 1, mediaId: 21, pattern: 2, seq: 1, time: s("2026-04-28T03:00"), images: 2 }));
-        await waitFor("every notification sent", () => web.notifications().length === 5 && web.notifications().every((n) => n.status === "sent"), 10_000, () => web.notifications());
+        await waitFor("every notification sent", () => web.notify.notifications().length === 5 && web.notify.notifications().every((n) => n.status === "sent"), 10_000, () => web.notify.notifications());
 
         // email: who got what
         const to = (addr: string) => smtp.mails.filter((m) => m.to.includes(addr));
@@ -170,7 +170,7 @@ each("alarms go by pattern: 1 and 2 to the site's manager, 3 to the operators; e
         t.is((await fetch(link.replace("/12/1?", "/12/2?"))).status, 403, "a signature is for one item");
         t.is((await fetch(link.replace(/sig=[0-9a-f]{4}/, "sig=0000"))).status, 403);
         t.is((await fetch(base + "/media/T0001/12/1")).status, 401, "the session route needs a session");
-        const expired = await fetch(base + new MediaLinks(web).path("T0001", 12, 1, Math.floor(Date.now() / 1000) - 1));
+        const expired = await fetch(base + new MediaLinks(web.settings).path("T0001", 12, 1, Math.floor(Date.now() / 1000) - 1));
         t.is(expired.status, 403);
         t.regex(await expired.text(), /link expired/);
 
@@ -202,12 +202,12 @@ each("a failing destination is retried with backoff until it answers; one that n
     await withWebCenter(
       async ({ center, base, site1 }) => {
         const web = center.web;
-        web.addDestination({ audience: "site", siteId: site1, kind: "webhook", address: `http://127.0.0.1:${hooks.port}/flaky`, secret: "flaky-webhook-secret-1", createdAt: Date.now() });
-        web.addDestination({ audience: "site", siteId: site1, kind: "webhook", address: "http://127.0.0.1:9/closed", secret: "closed-webhook-secret-1", createdAt: Date.now() });
-        web.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: Date.now() });
+        web.notify.addDestination({ audience: "site", siteId: site1, kind: "webhook", address: `http://127.0.0.1:${hooks.port}/flaky`, secret: "flaky-webhook-secret-1", createdAt: Date.now() });
+        web.notify.addDestination({ audience: "site", siteId: site1, kind: "webhook", address: "http://127.0.0.1:9/closed", secret: "closed-webhook-secret-1", createdAt: Date.now() });
+        web.notify.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: Date.now() });
         await publishAs(center, "T0001", [{ name: "alarm", seq: 1, time: s("2026-04-16T21:00"), body: { alarmId: 9, sensor: "A0002", event: "burglary", contactId: 130, pattern: 2 } }]);
-        await waitFor("all settled", () => web.notifications().length === 3 && web.notifications().every((n) => n.status === "sent" || n.status === "failed"));
-        const byAddress = (a: string) => web.notifications().find((n) => n.address.includes(a));
+        await waitFor("all settled", () => web.notify.notifications().length === 3 && web.notify.notifications().every((n) => n.status === "sent" || n.status === "failed"));
+        const byAddress = (a: string) => web.notify.notifications().find((n) => n.address.includes(a));
         const flaky = byAddress("/flaky");
         t.like(flaky, { status: "sent", attempts: 3, lastError: null });
         t.is(hooks.hooks.length, 1, "delivered once, after two 500s");
@@ -236,10 +236,10 @@ each("an alarm's notification waits for its images, but not for ever", async (t,
   try {
     await withWebCenter(
       async ({ center, site1 }) => {
-        center.web.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: Date.now() });
+        center.web.notify.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: Date.now() });
         const [alarm, ...chunks] = alarmMessages({ alarmId: 3, mediaId: 31, pattern: 1, seq: 1, time: s("2026-04-16T21:00"), images: 2 });
         await publishAs(center, "T0001", [alarm]);
-        t.is(center.web.notifications()[0].status, "waiting-media");
+        t.is(center.web.notify.notifications()[0].status, "waiting-media");
         await new Promise((r) => setTimeout(r, 200));
         t.is(smtp.mails.length, 0, "nothing sent while the images are on their way");
         await publishAs(center, "T0001", chunks);
@@ -264,12 +264,12 @@ each("an alarm announcing 3 images and 1 clip: the e-mail waits for them, attach
   try {
     await withWebCenter(
       async ({ center, site1 }) => {
-        center.web.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: Date.now() });
+        center.web.notify.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: Date.now() });
         // as the terminal sends it: mediaId with images 3 and clips 1, then the unit's 4 items
         const [alarm, ...chunks] = alarmMessages({ alarmId: 5, mediaId: 41, pattern: 1, seq: 1, time: s("2026-04-16T21:00"), images: 3 });
         t.like(alarm.body, { images: 3, clips: 1 });
         await publishAs(center, "T0001", [alarm]);
-        const waiting = center.web.notifications()[0];
+        const waiting = center.web.notify.notifications()[0];
         t.is(waiting.status, "waiting-media");
         t.is(waiting.nextAt - waiting.createdAt, MEDIA_WAIT_MS, "the default wait");
         t.is(MEDIA_WAIT_MS, 120_000);
@@ -289,8 +289,8 @@ each("an alarm announcing 3 images and 1 clip: the e-mail waits for them, attach
         t.regex(text, /Images: 3 attached of 3 expected/);
         t.regex(text, /Clips: 1 attached of 1 expected/);
         t.notRegex(text, /had arrived/);
-        await waitFor("the row marked sent", () => center.web.notifications()[0].status === "sent");
-        t.is(center.web.notifications()[0].attachments, 4);
+        await waitFor("the row marked sent", () => center.web.notify.notifications()[0].status === "sent");
+        t.is(center.web.notify.notifications()[0].attachments, 4);
 
       },
       { store: engine.fresh(), smtp: { host: "127.0.0.1", port: smtp.port, ignoreTLS: true, from: "center@timeguard.test" }, notify: { pollMs: 20 } },
@@ -307,16 +307,16 @@ each("credit ran out while guarding: the site's manager is told (stopped, emerge
       async ({ center, site1, site2 }) => {
         const web = center.web;
         const now = Date.now();
-        web.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: now });
-        web.addDestination({ audience: "site", siteId: site2, kind: "email", address: "suzuki@example.com", secret: null, createdAt: now });
-        web.addDestination({ audience: "operators", siteId: null, kind: "email", address: "ops@guard.example", secret: null, createdAt: now });
+        web.notify.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: now });
+        web.notify.addDestination({ audience: "site", siteId: site2, kind: "email", address: "suzuki@example.com", secret: null, createdAt: now });
+        web.notify.addDestination({ audience: "operators", siteId: null, kind: "email", address: "ops@guard.example", secret: null, createdAt: now });
         await publishAs(center, "T0001", [
           { name: "card", seq: 1, time: s("2026-04-16T20:05"), body: { event: "inserted", cardId: "7", counts: 0 } },
           { name: "card", seq: 2, time: s("2026-04-16T20:07"), body: { event: "stopped", note: "card 7 is empty: guarding stopped at 2026-04-16T20:07 (planned until 2026-04-16T23:00)" } },
           { name: "card", seq: 3, time: s("2026-04-17T20:07"), body: { event: "emergency", note: "no card: guarding goes on with emergency credit, 20% surcharge" } },
         ]);
-        await waitFor("the manager's notifications sent", () => web.notifications().length === 2 && web.notifications().every((n) => n.status === "sent"), 10_000, () => web.notifications());
-        t.deepEqual(web.notifications().map((n) => n.event), ["credit", "credit"]);
+        await waitFor("the manager's notifications sent", () => web.notify.notifications().length === 2 && web.notify.notifications().every((n) => n.status === "sent"), 10_000, () => web.notify.notifications());
+        t.deepEqual(web.notify.notifications().map((n) => n.event), ["credit", "credit"]);
         t.deepEqual(smtp.mails.map((m) => m.to).flat(), ["tanaka@example.com", "tanaka@example.com"]);
         const stopped = smtp.mails.find((m) => /guarding stopped/.test(m.raw)) as Mail;
         t.regex(stopped.raw, /No credit at Tanaka home \(T0001\): guarding stopped/);
@@ -338,20 +338,20 @@ each("a manager asks for guards on a pattern 2 alarm: the operators are told (em
       async ({ center, base, site1 }) => {
         const web = center.web;
         const now = Date.now();
-        web.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: now });
-        web.addDestination({ audience: "operators", siteId: null, kind: "email", address: "ops@guard.example", secret: null, createdAt: now });
-        web.addDestination({ audience: "operators", siteId: null, kind: "webhook", address: `http://127.0.0.1:${hooks.port}/ops`, secret: "operators-webhook-secret", createdAt: now });
+        web.notify.addDestination({ audience: "site", siteId: site1, kind: "email", address: "tanaka@example.com", secret: null, createdAt: now });
+        web.notify.addDestination({ audience: "operators", siteId: null, kind: "email", address: "ops@guard.example", secret: null, createdAt: now });
+        web.notify.addDestination({ audience: "operators", siteId: null, kind: "webhook", address: `http://127.0.0.1:${hooks.port}/ops`, secret: "operators-webhook-secret", createdAt: now });
         await publishAs(center, "T0001", alarmMessages({ alarmId: 4, mediaId: 14, pattern: 2, seq: 1, time: s("2026-04-28T03:00"), images: 0 }));
-        await waitFor("the alarm's notification sent", () => web.notifications().length === 1 && web.notifications()[0].status === "sent", 10_000, () => web.notifications());
+        await waitFor("the alarm's notification sent", () => web.notify.notifications().length === 1 && web.notify.notifications()[0].status === "sent", 10_000, () => web.notify.notifications());
         t.is(smtp.mails.length, 1, "pattern 2: only the manager is told of the alarm itself");
 
         const m = new WebClient(base);
         t.is((await m.login("manager1", PASSWORDS.manager1)).status, 303);
         t.is((await m.post("/alarm/T0001/4/request-guards", { note: "window broken, nobody home" })).status, 303);
-        await waitFor("the operators' notifications sent", () => web.notifications().filter((n) => n.event === "guards" && n.status === "sent").length === 2, 10_000, () => web.notifications());
-        const guards = web.notifications().filter((n) => n.event === "guards");
+        await waitFor("the operators' notifications sent", () => web.notify.notifications().filter((n) => n.event === "guards" && n.status === "sent").length === 2, 10_000, () => web.notify.notifications());
+        const guards = web.notify.notifications().filter((n) => n.event === "guards");
         t.deepEqual(guards.map((n) => n.audience), ["operators", "operators"]);
-        t.is(web.notifications().length, 3, "nothing more to the site's destinations");
+        t.is(web.notify.notifications().length, 3, "nothing more to the site's destinations");
         const mail = smtp.mails.find((x) => x.to.includes("ops@guard.example"));
         t.truthy(mail, "the operators' mailbox got it");
         const raw = (mail as Mail).raw.replace(/=\r\n/g, "").replace(/\r\n\s+/g, " ");

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import type { WebStore } from "../store/web-store";
+import type { SettingsStore } from "../store/settings-store";
 
 const KEY_SETTING = "media_link_key";
 
@@ -11,11 +11,11 @@ const KEY_SETTING = "media_link_key";
 export class MediaLinks {
   readonly #key: Buffer;
 
-  constructor(web: WebStore) {
-    let hex = web.setting(KEY_SETTING);
+  constructor(settings: SettingsStore) {
+    let hex = settings.setting(KEY_SETTING);
     if (!hex) {
       hex = randomBytes(32).toString("hex");
-      web.setSetting(KEY_SETTING, hex);
+      settings.setSetting(KEY_SETTING, hex);
     }
     this.#key = Buffer.from(hex, "hex");
   }

@@ -4,7 +4,10 @@ import { formatTime } from "../../firmware/core/time";
 import { audiences } from "../alarm-policy";
 import type { MediaFiles } from "../media-files";
 import type { AlarmRow, CenterStore } from "../store/center-store";
-import type { DestinationRow, NotificationRow, WebStore } from "../store/web-store";
+import type { AlarmViewStore } from "../store/alarm-view-store";
+import type { FaultStore } from "../store/fault-store";
+import type { DestinationRow, NotificationRow, NotificationStore } from "../store/notification-store";
+import type { SiteSettingsStore } from "../store/site-settings-store";
 import type { MediaLinks } from "./links";
 
 export interface SmtpOptions {
@@ -20,7 +23,10 @@ export interface SmtpOptions {
 
 export interface NotifierOptions {
   store: CenterStore;
-  web: WebStore;
+  notify: NotificationStore;
+  alarms: AlarmViewStore;
+  faults: FaultStore;
+  sites: SiteSettingsStore;
   media: MediaFiles;
   links: MediaLinks;
   /** base of links in messages, e.g. http://127.0.0.1:8080 */
@@ -108,7 +114,7 @@ export class Notifier {
 
   /** Who an alarm goes to (alarm-policy.ts: its pattern, and the operators for a person in danger). */
   recipients(siteId: number, alarm: Pick<AlarmRow, "pattern" | "contactId">): DestinationRow[] {
-    return audiences(alarm).flatMap((audience) => (audience === "operators" ? this.#o.web.destinations({ audience }) : this.#o.web.destinations({ audience, siteId })));
+    return audiences(alarm).flatMap((audience) => (audience === "operators" ? this.#o.notify.destinations({ audience }) : this.#o.notify.destinations({ audience, siteId })));
   }
 
   /** A new alarm: one log row per destination, waiting for its media when it has some. */
@@ -122,7 +128,7 @@ export class Notifier {
     const now = this.#now();
     let n = 0;
     for (const d of this.recipients(t.siteId, alarm)) {
-      const id = this.#o.web.addNotification({
+      const id = this.#o.notify.addNotification({
         destinationId: d.id,
         kind: d.kind,
         address: d.address,
@@ -145,19 +151,19 @@ export class Notifier {
 
   /** A media item completed: when its alarm's unit is whole, the alarm's notifications go now. */
   mediaComplete(terminal: string, mediaId: number): void {
-    const row = this.#o.web.mediaOfUnit(terminal, mediaId)[0];
+    const row = this.#o.alarms.mediaOfUnit(terminal, mediaId)[0];
     if (!row) return;
     const alarm = this.#alarm(terminal, row.alarmId);
     if (!alarm || !this.#mediaComplete(terminal, alarm)) return;
-    if (this.#o.web.releaseWaiting(terminal, alarm.alarmId, this.#now()) > 0) void this.runDue();
+    if (this.#o.notify.releaseWaiting(terminal, alarm.alarmId, this.#now()) > 0) void this.runDue();
   }
 
   /** A supervision fault: the operators' destinations. */
   faultRaised(faultId: number): number {
-    const f = this.#o.web.faults().find((x) => x.id === faultId);
+    const f = this.#o.faults.faults().find((x) => x.id === faultId);
     if (!f) return 0;
     const t = this.#o.store.terminal(f.terminal);
-    return this.#notifyNow(this.#o.web.destinations({ audience: "operators" }), { siteId: t?.siteId ?? null, terminal: f.terminal, event: "fault", faultId, subject: `Fault: ${f.kind} on ${f.terminal}` });
+    return this.#notifyNow(this.#o.notify.destinations({ audience: "operators" }), { siteId: t?.siteId ?? null, terminal: f.terminal, event: "fault", faultId, subject: `Fault: ${f.kind} on ${f.terminal}` });
   }
 
   /**
@@ -170,14 +176,14 @@ export class Notifier {
     const site = this.#o.store.sites().find((s) => s.id === t.siteId);
     const what = event === "stopped" ? "guarding stopped" : event === "emergency" ? "guarding goes on as emergency credit" : "guarding goes on as debt for the night";
     const subject = `No credit at ${site?.name ?? terminal} (${terminal}): ${what}${note ? ` (${note})` : ""}`.slice(0, 300);
-    return this.#notifyNow(this.#o.web.destinations({ audience: "site", siteId: t.siteId }), { siteId: t.siteId, terminal, event: "credit", faultId: null, subject });
+    return this.#notifyNow(this.#o.notify.destinations({ audience: "site", siteId: t.siteId }), { siteId: t.siteId, terminal, event: "credit", faultId: null, subject });
   }
 
   /** One notification per destination, due now (faults and credit; alarms may wait for media). */
   #notifyNow(destinations: readonly DestinationRow[], what: { siteId: number | null; terminal: string; event: "fault" | "credit"; faultId: number | null; subject: string }): number {
     const now = this.#now();
     for (const d of destinations) {
-      const id = this.#o.web.addNotification({ destinationId: d.id, kind: d.kind, address: d.address, audience: d.audience, alarmId: null, ...what, status: "pending", nextAt: now, createdAt: now });
+      const id = this.#o.notify.addNotification({ destinationId: d.id, kind: d.kind, address: d.address, audience: d.audience, alarmId: null, ...what, status: "pending", nextAt: now, createdAt: now });
       this.#changed(id);
     }
     return destinations.length;
@@ -194,8 +200,8 @@ export class Notifier {
     const site = this.#o.store.sites().find((s) => s.id === t.siteId);
     const now = this.#now();
     let n = 0;
-    for (const d of this.#o.web.destinations({ audience: "operators" })) {
-      const id = this.#o.web.addNotification({
+    for (const d of this.#o.notify.destinations({ audience: "operators" })) {
+      const id = this.#o.notify.addNotification({
         destinationId: d.id,
         kind: d.kind,
         address: d.address,
@@ -226,7 +232,7 @@ export class Notifier {
   async #drain(): Promise<number> {
     let attempted = 0;
     for (;;) {
-      const due = this.#o.web.dueNotifications(this.#now(), 20).filter((n) => !this.#inFlight.has(n.id));
+      const due = this.#o.notify.dueNotifications(this.#now(), 20).filter((n) => !this.#inFlight.has(n.id));
       if (due.length === 0) return attempted;
       await Promise.all(due.map((n) => this.#attempt(n)));
       attempted += due.length;
@@ -237,27 +243,27 @@ export class Notifier {
     this.#inFlight.add(n.id);
     const attempts = n.attempts + 1;
     try {
-      const dest = this.#o.web.destinations().find((d) => d.id === n.destinationId);
+      const dest = this.#o.notify.destinations().find((d) => d.id === n.destinationId);
       if (!dest) {
-        this.#o.web.updateNotification(n.id, { status: "failed", attempts: n.attempts, nextAt: n.nextAt, lastError: "the destination was removed" });
+        this.#o.notify.updateNotification(n.id, { status: "failed", attempts: n.attempts, nextAt: n.nextAt, lastError: "the destination was removed" });
         this.counts.failed++;
         return;
       }
       const content = this.#content(n);
       if (n.kind === "email") await this.#email(n, content);
       else await this.#webhook(n, content, dest?.secret ?? null);
-      this.#o.web.updateNotification(n.id, { status: "sent", attempts, nextAt: n.nextAt, lastError: null, attachments: n.kind === "email" ? content.attachments.length : (content.json.images as unknown[] | undefined)?.length ?? 0, sentAt: this.#now() });
+      this.#o.notify.updateNotification(n.id, { status: "sent", attempts, nextAt: n.nextAt, lastError: null, attachments: n.kind === "email" ? content.attachments.length : (content.json.images as unknown[] | undefined)?.length ?? 0, sentAt: this.#now() });
       this.counts.sent++;
     } catch (e) {
       const err = e as Error & { cause?: { code?: string; message?: string } };
       const error = (err.cause ? `${err.message} (${err.cause.code ?? err.cause.message ?? "?"})` : err.message).slice(0, 300);
       const max = this.#o.maxAttempts ?? 6;
       if (attempts >= max) {
-        this.#o.web.updateNotification(n.id, { status: "failed", attempts, nextAt: n.nextAt, lastError: error });
+        this.#o.notify.updateNotification(n.id, { status: "failed", attempts, nextAt: n.nextAt, lastError: error });
         this.counts.failed++;
       } else {
         const delay = (this.#o.retryBaseMs ?? 5000) * 2 ** (attempts - 1);
-        this.#o.web.updateNotification(n.id, { status: "retry", attempts, nextAt: this.#now() + delay, lastError: error });
+        this.#o.notify.updateNotification(n.id, { status: "retry", attempts, nextAt: this.#now() + delay, lastError: error });
         this.counts.retried++;
       }
     } finally {
@@ -326,7 +332,7 @@ export class Notifier {
       };
     }
     if (n.event === "fault") {
-      const f = this.#o.web.faults().find((x) => x.id === n.faultId);
+      const f = this.#o.faults.faults().find((x) => x.id === n.faultId);
       const text = `${n.subject}\n\n${f?.detail ?? ""}\nRaised ${f ? new Date(f.raisedAt).toISOString() : "?"}.\n\nOperator queue: ${base}/operator\n`;
       return { subject: n.subject, text, attachments: [], json: { event: "fault", terminal: n.terminal, fault: f ? { id: f.id, kind: f.kind, detail: f.detail, raisedAt: f.raisedAt } : null } };
     }
@@ -334,8 +340,8 @@ export class Notifier {
     const alarm = this.#alarm(terminal, n.alarmId as number);
     if (!alarm) throw new Error(`alarm ${n.alarmId} of ${terminal} is gone`);
     const site = this.#o.store.sites().find((s) => s.id === n.siteId);
-    const limit = n.siteId !== null ? this.#o.web.imagesPerEvent(n.siteId) : 3;
-    const items = this.#o.web.mediaOfAlarm(terminal, alarm.alarmId).filter((m) => m.complete && m.path);
+    const limit = n.siteId !== null ? this.#o.sites.imagesPerEvent(n.siteId) : 3;
+    const items = this.#o.alarms.mediaOfAlarm(terminal, alarm.alarmId).filter((m) => m.complete && m.path);
     const images = items.filter((m) => m.type === "jpeg").slice(0, limit);
     const clips = items.filter((m) => m.type === "wav");
     const expected = (alarm.images ?? 0) + (alarm.clips ?? 0);
@@ -392,18 +398,18 @@ export class Notifier {
   }
 
   #alarm(terminal: string, alarmId: number): AlarmRow | undefined {
-    return this.#o.web.alarmRow(terminal, alarmId);
+    return this.#o.alarms.alarmRow(terminal, alarmId);
   }
 
   #mediaComplete(terminal: string, alarm: AlarmRow): boolean {
     const expected = (alarm.images ?? 0) + (alarm.clips ?? 0);
-    const rows = this.#o.web.mediaOfAlarm(terminal, alarm.alarmId);
+    const rows = this.#o.alarms.mediaOfAlarm(terminal, alarm.alarmId);
     const items = rows.length ? rows[0].items : expected;
     return rows.filter((m) => m.complete).length >= Math.max(items, expected);
   }
 
   #changed(id: number): void {
-    const n = this.#o.web.notification(id);
+    const n = this.#o.notify.notification(id);
     if (n) this.#o.onChange?.(n);
   }
 }

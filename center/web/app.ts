@@ -8,7 +8,8 @@ import type { MediaFiles } from "../media-files";
 import type { MediaLinks } from "../notify/links";
 import { hashSecret } from "../secrets";
 import type { AlarmRow, CenterStore, SiteRow } from "../store/center-store";
-import { ROLES, type Role, type UserRow, type WebStore } from "../store/web-store";
+import { ROLES, type Role, type UserRow } from "../store/account-store";
+import type { WebStores } from "../store/web-store";
 import { LOGIN_CSRF_COOKIE, SESSION_COOKIE, Sessions, USERNAME, hashPassword, newToken, passwordProblem, sameToken } from "./auth";
 import { type DayFigure, chartRange, perDay, periodTable, sumDays } from "./billing-view";
 import type { Tariffs } from "../tariffs";
@@ -24,7 +25,7 @@ import { APP_CSS, APP_JS } from "./static";
 
 export interface WebDeps {
   store: CenterStore;
-  web: WebStore;
+  web: WebStores;
   media: MediaFiles;
   links: MediaLinks;
   dispatcher: Dispatcher;
@@ -88,7 +89,7 @@ export class WebApp {
   constructor(d: WebDeps) {
     this.#d = d;
     this.#now = d.now ?? Date.now;
-    this.sessions = new Sessions(d.web, this.#now);
+    this.sessions = new Sessions(d.web.accounts, this.#now);
     this.limiter = d.limiter;
   }
 
@@ -276,8 +277,8 @@ export class WebApp {
       }
       return m;
     };
-    const media = byAlarm(this.#d.web.mediaOfAlarms(keys));
-    const actions = byAlarm(this.#d.web.actionsOfAlarms(keys));
+    const media = byAlarm(this.#d.web.alarms.mediaOfAlarms(keys));
+    const actions = byAlarm(this.#d.web.actions.actionsOfAlarms(keys));
     const sites = new Map(this.#sites().map((s) => [s.id, s]));
     const siteOf = new Map([...new Set(alarms.map((a) => a.terminal))].map((id) => [id, this.#d.store.terminal(id)?.siteId]));
     return alarms.map((a) => {
@@ -332,11 +333,11 @@ export class WebApp {
       } catch {
         days = [];
       }
-      return { terminal: t, online: online.has(t.id), plan: this.#d.web.latestPlan(t.id), table: periodTable(t.id, rows, tariffOf), days, openFaults: this.#d.web.faults({ open: true, terminals: [t.id] }) };
+      return { terminal: t, online: online.has(t.id), plan: this.#d.web.terminals.latestPlan(t.id), table: periodTable(t.id, rows, tariffOf), days, openFaults: this.#d.web.faults.faults({ open: true, terminals: [t.id] }) };
     });
     const ids = terminals.map((t) => t.id);
     const alarms = ids.flatMap((id) => this.#d.store.alarms(id)).sort((a, b) => b.time - a.time || b.alarmId - a.alarmId);
-    return { site, terminals, statuses, sensors: this.#d.web.sensors(ids), alarms, notifications: this.#d.web.notifications({ siteId, audience: "site", limit: 50 }) };
+    return { site, terminals, statuses, sensors: this.#d.web.terminals.sensors(ids), alarms, notifications: this.#d.web.notify.notifications({ siteId, audience: "site", limit: 50 }) };
   }
 
   /** Every terminal's hours and yen per day, added up: the company's chart on the admin page. */
@@ -410,7 +411,7 @@ export class WebApp {
   }
 
   #operatorQueue(): { queue: AlarmRow[]; recent: AlarmRow[] } {
-    return this.#d.web.operatorAlarms(); // filtered and ordered in SQL by the alarm policy
+    return this.#d.web.alarms.operatorAlarms(); // filtered and ordered in SQL by the alarm policy
   }
 
   #operatorPage(c: Ctx): void {
@@ -420,7 +421,7 @@ export class WebApp {
     sendHtml(
       c.res,
       200,
-      operatorPage(this.#view(c), this.#alarmViews(q.queue), this.#alarmViews(q.recent), this.#d.web.faults().slice(0, 50), this.#d.web.notifications({ audience: "operators", limit: 50 })),
+      operatorPage(this.#view(c), this.#alarmViews(q.queue), this.#alarmViews(q.recent), this.#d.web.faults.faults().slice(0, 50), this.#d.web.notify.notifications({ audience: "operators", limit: 50 })),
     );
   }
 
@@ -440,9 +441,9 @@ export class WebApp {
   #clearFault(c: Ctx, id: number): void {
     const user = c.user as UserRow;
     if (user.role === "manager") return this.#notFound(c);
-    const f = this.#d.web.faults().find((x) => x.id === id);
+    const f = this.#d.web.faults.faults().find((x) => x.id === id);
     if (!f) return this.#notFound(c);
-    this.#d.web.clearFault(id, this.#now(), user.username);
+    this.#d.web.faults.clearFault(id, this.#now(), user.username);
     this.#d.events.publish("fault", { id, cleared: true }, { siteId: null, operators: true });
     redirect(c.res, "/operator?ok=" + encodeURIComponent(`fault ${id} cleared`));
   }
@@ -454,11 +455,11 @@ export class WebApp {
       c.res,
       status,
       adminPage(this.#view(c, flash), {
-        sites: this.#sites().map((s) => ({ ...s, imagesPerEvent: this.#d.web.imagesPerEvent(s.id) })),
+        sites: this.#sites().map((s) => ({ ...s, imagesPerEvent: this.#d.web.sites.imagesPerEvent(s.id) })),
         terminals: this.#d.store.terminals(),
-        users: this.#d.web.users(),
-        destinations: this.#d.web.destinations(),
-        notifications: this.#d.web.notifications({ limit: 100 }),
+        users: this.#d.web.accounts.users(),
+        destinations: this.#d.web.notify.destinations(),
+        notifications: this.#d.web.notify.notifications({ limit: 100 }),
         tariffDefault: EXAMPLE_TARIFF_JSON,
         form,
         companyDays: this.#companyDays(),
@@ -501,21 +502,21 @@ export class WebApp {
   async #addSite({ body, fail, done }: AdminCtx): Promise<void> {
     const name = (body.name ?? "").trim();
     if (!name || name.length > 64) return fail("name: 1 to 64 characters");
-    if (this.#d.web.siteByName(name)) return fail(`name: a site called ${name} exists`);
+    if (this.#d.web.sites.siteByName(name)) return fail(`name: a site called ${name} exists`);
     const images = imagesParam(body.imagesPerEvent);
     if (images === null) return fail("imagesPerEvent: a whole number from 0 to 20");
     const manager = (body.manager ?? "").trim();
     if (manager) {
       if (!USERNAME.test(manager)) return fail("manager: letters, digits and . _ @ - only, at most 40");
-      if (this.#d.web.userByName(manager)) return fail(`manager: the user ${manager} exists`);
+      if (this.#d.web.accounts.userByName(manager)) return fail(`manager: the user ${manager} exists`);
       const p = passwordProblem(body.managerPassword ?? "");
       if (p) return fail("manager " + p);
     }
     const hash = manager ? hashPassword(body.managerPassword) : null;
     this.#d.store.transaction(() => {
       const id = this.#d.store.addSite(name, (body.contact ?? "").trim().slice(0, 120));
-      this.#d.web.setSiteSettings(id, { imagesPerEvent: images });
-      if (manager && hash) this.#d.web.addUser({ username: manager, passwordHash: hash, role: "manager", siteId: id }, this.#now());
+      this.#d.web.sites.setSiteSettings(id, { imagesPerEvent: images });
+      if (manager && hash) this.#d.web.accounts.addUser({ username: manager, passwordHash: hash, role: "manager", siteId: id }, this.#now());
     });
     return done(`site ${name} registered`);
   }
@@ -525,7 +526,7 @@ export class WebApp {
     if (!this.#sites().some((s) => s.id === id)) return this.#notFound(c);
     const images = imagesParam(body.imagesPerEvent);
     if (images === null) return fail("imagesPerEvent: a whole number from 0 to 20");
-    this.#d.web.setSiteSettings(id, { contact: (body.contact ?? "").trim().slice(0, 120), imagesPerEvent: images });
+    this.#d.web.sites.setSiteSettings(id, { contact: (body.contact ?? "").trim().slice(0, 120), imagesPerEvent: images });
     return done(`site ${id} saved`);
   }
 
@@ -561,7 +562,7 @@ export class WebApp {
   async #addUser({ body, fail, done }: AdminCtx): Promise<void> {
     const username = (body.username ?? "").trim();
     if (!USERNAME.test(username)) return fail("username: letters, digits and . _ @ - only, at most 40");
-    if (this.#d.web.userByName(username)) return fail(`username: ${username} exists`);
+    if (this.#d.web.accounts.userByName(username)) return fail(`username: ${username} exists`);
     const p = passwordProblem(body.password ?? "");
     if (p) return fail(p);
     const role = body.role as Role;
@@ -571,24 +572,24 @@ export class WebApp {
       siteId = intParam(body.siteId);
       if (!this.#sites().some((s) => s.id === siteId)) return fail("siteId: a manager manages one site; choose it");
     }
-    this.#d.web.addUser({ username, passwordHash: hashPassword(body.password), role, siteId }, this.#now());
+    this.#d.web.accounts.addUser({ username, passwordHash: hashPassword(body.password), role, siteId }, this.#now());
     return done(`user ${username} added`);
   }
 
   async #setPassword({ c, body, fail, done }: AdminCtx, idParam: string): Promise<void> {
-    const target = this.#d.web.user(intParam(idParam));
+    const target = this.#d.web.accounts.user(intParam(idParam));
     if (!target) return this.#notFound(c);
     const p = passwordProblem(body.password ?? "");
     if (p) return fail(p);
-    this.#d.web.setPassword(target.id, hashPassword(body.password));
+    this.#d.web.accounts.setPassword(target.id, hashPassword(body.password));
     return done(`password of ${target.username} changed; their sessions ended`);
   }
 
   async #removeUser({ c, fail, done }: AdminCtx, idParam: string): Promise<void> {
-    const target = this.#d.web.user(intParam(idParam));
+    const target = this.#d.web.accounts.user(intParam(idParam));
     if (!target) return this.#notFound(c);
     if (target.id === (c.user as UserRow).id) return fail("you cannot remove yourself");
-    this.#d.web.deleteUser(target.id);
+    this.#d.web.accounts.deleteUser(target.id);
     return done(`user ${target.username} removed`);
   }
 
@@ -609,7 +610,7 @@ export class WebApp {
     if (kind === "webhook" && given && given.length < 16) return fail("secret: at least 16 characters (or blank for one made for you)");
     if (given.length > 200) return fail("secret: at most 200 characters");
     const secret = kind === "webhook" ? given || randomBytes(24).toString("base64url") : null;
-    this.#d.web.addDestination({ audience, siteId, kind, address: address.value, secret, createdAt: this.#now() });
+    this.#d.web.notify.addDestination({ audience, siteId, kind, address: address.value, secret, createdAt: this.#now() });
     // Secrets are write-only: the page never shows a stored one. One the center made is shown
     // in this answer only (not in a URL, not on any later page) for the admin to give the receiver.
     if (kind === "webhook" && !given) {
@@ -619,19 +620,19 @@ export class WebApp {
   }
 
   async #saveDestination({ c, body, fail, done }: AdminCtx, idParam: string): Promise<void> {
-    const dest = this.#d.web.destinations().find((x) => x.id === intParam(idParam));
+    const dest = this.#d.web.notify.destinations().find((x) => x.id === intParam(idParam));
     if (!dest) return this.#notFound(c);
     const address = addressProblem(dest.kind, body.address);
     if (address.problem) return fail(`destination ${dest.id}: ${address.problem}`);
     const given = (body.secret ?? "").trim();
     if (given && dest.kind !== "webhook") return fail(`destination ${dest.id}: an email destination has no secret`);
     if (given && (given.length < 16 || given.length > 200)) return fail(`destination ${dest.id}: secret: 16 to 200 characters (blank keeps the stored one)`);
-    this.#d.web.updateDestination(dest.id, { address: address.value, secret: given || null });
+    this.#d.web.notify.updateDestination(dest.id, { address: address.value, secret: given || null });
     return done(`destination ${dest.id} saved${given ? " with its new secret" : ""}`);
   }
 
   async #deleteDestination({ done }: AdminCtx, idParam: string): Promise<void> {
-    this.#d.web.deleteDestination(intParam(idParam));
+    this.#d.web.notify.deleteDestination(intParam(idParam));
     return done(`destination ${idParam} removed`);
   }
 
@@ -648,7 +649,7 @@ export class WebApp {
     { method: "GET", pattern: "terminals/:id/periods", handler: (c, id) => this.#apiTerminalPeriods(c, id) },
     { method: "GET", pattern: "alarms", handler: (c) => this.#apiAlarms(c) },
     { method: "GET", pattern: "queue", handler: (c) => (c.user?.role === "manager" ? this.#notFound(c) : sendJson(c.res, 200, this.#alarmViews(this.#operatorQueue().queue))) },
-    { method: "GET", pattern: "faults", handler: (c) => (c.user?.role === "manager" ? this.#notFound(c) : sendJson(c.res, 200, this.#d.web.faults())) },
+    { method: "GET", pattern: "faults", handler: (c) => (c.user?.role === "manager" ? this.#notFound(c) : sendJson(c.res, 200, this.#d.web.faults.faults())) },
     { method: "GET", pattern: "notifications", handler: (c) => this.#apiNotifications(c) },
     { method: "POST", pattern: "alarms/:terminal/:id/:action", handler: (c, terminal, id, action) => this.#alarmAction(c, terminal, intParam(id), action, true) },
   ]);
@@ -692,7 +693,7 @@ export class WebApp {
 
   #apiNotifications(c: Ctx): void {
     const user = c.user as UserRow;
-    sendJson(c.res, 200, user.role === "manager" ? this.#d.web.notifications({ siteId: user.siteId as number, audience: "site" }) : this.#d.web.notifications());
+    sendJson(c.res, 200, user.role === "manager" ? this.#d.web.notify.notifications({ siteId: user.siteId as number, audience: "site" }) : this.#d.web.notify.notifications());
   }
 
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { hashSecret, verifySecret } from "../secrets";
-import type { SessionRow, UserRow, WebStore } from "../store/web-store";
+import type { AccountStore, SessionRow, UserRow } from "../store/account-store";
 
 export const SESSION_COOKIE = "tg_session";
 export const LOGIN_CSRF_COOKIE = "tg_login";
@@ -53,26 +53,26 @@ const DUMMY_HASH = hashSecret("timeguard-no-such-user");
  * its SHA-256 (a stolen database holds no live session) with the session's CSRF token.
  */
 export class Sessions {
-  readonly #web: WebStore;
+  readonly #accounts: AccountStore;
   readonly #now: () => number;
   readonly ttlMs: number;
 
-  constructor(web: WebStore, now: () => number, ttlMs = 12 * 3600 * 1000) {
-    this.#web = web;
+  constructor(accounts: AccountStore, now: () => number, ttlMs = 12 * 3600 * 1000) {
+    this.#accounts = accounts;
     this.#now = now;
     this.ttlMs = ttlMs;
   }
 
   /** Checks a password; the user when right. */
   verify(username: string, password: string): UserRow | null {
-    const u = this.#web.userByName(username);
+    const u = this.#accounts.userByName(username);
     const ok = verifySecret(password, u?.passwordHash ?? DUMMY_HASH);
     return u && ok ? u : null;
   }
 
   /** The same check off the event loop (scrypt in libuv's pool), so logins never stall MQTT. */
   async verifyAsync(username: string, password: string): Promise<UserRow | null> {
-    const u = this.#web.userByName(username);
+    const u = this.#accounts.userByName(username);
     const ok = await verifyScryptAsync(password, u?.passwordHash ?? DUMMY_HASH);
     return u && ok ? u : null;
   }
@@ -81,20 +81,20 @@ export class Sessions {
     const token = newToken();
     const csrf = newToken();
     const now = this.#now();
-    this.#web.deleteExpiredSessions(now);
-    this.#web.addSession({ idHash: sha256(token), userId, csrf, createdAt: now, expiresAt: now + this.ttlMs });
+    this.#accounts.deleteExpiredSessions(now);
+    this.#accounts.addSession({ idHash: sha256(token), userId, csrf, createdAt: now, expiresAt: now + this.ttlMs });
     return { token, csrf };
   }
 
   lookup(token: string | undefined): { session: SessionRow; user: UserRow } | null {
     if (!token || token.length > 100) return null;
-    const session = this.#web.session(sha256(token));
+    const session = this.#accounts.session(sha256(token));
     if (!session || session.expiresAt <= this.#now()) return null;
-    const user = this.#web.user(session.userId);
+    const user = this.#accounts.user(session.userId);
     return user ? { session, user } : null;
   }
 
   destroy(token: string | undefined): void {
-    if (token) this.#web.deleteSession(sha256(token));
+    if (token) this.#accounts.deleteSession(sha256(token));
   }
 }

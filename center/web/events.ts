@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { UserRow } from "../store/web-store";
+import type { UserRow } from "../store/account-store";
 
 /** Who an event concerns: a site (its manager), the operators, or both. Admins see everything. */
 export interface Scope {

@@ -1,7 +1,11 @@
 import { DEFAULT_ZONE_MINUTES, formatTime } from "../../firmware/core/time";
 import type { AlarmRow, MediaRow, SiteRow, TerminalRow } from "../store/center-store";
 import { DURESS, actionsFor } from "../alarm-policy";
-import type { AlarmActionRow, DestinationRow, FaultRow, NotificationRow, SensorRow, UserRow } from "../store/web-store";
+import type { UserRow } from "../store/account-store";
+import type { AlarmActionRow } from "../store/alarm-action-store";
+import type { FaultRow } from "../store/fault-store";
+import type { DestinationRow, NotificationRow } from "../store/notification-store";
+import type { SensorRow } from "../store/terminal-view-store";
 import { type ChartRange, DayFigure, PeriodTable, daysInRange, hours, yen } from "./billing-view";
 import { Raw, html } from "./http";
 import { ALARM_STATUSES, type AlarmFilter, filterQuery } from "./alarm-list";

@@ -33,14 +33,14 @@ export async function withWebCenter(body: (f: WebFixture) => Promise<void>, opti
   try {
     center.addTerminal({ id: "T0001", secret: SECRETS.T0001, site: "Tanaka home", contact: "Tanaka 090-1111" });
     center.addTerminal({ id: "T0002", secret: SECRETS.T0002, site: "Suzuki home", contact: "Suzuki 090-2222" });
-    const site1 = (center.web.siteByName("Tanaka home") as { id: number }).id;
-    const site2 = (center.web.siteByName("Suzuki home") as { id: number }).id;
+    const site1 = (center.web.sites.siteByName("Tanaka home") as { id: number }).id;
+    const site2 = (center.web.sites.siteByName("Suzuki home") as { id: number }).id;
     const now = Date.now();
     const h = hashes();
-    center.web.addUser({ username: "admin", passwordHash: h.admin, role: "admin", siteId: null }, now);
-    center.web.addUser({ username: "operator", passwordHash: h.operator, role: "operator", siteId: null }, now);
-    center.web.addUser({ username: "manager1", passwordHash: h.manager1, role: "manager", siteId: site1 }, now);
-    center.web.addUser({ username: "manager2", passwordHash: h.manager2, role: "manager", siteId: site2 }, now);
+    center.web.accounts.addUser({ username: "admin", passwordHash: h.admin, role: "admin", siteId: null }, now);
+    center.web.accounts.addUser({ username: "operator", passwordHash: h.operator, role: "operator", siteId: null }, now);
+    center.web.accounts.addUser({ username: "manager1", passwordHash: h.manager1, role: "manager", siteId: site1 }, now);
+    center.web.accounts.addUser({ username: "manager2", passwordHash: h.manager2, role: "manager", siteId: site2 }, now);
     await body({ center, dir, base: `http://127.0.0.1:${center.httpPort}`, site1, site2 });
   } finally {
     await center.close();
