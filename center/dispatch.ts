@@ -85,7 +85,7 @@ export class Dispatcher {
     } catch (e) {
       this.#actions.markActionSent(id, null, (e as Error).message.slice(0, 200));
     }
-    const row = this.#actions.alarmActions(terminal, alarmId).find((a) => a.id === id) as AlarmActionRow;
+    const row = this.#actions.alarmAction(id) as AlarmActionRow;
     this.#onChange(terminal, alarmId, row);
     return { ok: true, status: effect.status, actionId: id, queued };
   }

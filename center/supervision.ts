@@ -75,7 +75,7 @@ export class Supervisor {
     const since = Math.floor(heard.lastTestAt / 1000);
     const lastTest = this.#o.store.terminal(terminal)?.lastTest ?? null;
     this.#o.faults.clearFault(open.id, this.#now(), `test call received ${formatTime(since)}${lastTest !== null ? ` (terminal time ${formatTime(lastTest)})` : ""}`);
-    const f = this.#o.faults.faults({ terminals: [terminal] }).find((x) => x.id === open.id) as FaultRow;
+    const f = this.#o.faults.fault(open.id) as FaultRow;
     this.#o.onCleared?.(f);
     return f;
   }
@@ -91,7 +91,7 @@ export class Supervisor {
       const hours = Math.floor((nowS - since) / 3600);
       const detail = `${heard.lastTestAt !== null ? `no daily test call since the one received ${formatTime(since)}${lastTest !== null ? ` (terminal time ${formatTime(lastTest)})` : ""}` : "no test call since the terminal was first heard at " + formatTime(since)} (${hours} h ago; expected every ${Math.round((this.#o.periodSeconds ?? 86400) / 3600)} h + ${Math.round((this.#o.graceSeconds ?? 3600) / 60)} min grace)`;
       const id = this.#o.faults.raiseFault({ terminal: heard.terminal, kind: MISSED_TEST, detail, raisedAt: this.#now() });
-      const f = this.#o.faults.faults({ terminals: [heard.terminal] }).find((x) => x.id === id) as FaultRow;
+      const f = this.#o.faults.fault(id) as FaultRow;
       raised.push(f);
       this.#o.onFault?.(f);
     }

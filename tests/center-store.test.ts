@@ -160,6 +160,26 @@ for (const engine of engines) {
       t.is(web.settings.setting("k"), "2");
     }));
 
+  engine.test("a fault, a destination and an alarm action are found by id in SQL; faults take a limit, newest first", (t) =>
+    withStore(engine, (store, web) => {
+      const site = store.addSite("Tanaka home");
+      const f1 = web.faults.raiseFault({ terminal: "T0001", kind: "silent", detail: "one", raisedAt: NOW });
+      const f2 = web.faults.raiseFault({ terminal: "T0002", kind: "silent", detail: "two", raisedAt: NOW + 1 });
+      t.like(web.faults.fault(f1), { id: f1, terminal: "T0001", detail: "one", clearedAt: null });
+      t.is(web.faults.fault(f2 + 1), undefined);
+      t.deepEqual(web.faults.faults({ limit: 1 }).map((f) => f.id), [f2]);
+      t.deepEqual(web.faults.faults({ terminals: ["T0001"], limit: 5 }).map((f) => f.id), [f1]);
+      const d1 = web.notify.addDestination({ audience: "site", siteId: site, kind: "email", address: "a@example.com", secret: null, createdAt: NOW });
+      const d2 = web.notify.addDestination({ audience: "operators", siteId: null, kind: "webhook", address: "http://127.0.0.1:9/h", secret: "s", createdAt: NOW });
+      t.like(web.notify.destination(d2), { id: d2, audience: "operators", secret: "s" });
+      t.like(web.notify.destination(d1), { id: d1, address: "a@example.com" });
+      t.is(web.notify.destination(-1), undefined);
+      const a = web.actions.addAlarmAction({ terminal: "T0001", alarmId: 4, action: "acknowledge", userId: null, username: "op", role: "operator", note: "on it", at: NOW });
+      web.actions.markActionSent(a, NOW + 5, null);
+      t.like(web.actions.alarmAction(a), { id: a, terminal: "T0001", alarmId: 4, note: "on it", sentAt: NOW + 5 });
+      t.is(web.actions.alarmAction(a + 1), undefined);
+    }));
+
   engine.test("the operators' queue and a page's media and actions by alarm key, ordered byte-wise as in SQLite", (t) =>
     withStore(engine, (store, web) => {
       const base = { seq: 1, time: 1_776_000_000, sensor: "door", event: "intrusion", mediaId: null, images: null, clips: null, receivedAt: NOW };

@@ -160,7 +160,7 @@ export class Notifier {
 
   /** A supervision fault: the operators' destinations. */
   faultRaised(faultId: number): number {
-    const f = this.#o.faults.faults().find((x) => x.id === faultId);
+    const f = this.#o.faults.fault(faultId);
     if (!f) return 0;
     const t = this.#o.store.terminal(f.terminal);
     return this.#notifyNow(this.#o.notify.destinations({ audience: "operators" }), { siteId: t?.siteId ?? null, terminal: f.terminal, event: "fault", faultId, subject: `Fault: ${f.kind} on ${f.terminal}` });
@@ -243,7 +243,7 @@ export class Notifier {
     this.#inFlight.add(n.id);
     const attempts = n.attempts + 1;
     try {
-      const dest = this.#o.notify.destinations().find((d) => d.id === n.destinationId);
+      const dest = this.#o.notify.destination(n.destinationId);
       if (!dest) {
         this.#o.notify.updateNotification(n.id, { status: "failed", attempts: n.attempts, nextAt: n.nextAt, lastError: "the destination was removed" });
         this.counts.failed++;
@@ -332,7 +332,7 @@ export class Notifier {
       };
     }
     if (n.event === "fault") {
-      const f = this.#o.faults.faults().find((x) => x.id === n.faultId);
+      const f = (n.faultId === null ? undefined : this.#o.faults.fault(n.faultId));
       const text = `${n.subject}\n\n${f?.detail ?? ""}\nRaised ${f ? new Date(f.raisedAt).toISOString() : "?"}.\n\nOperator queue: ${base}/operator\n`;
       return { subject: n.subject, text, attachments: [], json: { event: "fault", terminal: n.terminal, fault: f ? { id: f.id, kind: f.kind, detail: f.detail, raisedAt: f.raisedAt } : null } };
     }

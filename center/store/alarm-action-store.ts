@@ -29,6 +29,11 @@ export class AlarmActionStore {
     this.db.prepare("UPDATE alarm_actions SET sent_at = ?, send_error = ? WHERE id = ?").run(at, error, id);
   }
 
+  alarmAction(id: number): AlarmActionRow | undefined {
+    const r = this.db.prepare("SELECT * FROM alarm_actions WHERE id = ?").get(id) as Row | undefined;
+    return r ? actionRowOf(r) : undefined;
+  }
+
   alarmActions(terminal?: string, alarmId?: number): AlarmActionRow[] {
     const rows = (
       terminal === undefined

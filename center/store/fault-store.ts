@@ -1,4 +1,4 @@
-import type { SqlDb } from "./sql-db";
+import type { SqlDb, SqlValue } from "./sql-db";
 import { marks, type Row } from "./sql-rows";
 
 /** Faults for the operators (e.g. a missed test call): raised once, cleared once, with who/why. Instants in ms. */
@@ -20,6 +20,11 @@ export class FaultStore {
     return r ? faultRow(r) : undefined;
   }
 
+  fault(id: number): FaultRow | undefined {
+    const r = this.db.prepare("SELECT * FROM faults WHERE id = ?").get(id) as Row | undefined;
+    return r ? faultRow(r) : undefined;
+  }
+
   raiseFault(f: { terminal: string; kind: string; detail: string; raisedAt: number }): number {
     return this.db.prepare("INSERT INTO faults (terminal, kind, detail, raised_at) VALUES (?, ?, ?, ?) RETURNING id").get(f.terminal, f.kind, f.detail, f.raisedAt)!.id;
   }
@@ -28,17 +33,17 @@ export class FaultStore {
     this.db.prepare("UPDATE faults SET cleared_at = ?, cleared_by = ? WHERE id = ? AND cleared_at IS NULL").run(at, by, id);
   }
 
-  /** newest first; `open` only the uncleared, `terminals` only theirs */
-  faults(filter: { open?: boolean; terminals?: string[] } = {}): FaultRow[] {
+  /** newest first; `open` only the uncleared, `terminals` only theirs, at most `limit` */
+  faults(filter: { open?: boolean; terminals?: string[]; limit?: number } = {}): FaultRow[] {
     const where: string[] = [];
-    const args: string[] = [];
+    const args: SqlValue[] = [];
     if (filter.open) where.push("cleared_at IS NULL");
     if (filter.terminals) {
       if (filter.terminals.length === 0) return [];
       where.push(`terminal IN (${marks(filter.terminals.length)})`);
       args.push(...filter.terminals);
     }
-    const rows = this.db.prepare(`SELECT * FROM faults ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id DESC`).all(...args) as Row[];
+    const rows = this.db.prepare(`SELECT * FROM faults ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id DESC${filter.limit !== undefined ? " LIMIT ?" : ""}`).all(...args, ...(filter.limit !== undefined ? [filter.limit] : [])) as Row[];
     return rows.map(faultRow);
   }
 }

@@ -44,13 +44,18 @@ export class NotificationStore {
       .get(d.audience, d.siteId, d.kind, d.address, d.secret, d.createdAt)!.id;
   }
 
-  destinations(filter: { audience?: "site" | "operators"; siteId?: number } = {}): DestinationRow[] {
+  destinations(filter: { id?: number; audience?: "site" | "operators"; siteId?: number } = {}): DestinationRow[] {
     const where: string[] = [];
     const args: SqlValue[] = [];
+    if (filter.id !== undefined) (where.push("id = ?"), args.push(filter.id));
     if (filter.audience) (where.push("audience = ?"), args.push(filter.audience));
     if (filter.siteId !== undefined) (where.push("site_id = ?"), args.push(filter.siteId));
     const rows = this.db.prepare(`SELECT * FROM destinations ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id`).all(...args) as Row[];
     return rows.map((r) => ({ id: r.id, audience: r.audience, siteId: r.site_id, kind: r.kind, address: r.address, secret: r.secret, createdAt: r.created_at }));
+  }
+
+  destination(id: number): DestinationRow | undefined {
+    return this.destinations({ id })[0];
   }
 
   /** A new address and, when given, a new secret (null keeps the stored one). */

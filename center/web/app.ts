@@ -421,7 +421,7 @@ export class WebApp {
     sendHtml(
       c.res,
       200,
-      operatorPage(this.#view(c), this.#alarmViews(q.queue), this.#alarmViews(q.recent), this.#d.web.faults.faults().slice(0, 50), this.#d.web.notify.notifications({ audience: "operators", limit: 50 })),
+      operatorPage(this.#view(c), this.#alarmViews(q.queue), this.#alarmViews(q.recent), this.#d.web.faults.faults({ limit: 50 }), this.#d.web.notify.notifications({ audience: "operators", limit: 50 })),
     );
   }
 
@@ -441,7 +441,7 @@ export class WebApp {
   #clearFault(c: Ctx, id: number): void {
     const user = c.user as UserRow;
     if (user.role === "manager") return this.#notFound(c);
-    const f = this.#d.web.faults.faults().find((x) => x.id === id);
+    const f = this.#d.web.faults.fault(id);
     if (!f) return this.#notFound(c);
     this.#d.web.faults.clearFault(id, this.#now(), user.username);
     this.#d.events.publish("fault", { id, cleared: true }, { siteId: null, operators: true });
@@ -620,7 +620,7 @@ export class WebApp {
   }
 
   async #saveDestination({ c, body, fail, done }: AdminCtx, idParam: string): Promise<void> {
-    const dest = this.#d.web.notify.destinations().find((x) => x.id === intParam(idParam));
+    const dest = this.#d.web.notify.destination(intParam(idParam));
     if (!dest) return this.#notFound(c);
     const address = addressProblem(dest.kind, body.address);
     if (address.problem) return fail(`destination ${dest.id}: ${address.problem}`);
