@@ -1,10 +1,6 @@
 import test, { type ExecutionContext } from "ava";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { chromiumPath } from "./helpers/chromium";
-import { CHROMIUM_ARGS, click, startSimWeb, waitForLcd } from "./helpers/sim-page";
+import type { Page } from "playwright-core";
+import { click, waitForLcd, withSimPage } from "./helpers/sim-page";
 
 // Issue #14: the simulator's page plays the terminal's buzzer. A door opens while guarding: the
 // page's lamp blinks and, with sound turned on by a click, Web Audio tones sound once a second;
@@ -12,8 +8,6 @@ import { CHROMIUM_ARGS, click, startSimWeb, waitForLcd } from "./helpers/sim-pag
 //
 // Under the node engine: the page only follows the firmware's buzzer driver and the GPIO, which the
 // XS engine drives the same way (tests/alarm-scenarios.test.ts hears the beeps under XS).
-
-const ARGS = CHROMIUM_ARGS;
 
 const tones = async (page: Page) => Number(await page.getAttribute("#buzzer", "data-tones"));
 
@@ -44,31 +38,8 @@ async function guardDoor(t: ExecutionContext, page: Page, url: string): Promise<
   return post;
 }
 
-/** The page, in Chromium, on a simulator of its own (node engine); closed after `body`. */
-async function withPage(t: ExecutionContext, body: (page: Page, url: string, errors: string[]) => Promise<void>): Promise<void> {
-  const { url, child, output } = await startSimWeb("node");
-  const profile = mkdtempSync(join(tmpdir(), "tg-chromium-"));
-  let browser: BrowserContext | null = null;
-  try {
-    browser = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath(), args: ARGS, headless: true });
-    const page = browser.pages()[0] ?? (await browser.newPage());
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(url);
-    await body(page, url, errors);
-  } catch (e) {
-    t.log(output());
-    throw e;
-  } finally {
-    if (browser) await browser.close();
-    child.kill("SIGTERM");
-    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)));
-    rmSync(profile, { recursive: true, force: true });
-  }
-}
-
 test("[node] the simulator page beeps in the entry delay (lamp and Web Audio tones) and stops when disarmed", async (t) => {
-  await withPage(t, async (page, url, errors) => {
+  await withSimPage(t, "node", async (page, url, errors) => {
     const post = await guardDoor(t, page, url);
     const before = await tones(page);
 
@@ -96,7 +67,7 @@ test("[node] the simulator page beeps in the entry delay (lamp and Web Audio ton
 });
 
 test("[node] nobody disarms: the page sounds the alarm (fast beeps, red) until D, the PIN, # silences it", async (t) => {
-  await withPage(t, async (page, url, errors) => {
+  await withSimPage(t, "node", async (page, url, errors) => {
     const post = await guardDoor(t, page, url);
     t.is((await post({ do: "sensor.trip", id: "D0001" })).status, 200);
     await page.waitForFunction(() => document.getElementById("buzzer")?.dataset.mode === "entry", null, { timeout: 10_000 });

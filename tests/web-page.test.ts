@@ -1,10 +1,6 @@
 import test from "ava";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { chromiumPath } from "./helpers/chromium";
-import { CHROMIUM_ARGS, click, lcdText, startSimWeb, waitForLcd } from "./helpers/sim-page";
-import { chromium, type BrowserContext } from "playwright-core";
+import { click, lcdText, waitForLcd, withSimPage } from "./helpers/sim-page";
 import { SimWebServer } from "../host-sim/web/server";
 import { attachKeypad } from "../host-sim/devices/keypad-matrix";
 import { attachLcd } from "../host-sim/devices/lcd-pcf8574";
@@ -17,37 +13,22 @@ import { ROM_A00, UNKNOWN_GLYPH } from "../host-sim/web/hd44780-rom";
 // choose a PIN, type period 1 of DESIGN §2 on the page's keypad picking the sensors by ID — read
 // back from the page's LCD.
 
-const ARGS = CHROMIUM_ARGS;
-
-
-
-
-/**
- * `timeguard sim-web` in its own process (as a person starts it): the XS worker's hardened promises
- * and playwright's async hooks do not share a process well, and this way the CLI is tested too.
- */
+// `timeguard sim-web` runs in its own process (as a person starts it; withSimPage): the XS worker's
+// hardened promises and playwright's async hooks do not share a process well, and this way the CLI
+// is tested too.
 
 const engines = ["xs", "node"] as const;
 for (const engine of engines) {
   test.serial(`[${engine}] a person enters period 1 through the web page alone: 3h, 288 yen, 28 counts`, async (t) => {
-    let CHROMIUM: string;
     try {
-      CHROMIUM = chromiumPath();
+      chromiumPath();
     } catch (e) {
       t.fail((e as Error).message);
       return;
     }
     // Keys are typed at real speed (×1): each press ~0.2 s, well inside the minute of idle time.
-    const { url, child, output } = await startSimWeb(engine);
-    const profile = mkdtempSync(join(tmpdir(), "tg-chromium-"));
-    let browser: BrowserContext | null = null;
-    try {
-      // A fresh profile directory each run (playwright passes it as --user-data-dir).
-      browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true });
-      const page = browser.pages()[0] ?? (await browser.newPage());
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(e.message));
-      await page.goto(url);
+    // A fresh Chromium profile directory each run (playwright passes it as --user-data-dir).
+    await withSimPage(t, engine, async (page, url, errors) => {
       await waitForLcd(page, 1, "no sensors yet");
       t.is((await lcdText(page))[0].trimEnd(), "Setup");
       t.regex((await page.textContent("#engine")) ?? "", new RegExp(engine));
@@ -126,15 +107,7 @@ for (const engine of engines) {
       const state = await (await fetch(url + "api/state")).json();
       t.deepEqual(state.terminal.plan.periods, [{ start: "2026-04-16T20:00", end: "2026-04-16T23:00", pattern: 1, sensors: ["A0001", "A0002"], cameras: ["B0001"] }]);
       t.true(state.terminal.guarding);
-    } catch (e) {
-      t.log(output());
-      throw e;
-    } finally {
-      if (browser) await browser.close();
-      child.kill("SIGTERM");
-      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)));
-      rmSync(profile, { recursive: true, force: true });
-    }
+    });
   });
 }
 
@@ -202,15 +175,7 @@ test("the ROM A00 table: 96 characters of 8 rows, 5 dots wide, the eighth row bl
 });
 
 test.serial("[node] the page draws the LCD as 5x8 dots from the ROM table, sensors as readable rows, and restarts or starts a new session only once confirmed", async (t) => {
-  const { url, child, output } = await startSimWeb("node");
-  const profile = mkdtempSync(join(tmpdir(), "tg-chromium-"));
-  let browser: BrowserContext | null = null;
-  try {
-    browser = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath(), args: ARGS, headless: true });
-    const page = browser.pages()[0] ?? (await browser.newPage());
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(url);
+  await withSimPage(t, "node", async (page, url, errors) => {
     await waitForLcd(page, 1, "no sensors yet");
     // every cell of every row: the dots drawn (lit rects) are the ROM's for the row's character
     const cells = await page.$$eval("#lcd .row", (rows) =>
@@ -292,13 +257,5 @@ test.serial("[node] the page draws the LCD as 5x8 dots from the ROM table, senso
       await page.locator("#lcd").screenshot({ path: `${process.env.TG_SCREENSHOTS}/sim-lcd.png` });
     }
     t.deepEqual(errors, [], "no script errors on the page");
-  } catch (e) {
-    t.log(output());
-    throw e;
-  } finally {
-    if (browser) await browser.close();
-    child.kill("SIGTERM");
-    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)));
-    rmSync(profile, { recursive: true, force: true });
-  }
+  });
 });

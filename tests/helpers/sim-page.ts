@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
+import type { ExecutionContext } from "ava";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { chromiumPath } from "./chromium";
 import { projectRoot } from "../../host-sim/project";
 
 /** The simulator's web page in headless Chromium: what the page tests share. */
@@ -51,4 +55,31 @@ export async function waitForLcd(page: Page, row: number, text: string): Promise
     [row, text] as const,
     { timeout: 30_000 },
   );
+}
+
+/**
+ * The page in headless Chromium (a fresh profile) on a `sim-web` of its own; `body` gets the page,
+ * the server's address and the page's script errors. The simulator's output is logged when `body`
+ * fails; browser, simulator and profile are closed and removed in any case.
+ */
+export async function withSimPage(t: ExecutionContext, engine: string, body: (page: Page, url: string, errors: string[]) => Promise<void>): Promise<void> {
+  const { url, child, output } = await startSimWeb(engine);
+  const profile = mkdtempSync(join(tmpdir(), "tg-chromium-"));
+  let browser: BrowserContext | null = null;
+  try {
+    browser = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(url);
+    await body(page, url, errors);
+  } catch (e) {
+    t.log(output());
+    throw e;
+  } finally {
+    if (browser) await browser.close();
+    child.kill("SIGTERM");
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)));
+    rmSync(profile, { recursive: true, force: true });
+  }
 }
