@@ -27,7 +27,13 @@ test("timeguard start: the center and the simulated terminal come up, print thei
     t.truthy(center);
     t.regex(out, /under XS/);
     t.regex(out, /operator operator \/ operator-demo-1/);
-    const state = await (await fetch(`${sim}api/state`)).json();
+    // The kit's devices announce themselves in the first virtual seconds after boot, at real-time
+    // speed: the page is read until all four are found (or 30 s have passed).
+    let state = await (await fetch(`${sim}api/state`)).json();
+    for (const until = Date.now() + 30_000; state.lcd.lines[0] !== "Setup        4 found" && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 250));
+      state = await (await fetch(`${sim}api/state`)).json();
+    }
     t.is(state.engine, "xs");
     t.is(state.lcd.lines[0], "Setup        4 found", "plug and play found the kit's two PIR sensors and two cameras");
     // the demo terminal dials the center's TLS 1.2 PSK port with its provisioned key
