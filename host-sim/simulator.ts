@@ -3,7 +3,7 @@ import { startNodeEngine } from "./engines/node-engine";
 import { HostServices } from "./host-services";
 import { VirtualClock } from "./clock";
 import { IoHub } from "./io/hub";
-import { FlashFile } from "./storage/flash-file";
+import { FlashFile, type FlashValue } from "./storage/flash-file";
 import { firmwareBundle, manifestConfig } from "./project";
 
 export interface SimulatorOptions {
@@ -157,6 +157,17 @@ export class Simulator {
     flash.eraseAll();
     if (path) flash.close();
     await this.powerOn();
+  }
+
+  /** With the power off: the flash erased and written with `entries` (a restored session). */
+  replaceFlash(entries: { domain: string; key: string; value: FlashValue }[]): void {
+    if (this.#engine) throw new SimulatorError("cut the power before replacing the flash");
+    const path = this.#options.flashPath ?? null;
+    const flash = path ? new FlashFile(path) : (this.#memoryFlash ??= new FlashFile(null));
+    flash.powerUp();
+    flash.eraseAll();
+    for (const e of entries) flash.set(e.domain, e.key, e.value);
+    if (path) flash.close();
   }
 
   /** Cuts the power now: the engine is gone, the flash keeps what was written. */

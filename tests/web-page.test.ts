@@ -7,6 +7,11 @@ import { attachLcd } from "../host-sim/devices/lcd-pcf8574";
 import { Simulator } from "../host-sim/simulator";
 import { at } from "./helpers/engines";
 import { ROM_A00, UNKNOWN_GLYPH } from "../host-sim/web/hd44780-rom";
+import { parseSession } from "../host-sim/session";
+import { formatTime } from "../firmware/core/time";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 // The simulator's web page in headless Chromium (Debian's chromium, driven by playwright-core):
 // a person's path through the page alone — power up the sensors, confirm them on the setup screen,
@@ -128,6 +133,10 @@ test.serial("the server answers on loopback names only and refuses bad requests"
     t.is((await post("/api/action", { do: "wait", for: "1h" })).status, 400, "no batch actions from the page");
     t.is((await post("/api/action", { do: "nothing" })).status, 400);
     t.is((await post("/api/session/new", { confirm: true })).status, 409, "no new session unless the server offers it (the demo's terminal keeps its memory)");
+    t.is((await post("/api/session/restore", { format: "timeguard-sim-session/1" })).status, 409, "nor a restored one");
+    const saved = await post("/api/session/save", {});
+    t.is(saved.status, 200, "a session can always be saved");
+    t.is(parseSession(await saved.text()).clockMs, web.sim.clock.now);
     t.is((await fetch(web.url + "api/keys", { method: "POST", headers: { "content-type": "text/plain" }, body: "1" })).status, 415);
     // A page elsewhere reaching us through a rebound DNS name is refused.
     const { request } = await import("node:http");
@@ -150,6 +159,62 @@ test.serial("the server answers on loopback names only and refuses bad requests"
     await web.close();
     await sim.close();
   }
+});
+
+test.serial("[node] the page saves the session to a file and restores it after a new session: PIN, sensors, clock and card come back", async (t) => {
+  await withSimPage(t, "node", async (page, url, errors) => {
+    await waitForLcd(page, 1, "no sensors yet");
+    await page.fill("#newId", "A0001");
+    await page.click("#addBtn");
+    await waitForLcd(page, 1, "New: A0001");
+    await click(page, "#");
+    await waitForLcd(page, 0, "Choose a PIN");
+    await click(page, "1234#1234#");
+    await waitForLcd(page, 3, "PIN set");
+    await page.fill("#cardCounts", "300");
+    await page.click("#cardIssue");
+    await page.waitForFunction(() => /Card in the slot: 300 counts/.test(document.getElementById("card")?.textContent ?? ""), null, { timeout: 30_000 });
+    page.on("dialog", (d) => void d.accept());
+    const before = (await (await fetch(url + "api/state")).json()) as any;
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#saveSessionBtn")]);
+    const dir = mkdtempSync(join(tmpdir(), "tg-session-"));
+    try {
+      const file = join(dir, download.suggestedFilename());
+      await download.saveAs(file);
+      const session = parseSession(readFileSync(file, "utf8"));
+      t.deepEqual(session.devices.map((d) => d.id), ["A0001"]);
+      t.true(session.flash.length > 0, "the terminal's memory is in the file");
+
+      await page.click("#newSessionBtn");
+      await page.waitForFunction(() => (document.getElementById("log")?.textContent ?? "").includes("new session"), null, { timeout: 30_000 });
+      t.is(((await (await fetch(url + "api/state")).json()) as any).terminal.ui.screen, "setup");
+      await page.click("#cardRemove");
+      await page.waitForFunction(() => /slot is empty/.test(document.getElementById("card")?.textContent ?? ""), null, { timeout: 30_000 });
+
+      const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.click("#restoreSessionBtn")]);
+      await chooser.setFiles(file);
+      await page.waitForFunction(() => (document.getElementById("log")?.textContent ?? "").includes("session restored"), null, { timeout: 30_000 });
+      const after = (await (await fetch(url + "api/state")).json()) as any;
+      t.not(after.terminal.ui.screen, "setup", "the PIN and the sensors are back: no set-up");
+      t.deepEqual(after.terminal.sensors.map((s: any) => s.id), before.terminal.sensors.map((s: any) => s.id));
+      t.like(after.card.cardSlot, { inserted: true, counts: 300 }, "the card is back in the slot with its counts");
+      await page.waitForFunction(() => /Card in the slot: 300 counts/.test(document.getElementById("card")?.textContent ?? ""), null, { timeout: 30_000 });
+      const log = (await page.textContent("#log")) ?? "";
+      t.true(log.includes(`session restored at ${formatTime(Math.floor(session.clockMs / 1000), 540)}`), log);
+      t.is((await page.textContent("#terminalErr"))?.trim(), "");
+      if (process.env.TG_SCREENSHOTS) await page.screenshot({ path: `${process.env.TG_SCREENSHOTS}/sim-session.png`, fullPage: true });
+
+      // a file that is not a session is refused on the page, with the reason
+      const junk = join(dir, "junk.json");
+      writeFileSync(junk, JSON.stringify({ format: "timeguard-card/1" }));
+      const [again] = await Promise.all([page.waitForEvent("filechooser"), page.click("#restoreSessionBtn")]);
+      await again.setFiles(junk);
+      await page.waitForFunction(() => (document.getElementById("terminalErr")?.textContent ?? "").includes("not a session file"), null, { timeout: 30_000 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    t.deepEqual(errors, [], "no script errors on the page");
+  });
 });
 
 test("the page's script is valid JavaScript (the page is one template string)", async (t) => {

@@ -2,7 +2,7 @@ import { PowerCutError } from "../storage/flash-file";
 import { ACTIONS, ScriptError } from "../script";
 import type { SimPlugin, Simulator } from "../simulator";
 import { decodeRecord, decodeValueBlock, RECORD_BLOCK, VALUE_BLOCK, toHex } from "../../firmware/card/layout";
-import { CardFile, Issuer, openCard } from "./card-file";
+import { CardFile, Issuer, openCard, writeCardFile } from "./card-file";
 import { MifareClassic1K } from "./mifare-classic";
 import { PN532_ADDRESS, Pn532Emulator } from "./pn532";
 
@@ -47,6 +47,12 @@ export class CardSlot implements SimPlugin {
     };
     this.insertCard(card, path, file);
     return card;
+  }
+
+  /** Writes `image` to a card file at `path` and puts that card in the slot (a restored session). */
+  insertImage(image: CardFile, path: string): MifareClassic1K {
+    writeCardFile(path, image);
+    return this.insert(path);
   }
 
   /** Puts a card model in the slot (tests that need no file). */
@@ -126,6 +132,13 @@ export class CardSlot implements SimPlugin {
     if (!c) return { inserted: false, uid: null, counts: null, seq: null, file: null };
     const v = decodeValueBlock(c.block(VALUE_BLOCK));
     return { inserted: true, uid: toHex(c.uid), counts: typeof v === "string" ? null : v.value, seq: decodeRecord(c.block(RECORD_BLOCK)).seq, file: this.#file.path };
+  }
+
+  /** The card in the slot as a card file holds it (its memory now, its issuer's keys), or null. */
+  image(): CardFile | null {
+    const c = this.#card;
+    const keys = this.#file.data?.keys;
+    return c && keys ? { uid: c.uid.slice(), memory: c.memory.slice(), keys } : null;
   }
 
   snapshot(): Record<string, unknown> {

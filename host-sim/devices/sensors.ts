@@ -689,6 +689,12 @@ export class SensorField implements SimPlugin {
     return d;
   }
 
+  /** Takes a device away for good (a restored session that never had it): unplugged and forgotten. */
+  discard(id: string): void {
+    this.#devices.get(id)?.unplug();
+    this.#devices.delete(id);
+  }
+
   get(id: string): SimSensor {
     const d = this.#devices.get(id);
     if (!d) throw new Error(`no sensor ${id} (known: ${[...this.#devices.keys()].join(", ") || "none"})`);

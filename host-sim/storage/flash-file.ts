@@ -111,6 +111,16 @@ export class FlashFile {
     this.writes++;
   }
 
+  /** Every value the flash holds, by domain and key (a saved simulator session). */
+  entries(): { domain: string; key: string; value: FlashValue }[] {
+    const out: { domain: string; key: string; value: FlashValue }[] = [];
+    for (const [k, value] of this.#data) {
+      const i = k.indexOf("\u0000");
+      out.push({ domain: k.slice(0, i), key: k.slice(i + 1), value: value.t === "a" ? { t: "a", v: value.v.slice() } : { ...value } });
+    }
+    return out;
+  }
+
   /** Erases every key (a terminal as it left the factory); each erase is logged like a delete. */
   eraseAll(): void {
     this.#alive();

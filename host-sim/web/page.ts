@@ -88,6 +88,9 @@ export const PAGE = `<!doctype html>
       <div style="margin-top:.5rem">
         <button id="restartBtn" title="cut the power and restore it: the terminal keeps what its flash holds">restart (power cut)</button>
         <button id="newSessionBtn" hidden title="erase the terminal's memory and boot it as new">new session…</button>
+        <button id="saveSessionBtn" title="download the session: the terminal's memory, the clock, the sensors and the card">save session</button>
+        <button id="restoreSessionBtn" hidden title="put the terminal, its clock, sensors and card back as a saved session had them">restore session…</button>
+        <input id="sessionFile" type="file" accept=".json,application/json" hidden>
       </div>
       <div class="err" id="terminalErr"></div>
     </div>
@@ -340,6 +343,30 @@ $("newSessionBtn").addEventListener("click", () => {
   $("terminalErr").textContent = "";
   post("/api/session/new", { confirm: true }).catch((e) => { $("terminalErr").textContent = e.message; });
 });
+$("saveSessionBtn").addEventListener("click", async () => {
+  $("terminalErr").textContent = "";
+  try {
+    const r = await fetch("/api/session/save", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    if (!r.ok) throw new Error((await r.json()).error || r.statusText);
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(await r.blob());
+    a.download = "timeguard-session-" + state.time.replace(/[^0-9]/g, "").slice(0, 12) + ".json";
+    document.body.append(a); a.click(); a.remove();
+  } catch (e) { $("terminalErr").textContent = e.message; }
+});
+$("restoreSessionBtn").addEventListener("click", () => $("sessionFile").click());
+$("sessionFile").addEventListener("change", async () => {
+  const f = $("sessionFile").files[0];
+  $("sessionFile").value = "";
+  if (!f) return;
+  if (!confirm("Restore the session in " + f.name + "? The terminal now running is replaced (its memory, the clock, the sensors and the card).")) return;
+  $("terminalErr").textContent = "";
+  try {
+    const r = await fetch("/api/session/restore", { method: "POST", headers: { "content-type": "application/json" }, body: await f.text() });
+    const out = await r.json();
+    if (!r.ok) throw new Error(out.error || r.statusText);
+  } catch (e) { $("terminalErr").textContent = e.message; }
+});
 function escapeHtml(s) { return s.replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";"); }
 
 function apply(s) {
@@ -355,6 +382,7 @@ function apply(s) {
     sel.value = v;
   }
   $("newSessionBtn").hidden = !s.newSession;
+  $("restoreSessionBtn").hidden = !s.newSession;
   drawLcd(s.lcd); drawCard(); drawSensors(); drawTerminal(); drawBuzzer(s.buzzer);
 }
 const logLines = [];

@@ -11,6 +11,7 @@ import type { BuzzerListener } from "../devices/buzzer";
 import { ACTIONS, ScriptAction, ScriptResult } from "../script";
 import type { Simulator } from "../simulator";
 import { PAGE } from "./page";
+import { captureSession, MAX_SESSION_BYTES, parseSession, restoreSession, sessionToJson, type Session } from "../session";
 
 /**
  * The simulator's web page and its HTTP server, on loopback only. The simulator runs in real time
@@ -29,6 +30,9 @@ import { PAGE } from "./page";
  *   POST /api/card/issue   {"counts": 472}   a demo-issuer card file, put in the slot (card.insert)
  *   POST /api/session/new  {"confirm": true}  the terminal's flash erased and a fresh boot (only
  *                          when the server was started with newSession)
+ *   POST /api/session/save {}  the session as a file (host-sim/session.ts): flash, clock, devices, card
+ *   POST /api/session/restore  <a saved session file>  the terminal, its clock, devices and card put
+ *                          back as saved and booted (only when started with newSession)
  */
 
 export interface WebServerOptions {
@@ -282,7 +286,11 @@ export class SimWebServer {
     }
     if (req.method !== "POST") throw new HttpError(404, `no ${req.method} ${url.pathname}`);
     if (!/^application\/json\b/.test(req.headers["content-type"] ?? "")) throw new HttpError(415, "send JSON");
-    const body = await readBody(req);
+    if (url.pathname === "/api/session/restore") {
+      const text = await readBody(req, MAX_SESSION_BYTES);
+      return this.#json(res, 200, await this.#serial(() => this.#restoreSession(text)));
+    }
+    const body = parseJson(await readBody(req, MAX_BODY));
     switch (url.pathname) {
       case "/api/keys":
         return this.#json(res, 200, await this.#serial(() => this.#keys(body)));
@@ -294,6 +302,13 @@ export class SimWebServer {
         return this.#json(res, 200, await this.#serial(() => this.#issueCard(body)));
       case "/api/session/new":
         return this.#json(res, 200, await this.#serial(() => this.#startNewSession(body)));
+      case "/api/session/save": {
+        const session = await this.#serial(() => captureSession(this.sim));
+        this.#note("session saved", "simulator");
+        res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store", "content-disposition": `attachment; filename="timeguard-session.json"` });
+        res.end(sessionToJson(session));
+        return;
+      }
     }
     throw new HttpError(404, `no POST ${url.pathname}`);
   }
@@ -343,6 +358,27 @@ export class SimWebServer {
     this.#prev = {};
     this.#note("new session: the terminal's memory erased, booted as new", "simulator");
     return { ok: true };
+  }
+
+  async #restoreSession(text: string): Promise<unknown> {
+    if (!this.#newSession) throw new HttpError(409, "this simulator keeps its session (start it with timeguard sim-web to restore one)");
+    let session: Session;
+    try {
+      session = parseSession(text);
+    } catch (e) {
+      throw new HttpError(400, `not a session file: ${(e as Error).message}`);
+    }
+    this.#cards ??= mkdtempSync(join(tmpdir(), "tg-web-cards-"));
+    try {
+      await restoreSession(this.sim, session, join(this.#cards, `card-${++this.#issued}.json`));
+      await this.sim.settle();
+    } finally {
+      this.sim.clock.follow(this.sim.clock.speed);
+    }
+    this.#lastFirmware = null;
+    this.#prev = {};
+    this.#note(`session restored at ${formatTime(Math.floor(session.clockMs / 1000), this.#zone)}`, "simulator");
+    return { ok: true, time: formatTime(Math.floor(this.sim.clock.now / 1000), this.#zone) };
   }
 
   async #action(body: any): Promise<unknown> {
@@ -416,26 +452,35 @@ function buzzerState(sim: Simulator, firmware: Record<string, any> | null): { mo
   return { mode: BUZZER_MODES.has(mode) ? mode : "off", on: heard.on, beeps: heard.beeps };
 }
 
-function readBody(req: IncomingMessage): Promise<unknown> {
+/** The request's body as text, refused past `limit` bytes (the declared length first). */
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > limit) {
+      reject(new HttpError(413, `body too large (at most ${limit} bytes)`));
+      req.resume();
+      return;
+    }
     let size = 0;
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(new HttpError(413, "body too large"));
+      if (size > limit) {
+        reject(new HttpError(413, `body too large (at most ${limit} bytes)`));
         req.destroy();
         return;
       }
       chunks.push(c);
     });
-    req.on("end", () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}"));
-      } catch {
-        reject(new HttpError(400, "body is not JSON"));
-      }
-    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
   });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text || "{}");
+  } catch {
+    throw new HttpError(400, "body is not JSON");
+  }
 }
