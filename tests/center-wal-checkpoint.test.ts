@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SqliteStore } from "../center/store/sql-store";
+import type { SqliteDb } from "../center/store/sql-db";
 
 const durable = (s: SqliteStore) => new Promise<void>((resolve, reject) => s.durable((e) => (e ? reject(e) : resolve())));
 
@@ -42,6 +43,41 @@ test("the WAL is checkpointed by the worker thread while commits go on: every co
     const again = new SqliteStore(path);
     t.is(again.messageCount(), 30_000, "all of it after reopening");
     again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("commits made while a WAL sync runs start their own without waiting for it to end; callers are answered in commit order, once a sync started after their commit ended", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tg-wal-"));
+  try {
+    const store = new SqliteStore(join(dir, "center.sqlite"));
+    t.teardown(() => store.close());
+    const db = store.db as SqliteDb;
+    const site = store.addSite("s");
+    store.addTerminal({ id: "T0001", siteId: site, secretHash: "h", tariff: {} });
+    const answered: number[] = [];
+    const all: Promise<void>[] = [];
+    for (let batch = 0; batch < 40; batch++) {
+      store.transaction(() => store.recordMessage("T0001", batch + 1, "test", batch, Date.now()));
+      const started = db.syncCounts.started;
+      all.push(
+        new Promise<void>((resolve, reject) =>
+          store.durable((e) => {
+            if (e) return reject(e);
+            t.true(db.syncCounts.started > started, `a sync started after commit ${batch}`);
+            answered.push(batch);
+            resolve();
+          }),
+        ),
+      );
+      // the next batch is committed a little later, while this one's sync may still run
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(all);
+    t.deepEqual(answered, Array.from({ length: 40 }, (_, i) => i), "in commit order");
+    t.is(db.syncCounts.mostAtOnce, 2, "two syncs overlapped");
+    t.true(db.syncCounts.started < 40, `commits that came together shared a sync (${db.syncCounts.started} syncs for 40 commits)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -42,6 +42,9 @@ export function greatest(db: SqlDb): string {
   return db.dialect === "postgres" ? "GREATEST" : "MAX";
 }
 
+/** fdatasyncs of the WAL under way at once at most (libuv's pool has 4 threads) */
+const MAX_SYNCS = 2;
+
 /** statements kept prepared at most (texts built per call, such as IN lists, must not grow it without end) */
 const STATEMENT_CACHE = 1000;
 
@@ -52,8 +55,15 @@ export class SqliteDb implements SqlDb {
   readonly #statements = new Map<string, Database.Statement>();
   readonly #path: string;
   #walFd: number | null = null;
-  #syncing: Array<(err: Error | null) => void> | null = null;
-  #waiting: Array<(err: Error | null) => void> = [];
+  /** callers of `durable`, in commit order, each with the number of its commit */
+  #waiting: Array<{ n: number; cb: (err: Error | null) => void }> = [];
+  /** commits asked to be made durable so far, and the last one a started sync covers */
+  #commits = 0;
+  #started = 0;
+  /** fdatasyncs under way */
+  #syncs = 0;
+  /** fdatasyncs started, and the most under way at once */
+  readonly syncCounts = { started: 0, mostAtOnce: 0 };
 
   /** copies the WAL into the database off the event loop (file databases only) */
   readonly checkpointer: WalCheckpointer | null;
@@ -116,42 +126,49 @@ export class SqliteDb implements SqlDb {
     return this.#walFd;
   }
 
+  /**
+   * `cb` once everything committed so far is on disk: an fdatasync of the WAL in libuv's pool,
+   * started after the commit. Up to MAX_SYNCS run at once (a batch committed while one runs does
+   * not wait for it to end before its own starts); a sync that ends covers every commit made before
+   * it started, so callers are answered in commit order (PUBACKs keep the order of the PUBLISHes).
+   */
   durable(cb: (err: Error | null) => void): void {
-    this.#waiting.push(cb);
-    if (!this.#syncing) this.#syncNext();
+    this.#waiting.push({ n: ++this.#commits, cb });
+    this.#startSync();
   }
 
-  /** One fdatasync at a time in libuv's pool; callers who come meanwhile share the next one. */
-  #syncNext(): void {
-    const group = this.#waiting;
-    if (group.length === 0) {
-      this.#syncing = null;
-      return;
-    }
-    this.#waiting = [];
-    this.#syncing = group;
+  #startSync(): void {
+    if (this.#syncs >= MAX_SYNCS || this.#started >= this.#commits) return;
+    const covers = this.#commits;
+    this.#started = covers;
     const fd = this.#wal();
-    const finish = (err: Error | null) => {
-      try {
-        for (const cb of group) {
-          try {
-            cb(err);
-          } catch (e) {
-            process.emitWarning(`after a WAL sync: ${(e as Error).stack ?? e}`);
-          }
-        }
-      } finally {
-        this.#syncNext();
-      }
-    };
-    if (fd === null) return void setImmediate(() => finish(null));
+    if (fd === null) return void setImmediate(() => this.#synced(covers, null));
+    this.#syncs++;
+    this.syncCounts.started++;
+    this.syncCounts.mostAtOnce = Math.max(this.syncCounts.mostAtOnce, this.#syncs);
     fdatasync(fd, (err) => {
-      if (err || !this.checkpointer) return finish(err);
+      this.#syncs--;
+      if (err || !this.checkpointer) return this.#synced(covers, err);
       fstat(fd, (e, st) => {
         if (!e) this.checkpointer?.grown(st.size);
-        finish(null);
+        this.#synced(covers, null);
       });
     });
+  }
+
+  /** A sync started after commit `covers` ended: those commits are durable (or failed), in order. */
+  #synced(covers: number, err: Error | null): void {
+    let i = 0;
+    while (i < this.#waiting.length && this.#waiting[i].n <= covers) i++;
+    const done = this.#waiting.splice(0, i);
+    for (const w of done) {
+      try {
+        w.cb(err);
+      } catch (e) {
+        process.emitWarning(`after a WAL sync: ${(e as Error).stack ?? e}`);
+      }
+    }
+    this.#startSync();
   }
 
   durableNow(): void {
