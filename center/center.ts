@@ -128,7 +128,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
       tariffs.offer(m.terminal, m.name === "registration");
       if (m.name === "registration") {
         // DESIGN §3: the center answers the initial-setting request; the site's record exists.
-        const site = store.sites().find((x) => x.id === siteId)?.name;
+        const site = siteId === null ? undefined : store.site(siteId)?.name;
         sendDown(m.terminal, "registrationResult", { ok: true, ...(site ? { site: site.slice(0, 64) } : {}) }).catch((e) => o.log?.(`registration answer to ${m.terminal}: ${(e as Error).message}`));
       }
       if (m.name === "alarm" && isOpening((m.body as { contactId: number }).contactId)) {

@@ -122,7 +122,7 @@ export class Notifier {
     const t = this.#o.store.terminal(terminal);
     const alarm = this.#alarm(terminal, alarmId);
     if (!t || !alarm) return 0;
-    const site = this.#o.store.sites().find((s) => s.id === t.siteId);
+    const site = this.#o.store.site(t.siteId);
     const expected = (alarm.images ?? 0) + (alarm.clips ?? 0);
     const waiting = alarm.mediaId !== null && expected > 0 && !this.#mediaComplete(terminal, alarm);
     const now = this.#now();
@@ -173,7 +173,7 @@ export class Notifier {
   creditEnded(terminal: string, event: string, note: string | null): number {
     const t = this.#o.store.terminal(terminal);
     if (!t) return 0;
-    const site = this.#o.store.sites().find((s) => s.id === t.siteId);
+    const site = this.#o.store.site(t.siteId);
     const what = event === "stopped" ? "guarding stopped" : event === "emergency" ? "guarding goes on as emergency credit" : "guarding goes on as debt for the night";
     const subject = `No credit at ${site?.name ?? terminal} (${terminal}): ${what}${note ? ` (${note})` : ""}`.slice(0, 300);
     return this.#notifyNow(this.#o.notify.destinations({ audience: "site", siteId: t.siteId }), { siteId: t.siteId, terminal, event: "credit", faultId: null, subject });
@@ -197,7 +197,7 @@ export class Notifier {
     const t = this.#o.store.terminal(terminal);
     const alarm = this.#alarm(terminal, alarmId);
     if (!t || !alarm) return 0;
-    const site = this.#o.store.sites().find((s) => s.id === t.siteId);
+    const site = this.#o.store.site(t.siteId);
     const now = this.#now();
     let n = 0;
     for (const d of this.#o.notify.destinations({ audience: "operators" })) {
@@ -312,7 +312,7 @@ export class Notifier {
     }
     if (n.event === "guards") {
       const alarm = this.#alarm(n.terminal as string, n.alarmId as number);
-      const site = this.#o.store.sites().find((s) => s.id === n.siteId);
+      const site = (n.siteId === null ? undefined : this.#o.store.site(n.siteId));
       const page = `${base}/alarm/${encodeURIComponent(n.terminal as string)}/${n.alarmId}`;
       const lines = [
         n.subject,
@@ -339,7 +339,7 @@ export class Notifier {
     const terminal = n.terminal as string;
     const alarm = this.#alarm(terminal, n.alarmId as number);
     if (!alarm) throw new Error(`alarm ${n.alarmId} of ${terminal} is gone`);
-    const site = this.#o.store.sites().find((s) => s.id === n.siteId);
+    const site = (n.siteId === null ? undefined : this.#o.store.site(n.siteId));
     const limit = n.siteId !== null ? this.#o.sites.imagesPerEvent(n.siteId) : 3;
     const items = this.#o.alarms.mediaOfAlarm(terminal, alarm.alarmId).filter((m) => m.complete && m.path);
     const images = items.filter((m) => m.type === "jpeg").slice(0, limit);

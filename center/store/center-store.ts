@@ -114,6 +114,8 @@ export interface CenterStore {
 
   addSite(name: string, contact?: string): number;
   sites(): SiteRow[];
+  /** One site by id (a notification or a page about one site does not load them all). */
+  site(id: number): SiteRow | undefined;
   addTerminal(t: { id: string; siteId: number; secretHash: string; tariff: unknown }): void;
   terminal(id: string): TerminalRow | undefined;
   /** Replaces the stored hash of a terminal's secret (center/secrets.ts). */
@@ -123,6 +125,8 @@ export interface CenterStore {
   /** Supervision (center clock, ms): first heard at `at`; a test call moves the last test call to `at`. */
   noteHeard(terminal: string, at: number, testCall: boolean): void;
   terminals(): TerminalRow[];
+  /** The terminals of one site. */
+  siteTerminals(siteId: number): TerminalRow[];
   touchTerminal(id: string, at: number): void;
   setRegistered(id: string, firmware: string, at: number): void;
   setLastTest(id: string, at: number): void;

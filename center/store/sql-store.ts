@@ -76,6 +76,10 @@ export class SqlStore implements CenterStore {
     return this.#q("SELECT id, name, contact FROM sites ORDER BY id").all() as SiteRow[];
   }
 
+  site(id: number): SiteRow | undefined {
+    return this.#q("SELECT id, name, contact FROM sites WHERE id = ?").get(id) as SiteRow | undefined;
+  }
+
   addTerminal(t: { id: string; siteId: number; secretHash: string; tariff: unknown }): void {
     this.#q(
         "INSERT INTO terminals (id, site_id, secret_hash, tariff) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET site_id = excluded.site_id, secret_hash = excluded.secret_hash",
@@ -114,6 +118,10 @@ export class SqlStore implements CenterStore {
 
   terminals(): TerminalRow[] {
     return (this.#q("SELECT * FROM terminals ORDER BY id").all() as Row[]).map(terminalRow);
+  }
+
+  siteTerminals(siteId: number): TerminalRow[] {
+    return (this.#q("SELECT * FROM terminals WHERE site_id = ? ORDER BY id").all(siteId) as Row[]).map(terminalRow);
   }
 
   touchTerminal(id: string, at: number): void {

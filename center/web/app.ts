@@ -321,8 +321,8 @@ export class WebApp {
   // ---------------------------------------------------------------- pages
 
   #siteData(siteId: number) {
-    const site = this.#sites().find((s) => s.id === siteId) as SiteRow;
-    const terminals = this.#d.store.terminals().filter((t) => t.siteId === siteId);
+    const site = this.#d.store.site(siteId) as SiteRow;
+    const terminals = this.#d.store.siteTerminals(siteId);
     const online = new Set(this.#d.connected());
     const statuses = terminals.map((t) => {
       const rows = this.#d.store.periods(t.id);
