@@ -183,6 +183,7 @@ export class Ingestor {
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       this.#accounts.clear(); // folded from rows that were not stored: fold again from the store
+      this.tariffs.rolledBack(); // a confirmation the batch wrote is not in the store either
       for (const p of batch) p.done(err);
       return;
     }

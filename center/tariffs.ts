@@ -124,6 +124,16 @@ export class Tariffs {
     this.#send(terminal, st.version, tariffToJson(this.current(terminal)));
   }
 
+  /**
+   * A transaction that wrote through here was rolled back (an ingest batch that failed to commit):
+   * what was cached from it (a confirmation, a version 0 made on first use) is forgotten, and read
+   * again from the store when next needed.
+   */
+  rolledBack(): void {
+    this.#cache.clear();
+    this.#state.clear();
+  }
+
   /** Forget what is cached (a terminal re-created). */
   forget(terminal: string): void {
     this.#cache.delete(terminal);

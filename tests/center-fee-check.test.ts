@@ -125,6 +125,29 @@ each("the center's tariff versions: set by the admin's path, sent down, each int
   });
 });
 
+each("a batch that fails to commit confirms no tariff version: the center keeps offering it, and the report sent again confirms it", async (t, engine) => {
+  await withCenter(engine, async (center) => {
+    center.setTariff("T0001", { ...EXAMPLE_TARIFF_JSON, patterns: { "1": 200, "2": 300, "3": 400 } });
+    const body = period({ tariffVersion: 1 }, "2026-05-03T20:00", "2026-05-03T21:00");
+    const store = center.store as { transaction<T>(fn: () => T): T };
+    const real = store.transaction.bind(store);
+    store.transaction = (fn) => real(() => {
+      fn();
+      throw new Error("disk full at commit");
+    });
+    const n = seq++;
+    t.throws(() => send(center, body, n), { message: /disk full/ });
+    store.transaction = real;
+    t.is(center.store.terminal("T0001")?.tariffConfirmed, 0, "nothing of the batch is stored");
+    t.is(center.store.periods("T0001").length, 0);
+    const before = center.downlinks.all("T0001").length;
+    center.tariffs.offer("T0001", true);
+    t.is(center.downlinks.all("T0001").length, before + 1, "version 1 is still offered: the failed batch confirmed nothing");
+    t.like(send(center, body, n), { status: "stored" }, "the terminal sends it again (no PUBACK came): stored now");
+    t.is(center.store.terminal("T0001")?.tariffConfirmed, 1);
+  });
+});
+
 each("the center floors once per contract segment, as the terminal does", async (t, engine) => {
   await withCenter(engine, async (center) => {
     // single (1.0): 10 min at 100 yen/h = 16.67 → 16 yen; continuous (0.8): 10 min = 13.33 → 13 yen
