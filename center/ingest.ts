@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { parsePlan } from "../firmware/core/plan";
 import { MESSAGES, Message, MessageError, messageFromCbor, upTopic } from "../firmware/uplink/messages";
 import type { CenterStore } from "./store/center-store";
+import { isStoreFailure } from "./store/sql-db";
 import { ContractAccount, checkPeriod, foldPeriods } from "./fee-check";
 import { Tariffs } from "./tariffs";
 import { MediaFiles } from "./media-files";
@@ -172,6 +173,9 @@ export class Ingestor {
             seen.set(p.terminal, { at: p.now, test: (s?.test ?? false) || m.name === "test" });
             results.push({ r: { status: "stored", message: m }, completed });
           } catch (e) {
+            // The store failing (busy, full, I/O) is not the report's fault: the whole batch fails
+            // unacknowledged and is sent again. Only a report's own fault is rejected (and answered).
+            if (isStoreFailure(e)) throw e;
             results.push({ r: this.#reject(p.terminal, p.topic, p.payload, e instanceof Error ? e.message : String(e), p.now), completed: null });
           }
         }

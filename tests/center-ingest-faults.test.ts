@@ -84,3 +84,39 @@ each("rejected messages: all counted per terminal, only a capped sample kept", a
     t.true(bytes <= 256);
   });
 });
+
+each("the store failing in the middle of a batch (busy, disk full) fails the whole batch unacknowledged; a report's own bad data is rejected alone", async (t, engine) => {
+  await withCenter(engine, async (center) => {
+    const test = (seq: number) => encodeMessage({ name: "test", terminal: "T0001", seq, time: T + seq, body: { boots: 1, outbox: 0 } });
+    const store = center.store as { insertTestCall(r: unknown): void };
+    const real = store.insertTestCall.bind(store);
+    const failOn = (seq: number, code: string) => {
+      store.insertTestCall = (r: unknown) => {
+        if ((r as { seq: number }).seq === seq) throw Object.assign(new Error(`injected ${code}`), { code });
+        real(r);
+      };
+    };
+    const batch = (seqs: number[]) => {
+      const out: unknown[] = [];
+      for (const s of seqs) center.ingestor.submit("T0001", upTopic("T0001"), test(s), (r) => out.push(r));
+      center.ingestor.flush(true);
+      return out;
+    };
+    const messages = () => center.store.messageCount();
+
+    // SQLITE_BUSY / PostgreSQL's 53100 (disk full): the store's fault
+    failOn(2, engine.name === "postgres" ? "53100" : "SQLITE_BUSY");
+    const failed = batch([1, 2, 3]);
+    t.is(failed.length, 3);
+    t.true(failed.every((r) => r instanceof Error), "no report of the batch is answered: the terminal sends them again");
+    t.is(messages(), 0, "nothing of the batch is stored");
+    t.deepEqual(center.store.rejects(), [], "and nothing is rejected");
+
+    // a constraint the report's own data breaks: that report alone is rejected (and answered)
+    failOn(2, engine.name === "postgres" ? "23502" : "SQLITE_CONSTRAINT_NOTNULL");
+    const mixed = batch([1, 2, 3]) as Array<{ status: string }>;
+    t.deepEqual(mixed.map((r) => r.status), ["stored", "rejected", "stored"]);
+    t.is(messages(), 2);
+    store.insertTestCall = real;
+  });
+});

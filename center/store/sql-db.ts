@@ -42,6 +42,23 @@ export function greatest(db: SqlDb): string {
   return db.dialect === "postgres" ? "GREATEST" : "MAX";
 }
 
+/** SQLite result codes a report's own data can cause (its row is refused, the store is fine) */
+const SQLITE_DATA_CODES = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/;
+
+/**
+ * True when `e` says the store itself failed (busy, locked, full, I/O, connection lost, timeout),
+ * not that one report's data was refused. A batch that meets one must not be acknowledged: nothing
+ * of it is stored, and the terminals send it again.
+ */
+export function isStoreFailure(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return false;
+  if (code.startsWith("SQLITE_")) return !SQLITE_DATA_CODES.test(code);
+  // PostgreSQL's SQLSTATE: class 22 (data exception) and 23 (integrity constraint) are the data's
+  if (/^[0-9A-Z]{5}$/.test(code)) return !/^2[23]/.test(code);
+  return false;
+}
+
 /** fdatasyncs of the WAL under way at once at most (libuv's pool has 4 threads) */
 const MAX_SYNCS = 2;
 
