@@ -303,6 +303,10 @@ export const MIGRATIONS: readonly string[] = [
     last_reason TEXT NOT NULL
   );
   `,
+  // 8: a site's page and notifications look up its terminals by site, not by reading them all
+  `
+  CREATE INDEX terminals_by_site ON terminals (site_id);
+  `,
 ];
 
 /**
