@@ -146,7 +146,7 @@ test("center --listen binds the given address only, for the web and MQTT", async
     try {
       t.is(c.host, "127.0.0.2");
       const hint = /no users yet; add the first admin with: timeguard center user add/;
-      for (const until = Date.now() + 10_000; !hint.test(c.out()) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+      for (const until = Date.now() + 30_000; !hint.test(c.out()) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
       t.regex(c.out(), hint, "the line after the address");
       t.is((await fetch(`${c.base}/api/health`)).status, 200);
       const port = Number(new URL(c.base).port);
