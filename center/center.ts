@@ -38,6 +38,11 @@ export interface CenterOptions {
   dataDir: string;
   /** "sqlite" (default: dataDir/center.sqlite) or a postgres:// URL (center/store/open-store.ts) */
   store?: string;
+  /**
+   * This center's name as one node of several sharing the PostgreSQL `store` (center/cluster.ts):
+   * presence, downlinks handed across nodes, one node at a time for the periodic jobs.
+   */
+  node?: string;
   /** 0: any free port */
   mqttPort?: number;
   /** also MQTT on TLS 1.2 with per-terminal pre-shared keys on this port (0: any free port) */

@@ -1,0 +1,137 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { newTerminalSecret } from "../center/secrets";
+import { openStore } from "../center/store/open-store";
+import { parseTime } from "../firmware/core/time";
+import type { Message } from "../firmware/uplink/messages";
+import { projectRoot } from "../host-sim/project";
+import { FailoverTerminal } from "./helpers/failover-terminal";
+import { storeEngines } from "./helpers/stores";
+
+// Several center nodes on one PostgreSQL (docs/operations.md, "Several nodes"): real processes on
+// loopback, a real PostgreSQL (tests/helpers/stores.ts), terminals that fail over between nodes.
+const postgres = storeEngines().find((e) => e.name === "postgres")!;
+
+const s = (local: string) => parseTime(local, "t");
+
+function period(terminal: string, seq: number): Message {
+  const t = s("2026-04-16T20:00") + seq * 3600;
+  return {
+    name: "period",
+    terminal,
+    seq,
+    time: t + 3600,
+    body: {
+      start: t, end: t + 3600, pattern: 1, sensors: 2, cameras: 1, yenPerHour: 120, guardedSeconds: 3600, baseYen: 120,
+      yen: 96, images: 0, intervals: [[t, t + 3600, 2, 1, 0, 0, 0, 800]], rateSeconds: 432000, permille: 800, countsTaken: 9, contract: "continuous",
+    },
+  };
+}
+
+/** One `timeguard center` process: a node of the cluster. */
+class CenterNode {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  out = "";
+  port = 0;
+
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [join(projectRoot(), "bin", "timeguard.js"), "center", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    this.child.stdout?.on("data", (d) => (this.out += d));
+    this.child.stderr?.on("data", (d) => (this.out += d));
+    this.exited = new Promise((resolve) => this.child.on("close", (code) => resolve(code)));
+  }
+
+  static async start(args: string[]): Promise<CenterNode> {
+    const node = new CenterNode(args);
+    const deadline = Date.now() + 30_000;
+    while (!node.port) {
+      if (Date.now() > deadline || node.child.exitCode !== null) throw new Error(`center did not come up: ${node.out}`);
+      node.port = Number(/MQTT on 127\.0\.0\.1:(\d+)/.exec(node.out)?.[1] ?? 0);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return node;
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+  }
+}
+
+async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+postgres.test("two center nodes on one PostgreSQL: one SIGKILLed mid-stream, then the other stopped; every acknowledged report is stored exactly once and the terminals reconnect to the surviving node", async (t) => {
+  t.timeout(180_000);
+  const url = postgres.fresh();
+  const dir = mkdtempSync(join(tmpdir(), "tg-cluster-"));
+  const terminals = Array.from({ length: 8 }, (_, i) => ({ id: `C${String(i + 1).padStart(2, "0")}`, secret: newTerminalSecret() }));
+  const total = 200;
+  const common = ["--data", dir, "--store", url!, "--mqtt-port", "0", "--http-port", "0"];
+  const nodes: CenterNode[] = [];
+  try {
+    // Node a registers the terminals; node b shares the database and the data folder (terminal key).
+    const a = await CenterNode.start([...common, "--node", "a", ...terminals.map((x) => `--terminal=${x.id}:${x.secret}:site of ${x.id}`)]);
+    nodes.push(a);
+    const b = await CenterNode.start([...common, "--node", "b"]);
+    nodes.push(b);
+    const ports = [a.port, b.port];
+    // half dial node a first, half node b; each knows both addresses
+    const sims = terminals.map((x, i) => new FailoverTerminal({ id: x.id, secret: x.secret, ports: () => ports, first: i % 2, window: 16, report: period }));
+    const runs = sims.map((sim) => sim.run(total, 150_000));
+    const failed = Promise.all(runs).then(() => null, (e: Error) => e);
+    const acked = () => sims.reduce((n, sim) => n + sim.acked.size, 0);
+
+    await until("a quarter acknowledged", () => acked() >= (total * sims.length) / 4, 60_000);
+    const onA = sims.filter((sim) => sim.port === a.port);
+    t.true(onA.length > 0, "terminals were streaming to node a");
+    a.kill(); // mid-stream: its terminals have reports in flight
+    const ackedByA = sims.map((sim) => [...sim.acked].filter(([, port]) => port === a.port).map(([seq]) => seq));
+    await a.exited;
+
+    await until("the survivors carrying on", () => acked() >= (total * sims.length) / 2, 60_000);
+    t.true(onA.every((sim) => sim.port === b.port), "every terminal of node a reconnected to node b");
+    // node a back (same name), then node b stopped gracefully, mid-stream too
+    const a2 = await CenterNode.start([...common, "--node", "a"]);
+    nodes.push(a2);
+    ports[0] = a2.port;
+    await until("three quarters acknowledged", () => acked() >= (total * sims.length * 3) / 4, 60_000);
+    const onB = sims.filter((sim) => sim.acked.size < total);
+    t.true(onB.length > 0, "terminals were streaming to node b");
+    b.child.kill("SIGTERM");
+    t.is(await b.exited, 0, "node b stops cleanly on SIGTERM");
+    // (a terminal whose last reports b acknowledged while stopping finished there)
+    const leftB = sims.filter((sim) => sim.acked.size < total);
+    t.true(leftB.length > 0, "terminals were still streaming when node b was gone");
+
+    const error = await failed;
+    if (error) throw error;
+    t.true(leftB.every((sim) => sim.port === a2.port), "every terminal b left unfinished reconnected to the surviving node");
+    t.true(sims.every((sim) => sim.reconnects >= 1));
+    t.true(sims.reduce((n, sim) => n + sim.resent, 0) > 0, "reports in flight at a failover were re-sent with DUP");
+
+    const store = openStore({ dataDir: dir, store: url });
+    try {
+      for (const [i, sim] of sims.entries()) {
+        const seqs = store.periods(sim.id).map((p) => p.seq).sort((x, y) => x - y);
+        t.is(sim.acked.size, total);
+        t.deepEqual(seqs, Array.from({ length: total }, (_, k) => k + 1), `${sim.id}: every acknowledged report stored, once`);
+        t.deepEqual(ackedByA[i].filter((seq) => !seqs.includes(seq)), [], `${sim.id}: what node a acknowledged before its SIGKILL is stored`);
+      }
+      t.is(store.messageCount(), total * sims.length, "one (terminal, seq) record per report: no duplicate across nodes");
+    } finally {
+      store.close();
+    }
+  } finally {
+    for (const n of nodes) n.kill();
+    await Promise.all(nodes.map((n) => n.exited));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
