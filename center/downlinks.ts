@@ -55,6 +55,11 @@ export class Downlinks {
     return rows.map(downlinkRow);
   }
 
+  /** Terminals with a downlink not yet delivered. */
+  pendingTerminals(): string[] {
+    return (this.#db.prepare("SELECT DISTINCT terminal FROM downlinks WHERE delivered_at IS NULL").all() as Row[]).map((r) => String(r.terminal));
+  }
+
   all(terminal: string): DownlinkRow[] {
     return (this.#db.prepare("SELECT * FROM downlinks WHERE terminal = ? ORDER BY id").all(terminal) as Row[]).map(downlinkRow);
   }

@@ -2,12 +2,18 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { decode } from "cbor-x";
+import { type Center, startCenter } from "../center/center";
 import { newTerminalSecret } from "../center/secrets";
+import { hashPassword } from "../center/web/auth";
+import { EXAMPLE_TARIFF_JSON } from "../firmware/core/tariff";
 import { openStore } from "../center/store/open-store";
 import { parseTime } from "../firmware/core/time";
-import type { Message } from "../firmware/uplink/messages";
+import { type Message, downTopic, messageFromCbor } from "../firmware/uplink/messages";
 import { projectRoot } from "../host-sim/project";
+import { WebClient } from "./helpers/center-web";
 import { FailoverTerminal } from "./helpers/failover-terminal";
+import { RawMqtt } from "./helpers/mqtt-raw";
 import { storeEngines } from "./helpers/stores";
 
 // Several center nodes on one PostgreSQL (docs/operations.md, "Several nodes"): real processes on
@@ -134,4 +140,81 @@ postgres.test("two center nodes on one PostgreSQL: one SIGKILLed mid-stream, the
     await Promise.all(nodes.map((n) => n.exited));
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** Two centers in this process as nodes a and b of one cluster (one PostgreSQL, one data folder). */
+async function withTwoNodes(body: (a: Center, b: Center) => Promise<void>): Promise<void> {
+  const url = postgres.fresh();
+  const dir = mkdtempSync(join(tmpdir(), "tg-nodes-"));
+  const opts = { dataDir: dir, store: url, mqttPort: 0, httpPort: 0, cluster: { heartbeatMs: 200, pollMs: 3_600_000 }, supervision: { intervalMs: 3_600_000 } };
+  const started: Center[] = [];
+  try {
+    started.push(await startCenter({ ...opts, node: "a" }));
+    started.push(await startCenter({ ...opts, node: "b" }));
+    await body(started[0], started[1]);
+  } finally {
+    for (const c of started) await c.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+postgres.test("center nodes: a downlink queued on node a reaches the terminal connected to node b; a is told b holds it; a terminal moved or re-tariffed on a is seen so by b; sessions and the periodic jobs are the cluster's", async (t) => {
+  t.timeout(120_000);
+  await withTwoNodes(async (a, b) => {
+    const secret = newTerminalSecret();
+    a.addTerminal({ id: "N1", secret, site: "North home" });
+    const { client, returnCode } = await RawMqtt.login(b.mqttPort, "N1", secret);
+    t.is(returnCode, 0, "node b takes a terminal node a registered (one database, one terminal key)");
+    t.deepEqual(await client.subscribe(downTopic("N1")), [1]);
+    // presence: node a's public health figures name the terminal node b holds
+    await until("node a to see N1 online", () => a.cluster?.nodeOf("N1") === "b", 10_000);
+    const health = (await (await fetch(`http://127.0.0.1:${a.httpPort}/api/health`)).json()) as { terminalsOnline: string[] };
+    t.deepEqual(health.terminalsOnline, ["N1"]);
+
+    // a downlink queued on a (an operator's action there) goes down through b, by notice (no poll: it is an hour)
+    const id = await a.sendDown("N1", "dispatch", { alarmId: 7, status: "dispatched" });
+    const down = (await client.next("publish", 10_000)) as { topic: string; payload: Buffer; messageId: number } | null;
+    t.truthy(down, "the terminal got it from node b");
+    t.is(down?.topic, downTopic("N1"));
+    t.like(messageFromCbor(decode(down!.payload)), { name: "dispatch", body: { alarmId: 7, status: "dispatched" } });
+    client.send({ cmd: "puback", messageId: down!.messageId });
+    await until("the acknowledgement stored", () => a.downlinks.get(id)?.deliveredAt != null, 10_000);
+
+    // what b cached of N1 (its site, its tariff) goes when a changes it
+    const north = b.store.siteOf("N1");
+    const first = b.tariffs.current("N1").version;
+    t.is(first, a.tariffs.current("N1").version);
+    a.addTerminal({ id: "N1", secret, site: "South home" });
+    const south = a.store.siteOf("N1");
+    t.not(south, north);
+    await until("b to see N1 moved", () => b.store.siteOf("N1") === south, 10_000);
+    const dearer = { ...EXAMPLE_TARIFF_JSON, patterns: { ...EXAMPLE_TARIFF_JSON.patterns, 1: 150 } };
+    const version = a.setTariff("N1", dearer);
+    t.true(version > first);
+    await until("b to see the new tariff", () => b.tariffs.current("N1").version === version, 10_000);
+    t.is(b.tariffs.current("N1").patterns[1], 150);
+
+    // one node runs the periodic jobs; a person logged in on one node is logged in on the other
+    t.is([a, b].filter((c) => c.cluster?.leader).length, 1, "exactly one leader");
+    a.web.accounts.addUser({ username: "op", passwordHash: hashPassword("op-pass-123456"), role: "operator", siteId: null }, Date.now());
+    const onA = new WebClient(`http://127.0.0.1:${a.httpPort}`);
+    t.is((await onA.login("op", "op-pass-123456")).status, 303);
+    const onB = new WebClient(`http://127.0.0.1:${b.httpPort}`);
+    for (const [k, v] of onA.jar) onB.jar.set(k, v);
+    t.is((await onB.get("/api/me")).status, 200, "the session cookie from node a is good on node b");
+    client.close();
+    await until("node a to see N1 gone", () => a.cluster?.nodeOf("N1") === null, 10_000);
+  });
+});
+
+postgres.test("center nodes: when the node running the periodic jobs stops, another takes them over", async (t) => {
+  t.timeout(60_000);
+  await withTwoNodes(async (a, b) => {
+    const [leader, other] = a.cluster?.leader ? [a, b] : [b, a];
+    t.true(leader.cluster?.leader);
+    t.false(other.cluster?.leader);
+    await leader.close();
+    await until("the other node to lead", () => other.cluster?.leader === true, 10_000);
+    t.deepEqual(other.cluster?.nodes(), [other.cluster?.node], "the stopped node is no longer live");
+  });
 });

@@ -1,0 +1,250 @@
+import pg from "pg";
+import type { SqlDb } from "./store/sql-db";
+
+/**
+ * One center node among several sharing one PostgreSQL (docs/operations.md, "Several nodes").
+ * Every node runs its own broker and ingest; what they must agree on goes through the database:
+ *
+ *  - **Presence**: which node holds a terminal's MQTT session (`cluster_presence`), valid while
+ *    that node's heartbeat (`cluster_nodes.heard_at`, on PostgreSQL's clock) is fresh.
+ *  - **Notices** on one channel (LISTEN/NOTIFY, an asynchronous node-postgres client of its own):
+ *    a downlink was queued for a terminal (the node holding its session hands it down), a
+ *    terminal's row or tariff changed (every node drops what it cached of it). A notice can be
+ *    lost while the listening connection is down: after it reconnects a node drops all it cached,
+ *    and every `pollMs` it looks for undelivered downlinks of the terminals it holds.
+ *  - **One node at a time** runs the periodic jobs (supervision sweep, notifications): the one
+ *    holding a session-level advisory lock on its store connection, released by PostgreSQL when
+ *    that connection dies; the others try again every heartbeat.
+ *
+ * The tables are PostgreSQL-only and made here (CREATE … IF NOT EXISTS under a lock), not in the
+ * store's migrations: a SQLite center has no cluster.
+ */
+export interface ClusterOptions {
+  /** the node's store connection (PostgreSQL) */
+  db: SqlDb;
+  /** the same database, for the listening connection */
+  url: string;
+  /** this node's name (unique in the cluster; a restarted node keeps it) */
+  node: string;
+  log?: (line: string) => void;
+  /** ms between heartbeats (default 2000); a node unheard for 3 heartbeats holds no terminal */
+  heartbeatMs?: number;
+  /** ms between polls for downlinks whose notice was missed (default 5000) */
+  pollMs?: number;
+  /** a downlink was queued for this terminal on another node */
+  onDownlink(terminal: string): void;
+  /** a terminal's row or tariff changed on another node; null: anything may have (notices were lost) */
+  onTerminalChanged(terminal: string | null): void;
+  /** this node now runs the periodic jobs (called once) */
+  onLeader(): void;
+  /** look for work whose notice may have been missed */
+  onPoll(): void;
+}
+
+const CHANNEL = "timeguard_cluster";
+/** advisory lock keys: the schema below, and the periodic jobs */
+const SCHEMA_LOCK = 0x74670001;
+const LEADER_LOCK = 0x74670002;
+/** PostgreSQL's clock in ms: one clock for every node's heartbeat */
+const DB_NOW = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint";
+const MAX_NOTICE = 4000;
+
+type Notice = { k: "downlink" | "terminal"; id: string; from: string };
+
+export class ClusterNode {
+  readonly node: string;
+  readonly #o: ClusterOptions;
+  readonly #db: SqlDb;
+  readonly #heartbeatMs: number;
+  #leader = false;
+  #listener: pg.Client | null = null;
+  #closed = false;
+  #timers: Array<ReturnType<typeof setInterval>> = [];
+  #reconnect: ReturnType<typeof setTimeout> | null = null;
+  /** presence changes waiting for the end of this turn: terminal → online */
+  #presence = new Map<string, boolean>();
+  #flushing = false;
+  counts = { noticesSent: 0, noticesReceived: 0, badNotices: 0, listenerReconnects: 0 };
+
+  constructor(o: ClusterOptions) {
+    if (o.db.dialect !== "postgres") throw new Error("a cluster of center nodes needs a PostgreSQL store");
+    this.#o = o;
+    this.#db = o.db;
+    this.node = o.node;
+    this.#heartbeatMs = o.heartbeatMs ?? 2000;
+  }
+
+  get leader(): boolean {
+    return this.#leader;
+  }
+
+  async start(): Promise<void> {
+    const db = this.#db;
+    db.transaction(() => {
+      db.prepare("SELECT pg_advisory_xact_lock(?)").get(SCHEMA_LOCK);
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS cluster_nodes (node TEXT COLLATE "C" PRIMARY KEY, started_at BIGINT NOT NULL, heard_at BIGINT NOT NULL);
+        CREATE TABLE IF NOT EXISTS cluster_presence (terminal TEXT COLLATE "C" PRIMARY KEY, node TEXT COLLATE "C" NOT NULL, since BIGINT NOT NULL);
+        CREATE INDEX IF NOT EXISTS cluster_presence_node ON cluster_presence (node);
+      `);
+      db.prepare(`INSERT INTO cluster_nodes (node, started_at, heard_at) VALUES (?, ${DB_NOW}, ${DB_NOW}) ON CONFLICT (node) DO UPDATE SET started_at = excluded.started_at, heard_at = excluded.heard_at`).run(this.node);
+      // sessions this node held before a restart are gone with it
+      db.prepare("DELETE FROM cluster_presence WHERE node = ?").run(this.node);
+    });
+    await this.#listen();
+    this.#tryLead();
+    const beat = setInterval(() => this.#beat(), this.#heartbeatMs);
+    const poll = setInterval(() => this.#safely("poll", () => this.#o.onPoll()), this.#o.pollMs ?? 5000);
+    beat.unref();
+    poll.unref();
+    this.#timers.push(beat, poll);
+  }
+
+  #safely(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.#o.log?.(`cluster ${what}: ${(e as Error).message}`);
+    }
+  }
+
+  #beat(): void {
+    this.#safely("heartbeat", () => {
+      this.#db.prepare(`UPDATE cluster_nodes SET heard_at = ${DB_NOW} WHERE node = ?`).run(this.node);
+      this.#tryLead();
+    });
+  }
+
+  #tryLead(): void {
+    if (this.#leader || this.#closed) return;
+    const r = this.#db.prepare("SELECT pg_try_advisory_lock(?) AS ok").get(LEADER_LOCK);
+    if (r?.ok === true || r?.ok === 1) {
+      this.#leader = true;
+      this.#o.log?.(`node ${this.node} runs the periodic jobs (supervision, notifications)`);
+      this.#o.onLeader();
+    }
+  }
+
+  async #listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.#o.url });
+    const lost = (why: string) => {
+      if (this.#listener !== client) return;
+      this.#listener = null;
+      client.removeAllListeners("notification");
+      void client.end().catch(() => undefined);
+      if (this.#closed) return;
+      this.#o.log?.(`cluster notices: ${why}; listening again in 1 s`);
+      this.#reconnect = setTimeout(() => {
+        this.#reconnect = null;
+        this.#listen().then(
+          () => {
+            this.counts.listenerReconnects++;
+            // notices sent meanwhile are lost: drop every cache, look for waiting downlinks
+            this.#safely("resync", () => {
+              this.#o.onTerminalChanged(null);
+              this.#o.onPoll();
+            });
+          },
+          (e) => lost(`reconnect failed: ${(e as Error).message}`),
+        );
+      }, 1000);
+      this.#reconnect.unref();
+    };
+    client.on("error", (e) => lost(e.message));
+    client.on("end", () => lost("connection ended"));
+    client.on("notification", (m) => {
+      if (m.channel === CHANNEL) this.#notice(m.payload ?? "");
+    });
+    this.#listener = client;
+    await client.connect();
+    await client.query(`LISTEN ${CHANNEL}`);
+  }
+
+  #notice(payload: string): void {
+    let n: Notice;
+    try {
+      if (payload.length > MAX_NOTICE) throw new Error("too long");
+      const v = JSON.parse(payload) as Partial<Notice>;
+      if ((v.k !== "downlink" && v.k !== "terminal") || typeof v.id !== "string" || typeof v.from !== "string") throw new Error("not a notice");
+      n = v as Notice;
+    } catch {
+      this.counts.badNotices++; // anyone with access to the database may NOTIFY: checked, counted, dropped
+      return;
+    }
+    if (n.from === this.node) return;
+    this.counts.noticesReceived++;
+    this.#safely(`notice ${n.k}`, () => (n.k === "downlink" ? this.#o.onDownlink(n.id) : this.#o.onTerminalChanged(n.id)));
+  }
+
+  /** Tells the other nodes (delivered when the current transaction, if any, commits). */
+  notify(k: Notice["k"], terminal: string): void {
+    const payload = JSON.stringify({ k, id: terminal, from: this.node } satisfies Notice);
+    this.#db.prepare("SELECT pg_notify(?, ?)").get(CHANNEL, payload);
+    this.counts.noticesSent++;
+  }
+
+  /** A terminal's session opened (online) or closed on this node; written at the end of the turn, in one statement each way. */
+  present(terminal: string, online: boolean): void {
+    this.#presence.set(terminal, online);
+    if (this.#flushing) return;
+    this.#flushing = true;
+    setImmediate(() => {
+      this.#flushing = false;
+      this.#safely("presence", () => this.flushPresence());
+    });
+  }
+
+  flushPresence(): void {
+    if (this.#presence.size === 0) return;
+    const on: string[] = [];
+    const off: string[] = [];
+    for (const [t, online] of this.#presence) (online ? on : off).push(t);
+    this.#presence.clear();
+    if (on.length) {
+      this.#db
+        .prepare(`INSERT INTO cluster_presence (terminal, node, since) SELECT value, ?, ${DB_NOW} FROM json_array_elements_text(?::json) ON CONFLICT (terminal) DO UPDATE SET node = excluded.node, since = excluded.since`)
+        .run(this.node, JSON.stringify(on));
+    }
+    // only this node's own rows: the terminal may already be on another node
+    if (off.length) this.#db.prepare("DELETE FROM cluster_presence WHERE node = ? AND terminal IN (SELECT value FROM json_array_elements_text(?::json))").run(this.node, JSON.stringify(off));
+  }
+
+  #freshSince(): string {
+    return `${DB_NOW} - ${this.#heartbeatMs * 3}`;
+  }
+
+  /** The node holding the terminal's session now (this one included), or null. */
+  nodeOf(terminal: string): string | null {
+    const r = this.#db.prepare(`SELECT p.node FROM cluster_presence p JOIN cluster_nodes n ON n.node = p.node WHERE p.terminal = ? AND n.heard_at >= ${this.#freshSince()}`).get(terminal);
+    return r ? String(r.node) : null;
+  }
+
+  /** Terminals connected to the other live nodes. */
+  elsewhere(): string[] {
+    return this.#db
+      .prepare(`SELECT p.terminal FROM cluster_presence p JOIN cluster_nodes n ON n.node = p.node WHERE p.node <> ? AND n.heard_at >= ${this.#freshSince()} ORDER BY p.terminal`)
+      .all(this.node)
+      .map((r) => String(r.terminal));
+  }
+
+  /** The live nodes (heard within three heartbeats). */
+  nodes(): string[] {
+    return this.#db.prepare(`SELECT node FROM cluster_nodes WHERE heard_at >= ${this.#freshSince()} ORDER BY node`).all().map((r) => String(r.node));
+  }
+
+  /** Stops listening and beating; this node's sessions are no longer its. The leader lock goes with the store connection. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const t of this.#timers) clearInterval(t);
+    if (this.#reconnect) clearTimeout(this.#reconnect);
+    const l = this.#listener;
+    this.#listener = null;
+    if (l) await l.end().catch(() => undefined);
+    this.#safely("leaving", () => {
+      this.#presence.clear();
+      this.#db.prepare("DELETE FROM cluster_presence WHERE node = ?").run(this.node);
+      this.#db.prepare("UPDATE cluster_nodes SET heard_at = 0 WHERE node = ?").run(this.node);
+      if (this.#leader) this.#db.prepare("SELECT pg_advisory_unlock(?)").get(LEADER_LOCK);
+    });
+  }
+}
