@@ -192,8 +192,9 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
         store.forgetTerminal(terminal);
         for (const t of terminal === null ? store.terminals().map((x) => x.id) : [terminal]) ingestor.tariffChanged(t);
       },
-      onLeader: () => {
-        if (late) late.notifier.start(), late.supervisor.start();
+      // the notifier polls on every node and sends only on the leader (`sends` below)
+      onLeader: (leading) => {
+        if (late) leading ? late.supervisor.start() : late.supervisor.stop();
       },
       onPoll: () => {
         for (const t of downlinks.pendingTerminals()) handDown(t);
@@ -342,11 +343,9 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     demoLogins: o.demoLogins,
   });
   late = { notifier, supervisor };
+  notifier.start();
   // in a cluster, the periodic jobs run on one node at a time (the leader: center/cluster.ts)
-  if (!cluster || cluster.leader) {
-    notifier.start();
-    supervisor.start();
-  }
+  if (!cluster || cluster.leader) supervisor.start();
 
   return {
     store,

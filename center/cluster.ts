@@ -14,7 +14,8 @@ import type { SqlDb } from "./store/sql-db";
  *    and every `pollMs` it looks for undelivered downlinks of the terminals it holds.
  *  - **One node at a time** runs the periodic jobs (supervision sweep, notifications): the one
  *    holding a session-level advisory lock on its store connection, released by PostgreSQL when
- *    that connection dies; the others try again every heartbeat.
+ *    that connection dies; the others try again every heartbeat. The store reconnects after a lost
+ *    connection, without the lock: the leader checks each heartbeat that it still holds it.
  *
  * The tables are PostgreSQL-only and made here (CREATE … IF NOT EXISTS under a lock), not in the
  * store's migrations: a SQLite center has no cluster.
@@ -35,8 +36,8 @@ export interface ClusterOptions {
   onDownlink(terminal: string): void;
   /** a terminal's row or tariff changed on another node; null: anything may have (notices were lost) */
   onTerminalChanged(terminal: string | null): void;
-  /** this node now runs the periodic jobs (called once) */
-  onLeader(): void;
+  /** this node now runs the periodic jobs (true), or no longer does (false: its store connection was renewed and the lock went with the old one) */
+  onLeader(leading: boolean): void;
   /** look for work whose notice may have been missed */
   onPoll(): void;
 }
@@ -111,8 +112,21 @@ export class ClusterNode {
   #beat(): void {
     this.#safely("heartbeat", () => {
       this.#db.prepare(`UPDATE cluster_nodes SET heard_at = ${DB_NOW} WHERE node = ?`).run(this.node);
+      if (this.#leader && !this.#holdsLock()) {
+        this.#leader = false;
+        this.#o.log?.(`node ${this.node} lost the periodic jobs' lock (its store connection was renewed)`);
+        this.#o.onLeader(false);
+      }
       this.#tryLead();
     });
+  }
+
+  /** whether this node's store connection holds the leader lock now */
+  #holdsLock(): boolean {
+    const r = this.#db
+      .prepare("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = ? AND objsubid = 1 AND pid = pg_backend_pid() AND granted) AS held")
+      .get(LEADER_LOCK);
+    return r?.held === true;
   }
 
   #tryLead(): void {
@@ -121,7 +135,7 @@ export class ClusterNode {
     if (r?.ok === true || r?.ok === 1) {
       this.#leader = true;
       this.#o.log?.(`node ${this.node} runs the periodic jobs (supervision, notifications)`);
-      this.#o.onLeader();
+      this.#o.onLeader(true);
     }
   }
 

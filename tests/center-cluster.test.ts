@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { decode } from "cbor-x";
 import { type Center, startCenter } from "../center/center";
 import { newTerminalSecret } from "../center/secrets";
+import { PgDb } from "../center/store/pg-db";
 import { hashPassword } from "../center/web/auth";
 import { EXAMPLE_TARIFF_JSON } from "../firmware/core/tariff";
 import { openStore } from "../center/store/open-store";
@@ -143,15 +144,22 @@ postgres.test("two center nodes on one PostgreSQL: one SIGKILLed mid-stream, the
 });
 
 /** Two centers in this process as nodes a and b of one cluster (one PostgreSQL, one data folder). */
-async function withTwoNodes(body: (a: Center, b: Center) => Promise<void>): Promise<void> {
-  const url = postgres.fresh();
+async function withTwoNodes(body: (a: Center, b: Center, o: { url: string; logs: string[]; stop(c: Center): Promise<void> }) => Promise<void>): Promise<void> {
+  const url = postgres.fresh() as string;
   const dir = mkdtempSync(join(tmpdir(), "tg-nodes-"));
-  const opts = { dataDir: dir, store: url, mqttPort: 0, httpPort: 0, cluster: { heartbeatMs: 200, pollMs: 3_600_000 }, supervision: { intervalMs: 3_600_000 } };
+  const logs: string[] = [];
+  const opts = { log: (line: string) => void logs.push(line), dataDir: dir, store: url, mqttPort: 0, httpPort: 0, cluster: { heartbeatMs: 200, pollMs: 3_600_000 }, supervision: { intervalMs: 3_600_000 } };
   const started: Center[] = [];
   try {
     started.push(await startCenter({ ...opts, node: "a" }));
     started.push(await startCenter({ ...opts, node: "b" }));
-    await body(started[0], started[1]);
+    const stopped = new Set<Center>();
+    const stop = async (c: Center) => {
+      stopped.add(c);
+      await c.close();
+    };
+    await body(started[0], started[1], { url, logs, stop });
+    for (const c of stopped) started.splice(started.indexOf(c), 1);
   } finally {
     for (const c of started) await c.close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -207,14 +215,29 @@ postgres.test("center nodes: a downlink queued on node a reaches the terminal co
   });
 });
 
-postgres.test("center nodes: when the node running the periodic jobs stops, another takes them over", async (t) => {
+postgres.test("center nodes: when the node running the periodic jobs loses its store connection, or stops, another takes them over", async (t) => {
   t.timeout(60_000);
-  await withTwoNodes(async (a, b) => {
+  await withTwoNodes(async (a, b, { url, logs, stop }) => {
     const [leader, other] = a.cluster?.leader ? [a, b] : [b, a];
     t.true(leader.cluster?.leader);
     t.false(other.cluster?.leader);
-    await leader.close();
-    await until("the other node to lead", () => other.cluster?.leader === true, 10_000);
-    t.deepEqual(other.cluster?.nodes(), [other.cluster?.node], "the stopped node is no longer live");
+    // the leader's connection cut (a network fault, a PostgreSQL restart): the lock goes with it
+    const admin = new PgDb(url);
+    try {
+      const cut = admin.prepare("SELECT pg_terminate_backend(pid) AS ok FROM pg_locks WHERE locktype = 'advisory' AND objid = ? AND granted").all(0x74670002);
+      t.is(cut.length, 1);
+    } finally {
+      admin.close();
+    }
+    const node = leader.cluster?.node;
+    await until("the leader to notice", () => logs.includes(`node ${node} lost the periodic jobs' lock (its store connection was renewed)`), 10_000);
+    // then one node leads again, either: the lock is free for whichever asks first
+    await until("one leader", () => a.cluster?.leader !== b.cluster?.leader, 10_000);
+    const now = a.cluster?.leader ? a : b;
+    const rest = now === a ? b : a;
+    // and the node leading now stops: the other takes the jobs
+    await stop(now);
+    await until("the other node to lead", () => rest.cluster?.leader === true, 10_000);
+    t.deepEqual(rest.cluster?.nodes(), [rest.cluster?.node], "the stopped node is no longer live");
   });
 });
