@@ -10,7 +10,7 @@ import { hashPassword } from "../center/web/auth";
 import { EXAMPLE_TARIFF_JSON } from "../firmware/core/tariff";
 import { openStore } from "../center/store/open-store";
 import { parseTime } from "../firmware/core/time";
-import { type Message, downTopic, messageFromCbor } from "../firmware/uplink/messages";
+import { type Message, downTopic, encodeMessage, messageFromCbor, upTopic } from "../firmware/uplink/messages";
 import { projectRoot } from "../host-sim/project";
 import { WebClient } from "./helpers/center-web";
 import { FailoverTerminal } from "./helpers/failover-terminal";
@@ -212,6 +212,26 @@ postgres.test("center nodes: a downlink queued on node a reaches the terminal co
     t.is((await onB.get("/api/me")).status, 200, "the session cookie from node a is good on node b");
     client.close();
     await until("node a to see N1 gone", () => a.cluster?.nodeOf("N1") === null, 10_000);
+  });
+});
+
+postgres.test("center nodes: a report node a stored but never acknowledged (it died first) is re-sent with DUP to node b, acknowledged there and stored once", async (t) => {
+  t.timeout(60_000);
+  await withTwoNodes(async (a, b) => {
+    const secret = newTerminalSecret();
+    a.addTerminal({ id: "D1", secret, site: "Dup home" });
+    // node a commits report 5 (its batch is stored; the PUBACK never left: the node died then)
+    t.like(a.ingestor.ingest("D1", upTopic("D1"), encodeMessage(period("D1", 5))), { status: "stored" });
+    const { client, returnCode } = await RawMqtt.login(b.mqttPort, "D1", secret);
+    t.is(returnCode, 0);
+    client.send({ cmd: "publish", topic: upTopic("D1"), payload: Buffer.from(encodeMessage(period("D1", 5))), qos: 1, messageId: 9, dup: true, retain: false } as never);
+    const ack = (await client.next("puback", 10_000)) as { messageId: number } | null;
+    t.is(ack?.messageId, 9, "node b acknowledges the re-send");
+    t.is(b.ingestor.counts.duplicate, 1, "as a duplicate");
+    t.is(b.ingestor.counts.stored, 0);
+    t.deepEqual(b.store.periods("D1").map((p) => p.seq), [5], "stored once");
+    t.is(b.store.messageCount(), 1);
+    client.close();
   });
 });
 
