@@ -1,3 +1,4 @@
+import test from "ava";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -262,4 +263,29 @@ postgres.test("center nodes: when the node running the periodic jobs loses its s
     await until("the other node to lead", () => rest.cluster?.leader === true, 10_000);
     t.deepEqual(rest.cluster?.nodes(), [rest.cluster?.node], "the stopped node is no longer live");
   });
+});
+
+test("center --node: refused without a PostgreSQL store, or with a name that is not a plain word", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tg-node-args-"));
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(projectRoot(), "bin", "timeguard.js"), "center", "--data", dir, "--mqtt-port", "0", "--http-port", "0", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+      let err = "";
+      child.stderr?.on("data", (d) => (err += d));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        resolve({ code, err });
+      });
+    });
+  try {
+    const alone = await run(["--node", "a"]);
+    t.is(alone.code, 2);
+    t.regex(alone.err, /--node needs --store postgres:\/\//);
+    const odd = await run(["--store", "postgres://tg@127.0.0.1:1/none", "--node", "a b;"]);
+    t.is(odd.code, 2);
+    t.regex(odd.err, /--node must be 1 to 32 letters/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
