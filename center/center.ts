@@ -258,10 +258,15 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
   const httpPort = typeof addr === "object" && addr ? addr.port : (o.httpPort ?? 8080);
   let downSeq = Date.now();
   const sendDown = async (terminal: string, name: MessageName, body: Record<string, unknown>): Promise<number> => {
-    // After a restart, past the newest seq already queued (the clock may have gone back).
-    downSeq = Math.max(downSeq + 1, Date.now(), ...downlinks.all(terminal).slice(-1).map((d) => d.seq + 1));
-    const payload = DOWNLINK_CBOR.encode(messageToCbor({ name, terminal, seq: downSeq, time: Math.floor(now() / 1000), body }));
-    const id = downlinks.add({ terminal, seq: downSeq, name, payload, createdAt: now() });
+    let id: number | null = null;
+    for (let tries = 1; id === null; tries++) {
+      // After a restart, past the newest seq already queued (the clock may have gone back).
+      downSeq = Math.max(downSeq + 1, Date.now(), ...downlinks.all(terminal).slice(-1).map((d) => d.seq + 1));
+      const payload = DOWNLINK_CBOR.encode(messageToCbor({ name, terminal, seq: downSeq, time: Math.floor(now() / 1000), body }));
+      // null: another node took that seq for this terminal at the same moment: the next one
+      id = downlinks.tryAdd({ terminal, seq: downSeq, name, payload, createdAt: now() });
+      if (id === null && tries >= 5) throw new Error(`no free downlink seq for ${terminal} after ${tries} tries`);
+    }
     handDown(terminal);
     // its session may be on another node: that node hands it down
     if (cluster && !broker.subscribed(terminal)) cluster.notify("downlink", terminal);
@@ -332,7 +337,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     dispatcher,
     events: hub,
     connected: () => online(),
-    health: () => ({ terminalsOnline: online(), ingest: ingestor.counts, refused: broker.counts }),
+    health: () => ({ terminalsOnline: online(), ingest: ingestor.counts, refused: broker.counts, ...(cluster ? { node: cluster.node, leader: cluster.leader } : {}) }),
     setTariff,
     tariffs,
     terminalSecretHash: (id, secret) => terminalKey.hash(id, secret),

@@ -179,8 +179,10 @@ postgres.test("center nodes: a downlink queued on node a reaches the terminal co
     t.deepEqual(await client.subscribe(downTopic("N1")), [1]);
     // presence: node a's public health figures name the terminal node b holds
     await until("node a to see N1 online", () => a.cluster?.nodeOf("N1") === "b", 10_000);
-    const health = (await (await fetch(`http://127.0.0.1:${a.httpPort}/api/health`)).json()) as { terminalsOnline: string[] };
+    const health = (await (await fetch(`http://127.0.0.1:${a.httpPort}/api/health`)).json()) as { terminalsOnline: string[]; node: string; leader: boolean };
     t.deepEqual(health.terminalsOnline, ["N1"]);
+    t.is(health.node, "a");
+    t.is(health.leader, a.cluster?.leader === true);
 
     // a downlink queued on a (an operator's action there) goes down through b, by notice (no poll: it is an hour)
     const id = await a.sendDown("N1", "dispatch", { alarmId: 7, status: "dispatched" });
@@ -190,6 +192,13 @@ postgres.test("center nodes: a downlink queued on node a reaches the terminal co
     t.like(messageFromCbor(decode(down!.payload)), { name: "dispatch", body: { alarmId: 7, status: "dispatched" } });
     client.send({ cmd: "puback", messageId: down!.messageId });
     await until("the acknowledgement stored", () => a.downlinks.get(id)?.deliveredAt != null, 10_000);
+
+    // two nodes picking the same downlink seq for a terminal at once: the second gets null, inside a transaction too
+    const taken = a.downlinks.get(id)!;
+    const again = { terminal: "N1", seq: taken.seq, name: "dispatch", payload: taken.payload, createdAt: Date.now() };
+    t.is(b.downlinks.tryAdd(again), null);
+    t.is(b.store.transaction(() => [b.downlinks.tryAdd(again), b.downlinks.tryAdd({ ...again, seq: taken.seq + 1 })])[0], null);
+    t.is(a.downlinks.all("N1").length, 2, "the transaction went on and committed the free seq");
 
     // what b cached of N1 (its site, its tariff) goes when a changes it
     const north = b.store.siteOf("N1");
