@@ -241,6 +241,9 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
       const id = downlinks.delivered(terminal, seq, now());
       if (id !== null) hub.publish("downlink", { terminal, id, delivered: true }, { siteId: siteOf(terminal), operators: true });
     },
+  }).catch(async (e: unknown) => {
+    await cluster?.close(); // its listening connection would keep the process alive
+    throw e;
   });
   // terminals connected here, and (in a cluster) to the other live nodes
   const online = (): string[] => (cluster ? [...new Set([...broker.connected(), ...cluster.elsewhere()])].sort() : broker.connected());

@@ -27,6 +27,9 @@ export class FailoverTerminal {
   reconnects = 0;
   resent = 0;
   #portIndex: number;
+  #total = 0;
+  /** the highest seq it may send for now (a test holds the stream there, then lets it go on) */
+  #allowed = Infinity;
 
   constructor(o: { id: string; secret: string; ports: () => number[]; first: number; window: number; report: (terminal: string, seq: number) => Message }) {
     this.id = o.id;
@@ -62,8 +65,28 @@ export class FailoverTerminal {
     }
   }
 
+  /** Sends no report past `seq` until allowed further. */
+  hold(seq: number): void {
+    this.#allowed = seq;
+  }
+
+  /** Sends up to `seq` (Infinity: all). */
+  allow(seq = Infinity): void {
+    this.#allowed = seq;
+    this.#top();
+  }
+
+  #top(): void {
+    if (!this.#client) return;
+    while (this.#inFlight.size < this.#window && this.#next <= Math.min(this.#total, this.#allowed)) {
+      this.#inFlight.add(this.#next);
+      this.#publish(this.#next++, false);
+    }
+  }
+
   /** Sends reports 1…total, failing over as needed, until every one is acknowledged. */
   async run(total: number, timeoutMs: number): Promise<void> {
+    this.#total = total;
     const deadline = Date.now() + timeoutMs;
     let first = true;
     while (this.acked.size < total) {
@@ -77,24 +100,19 @@ export class FailoverTerminal {
         this.resent++;
         this.#publish(seq, true);
       }
-      const top = () => {
-        while (this.#inFlight.size < this.#window && this.#next <= total) {
-          this.#inFlight.add(this.#next);
-          this.#publish(this.#next++, false);
-        }
-      };
-      top();
+      this.#top();
       while (this.acked.size < total) {
         let ack: mqtt.IPubackPacket | null;
         try {
           ack = (await client.next("puback", 15_000)) as mqtt.IPubackPacket | null;
         } catch {
+          if (this.#inFlight.size === 0) continue; // held, nothing asked: nothing to wait for
           ack = null; // no answer for 15 s: treat the node as gone
         }
         if (!ack) break;
         const seq = ack.messageId ?? 0;
         if (this.#inFlight.delete(seq)) this.acked.set(seq, this.port);
-        top();
+        this.#top();
       }
       client.close();
       this.#client = null;
