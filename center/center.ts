@@ -185,6 +185,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
       db: store.db,
       url: o.store,
       node: o.node,
+      dataDir: o.dataDir,
       log: o.log,
       ...o.cluster,
       onDownlink: (terminal) => handDown(terminal),

@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import pg from "pg";
 import type { SqlDb } from "./store/sql-db";
 
@@ -27,6 +29,8 @@ export interface ClusterOptions {
   url: string;
   /** this node's name (unique in the cluster; a restarted node keeps it) */
   node: string;
+  /** the data folder every node shares (terminal key, media): checked at start */
+  dataDir: string;
   log?: (line: string) => void;
   /** ms between heartbeats (default 2000); a node unheard for 3 heartbeats holds no terminal */
   heartbeatMs?: number;
@@ -81,6 +85,12 @@ export class ClusterNode {
 
   async start(): Promise<void> {
     const db = this.#db;
+    // Every node must use one data folder (the terminal key, media parts a moving terminal sends
+    // to two nodes): each leaves its mark there before it joins, and a node that cannot see the
+    // mark of every node the database knows is not on the shared folder.
+    const marks = join(this.#o.dataDir, "nodes");
+    mkdirSync(marks, { recursive: true });
+    writeFileSync(join(marks, this.node), `${this.node}\n`);
     db.transaction(() => {
       db.prepare("SELECT pg_advisory_xact_lock(?)").get(SCHEMA_LOCK);
       db.exec(`
@@ -88,6 +98,10 @@ export class ClusterNode {
         CREATE TABLE IF NOT EXISTS cluster_presence (terminal TEXT COLLATE "C" PRIMARY KEY, node TEXT COLLATE "C" NOT NULL, since BIGINT NOT NULL);
         CREATE INDEX IF NOT EXISTS cluster_presence_node ON cluster_presence (node);
       `);
+      const strangers = db.prepare("SELECT node FROM cluster_nodes WHERE node <> ? ORDER BY node").all(this.node).map((r) => String(r.node)).filter((n) => !existsSync(join(marks, n)));
+      if (strangers.length) {
+        throw new Error(`node ${this.node}: ${this.#o.dataDir} is not the data folder of node${strangers.length > 1 ? "s" : ""} ${strangers.join(", ")} (no mark in ${marks}): every node of a cluster must share one --data folder (terminal key, media)`);
+      }
       db.prepare(`INSERT INTO cluster_nodes (node, started_at, heard_at) VALUES (?, ${DB_NOW}, ${DB_NOW}) ON CONFLICT (node) DO UPDATE SET started_at = excluded.started_at, heard_at = excluded.heard_at`).run(this.node);
       // sessions this node held before a restart are gone with it
       db.prepare("DELETE FROM cluster_presence WHERE node = ?").run(this.node);

@@ -301,3 +301,23 @@ test("center --node: refused without a PostgreSQL store, or with a name that is 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+postgres.test("center nodes: a node whose data folder is not the one the other nodes share refuses to start, and leaves no trace that would stop the right ones", async (t) => {
+  t.timeout(60_000);
+  const url = postgres.fresh() as string;
+  const shared = mkdtempSync(join(tmpdir(), "tg-shared-"));
+  const own = mkdtempSync(join(tmpdir(), "tg-own-"));
+  const opts = { store: url, mqttPort: 0, httpPort: 0, supervision: { intervalMs: 3_600_000 } };
+  const started: Center[] = [];
+  try {
+    started.push(await startCenter({ ...opts, dataDir: shared, node: "a" }));
+    const err = await t.throwsAsync(startCenter({ ...opts, dataDir: own, node: "b" }));
+    t.regex(err?.message ?? "", /is not the data folder of node a .*must share one --data folder/);
+    started.push(await startCenter({ ...opts, dataDir: shared, node: "c" }));
+    t.deepEqual(started[1].cluster?.nodes(), ["a", "c"]);
+  } finally {
+    for (const c of started) await c.close();
+    rmSync(shared, { recursive: true, force: true });
+    rmSync(own, { recursive: true, force: true });
+  }
+});
