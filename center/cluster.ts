@@ -53,6 +53,8 @@ const LEADER_LOCK = 0x74670002;
 /** PostgreSQL's clock in ms: one clock for every node's heartbeat */
 const DB_NOW = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint";
 const MAX_NOTICE = 4000;
+/** a node's name: also its mark's file name in the shared data folder */
+export const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
 
 type Notice = { k: "downlink" | "terminal"; id: string; from: string };
 
@@ -73,6 +75,7 @@ export class ClusterNode {
 
   constructor(o: ClusterOptions) {
     if (o.db.dialect !== "postgres") throw new Error("a cluster of center nodes needs a PostgreSQL store");
+    if (!NODE_NAME.test(o.node)) throw new Error(`a node's name is 1 to 32 letters, digits, dots, dashes or underscores, beginning with a letter or digit; got ${o.node.slice(0, 40)}`);
     this.#o = o;
     this.#db = o.db;
     this.node = o.node;
@@ -106,7 +109,12 @@ export class ClusterNode {
       // sessions this node held before a restart are gone with it
       db.prepare("DELETE FROM cluster_presence WHERE node = ?").run(this.node);
     });
-    await this.#listen();
+    try {
+      await this.#listen();
+    } catch (e) {
+      this.#closed = true; // no reconnecting in the background of a node that did not start
+      throw e;
+    }
     this.#tryLead();
     const beat = setInterval(() => this.#beat(), this.#heartbeatMs);
     const poll = setInterval(() => this.#safely("poll", () => this.#o.onPoll()), this.#o.pollMs ?? 5000);
@@ -154,6 +162,7 @@ export class ClusterNode {
   }
 
   async #listen(): Promise<void> {
+    if (this.#closed) return;
     const client = new pg.Client({ connectionString: this.#o.url });
     const lost = (why: string) => {
       if (this.#listener !== client) return;

@@ -3,6 +3,7 @@ import { isIP } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startCenter } from "../center/center";
+import { NODE_NAME } from "../center/cluster";
 import { exportData } from "../center/export";
 import { TerminalKey } from "../center/secrets";
 import { describeStore, openStore } from "../center/store/open-store";
@@ -28,7 +29,7 @@ function listenHost(v: string | undefined): string {
 function nodeName(v: string | undefined, store: string | undefined): string | undefined {
   if (v === undefined) return undefined;
   if (store === undefined) throw new UsageError("--node needs --store postgres://…: nodes share one PostgreSQL (a SQLite file has one center)");
-  if (!/^[A-Za-z0-9._-]{1,32}$/.test(v)) throw new UsageError(`--node must be 1 to 32 letters, digits, dots, dashes or underscores, got ${v.slice(0, 40)}`);
+  if (!NODE_NAME.test(v)) throw new UsageError(`--node must be 1 to 32 letters, digits, dots, dashes or underscores, beginning with a letter or digit, got ${v.slice(0, 40)}`);
   return v;
 }
 

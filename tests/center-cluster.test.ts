@@ -294,9 +294,11 @@ test("center --node: refused without a PostgreSQL store, or with a name that is 
     const alone = await run(["--node", "a"]);
     t.is(alone.code, 2);
     t.regex(alone.err, /--node needs --store postgres:\/\//);
-    const odd = await run(["--store", "postgres://tg@127.0.0.1:1/none", "--node", "a b;"]);
-    t.is(odd.code, 2);
-    t.regex(odd.err, /--node must be 1 to 32 letters/);
+    for (const name of ["a b;", "..", "-x", "n".repeat(33)]) {
+      const odd = await run(["--store", "postgres://tg@127.0.0.1:1/none", `--node=${name}`]);
+      t.is(odd.code, 2, name);
+      t.regex(odd.err, /--node must be 1 to 32 letters/, name);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
