@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
@@ -64,6 +65,9 @@ export class ClusterNode {
   readonly #db: SqlDb;
   readonly #heartbeatMs: number;
   #leader = false;
+  /** this process, as the holder of the node's name */
+  readonly #instance = randomBytes(8).toString("hex");
+  #nameTaken = false;
   #listener: pg.Client | null = null;
   #closed = false;
   #timers: Array<ReturnType<typeof setInterval>> = [];
@@ -97,15 +101,27 @@ export class ClusterNode {
     db.transaction(() => {
       db.prepare("SELECT pg_advisory_xact_lock(?)").get(SCHEMA_LOCK);
       db.exec(`
-        CREATE TABLE IF NOT EXISTS cluster_nodes (node TEXT COLLATE "C" PRIMARY KEY, started_at BIGINT NOT NULL, heard_at BIGINT NOT NULL);
+        CREATE TABLE IF NOT EXISTS cluster_nodes (node TEXT COLLATE "C" PRIMARY KEY, instance TEXT NOT NULL, started_at BIGINT NOT NULL, heard_at BIGINT NOT NULL);
         CREATE TABLE IF NOT EXISTS cluster_presence (terminal TEXT COLLATE "C" PRIMARY KEY, node TEXT COLLATE "C" NOT NULL, since BIGINT NOT NULL);
         CREATE INDEX IF NOT EXISTS cluster_presence_node ON cluster_presence (node);
       `);
+    });
+    // A node of this name heard lately is either a process still running (another process given
+    // this name: refused) or one that just died (this one's predecessor): it is watched for three
+    // heartbeats, and only a silent one is taken over.
+    const heard = () => db.prepare(`SELECT heard_at, ${DB_NOW} - heard_at AS age FROM cluster_nodes WHERE node = ?`).get(this.node);
+    const before = heard();
+    if (before && Number(before.age) < this.#heartbeatMs * 3) {
+      await new Promise((r) => setTimeout(r, this.#heartbeatMs * 3));
+      if (Number(heard()?.heard_at) !== Number(before.heard_at)) throw new Error(`node ${this.node}: another process is running as node ${this.node} (it beat within the last ${this.#heartbeatMs * 3} ms): give each node its own --node name`);
+    }
+    db.transaction(() => {
+      db.prepare("SELECT pg_advisory_xact_lock(?)").get(SCHEMA_LOCK);
       const strangers = db.prepare("SELECT node FROM cluster_nodes WHERE node <> ? ORDER BY node").all(this.node).map((r) => String(r.node)).filter((n) => !existsSync(join(marks, n)));
       if (strangers.length) {
         throw new Error(`node ${this.node}: ${this.#o.dataDir} is not the data folder of node${strangers.length > 1 ? "s" : ""} ${strangers.join(", ")} (no mark in ${marks}): every node of a cluster must share one --data folder (terminal key, media)`);
       }
-      db.prepare(`INSERT INTO cluster_nodes (node, started_at, heard_at) VALUES (?, ${DB_NOW}, ${DB_NOW}) ON CONFLICT (node) DO UPDATE SET started_at = excluded.started_at, heard_at = excluded.heard_at`).run(this.node);
+      db.prepare(`INSERT INTO cluster_nodes (node, instance, started_at, heard_at) VALUES (?, ?, ${DB_NOW}, ${DB_NOW}) ON CONFLICT (node) DO UPDATE SET instance = excluded.instance, started_at = excluded.started_at, heard_at = excluded.heard_at`).run(this.node, this.#instance);
       // sessions this node held before a restart are gone with it
       db.prepare("DELETE FROM cluster_presence WHERE node = ?").run(this.node);
     });
@@ -133,7 +149,11 @@ export class ClusterNode {
 
   #beat(): void {
     this.#safely("heartbeat", () => {
-      this.#db.prepare(`UPDATE cluster_nodes SET heard_at = ${DB_NOW} WHERE node = ?`).run(this.node);
+      const beat = this.#db.prepare(`UPDATE cluster_nodes SET heard_at = ${DB_NOW} WHERE node = ? AND instance = ?`).run(this.node, this.#instance);
+      if (beat.changes === 0 && !this.#nameTaken) {
+        this.#nameTaken = true; // said once; the pages show it too (health: node)
+        this.#o.log?.(`node ${this.node}: another process started as node ${this.node} since this one did; each node needs its own --node name`);
+      }
       if (this.#leader && !this.#holdsLock()) {
         this.#leader = false;
         this.#o.log?.(`node ${this.node} lost the periodic jobs' lock (its store connection was renewed)`);
@@ -279,8 +299,8 @@ export class ClusterNode {
     if (l) await l.end().catch(() => undefined);
     this.#safely("leaving", () => {
       this.#presence.clear();
-      this.#db.prepare("DELETE FROM cluster_presence WHERE node = ?").run(this.node);
-      this.#db.prepare("UPDATE cluster_nodes SET heard_at = 0 WHERE node = ?").run(this.node);
+      if (!this.#nameTaken) this.#db.prepare("DELETE FROM cluster_presence WHERE node = ?").run(this.node);
+      this.#db.prepare("UPDATE cluster_nodes SET heard_at = 0 WHERE node = ? AND instance = ?").run(this.node, this.#instance);
       if (this.#leader) this.#db.prepare("SELECT pg_advisory_unlock(?)").get(LEADER_LOCK);
     });
   }

@@ -154,7 +154,7 @@ async function withTwoNodes(body: (a: Center, b: Center, o: { url: string; logs:
   const url = postgres.fresh() as string;
   const dir = mkdtempSync(join(tmpdir(), "tg-nodes-"));
   const logs: string[] = [];
-  const opts = { log: (line: string) => void logs.push(line), dataDir: dir, store: url, mqttPort: 0, httpPort: 0, cluster: { heartbeatMs: 200, pollMs: 3_600_000 }, supervision: { intervalMs: 3_600_000 } };
+  const opts = { log: (line: string) => void logs.push(line), dataDir: dir, store: url, mqttPort: 0, httpPort: 0, cluster: { heartbeatMs: 500, pollMs: 3_600_000 }, supervision: { intervalMs: 3_600_000 } };
   const started: Center[] = [];
   try {
     started.push(await startCenter({ ...opts, node: "a" }));
@@ -302,6 +302,26 @@ test("center --node: refused without a PostgreSQL store, or with a name that is 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+postgres.test("center nodes: a second process given a live node's name refuses to start; a node's name is free again once it stopped", async (t) => {
+  t.timeout(60_000);
+  await withTwoNodes(async (a, _b, { url, stop }) => {
+    const again = { dataDir: a.dataDir, store: url, mqttPort: 0, httpPort: 0, cluster: { heartbeatMs: 500 }, supervision: { intervalMs: 3_600_000 } };
+    const dup = await startCenter({ ...again, node: "a" }).catch((e: Error) => e);
+    if (!(dup instanceof Error)) {
+      await dup.close();
+      return void t.fail("a second node a started");
+    }
+    t.regex(dup.message, /another process is running as node a/);
+    await stop(a);
+    const a2 = await startCenter({ ...again, node: "a" });
+    try {
+      t.deepEqual(a2.cluster?.nodes(), ["a", "b"]);
+    } finally {
+      await a2.close();
+    }
+  });
 });
 
 postgres.test("center nodes: a node whose data folder is not the one the other nodes share refuses to start, and leaves no trace that would stop the right ones", async (t) => {
