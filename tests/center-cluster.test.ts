@@ -1,6 +1,6 @@
 import test from "ava";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decode } from "cbor-x";
@@ -13,7 +13,8 @@ import { openStore } from "../center/store/open-store";
 import { parseTime } from "../firmware/core/time";
 import { type Message, downTopic, encodeMessage, messageFromCbor, upTopic } from "../firmware/uplink/messages";
 import { projectRoot } from "../host-sim/project";
-import { WebClient } from "./helpers/center-web";
+import { WebClient, alarmMessages } from "./helpers/center-web";
+import { cameraImage, soundClip } from "../host-sim/devices/sensors";
 import { FailoverTerminal } from "./helpers/failover-terminal";
 import { RawMqtt } from "./helpers/mqtt-raw";
 import { storeEngines } from "./helpers/stores";
@@ -247,6 +248,24 @@ postgres.test("center nodes: a report node a stored but never acknowledged (it d
     t.deepEqual(b.store.periods("D1").map((p) => p.seq), [5], "stored once");
     t.is(b.store.messageCount(), 1);
     client.close();
+  });
+});
+
+postgres.test("center nodes: an alarm's media begun on node a and finished on node b (the terminal moved) is assembled whole, byte for byte", async (t) => {
+  t.timeout(60_000);
+  await withTwoNodes(async (a, b) => {
+    a.addTerminal({ id: "M1", secret: newTerminalSecret(), site: "Media home" });
+    const messages = alarmMessages({ alarmId: 3, mediaId: 30, pattern: 3, seq: 1, time: s("2026-04-20T02:00"), images: 2 });
+    const half = Math.floor(messages.length / 2);
+    for (const [i, m] of messages.entries()) {
+      const node = i < half ? a : b;
+      t.like(node.ingestor.ingest("M1", upTopic("M1"), encodeMessage({ ...m, terminal: "M1" })), { status: "stored" }, `${m.name} ${m.seq} on ${i < half ? "a" : "b"}`);
+    }
+    const items = b.store.media("M1");
+    t.is(items.length, 3);
+    t.true(items.every((x) => x.complete && x.path !== null), "every item whole");
+    const expected = [cameraImage(30, 0), cameraImage(30, 1), soundClip(30)];
+    for (const [i, x] of items.entries()) t.deepEqual(new Uint8Array(readFileSync(join(b.dataDir, "media", x.path!))), new Uint8Array(expected[i]), `item ${i}`);
   });
 });
 
