@@ -21,6 +21,8 @@ export interface BrokerOptions {
   connectTimeoutMs?: number;
   /** a terminal is connected and subscribed to its downlink (after a SUBSCRIBE or a restored session) */
   onSubscribed?(terminal: string, cleanSession: boolean): void;
+  /** a terminal's session opened (true) or closed (false) on this broker (center/cluster.ts) */
+  onPresence?(terminal: string, online: boolean): void;
   /** a terminal acknowledged (PUBACK) a downlink */
   onAcked?(terminal: string, payload: Uint8Array): void;
   /**
@@ -220,7 +222,12 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     return isLive(c) && !!c.subscriptions[downTopic(terminal)];
   };
   broker.on("clientReady", (c: Client) => {
+    o.onPresence?.(c.id, true);
     if (subscribed(c.id)) o.onSubscribed?.(c.id, (c as LiveClient).clean);
+  });
+  broker.on("clientDisconnect", (c: Client) => {
+    // a session taken over by a new connection of the same terminal is still here
+    if (c && !isLive(clients()[c.id])) o.onPresence?.(c.id, false);
   });
   broker.on("subscribe", (subs: Array<{ topic: string }>, c: Client) => {
     if (c && subs.some((x) => x.topic === downTopic(c.id)) && subscribed(c.id)) o.onSubscribed?.(c.id, (c as LiveClient).clean);

@@ -6,6 +6,7 @@ import { EXAMPLE_TARIFF_JSON, parseTariff, tariffToJson } from "../firmware/core
 import { decode } from "cbor-x";
 import { type MessageName, messageFromCbor, messageToCbor } from "../firmware/uplink/messages";
 import { type Broker, startBroker } from "./broker";
+import { ClusterNode } from "./cluster";
 import type { BrokerLimitOptions } from "./broker-limits";
 import { exportData } from "./export";
 import { type IngestEvents, Ingestor } from "./ingest";
@@ -38,6 +39,13 @@ export interface CenterOptions {
   dataDir: string;
   /** "sqlite" (default: dataDir/center.sqlite) or a postgres:// URL (center/store/open-store.ts) */
   store?: string;
+  /**
+   * This center's name as one node of several sharing the PostgreSQL `store` (center/cluster.ts):
+   * presence, downlinks handed across nodes, one node at a time for the periodic jobs.
+   */
+  node?: string;
+  /** a cluster node's timings (center/cluster.ts) */
+  cluster?: { heartbeatMs?: number; pollMs?: number };
   /** 0: any free port */
   mqttPort?: number;
   /** also MQTT on TLS 1.2 with per-terminal pre-shared keys on this port (0: any free port) */
@@ -90,6 +98,8 @@ export interface Center {
   readonly notifier: Notifier;
   readonly dispatcher: Dispatcher;
   readonly supervisor: Supervisor;
+  /** this node of a cluster (`node` given), or null */
+  readonly cluster: ClusterNode | null;
   addTerminal(t: { id: string; secret: string; site: string; contact?: string; tariff?: unknown }): void;
   /** A new tariff version for a terminal (the admin form's path): stored, sent down; returns the version. */
   setTariff(terminal: string, tariff: unknown): number;
@@ -166,6 +176,35 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
   });
   const ingestor = new Ingestor(store, media, events, { now, tariffs });
   const downlinks = new Downlinks(store.db);
+  // One node of several on one PostgreSQL (center/cluster.ts): started before the broker, so that
+  // its tables and its notices are there before the first terminal.
+  let cluster: ClusterNode | null = null;
+  if (o.node !== undefined) {
+    if (store.db.dialect !== "postgres" || o.store === undefined) throw new Error("a center node (--node) needs a PostgreSQL store (--store postgres://…)");
+    cluster = new ClusterNode({
+      db: store.db,
+      url: o.store,
+      node: o.node,
+      dataDir: o.dataDir,
+      log: o.log,
+      ...o.cluster,
+      onDownlink: (terminal) => handDown(terminal),
+      onTerminalChanged: (terminal) => {
+        store.forgetTerminal(terminal);
+        for (const t of terminal === null ? store.terminals().map((x) => x.id) : [terminal]) ingestor.tariffChanged(t);
+      },
+      // the notifier polls on every node and sends only on the leader (`sends` below)
+      onLeader: (leading) => {
+        if (late) leading ? late.supervisor.start() : late.supervisor.stop();
+      },
+      onPoll: () => {
+        for (const t of downlinks.pendingTerminals()) handDown(t);
+      },
+    });
+    await cluster.start();
+    // a terminal registered here, or moved: the other nodes forget what they cached of it
+    store.onTerminalChanged = (terminal) => cluster?.notify("terminal", terminal);
+  }
   // Hands the broker what is queued for a terminal, once it is there to take it.
   const handDown = (terminal: string): void => {
     if (!broker.subscribed(terminal)) return;
@@ -183,6 +222,12 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     log: o.log,
     limits: o.brokerLimits,
     tls: o.mqttTlsPort === undefined ? undefined : { port: o.mqttTlsPort, psk: (id) => terminalKey.linkPsk(id) },
+    onPresence(terminal, online) {
+      if (!cluster) return;
+      cluster.present(terminal, online);
+      // it may have been served by another node since: its folded account and tariff come from the store again
+      if (online) ingestor.tariffChanged(terminal);
+    },
     onSubscribed(terminal, clean) {
       if (clean) downlinks.forgetHanded(terminal); // a clean session dropped whatever aedes held
       handDown(terminal);
@@ -197,7 +242,12 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
       const id = downlinks.delivered(terminal, seq, now());
       if (id !== null) hub.publish("downlink", { terminal, id, delivered: true }, { siteId: siteOf(terminal), operators: true });
     },
+  }).catch(async (e: unknown) => {
+    await cluster?.close(); // its listening connection would keep the process alive
+    throw e;
   });
+  // terminals connected here, and (in a cluster) to the other live nodes
+  const online = (): string[] => (cluster ? [...new Set([...broker.connected(), ...cluster.elsewhere()])].sort() : broker.connected());
   let webApp: WebApp | null = null;
   const http: Server = createServer((req, res) => {
     if (webApp) return webApp.handle(req, res);
@@ -212,13 +262,20 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
   const httpPort = typeof addr === "object" && addr ? addr.port : (o.httpPort ?? 8080);
   let downSeq = Date.now();
   const sendDown = async (terminal: string, name: MessageName, body: Record<string, unknown>): Promise<number> => {
-    // After a restart, past the newest seq already queued (the clock may have gone back).
-    downSeq = Math.max(downSeq + 1, Date.now(), ...downlinks.all(terminal).slice(-1).map((d) => d.seq + 1));
-    const payload = DOWNLINK_CBOR.encode(messageToCbor({ name, terminal, seq: downSeq, time: Math.floor(now() / 1000), body }));
-    const id = downlinks.add({ terminal, seq: downSeq, name, payload, createdAt: now() });
+    let id: number | null = null;
+    for (let tries = 1; id === null; tries++) {
+      // After a restart, past the newest seq already queued (the clock may have gone back).
+      downSeq = Math.max(downSeq + 1, Date.now(), ...downlinks.all(terminal).slice(-1).map((d) => d.seq + 1));
+      const payload = DOWNLINK_CBOR.encode(messageToCbor({ name, terminal, seq: downSeq, time: Math.floor(now() / 1000), body }));
+      // null: another node took that seq for this terminal at the same moment: the next one
+      id = downlinks.tryAdd({ terminal, seq: downSeq, name, payload, createdAt: now() });
+      if (id === null && tries >= 5) throw new Error(`no free downlink seq for ${terminal} after ${tries} tries`);
+    }
     handDown(terminal);
+    // its session may be on another node: that node hands it down
+    if (cluster && !broker.subscribed(terminal)) cluster.notify("downlink", terminal);
     // queued for an offline terminal: an urgent one wakes it by SMS rather than wait for its next dial
-    if (o.wake && (name === "dispatch" || name === "planChange") && !broker.isConnected(terminal)) {
+    if (o.wake && (name === "dispatch" || name === "planChange") && !broker.isConnected(terminal) && !cluster?.nodeOf(terminal)) {
       try {
         o.wake(terminal);
       } catch (e) {
@@ -230,6 +287,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
   const setTariff = (terminal: string, tariff: unknown): number => {
     const version = tariffs.set(terminal, tariff);
     ingestor.tariffChanged(terminal);
+    cluster?.notify("terminal", terminal);
     return version;
   };
   const publicUrl = o.publicUrl ?? `http://${o.host ?? "127.0.0.1"}:${httpPort}`;
@@ -246,6 +304,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     smtp: o.smtp,
     now,
     ...o.notify,
+    sends: () => !cluster || cluster.leader,
     onChange: (n) => hub.publish("notification", { id: n.id, status: n.status }, { siteId: n.audience === "site" ? n.siteId : null, operators: n.audience === "operators" }),
   });
   const supervisor = new Supervisor({
@@ -281,8 +340,8 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     links,
     dispatcher,
     events: hub,
-    connected: () => broker.connected(),
-    health: () => ({ terminalsOnline: broker.connected(), ingest: ingestor.counts, refused: broker.counts }),
+    connected: () => online(),
+    health: () => ({ terminalsOnline: online(), ingest: ingestor.counts, refused: broker.counts, ...(cluster ? { node: cluster.node, leader: cluster.leader } : {}) }),
     setTariff,
     tariffs,
     terminalSecretHash: (id, secret) => terminalKey.hash(id, secret),
@@ -294,7 +353,8 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
   });
   late = { notifier, supervisor };
   notifier.start();
-  supervisor.start();
+  // in a cluster, the periodic jobs run on one node at a time (the leader: center/cluster.ts)
+  if (!cluster || cluster.leader) supervisor.start();
 
   return {
     store,
@@ -311,6 +371,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     notifier,
     dispatcher,
     supervisor,
+    cluster,
     tariffs,
     setTariff,
     downlinks,
@@ -335,6 +396,7 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
       await notifier.stop();
       hub.close();
       await broker.close();
+      await cluster?.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       store.close();
     },

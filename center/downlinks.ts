@@ -34,6 +34,17 @@ export class Downlinks {
       .get(d.terminal, d.seq, d.name, Buffer.from(d.payload), d.createdAt)!.id;
   }
 
+  /**
+   * The same, or null when (terminal, seq) is taken already (another node of a cluster queued one
+   * for the terminal with that seq at the same moment); aborts no transaction it runs in.
+   */
+  tryAdd(d: { terminal: string; seq: number; name: string; payload: Uint8Array; createdAt: number }): number | null {
+    const r = this.#db
+      .prepare("INSERT INTO downlinks (terminal, seq, name, payload, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (terminal, seq) DO NOTHING RETURNING id")
+      .get(d.terminal, d.seq, d.name, Buffer.from(d.payload), d.createdAt);
+    return r ? (r.id as number) : null;
+  }
+
   /** Undelivered downlinks of a terminal not yet handed to the broker by this process, oldest first. */
   toHand(terminal: string): DownlinkRow[] {
     return this.pending(terminal).filter((d) => !this.#handed.has(d.id));
@@ -53,6 +64,11 @@ export class Downlinks {
       ? this.#db.prepare("SELECT * FROM downlinks WHERE terminal = ? AND delivered_at IS NULL ORDER BY id").all(terminal)
       : this.#db.prepare("SELECT * FROM downlinks WHERE delivered_at IS NULL ORDER BY id").all()) as Row[];
     return rows.map(downlinkRow);
+  }
+
+  /** Terminals with a downlink not yet delivered. */
+  pendingTerminals(): string[] {
+    return (this.#db.prepare("SELECT DISTINCT terminal FROM downlinks WHERE delivered_at IS NULL").all() as Row[]).map((r) => String(r.terminal));
   }
 
   all(terminal: string): DownlinkRow[] {

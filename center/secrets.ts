@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, scrypt, scryptSync, timingSafeEqual } from "node:crypto";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 
 /**
  * Two kinds of secret, two kinds of hash.
@@ -67,8 +67,18 @@ export class TerminalKey {
   /** Reads `file` (64 hex digits), creating it (mode 600) with a random key when missing. */
   static loadOrCreate(file: string): TerminalKey {
     if (!existsSync(file)) {
-      writeFileSync(file, randomBytes(32).toString("hex") + "\n", { mode: 0o600, flag: "wx" });
-      chmodSync(file, 0o600);
+      // Written whole under a private name, then linked into place: nodes of a cluster starting at
+      // once on one shared folder all end with the one key that won, never a half-written file.
+      const draft = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
+      writeFileSync(draft, randomBytes(32).toString("hex") + "\n", { mode: 0o600, flag: "wx" });
+      chmodSync(draft, 0o600);
+      try {
+        linkSync(draft, file);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      } finally {
+        unlinkSync(draft);
+      }
     }
     const text = readFileSync(file, "utf8").trim();
     if (!/^[0-9a-f]{64}$/.test(text)) throw new Error(`${file}: a terminal key is 64 hex digits`);

@@ -3,6 +3,7 @@ import { isIP } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startCenter } from "../center/center";
+import { NODE_NAME } from "../center/cluster";
 import { exportData } from "../center/export";
 import { TerminalKey } from "../center/secrets";
 import { describeStore, openStore } from "../center/store/open-store";
@@ -22,7 +23,18 @@ function listenHost(v: string | undefined): string {
 }
 
 /**
- * `timeguard center [--data DIR] [--store postgres://USER@HOST:PORT/DB] [--listen HOST] [--mqtt-port N] [--http-port N] [--trusted-proxy ADDR]…
+ * `--node NAME`: this center is one node of several sharing one PostgreSQL (docs/operations.md,
+ * "Several nodes"); the name says which node holds a terminal's session. SQLite has one node.
+ */
+function nodeName(v: string | undefined, store: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (store === undefined) throw new UsageError("--node needs --store postgres://…: nodes share one PostgreSQL (a SQLite file has one center)");
+  if (!NODE_NAME.test(v)) throw new UsageError(`--node must be 1 to 32 letters, digits, dots, dashes or underscores, beginning with a letter or digit, got ${v.slice(0, 40)}`);
+  return v;
+}
+
+/**
+ * `timeguard center [--data DIR] [--store postgres://USER@HOST:PORT/DB [--node NAME]] [--listen HOST] [--mqtt-port N] [--http-port N] [--trusted-proxy ADDR]…
  * [--public-url URL] [--terminal ID:SECRET[:SITE]]…`, `center export` and `center user …`.
  */
 export async function runCenter(argv: string[]): Promise<number> {
@@ -35,6 +47,7 @@ export async function runCenter(argv: string[]): Promise<number> {
       // not var/: that is the demo's folder (timeguard start), which a standalone center must not touch
       data: { type: "string", default: "center-data" },
       store: { type: "string" },
+      node: { type: "string" },
       "move-terminal": { type: "boolean", default: false },
       "mqtt-port": { type: "string" },
       "mqtt-tls-port": { type: "string" },
@@ -83,9 +96,11 @@ export async function runCenter(argv: string[]): Promise<number> {
     publicUrl = values["public-url"].replace(/\/+$/, "");
   }
   const store = storeSpec(values.store);
+  const node = nodeName(values.node, store);
   const center = await startCenter({
     dataDir: values.data,
     store,
+    node,
     host,
     trustedProxies,
     publicUrl,

@@ -19,7 +19,9 @@ export const USAGE = `timeguard — pay-per-use home security: terminal firmware
       card.new) against a center it starts, in accelerated virtual time; writes the result
   timeguard center [--data center-data] [--listen HOST] [--mqtt-port N] [--mqtt-tls-port N] [--http-port N] [--trusted-proxy ADDR]… [--public-url URL]
                    [--terminal ID:SECRET[:SITE]]… [--move-terminal] [--smtp HOST:PORT [--from ADDR]] [--media-wait SECONDS]
+                   [--store postgres://USER@HOST:PORT/DB [--node NAME]]
       runs the center: MQTT endpoint for terminals (embedded broker), SQLite under DIR, web port;
+      with --store and --node, one node of several sharing that PostgreSQL (docs/operations.md);
       binds 127.0.0.1 unless --listen says otherwise (0.0.0.0: every interface); a terminal of
       another site is moved only with --move-terminal
   timeguard center user add --data DIR --user NAME --role admin|operator|manager [--site SITE]

@@ -46,6 +46,8 @@ export interface NotifierOptions {
   linkSeconds?: number;
   /** how often due notifications are looked for (default 250 ms) */
   pollMs?: number;
+  /** whether this process sends (one node of a cluster does: center/cluster.ts); default yes */
+  sends?: () => boolean;
   onChange?: (n: NotificationRow) => void;
 }
 
@@ -224,6 +226,7 @@ export class Notifier {
 
   /** Sends everything due now; resolves with how many were attempted. */
   runDue(): Promise<number> {
+    if (this.#o.sends && !this.#o.sends()) return Promise.resolve(0); // another node sends
     if (this.#running) return this.#running;
     this.#running = this.#drain().finally(() => (this.#running = null));
     return this.#running;

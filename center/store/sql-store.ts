@@ -86,6 +86,16 @@ export class SqlStore implements CenterStore {
       )
       .run(t.id, t.siteId, t.secretHash, JSON.stringify(t.tariff));
     this.#siteOf.delete(t.id);
+    this.onTerminalChanged?.(t.id);
+  }
+
+  /** Called after a terminal's row was written here (a cluster tells the other nodes: center/cluster.ts). */
+  onTerminalChanged: ((terminal: string) => void) | null = null;
+
+  /** Drops what this process cached of a terminal's row (null: of every terminal), changed by another process. */
+  forgetTerminal(terminal: string | null): void {
+    if (terminal === null) this.#siteOf.clear();
+    else this.#siteOf.delete(terminal);
   }
 
   setSecretHash(id: string, secretHash: string): void {
