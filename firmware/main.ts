@@ -88,12 +88,7 @@ export function boot(): Components {
     hub: sensorHub,
     modem: (handlers) =>
       new SIM7600({
-        ...device.Serial.default,
-        io: device.io.Serial,
-        port: modem.port,
-        receive: modem.receive,
-        transmit: modem.transmit,
-        baud: modem.baud,
+        serial: { ...device.Serial.default, io: device.io.Serial, port: modem.port, receive: modem.receive, transmit: modem.transmit, baud: modem.baud },
         reset: typeof modem.reset === "number" ? { io: device.io.Digital, pin: modem.reset } : undefined,
         ...handlers,
       }),

@@ -88,11 +88,17 @@ export function readLinkConfig(config: Readonly<Record<string, unknown>>): LinkC
 }
 
 /** What the link needs of the modem (the SIM7600 driver on a board). */
-export type ModemPort = Pick<SIM7600, "open" | "send" | "close" | "state" | "signal" | "stats" | "lastError">;
+export type ModemPort = Pick<SIM7600, "open" | "write" | "close" | "state" | "signal" | "stats" | "lastError">;
 
+/** The modem's session events (an ECMA-419 socket's, plus the SMS wake-up). */
 export interface ModemHandlers {
-  onData(bytes: Uint8Array): void;
-  onClosed(reason: string): void;
+  /** the session is open */
+  onWritable(): void;
+  onReadable(bytes: Uint8Array): void;
+  /** the open failed (already hung up), or the open session was lost */
+  onError(reason: string): void;
+  /** close() has hung up */
+  onClose(): void;
   /** an SMS arrived: the center's wake-up for an urgent downlink */
   onSms(): void;
 }
@@ -185,6 +191,8 @@ export class Uplink {
   /** alarms the center may dispatch guards for (pattern 2 or 3, or panic): id → time */
   #dispatchable = new Map<number, number>();
   #lastWake = 0;
+  /** why the session is being hung up (null: it ended well), for when the modem has hung up */
+  #hangUpReason: string | null = null;
 
   constructor(ports: UplinkPorts) {
     this.#p = ports;
@@ -192,8 +200,13 @@ export class Uplink {
     this.#outbox = new Outbox(ports.store, this.#c.terminalId);
     this.#record = this.#loadRecord();
     this.#modem = ports.modem({
-      onData: (bytes) => this.#step(this.#client.onData(bytes, clockNow())),
-      onClosed: (reason) => this.#linkLost(reason),
+      onWritable: () => this.#opened(),
+      onReadable: (bytes) => this.#step(this.#client.onData(bytes, clockNow())),
+      onError: (reason) => (this.#state === "dialing" ? this.#ended(reason) : this.#linkLost(reason)),
+      onClose: () => {
+        this.#client.onTransportClosed();
+        this.#ended(this.#hangUpReason);
+      },
       onSms: () => this.#smsWake(),
     });
     this.#client = new MqttClient<number>(
@@ -205,7 +218,7 @@ export class Uplink {
         maxInflight: this.#c.maxInflight,
         subscriptions: [downTopic(this.#c.terminalId)],
       },
-      { write: (bytes) => this.#modem.send(bytes) },
+      { write: (bytes) => this.#modem.write(bytes) },
       {
         connected: () => {
           this.#state = "connected";
@@ -545,13 +558,15 @@ export class Uplink {
     this.#held = false;
     this.#armSessionTimer();
     const target: SIM7600Target = { apn: this.#c.apn, address: this.#c.address, port: this.#c.port, tls: this.#c.tls };
-    this.#modem.open(target, (err) => {
-      if (this.#state !== "dialing") return;
-      if (err) return this.#ended(err);
-      this.#state = "connecting";
-      this.#inSession = new Set(this.#client.inflightTags());
-      this.#step(this.#client.connect(clockNow()));
-    });
+    this.#modem.open(target);
+  }
+
+  /** The modem's session is open: MQTT CONNECT. */
+  #opened(): void {
+    if (this.#state !== "dialing") return;
+    this.#state = "connecting";
+    this.#inSession = new Set(this.#client.inflightTags());
+    this.#step(this.#client.connect(clockNow()));
   }
 
   /** A session lasts at most sessionSeconds, renewed while an open alarm holds it up. */
@@ -670,10 +685,8 @@ export class Uplink {
     this.#state = "hanging-up";
     if (!wasDialing && this.#client.state === "connected") this.#client.disconnect(clockNow());
     this.#clearSessionTimers();
-    this.#modem.close(() => {
-      this.#client.onTransportClosed();
-      this.#ended(reason);
-    });
+    this.#hangUpReason = reason;
+    this.#modem.close();
   }
 
   #linkLost(reason: string): void {
