@@ -104,11 +104,6 @@ export class AtChannel {
     return this.#awaited !== null && line.startsWith(this.#awaited.prefix);
   }
 
-  /** Counts a line the owner found malformed. */
-  garbage(): void {
-    this.#stats.garbage++;
-  }
-
   /**
    * Writes a command line (or nothing, `text` null, to wait for more answers) and collects its
    * answer. One at a time: a second command while one is in progress is answered "modem busy".

@@ -1,4 +1,6 @@
 import { frozen } from "../lib/frozen";
+import { FieldError } from "../core/errors";
+import { intField, sectionOf } from "../app/config";
 import Timer from "timer";
 import { now as clockNow, set as setClock } from "rtc";
 import type { Terminal, TerminalEvent } from "../app/terminal";
@@ -54,20 +56,16 @@ export interface LinkConfig {
 }
 
 export function readLinkConfig(config: Readonly<Record<string, unknown>>): LinkConfig {
-  const t = (config.terminal ?? {}) as Record<string, unknown>;
-  const l = (config.link ?? {}) as Record<string, unknown>;
+  const t = sectionOf(config, "terminal");
+  const l = sectionOf(config, "link");
   const str = (v: unknown, what: string, fallback?: string): string => {
     if (typeof v === "string" && v.length > 0) return v;
-    if (fallback !== undefined) return fallback;
-    throw new Error(`config: ${what} is required`);
+    if (v === undefined && fallback !== undefined) return fallback;
+    throw new FieldError(`config.${what}`, v === undefined ? "is required" : "must be a non-empty string");
   };
-  const int = (v: unknown, fallback: number, what: string, min: number, max: number): number => {
-    if (v === undefined) return fallback;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw new Error(`config: ${what} must be an integer ${min}..${max}`);
-    return v;
-  };
+  const int = (v: unknown, fallback: number, what: string, min: number, max: number): number => intField(v, fallback, `config.${what}`, min, max);
   const address = str(l.address, "link.address");
-  if (!/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address)) throw new Error("config: link.address must be a numeric IPv4 address");
+  if (!/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address)) throw new FieldError("config.link.address", "must be a numeric IPv4 address");
   return {
     terminalId: str(t.id, "terminal.id"),
     secret: str(l.secret, "link.secret"),
