@@ -1,29 +1,9 @@
-import { type Base, intField, sectionOf } from "../app/config";
+import type { Base } from "../app/config";
 import type { CardBilling } from "../card/billing";
 import { SIM7600 } from "../drivers/sim7600";
 import type { SensorHub } from "../sensors/hub";
-import { type LinkConfig, Uplink, readLinkConfig } from "./link";
-
-/** The uplink component's settings: the link's and the modem's UART and RESET line. */
-export interface UplinkParts {
-  link: LinkConfig;
-  modem: { port: number; receive: number; transmit: number; baud: number; reset: number | null };
-}
-
-/** The uplink component's one validator: `config.link`, `config.modem` (and the terminal's id). */
-export function readUplinkParts(config: Readonly<Record<string, unknown>>): UplinkParts {
-  const m = sectionOf(config, "modem");
-  return {
-    link: readLinkConfig(config),
-    modem: {
-      port: intField(m.port, 1, "config.modem.port", 1, 2), // UART 0 is the console
-      receive: intField(m.receive, 16, "config.modem.receive", 0, 39),
-      transmit: intField(m.transmit, 17, "config.modem.transmit", 0, 39),
-      baud: intField(m.baud, 115200, "config.modem.baud", 1200, 921600),
-      reset: m.reset === undefined ? null : intField(m.reset, 0, "config.modem.reset", 0, 39),
-    },
-  };
-}
+import { Uplink } from "./link";
+import { readUplinkParts } from "./link-config";
 
 /**
  * Cellular reporting (main.ts, issue #6): the SIM7600 on its UART, the persistent outbox, the

@@ -1,6 +1,4 @@
 import { frozen } from "../lib/frozen";
-import { FieldError } from "../core/errors";
-import { intField, sectionOf } from "../app/config";
 import Timer from "timer";
 import { now as clockNow, set as setClock } from "rtc";
 import type { Terminal, TerminalEvent } from "../app/terminal";
@@ -16,7 +14,7 @@ import { PART_BYTES } from "../sensors/media";
 import { MESSAGES, MessageError, MessageName, decodeMessageBytes, downTopic, encodeMessage, upTopic } from "./messages";
 import { Outbox, OutboxFull, OutboxItem, PRIORITY } from "./outbox";
 import { type NextDial, nextDial } from "./dial-schedule";
-import { type LinkTls, readLinkTls } from "./link-tls";
+import type { LinkConfig } from "./link-config";
 
 /**
  * The terminal's side of the dial-up link: producers put messages in the persistent outbox; the
@@ -33,57 +31,7 @@ import { type LinkTls, readLinkTls } from "./link-tls";
  *    as a warning). Garbage is counted and acknowledged (re-delivery would not mend it).
  */
 
-export interface LinkConfig {
-  terminalId: string;
-  secret: string;
-  apn: string;
-  /** numeric IPv4 of the center */
-  address: string;
-  port: number;
-  /** TLS 1.2 PSK through the modem's SSL stack (docs/protocols.md); null: plain TCP (a private APN) */
-  tls: LinkTls | null;
-  batchSeconds: number;
-  testIntervalSeconds: number;
-  keepAliveSeconds: number;
-  sessionSeconds: number;
-  lingerMs: number;
-  maxInflight: number;
-  /** while an alarm is open on the terminal the session is kept up (or, failing that, the center
-   * is polled every minute) for at most this long after the newest alarm */
-  alarmHoldSeconds: number;
-  firmware: string;
-  zoneMinutes: number;
-}
-
-export function readLinkConfig(config: Readonly<Record<string, unknown>>): LinkConfig {
-  const t = sectionOf(config, "terminal");
-  const l = sectionOf(config, "link");
-  const str = (v: unknown, what: string, fallback?: string): string => {
-    if (typeof v === "string" && v.length > 0) return v;
-    if (v === undefined && fallback !== undefined) return fallback;
-    throw new FieldError(`config.${what}`, v === undefined ? "is required" : "must be a non-empty string");
-  };
-  const int = (v: unknown, fallback: number, what: string, min: number, max: number): number => intField(v, fallback, `config.${what}`, min, max);
-  const address = str(l.address, "link.address");
-  if (!/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address)) throw new FieldError("config.link.address", "must be a numeric IPv4 address");
-  return {
-    terminalId: str(t.id, "terminal.id"),
-    secret: str(l.secret, "link.secret"),
-    apn: str(l.apn, "link.apn"),
-    address,
-    port: int(l.port, 1883, "link.port", 1, 65535),
-    tls: readLinkTls(l, t.id),
-    batchSeconds: int(l.batchMinutes, 10, "link.batchMinutes", 0, 1440) * 60,
-    testIntervalSeconds: int(l.testHours, 24, "link.testHours", 1, 168) * 3600,
-    keepAliveSeconds: int(l.keepAliveSeconds, 60, "link.keepAliveSeconds", 10, 3600),
-    sessionSeconds: int(l.sessionSeconds, 300, "link.sessionSeconds", 30, 3600),
-    lingerMs: int(l.lingerMs, 2000, "link.lingerMs", 0, 60000),
-    maxInflight: int(l.maxInflight, 4, "link.maxInflight", 1, 16),
-    alarmHoldSeconds: int(l.alarmHoldMinutes, 60, "link.alarmHoldMinutes", 0, 1440) * 60,
-    firmware: str(l.firmware, "link.firmware", "timeguard-0.1"),
-    zoneMinutes: int(t.zoneMinutes, 540, "terminal.zoneMinutes", -720, 840),
-  };
-}
+export { type LinkConfig, readLinkConfig } from "./link-config";
 
 /** What the link needs of the modem (the SIM7600 driver on a board). */
 export type ModemPort = Pick<SIM7600, "open" | "write" | "close" | "state" | "signal" | "stats" | "lastError">;
