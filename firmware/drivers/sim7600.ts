@@ -88,11 +88,14 @@ type Done = (error: string | null) => void;
  * `urcCheck`. `when` skips the step; `before` and `after` mark the driver's state.
  */
 interface Step {
-  at: (m: SIM7600, t: SIM7600Target) => string;
+  /** the command line, or how to make it from the target */
+  at: string | ((m: SIM7600, t: SIM7600Target) => string);
   /** how the command is named in errors (it carries a secret) */
   shown?: string;
   when?: (m: SIM7600) => boolean;
   before?: (m: SIM7600) => void;
+  /** the reason an ERROR answer gives: this prefix and the answer (without either: the answer) */
+  errorPrefix?: string;
   error?: (answer: string, lines: string[]) => string | null;
   check?: (lines: string[], m: SIM7600) => string | null;
   urc?: string;
@@ -111,20 +114,19 @@ const PSK_SUITE = "0x00A8";
 const CCH_ERRORS: Readonly<Record<string, string>> = Object.freeze({ "4": "peer closed", "5": "timeout", "9": "network error", "14": "connect failed", "15": "TLS handshake failed", "17": "no network" });
 const CLOSE_REASONS: Readonly<Record<string, string>> = Object.freeze({ "0": "closed", "1": "closed by the center", "2": "network dropped the link" });
 
-const as = (prefix: string) => (answer: string) => `${prefix}${answer}`;
-const tlsSetup = as("TLS setup: ");
-const fixed = (at: string) => () => at;
+/** Step tables are frozen constants with no closures over variables (xsl preloads them into flash). */
+const TLS_SETUP = "TLS setup: ";
 
 /** After the modem answers AT: the SIM, the signal, then registration (not a script: it polls). */
 const BRING_UP: readonly Step[] = Object.freeze([
-  Object.freeze({ at: fixed("ATE0") }),
+  Object.freeze({ at: "ATE0" }),
   Object.freeze({
-    at: fixed("AT+CPIN?"),
-    error: as("SIM: "),
+    at: "AT+CPIN?",
+    errorPrefix: "SIM: ",
     check: (lines: string[]) => (lines.indexOf("+CPIN: READY") >= 0 ? null : `SIM not ready (${lines.join(" ") || "no answer"})`),
   }),
   Object.freeze({
-    at: fixed("AT+CSQ"),
+    at: "AT+CSQ",
     error: () => null, // signal quality is information, not a condition
     check: (lines: string[], m: SIM7600) => {
       m.signalFrom(find(lines, "+CSQ: "));
@@ -137,7 +139,7 @@ const BRING_UP: readonly Step[] = Object.freeze([
 const DIAL: readonly Step[] = Object.freeze([
   Object.freeze({ at: (_m: SIM7600, t: SIM7600Target) => `AT+CGDCONT=1,"IP","${t.apn}"` }),
   Object.freeze({
-    at: fixed("AT+NETOPEN"),
+    at: "AT+NETOPEN",
     // "already opened": a session left from before; it is ours to use (and to hang up)
     error: (answer: string, lines: string[]) => (lines.join(" ").indexOf("already opened") >= 0 ? null : `dial: ${answer}`),
     urc: "+NETOPEN:",
@@ -152,7 +154,7 @@ const DIAL: readonly Step[] = Object.freeze([
 const OPEN_TCP: readonly Step[] = Object.freeze([
   Object.freeze({
     at: (_m: SIM7600, t: SIM7600Target) => `AT+CIPOPEN=0,"TCP","${t.address}",${t.port}`,
-    error: as("socket: "),
+    errorPrefix: "socket: ",
     urc: "+CIPOPEN:",
     urcMs: DEFAULTS.socket,
     urcMissing: "socket: no +CIPOPEN",
@@ -167,28 +169,28 @@ const OPEN_TCP: readonly Step[] = Object.freeze([
 
 /** TLS 1.2 PSK through the modem's SSL stack: SSL context 0, session 0. */
 const OPEN_TLS: readonly Step[] = Object.freeze([
-  Object.freeze({ at: fixed(`AT+CSSLCFG="sslversion",0,3`), error: tlsSetup }),
-  Object.freeze({ at: fixed(`AT+CSSLCFG="authmode",0,0`), error: tlsSetup }), // no certificates: the pre-shared key authenticates both ends
-  Object.freeze({ at: fixed(`AT+CSSLCFG="ciphersuites",0,${PSK_SUITE}`), error: tlsSetup }),
+  Object.freeze({ at: `AT+CSSLCFG="sslversion",0,3`, errorPrefix: TLS_SETUP }),
+  Object.freeze({ at: `AT+CSSLCFG="authmode",0,0`, errorPrefix: TLS_SETUP }), // no certificates: the pre-shared key authenticates both ends
+  Object.freeze({ at: `AT+CSSLCFG="ciphersuites",0,${PSK_SUITE}`, errorPrefix: TLS_SETUP }),
   Object.freeze({
     at: (_m: SIM7600, t: SIM7600Target) => `AT+CSSLCFG="psk",0,"${t.tls?.identity ?? ""}","${t.tls?.psk ?? ""}"`,
     shown: `AT+CSSLCFG="psk",0,…`,
-    error: tlsSetup,
+    errorPrefix: TLS_SETUP,
   }),
-  Object.freeze({ at: fixed("AT+CCHSET=1,0"), error: tlsSetup }), // report sends; received data straight out
+  Object.freeze({ at: "AT+CCHSET=1,0", errorPrefix: TLS_SETUP }), // report sends; received data straight out
   Object.freeze({
-    at: fixed("AT+CCHSTART"),
+    at: "AT+CCHSTART",
     before: (m: SIM7600) => m.mark("cch", true),
-    error: as("TLS service: "),
+    errorPrefix: "TLS service: ",
     urc: "+CCHSTART:",
     urcMs: DEFAULTS.socket,
     urcMissing: "TLS service: no +CCHSTART",
     urcCheck: (line: string) => (line.trim() === "+CCHSTART: 0" ? null : `TLS service failed (${line})`),
   }),
-  Object.freeze({ at: fixed("AT+CCHSSLCFG=0,0"), error: tlsSetup }),
+  Object.freeze({ at: "AT+CCHSSLCFG=0,0", errorPrefix: TLS_SETUP }),
   Object.freeze({
     at: (_m: SIM7600, t: SIM7600Target) => `AT+CCHOPEN=0,"${t.address}",${t.port},2`,
-    error: as("TLS socket: "),
+    errorPrefix: "TLS socket: ",
     urc: "+CCHOPEN:",
     urcMs: DEFAULTS.socket,
     urcMissing: "TLS socket: no +CCHOPEN",
@@ -206,27 +208,27 @@ const HANG_UP: readonly Step[] = Object.freeze([
   Object.freeze({
     when: (m: SIM7600) => m.isOpen("socket") && m.isOpen("secure"),
     before: (m: SIM7600) => m.mark("socket", false),
-    at: fixed("AT+CCHCLOSE=0"),
+    at: "AT+CCHCLOSE=0",
     urc: "+CCHCLOSE:",
     urcMs: DEFAULTS.socket,
   }),
   Object.freeze({
     when: (m: SIM7600) => m.isOpen("socket"),
     before: (m: SIM7600) => m.mark("socket", false),
-    at: fixed("AT+CIPCLOSE=0"),
+    at: "AT+CIPCLOSE=0",
     urc: "+CIPCLOSE:",
     urcMs: DEFAULTS.socket,
   }),
   Object.freeze({
     when: (m: SIM7600) => m.isOpen("cch"),
     before: (m: SIM7600) => m.mark("cch", false),
-    at: fixed("AT+CCHSTOP"),
+    at: "AT+CCHSTOP",
     urc: "+CCHSTOP:",
     urcMs: DEFAULTS.socket,
   }),
   Object.freeze({
     when: (m: SIM7600) => m.isOpen("net"),
-    at: fixed("AT+NETCLOSE"),
+    at: "AT+NETCLOSE",
     urc: "+NETCLOSE:",
     urcMs: DEFAULTS.socket,
   }),
@@ -414,9 +416,9 @@ export class SIM7600 {
   #step(step: Step, next: Done): void {
     const target = this.#target as SIM7600Target;
     if (step.before) step.before(this);
-    this.#at.command(step.at(this, target), { shown: step.shown }, (answer, lines) => {
+    this.#at.command(typeof step.at === "string" ? step.at : step.at(this, target), { shown: step.shown }, (answer, lines) => {
       if (answer) {
-        const why = step.error ? step.error(answer, lines) : answer;
+        const why = step.error ? step.error(answer, lines) : `${step.errorPrefix ?? ""}${answer}`;
         if (why === null && step.after) step.after(this);
         return next(why);
       }
