@@ -12,7 +12,18 @@
  * Slots are counted (16 bytes each on the ESP32, 32 on this host); chunk bytes are this host's,
  * an upper bound for the board's (arrays of slots are twice the size here).
  *
- * Run: npm run bench:memory
+ * Then one card deduction, per deduction: xsnap reports with every call the slots taken since the
+ * last collection (currentHeapCount), so after a forced collection the growth over the commands
+ * that step the terminal across one collect-as-you-go deduction is what they allocated, transient
+ * or kept. It is set beside the same 10 s of guarding with the card in the slot but no deduction
+ * (one presence poll), the difference being the deduction's own. The figure counts what the host's
+ * IO bridge allocates in the engine too (each I2C transfer is a JSON and hex round trip through
+ * issueCommand, which a board does not have): the bridge's part is measured alone, with the same
+ * I2C transfers made by a loop of plain reads and writes, and shown apart. A collection XS runs on
+ * its own inside a window would hide allocations: the bench refuses such a window. Chunk bytes
+ * per call are not reported by xsnap (its `allocate` is the heap's high water), so only slots are.
+ *
+ * Run: npm run bench:memory   (TG_MEMORY=deduction: the deduction figure alone)
  */
 import { join } from "node:path";
 import { runScenario } from "../cli/scenario";
@@ -20,9 +31,16 @@ import { startXsEngine } from "../host-sim/engines/xs-engine";
 import type { LiveMemory } from "../host-sim/engines/engine";
 import { firmwareBundle } from "../host-sim/project";
 import { scriptHooks, type ScriptAction } from "../host-sim/script";
-import type { Simulator } from "../host-sim/simulator";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { parseTime } from "../firmware/core/time";
+import { DEMO_ISSUER_JSON, issueCardFile, parseKeys } from "../host-sim/devices/card-file";
+import { cardSlot } from "../host-sim/devices/card-slot";
+import { sensorField } from "../host-sim/devices/sensors";
+import { attachBuzzer } from "../host-sim/devices/buzzer";
+import { attachKeypad } from "../host-sim/devices/keypad-matrix";
+import { attachLcd } from "../host-sim/devices/lcd-pcf8574";
+import { Simulator } from "../host-sim/simulator";
 
 const manifest = JSON.parse(readFileSync("manifest.json", "utf8"));
 const heapBudget: number = manifest.creation.heap.initial;
@@ -43,7 +61,97 @@ interface Row {
   chunkBytes: number;
 }
 
+/** Slots XS allocated while `run` ran, from a forced collection on; refuses a window XS collected in. */
+async function allocatedBy(sim: Simulator, run: () => Promise<void>): Promise<number> {
+  const live = await sim.collect();
+  if (live === null) throw new Error("no XS meter");
+  const before = sim.meter()!.collections;
+  await run();
+  const m = sim.meter()!;
+  if (m.collections !== before) throw new Error("XS collected inside the window: the figure would be low");
+  return m.heapCount - live;
+}
+
+/**
+ * One collect-as-you-go deduction (DESIGN §2, period 1 with a 472-count card, the kit paired, the
+ * LCD, keypad and buzzer attached): the slots allocated over the one second of virtual time that
+ * carries it, beside the cheapest second with a presence poll and no deduction. Seconds with UART
+ * traffic (the link's dial attempts: no modem is fitted here) are left out of both.
+ */
+async function deduction(): Promise<void> {
+  const at = (s: string) => parseTime(s, "t") * 1000;
+  const dir = mkdtempSync(join(tmpdir(), "tg-bench-deduction-"));
+  const sim = await Simulator.start({ engine: "xs", startMs: at("2026-04-16T19:58") });
+  try {
+    attachLcd(sim);
+    attachKeypad(sim);
+    attachBuzzer(sim);
+    const slot = cardSlot(sim);
+    const field = sensorField(sim);
+    for (const id of ["A0001", "A0002", "B0001", "B0002"]) field.add(id);
+    await sim.advance(5_000);
+    await sim.command("pairing.confirm");
+    await sim.command("plan.set", { plan: { contract: "continuous", periods: [{ start: "2026-04-16T20:00", end: "2026-04-16T23:00", pattern: 1, sensors: 2, cameras: 1 }] } });
+    const file = join(dir, "card.json");
+    issueCardFile(file, { uid: Uint8Array.of(1, 2, 3, 5), cardId: 8, counts: 472, keys: parseKeys(DEMO_ISSUER_JSON, "demo"), maxCounts: 100000 });
+    slot.insert(file);
+    await sim.runUntil(at("2026-04-16T20:05:00"));
+    const bus = sim.io.i2c(0);
+    const uarts = () => sim.io.uart(1).bytesIn + sim.io.uart(1).bytesOut + sim.io.uart(2).bytesIn + sim.io.uart(2).bytesOut;
+    const second = async (to: number) => {
+      const tx = bus.transactions;
+      const ex = slot.reader.exchanges;
+      const u = uarts();
+      const taken = (await sim.snapshot()).card.taken;
+      const slots = await allocatedBy(sim, () => sim.runUntil(to));
+      const s = await sim.snapshot();
+      return { slots, transactions: bus.transactions - tx, exchanges: slot.reader.exchanges - ex, counts: s.card.taken - taken, uart: uarts() - u };
+    };
+    type Second = Awaited<ReturnType<typeof second>>;
+    let t = at("2026-04-16T20:05:00");
+    let quiet: Second | null = null;
+    let deduct: Second | null = null;
+    for (let i = 0; i < 3600 && !deduct; i++) {
+      const w = await second((t += 1_000));
+      if (w.uart > 0) continue;
+      if (w.counts > 0) deduct = w;
+      else if (w.transactions > 0 && (!quiet || w.slots < quiet.slots)) quiet = w;
+    }
+    if (!quiet || !deduct) throw new Error("no presence poll and deduction alone in a second within an hour of guarding");
+    const extraTx = deduct.transactions - quiet.transactions;
+    const bridge = await bridgeSlots(sim, extraTx);
+    const own = deduct.slots - quiet.slots;
+    const row = (label: string, n: number, note: string) => console.log(`  ${label.padEnd(44)} ${String(n).padStart(7)}  ${note}`);
+    console.log("one card deduction: slots allocated, transient and kept alike (XS, counted from a forced GC)");
+    row("a second with a presence poll only", quiet.slots, `${quiet.transactions} I2C transfers, ${quiet.exchanges} card exchanges`);
+    row(`the second of the deduction (${new Date(t).toISOString().slice(11, 19)} UTC)`, deduct.slots, `${deduct.transactions} I2C transfers, ${deduct.exchanges} card exchanges, ${deduct.counts} count taken`);
+    row("the deduction", own, `${extraTx} more I2C transfers (card and LCD)`);
+    row("  of it, about, the host's IO bridge", bridge, "as many transfers made by GetFirmwareVersion alone");
+    row("  of it, about, the firmware", own - bridge, `${(((own - bridge) * 16) / 1024).toFixed(1)} KB at 16 bytes a slot; heap creation ${heapBudget} slots`);
+  } finally {
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What the host's IO bridge allocates in the engine for `transfers` I2C transfers: the PN532's
+ * own driver sending GetFirmwareVersion (a write, then reads) until that many are done.
+ */
+async function bridgeSlots(sim: Simulator, transfers: number): Promise<number> {
+  const bus = sim.io.i2c(0);
+  let done = 0;
+  return allocatedBy(sim, async () => {
+    while (done < transfers) {
+      const tx = bus.transactions;
+      await sim.command("pn532.version", { count: Math.max(1, Math.min(20, Math.floor((transfers - done) / 3))) });
+      done += bus.transactions - tx;
+    }
+  });
+}
+
 async function main(): Promise<void> {
+  if (process.env.TG_MEMORY === "deduction") return deduction();
   const flash = await flashResident();
   const rows: Row[] = [];
   const measure = async (sim: Simulator, label: string) => {
@@ -82,6 +190,7 @@ async function main(): Promise<void> {
   console.log(line({ ...peakChunks, label: `peak chunks (${peakChunks.label.trim()})` }));
   const fits = peakSlots.slots <= 0.8 * heapBudget && peakChunks.chunkBytes <= 0.8 * chunkBudget;
   console.log(fits ? "fits: every point within 80% of creation" : "DOES NOT FIT: a point exceeds 80% of creation");
+  await deduction();
 }
 
 await main();

@@ -7,6 +7,7 @@
 import { deliver } from "./shims/device-global";
 import { Components, boot } from "../firmware/main";
 import { PowerCut, toHex } from "./shims/bridge";
+import { PN532 } from "../firmware/drivers/pn532";
 import { advanceTo, nextDue, reach, runTimers, setHold, setNow, virtualNow } from "./shims/timer";
 
 let components: Components | null = null;
@@ -85,6 +86,17 @@ const commands: Record<string, (args: any) => unknown> = {
   /** dial the center now (the link's own schedule decides otherwise) */
   "link.dial"() {
     booted().uplink.dialNow();
+    return null;
+  },
+  /** asks the PN532 its firmware version `count` times through a driver of its own: I2C traffic
+   * with no card logic, so bench/memory.ts can tell the host IO bridge's allocations apart */
+  "pn532.version"(args: { count: number }) {
+    const reader = new PN532({ sensor: { ...device.I2C.default, io: device.io.I2C } });
+    try {
+      for (let i = 0; i < args.count; i++) reader.firmwareVersion();
+    } finally {
+      reader.close();
+    }
     return null;
   },
   /** a stored media file, hex (what the link will send) */

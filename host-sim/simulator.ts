@@ -61,7 +61,7 @@ export class Simulator {
   #host: HostServices | null = null;
   #engine: Engine | null = null;
   #nextDue: number | null = null;
-  #meter: Meter = { compute: 0, lastCompute: 0, allocate: 0, heapCount: 0, calls: 0 };
+  #meter: Meter = { compute: 0, lastCompute: 0, allocate: 0, heapCount: 0, calls: 0, collections: 0 };
   /** meter totals of engines already shut down (every boot is a new engine) */
   #pastCompute = 0;
   #pastCalls = 0;
@@ -290,6 +290,13 @@ export class Simulator {
   /** Live XS slots and chunk bytes after a forced collection (XS only; bench/memory.ts). */
   async liveMemory(): Promise<LiveMemory | null> {
     return (await this.#engine?.liveMemory?.()) ?? null;
+  }
+
+  /** Forces a collection; the live slots after it (XS only; bench/memory.ts, per-deduction figure). */
+  async collect(): Promise<number | null> {
+    const live = (await this.#engine?.collect?.()) ?? null;
+    this.#account();
+    return live;
   }
 
   async close(): Promise<void> {

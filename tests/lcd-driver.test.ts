@@ -14,7 +14,7 @@ function rig(options: { hz?: number; address?: number } = {}) {
   hub.i2c(0).attach(lcd);
   const { device } = directDevice(hub);
   const make = () =>
-    new HD44780({ ...device.I2C.default, io: device.io.I2C, hz: options.hz ?? 100000, address: options.address ?? 0x27 });
+    new HD44780({ display: { ...device.I2C.default, io: device.io.I2C, hz: options.hz ?? 100000, address: options.address ?? 0x27 } });
   return { hub, lcd, make, advance: (ms: number) => (now += ms) };
 }
 

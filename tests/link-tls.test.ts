@@ -168,7 +168,7 @@ test("link.psk in the config: hex of 16-32 bytes turns TLS on (identity: the ter
   t.deepEqual(withLink({ psk: "ab".repeat(32), pskIdentity: "T0001-b" }), { identity: "T0001-b", psk: "ab".repeat(32) });
   for (const bad of ["00112233", "zz".repeat(16), "ab".repeat(33), "abc".repeat(11), 12345]) {
     const e = t.throws(() => withLink({ psk: bad }));
-    t.is(e?.message, "config: link.psk must be 16-32 bytes in hex");
+    t.is(e?.message, "config.link.psk: must be 16-32 bytes in hex");
   }
   t.throws(() => withLink({ psk: "ab".repeat(16), pskIdentity: 'T0001","x' }), { message: /link.pskIdentity/ }, "an identity that would break the AT command");
 });

@@ -15,7 +15,7 @@ function rig(options: { polls?: number; wrap?: (t: I2CTarget) => I2CTarget } = {
   const emu = new Pn532Emulator();
   hub.i2c(0).attach(options.wrap ? options.wrap(emu) : emu);
   const { device } = directDevice(hub);
-  const pn = new PN532({ ...device.I2C.default, io: device.io.I2C, address: 0x24, polls: options.polls });
+  const pn = new PN532({ sensor: { ...device.I2C.default, io: device.io.I2C, address: 0x24 }, polls: options.polls });
   return { hub, emu, pn };
 }
 
@@ -121,7 +121,7 @@ test("a silent, busy or garbling PN532 is a counted error, never a result", (t) 
   // Nobody at the address: the bus NACKs.
   const hub = new IoHub(() => 0);
   const { device } = directDevice(hub);
-  const absent = new PN532({ ...device.I2C.default, io: device.io.I2C, address: 0x24 });
+  const absent = new PN532({ sensor: { ...device.I2C.default, io: device.io.I2C, address: 0x24 } });
   t.is(t.throws(() => absent.firmwareVersion(), { instanceOf: PN532Error })?.code, "bus");
 });
 

@@ -1,4 +1,5 @@
 import { FieldError, isRecord } from "../core/errors";
+import { type I2cBusConfig, intField, readI2cBus, sectionOf } from "../app/config";
 import { fromHex } from "./layout";
 
 export type CardPolicy = "stop" | "emergency";
@@ -26,6 +27,8 @@ export interface CardConfig {
   graceSeconds: number;
   /** the low-credit threshold in counts; null: the counts for the next 24 hours of the plan */
   lowCounts: number | null;
+  /** the PN532 on the shared I2C bus (`config.i2c`, `config.pn532.address`) */
+  reader: I2cBusConfig & { address: number };
 }
 
 function int(v: unknown, fallback: number, field: string, min: number, max: number): number {
@@ -41,6 +44,7 @@ function clock(v: unknown, fallback: number, field: string): number {
   return Number(m[1]) * 60 + Number(m[2]);
 }
 
+/** The card component's one validator: `config.card`, the reader's `config.pn532` and the bus. */
 export function readCardConfig(config: Readonly<Record<string, unknown>>): CardConfig {
   const c = isRecord(config.card) ? config.card : {};
   const keyA = fromHex(c.keyA, 6);
@@ -63,5 +67,6 @@ export function readCardConfig(config: Readonly<Record<string, unknown>>): CardC
     nightTo: clock(night.to, 6 * 60, "night.to"),
     graceSeconds: int(c.graceSeconds, 120, "graceSeconds", 0, 86400),
     lowCounts: c.lowCounts === undefined || c.lowCounts === null ? null : int(c.lowCounts, 0, "lowCounts", 0, 0x7fffffff),
+    reader: { ...readI2cBus(config), address: intField(sectionOf(config, "pn532").address, 0x24, "config.pn532.address", 0x08, 0x77) },
   };
 }

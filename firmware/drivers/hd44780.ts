@@ -4,8 +4,10 @@ import type I2C from "embedded:io/i2c";
 type ClosableI2C = I2C & { close(): void };
 
 /**
- * HD44780 character LCD (20x4 here) in 4-bit mode behind a PCF8574 I2C backpack (0x27), Moddable
- * style: one options object carrying its bus, private fields, frozen tables, close().
+ * HD44780 character LCD (20x4 here) in 4-bit mode behind a PCF8574 I2C backpack (0x27), in the
+ * style of the SDK's drivers (modules/drivers/sensors/tmp117): the bus options spread over the
+ * driver's defaults, private fields, frozen tables, configure(), close(). Errors: a bus failure
+ * throws from the call that met it (the SDK's I2C throws); nothing here is asynchronous.
  *
  * The backpack's eight outputs: P0 RS, P1 RW, P2 E, P3 backlight, P4..P7 the controller's D4..D7.
  * Every nibble is clocked in by two port writes (E high, then E low: the controller latches on the
@@ -14,7 +16,7 @@ type ClosableI2C = I2C & { close(): void };
  * their time by idle port writes in the same transaction, so the driver needs no blocking delay
  * and the bus itself is the clock.
  *
- *   const lcd = new HD44780({ ...device.I2C.default, io: device.io.I2C, address: 0x27 });
+ *   const lcd = new HD44780({ display: { ...device.I2C.default, io: device.io.I2C, address: 0x27 } });
  *   lcd.cursor(0, 1); lcd.write("Hello");
  */
 
@@ -37,7 +39,8 @@ const ROW_OFFSETS_16 = Object.freeze([0x00, 0x40, 0x10, 0x50]);
 /** Microseconds the controller needs after each kind of instruction (datasheet, 270 kHz clock). */
 const WAIT_US = Object.freeze({ LONG: 1600, RESET: 4200, RESET_NEXT: 120 });
 
-export interface HD44780Options {
+/** The I2C bus: `{...device.I2C.default, io: device.io.I2C}`, with address and hz if not the defaults. */
+export interface HD44780Bus {
   io: typeof I2C;
   data: number;
   clock: number;
@@ -45,6 +48,10 @@ export interface HD44780Options {
   port?: number;
   /** the backpack's address: 0x27 (PCF8574) or 0x3F (PCF8574A) */
   address?: number;
+}
+
+export interface HD44780Options {
+  display: HD44780Bus;
   columns?: number;
   rows?: number;
   /** backlight on at start (default true) */
@@ -74,7 +81,8 @@ export class HD44780 {
   #writes = 0;
 
   constructor(options: HD44780Options) {
-    const hz = options.hz ?? 100000;
+    const bus = { hz: 100_000, address: 0x27, ...options.display };
+    const hz = bus.hz ?? 100_000;
     this.#columns = options.columns ?? 20;
     this.#rows = options.rows ?? 4;
     if (this.#rows < 1 || this.#rows > 4 || this.#columns < 8 || this.#columns > 40) throw new RangeError("HD44780: unsupported geometry");
@@ -84,7 +92,7 @@ export class HD44780 {
     const bytesFor = (us: number) => Math.ceil((us * hz) / 9e6);
     this.#idleBytes = { next: bytesFor(WAIT_US.RESET_NEXT), long: bytesFor(WAIT_US.LONG), reset: bytesFor(WAIT_US.RESET) };
     this.#buffer = new Uint8Array(4 * (this.#columns + 8) + this.#idleBytes.reset * 2 + 64);
-    this.#i2c = <ClosableI2C>new options.io({ data: options.data, clock: options.clock, hz, port: options.port, address: options.address ?? 0x27 });
+    this.#i2c = <ClosableI2C>new bus.io(bus);
     this.reset();
   }
 
@@ -189,6 +197,12 @@ export class HD44780 {
     for (let i = 0; i < 8; i++) this.#data(rows[i] & 0x1f);
     this.#flush();
     // CGRAM writes move the address counter there: the next write must set a DDRAM address.
+  }
+
+  /** What may change after construction: the backlight and the display's on, cursor and blink. */
+  configure(options: { backlight?: boolean; on?: boolean; cursor?: boolean; blink?: boolean }): void {
+    if (options.backlight !== undefined) this.backlight(options.backlight);
+    if (options.on !== undefined || options.cursor !== undefined || options.blink !== undefined) this.display(options);
   }
 
   close(): void {

@@ -4,8 +4,13 @@ import Timer from "timer";
 
 /**
  * A 4x4 matrix keypad: rows driven (one DigitalBank of outputs), columns read with pull-ups (one
- * Digital each, since on the ESP32 the columns may sit in different banks). Moddable style: one
- * options object, private fields, frozen tables, close().
+ * Digital each, since on the ESP32 the columns may sit in different banks). In the style of the
+ * SDK's drivers: each line group's options spread over the driver's defaults, private fields,
+ * frozen tables, configure(), close(); a fault met while scanning on the timer (no call is there
+ * to throw to) goes to onError, and the scan stops until the next edge.
+ *
+ *   new Keypad({ rows: { io: device.io.DigitalBank, pins: [13, 14, 27, 23] },
+ *                columns: { io: device.io.Digital, pins: [26, 25, 33, 32] }, onKey, onError });
  *
  * Idle, every row is held low and each column waits for a falling edge, so an idle keypad costs
  * nothing. A press pulls its column low; the driver then scans on a Timer: one row low at a time,
@@ -18,16 +23,17 @@ import Timer from "timer";
 export const KEYS_4X4 = Object.freeze(["1", "2", "3", "A", "4", "5", "6", "B", "7", "8", "9", "C", "*", "0", "#", "D"]);
 
 export interface KeypadOptions {
-  io: { DigitalBank: typeof DigitalBank; Digital: typeof Digital };
-  /** GPIO numbers of the row lines, top to bottom (all in bank 0, GPIO 0..31) */
-  rows: readonly number[];
-  /** GPIO numbers of the column lines, left to right */
-  columns: readonly number[];
+  /** the row lines, top to bottom, driven as one bank (all in bank 0, GPIO 0..31) */
+  rows: { io: typeof DigitalBank; pins: readonly number[]; bank?: number };
+  /** the column lines, left to right, read with pull-ups */
+  columns: { io: typeof Digital; pins: readonly number[] };
   /** the legend, rows × columns entries (default the 4x4 one) */
   keys?: readonly string[];
   debounceMs?: number;
   scanMs?: number;
   onKey: (key: string) => void;
+  /** a line that failed while scanning */
+  onError?: (message: string) => void;
 }
 
 const NONE = -1;
@@ -41,6 +47,7 @@ export class Keypad {
   #columns: Digital[] = [];
   #keys: readonly string[];
   #onKey: (key: string) => void;
+  #onError: (message: string) => void;
   #debounceMs: number;
   #scanMs: number;
   #timer: ReturnType<typeof Timer.set> | undefined = undefined;
@@ -53,8 +60,8 @@ export class Keypad {
   #ghosts = 0;
 
   constructor(options: KeypadOptions) {
-    const rows = options.rows;
-    const columns = options.columns;
+    const rows = options.rows.pins;
+    const columns = options.columns.pins;
     this.#keys = options.keys ?? KEYS_4X4;
     if (rows.length < 1 || columns.length < 1 || this.#keys.length !== rows.length * columns.length) {
       throw new RangeError("keypad: the legend must have rows × columns keys");
@@ -67,18 +74,20 @@ export class Keypad {
     this.#rowPins = rows.slice();
     this.#rowMask = mask >>> 0;
     this.#onKey = options.onKey;
+    this.#onError = options.onError ?? (() => {});
     this.#debounceMs = options.debounceMs ?? 30;
     this.#scanMs = options.scanMs ?? 10;
-    this.#rows = new options.io.DigitalBank({ pins: this.#rowMask, mode: options.io.Digital.Output });
+    const Bank = options.rows.io;
+    this.#rows = new Bank({ mode: Bank.Output, ...options.rows, pins: this.#rowMask });
     this.#rows.write(0);
-    const Digital = options.io.Digital;
+    const Digital = options.columns.io;
     const keypad = this;
     for (const pin of columns) {
       this.#columns.push(
         new Digital({
-          pin,
           mode: Digital.InputPullUp,
           edge: Digital.Falling,
+          pin,
           onReadable() {
             keypad.#wake();
           },
@@ -94,6 +103,14 @@ export class Keypad {
   }
   get ghosts(): number {
     return this.#ghosts;
+  }
+
+  /** What may change after construction: the debounce time. */
+  configure(options: { debounceMs?: number }): void {
+    if (options.debounceMs !== undefined) {
+      if (!Number.isInteger(options.debounceMs) || options.debounceMs < 0) throw new RangeError("keypad: debounceMs must be a non-negative integer");
+      this.#debounceMs = options.debounceMs;
+    }
   }
 
   close(): void {
@@ -112,7 +129,18 @@ export class Keypad {
     this.#tick();
   }
 
+  /** One scan on the timer; a line that fails stops the scan (the next edge starts it again). */
   #tick(): void {
+    try {
+      this.#scanTick();
+    } catch (e) {
+      if (this.#timer !== undefined) Timer.clear(this.#timer);
+      this.#timer = undefined;
+      this.#onError(`keypad: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  #scanTick(): void {
     const key = this.#down === NONE ? this.#scan() : this.#anyColumnLow() ? this.#down : NONE;
     if (key === this.#candidate) this.#stableMs += this.#scanMs;
     else {

@@ -4,10 +4,15 @@ import type I2C from "embedded:io/i2c";
 type ClosableI2C = I2C & { close(): void };
 
 /**
- * NXP PN532 NFC controller on I2C (address 0x24), Moddable style: one class, an options object
- * carrying its bus, private fields, frozen tables, close().
+ * NXP PN532 NFC controller on I2C (address 0x24), in the style of the SDK's sensor drivers
+ * (modules/drivers/sensors/tmp117): the bus options spread over the driver's defaults, private
+ * fields, frozen tables, configure(), close().
  *
- *   const reader = new PN532({ ...device.I2C.default, io: device.io.I2C, address: 0x24 });
+ *   const reader = new PN532({ sensor: { ...device.I2C.default, io: device.io.I2C, address: 0x24 } });
+ *
+ * Errors: a command that fails throws a PN532Error from the call, as the SDK's I2C throws from a
+ * failed transfer (a card transaction stops where it failed); nothing here is asynchronous, so
+ * there is no onError.
  *
  * Host frames: 00 00 FF LEN LCS D4 cmd data… DCS 00. The PN532 acknowledges each with the ACK
  * frame 00 00 FF 00 FF 00, then answers 00 00 FF LEN LCS D5 cmd+1 data… DCS 00. On I2C every read
@@ -54,13 +59,18 @@ export class PN532Error extends Error {
   }
 }
 
-export interface PN532Options {
+/** The I2C bus: `{...device.I2C.default, io: device.io.I2C}`, with address and hz if not the defaults. */
+export interface PN532Bus {
   io: typeof I2C;
   data: number;
   clock: number;
   hz?: number;
   port?: number;
   address?: number;
+}
+
+export interface PN532Options {
+  sensor: PN532Bus;
   /** ready-byte polls before a missing ACK or answer is a timeout */
   polls?: number;
 }
@@ -82,14 +92,16 @@ export class PN532 {
   #stats: PN532Stats = { commands: 0, timeouts: 0, badFrames: 0, busErrors: 0 };
 
   constructor(options: PN532Options) {
-    this.#io = <ClosableI2C>new options.io({
-      data: options.data,
-      clock: options.clock,
-      hz: options.hz ?? 100000,
-      port: options.port,
-      address: options.address ?? 0x24,
-    });
+    this.#io = <ClosableI2C>new options.sensor.io({ hz: 100_000, address: 0x24, ...options.sensor });
     this.#polls = options.polls ?? 20;
+  }
+
+  /** What may change after construction: the ready-byte polls before a timeout. */
+  configure(options: { polls?: number }): void {
+    if (options.polls !== undefined) {
+      if (!Number.isInteger(options.polls) || options.polls < 1) throw new RangeError("PN532: polls must be a positive integer");
+      this.#polls = options.polls;
+    }
   }
 
   get stats(): Readonly<PN532Stats> {

@@ -1,5 +1,19 @@
-/** UTF-8 without TextEncoder/TextDecoder (not globals on every Moddable target). */
+/**
+ * Native encoders, when the engine has one: XS's own `ArrayBuffer.fromString` (the board's XS:
+ * the string's bytes copied at once, U+0000 and lone surrogates encoded as the loop below does),
+ * else a global TextEncoder (xsnap, Node) for strings without surrogates (it would replace a lone
+ * one). Neither is in the SDK's typings, so both are narrowed here. The loop calls charCodeAt once
+ * a character, which XS pays with a boxed string each time: about five heap slots a byte, most of
+ * what a card deduction allocated (its ledger record; bench/memory.ts).
+ */
+const fromString = (ArrayBuffer as unknown as { fromString?: (s: string) => ArrayBuffer }).fromString;
+const Encoder = (globalThis as unknown as { TextEncoder?: new () => { encode(s: string): Uint8Array } }).TextEncoder;
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** UTF-8 without depending on TextEncoder/TextDecoder (not globals on every Moddable target). */
 export function encodeUtf8(s: string): Uint8Array {
+  if (fromString) return new Uint8Array(fromString.call(ArrayBuffer, s));
+  if (Encoder && !SURROGATE.test(s)) return new Encoder().encode(s);
   const out: number[] = [];
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);

@@ -19,21 +19,22 @@ export interface SensorLink {
 }
 
 export interface SensorRadioOptions {
-  /** the Serial class (device.io.Serial on a board) */
-  io: typeof Serial;
-  port: number;
-  receive: number;
-  transmit: number;
-  baud: number;
+  /** the UART: `{...device.Serial.default, io: device.io.Serial, port, receive, transmit, baud}` */
+  serial: { io: typeof Serial; port: number; receive: number; transmit: number; baud: number };
   /** a partial frame older than this is dropped as truncated (ms) */
   gapMs?: number;
   receiver: LinkReceiver;
+  /** a frame the UART would not take (output full): lost, as on the air; counted too */
+  onError?: (message: string) => void;
 }
 
 /**
  * The sub-GHz radio module on a UART, in transparent mode: what the terminal writes goes on the
  * air as it is, and what the module hears comes back as bytes. The framing (sync, length, CRC) is
- * ours (frame.ts); this driver finds the frames in the byte stream and hands them on.
+ * ours (frame.ts); this driver finds the frames in the byte stream and hands them on. In the SDK's
+ * driver style: the serial options spread over the defaults, private fields, close(); a frame the
+ * UART refuses is counted and reported through onError (the hub's timers recover), malformed
+ * frames go to the receiver's reject().
  */
 export class SensorRadio implements SensorLink {
   readonly name = "radio";
@@ -43,21 +44,20 @@ export class SensorRadio implements SensorLink {
   #gapTimer: ReturnType<typeof Timer.set> | undefined = undefined;
   #writeErrors = 0;
   #bytesIn = 0;
+  #onError: (message: string) => void;
 
   constructor(options: SensorRadioOptions) {
     const receiver = options.receiver;
     this.#gapMs = options.gapMs ?? 50;
+    this.#onError = options.onError ?? (() => {});
     this.#deframer = new Deframer(
       (bytes) => receiver.frame(bytes, this),
       (why) => receiver.reject(why),
     );
     const self = this;
-    this.#serial = new options.io({
-      port: options.port,
-      receive: options.receive,
-      transmit: options.transmit,
-      baud: options.baud,
+    this.#serial = new options.serial.io({
       format: "buffer",
+      ...options.serial,
       onReadable() {
         self.#readable();
       },
@@ -76,6 +76,7 @@ export class SensorRadio implements SensorLink {
       this.#serial.write(frame);
     } catch {
       this.#writeErrors++; // output full: the frame is lost, as on the air; the hub's timers recover
+      this.#onError("radio: UART output full, frame lost");
     }
   }
 

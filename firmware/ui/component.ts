@@ -1,25 +1,11 @@
 import { HD44780 } from "../drivers/hd44780";
 import { Keypad } from "../drivers/keypad";
 import { Buzzer } from "./buzzer";
-import type { UiPorts } from "./ports";
-import type { Terminal } from "../app/terminal";
-import type { Store } from "../platform/store";
+import { type UiPorts, inventoryFromTable } from "./ports";
+import type { Base } from "../app/config";
+import type { SensorHub } from "../sensors/hub";
 import { TerminalUi } from "./terminal-ui";
-import { Display, readUiConfig } from "./ui-config";
-
-type Config = Readonly<Record<string, unknown>>;
-
-function section(config: Config, name: string): Record<string, unknown> {
-  const v = config[name];
-  return typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {};
-}
-
-function pins(v: unknown, what: string): number[] {
-  if (!Array.isArray(v) || v.length !== 4 || !v.every((p) => typeof p === "number" && Number.isInteger(p))) {
-    throw new RangeError(`config.keypad.${what} must be four GPIO numbers`);
-  }
-  return v as number[];
-}
+import { Display, readUiParts } from "./ui-config";
 
 /** Custom characters 1.. (code 0 is left alone: it would end C strings on other tools). */
 const GLYPHS = Object.freeze([
@@ -76,36 +62,47 @@ class LcdDisplay implements Display {
 }
 
 /**
- * The terminal UI from the manifest's config: the HD44780 on the I2C bus at config.lcd.address,
- * the keypad on config.keypad.rows/columns, the screens on top (main.ts calls this once).
+ * The UI component (main.ts): the HD44780 on the shared I2C bus at config.lcd.address, the keypad
+ * on config.keypad.rows/columns, the buzzer, the screens on top; the sensor table feeds the setup
+ * screen and the choice of devices, the hub's alarm panel the alarm screen and the buzzer.
  */
-export function attachUi(terminal: Terminal, config: Config, store: Store, zoneMinutes: number, ports: UiPorts): TerminalUi {
-  const i2c = section(config, "i2c");
-  const lcd = section(config, "lcd");
-  const kp = section(config, "keypad");
+export function attachUi(base: Base, ports: UiPorts, sensors: SensorHub): TerminalUi {
+  const { terminal, config, store } = base;
+  const parts = readUiParts(config, base.terminalConfig.zoneMinutes);
+  ports.inventory = inventoryFromTable(sensors);
+  ports.panel = sensors.panel;
+  sensors.onEvent(() => ports.changed());
+  sensors.panel.onChange(() => ports.changed());
+  sensors.panel.setSound((mode) => ports.sound(mode));
+  const lcd = parts.display;
   const display = new LcdDisplay(
     () =>
       new HD44780({
-        ...device.I2C.default,
-        io: device.io.I2C,
-        hz: typeof i2c.hz === "number" ? i2c.hz : 100000,
-        address: typeof lcd.address === "number" ? lcd.address : 0x27,
-        columns: typeof lcd.columns === "number" ? lcd.columns : 20,
-        rows: typeof lcd.rows === "number" ? lcd.rows : 4,
+        display: { ...device.I2C.default, io: device.io.I2C, ...lcd },
+        columns: lcd.columns,
+        rows: lcd.rows,
       }),
   );
-  const ui = new TerminalUi({ terminal, ui: ports, display, store, config: readUiConfig(config, zoneMinutes) });
+  const ui = new TerminalUi({ terminal, ui: ports, display, store, config: parts.screens });
+  let keypadFault = false;
   const keypad = new Keypad({
-    io: device.io,
-    rows: pins(kp.rows, "rows"),
-    columns: pins(kp.columns, "columns"),
-    debounceMs: typeof kp.debounceMs === "number" ? kp.debounceMs : 30,
-    onKey: (key) => ui.key(key),
+    rows: { io: device.io.DigitalBank, pins: parts.keypad.rows },
+    columns: { io: device.io.Digital, pins: parts.keypad.columns },
+    debounceMs: parts.keypad.debounceMs,
+    onKey: (key) => {
+      if (keypadFault) ports.warn("keypad", null);
+      keypadFault = false;
+      ui.key(key);
+    },
+    onError: () => {
+      // the next press that gets through clears it
+      keypadFault = true;
+      ports.warn("keypad", "Keypad fault");
+    },
   });
   terminal.addSnapshotSource("keypadDriver", () => ({ presses: keypad.presses, ghosts: keypad.ghosts }));
-  const bz = section(config, "buzzer");
-  if (typeof bz.pin === "number") {
-    const buzzer = new Buzzer({ io: device.io.Digital, pin: bz.pin });
+  if (parts.buzzer !== null) {
+    const buzzer = new Buzzer({ io: device.io.Digital, pin: parts.buzzer });
     ports.setBuzzer((mode) => buzzer.play(mode));
     terminal.addSnapshotSource("buzzerDriver", () => ({ mode: buzzer.mode, beeps: buzzer.beeps, errors: buzzer.errors }));
   }

@@ -14,7 +14,7 @@ import { PART_BYTES } from "../sensors/media";
 import { MESSAGES, MessageError, MessageName, decodeMessageBytes, downTopic, encodeMessage, upTopic } from "./messages";
 import { Outbox, OutboxFull, OutboxItem, PRIORITY } from "./outbox";
 import { type NextDial, nextDial } from "./dial-schedule";
-import { type LinkTls, readLinkTls } from "./link-tls";
+import type { LinkConfig } from "./link-config";
 
 /**
  * The terminal's side of the dial-up link: producers put messages in the persistent outbox; the
@@ -31,68 +31,20 @@ import { type LinkTls, readLinkTls } from "./link-tls";
  *    as a warning). Garbage is counted and acknowledged (re-delivery would not mend it).
  */
 
-export interface LinkConfig {
-  terminalId: string;
-  secret: string;
-  apn: string;
-  /** numeric IPv4 of the center */
-  address: string;
-  port: number;
-  /** TLS 1.2 PSK through the modem's SSL stack (docs/protocols.md); null: plain TCP (a private APN) */
-  tls: LinkTls | null;
-  batchSeconds: number;
-  testIntervalSeconds: number;
-  keepAliveSeconds: number;
-  sessionSeconds: number;
-  lingerMs: number;
-  maxInflight: number;
-  /** while an alarm is open on the terminal the session is kept up (or, failing that, the center
-   * is polled every minute) for at most this long after the newest alarm */
-  alarmHoldSeconds: number;
-  firmware: string;
-  zoneMinutes: number;
-}
-
-export function readLinkConfig(config: Readonly<Record<string, unknown>>): LinkConfig {
-  const t = (config.terminal ?? {}) as Record<string, unknown>;
-  const l = (config.link ?? {}) as Record<string, unknown>;
-  const str = (v: unknown, what: string, fallback?: string): string => {
-    if (typeof v === "string" && v.length > 0) return v;
-    if (fallback !== undefined) return fallback;
-    throw new Error(`config: ${what} is required`);
-  };
-  const int = (v: unknown, fallback: number, what: string, min: number, max: number): number => {
-    if (v === undefined) return fallback;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw new Error(`config: ${what} must be an integer ${min}..${max}`);
-    return v;
-  };
-  const address = str(l.address, "link.address");
-  if (!/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address)) throw new Error("config: link.address must be a numeric IPv4 address");
-  return {
-    terminalId: str(t.id, "terminal.id"),
-    secret: str(l.secret, "link.secret"),
-    apn: str(l.apn, "link.apn"),
-    address,
-    port: int(l.port, 1883, "link.port", 1, 65535),
-    tls: readLinkTls(l, t.id),
-    batchSeconds: int(l.batchMinutes, 10, "link.batchMinutes", 0, 1440) * 60,
-    testIntervalSeconds: int(l.testHours, 24, "link.testHours", 1, 168) * 3600,
-    keepAliveSeconds: int(l.keepAliveSeconds, 60, "link.keepAliveSeconds", 10, 3600),
-    sessionSeconds: int(l.sessionSeconds, 300, "link.sessionSeconds", 30, 3600),
-    lingerMs: int(l.lingerMs, 2000, "link.lingerMs", 0, 60000),
-    maxInflight: int(l.maxInflight, 4, "link.maxInflight", 1, 16),
-    alarmHoldSeconds: int(l.alarmHoldMinutes, 60, "link.alarmHoldMinutes", 0, 1440) * 60,
-    firmware: str(l.firmware, "link.firmware", "timeguard-0.1"),
-    zoneMinutes: int(t.zoneMinutes, 540, "terminal.zoneMinutes", -720, 840),
-  };
-}
+export { type LinkConfig, readLinkConfig } from "./link-config";
 
 /** What the link needs of the modem (the SIM7600 driver on a board). */
-export type ModemPort = Pick<SIM7600, "open" | "send" | "close" | "state" | "signal" | "stats" | "lastError">;
+export type ModemPort = Pick<SIM7600, "open" | "write" | "close" | "state" | "signal" | "stats" | "lastError">;
 
+/** The modem's session events (an ECMA-419 socket's, plus the SMS wake-up). */
 export interface ModemHandlers {
-  onData(bytes: Uint8Array): void;
-  onClosed(reason: string): void;
+  /** the session is open */
+  onWritable(): void;
+  onReadable(bytes: Uint8Array): void;
+  /** the open failed (already hung up), or the open session was lost */
+  onError(reason: string): void;
+  /** close() has hung up */
+  onClose(): void;
   /** an SMS arrived: the center's wake-up for an urgent downlink */
   onSms(): void;
 }
@@ -185,6 +137,8 @@ export class Uplink {
   /** alarms the center may dispatch guards for (pattern 2 or 3, or panic): id → time */
   #dispatchable = new Map<number, number>();
   #lastWake = 0;
+  /** why the session is being hung up (null: it ended well), for when the modem has hung up */
+  #hangUpReason: string | null = null;
 
   constructor(ports: UplinkPorts) {
     this.#p = ports;
@@ -192,8 +146,13 @@ export class Uplink {
     this.#outbox = new Outbox(ports.store, this.#c.terminalId);
     this.#record = this.#loadRecord();
     this.#modem = ports.modem({
-      onData: (bytes) => this.#step(this.#client.onData(bytes, clockNow())),
-      onClosed: (reason) => this.#linkLost(reason),
+      onWritable: () => this.#opened(),
+      onReadable: (bytes) => this.#step(this.#client.onData(bytes, clockNow())),
+      onError: (reason) => (this.#state === "dialing" ? this.#ended(reason) : this.#linkLost(reason)),
+      onClose: () => {
+        this.#client.onTransportClosed();
+        this.#ended(this.#hangUpReason);
+      },
       onSms: () => this.#smsWake(),
     });
     this.#client = new MqttClient<number>(
@@ -205,7 +164,7 @@ export class Uplink {
         maxInflight: this.#c.maxInflight,
         subscriptions: [downTopic(this.#c.terminalId)],
       },
-      { write: (bytes) => this.#modem.send(bytes) },
+      { write: (bytes) => this.#modem.write(bytes) },
       {
         connected: () => {
           this.#state = "connected";
@@ -545,13 +504,15 @@ export class Uplink {
     this.#held = false;
     this.#armSessionTimer();
     const target: SIM7600Target = { apn: this.#c.apn, address: this.#c.address, port: this.#c.port, tls: this.#c.tls };
-    this.#modem.open(target, (err) => {
-      if (this.#state !== "dialing") return;
-      if (err) return this.#ended(err);
-      this.#state = "connecting";
-      this.#inSession = new Set(this.#client.inflightTags());
-      this.#step(this.#client.connect(clockNow()));
-    });
+    this.#modem.open(target);
+  }
+
+  /** The modem's session is open: MQTT CONNECT. */
+  #opened(): void {
+    if (this.#state !== "dialing") return;
+    this.#state = "connecting";
+    this.#inSession = new Set(this.#client.inflightTags());
+    this.#step(this.#client.connect(clockNow()));
   }
 
   /** A session lasts at most sessionSeconds, renewed while an open alarm holds it up. */
@@ -670,10 +631,8 @@ export class Uplink {
     this.#state = "hanging-up";
     if (!wasDialing && this.#client.state === "connected") this.#client.disconnect(clockNow());
     this.#clearSessionTimers();
-    this.#modem.close(() => {
-      this.#client.onTransportClosed();
-      this.#ended(reason);
-    });
+    this.#hangUpReason = reason;
+    this.#modem.close();
   }
 
   #linkLost(reason: string): void {

@@ -9,9 +9,13 @@ export interface Meter {
   lastCompute: number;
   /** bytes the XS heap has allocated (high water) */
   allocate: number;
-  /** slots in use after the last call */
+  /** slots in use after the last call: the live ones after the last collection plus every slot
+   * taken since (xsnap's currentHeapCount), so its growth over calls with no collection between
+   * is what they allocated */
   heapCount: number;
   calls: number;
+  /** collections XS ran on its own (the slot count fell from one call to the next) */
+  collections: number;
 }
 
 /**
@@ -34,6 +38,8 @@ export interface Engine {
   meter(): Meter | null;
   /** Live slots and chunk bytes after a forced collection (XS only). */
   liveMemory?(): Promise<LiveMemory>;
+  /** Forces a collection and returns the live slots after it (XS only; the meter's heapCount then). */
+  collect?(): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -38,12 +38,14 @@ export async function startXsEngine(bundle: string, hostCall: (request: string) 
     meteringLimit: 0,
     handleCommand: async (message: Uint8Array) => encoder.encode(hostCall(decoder.decode(message))),
   });
-  const meter: Meter = { compute: 0, lastCompute: 0, allocate: 0, heapCount: 0, calls: 0 };
+  const meter: Meter = { compute: 0, lastCompute: 0, allocate: 0, heapCount: 0, calls: 0, collections: 0 };
   const account = (usage: { compute: number | null; allocate: number | null; currentHeapCount: number | null }) => {
     meter.lastCompute = usage.compute ?? 0;
     meter.compute += meter.lastCompute;
     meter.allocate = Math.max(meter.allocate, usage.allocate ?? 0);
-    meter.heapCount = usage.currentHeapCount ?? meter.heapCount;
+    const heapCount = usage.currentHeapCount ?? meter.heapCount;
+    if (heapCount < meter.heapCount) meter.collections++;
+    meter.heapCount = heapCount;
     meter.calls++;
   };
   try {
@@ -62,6 +64,12 @@ export async function startXsEngine(bundle: string, hostCall: (request: string) 
       return decoder.decode(result.reply);
     },
     meter: () => ({ ...meter }),
+    async collect() {
+      if (closed) throw new Error("engine closed");
+      const { meterUsage } = await worker.evaluate("gc()");
+      meter.heapCount = meterUsage.currentHeapCount ?? meter.heapCount;
+      return meter.heapCount;
+    },
     async liveMemory() {
       if (closed) throw new Error("engine closed");
       await worker.evaluate("gc()");

@@ -24,10 +24,17 @@ export function hostCall(op: string, args?: unknown): any {
 }
 
 const HEX = "0123456789abcdef";
+/** "00".."ff" by byte: indexing an array, not a string (XS boxes the string for each index,
+ * about four heap slots a byte, which the board's own IO never pays; bench/memory.ts) */
+const HEX_PAIRS: readonly string[] = (() => {
+  const pairs: string[] = [];
+  for (let i = 0; i < 256; i++) pairs.push(HEX.charAt(i >> 4) + HEX.charAt(i & 15));
+  return Object.freeze(pairs);
+})();
 
 export function toHex(bytes: Uint8Array): string {
   let s = "";
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i] >> 4] + HEX[bytes[i] & 15];
+  for (let i = 0; i < bytes.length; i++) s += HEX_PAIRS[bytes[i]];
   return s;
 }
 

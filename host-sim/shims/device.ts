@@ -115,6 +115,11 @@ export function makeDevice(call: Call) {
   }
 
   class DigitalBank {
+    static readonly Input = 0;
+    static readonly InputPullUp = 1;
+    static readonly InputPullDown = 2;
+    static readonly Output = 8;
+    static readonly OutputOpenDrain = 9;
     #h: number;
     constructor(o: { pins: number; mode: number; rises?: number; falls?: number; onReadable?: (this: any, triggered: number) => void }) {
       this.#h = call("io.open", { kind: "bank", pins: o.pins, mode: o.mode, rises: o.rises ?? 0, falls: o.falls ?? 0 });
