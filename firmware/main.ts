@@ -17,6 +17,7 @@ import { SIM7600 } from "./drivers/sim7600";
 import { Uplink, readLinkConfig } from "./uplink/link";
 import { CardBilling } from "./card/billing";
 import { readCardConfig } from "./card/config";
+import { SlotSwitch } from "./card/slot-switch";
 import { PN532 } from "./drivers/pn532";
 import { attachUi } from "./ui/component";
 import { UiPorts, inventoryFromTable } from "./ui/ports";
@@ -52,8 +53,10 @@ export function boot(): Components {
   const pn532 = (config.pn532 ?? {}) as { address?: number };
   const i2c = (config.i2c ?? {}) as { data?: number; clock?: number; hz?: number };
   const reader = new PN532({ ...device.I2C.default, io: device.io.I2C, ...i2c, address: pn532.address ?? 0x24 });
+  const cardConfig = readCardConfig(config);
+  const slot = cardConfig.detect ? new SlotSwitch({ io: device.io.Digital, pin: cardConfig.detect.pin, present: cardConfig.detect.present }) : null;
   const card = new CardBilling({
-    ...{ terminal, reader, store, timers, config: readCardConfig(config), terminalId: terminalConfig.terminalId, zoneMinutes: terminalConfig.zoneMinutes },
+    ...{ terminal, reader, slot, store, timers, config: cardConfig, terminalId: terminalConfig.terminalId, zoneMinutes: terminalConfig.zoneMinutes },
     ...{ warn: (text: string | null) => ui.warn("card", text), changed: () => ui.changed() },
   });
   ui.card = { counts: () => (card.card ? card.card.counts : null) };

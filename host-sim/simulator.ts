@@ -105,6 +105,11 @@ export class Simulator {
     return sim;
   }
 
+  /** The firmware's config: the manifest's, with this simulator's overrides (devices read their pins here). */
+  get config(): Record<string, unknown> {
+    return { ...manifestConfig(), ...(this.#options.config ?? {}) };
+  }
+
   get powered(): boolean {
     return this.#engine !== null;
   }
@@ -121,7 +126,7 @@ export class Simulator {
     // A file-backed flash is read back from the file, as a board reads its NVS after a cut.
     this.#flash = path ? new FlashFile(path) : (this.#memoryFlash ??= new FlashFile(null));
     this.#flash.powerUp();
-    const config = { ...manifestConfig(), ...(this.#options.config ?? {}) };
+    const config = this.config;
     this.#host = new HostServices({
       flash: this.#flash,
       io: this.io,

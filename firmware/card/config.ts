@@ -26,6 +26,8 @@ export interface CardConfig {
   graceSeconds: number;
   /** the low-credit threshold in counts; null: the counts for the next 24 hours of the plan */
   lowCounts: number | null;
+  /** the slot's card-present contact: its GPIO and the level that means "a card is in"; null: none wired (the reader is polled) */
+  detect: { pin: number; present: 0 | 1 } | null;
 }
 
 function int(v: unknown, fallback: number, field: string, min: number, max: number): number {
@@ -39,6 +41,15 @@ function clock(v: unknown, fallback: number, field: string): number {
   const m = typeof v === "string" ? /^([01]\d|2[0-3]):([0-5]\d)$/.exec(v) : null;
   if (!m) throw new FieldError(`config.card.${field}`, "must be a time of day like 22:00");
   return Number(m[1]) * 60 + Number(m[2]);
+}
+
+function readDetect(v: unknown): CardConfig["detect"] {
+  if (v === undefined || v === null) return null;
+  if (!isRecord(v)) throw new FieldError("config.card.detect", "must be {pin, present} or null");
+  const present = v.present ?? 1;
+  if (present !== 0 && present !== 1) throw new FieldError("config.card.detect.present", "must be 0 or 1 (the level while a card is in)");
+  if (v.pin === undefined) throw new FieldError("config.card.detect.pin", "is required (the GPIO of the card-present contact)");
+  return { pin: int(v.pin, 0, "detect.pin", 0, 39), present };
 }
 
 export function readCardConfig(config: Readonly<Record<string, unknown>>): CardConfig {
@@ -63,5 +74,6 @@ export function readCardConfig(config: Readonly<Record<string, unknown>>): CardC
     nightTo: clock(night.to, 6 * 60, "night.to"),
     graceSeconds: int(c.graceSeconds, 120, "graceSeconds", 0, 86400),
     lowCounts: c.lowCounts === undefined || c.lowCounts === null ? null : int(c.lowCounts, 0, "lowCounts", 0, 0x7fffffff),
+    detect: readDetect(c.detect),
   };
 }

@@ -25,10 +25,18 @@ export class CardSlot implements SimPlugin {
   #dirty = new Set<MifareClassic1K>();
   #writers = new WeakMap<MifareClassic1K, () => void>();
 
-  constructor(sim: Simulator, options: { address?: number; port?: number } = {}) {
+  /** the card-present contact's pin and its level with a card in (config.card.detect), or null when not wired */
+  readonly detect: { pin: number; present: 0 | 1 } | null;
+
+  constructor(sim: Simulator, options: { address?: number; port?: number; detect?: { pin: number; present: 0 | 1 } | null } = {}) {
     this.#sim = sim;
     this.reader = new Pn532Emulator(options.address ?? PN532_ADDRESS);
     sim.io.i2c(options.port ?? 0).attach(this.reader);
+    this.detect = options.detect ?? null;
+    const d = this.detect;
+    // The contact closes as the card goes fully in and opens as it leaves; the board's resistor
+    // holds the other level. The hub turns each change into an edge for the firmware.
+    if (d) sim.io.gpio.addResolver((pin) => (pin === d.pin ? (this.#card ? d.present : 1 - d.present) : undefined));
   }
 
   get card(): MifareClassic1K | null {
@@ -55,6 +63,7 @@ export class CardSlot implements SimPlugin {
     this.#card = card;
     this.#file = { path, data: file };
     this.reader.insert(card);
+    if (this.detect) this.#sim.io.gpio.changed();
   }
 
   /** Writes the files of the cards whose memory changed (the simulator calls this after every step). */
@@ -69,6 +78,7 @@ export class CardSlot implements SimPlugin {
     const card = this.#card;
     this.reader.remove();
     this.#card = null;
+    if (this.detect) this.#sim.io.gpio.changed();
     return card;
   }
 
@@ -137,9 +147,16 @@ export class CardSlot implements SimPlugin {
   }
 }
 
+/** The card-present contact the firmware's config wires (config.card.detect), if any. */
+function detectOf(config: Record<string, unknown>): { pin: number; present: 0 | 1 } | null {
+  const d = (config.card as { detect?: { pin?: unknown; present?: unknown } | null } | undefined)?.detect;
+  if (!d || typeof d.pin !== "number") return null;
+  return { pin: d.pin, present: d.present === 0 ? 0 : 1 };
+}
+
 /** The simulator's card slot, attached on first use. */
 export function cardSlot(sim: Simulator): CardSlot {
-  if (!sim.hasPlugin("card")) sim.use(new CardSlot(sim));
+  if (!sim.hasPlugin("card")) sim.use(new CardSlot(sim, { detect: detectOf(sim.config) }));
   return sim.plugin<CardSlot>("card");
 }
 
