@@ -223,7 +223,7 @@ export class Simulator {
         steps = 0;
         last = this.clock.now;
       }
-      await this.#step(targetMs);
+      await this.#step(targetMs, true);
     }
     this.clock.advanceTo(targetMs);
     await this.#step();
@@ -242,19 +242,33 @@ export class Simulator {
    * or after it, so the order of host and firmware events is exactly what one step per event
    * would give, with one round trip where there were many.
    */
-  async #step(to: number = this.clock.now): Promise<void> {
+  async #step(to: number = this.clock.now, idle = false): Promise<void> {
     this.io.runDue();
     const events = this.io.takeEvents();
     if (this.#engine && this.#options.stepping === "per-event") {
       if (events.length > 0) await this.command("io.deliver", { events, at: this.clock.now });
       if (this.#engine) await this.command("advance", { to: this.clock.now });
-    } else if (this.#engine) {
+    } else if (this.#engine && !(idle && events.length === 0 && this.#idle(to))) {
       const base = this.clock.now;
       const value = await this.command("step", { events, base, to: Math.max(base, to), hold: this.#holdAt() });
       if (value && typeof value.now === "number") this.clock.advanceTo(value.now);
     }
     for (const p of this.#plugins.values()) p.afterStep?.();
     this.onStep?.();
+  }
+
+  /**
+   * Whether a step with no events would do nothing in the firmware: no timer due now, and none due
+   * before both `to` and the host's next event. Such a step is skipped inside runUntil (its only
+   * effect would be the firmware's clock, which the next step or the last one of runUntil sets):
+   * a host timer that gives the firmware nothing (a sensor hearing the air) costs no round trip.
+   */
+  #idle(to: number): boolean {
+    const due = this.#nextDue;
+    if (due === null) return true;
+    if (due <= this.clock.now) return false;
+    const hold = this.#holdAt();
+    return due > to || (hold !== null && due >= hold);
   }
 
   /** When the firmware must stop running its own timers: the host's next event; 0 while real work is under way. */

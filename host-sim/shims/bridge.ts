@@ -31,8 +31,23 @@ export function toHex(bytes: Uint8Array): string {
   return s;
 }
 
+/** One hex digit's value from its character code (0-9, a-f, A-F); -1 for anything else. */
+function nibble(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** The host's hex back to bytes (character codes, not parseInt on substrings: this runs for every byte the host sends). */
 export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
+  if (typeof hex !== "string" || hex.length % 2 !== 0) throw new Error("host sent bad hex");
   const out = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+  for (let i = 0, j = 0; i < out.length; i++, j += 2) {
+    const hi = nibble(hex.charCodeAt(j));
+    const lo = nibble(hex.charCodeAt(j + 1));
+    if (hi < 0 || lo < 0) throw new Error("host sent bad hex");
+    out[i] = (hi << 4) | lo;
+  }
   return out;
 }
