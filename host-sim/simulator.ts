@@ -41,6 +41,8 @@ export interface SimPlugin {
   busy?(): boolean;
   /** After each step of the firmware (e.g. write a card's file once for the step's block writes). */
   afterStep?(): void;
+  /** When a run of virtual time (runUntil) is over: whatever was put off while it ran is done now. */
+  settled?(): void;
 }
 
 /** More steps than this at one virtual instant means devices are feeding each other forever. */
@@ -74,6 +76,7 @@ export class Simulator {
   /** round trips into the engine (commands) and out of it (host calls), by op, over every boot */
   #commands = new Map<string, number>();
   #hostCalls = new Map<string, number>();
+  #pastCrossings = 0;
 
   private constructor(options: SimulatorOptions) {
     this.#options = options;
@@ -184,12 +187,15 @@ export class Simulator {
     this.#commands.set(op, (this.#commands.get(op) ?? 0) + 1);
     const reply = JSON.parse(await this.#engine.command(JSON.stringify({ op, args })));
     this.#account();
+    // the calls the firmware posted and had not sent yet came with the reply: served first, in order
+    const postedError = reply.posted && reply.posted.length > 0 ? (this.#host?.servePosted(reply.posted) ?? null) : null;
     if (reply.powerCut || this.#host?.powerCut) {
       this.powerCuts++;
       await this.#shutdown();
       return undefined;
     }
     if (reply.error !== undefined) throw new SimulatorError(`firmware ${reply.error}`);
+    if (postedError !== null) throw new SimulatorError(`firmware ${op}: a posted host call failed: ${postedError}`);
     this.#nextDue = reply.nextDue ?? null;
     return reply.value;
   }
@@ -227,6 +233,7 @@ export class Simulator {
     }
     this.clock.advanceTo(targetMs);
     await this.#step();
+    for (const p of this.#plugins.values()) p.settled?.();
   }
 
   /** Lets everything due by now happen (after a script action, before a snapshot). */
@@ -284,11 +291,14 @@ export class Simulator {
     return snap;
   }
 
-  /** Round trips so far: commands into the engine and host calls out of it, by op. */
-  roundTrips(): { commands: Record<string, number>; hostCalls: Record<string, number> } {
+  /**
+   * Round trips so far: commands into the engine and host calls out of it, by op, and how many
+   * requests crossed out of it (`crossings`: posted calls travel together, shims/bridge.ts).
+   */
+  roundTrips(): { commands: Record<string, number>; hostCalls: Record<string, number>; crossings: number } {
     const hostCalls = new Map(this.#hostCalls);
     for (const [op, n] of this.#host?.calls ?? []) hostCalls.set(op, (hostCalls.get(op) ?? 0) + n);
-    return { commands: Object.fromEntries(this.#commands), hostCalls: Object.fromEntries(hostCalls) };
+    return { commands: Object.fromEntries(this.#commands), hostCalls: Object.fromEntries(hostCalls), crossings: this.#pastCrossings + (this.#host?.crossings ?? 0) };
   }
 
   meter(): Meter | null {
@@ -324,6 +334,8 @@ export class Simulator {
     this.#nextDue = null;
     for (const [op, n] of this.#host?.calls ?? []) this.#hostCalls.set(op, (this.#hostCalls.get(op) ?? 0) + n);
     this.#host?.calls.clear();
+    this.#pastCrossings += this.#host?.crossings ?? 0;
+    if (this.#host) this.#host.crossings = 0;
     this.#flash?.disarm();
     this.io.reset();
     if (engine) for (const p of this.#plugins.values()) p.powerLost?.();

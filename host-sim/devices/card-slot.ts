@@ -6,6 +6,9 @@ import { CardFile, Issuer, openCard } from "./card-file";
 import { MifareClassic1K } from "./mifare-classic";
 import { PN532_ADDRESS, Pn532Emulator } from "./pn532";
 
+/** Real ms between two writes of a card's file while virtual time runs (the file always catches up when the run stops). */
+const FILE_WRITE_MS = 250;
+
 /**
  * The terminal's card slot in the simulator (plugin "card"): the PN532 on the terminal's I2C bus
  * and whatever card is in its field. Cards come from card files (host-sim/devices/card-file.ts),
@@ -24,6 +27,8 @@ export class CardSlot implements SimPlugin {
   /** cards whose memory changed since their file was last written, and how to write each */
   #dirty = new Set<MifareClassic1K>();
   #writers = new WeakMap<MifareClassic1K, () => void>();
+  /** real time (performance.now) of the last file write */
+  #written = 0;
 
   /** the card-present contact's pin and its level with a card in (config.card.detect), or null when not wired */
   readonly detect: { pin: number; present: 0 | 1 } | null;
@@ -46,8 +51,8 @@ export class CardSlot implements SimPlugin {
   /** Puts the card of a card file into the slot. */
   insert(path: string): MifareClassic1K {
     const { card, file } = openCard(path);
-    // One file write per simulator step (a deduction writes three blocks in one step), not one per
-    // block: the file follows the card at every step's end, when the firmware's exchange is over.
+    // Not one file write per block (a deduction writes three): the file follows the card at a
+    // step's end, when the firmware's exchange is over (afterStep: at most every FILE_WRITE_MS).
     const write = card.onChange;
     if (write) this.#writers.set(card, write);
     card.onChange = () => {
@@ -66,15 +71,31 @@ export class CardSlot implements SimPlugin {
     if (this.detect) this.#sim.io.gpio.changed();
   }
 
-  /** Writes the files of the cards whose memory changed (the simulator calls this after every step). */
+  /**
+   * After a step: the files of the cards whose memory changed are written, at most every
+   * FILE_WRITE_MS of real time while virtual time runs on (a week's deductions were thousands of
+   * file writes, a quarter of a fast run); always when the run stops (settled), the card leaves or
+   * the power fails.
+   */
   afterStep(): void {
+    if (this.#dirty.size > 0 && performance.now() - this.#written >= FILE_WRITE_MS) this.flush();
+  }
+
+  /** The simulator's run of virtual time stopped: the files catch up. */
+  settled(): void {
+    this.flush();
+  }
+
+  /** Writes the files of the cards whose memory changed. */
+  flush(): void {
+    this.#written = performance.now();
     if (this.#dirty.size === 0) return;
     for (const card of this.#dirty) this.#writers.get(card)?.();
     this.#dirty.clear();
   }
 
   remove(): MifareClassic1K | null {
-    this.afterStep();
+    this.flush();
     const card = this.#card;
     this.reader.remove();
     this.#card = null;
@@ -126,7 +147,7 @@ export class CardSlot implements SimPlugin {
   }
 
   powerLost(): void {
-    this.afterStep();
+    this.flush();
     this.reader.powerLost();
   }
 

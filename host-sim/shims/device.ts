@@ -65,7 +65,11 @@ class ByteQueue {
   }
 }
 
-export function makeDevice(call: Call) {
+/**
+ * `post` sends a call that answers nothing and cannot fail but for a power cut (bytes out of a
+ * UART): the engines' bridge batches those (shims/bridge.ts postCall); by default it is `call`.
+ */
+export function makeDevice(call: Call, post: (op: string, args: unknown) => void = call) {
   const live = new Map<number, { deliver(e: DeliveredEvent): void }>();
 
   class I2C {
@@ -151,7 +155,7 @@ export function makeDevice(call: Call) {
       return this.#rx.take(count);
     }
     write(buffer: ArrayBuffer | ArrayBufferView): void {
-      call("io.serial.write", { h: this.#h, data: toHex(bytesOf(buffer)) });
+      post("io.serial.write", { h: this.#h, data: toHex(bytesOf(buffer)) });
     }
     close(): void {
       live.delete(this.#h);
