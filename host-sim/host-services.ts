@@ -75,6 +75,13 @@ export class HostServices {
       if (op === "batch") {
         op = this.#serveBatch(parsed.args);
         reply = { value: null };
+      } else if (op === "io.i2c.writeRead") {
+        // an I2C write carried by the read after it (shims/device.ts): served as the two calls
+        const a = parsed.args ?? {};
+        op = "io.i2c.write";
+        this.#serve(op, { h: a.h, data: a.data, stop: a.writeStop }, parsed.t);
+        op = "io.i2c.read";
+        reply = { value: this.#serve(op, { h: a.h, count: a.count, stop: a.stop }, parsed.t) ?? null };
       } else reply = { value: this.#serve(op, parsed.args, parsed.t) ?? null };
     } catch (e) {
       if (e instanceof PowerCutError) {
@@ -113,8 +120,8 @@ export class HostServices {
   /** Posted calls in order; on a failure the op that failed is in the error. */
   #serveBatch(calls: unknown): string {
     if (!Array.isArray(calls) || calls.length > POSTED_MAX) throw new Error("batch: a list of at most 64 posted calls");
-    for (const c of calls as Array<{ op: unknown; args: unknown; t: unknown }>) {
-      if (typeof c?.op !== "string" || !POSTED_OPS.has(c.op)) throw new Error(`batch: ${String(c?.op)} cannot be posted`);
+    for (const c of calls as Array<{ op: unknown }>) if (typeof c?.op !== "string" || !POSTED_OPS.has(c.op)) throw new Error(`batch: ${String(c?.op)} cannot be posted`);
+    for (const c of calls as Array<{ op: string; args: unknown; t: unknown }>) {
       try {
         this.#serve(c.op, c.args, typeof c.t === "number" ? c.t : undefined);
       } catch (e) {

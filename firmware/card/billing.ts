@@ -4,7 +4,7 @@ import { frozen } from "../lib/frozen";
 import { estimatePlan } from "../core/estimate";
 import type { Period } from "../core/plan";
 import { planToJson } from "../core/plan";
-import { DAY, Seconds, formatTime, secondsToCivil } from "../core/time";
+import { DAY, Seconds, formatTime, minuteOfDay } from "../core/time";
 import type { Terminal, Timers } from "../app/terminal";
 import type { PN532 } from "../drivers/pn532";
 import type { Store } from "../platform/store";
@@ -409,8 +409,7 @@ export class CardBilling {
     const t = terminal.now();
     const before = this.#state;
     const why = this.#card ? `card ${this.#card.identity.cardId} is empty` : this.#refused ? "the card was refused" : "no card";
-    const c = secondsToCivil(t, this.#o.zoneMinutes);
-    const input = { t, minuteOfDay: c.hour * 60 + c.minute, guarding: terminal.activePeriod !== null, credit: this.#card !== null && this.#card.counts > 0, due: this.#due(), why };
+    const input = { t, minuteOfDay: minuteOfDay(t, this.#o.zoneMinutes), guarding: terminal.activePeriod !== null, credit: this.#card !== null && this.#card.counts > 0, due: this.#due(), why };
     const step = policyStep(before, this.#o.config, input);
     if (step.state === before) return;
     const stopped = before.mode === "stopped" ? before.stoppedPeriod ?? null : null;

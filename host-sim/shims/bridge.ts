@@ -16,6 +16,7 @@ export class PowerCut extends Error {
 
 export function hostCall(op: string, args?: unknown): any {
   flushPosted(); // what was posted happens first, in order
+  sendHeld(); // then an I2C write no read took along (shims/device.ts)
   // t: the firmware's time, for the host's clock; hold: the host's next event (timer.ts stops there)
   return answer(op, JSON.parse(__tgHostCall(JSON.stringify({ op, args, t: virtualNow() }))));
 }
@@ -45,6 +46,7 @@ let urgent = false;
 
 /** Posts a call; `movesHost`: it can schedule host events (bytes on a line), not only store. */
 export function postCall(op: string, args: unknown, movesHost = true): void {
+  sendHeld();
   posted.push({ op, args, t: virtualNow() });
   if (movesHost) urgent = true;
   if (posted.length >= POSTED_MAX) flushPosted();
@@ -60,6 +62,7 @@ export function flushPosted(): void {
 
 /** The calls still posted, for the reply to a command (the host serves them on receiving it). */
 export function takePosted(): Array<{ op: string; args: unknown; t: number }> {
+  if (held) sendHeld(); // a held write is never left behind a reply (it crosses now, with what was posted before it)
   const calls = posted;
   posted = [];
   urgent = false;
@@ -95,4 +98,29 @@ export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-onUnsentCalls({ pending: () => urgent, send: flushPosted });
+/** An I2C write kept for the read that follows it on the same device (shims/device.ts I2CPairing). */
+let held: (() => void) | null = null;
+
+function sendHeld(): void {
+  const send = held;
+  held = null;
+  if (send) send();
+}
+
+export const i2cPairing = {
+  hold(send: () => void): void {
+    sendHeld();
+    held = send;
+  },
+  release(): void {
+    held = null;
+  },
+};
+
+onUnsentCalls({
+  pending: () => urgent || held !== null,
+  send: () => {
+    flushPosted();
+    sendHeld();
+  },
+});
