@@ -1,4 +1,4 @@
-import { POLICY_START, PolicyEffect, PolicyState, Taken, countsToCollect, debtCounts, policyStep } from "../core/card-policy";
+import { POLICY_START, PolicyEffect, PolicyState, Taken, countsToCollect, debtCounts, policyIdle, policyStep } from "../core/card-policy";
 import { countsDue } from "../core/counts";
 import { frozen } from "../lib/frozen";
 import { estimatePlan } from "../core/estimate";
@@ -406,10 +406,13 @@ export class CardBilling {
   #evaluate(): void {
     if (!this.#polled || this.#readerError !== null) return; // nothing is known of the slot (no reader answers)
     const terminal = this.#o.terminal;
-    const t = terminal.now();
     const before = this.#state;
+    const guarding = terminal.activePeriod !== null;
+    const credit = this.#card !== null && this.#card.counts > 0;
+    if (policyIdle(before, guarding, credit)) return; // nothing to decide: no input to gather (every look at the slot comes here)
+    const t = terminal.now();
     const why = this.#card ? `card ${this.#card.identity.cardId} is empty` : this.#refused ? "the card was refused" : "no card";
-    const input = { t, minuteOfDay: minuteOfDay(t, this.#o.zoneMinutes), guarding: terminal.activePeriod !== null, credit: this.#card !== null && this.#card.counts > 0, due: this.#due(), why };
+    const input = { t, minuteOfDay: minuteOfDay(t, this.#o.zoneMinutes), guarding, credit, due: this.#due(), why };
     const step = policyStep(before, this.#o.config, input);
     if (step.state === before) return;
     const stopped = before.mode === "stopped" ? before.stoppedPeriod ?? null : null;
