@@ -15,12 +15,14 @@ import { EngineName, isEngineName } from "../host-sim/engines/engine";
 import { projectRoot } from "../host-sim/project";
 import { parseScript } from "../host-sim/script";
 
+/** 12,345 (SES, which the XS engine's host loads, tames toLocaleString) */
+const n = (x: number) => String(Math.round(x)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
 const top = (o: Record<string, number>) =>
   Object.entries(o)
     .sort((a, b) => b[1] - a[1])
     .slice(0, 6)
-    .map(([k, v]) => `${k} ${v.toLocaleString("en")}`)
+    .map(([k, v]) => `${k} ${n(v)}`)
     .join(", ");
 const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
 
@@ -34,10 +36,10 @@ async function week(engine: EngineName): Promise<void> {
   const virtualSeconds = (last.at - (script.start as number)) / 1000;
   const trips = result.roundTrips as { commands: Record<string, number>; hostCalls: Record<string, number>; crossings: number };
   console.log(`routine week under ${engine.toUpperCase()} (3 sensors, ${result.periods.length} periods, ${result.alarms.length} alarm, ${result.totalYen} yen, ${result.countsTaken ?? "?"} counts)`);
-  console.log(`  virtual ${virtualSeconds} s in ${realSeconds.toFixed(2)} s real: ${Math.round(virtualSeconds / realSeconds).toLocaleString("en")} virtual seconds per real second`);
-  console.log(`  commands into the engine: ${sum(trips.commands).toLocaleString("en")} (${top(trips.commands)})`);
-  console.log(`  host calls out of it:     ${sum(trips.hostCalls).toLocaleString("en")} (${top(trips.hostCalls)})`);
-  console.log(`  requests that crossed:    ${trips.crossings.toLocaleString("en")} (posted calls travel together)`);
+  console.log(`  virtual ${n(virtualSeconds)} s in ${realSeconds.toFixed(2)} s real: ${n(virtualSeconds / realSeconds)} virtual seconds per real second`);
+  console.log(`  commands into the engine: ${n(sum(trips.commands))} (${top(trips.commands)})`);
+  console.log(`  host calls out of it:     ${n(sum(trips.hostCalls))} (${top(trips.hostCalls)})`);
+  console.log(`  requests that crossed:    ${n(trips.crossings)} (posted calls travel together)`);
   console.log(`  load average (1, 5, 15 min) before ${loadBefore}, after ${load()}`);
 }
 
