@@ -34,10 +34,10 @@ function answer(op: string, reply: { powerCut?: boolean; hold?: number; error?: 
  * made, and cross to the host together, in order: before any other host call, and with the reply
  * to the command that made them (firmware-entry.ts takePosted); those that can make the host act
  * (bytes on a UART: the host's next event, `hold`, may move) also before a timer of the firmware
- * runs that only the host's next event could stop (timer.ts runTimers). The host serves them one by one as separate calls at
- * their own instants, so it sees exactly the calls it saw one round trip each, in the same order;
- * a power cut met among them ends the engine as before (the dying firmware's calls never reach
- * the host either way).
+ * runs that only the host's next event could stop (timer.ts runTimers). The host serves them one
+ * by one as separate calls at their own instants, so it sees exactly the calls it saw one round
+ * trip each, in the same order; a power cut met among them ends the engine as before (the dying
+ * firmware's calls never reach the host either way).
  */
 const POSTED_MAX = 64;
 let posted: Array<{ op: string; args: unknown; t: number }> = [];

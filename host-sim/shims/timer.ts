@@ -83,7 +83,9 @@ export function reach(at: number): number {
 /**
  * Calls the firmware made that may move the host's next event but have not reached the host yet
  * (the bridge's posted calls: bytes on a UART): `pending` says so, `send` sends them (their reply
- * sets `hold`). Host events are only ever added by them, so `hold` can only come earlier.
+ * sets `hold`). They add host events, so `hold` comes earlier if it moves: a timer due at or after
+ * the `hold` known stops the run without them (were it later, the timer runs at the next step, at
+ * its own instant all the same).
  */
 let unsent: { pending(): boolean; send(): void } = { pending: () => false, send: () => undefined };
 
