@@ -6,7 +6,7 @@
  */
 import { deliver } from "./shims/device-global";
 import { Components, boot } from "../firmware/main";
-import { PowerCut, toHex } from "./shims/bridge";
+import { PowerCut, takePosted, toHex } from "./shims/bridge";
 import { PN532 } from "../firmware/drivers/pn532";
 import { advanceTo, nextDue, reach, runTimers, setHold, setNow, virtualNow } from "./shims/timer";
 
@@ -114,12 +114,13 @@ function handle(request: string): string {
     const command = commands[op];
     if (!command) return JSON.stringify({ error: `unknown command ${op}` });
     const value = command(msg.args);
-    // Every reply tells the host when the firmware next needs the clock to move.
-    return JSON.stringify({ value: value === undefined ? null : value, nextDue: nextDue() });
+    // Every reply tells the host when the firmware next needs the clock to move, and carries the
+    // calls still posted (shims/bridge.ts), which the host serves first.
+    return JSON.stringify({ value: value === undefined ? null : value, nextDue: nextDue(), posted: takePosted() });
   } catch (e) {
     if (e instanceof PowerCut) return JSON.stringify({ powerCut: true });
     const err = e as Error;
-    return JSON.stringify({ error: `${op}: ${err && err.message ? err.message : String(e)}`, stack: err && err.stack });
+    return JSON.stringify({ error: `${op}: ${err && err.message ? err.message : String(e)}`, stack: err && err.stack, posted: takePosted() });
   }
 }
 

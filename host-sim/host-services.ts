@@ -20,6 +20,10 @@ export interface HostServiceOptions {
 
 
 
+/** Calls the firmware may post (shims/bridge.ts): they answer nothing and fail only by a power cut. */
+const POSTED_OPS = new Set(["pref.set", "pref.delete", "io.serial.write"]);
+const POSTED_MAX = 64;
+
 function wireValue(value: FlashValue | undefined): unknown {
   if (value === undefined) return null;
   return value.t === "a" ? { t: "a", v: hexOf(value.v) } : value;
@@ -46,8 +50,10 @@ function flashValue(input: any): FlashValue {
 export class HostServices {
   #o: HostServiceOptions;
   #cut = false;
-  /** host calls served, by op (the simulator's figures: each is a round trip out of the engine) */
+  /** host calls served, by op (posted ones too: each as the call it stands for) */
   readonly calls = new Map<string, number>();
+  /** requests that crossed from the engine (a batch of posted calls is one): the round trips out of it */
+  crossings = 0;
 
   constructor(options: HostServiceOptions) {
     this.#o = options;
@@ -60,27 +66,77 @@ export class HostServices {
   /** Handles one JSON request from the firmware; returns the JSON reply. */
   handle(request: string): string {
     if (this.#cut) return '{"powerCut":true}';
+    this.crossings++;
     let op = "";
-    let reply: { value?: unknown; error?: string; hold?: number };
+    let reply: { value?: unknown; error?: string; hold?: number; op?: string };
     try {
       const parsed = JSON.parse(request) as { op: string; args: any; t?: number };
       op = parsed.op;
-      this.calls.set(op, (this.calls.get(op) ?? 0) + 1);
-      if (typeof parsed.t === "number") this.#o.follow?.(parsed.t);
-      this.#o.onCall?.(op, parsed.args, parsed.t);
-      reply = { value: this.#dispatch(op, parsed.args) ?? null };
+      if (op === "batch") {
+        op = this.#serveBatch(parsed.args);
+        reply = { value: null };
+      } else if (op === "io.i2c.writeRead") {
+        // an I2C write carried by the read after it (shims/device.ts): served as the two calls
+        const a = parsed.args ?? {};
+        op = "io.i2c.write";
+        this.#serve(op, { h: a.h, data: a.data, stop: a.writeStop }, parsed.t);
+        op = "io.i2c.read";
+        reply = { value: this.#serve(op, { h: a.h, count: a.count, stop: a.stop }, parsed.t) ?? null };
+      } else reply = { value: this.#serve(op, parsed.args, parsed.t) ?? null };
     } catch (e) {
       if (e instanceof PowerCutError) {
         this.#cut = true;
         return '{"powerCut":true}';
       }
       reply = { error: (e as Error).message };
+      if (op !== "batch") reply.op = op;
     }
     // Every reply, a failed call's too (a NACK on the bus), says when the host acts next: the
     // firmware's timers stop there (host-sim/shims/timer.ts); without it they would run past it.
     const hold = op === "clock.set" ? 0 : (this.#o.holdAt?.() ?? null);
     if (hold !== null) reply.hold = hold;
     return JSON.stringify(reply);
+  }
+
+  /**
+   * Serves the calls a command's reply carried (posted while it ran, shims/bridge.ts), one by one
+   * as if each had crossed alone. Returns an error message, or null; a power cut among them ends
+   * the terminal (powerCut turns true) as it would have at that call.
+   */
+  servePosted(calls: unknown): string | null {
+    if (this.#cut) return null;
+    try {
+      this.#serveBatch(calls);
+      return null;
+    } catch (e) {
+      if (e instanceof PowerCutError) {
+        this.#cut = true;
+        return null;
+      }
+      return (e as Error).message;
+    }
+  }
+
+  /** Posted calls in order; on a failure the op that failed is in the error. */
+  #serveBatch(calls: unknown): string {
+    if (!Array.isArray(calls) || calls.length > POSTED_MAX) throw new Error("batch: a list of at most 64 posted calls");
+    for (const c of calls as Array<{ op: unknown }>) if (typeof c?.op !== "string" || !POSTED_OPS.has(c.op)) throw new Error(`batch: ${String(c?.op)} cannot be posted`);
+    for (const c of calls as Array<{ op: string; args: unknown; t: unknown }>) {
+      try {
+        this.#serve(c.op, c.args, typeof c.t === "number" ? c.t : undefined);
+      } catch (e) {
+        if (e instanceof PowerCutError) throw e;
+        throw new Error(`${c.op}: ${(e as Error).message}`);
+      }
+    }
+    return "batch";
+  }
+
+  #serve(op: string, args: any, t: number | undefined): unknown {
+    this.calls.set(op, (this.calls.get(op) ?? 0) + 1);
+    if (typeof t === "number") this.#o.follow?.(t);
+    this.#o.onCall?.(op, args, t);
+    return this.#dispatch(op, args);
   }
 
   #dispatch(op: string, args: any): unknown {

@@ -41,6 +41,8 @@ export interface SimPlugin {
   busy?(): boolean;
   /** After each step of the firmware (e.g. write a card's file once for the step's block writes). */
   afterStep?(): void;
+  /** When a run of virtual time (runUntil) is over: whatever was put off while it ran is done now. */
+  settled?(): void;
 }
 
 /** More steps than this at one virtual instant means devices are feeding each other forever. */
@@ -74,6 +76,7 @@ export class Simulator {
   /** round trips into the engine (commands) and out of it (host calls), by op, over every boot */
   #commands = new Map<string, number>();
   #hostCalls = new Map<string, number>();
+  #pastCrossings = 0;
 
   private constructor(options: SimulatorOptions) {
     this.#options = options;
@@ -105,6 +108,11 @@ export class Simulator {
     return sim;
   }
 
+  /** The firmware's config: the manifest's, with this simulator's overrides (devices read their pins here). */
+  get config(): Record<string, unknown> {
+    return { ...manifestConfig(), ...(this.#options.config ?? {}) };
+  }
+
   get powered(): boolean {
     return this.#engine !== null;
   }
@@ -121,7 +129,7 @@ export class Simulator {
     // A file-backed flash is read back from the file, as a board reads its NVS after a cut.
     this.#flash = path ? new FlashFile(path) : (this.#memoryFlash ??= new FlashFile(null));
     this.#flash.powerUp();
-    const config = { ...manifestConfig(), ...(this.#options.config ?? {}) };
+    const config = this.config;
     this.#host = new HostServices({
       flash: this.#flash,
       io: this.io,
@@ -190,12 +198,15 @@ export class Simulator {
     this.#commands.set(op, (this.#commands.get(op) ?? 0) + 1);
     const reply = JSON.parse(await this.#engine.command(JSON.stringify({ op, args })));
     this.#account();
+    // the calls the firmware posted and had not sent yet came with the reply: served first, in order
+    const postedError = reply.posted && reply.posted.length > 0 ? (this.#host?.servePosted(reply.posted) ?? null) : null;
     if (reply.powerCut || this.#host?.powerCut) {
       this.powerCuts++;
       await this.#shutdown();
       return undefined;
     }
     if (reply.error !== undefined) throw new SimulatorError(`firmware ${reply.error}`);
+    if (postedError !== null) throw new SimulatorError(`firmware ${op}: a posted host call failed: ${postedError}`);
     this.#nextDue = reply.nextDue ?? null;
     return reply.value;
   }
@@ -229,10 +240,11 @@ export class Simulator {
         steps = 0;
         last = this.clock.now;
       }
-      await this.#step(targetMs);
+      await this.#step(targetMs, true);
     }
     this.clock.advanceTo(targetMs);
     await this.#step();
+    for (const p of this.#plugins.values()) p.settled?.();
   }
 
   /** Lets everything due by now happen (after a script action, before a snapshot). */
@@ -248,19 +260,33 @@ export class Simulator {
    * or after it, so the order of host and firmware events is exactly what one step per event
    * would give, with one round trip where there were many.
    */
-  async #step(to: number = this.clock.now): Promise<void> {
+  async #step(to: number = this.clock.now, idle = false): Promise<void> {
     this.io.runDue();
     const events = this.io.takeEvents();
     if (this.#engine && this.#options.stepping === "per-event") {
       if (events.length > 0) await this.command("io.deliver", { events, at: this.clock.now });
       if (this.#engine) await this.command("advance", { to: this.clock.now });
-    } else if (this.#engine) {
+    } else if (this.#engine && !(idle && events.length === 0 && this.#idle(to))) {
       const base = this.clock.now;
       const value = await this.command("step", { events, base, to: Math.max(base, to), hold: this.#holdAt() });
       if (value && typeof value.now === "number") this.clock.advanceTo(value.now);
     }
     for (const p of this.#plugins.values()) p.afterStep?.();
     this.onStep?.();
+  }
+
+  /**
+   * Whether a step with no events would do nothing in the firmware: no timer due now, and none due
+   * before both `to` and the host's next event. Such a step is skipped inside runUntil (its only
+   * effect would be the firmware's clock, which the next step or the last one of runUntil sets):
+   * a host timer that gives the firmware nothing (a sensor hearing the air) costs no round trip.
+   */
+  #idle(to: number): boolean {
+    const due = this.#nextDue;
+    if (due === null) return true;
+    if (due <= this.clock.now) return false;
+    const hold = this.#holdAt();
+    return due > to || (hold !== null && due >= hold);
   }
 
   /** When the firmware must stop running its own timers: the host's next event; 0 while real work is under way. */
@@ -276,11 +302,14 @@ export class Simulator {
     return snap;
   }
 
-  /** Round trips so far: commands into the engine and host calls out of it, by op. */
-  roundTrips(): { commands: Record<string, number>; hostCalls: Record<string, number> } {
+  /**
+   * Round trips so far: commands into the engine and host calls out of it, by op, and how many
+   * requests crossed out of it (`crossings`: posted calls travel together, shims/bridge.ts).
+   */
+  roundTrips(): { commands: Record<string, number>; hostCalls: Record<string, number>; crossings: number } {
     const hostCalls = new Map(this.#hostCalls);
     for (const [op, n] of this.#host?.calls ?? []) hostCalls.set(op, (hostCalls.get(op) ?? 0) + n);
-    return { commands: Object.fromEntries(this.#commands), hostCalls: Object.fromEntries(hostCalls) };
+    return { commands: Object.fromEntries(this.#commands), hostCalls: Object.fromEntries(hostCalls), crossings: this.#pastCrossings + (this.#host?.crossings ?? 0) };
   }
 
   meter(): Meter | null {
@@ -323,6 +352,8 @@ export class Simulator {
     this.#nextDue = null;
     for (const [op, n] of this.#host?.calls ?? []) this.#hostCalls.set(op, (this.#hostCalls.get(op) ?? 0) + n);
     this.#host?.calls.clear();
+    this.#pastCrossings += this.#host?.crossings ?? 0;
+    if (this.#host) this.#host.crossings = 0;
     this.#flash?.disarm();
     this.io.reset();
     if (engine) for (const p of this.#plugins.values()) p.powerLost?.();

@@ -7,7 +7,7 @@ import { changeDevices, closePeriod, guardedSeconds, openPeriod, periodRecord } 
 import { Plan, parsePlan } from "../firmware/core/plan";
 import { guardAt, transitionsBetween } from "../firmware/core/scheduler";
 import { EXAMPLE_TARIFF_JSON, parseTariff } from "../firmware/core/tariff";
-import { formatTime, parseTime } from "../firmware/core/time";
+import { formatTime, minuteOfDay, parseTime, secondsToCivil } from "../firmware/core/time";
 import { installKit, withSim } from "./helpers/engines";
 
 const tariff = parseTariff(EXAMPLE_TARIFF_JSON);
@@ -183,4 +183,16 @@ test("fast-check finds a broken rule: per-period flooring is not additive (the t
   );
   t.true(result.failed);
   t.truthy(deviceCounts({}));
+});
+
+test("minuteOfDay is secondsToCivil's hour × 60 + minute, for any instant and zone", (t) => {
+  fc.assert(
+    fc.property(fc.integer({ min: 946684800 - 86400, max: 4102444800 + 86400 }), fc.integer({ min: -720, max: 840 }), (s, zone) => {
+      const c = secondsToCivil(s, zone);
+      return minuteOfDay(s, zone) === c.hour * 60 + c.minute;
+    }),
+    { numRuns: 5000 },
+  );
+  t.is(minuteOfDay(parseTime("2026-04-16T22:00", "t"), 540), 22 * 60);
+  t.is(minuteOfDay(parseTime("2026-04-17T05:59:59", "t"), 540), 5 * 60 + 59);
 });

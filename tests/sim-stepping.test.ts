@@ -129,7 +129,8 @@ for (const engine of ["node", "xs"] as const) {
         ["opening", "2026-04-16T21:31:01"],
       ],
     );
-    t.true(reference.calls.length > 10_000, `host calls: ${reference.calls.length}`);
+    // thousands of calls to compare (4,903 since the card slot's contact spares the PN532 presence polls; 10,000+ before)
+    t.true(reference.calls.length > 4_000, `host calls: ${reference.calls.length}`);
     // call by call: the first difference is named, not a 10,000-line diff
     const n = Math.min(reference.calls.length, batched.calls.length);
     let i = 0;

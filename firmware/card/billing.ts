@@ -1,16 +1,17 @@
-import { POLICY_START, PolicyEffect, PolicyState, Taken, countsToCollect, debtCounts, policyStep } from "../core/card-policy";
+import { POLICY_START, PolicyEffect, PolicyState, Taken, countsToCollect, debtCounts, policyIdle, policyStep } from "../core/card-policy";
 import { countsDue } from "../core/counts";
 import { frozen } from "../lib/frozen";
 import { estimatePlan } from "../core/estimate";
 import type { Period } from "../core/plan";
 import { planToJson } from "../core/plan";
-import { DAY, Seconds, formatTime, secondsToCivil } from "../core/time";
+import { DAY, Seconds, formatTime, minuteOfDay } from "../core/time";
 import type { Terminal, Timers } from "../app/terminal";
 import type { PN532 } from "../drivers/pn532";
 import type { Store } from "../platform/store";
 import type { CardConfig } from "./config";
 import { CardError, terminalTag, toHex } from "./layout";
 import { CardView, LedgerRow, Purse } from "./purse";
+import type { SlotSwitch } from "./slot-switch";
 
 export type { CardMode } from "../core/card-policy";
 
@@ -57,6 +58,8 @@ export interface CardBillingOptions {
   store: Store;
   timers: Timers;
   config: CardConfig;
+  /** the slot's card-present contact (config.card.detect); without one the reader is polled */
+  slot?: SlotSwitch | null;
   terminalId: string;
   zoneMinutes: number;
   /** the LCD's warning line for the card (null clears it) */
@@ -187,7 +190,7 @@ export class CardBilling {
     const c = this.#o.config;
     this.#timer = this.#o.timers.set(() => this.#tick(), this.#readerError ? this.#backoffMs : this.#card ? c.presenceMs : c.pollMs);
     this.#guard(() => {
-      this.#poll();
+      if (this.#readerWanted()) this.#poll();
       const t = this.#o.terminal.now();
       if (this.#lastCollect < 0) this.#lastCollect = t;
       if (this.#o.terminal.activePeriod && t - this.#lastCollect >= this.#o.config.collectMs / 1000) {
@@ -240,6 +243,20 @@ export class CardBilling {
     } finally {
       this.#busy = false;
     }
+  }
+
+  /**
+   * Whether this tick must ask the PN532 about the slot. Without a card-present contact, always.
+   * With one, only when the contact moved, the reader is not up, or what the last look found is not
+   * settled (a card in but not read yet, refused or with an interrupted deduction to settle): a
+   * look then would find exactly what is known, so the reader is left alone.
+   */
+  #readerWanted(): boolean {
+    const slot = this.#o.slot;
+    if (!slot || !this.#readerReady || this.#readerError !== null) return true;
+    if (slot.takeMoved()) return true;
+    if (!slot.present) return this.#uid !== null;
+    return this.#uid === null || (this.#refused === null && (this.#card === null || this.#purse.journal !== null));
   }
 
   #poll(): void {
@@ -389,11 +406,13 @@ export class CardBilling {
   #evaluate(): void {
     if (!this.#polled || this.#readerError !== null) return; // nothing is known of the slot (no reader answers)
     const terminal = this.#o.terminal;
-    const t = terminal.now();
     const before = this.#state;
+    const guarding = terminal.activePeriod !== null;
+    const credit = this.#card !== null && this.#card.counts > 0;
+    if (policyIdle(before, guarding, credit)) return; // nothing to decide: no input to gather (every look at the slot comes here)
+    const t = terminal.now();
     const why = this.#card ? `card ${this.#card.identity.cardId} is empty` : this.#refused ? "the card was refused" : "no card";
-    const c = secondsToCivil(t, this.#o.zoneMinutes);
-    const input = { t, minuteOfDay: c.hour * 60 + c.minute, guarding: terminal.activePeriod !== null, credit: this.#card !== null && this.#card.counts > 0, due: this.#due(), why };
+    const input = { t, minuteOfDay: minuteOfDay(t, this.#o.zoneMinutes), guarding, credit, due: this.#due(), why };
     const step = policyStep(before, this.#o.config, input);
     if (step.state === before) return;
     const stopped = before.mode === "stopped" ? before.stoppedPeriod ?? null : null;

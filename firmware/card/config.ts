@@ -29,6 +29,8 @@ export interface CardConfig {
   lowCounts: number | null;
   /** the PN532 on the shared I2C bus (`config.i2c`, `config.pn532.address`) */
   reader: I2cBusConfig & { address: number };
+  /** the slot's card-present contact: its GPIO and the level that means "a card is in"; null: none wired (the reader is polled) */
+  detect: { pin: number; present: 0 | 1 } | null;
 }
 
 function int(v: unknown, fallback: number, field: string, min: number, max: number): number {
@@ -42,6 +44,15 @@ function clock(v: unknown, fallback: number, field: string): number {
   const m = typeof v === "string" ? /^([01]\d|2[0-3]):([0-5]\d)$/.exec(v) : null;
   if (!m) throw new FieldError(`config.card.${field}`, "must be a time of day like 22:00");
   return Number(m[1]) * 60 + Number(m[2]);
+}
+
+function readDetect(v: unknown): CardConfig["detect"] {
+  if (v === undefined || v === null) return null;
+  if (!isRecord(v)) throw new FieldError("config.card.detect", "must be {pin, present} or null");
+  const present = v.present ?? 1;
+  if (present !== 0 && present !== 1) throw new FieldError("config.card.detect.present", "must be 0 or 1 (the level while a card is in)");
+  if (v.pin === undefined) throw new FieldError("config.card.detect.pin", "is required (the GPIO of the card-present contact)");
+  return { pin: int(v.pin, 0, "detect.pin", 0, 39), present };
 }
 
 /** The card component's one validator: `config.card`, the reader's `config.pn532` and the bus. */
@@ -68,5 +79,6 @@ export function readCardConfig(config: Readonly<Record<string, unknown>>): CardC
     graceSeconds: int(c.graceSeconds, 120, "graceSeconds", 0, 86400),
     lowCounts: c.lowCounts === undefined || c.lowCounts === null ? null : int(c.lowCounts, 0, "lowCounts", 0, 0x7fffffff),
     reader: { ...readI2cBus(config), address: intField(sectionOf(config, "pn532").address, 0x24, "config.pn532.address", 0x08, 0x77) },
+    detect: readDetect(c.detect),
   };
 }

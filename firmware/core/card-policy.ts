@@ -120,10 +120,19 @@ export function isNight(config: PolicyConfig, minuteOfDay: number): boolean {
  * emergency credit (at a surcharge) or, by night, guarding on as debt, else a stop; with credit
  * (or no guarding) back to normal, closing any emergency stretch into the surcharge's count.
  */
+/**
+ * Whether policyStep has nothing to do whatever the rest of its input (the usual case: all is
+ * well, with credit or not guarding): the shell then need not gather that input at every look.
+ */
+export function policyIdle(state: PolicyState, guarding: boolean, credit: boolean): boolean {
+  return (credit || !guarding) && state.mode === "ok";
+}
+
 export function policyStep(state: PolicyState, config: PolicyConfig, input: PolicyInput): PolicyStep {
   const { t, guarding, credit, due, why } = input;
+  if (policyIdle(state, guarding, credit)) return { state, effects: [] };
   if (credit || !guarding) {
-    if (state.mode === "ok" || (state.mode === "stopped" && !credit)) return { state, effects: [] };
+    if (state.mode === "stopped" && !credit) return { state, effects: [] };
     const closed = state.mode === "emergency" && state.emergencyFromDue !== null ? Math.max(0, due - state.emergencyFromDue) : 0;
     const effects: PolicyEffect[] = [{ do: "note", note: credit ? "credit is back" : "guarding ended", ...(closed > 0 ? { counts: closed } : {}) }];
     if (state.mode === "stopped" && credit && !guarding) effects.push({ do: "resume" });

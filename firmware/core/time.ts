@@ -74,6 +74,12 @@ export function secondsToCivil(t: Seconds, zoneMinutes: number): Civil & { secon
   return { ...civilFromDays(days), hour, minute, second: rest - minute * MINUTE };
 }
 
+/** The minute of the local day (0..1439) at `t`: what secondsToCivil's hour × 60 + minute gives, without the date. */
+export function minuteOfDay(t: Seconds, zoneMinutes: number): number {
+  const local = t + zoneMinutes * MINUTE;
+  return Math.floor((local - Math.floor(local / DAY) * DAY) / MINUTE);
+}
+
 const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:\d{2})?$/;
 
 /**

@@ -6,6 +6,9 @@ import { CardFile, Issuer, openCard, writeCardFile } from "./card-file";
 import { MifareClassic1K } from "./mifare-classic";
 import { PN532_ADDRESS, Pn532Emulator } from "./pn532";
 
+/** Real ms between two writes of a card's file while virtual time runs (the file always catches up when the run stops). */
+const FILE_WRITE_MS = 250;
+
 /**
  * The terminal's card slot in the simulator (plugin "card"): the PN532 on the terminal's I2C bus
  * and whatever card is in its field. Cards come from card files (host-sim/devices/card-file.ts),
@@ -24,11 +27,21 @@ export class CardSlot implements SimPlugin {
   /** cards whose memory changed since their file was last written, and how to write each */
   #dirty = new Set<MifareClassic1K>();
   #writers = new WeakMap<MifareClassic1K, () => void>();
+  /** real time (performance.now) of the last file write */
+  #written = 0;
 
-  constructor(sim: Simulator, options: { address?: number; port?: number } = {}) {
+  /** the card-present contact's pin and its level with a card in (config.card.detect), or null when not wired */
+  readonly detect: { pin: number; present: 0 | 1 } | null;
+
+  constructor(sim: Simulator, options: { address?: number; port?: number; detect?: { pin: number; present: 0 | 1 } | null } = {}) {
     this.#sim = sim;
     this.reader = new Pn532Emulator(options.address ?? PN532_ADDRESS);
     sim.io.i2c(options.port ?? 0).attach(this.reader);
+    this.detect = options.detect ?? null;
+    const d = this.detect;
+    // The contact closes as the card goes fully in and opens as it leaves; the board's resistor
+    // holds the other level. The hub turns each change into an edge for the firmware.
+    if (d) sim.io.gpio.addResolver((pin) => (pin === d.pin ? (this.#card ? d.present : 1 - d.present) : undefined));
   }
 
   get card(): MifareClassic1K | null {
@@ -38,8 +51,8 @@ export class CardSlot implements SimPlugin {
   /** Puts the card of a card file into the slot. */
   insert(path: string): MifareClassic1K {
     const { card, file } = openCard(path);
-    // One file write per simulator step (a deduction writes three blocks in one step), not one per
-    // block: the file follows the card at every step's end, when the firmware's exchange is over.
+    // Not one file write per block (a deduction writes three): the file follows the card at a
+    // step's end, when the firmware's exchange is over (afterStep: at most every FILE_WRITE_MS).
     const write = card.onChange;
     if (write) this.#writers.set(card, write);
     card.onChange = () => {
@@ -61,20 +74,38 @@ export class CardSlot implements SimPlugin {
     this.#card = card;
     this.#file = { path, data: file };
     this.reader.insert(card);
+    if (this.detect) this.#sim.io.gpio.changed();
   }
 
-  /** Writes the files of the cards whose memory changed (the simulator calls this after every step). */
+  /**
+   * After a step: the files of the cards whose memory changed are written, at most every
+   * FILE_WRITE_MS of real time while virtual time runs on (a week's deductions were thousands of
+   * file writes, a quarter of a fast run); always when the run stops (settled), the card leaves or
+   * the power fails.
+   */
   afterStep(): void {
+    if (this.#dirty.size > 0 && performance.now() - this.#written >= FILE_WRITE_MS) this.flush();
+  }
+
+  /** The simulator's run of virtual time stopped: the files catch up. */
+  settled(): void {
+    this.flush();
+  }
+
+  /** Writes the files of the cards whose memory changed. */
+  flush(): void {
+    this.#written = performance.now();
     if (this.#dirty.size === 0) return;
     for (const card of this.#dirty) this.#writers.get(card)?.();
     this.#dirty.clear();
   }
 
   remove(): MifareClassic1K | null {
-    this.afterStep();
+    this.flush();
     const card = this.#card;
     this.reader.remove();
     this.#card = null;
+    if (this.detect) this.#sim.io.gpio.changed();
     return card;
   }
 
@@ -122,7 +153,7 @@ export class CardSlot implements SimPlugin {
   }
 
   powerLost(): void {
-    this.afterStep();
+    this.flush();
     this.reader.powerLost();
   }
 
@@ -150,9 +181,16 @@ export class CardSlot implements SimPlugin {
   }
 }
 
+/** The card-present contact the firmware's config wires (config.card.detect), if any. */
+function detectOf(config: Record<string, unknown>): { pin: number; present: 0 | 1 } | null {
+  const d = (config.card as { detect?: { pin?: unknown; present?: unknown } | null } | undefined)?.detect;
+  if (!d || typeof d.pin !== "number") return null;
+  return { pin: d.pin, present: d.present === 0 ? 0 : 1 };
+}
+
 /** The simulator's card slot, attached on first use. */
 export function cardSlot(sim: Simulator): CardSlot {
-  if (!sim.hasPlugin("card")) sim.use(new CardSlot(sim));
+  if (!sim.hasPlugin("card")) sim.use(new CardSlot(sim, { detect: detectOf(sim.config) }));
   return sim.plugin<CardSlot>("card");
 }
 

@@ -4,7 +4,7 @@
  * into the host. Requests and replies are JSON text, so both engines see exactly the same thing.
  */
 declare const __tgHostCall: (request: string) => string;
-import { setHold, virtualNow } from "./timer";
+import { onUnsentCalls, setHold, virtualNow } from "./timer";
 
 export class PowerCut extends Error {
   /** a field, not `this.name = …`: Error.prototype is frozen on a board (xsl freezes the built-ins), so assigning its inherited name throws */
@@ -15,12 +15,58 @@ export class PowerCut extends Error {
 }
 
 export function hostCall(op: string, args?: unknown): any {
+  flushPosted(); // what was posted happens first, in order
+  sendHeld(); // then an I2C write no read took along (shims/device.ts)
   // t: the firmware's time, for the host's clock; hold: the host's next event (timer.ts stops there)
-  const reply = JSON.parse(__tgHostCall(JSON.stringify({ op, args, t: virtualNow() })));
+  return answer(op, JSON.parse(__tgHostCall(JSON.stringify({ op, args, t: virtualNow() }))));
+}
+
+function answer(op: string, reply: { powerCut?: boolean; hold?: number; error?: string; op?: string; value?: unknown }): any {
   if (reply.powerCut) throw new PowerCut();
   setHold(typeof reply.hold === "number" ? reply.hold : null);
-  if (reply.error !== undefined) throw new Error(`host ${op}: ${reply.error}`);
+  if (reply.error !== undefined) throw new Error(`host ${reply.op ?? op}: ${reply.error}`);
   return reply.value;
+}
+
+/**
+ * Posted calls: host calls that answer nothing and cannot fail but for a power cut (a flash write
+ * or delete, bytes out of a UART). They wait here, each with the firmware's time when it was
+ * made, and cross to the host together, in order: before any other host call, and with the reply
+ * to the command that made them (firmware-entry.ts takePosted); those that can make the host act
+ * (bytes on a UART: the host's next event, `hold`, may move) also before a timer of the firmware
+ * runs that only the host's next event could stop (timer.ts runTimers). The host serves them one
+ * by one as separate calls at their own instants, so it sees exactly the calls it saw one round
+ * trip each, in the same order; a power cut met among them ends the engine as before (the dying
+ * firmware's calls never reach the host either way).
+ */
+const POSTED_MAX = 64;
+let posted: Array<{ op: string; args: unknown; t: number }> = [];
+/** a posted call may move the host's next event: send before the firmware's timers go on */
+let urgent = false;
+
+/** Posts a call; `movesHost`: it can schedule host events (bytes on a line), not only store. */
+export function postCall(op: string, args: unknown, movesHost = true): void {
+  sendHeld();
+  posted.push({ op, args, t: virtualNow() });
+  if (movesHost) urgent = true;
+  if (posted.length >= POSTED_MAX) flushPosted();
+}
+
+export function flushPosted(): void {
+  urgent = false;
+  if (posted.length === 0) return;
+  const calls = posted;
+  posted = [];
+  answer("batch", JSON.parse(__tgHostCall(JSON.stringify({ op: "batch", args: calls, t: virtualNow() }))));
+}
+
+/** The calls still posted, for the reply to a command (the host serves them on receiving it). */
+export function takePosted(): Array<{ op: string; args: unknown; t: number }> {
+  if (held) sendHeld(); // a held write is never left behind a reply (it crosses now, with what was posted before it)
+  const calls = posted;
+  posted = [];
+  urgent = false;
+  return calls;
 }
 
 const HEX = "0123456789abcdef";
@@ -38,8 +84,50 @@ export function toHex(bytes: Uint8Array): string {
   return s;
 }
 
+/** One hex digit's value from its character code (0-9, a-f, A-F); -1 for anything else. */
+function nibble(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** The host's hex back to bytes (character codes, not parseInt on substrings: this runs for every byte the host sends). */
 export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
+  if (typeof hex !== "string" || hex.length % 2 !== 0) throw new Error("host sent bad hex");
   const out = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+  for (let i = 0, j = 0; i < out.length; i++, j += 2) {
+    const hi = nibble(hex.charCodeAt(j));
+    const lo = nibble(hex.charCodeAt(j + 1));
+    if (hi < 0 || lo < 0) throw new Error("host sent bad hex");
+    out[i] = (hi << 4) | lo;
+  }
   return out;
 }
+
+/** An I2C write kept for the read that follows it on the same device (shims/device.ts I2CPairing). */
+let held: (() => void) | null = null;
+
+function sendHeld(): void {
+  const send = held;
+  held = null;
+  if (send) send();
+}
+
+export const i2cPairing = {
+  hold(send: () => void): void {
+    sendHeld();
+    held = send;
+  },
+  release(): void {
+    held = null;
+  },
+};
+
+onUnsentCalls({
+  pending: () => urgent || held !== null,
+  send: () => {
+    flushPosted();
+    sendHeld();
+  },
+});

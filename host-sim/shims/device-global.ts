@@ -1,4 +1,4 @@
-import { hostCall } from "./bridge";
+import { hostCall, i2cPairing, postCall } from "./bridge";
 import { makeDevice } from "./device";
 
 /**
@@ -6,6 +6,6 @@ import { makeDevice } from "./device";
  * as the SDK's host provider does on a board. The socket classes are the modules
  * embedded:io/socket/{udp,tcp,listener} (scripts/build.mjs maps them to host-sim/shims/socket-*.ts).
  */
-const { device, sockets, deliver } = makeDevice(hostCall);
+const { device, sockets, deliver } = makeDevice(hostCall, postCall, i2cPairing);
 (globalThis as any).device = device;
 export { deliver, sockets };

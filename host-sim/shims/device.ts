@@ -65,23 +65,69 @@ class ByteQueue {
   }
 }
 
-export function makeDevice(call: Call) {
+/**
+ * Holding an I2C write until the read that follows it on the same device (shims/bridge.ts): the
+ * engines' bridge gives `hold` (the write is kept), `sendHeld` is called by the bridge before any
+ * other host call.
+ */
+export interface I2CPairing {
+  /** keeps `send` until the next host call: a read on the same handle takes it along, anything else sends it first */
+  hold(send: () => void): void;
+  /** drops the write kept (a read carries it) */
+  release(): void;
+}
+
+/**
+ * `post` sends a call that answers nothing and cannot fail but for a power cut (bytes out of a
+ * UART): the engines' bridge batches those (shims/bridge.ts postCall); by default it is `call`.
+ * `pairing` (the engines' bridge): an I2C write is carried by the read that follows it on the same
+ * device ("io.i2c.writeRead", one crossing for two transfers), once that device has shown the
+ * pattern (a PN532: a command, then its ACK read); the host serves the two as the two calls.
+ */
+export function makeDevice(call: Call, post: (op: string, args: unknown) => void = call, pairing: I2CPairing | null = null) {
   const live = new Map<number, { deliver(e: DeliveredEvent): void }>();
 
   class I2C {
     #h: number;
+    /** the last transfer on this device was a write */
+    #wrote = false;
+    /** its writes are followed by a read: a write waits for that read */
+    #pairs = false;
+    /** the write waiting for its read */
+    #held: { data: string; stop: boolean } | null = null;
     constructor(o: { address: number; port?: number; hz: number }) {
       this.#h = call("io.open", { kind: "i2c", address: o.address, port: o.port ?? 0, hz: o.hz });
     }
     read(what: number | ArrayBufferView, stop = true): any {
       const count = typeof what === "number" ? what : what.byteLength;
-      const bytes = fromHex(call("io.i2c.read", { h: this.#h, count, stop }));
+      const held = this.#held;
+      this.#held = null;
+      if (held) pairing?.release();
+      if (this.#wrote) this.#pairs = true;
+      this.#wrote = false;
+      const hex = held
+        ? call("io.i2c.writeRead", { h: this.#h, data: held.data, writeStop: held.stop, count, stop })
+        : call("io.i2c.read", { h: this.#h, count, stop });
+      const bytes = fromHex(hex);
       if (typeof what === "number") return bytes.buffer;
       bytesOf(what).set(bytes);
       return undefined;
     }
     write(buffer: ArrayBuffer | ArrayBufferView, stop = true): void {
-      call("io.i2c.write", { h: this.#h, data: toHex(bytesOf(buffer)), stop });
+      const data = toHex(bytesOf(buffer));
+      this.#wrote = true;
+      if (pairing && this.#pairs) {
+        const held = { data, stop };
+        // anything but this device's read comes first: the write goes alone, and the pattern is off
+        pairing.hold(() => {
+          this.#held = null;
+          this.#pairs = false;
+          call("io.i2c.write", { h: this.#h, data: held.data, stop: held.stop });
+        });
+        this.#held = held;
+        return;
+      }
+      call("io.i2c.write", { h: this.#h, data, stop });
     }
     close(): void {
       call("io.close", { h: this.#h });
@@ -156,7 +202,7 @@ export function makeDevice(call: Call) {
       return this.#rx.take(count);
     }
     write(buffer: ArrayBuffer | ArrayBufferView): void {
-      call("io.serial.write", { h: this.#h, data: toHex(bytesOf(buffer)) });
+      post("io.serial.write", { h: this.#h, data: toHex(bytesOf(buffer)) });
     }
     close(): void {
       live.delete(this.#h);

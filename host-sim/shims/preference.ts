@@ -1,13 +1,29 @@
-import { fromHex, hostCall, toHex } from "./bridge";
+import { fromHex, hostCall, postCall, toHex } from "./bridge";
 
 type PreferenceValue = boolean | number | string | ArrayBuffer;
+type Wire = { t: string; v: any };
+
+/**
+ * What this engine knows the flash holds, by domain and key (null: known absent). Only this
+ * firmware writes its flash while it runs (a power cut ends the engine, and the cache with it), so
+ * a value written or read once is read again from here: no round trip to the host.
+ */
+const known = new Map<string, Wire | null>();
+
+function cacheKey(domain: string, key: string): string {
+  return domain + "\u0000" + key;
+}
+
+function decode(v: Wire): PreferenceValue {
+  return v.t === "a" ? fromHex(v.v).buffer : v.v; // a fresh ArrayBuffer each time, as the flash gives
+}
 
 /** Moddable's `preference` module, backed by the host's emulated flash. */
 const Preference = {
   set(domain: string, key: string, value: PreferenceValue): void {
     checkName(domain);
     checkName(key);
-    let encoded: { t: string; v: unknown };
+    let encoded: Wire;
     if (value instanceof ArrayBuffer) {
       if (value.byteLength > 4000) throw new RangeError("preference: value larger than 4000 bytes");
       encoded = { t: "a", v: toHex(new Uint8Array(value)) };
@@ -15,15 +31,21 @@ const Preference = {
     else if (typeof value === "number" && Number.isInteger(value)) encoded = { t: "i", v: value };
     else if (typeof value === "string") encoded = { t: "s", v: value };
     else throw new TypeError("preference: value must be a boolean, an integer, a string or an ArrayBuffer");
-    hostCall("pref.set", { domain, key, value: encoded });
+    postCall("pref.set", { domain, key, value: encoded }, false);
+    known.set(cacheKey(domain, key), encoded);
   },
   get(domain: string, key: string): PreferenceValue | undefined {
-    const v = hostCall("pref.get", { domain, key }) as { t: string; v: any } | null;
-    if (v === null) return undefined;
-    return v.t === "a" ? fromHex(v.v).buffer : v.v;
+    const k = cacheKey(domain, key);
+    let v = known.get(k);
+    if (v === undefined) {
+      v = hostCall("pref.get", { domain, key }) as Wire | null;
+      known.set(k, v);
+    }
+    return v === null ? undefined : decode(v);
   },
   delete(domain: string, key: string): void {
-    hostCall("pref.delete", { domain, key });
+    postCall("pref.delete", { domain, key }, false);
+    known.set(cacheKey(domain, key), null);
   },
   keys(domain: string): string[] {
     return hostCall("pref.keys", { domain });

@@ -80,6 +80,19 @@ export function reach(at: number): number {
   return ran;
 }
 
+/**
+ * Calls the firmware made that may move the host's next event but have not reached the host yet
+ * (the bridge's posted calls: bytes on a UART): `pending` says so, `send` sends them (their reply
+ * sets `hold`). They add host events, so `hold` comes earlier if it moves: a timer due at or after
+ * the `hold` known stops the run without them (were it later, the timer runs at the next step, at
+ * its own instant all the same).
+ */
+let unsent: { pending(): boolean; send(): void } = { pending: () => false, send: () => undefined };
+
+export function onUnsentCalls(u: { pending(): boolean; send(): void }): void {
+  unsent = u;
+}
+
 /** Runs the first callback due, at its own time (a repeating one is set again first). */
 function runFirst(): void {
   const e = entries.shift() as Entry;
@@ -97,8 +110,22 @@ function runFirst(): void {
  */
 export function runTimers(base: number, target: number): number {
   let ran = 0;
-  for (; entries.length > 0 && entries[0].due <= target && (entries[0].due <= base || entries[0].due < hold); ran++) runFirst();
-  const end = entries.length > 0 && entries[0].due <= target ? base : Math.min(target, Math.max(base, hold));
+  for (;;) {
+    if (entries.length === 0 || entries[0].due > target) break;
+    const due = entries[0].due;
+    if (due > base) {
+      if (due >= hold) break; // an earlier hold (after the unsent calls) would stop here too
+      if (unsent.pending()) {
+        unsent.send(); // whether it runs depends on the host's next event: learn it first
+        continue;
+      }
+    }
+    runFirst();
+    ran++;
+  }
+  // With calls unsent the host's next event is not known: the clock stays at `base` (the next
+  // step brings it on); otherwise it goes to `target` or to the host's next event.
+  const end = unsent.pending() || (entries.length > 0 && entries[0].due <= target) ? base : Math.min(target, Math.max(base, hold));
   if (end > nowMs) nowMs = end;
   return ran;
 }

@@ -80,6 +80,8 @@ export function cardConfig(overrides: Record<string, unknown>): Record<string, u
       surchargePermille: 200,
       graceSeconds: 120,
       night: { from: "22:00", to: "06:00" },
+      // the slot's card-present contact, as manifest.json wires it (detect: null for a slot without one)
+      detect: { pin: 34, present: 1 },
       ...overrides,
     },
   };
