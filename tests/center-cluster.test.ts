@@ -18,6 +18,7 @@ import { cameraImage, soundClip } from "../host-sim/devices/sensors";
 import { FailoverTerminal } from "./helpers/failover-terminal";
 import { RawMqtt } from "./helpers/mqtt-raw";
 import { storeEngines } from "./helpers/stores";
+import { hourlyPeriod } from "./helpers/hourly-period";
 
 // Several center nodes on one PostgreSQL (docs/operations.md, "Several nodes"): real processes on
 // loopback, a real PostgreSQL (tests/helpers/stores.ts), terminals that fail over between nodes.
@@ -25,19 +26,7 @@ const postgres = storeEngines().find((e) => e.name === "postgres")!;
 
 const s = (local: string) => parseTime(local, "t");
 
-function period(terminal: string, seq: number): Message {
-  const t = s("2026-04-16T20:00") + seq * 3600;
-  return {
-    name: "period",
-    terminal,
-    seq,
-    time: t + 3600,
-    body: {
-      start: t, end: t + 3600, pattern: 1, sensors: 2, cameras: 1, yenPerHour: 120, guardedSeconds: 3600, baseYen: 120,
-      yen: 96, images: 0, intervals: [[t, t + 3600, 2, 1, 0, 0, 0, 800]], rateSeconds: 432000, permille: 800, countsTaken: 9, contract: "continuous",
-    },
-  };
-}
+const period = hourlyPeriod;
 
 /** One `timeguard center` process: a node of the cluster. */
 class CenterNode {

@@ -13,6 +13,7 @@ import { Message, encodeMessage, upTopic } from "../firmware/uplink/messages";
 import { projectRoot } from "../host-sim/project";
 import { RawMqtt } from "./helpers/mqtt-raw";
 import { type StoreEngine, storeEngines } from "./helpers/stores";
+import { hourlyPeriod } from "./helpers/hourly-period";
 
 // The group commit and the SIGKILL test run on both store engines (tests/helpers/stores.ts).
 const engines = storeEngines();
@@ -22,19 +23,7 @@ function each(title: string, fn: (t: ExecutionContext, engine: StoreEngine) => P
 
 const s = (local: string) => parseTime(local, "t");
 
-function period(terminal: string, seq: number): Message {
-  const t = s("2026-04-16T20:00") + seq * 3600;
-  return {
-    name: "period",
-    terminal,
-    seq,
-    time: t + 3600,
-    body: {
-      start: t, end: t + 3600, pattern: 1, sensors: 2, cameras: 1, yenPerHour: 120, guardedSeconds: 3600, baseYen: 120,
-      yen: 96, images: 0, intervals: [[t, t + 3600, 2, 1, 0, 0, 0, 800]], rateSeconds: 432000, permille: 800, countsTaken: 9, contract: "continuous",
-    },
-  };
-}
+const period = hourlyPeriod;
 
 async function withCenter(body: (c: Center, dir: string) => Promise<void>, o: { now?: () => number; store?: string } = {}): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tg-fleet-"));
