@@ -265,7 +265,8 @@ export async function startCenter(o: CenterOptions): Promise<Center> {
     let id: number | null = null;
     for (let tries = 1; id === null; tries++) {
       // After a restart, past the newest seq already queued (the clock may have gone back).
-      downSeq = Math.max(downSeq + 1, Date.now(), ...downlinks.all(terminal).slice(-1).map((d) => d.seq + 1));
+      const last = downlinks.lastSeq(terminal);
+      downSeq = Math.max(downSeq + 1, Date.now(), last === null ? 0 : last + 1);
       const payload = DOWNLINK_CBOR.encode(messageToCbor({ name, terminal, seq: downSeq, time: Math.floor(now() / 1000), body }));
       // null: another node took that seq for this terminal at the same moment: the next one
       id = downlinks.tryAdd({ terminal, seq: downSeq, name, payload, createdAt: now() });

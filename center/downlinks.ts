@@ -71,6 +71,12 @@ export class Downlinks {
     return (this.#db.prepare("SELECT DISTINCT terminal FROM downlinks WHERE delivered_at IS NULL").all() as Row[]).map((r) => String(r.terminal));
   }
 
+  /** The highest sequence number queued for a terminal so far, or null (one index look-up). */
+  lastSeq(terminal: string): number | null {
+    const r = this.#db.prepare("SELECT MAX(seq) AS s FROM downlinks WHERE terminal = ?").get(terminal) as Row | undefined;
+    return r && r.s !== null && r.s !== undefined ? Number(r.s) : null;
+  }
+
   all(terminal: string): DownlinkRow[] {
     return (this.#db.prepare("SELECT * FROM downlinks WHERE terminal = ? ORDER BY id").all(terminal) as Row[]).map(downlinkRow);
   }

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Center, startCenter } from "../center/center";
+import { EXAMPLE_TARIFF_JSON } from "../firmware/core/tariff";
 import { type Message, downTopic, messageFromCbor } from "../firmware/uplink/messages";
 import { SECRETS, alarmMessages, publishAs, s } from "./helpers/center-web";
 import { RawMqtt } from "./helpers/mqtt-raw";
@@ -102,6 +103,26 @@ each("a downlink not acknowledged before the line drops stays queued and comes a
     second.client.close();
   } finally {
     await center.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+each("a new downlink's sequence number is past the highest one ever queued for the terminal, even one from a clock that ran ahead", async (t, engine) => {
+  const dir = mkdtempSync(join(tmpdir(), "tg-downseq-"));
+  const store = engine.fresh();
+  try {
+    const center = await start(dir, store);
+    const ahead = Date.now() + 10 ** 9;
+    t.not(center.downlinks.tryAdd({ terminal: "T0001", seq: ahead, name: "tariff", payload: Uint8Array.of(1), createdAt: Date.now() }), null);
+    t.not(center.downlinks.tryAdd({ terminal: "T0001", seq: 5, name: "tariff", payload: Uint8Array.of(2), createdAt: Date.now() }), null, "a lower one queued after it");
+    t.is(center.downlinks.lastSeq("T0001"), ahead);
+    t.is(center.downlinks.lastSeq("T0002"), null);
+    center.setTariff("T0001", { ...EXAMPLE_TARIFF_JSON, patterns: { "1": 200, "2": 300, "3": 400 } });
+    const seqs = center.downlinks.all("T0001").map((d) => d.seq);
+    t.is(seqs.length, 3);
+    t.true(seqs[2] > ahead, `the tariff went down as ${seqs[2]}, past ${ahead}`);
+    await center.close();
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
