@@ -279,6 +279,10 @@ each("the admin registers a site with its manager and a terminal; a bad tariff i
     t.is(center.store.terminal("T0003"), undefined);
     t.is((await admin.post("/admin/terminals", { id: "T0003", secret: "sato-secret-1", siteId: String(site.id), tariff: '{"patterns":{"1":100,"2":200,"3":300},"devices":{"sensor":5,"camera":10},"contracts":{"single":1,"multiple":0.9,"continuous":0.8},"yenPerCount":10}' })).status, 303);
     t.is((await RawMqtt.login(center.mqttPort, "T0003", "sato-secret-1")).returnCode, 0, "the terminal logs in with its secret");
+    // site ids past any integer the store takes are refused as no such site, never a store error
+    t.is((await admin.post("/admin/destinations", { for: "site:99999999999999999999999", kind: "email", address: "sato@example.com" })).status, 400);
+    t.is((await admin.post("/admin/terminals", { id: "T0009", secret: "sato-secret-1", siteId: "99999999999999999999999" })).status, 400);
+    t.is((await admin.get("/site/99999999999999999999999")).status, 404);
     const dest = await admin.post("/admin/destinations", { for: `site:${site.id}`, kind: "webhook", address: "ftp://nope" });
     t.is(dest.status, 400);
     t.is((await admin.post("/admin/destinations", { for: `site:${site.id}`, kind: "email", address: "sato@example.com" })).status, 303);

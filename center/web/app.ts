@@ -355,7 +355,7 @@ export class WebApp {
 
   #sitePage(c: Ctx, siteId: number): void {
     const user = c.user as UserRow;
-    if (!this.#sites().some((s) => s.id === siteId) || !this.#siteVisible(user, siteId)) return this.#notFound(c);
+    if (this.#d.store.site(siteId) === undefined || !this.#siteVisible(user, siteId)) return this.#notFound(c);
     const d = this.#siteData(siteId);
     sendHtml(c.res, 200, sitePage(this.#view(c), d.site, d.statuses, d.sensors, this.#alarmViews(d.alarms), d.notifications, chartRange(c.url.searchParams.get("range"))));
   }
@@ -523,7 +523,7 @@ export class WebApp {
 
   async #saveSite({ c, body, fail, done }: AdminCtx, siteParam: string): Promise<void> {
     const id = intParam(siteParam);
-    if (!this.#sites().some((s) => s.id === id)) return this.#notFound(c);
+    if (this.#d.store.site(id) === undefined) return this.#notFound(c);
     const images = imagesParam(body.imagesPerEvent);
     if (images === null) return fail("imagesPerEvent: a whole number from 0 to 20");
     this.#d.web.sites.setSiteSettings(id, { contact: (body.contact ?? "").trim().slice(0, 120), imagesPerEvent: images });
@@ -537,7 +537,7 @@ export class WebApp {
     const secret = body.secret ?? "";
     if (secret.length < 8 || secret.length > 200) return fail("secret: 8 to 200 characters");
     const siteId = intParam(body.siteId);
-    if (!this.#sites().some((s) => s.id === siteId)) return fail("siteId: choose a site");
+    if (!this.#d.store.site(siteId)) return fail("siteId: choose a site");
     const tariff = tariffParam(body);
     if (typeof tariff === "string") return fail(tariff);
     this.#d.store.addTerminal({ id, siteId, secretHash: this.#d.terminalSecretHash?.(id, secret) ?? hashSecret(secret), tariff });
@@ -570,7 +570,7 @@ export class WebApp {
     let siteId: number | null = null;
     if (role === "manager") {
       siteId = intParam(body.siteId);
-      if (!this.#sites().some((s) => s.id === siteId)) return fail("siteId: a manager manages one site; choose it");
+      if (this.#d.store.site(siteId) === undefined) return fail("siteId: a manager manages one site; choose it");
     }
     this.#d.web.accounts.addUser({ username, passwordHash: hashPassword(body.password), role, siteId }, this.#now());
     return done(`user ${username} added`);
@@ -598,7 +598,7 @@ export class WebApp {
     let audience: "site" | "operators";
     let siteId: number | null = null;
     if (target === "operators") audience = "operators";
-    else if (/^site:\d+$/.test(target) && this.#sites().some((s) => s.id === Number(target.slice(5)))) {
+    else if (/^site:\d{1,12}$/.test(target) && this.#d.store.site(Number(target.slice(5))) !== undefined) {
       audience = "site";
       siteId = Number(target.slice(5));
     } else return fail("for: operators or a site");
@@ -665,7 +665,7 @@ export class WebApp {
 
   #apiSite(c: Ctx, idParam: string, what: "" | "periods" | "alarms" | "notifications"): void {
     const id = intParam(idParam);
-    if (!this.#sites().some((s) => s.id === id) || !this.#siteVisible(c.user as UserRow, id)) return this.#notFound(c);
+    if (this.#d.store.site(id) === undefined || !this.#siteVisible(c.user as UserRow, id)) return this.#notFound(c);
     const s = this.#siteData(id);
     if (what === "periods") {
       return sendJson(c.res, 200, s.statuses.map((x) => ({ terminal: x.terminal.id, rows: x.table.rows.map(({ intervals: _i, ...r }) => r), baseYen: x.table.baseYen, permille: x.table.permille, totalYen: x.table.totalYen, countsTaken: x.table.countsTaken, days: x.days })));
