@@ -32,7 +32,24 @@ test("manifest.json's config passes every component's validator, with the buses 
   t.deepEqual(sensors.wifi, { port: 47800, mediaPort: 47801 });
   const uplink = readUplinkParts(config);
   t.deepEqual(uplink.modem, { port: 1, receive: 16, transmit: 17, baud: 115200, reset: 4 });
-  t.is(uplink.link.address, "127.0.0.1");
+  t.deepEqual(uplink.link.servers, [{ address: "127.0.0.1", port: 1883 }]);
+});
+
+test("link.address: one node or a list of the center's nodes, each with its own port or link.port", (t) => {
+  const link = (address: unknown, port = 8883) => readUplinkParts(withSection("link", { address, port })).link.servers;
+  t.deepEqual(link("10.0.0.7"), [{ address: "10.0.0.7", port: 8883 }]);
+  t.deepEqual(link(["10.0.0.7", "10.0.1.7:9883"]), [
+    { address: "10.0.0.7", port: 8883 },
+    { address: "10.0.1.7", port: 9883 },
+  ]);
+  t.true(Object.isFrozen(link(["10.0.0.7"])));
+  refused(t, () => link([]), "config.link.address");
+  refused(t, () => link(["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"]), "config.link.address");
+  refused(t, () => link(["10.0.0.7", "10.0.0.256"]), "config.link.address[1]");
+  refused(t, () => link(["10.0.0.7:0"]), "config.link.address[0]");
+  refused(t, () => link(["10.0.0.7:99999"]), "config.link.address[0]");
+  refused(t, () => link(["center.example:1883"]), "config.link.address[0]");
+  refused(t, () => link([7]), "config.link.address[0]");
 });
 
 test("a bad value in any component's config is a FieldError naming the field", (t) => {

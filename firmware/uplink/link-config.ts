@@ -2,13 +2,22 @@ import { intField, sectionOf } from "../app/config";
 import { FieldError } from "../core/errors";
 import { type LinkTls, readLinkTls } from "./link-tls";
 
+/** One of the center's nodes: a numeric IPv4 and its MQTT port. */
+export interface LinkServer {
+  readonly address: string;
+  readonly port: number;
+}
+
 export interface LinkConfig {
   terminalId: string;
   secret: string;
   apn: string;
-  /** numeric IPv4 of the center */
-  address: string;
-  port: number;
+  /**
+   * The center's nodes in order of preference (`link.address`: one numeric IPv4, or a list of 1 to
+   * 4, each `a.b.c.d` or `a.b.c.d:port`; `link.port` where none is given). The link dials the one
+   * it last had a session with and moves to the next when a session with it fails.
+   */
+  servers: readonly LinkServer[];
   /** TLS 1.2 PSK through the modem's SSL stack (docs/protocols.md); null: plain TCP (a private APN) */
   tls: LinkTls | null;
   batchSeconds: number;
@@ -24,6 +33,18 @@ export interface LinkConfig {
   zoneMinutes: number;
 }
 
+/** at most this many of the center's nodes in `link.address` */
+const MAX_SERVERS = 4;
+
+/** `a.b.c.d` or `a.b.c.d:port` (numeric: the modem is given no name to resolve). */
+function readServer(v: unknown, port: number, field: string): LinkServer {
+  const m = typeof v === "string" ? /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?::(\d{1,5}))?$/.exec(v) : null;
+  if (!m || [m[1], m[2], m[3], m[4]].some((o) => Number(o) > 255)) throw new FieldError(field, "must be a numeric IPv4 address (a.b.c.d, or a.b.c.d:port)");
+  const p = m[5] === undefined ? port : Number(m[5]);
+  if (p < 1 || p > 65535) throw new FieldError(field, "its port must be from 1 to 65535");
+  return Object.freeze({ address: `${m[1]}.${m[2]}.${m[3]}.${m[4]}`, port: p });
+}
+
 export function readLinkConfig(config: Readonly<Record<string, unknown>>): LinkConfig {
   const t = sectionOf(config, "terminal");
   const l = sectionOf(config, "link");
@@ -33,14 +54,15 @@ export function readLinkConfig(config: Readonly<Record<string, unknown>>): LinkC
     throw new FieldError(`config.${what}`, v === undefined ? "is required" : "must be a non-empty string");
   };
   const int = (v: unknown, fallback: number, what: string, min: number, max: number): number => intField(v, fallback, `config.${what}`, min, max);
-  const address = str(l.address, "link.address");
-  if (!/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address)) throw new FieldError("config.link.address", "must be a numeric IPv4 address");
+  const port = int(l.port, 1883, "link.port", 1, 65535);
+  const list = Array.isArray(l.address) ? l.address : [str(l.address, "link.address")];
+  if (list.length < 1 || list.length > MAX_SERVERS) throw new FieldError("config.link.address", `must be an address or a list of 1 to ${MAX_SERVERS}`);
+  const servers = Object.freeze(list.map((v, i) => readServer(v, port, Array.isArray(l.address) ? `config.link.address[${i}]` : "config.link.address")));
   return {
     terminalId: str(t.id, "terminal.id"),
     secret: str(l.secret, "link.secret"),
     apn: str(l.apn, "link.apn"),
-    address,
-    port: int(l.port, 1883, "link.port", 1, 65535),
+    servers,
     tls: readLinkTls(l, t.id),
     batchSeconds: int(l.batchMinutes, 10, "link.batchMinutes", 0, 1440) * 60,
     testIntervalSeconds: int(l.testHours, 24, "link.testHours", 1, 168) * 3600,

@@ -121,6 +121,8 @@ export class Uplink {
   #mqttTimer: ReturnType<typeof Timer.set> | undefined = undefined;
   #lingerTimer: ReturnType<typeof Timer.set> | undefined = undefined;
   #failures = 0;
+  /** which of the center's nodes (config.servers) the next dial goes to */
+  #server = 0;
   #retryAt = 0; // s
   #urgent = false; // a test call or a user/host request wants a dial now
   #inSession = new Set<number>(); // seqs published this session or still in flight
@@ -503,7 +505,8 @@ export class Uplink {
     this.#sessionStartMs = clockNow();
     this.#held = false;
     this.#armSessionTimer();
-    const target: SIM7600Target = { apn: this.#c.apn, address: this.#c.address, port: this.#c.port, tls: this.#c.tls };
+    const server = this.#c.servers[this.#server];
+    const target: SIM7600Target = { apn: this.#c.apn, address: server.address, port: server.port, tls: this.#c.tls };
     this.#modem.open(target);
   }
 
@@ -661,6 +664,8 @@ export class Uplink {
       this.#retryAt = 0;
     } else {
       this.#stats.failures++;
+      // the next of the center's nodes for the next dial (a node down, or the path to it)
+      this.#server = (this.#server + 1) % this.#c.servers.length;
       if (this.#dialUrgent) this.#urgent = true;
       this.#lastError = reason;
       const backoff = BACKOFF[Math.min(this.#failures, BACKOFF.length - 1)];
@@ -790,6 +795,7 @@ export class Uplink {
     const next = this.#state === "idle" ? this.#nextDial() : null;
     return {
       state: this.#state,
+      server: `${this.#c.servers[this.#server].address}:${this.#c.servers[this.#server].port}`,
       ...this.#stats,
       inflight: this.#client.inflight,
       nextDial: next ? next.at : null,
