@@ -6,7 +6,7 @@
 //    Moddable-style extensionless imports.
 // Type checking is `tsc --noEmit` (npm run typecheck); esbuild only strips types.
 import { build } from "esbuild";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unlisted } from "./manifest-modules.mjs";
@@ -65,6 +65,16 @@ await build({
 // TG_ONLY=word builds only the tests and benches whose file name contains it (for working on a few).
 const only = process.env.TG_ONLY;
 const pick = (f) => !only || f.includes(only);
+// A full build starts from empty test, bench and chunk folders: a test deleted or renamed in the
+// sources must not go on running from an old build (and old chunks must not pile up). A TG_ONLY
+// build keeps the others' files, but drops the built tests whose source is gone.
+if (!only) for (const d of ["chunks", "tests", "bench"]) rmSync(join(root, "dist", d), { recursive: true, force: true });
+else if (existsSync(join(root, "dist", "tests"))) {
+  for (const f of readdirSync(join(root, "dist", "tests"))) {
+    const m = /^(.*\.test)\.js(\.map)?$/.exec(f);
+    if (m && !existsSync(join(root, "tests", `${m[1]}.ts`))) rmSync(join(root, "dist", "tests", f), { force: true });
+  }
+}
 const tests = readdirSync(join(root, "tests"))
   .filter((f) => f.endsWith(".test.ts") && pick(f))
   .map((f) => `tests/${f}`);
