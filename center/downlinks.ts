@@ -29,9 +29,9 @@ export class Downlinks {
   }
 
   add(d: { terminal: string; seq: number; name: string; payload: Uint8Array; createdAt: number }): number {
-    return this.#db
-      .prepare("INSERT INTO downlinks (terminal, seq, name, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
-      .get(d.terminal, d.seq, d.name, Buffer.from(d.payload), d.createdAt)!.id;
+    const id = this.tryAdd(d);
+    if (id === null) throw new Error(`a downlink with seq ${d.seq} is queued for ${d.terminal} already`);
+    return id;
   }
 
   /**

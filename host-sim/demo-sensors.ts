@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { DemoClockError } from "./demo-clock";
-import type { SensorField, SensorMemory } from "./devices/sensors";
+import { type SensorField, type SensorMemory, sensorMemoryProblem } from "./devices/sensors";
 
 /**
  * The demo's field devices' own flash on disk (`sensors.json` beside the terminal's flash): each
@@ -14,9 +14,6 @@ const FORMAT = 1;
 const RESERVE = 10_000;
 const MAX_COUNTER = 0xffffffff;
 
-function isCount(v: unknown, max: number): v is number {
-  return typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= max;
-}
 
 /** The devices' memories saved in `path` by ID ({} when there is no file); a bad file is refused, naming what is wrong. */
 export function readSensorMemory(path: string): Record<string, SensorMemory> {
@@ -35,10 +32,9 @@ export function readSensorMemory(path: string): Record<string, SensorMemory> {
     if (!/^[ABCD][0-9]{4}$/.test(id)) throw new DemoClockError(`${path}: ${JSON.stringify(id)} is not an ID code`);
     const r = m as Record<string, unknown> | null;
     if (!r || typeof r !== "object") throw new DemoClockError(`${path}: ${id} must be an object`);
-    if (!isCount(r.counter, MAX_COUNTER)) throw new DemoClockError(`${path}: ${id}.counter must be an integer from 0 to ${MAX_COUNTER}`);
-    if (!isCount(r.terminalCounter, MAX_COUNTER)) throw new DemoClockError(`${path}: ${id}.terminalCounter must be an integer from 0 to ${MAX_COUNTER}`);
-    if (!isCount(r.eventNumber, 255)) throw new DemoClockError(`${path}: ${id}.eventNumber must be an integer from 0 to 255`);
-    out[id] = { counter: r.counter, terminalCounter: r.terminalCounter, eventNumber: r.eventNumber };
+    const problem = sensorMemoryProblem(r);
+    if (problem) throw new DemoClockError(`${path}: ${id}.${problem.field} must be ${problem.want}`);
+    out[id] = { counter: r.counter as number, terminalCounter: r.terminalCounter as number, eventNumber: r.eventNumber as number };
   }
   return out;
 }

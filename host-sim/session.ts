@@ -1,7 +1,7 @@
-import { deriveSensorKey, sensorField, WifiCamera, type SensorMemory } from "./devices/sensors";
+import { deriveSensorKey, sensorField, sensorMemoryProblem, WifiCamera, type SensorMemory } from "./devices/sensors";
 import { cardSlot, type CardSlot } from "./devices/card-slot";
-import { keysToJson, parseKeys, type CardFile } from "./devices/card-file";
-import { fromHex, toHex } from "../firmware/card/layout";
+import { cardFromJson, cardToJson, type CardFile } from "./devices/card-file";
+import { fromHex, sameBytes, toHex } from "../firmware/card/layout";
 import type { FlashValue } from "./storage/flash-file";
 import type { Simulator } from "./simulator";
 
@@ -22,7 +22,6 @@ export const MAX_SESSION_BYTES = 2 * 1024 * 1024;
 const MAX_ENTRIES = 4096;
 const MAX_VALUE_BYTES = 64 * 1024;
 const MAX_DEVICES = 64;
-const MAX_COUNTER = 0xffffffff;
 
 export class SessionError extends Error {}
 
@@ -77,7 +76,7 @@ export function sessionToJson(s: Session): string {
       clockMs: s.clockMs,
       flash: s.flash.map((e) => ({ domain: e.domain, key: e.key, t: e.value.t, v: e.value.t === "a" ? toHex(e.value.v) : e.value.v })),
       devices: s.devices.map((d) => ({ ...d, key: d.key ? toHex(d.key) : null })),
-      card: s.card ? { uid: toHex(s.card.uid), memory: toHex(s.card.memory), issuer: keysToJson(s.card.keys) } : null,
+      card: s.card ? cardToJson(s.card) : null,
     }) + "\n"
   );
 }
@@ -125,9 +124,8 @@ export function parseSession(text: string): Session {
       if (!key) throw new SessionError(`${where}.key must be null or 32 hex digits`);
     }
     const m = record(r.memory, `${where}.memory`);
-    if (!isInt(m.counter, 0, MAX_COUNTER) || !isInt(m.terminalCounter, 0, MAX_COUNTER) || !isInt(m.eventNumber, 0, 255)) {
-      throw new SessionError(`${where}.memory needs counter and terminalCounter (0..${MAX_COUNTER}) and eventNumber (0..255)`);
-    }
+    const problem = sensorMemoryProblem(m);
+    if (problem) throw new SessionError(`${where}.memory needs ${problem.field}: ${problem.want}`);
     return {
       id: r.id,
       heartbeatSeconds: r.heartbeatSeconds as number,
@@ -142,12 +140,8 @@ export function parseSession(text: string): Session {
   let card: CardFile | null = null;
   if (o.card !== null) {
     const c = record(o.card, "card");
-    const uid = fromHex(c.uid, 4);
-    const memory = fromHex(c.memory, 1024);
-    if (!uid) throw new SessionError("card.uid must be 8 hex digits");
-    if (!memory) throw new SessionError("card.memory must be 2048 hex digits (64 blocks)");
     try {
-      card = { uid, memory, keys: parseKeys(c.issuer, "card.issuer") };
+      card = cardFromJson(c, (field) => `card.${field}`);
     } catch (e) {
       throw new SessionError((e as Error).message);
     }
@@ -218,8 +212,4 @@ function flashValue(r: Record<string, unknown>, where: string): FlashValue {
     default:
       throw new SessionError(`${where}.t must be b, i, s or a`);
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

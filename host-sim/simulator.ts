@@ -159,11 +159,7 @@ export class Simulator {
    */
   async factoryReset(): Promise<void> {
     if (this.#engine) await this.powerCut();
-    const path = this.#options.flashPath ?? null;
-    const flash = path ? new FlashFile(path) : (this.#memoryFlash ??= new FlashFile(null));
-    flash.powerUp();
-    flash.eraseAll();
-    if (path) flash.close();
+    this.replaceFlash([]);
     await this.powerOn();
   }
 

@@ -93,23 +93,33 @@ export function readCardFile(path: string): CardFile {
     throw new CardFileError(`the card file ${path} is not JSON: ${(e as Error).message}`);
   }
   if (!o || o.format !== CARD_FORMAT) throw new CardFileError(`${path} is not a ${CARD_FORMAT} card file`);
+  return cardFromJson(o, (field) => `${path}: ${field}`);
+}
+
+/** A card as a card file holds it (UID, memory as 64 blocks of hex, the issuer's keys), without the format tag. */
+export function cardToJson(card: CardFile): { uid: string; memory: string[]; issuer: Record<string, unknown> } {
+  const memory: string[] = [];
+  for (let i = 0; i < 64; i++) memory.push(toHex(card.memory.subarray(i * 16, i * 16 + 16)));
+  return { uid: toHex(card.uid), memory, issuer: keysToJson(card.keys) };
+}
+
+/** A card from `cardToJson`'s form, every field checked; `name(field)` names a field in a refusal. */
+export function cardFromJson(o: Record<string, unknown>, name: (field: string) => string): CardFile {
   const uid = fromHex(o.uid, 4);
-  if (!uid) throw new CardFileError(`${path}: uid must be 8 hex digits`);
-  if (!Array.isArray(o.memory) || o.memory.length !== 64) throw new CardFileError(`${path}: memory must be 64 blocks`);
+  if (!uid) throw new CardFileError(`${name("uid")} must be 8 hex digits`);
+  if (!Array.isArray(o.memory) || o.memory.length !== 64) throw new CardFileError(`${name("memory")} must be 64 blocks`);
   const memory = new Uint8Array(1024);
   o.memory.forEach((b, i) => {
     const bytes = fromHex(b, 16);
-    if (!bytes) throw new CardFileError(`${path}: memory[${i}] must be 32 hex digits`);
+    if (!bytes) throw new CardFileError(`${name(`memory[${i}]`)} must be 32 hex digits`);
     memory.set(bytes, i * 16);
   });
-  return { uid, memory, keys: parseKeys(o.issuer, `${path}: issuer`) };
+  return { uid, memory, keys: parseKeys(o.issuer, name("issuer")) };
 }
 
 /** Writes the file aside and renames it over (a crash leaves the old or the new file). */
 export function writeCardFile(path: string, card: CardFile): void {
-  const memory: string[] = [];
-  for (let i = 0; i < 64; i++) memory.push(toHex(card.memory.subarray(i * 16, i * 16 + 16)));
-  const text = JSON.stringify({ format: CARD_FORMAT, uid: toHex(card.uid), memory, issuer: keysToJson(card.keys) }, null, 1) + "\n";
+  const text = JSON.stringify({ format: CARD_FORMAT, ...cardToJson(card) }, null, 1) + "\n";
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);

@@ -274,6 +274,20 @@ export interface SensorMemory {
   eventNumber: number;
 }
 
+const SENSOR_COUNTER_MAX = 0xffffffff;
+
+/**
+ * A device's memory saved outside the simulator (a demo's sensors.json, a saved session): the
+ * first field that is not what it must be, or null when all are.
+ */
+export function sensorMemoryProblem(m: Record<string, unknown>): { field: keyof SensorMemory; want: string } | null {
+  const isInt = (v: unknown, max: number) => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= max;
+  if (!isInt(m.counter, SENSOR_COUNTER_MAX)) return { field: "counter", want: `an integer from 0 to ${SENSOR_COUNTER_MAX}` };
+  if (!isInt(m.terminalCounter, SENSOR_COUNTER_MAX)) return { field: "terminalCounter", want: `an integer from 0 to ${SENSOR_COUNTER_MAX}` };
+  if (!isInt(m.eventNumber, 255)) return { field: "eventNumber", want: "an integer from 0 to 255" };
+  return null;
+}
+
 /**
  * One battery-powered field device. Its message counter lives in its own flash and survives
  * unplugging; everything else restarts at power-up: announce, identify, heartbeat.

@@ -348,16 +348,27 @@ export class SimWebServer {
   async #startNewSession(body: any): Promise<unknown> {
     if (!this.#newSession) throw new HttpError(409, "this simulator keeps its session (start it with timeguard sim-web for a new one)");
     if (body?.confirm !== true) throw new HttpError(400, "confirm must be true: a new session erases the terminal's memory");
+    await this.#reboot(() => this.sim.factoryReset(), "new session: the terminal's memory erased, booted as new");
+    return { ok: true };
+  }
+
+  /** Boots the terminal anew through `boot` (a new or a restored session): what the page knew of the old one is dropped. */
+  async #reboot(boot: () => Promise<void>, note: string): Promise<void> {
     try {
-      await this.sim.factoryReset();
+      await boot();
       await this.sim.settle();
     } finally {
       this.sim.clock.follow(this.sim.clock.speed);
     }
     this.#lastFirmware = null;
     this.#prev = {};
-    this.#note("new session: the terminal's memory erased, booted as new", "simulator");
-    return { ok: true };
+    this.#note(note, "simulator");
+  }
+
+  /** A new card file's path in the server's own folder. */
+  #cardPath(): string {
+    this.#cards ??= mkdtempSync(join(tmpdir(), "tg-web-cards-"));
+    return join(this.#cards, `card-${++this.#issued}.json`);
   }
 
   async #restoreSession(text: string): Promise<unknown> {
@@ -368,16 +379,7 @@ export class SimWebServer {
     } catch (e) {
       throw new HttpError(400, `not a session file: ${(e as Error).message}`);
     }
-    this.#cards ??= mkdtempSync(join(tmpdir(), "tg-web-cards-"));
-    try {
-      await restoreSession(this.sim, session, join(this.#cards, `card-${++this.#issued}.json`));
-      await this.sim.settle();
-    } finally {
-      this.sim.clock.follow(this.sim.clock.speed);
-    }
-    this.#lastFirmware = null;
-    this.#prev = {};
-    this.#note(`session restored at ${formatTime(Math.floor(session.clockMs / 1000), this.#zone)}`, "simulator");
+    await this.#reboot(() => restoreSession(this.sim, session, this.#cardPath()), `session restored at ${formatTime(Math.floor(session.clockMs / 1000), this.#zone)}`);
     return { ok: true, time: formatTime(Math.floor(this.sim.clock.now / 1000), this.#zone) };
   }
 
@@ -413,8 +415,7 @@ export class SimWebServer {
     if (typeof counts !== "number" || !Number.isInteger(counts) || counts < 0 || counts > 100000) throw new HttpError(400, "counts must be 0..100000");
     if (!ACTIONS["card.insert"]) throw new HttpError(409, "this simulator has no card reader");
     const { DEMO_ISSUER_JSON, issueCardFile, parseKeys } = await import("../devices/card-file");
-    this.#cards ??= mkdtempSync(join(tmpdir(), "tg-web-cards-"));
-    const path = join(this.#cards, `card-${++this.#issued}.json`);
+    const path = this.#cardPath();
     const uid = new Uint8Array(randomBytes(4));
     issueCardFile(path, { uid, cardId: randomInt(1, 0x7fffffff), counts, keys: parseKeys(DEMO_ISSUER_JSON, "demo issuer"), maxCounts: 100000 });
     this.#note(`card issued with ${counts} counts (${path})`);
