@@ -30,7 +30,6 @@ export class Buzzer {
   #pin: Digital;
   #mode: BuzzerMode = "off";
   #timer: ReturnType<typeof Timer.set> | undefined = undefined;
-  #level = 0;
   /** the pair of the pattern playing next */
   #step = 0;
   beeps = 0;
@@ -74,7 +73,6 @@ export class Buzzer {
   #write(level: 0 | 1): void {
     try {
       this.#pin.write(level);
-      this.#level = level;
     } catch {
       this.errors++;
     }
