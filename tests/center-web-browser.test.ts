@@ -152,8 +152,8 @@ test.serial("the admin's browser: a site, a terminal and a user are registered; 
   });
 });
 
-// Under the node engine: @agoric/xsnap's host side locks the process down (SES), which
-// playwright-core cannot run under; the XS path of the same downlink is tests/link-e2e.test.ts.
+// Under the node engine, which keeps this browser test quick; the XS path of the same downlink is
+// tests/link-e2e.test.ts.
 test.serial("[node] end to end: the simulated terminal dials the center, the operator dispatches in the browser, the terminal's LCD says guards are on the way", async (t) => {
   const { mkdtempSync, rmSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");

@@ -1,11 +1,9 @@
-import "@endo/init/debug.js";
-import { xsnap } from "@agoric/xsnap";
-import * as childProcess from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
-import * as tmp from "tmp";
+import * as path from "node:path";
 import type { Engine, LiveMemory, Meter } from "./engine";
 import { FREEZE_BUILTINS } from "./frozen-builtins";
+import { XsnapPipe } from "./xsnap-pipe";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -28,15 +26,9 @@ globalThis.handleCommand = (message) => new TextEncoder().encode(globalThis.__tg
  * says. Every reply carries XS meter figures.
  */
 export async function startXsEngine(bundle: string, hostCall: (request: string) => string): Promise<Engine> {
-  const worker = await xsnap({
+  const worker = new XsnapPipe({
     name: "timeguard-firmware",
-    os: os.type(),
-    spawn: childProcess.spawn,
-    fs: { ...fs, ...fs.promises, tmpName: tmp.tmpName } as any,
-    stdout: "inherit",
-    stderr: "inherit",
-    meteringLimit: 0,
-    handleCommand: async (message: Uint8Array) => encoder.encode(hostCall(decoder.decode(message))),
+    handleCommand: (message: Uint8Array) => encoder.encode(hostCall(decoder.decode(message))),
   });
   const meter: Meter = { compute: 0, lastCompute: 0, allocate: 0, heapCount: 0, calls: 0, collections: 0 };
   const account = (usage: { compute: number | null; allocate: number | null; currentHeapCount: number | null }) => {
@@ -49,7 +41,7 @@ export async function startXsEngine(bundle: string, hostCall: (request: string) 
     meter.calls++;
   };
   try {
-    account((await worker.evaluate(PRELUDE + bundle + POSTLUDE)).meterUsage);
+    account(worker.evaluate(PRELUDE + bundle + POSTLUDE).meterUsage);
   } catch (e) {
     await worker.close().catch(() => undefined);
     throw e;
@@ -59,23 +51,28 @@ export async function startXsEngine(bundle: string, hostCall: (request: string) 
     name: "xs",
     async command(request) {
       if (closed) throw new Error("engine closed");
-      const result = await worker.issueCommand(encoder.encode(request));
+      const result = worker.issueCommand(encoder.encode(request));
       account(result.meterUsage);
       return decoder.decode(result.reply);
     },
     meter: () => ({ ...meter }),
     async collect() {
       if (closed) throw new Error("engine closed");
-      const { meterUsage } = await worker.evaluate("gc()");
+      const { meterUsage } = worker.evaluate("gc()");
       meter.heapCount = meterUsage.currentHeapCount ?? meter.heapCount;
       return meter.heapCount;
     },
     async liveMemory() {
       if (closed) throw new Error("engine closed");
-      await worker.evaluate("gc()");
-      const parts: Uint8Array[] = [];
-      for await (const part of worker.makeSnapshotStream("timeguard-memory")) parts.push(part);
-      return parseSnapshot(Buffer.concat(parts));
+      worker.evaluate("gc()");
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tg-xs-snapshot-"));
+      try {
+        const file = path.join(dir, "machine.xss");
+        worker.snapshot(file);
+        return parseSnapshot(fs.readFileSync(file));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     },
     async close() {
       if (closed) return;
