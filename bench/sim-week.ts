@@ -15,7 +15,7 @@ import { EngineName, isEngineName } from "../host-sim/engines/engine";
 import { projectRoot } from "../host-sim/project";
 import { parseScript } from "../host-sim/script";
 
-/** 12,345 (SES, which the XS engine's host loads, tames toLocaleString) */
+/** 12,345, the same whatever the locale */
 const n = (x: number) => String(Math.round(x)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
 const top = (o: Record<string, number>) =>
