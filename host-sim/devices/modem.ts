@@ -173,9 +173,20 @@ export class ModemEmulator implements UartPeer, SimPlugin {
   sessionsOk = 0;
   bytesUp = 0;
   bytesDown = 0;
-  /** TCP payload of the TLS sessions (records, handshakes), both ways: what crosses the network */
-  wireUp = 0;
-  wireDown = 0;
+  /** TCP payload of the TLS sessions (records, handshakes), both ways: what crosses the network,
+   * closed sessions' and open ones' alike (a socket's figures are read live, not when it closes) */
+  get wireUp(): number {
+    let n = this.#wireClosed.up;
+    for (const raw of this.#wireOpen) n += raw.bytesWritten;
+    return n;
+  }
+  get wireDown(): number {
+    let n = this.#wireClosed.down;
+    for (const raw of this.#wireOpen) n += raw.bytesRead;
+    return n;
+  }
+  #wireClosed = { up: 0, down: 0 };
+  #wireOpen = new Set<Socket>();
   tlsSessions = 0;
   tlsHandshakesFailed = 0;
   commands = 0;
@@ -692,10 +703,12 @@ export class ModemEmulator implements UartPeer, SimPlugin {
         checkServerIdentity: () => undefined,
         pskCallback: () => ({ psk: psk.key, identity: psk.identity }),
       });
-      // the wire figures: TLS records and handshakes, counted on the TCP socket once it is gone
+      // the wire figures: TLS records and handshakes, counted on the TCP socket
+      this.#wireOpen.add(raw);
       raw.once("close", () => {
-        this.wireUp += raw.bytesWritten;
-        this.wireDown += raw.bytesRead;
+        this.#wireOpen.delete(raw);
+        this.#wireClosed.up += raw.bytesWritten;
+        this.#wireClosed.down += raw.bytesRead;
       });
     }
     this.#socket = socket;
