@@ -8,7 +8,7 @@ import { deliver } from "./shims/device-global";
 import { Components, boot } from "../firmware/main";
 import { PowerCut, takePosted, toHex } from "./shims/bridge";
 import { PN532 } from "../firmware/drivers/pn532";
-import { advanceTo, nextDue, reach, runTimers, setHold, setNow, virtualNow } from "./shims/timer";
+import { advanceTo, nextDue, reach, reachAhead, runTimers, setHold, setNow, virtualNow } from "./shims/timer";
 
 let components: Components | null = null;
 
@@ -35,16 +35,27 @@ const commands: Record<string, (args: any) => unknown> = {
     const ran = advanceTo(args.to);
     return { now: virtualNow(), ran };
   },
-  /** the simulator's step: deliver the host's events, run the timers up to `to` unless held (shims/timer.ts) */
-  step(args: { events: Parameters<typeof deliver>[0]; base: number; to: number; hold: number | null }) {
+  /**
+   * the simulator's step: deliver the host's events, then those of later instants it carries
+   * (`later`: bytes already on a line, simulator.ts #step), each at its own instant and only while
+   * that instant comes before the host's next event; then run the timers up to `to` unless held
+   * (shims/timer.ts). `delivered`: how many of the later instants were taken.
+   */
+  step(args: { events: Parameters<typeof deliver>[0]; base: number; to: number; hold: number | null; later?: Array<{ at: number; events: Parameters<typeof deliver>[0] }> }) {
     setHold(args.hold);
     let ran = 0;
     if (args.events.length > 0) {
       ran += reach(args.base);
       deliver(args.events);
     }
+    let delivered = 0;
+    for (const later of args.later ?? []) {
+      if (!reachAhead(later.at)) break;
+      if (later.events.length > 0) deliver(later.events);
+      delivered++;
+    }
     ran += runTimers(args.base, args.to);
-    return { now: virtualNow(), ran };
+    return { now: virtualNow(), ran, delivered };
   },
   /** the host's events at its instant `at` (the clock first brought there: shims/timer.ts reach) */
   "io.deliver"(args: { events: Parameters<typeof deliver>[0]; at?: number }) {

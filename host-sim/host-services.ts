@@ -54,6 +54,8 @@ export class HostServices {
   readonly calls = new Map<string, number>();
   /** requests that crossed from the engine (a batch of posted calls is one): the round trips out of it */
   crossings = 0;
+  /** those requests by the op that crossed ("batch", "io.i2c.writeRead", …): where the crossings go (bench/sim-week.ts) */
+  readonly crossed = new Map<string, number>();
 
   constructor(options: HostServiceOptions) {
     this.#o = options;
@@ -72,6 +74,7 @@ export class HostServices {
     try {
       const parsed = JSON.parse(request) as { op: string; args: any; t?: number };
       op = parsed.op;
+      this.crossed.set(String(op), (this.crossed.get(String(op)) ?? 0) + 1);
       if (op === "batch") {
         op = this.#serveBatch(parsed.args);
         reply = { value: null };

@@ -2,7 +2,7 @@ import type { Engine, EngineName, LiveMemory, Meter } from "./engines/engine";
 import { startNodeEngine } from "./engines/node-engine";
 import { HostServices } from "./host-services";
 import { VirtualClock } from "./clock";
-import { IoHub } from "./io/hub";
+import { type AheadEntry, IoHub } from "./io/hub";
 import { FlashFile, type FlashValue } from "./storage/flash-file";
 import { firmwareBundle, manifestConfig } from "./project";
 
@@ -63,6 +63,11 @@ export class Simulator {
   #host: HostServices | null = null;
   #engine: Engine | null = null;
   #nextDue: number | null = null;
+  /** deliveries a step carries ahead of their instant (#step), and the hub's handles they were made with */
+  #ahead: { entries: AheadEntry[]; epoch: number } | null = null;
+  /** instants of deliveries carried ahead by a step, and those the firmware took (the rest went back) */
+  #aheadCarried = 0;
+  #aheadTaken = 0;
   #meter: Meter = { compute: 0, lastCompute: 0, allocate: 0, heapCount: 0, calls: 0, collections: 0 };
   /** meter totals of engines already shut down (every boot is a new engine) */
   #pastCompute = 0;
@@ -77,6 +82,7 @@ export class Simulator {
   #commands = new Map<string, number>();
   #hostCalls = new Map<string, number>();
   #pastCrossings = 0;
+  #pastCrossed = new Map<string, number>();
 
   private constructor(options: SimulatorOptions) {
     this.#options = options;
@@ -255,6 +261,11 @@ export class Simulator {
    * it) and answers with `hold`, the host's next event (#holdAt): the firmware runs no timer due at
    * or after it, so the order of host and firmware events is exactly what one step per event
    * would give, with one round trip where there were many.
+   *
+   * The step also carries the deliveries of later instants that nothing can change any more: bytes
+   * already on a UART line (IoHub.takeAhead: the sensors' answers to one PING round). The firmware
+   * takes each at its instant as the host would have delivered it, for as long as that instant
+   * comes before `hold`; those it did not take go back to the host's timeline (docs/architecture.md, Time).
    */
   async #step(to: number = this.clock.now, idle = false): Promise<void> {
     this.io.runDue();
@@ -264,8 +275,28 @@ export class Simulator {
       if (this.#engine) await this.command("advance", { to: this.clock.now });
     } else if (this.#engine && !(idle && events.length === 0 && this.#idle(to))) {
       const base = this.clock.now;
-      const value = await this.command("step", { events, base, to: Math.max(base, to), hold: this.#holdAt() });
-      if (value && typeof value.now === "number") this.clock.advanceTo(value.now);
+      const ahead = to > base ? this.io.takeAhead(to) : [];
+      let delivered = 0;
+      try {
+        const later: Array<{ at: number; events: AheadEntry["events"] }> = [];
+        for (const e of ahead) {
+          const last = later[later.length - 1];
+          if (last && last.at === e.at) last.events = last.events.concat(e.events);
+          else later.push({ at: e.at, events: e.events });
+        }
+        if (ahead.length > 0) this.#ahead = { entries: ahead, epoch: this.io.handleEpoch };
+        this.#aheadCarried += later.length;
+        const value = await this.command("step", later.length > 0 ? { events, base, to: Math.max(base, to), hold: this.#holdAt(), later } : { events, base, to: Math.max(base, to), hold: this.#holdAt() });
+        if (value && typeof value.now === "number") this.clock.advanceTo(value.now);
+        // the instants the firmware took: every entry at or before the last of them
+        const took = value && Number.isInteger(value.delivered) && value.delivered > 0 ? Math.min(value.delivered as number, later.length) : 0;
+        this.#aheadTaken += took;
+        const until = took > 0 ? later[took - 1].at : -Infinity;
+        while (delivered < ahead.length && ahead[delivered].at <= until) delivered++;
+      } finally {
+        this.#ahead = null;
+        if (delivered < ahead.length) this.io.restoreAhead(ahead.slice(delivered));
+      }
     }
     for (const p of this.#plugins.values()) p.afterStep?.();
     this.onStep?.();
@@ -288,7 +319,14 @@ export class Simulator {
   /** When the firmware must stop running its own timers: the host's next event; 0 while real work is under way. */
   #holdAt(): number | null {
     for (const p of this.#plugins.values()) if (p.busy?.()) return 0;
-    return this.io.nextAt();
+    const host = this.io.nextAt();
+    const ahead = this.#ahead;
+    if (ahead === null || ahead.epoch === this.io.handleEpoch) return host;
+    // a handle opened or closed since the step's later deliveries were made: those the firmware has
+    // not reached are the host's again (delivered at their instant with the handles of then)
+    const now = this.clock.now;
+    const next = ahead.entries.find((e) => e.at > now);
+    return next === undefined ? host : host === null ? next.at : Math.min(host, next.at);
   }
 
   /** The firmware's snapshot, with what the attached devices add (the LCD's text, the card…). */
@@ -300,12 +338,27 @@ export class Simulator {
 
   /**
    * Round trips so far: commands into the engine and host calls out of it, by op, and how many
-   * requests crossed out of it (`crossings`: posted calls travel together, shims/bridge.ts).
+   * requests crossed out of it (`crossings`: posted calls travel together, shims/bridge.ts), and the
+   * instants of deliveries steps carried ahead (#step) and of those the firmware took.
    */
-  roundTrips(): { commands: Record<string, number>; hostCalls: Record<string, number>; crossings: number } {
+  roundTrips(): {
+    commands: Record<string, number>;
+    hostCalls: Record<string, number>;
+    crossings: number;
+    crossed: Record<string, number>;
+    ahead: { carried: number; taken: number };
+  } {
     const hostCalls = new Map(this.#hostCalls);
     for (const [op, n] of this.#host?.calls ?? []) hostCalls.set(op, (hostCalls.get(op) ?? 0) + n);
-    return { commands: Object.fromEntries(this.#commands), hostCalls: Object.fromEntries(hostCalls), crossings: this.#pastCrossings + (this.#host?.crossings ?? 0) };
+    const crossed = new Map(this.#pastCrossed);
+    for (const [op, n] of this.#host?.crossed ?? []) crossed.set(op, (crossed.get(op) ?? 0) + n);
+    return {
+      commands: Object.fromEntries(this.#commands),
+      hostCalls: Object.fromEntries(hostCalls),
+      crossings: this.#pastCrossings + (this.#host?.crossings ?? 0),
+      crossed: Object.fromEntries(crossed),
+      ahead: { carried: this.#aheadCarried, taken: this.#aheadTaken },
+    };
   }
 
   meter(): Meter | null {
@@ -350,6 +403,8 @@ export class Simulator {
     this.#host?.calls.clear();
     this.#pastCrossings += this.#host?.crossings ?? 0;
     if (this.#host) this.#host.crossings = 0;
+    for (const [op, n] of this.#host?.crossed ?? []) this.#pastCrossed.set(op, (this.#pastCrossed.get(op) ?? 0) + n);
+    this.#host?.crossed.clear();
     this.#flash?.disarm();
     this.io.reset();
     if (engine) for (const p of this.#plugins.values()) p.powerLost?.();

@@ -81,6 +81,25 @@ export function reach(at: number): number {
 }
 
 /**
+ * `reach` for host events a step carries ahead of their instant (firmware-entry.ts step, `later`):
+ * the callbacks due before `at` run only as runTimers runs them (each before the host's next
+ * event, the unsent calls sent first, since they may bring it closer), and the clock comes to `at`
+ * only when `at` is before the host's next event. False when it stopped short: the host then
+ * delivers those events itself, at their instant.
+ */
+export function reachAhead(at: number): boolean {
+  for (;;) {
+    if (unsent.pending()) unsent.send();
+    if (entries.length === 0 || entries[0].due >= at) break;
+    if (entries[0].due >= hold) return false;
+    runFirst();
+  }
+  if (at >= hold) return false;
+  if (at > nowMs) nowMs = at;
+  return true;
+}
+
+/**
  * Calls the firmware made that may move the host's next event but have not reached the host yet
  * (the bridge's posted calls: bytes on a UART): `pending` says so, `send` sends them (their reply
  * sets `hold`). They add host events, so `hold` comes earlier if it moves: a timer due at or after
