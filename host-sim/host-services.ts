@@ -21,7 +21,9 @@ export interface HostServiceOptions {
 
 
 /** Calls the firmware may post (shims/bridge.ts): they answer nothing and fail only by a power cut. */
-const POSTED_OPS = new Set(["pref.set", "pref.delete", "io.serial.write"]);
+const POSTED_OPS = new Set(["pref.set", "pref.delete", "io.serial.write", "io.i2c.read"]);
+/** the most bytes a read ahead may look at (shims/device.ts READ_AHEAD) */
+const READ_AHEAD_MAX = 64;
 const POSTED_MAX = 64;
 
 function wireValue(value: FlashValue | undefined): unknown {
@@ -72,9 +74,15 @@ export class HostServices {
     let op = "";
     let reply: { value?: unknown; error?: string; hold?: number; op?: string };
     try {
-      const parsed = JSON.parse(request) as { op: string; args: any; t?: number };
+      const parsed = JSON.parse(request) as { op: string; args: any; t?: number; posted?: unknown };
       op = parsed.op;
       this.crossed.set(String(op), (this.crossed.get(String(op)) ?? 0) + 1);
+      if (parsed.posted !== undefined) {
+        // calls posted before this one travelled with it: served first, in order (a failure is the batch's)
+        op = "batch";
+        this.#serveBatch(parsed.posted);
+        op = parsed.op;
+      }
       if (op === "batch") {
         op = this.#serveBatch(parsed.args);
         reply = { value: null };
@@ -84,15 +92,20 @@ export class HostServices {
         op = "io.i2c.write";
         this.#serve(op, { h: a.h, data: a.data, stop: a.writeStop }, parsed.t);
         op = "io.i2c.read";
-        reply = { value: this.#serve(op, { h: a.h, count: a.count, stop: a.stop }, parsed.t) ?? null };
+        const data = this.#serve(op, { h: a.h, count: a.count, stop: a.stop }, parsed.t) ?? null;
+        // `ahead`: also what the next read on the device would give now (no call: nothing happens on the bus)
+        if (a.ahead === undefined) reply = { value: data };
+        else {
+          if (!Number.isInteger(a.ahead) || a.ahead < 1 || a.ahead > READ_AHEAD_MAX) throw new Error(`ahead must be an integer from 1 to ${READ_AHEAD_MAX}`);
+          reply = { value: { data, next: this.#o.io.peekI2c(a.h, a.ahead) } };
+        }
       } else reply = { value: this.#serve(op, parsed.args, parsed.t) ?? null };
     } catch (e) {
       if (e instanceof PowerCutError) {
         this.#cut = true;
         return '{"powerCut":true}';
       }
-      reply = { error: (e as Error).message };
-      if (op !== "batch") reply.op = op;
+      reply = { error: (e as Error).message, op };
     }
     // Every reply, a failed call's too (a NACK on the bus), says when the host acts next: the
     // firmware's timers stop there (host-sim/shims/timer.ts); without it they would run past it.
@@ -124,9 +137,11 @@ export class HostServices {
   #serveBatch(calls: unknown): string {
     if (!Array.isArray(calls) || calls.length > POSTED_MAX) throw new Error("batch: a list of at most 64 posted calls");
     for (const c of calls as Array<{ op: unknown }>) if (typeof c?.op !== "string" || !POSTED_OPS.has(c.op)) throw new Error(`batch: ${String(c?.op)} cannot be posted`);
-    for (const c of calls as Array<{ op: string; args: unknown; t: unknown }>) {
+    for (const c of calls as Array<{ op: string; args: unknown; t: unknown; expect?: unknown }>) {
       try {
-        this.#serve(c.op, c.args, typeof c.t === "number" ? c.t : undefined);
+        const value = this.#serve(c.op, c.args, typeof c.t === "number" ? c.t : undefined);
+        // a read the firmware took ahead (shims/bridge.ts): it must have used what the read gives
+        if (c.op === "io.i2c.read" && value !== c.expect) throw new Error(`read ahead: the firmware took ${String(c.expect)}, the read gave ${String(value)}`);
       } catch (e) {
         if (e instanceof PowerCutError) throw e;
         throw new Error(`${c.op}: ${(e as Error).message}`);

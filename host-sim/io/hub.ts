@@ -218,6 +218,14 @@ export class IoHub {
     throw new Error(`${op} does not apply to a ${h.kind} handle`);
   }
 
+  /** What a read of `count` on an I2C handle would give now, as hex, without reading (I2CTarget.peek); null when the target cannot say. */
+  peekI2c(handle: unknown, count: number): string | null {
+    const h = this.#handles.get(handle as number);
+    if (!h || h.kind !== "i2c") return null;
+    const bytes = this.i2c(h.port).peek(h.address, count);
+    return bytes ? hexOf(bytes) : null;
+  }
+
   #open(a: any): number {
     const id = this.#nextHandle++;
     this.handleEpoch++;

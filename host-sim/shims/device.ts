@@ -75,7 +75,16 @@ export interface I2CPairing {
   hold(send: () => void): void;
   /** drops the write kept (a read carries it) */
   release(): void;
+  /** what the host said the next read on `h` would give, until any other call (shims/bridge.ts) */
+  setAhead(h: number, hex: string): void;
+  /** those bytes for a read of `count` on `h` (hex), or null */
+  takeAhead(h: number, count: number): string | null;
+  /** posts a read taken ahead, for the host to serve in order and check */
+  postRead(args: { h: number; count: number; stop: boolean }, expect: string): void;
 }
+
+/** bytes the host reads ahead after a write carried by its read (a PN532 answer frame is at most 1 + 9 + 40) */
+const READ_AHEAD = 64;
 
 /**
  * `post` sends a call that answers nothing and cannot fail but for a power cut (bytes out of a
@@ -105,9 +114,16 @@ export function makeDevice(call: Call, post: (op: string, args: unknown) => void
       if (held) pairing?.release();
       if (this.#wrote) this.#pairs = true;
       this.#wrote = false;
-      const hex = held
-        ? call("io.i2c.writeRead", { h: this.#h, data: held.data, writeStop: held.stop, count, stop })
-        : call("io.i2c.read", { h: this.#h, count, stop });
+      let hex: string;
+      const ahead = held || !pairing ? null : pairing.takeAhead(this.#h, count);
+      if (ahead !== null) {
+        hex = ahead;
+        (pairing as I2CPairing).postRead({ h: this.#h, count, stop }, ahead);
+      } else if (held) {
+        const r = call("io.i2c.writeRead", { h: this.#h, data: held.data, writeStop: held.stop, count, stop, ahead: READ_AHEAD });
+        hex = r.data;
+        if (typeof r.next === "string") (pairing as I2CPairing).setAhead(this.#h, r.next);
+      } else hex = call("io.i2c.read", { h: this.#h, count, stop });
       const bytes = fromHex(hex);
       if (typeof what === "number") return bytes.buffer;
       bytesOf(what).set(bytes);
