@@ -13,6 +13,11 @@ export interface HostServiceOptions {
   follow?(ms: number): void;
   /** the host's next event (ms), 0 to stop the firmware's timers now, null: nothing planned */
   holdAt?(): number | null;
+  /**
+   * A step asks the host to go on to its next event (host-sim/simulator.ts #next): the events then,
+   * or null to end the step. Not a host call of the firmware's: not counted or heard as one.
+   */
+  next?(delivered: unknown, due: unknown): unknown;
   /** hears every host call (op, its arguments, the firmware's time at the call) */
   onCall?(op: string, args: unknown, t: number | undefined): void;
   log?(line: string): void;
@@ -86,6 +91,9 @@ export class HostServices {
       if (op === "batch") {
         op = this.#serveBatch(parsed.args);
         reply = { value: null };
+      } else if (op === "sim.next") {
+        if (typeof parsed.t === "number") this.#o.follow?.(parsed.t);
+        reply = { value: this.#o.next ? (this.#o.next(parsed.args?.delivered, parsed.args?.due) ?? null) : null };
       } else if (op === "io.i2c.writeRead") {
         // an I2C write carried by the read after it (shims/device.ts): served as the two calls
         const a = parsed.args ?? {};

@@ -39,6 +39,12 @@ export interface SimPlugin {
   realWork?(): Promise<void> | null;
   /** True while real-world work is under way (realWork would wait): the firmware's run of timers stops. */
   busy?(): boolean;
+  /**
+   * True while a real exchange is open (the modem's socket to the center): what the real server
+   * sends lands at the virtual instant it arrives at, so a step does not go on to the host's next
+   * events (#next): one host event per step, realWork awaited between them, as before.
+   */
+  live?(): boolean;
   /** After each step of the firmware (e.g. write a card's file once for the step's block writes). */
   afterStep?(): void;
   /** When a run of virtual time (runUntil) is over: whatever was put off while it ran is done now. */
@@ -64,7 +70,9 @@ export class Simulator {
   #engine: Engine | null = null;
   #nextDue: number | null = null;
   /** deliveries a step carries ahead of their instant (#step), and the hub's handles they were made with */
-  #ahead: { entries: AheadEntry[]; epoch: number } | null = null;
+  #ahead: { entries: AheadEntry[]; epoch: number; later: Array<{ at: number; events: AheadEntry["events"] }> } | null = null;
+  /** while a step of runUntil runs: its target, and the instant the host last went on to with how many times (#next) */
+  #going: { to: number; last: number; steps: number } | null = null;
   /** instants of deliveries carried ahead by a step, and those the firmware took (the rest went back) */
   #aheadCarried = 0;
   #aheadTaken = 0;
@@ -146,6 +154,7 @@ export class Simulator {
       },
       follow: (ms) => this.clock.advanceTo(ms),
       holdAt: () => this.#holdAt(),
+      next: (delivered, due) => this.#next(delivered, due),
       onCall: this.#options.onHostCall,
       log: this.#options.log,
     });
@@ -275,31 +284,96 @@ export class Simulator {
       if (this.#engine) await this.command("advance", { to: this.clock.now });
     } else if (this.#engine && !(idle && events.length === 0 && this.#idle(to))) {
       const base = this.clock.now;
-      const ahead = to > base ? this.io.takeAhead(to) : [];
-      let delivered = 0;
+      const later = to > base ? this.#takeAhead(to) : [];
+      let value: any;
+      // a step of runUntil goes on to the host's next events itself (#next); the last one, at the
+      // run's target, does not: what the host does after it waits for the next run, as before
+      if (idle && !this.#live()) this.#going = { to, last: base, steps: 0 };
       try {
-        const later: Array<{ at: number; events: AheadEntry["events"] }> = [];
-        for (const e of ahead) {
-          const last = later[later.length - 1];
-          if (last && last.at === e.at) last.events = last.events.concat(e.events);
-          else later.push({ at: e.at, events: e.events });
-        }
-        if (ahead.length > 0) this.#ahead = { entries: ahead, epoch: this.io.handleEpoch };
-        this.#aheadCarried += later.length;
-        const value = await this.command("step", later.length > 0 ? { events, base, to: Math.max(base, to), hold: this.#holdAt(), later } : { events, base, to: Math.max(base, to), hold: this.#holdAt() });
+        const args: Record<string, unknown> = { events, base, to: Math.max(base, to), hold: this.#holdAt() };
+        if (later.length > 0) args.later = later;
+        if (this.#going !== null) args.goOn = true;
+        value = await this.command("step", args);
         if (value && typeof value.now === "number") this.clock.advanceTo(value.now);
-        // the instants the firmware took: every entry at or before the last of them
-        const took = value && Number.isInteger(value.delivered) && value.delivered > 0 ? Math.min(value.delivered as number, later.length) : 0;
-        this.#aheadTaken += took;
-        const until = took > 0 ? later[took - 1].at : -Infinity;
-        while (delivered < ahead.length && ahead[delivered].at <= until) delivered++;
       } finally {
-        this.#ahead = null;
-        if (delivered < ahead.length) this.io.restoreAhead(ahead.slice(delivered));
+        this.#going = null;
+        this.#settleAhead(value?.delivered);
       }
     }
     for (const p of this.#plugins.values()) p.afterStep?.();
     this.onStep?.();
+  }
+
+  /**
+   * The deliveries of later instants a step carries (IoHub.takeAhead), by instant; kept in
+   * #ahead until the firmware says how many it took (#settleAhead).
+   */
+  #takeAhead(to: number): Array<{ at: number; events: AheadEntry["events"] }> {
+    const ahead = this.io.takeAhead(to);
+    if (ahead.length === 0) return [];
+    const later: Array<{ at: number; events: AheadEntry["events"] }> = [];
+    for (const e of ahead) {
+      const last = later[later.length - 1];
+      if (last && last.at === e.at) last.events = last.events.concat(e.events);
+      else later.push({ at: e.at, events: e.events });
+    }
+    this.#ahead = { entries: ahead, epoch: this.io.handleEpoch, later };
+    this.#aheadCarried += later.length;
+    return later;
+  }
+
+  /** The firmware took the first `delivered` instants carried ahead: the others go back to the host's timeline. */
+  #settleAhead(delivered: unknown): void {
+    const ahead = this.#ahead;
+    if (ahead === null) return;
+    this.#ahead = null;
+    const took = Number.isInteger(delivered) && (delivered as number) > 0 ? Math.min(delivered as number, ahead.later.length) : 0;
+    this.#aheadTaken += took;
+    const until = took > 0 ? ahead.later[took - 1].at : -Infinity;
+    let n = 0;
+    while (n < ahead.entries.length && ahead.entries[n].at <= until) n++;
+    if (n < ahead.entries.length) this.io.restoreAhead(ahead.entries.slice(n));
+  }
+
+  /**
+   * The firmware, held by the host's next event before the step's target, asks the host to go on
+   * ("sim.next", shims/timer.ts heldBefore): what runUntil's loop would do with a step of its own,
+   * done in the same round trip. The instants carried ahead are settled, the plugins hear the
+   * step's end; then the clock goes to the host's next event, its timers run and its events (and
+   * those of later instants carried ahead) are the answer, or null to end the step there: nothing
+   * before the target, or real work under way (the loop awaits it between steps).
+   */
+  #next(delivered: unknown, due: unknown): unknown {
+    this.#settleAhead(delivered);
+    for (const p of this.#plugins.values()) p.afterStep?.();
+    this.onStep?.();
+    const going = this.#going;
+    if (going === null || !this.#engine) return null;
+    this.#nextDue = typeof due === "number" ? due : null;
+    for (;;) {
+      if (this.#holdAt() === 0 || this.#live()) return null;
+      const next = this.io.nextAt();
+      // the firmware asked with calls it had not sent (bytes on a UART) before a timer of its own:
+      // when that timer comes before the host's next event, it runs first (no events, same instant)
+      const own = this.#nextDue;
+      if (own !== null && own <= going.to && (next === null || own < next)) return { events: [], base: this.clock.now };
+      if (next === null || next > going.to) return null;
+      this.clock.advanceTo(next);
+      if (this.clock.now !== going.last) {
+        going.last = this.clock.now;
+        going.steps = 0;
+      } else if (++going.steps > MAX_STEPS_AT_ONE_INSTANT) throw new SimulatorError("devices and firmware keep waking each other at one instant");
+      this.io.runDue();
+      const events = this.io.takeEvents();
+      // nothing for the firmware and no timer of its own before the host's next event: the host
+      // goes on alone, as runUntil skips such a step (#idle)
+      if (events.length === 0 && this.#idle(going.to)) {
+        for (const p of this.#plugins.values()) p.afterStep?.();
+        continue;
+      }
+      const later = this.clock.now < going.to ? this.#takeAhead(going.to) : [];
+      return later.length > 0 ? { events, base: this.clock.now, later } : { events, base: this.clock.now };
+    }
   }
 
   /**
@@ -314,6 +388,11 @@ export class Simulator {
     if (due <= this.clock.now) return false;
     const hold = this.#holdAt();
     return due > to || (hold !== null && due >= hold);
+  }
+
+  #live(): boolean {
+    for (const p of this.#plugins.values()) if (p.live?.()) return true;
+    return false;
   }
 
   /** When the firmware must stop running its own timers: the host's next event; 0 while real work is under way. */

@@ -127,7 +127,7 @@ function runFirst(): void {
  * (never past it: the host's keypad, sensors and modem act there, and the firmware must hear them
  * at that instant, not later), or at `base` or the last timer run when a hold stopped the run.
  */
-export function runTimers(base: number, target: number): number {
+export function runTimers(base: number, target: number, askHost = false): number {
   let ran = 0;
   for (;;) {
     if (entries.length === 0 || entries[0].due > target) break;
@@ -135,7 +135,10 @@ export function runTimers(base: number, target: number): number {
     if (due > base) {
       if (due >= hold) break; // an earlier hold (after the unsent calls) would stop here too
       if (unsent.pending()) {
-        unsent.send(); // whether it runs depends on the host's next event: learn it first
+        // whether it runs depends on the host's next event: learn it first (`askHost`: the step's
+        // caller asks the host to go on, the calls travelling with that question, heldBefore)
+        if (askHost) break;
+        unsent.send();
         continue;
       }
     }
@@ -147,6 +150,16 @@ export function runTimers(base: number, target: number): number {
   const end = unsent.pending() || (entries.length > 0 && entries[0].due <= target) ? base : Math.min(target, Math.max(base, hold));
   if (end > nowMs) nowMs = end;
   return ran;
+}
+
+/**
+ * After runTimers: whether it stopped at the host's next event before `to` (or calls not sent yet
+ * may give the host one): the step may ask the host to go on there rather than end
+ * (firmware-entry.ts step). Not while the host has real work under way (hold 0): the host waits
+ * for it between steps.
+ */
+export function heldBefore(to: number): boolean {
+  return hold !== 0 && (hold <= to || unsent.pending());
 }
 
 export function nextDue(): number | null {
