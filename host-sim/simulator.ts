@@ -69,6 +69,8 @@ export class Simulator {
   #host: HostServices | null = null;
   #engine: Engine | null = null;
   #nextDue: number | null = null;
+  /** the firmware's clock after the last step (null: not known), for the step that would do nothing (#step) */
+  #firmwareNow: number | null = null;
   /** deliveries a step carries ahead of their instant (#step), and the hub's handles they were made with */
   #ahead: { entries: AheadEntry[]; epoch: number; later: Array<{ at: number; events: AheadEntry["events"] }> } | null = null;
   /** while a step of runUntil runs: its target, and the instant the host last went on to with how many times (#next) */
@@ -207,6 +209,8 @@ export class Simulator {
   async command(op: string, args?: unknown): Promise<any> {
     if (!this.#engine) throw new SimulatorError("the terminal has no power");
     this.#commands.set(op, (this.#commands.get(op) ?? 0) + 1);
+    // only a step says where the firmware's clock ends (#step); boot, advance and io.deliver move it too
+    if (op === "boot" || op === "advance" || op === "io.deliver") this.#firmwareNow = null;
     const reply = JSON.parse(await this.#engine.command(JSON.stringify({ op, args })));
     this.#account();
     // the calls the firmware posted and had not sent yet came with the reply: served first, in order
@@ -282,7 +286,7 @@ export class Simulator {
     if (this.#engine && this.#options.stepping === "per-event") {
       if (events.length > 0) await this.command("io.deliver", { events, at: this.clock.now });
       if (this.#engine) await this.command("advance", { to: this.clock.now });
-    } else if (this.#engine && !(idle && events.length === 0 && this.#idle(to))) {
+    } else if (this.#engine && !(idle && events.length === 0 && this.#idle(to)) && !(events.length === 0 && this.#still(to))) {
       const base = this.clock.now;
       const later = to > base ? this.#takeAhead(to) : [];
       let value: any;
@@ -293,8 +297,12 @@ export class Simulator {
         const args: Record<string, unknown> = { events, base, to: Math.max(base, to), hold: this.#holdAt() };
         if (later.length > 0) args.later = later;
         if (this.#going !== null) args.goOn = true;
+        this.#firmwareNow = null;
         value = await this.command("step", args);
-        if (value && typeof value.now === "number") this.clock.advanceTo(value.now);
+        if (value && typeof value.now === "number") {
+          this.clock.advanceTo(value.now);
+          this.#firmwareNow = value.now;
+        }
       } finally {
         this.#going = null;
         this.#settleAhead(value?.delivered);
@@ -395,6 +403,15 @@ export class Simulator {
     return false;
   }
 
+  /**
+   * Whether a step with no events to `to` would do nothing at all: the firmware's clock is already
+   * there and none of its timers is due by then (the last step of a run that the loop's steps
+   * brought to its target: a script's actions at one instant, a snapshot after a settle).
+   */
+  #still(to: number): boolean {
+    return to === this.clock.now && this.#firmwareNow === to && (this.#nextDue === null || this.#nextDue > to);
+  }
+
   /** When the firmware must stop running its own timers: the host's next event; 0 while real work is under way. */
   #holdAt(): number | null {
     for (const p of this.#plugins.values()) if (p.busy?.()) return 0;
@@ -478,6 +495,7 @@ export class Simulator {
     this.#pastCompute = this.#meter.compute;
     this.#pastCalls = this.#meter.calls;
     this.#nextDue = null;
+    this.#firmwareNow = null;
     for (const [op, n] of this.#host?.calls ?? []) this.#hostCalls.set(op, (this.#hostCalls.get(op) ?? 0) + n);
     this.#host?.calls.clear();
     this.#pastCrossings += this.#host?.crossings ?? 0;
