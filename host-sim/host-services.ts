@@ -26,7 +26,7 @@ export interface HostServiceOptions {
 
 
 /** Calls the firmware may post (shims/bridge.ts): they answer nothing and fail only by a power cut. */
-const POSTED_OPS = new Set(["pref.set", "pref.delete", "io.serial.write", "io.i2c.read"]);
+const POSTED_OPS = new Set(["pref.set", "pref.delete", "io.serial.write", "io.i2c.read", "io.i2c.write"]);
 /** the most bytes a read ahead may look at (shims/device.ts READ_AHEAD) */
 const READ_AHEAD_MAX = 64;
 const POSTED_MAX = 64;

@@ -141,3 +141,28 @@ test("read ahead: a write carried by its read also brings what the next read on 
   t.regex(wrong.error, /read ahead: the firmware took 01cc, the read gave 0000/);
   t.regex(JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.writeRead", args: { h, data: "00", writeStop: true, count: 1, stop: true, ahead: 1000 } }))).error, /ahead must be an integer from 1 to 64/);
 });
+
+test("a target that acknowledges every write (an LCD backpack) tells the firmware so with the write's answer; its posted writes are served in order; it cannot be detached", (t) => {
+  const r = rig();
+  const seen: string[] = [];
+  const lcd: I2CTarget = { address: 0x27, acksEveryWrite: true, write: (d) => (seen.push(`lcd ${d.length}`), true), read: (n) => new Uint8Array(n) };
+  const other: I2CTarget = { address: 0x24, write: (d) => (seen.push(`other ${d.length}`), true), read: (n) => new Uint8Array(n) };
+  r.io.i2c(0).attach(lcd);
+  r.io.i2c(0).attach(other);
+  const open = (address: number) => JSON.parse(r.host.handle(JSON.stringify({ op: "io.open", args: { kind: "i2c", address } }))).value;
+  const hl = open(0x27);
+  const ho = open(0x24);
+  t.is(JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.write", args: { h: hl, data: "0102", stop: true }, t: 1_100 }))).value, "post");
+  t.is(JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.write", args: { h: ho, data: "01", stop: true }, t: 1_100 }))).value, null);
+  const reply = JSON.parse(
+    r.host.handle(JSON.stringify({ op: "io.i2c.write", args: { h: ho, data: "02", stop: true }, t: 1_300, posted: [{ op: "io.i2c.write", args: { h: hl, data: "030405", stop: true }, t: 1_200 }] })),
+  );
+  t.is(reply.error, undefined);
+  t.deepEqual(seen, ["lcd 2", "other 1", "lcd 3", "other 1"]);
+  t.deepEqual(
+    r.log.slice(2).map((l) => l.split(" ").slice(0, 2).join(" ")),
+    ["1100 io.i2c.write", "1100 io.i2c.write", "1200 io.i2c.write", "1300 io.i2c.write"],
+  );
+  t.throws(() => r.io.i2c(0).detach(0x27), { message: /acknowledges every write/ });
+  r.io.i2c(0).detach(0x24);
+});

@@ -189,10 +189,13 @@ export class IoHub {
         if (h.kind !== "tcp") break;
         h.end.write(bytesOfHex(a.data));
         return null;
-      case "io.i2c.write":
+      case "io.i2c.write": {
         if (h.kind !== "i2c") break;
-        this.i2c(h.port).write(h.address, bytesOfHex(a.data), a.stop !== false);
-        return null;
+        const bus = this.i2c(h.port);
+        bus.write(h.address, bytesOfHex(a.data), a.stop !== false);
+        // "post": the firmware may post its next writes to it (I2CTarget.acksEveryWrite)
+        return bus.target(h.address)?.acksEveryWrite === true ? "post" : null;
+      }
       case "io.i2c.read":
         if (h.kind !== "i2c") break;
         return hexOf(this.i2c(h.port).read(h.address, int(a.count, "count"), a.stop !== false));

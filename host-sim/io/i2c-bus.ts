@@ -11,6 +11,12 @@ export interface I2CTarget {
    * where a target sends byte after byte without knowing how many the controller will clock.
    */
   peek?(count: number): Uint8Array | null;
+  /**
+   * It acknowledges every write and nothing it does on one schedules host events (a PCF8574
+   * backpack): the firmware may post its writes (shims/device.ts), served in order at the next
+   * crossing. Such a target is never detached from the bus (I2CBus.detach refuses).
+   */
+  readonly acksEveryWrite?: boolean;
 }
 
 export class I2CError extends Error {}
@@ -27,6 +33,7 @@ export class I2CBus {
   }
 
   detach(address: number): void {
+    if (this.#targets.get(address)?.acksEveryWrite) throw new Error(`0x${address.toString(16)} acknowledges every write (the firmware posts its writes): it cannot be detached`);
     this.#targets.delete(address);
   }
 

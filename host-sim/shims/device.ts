@@ -93,7 +93,7 @@ const READ_AHEAD = 64;
  * device ("io.i2c.writeRead", one crossing for two transfers), once that device has shown the
  * pattern (a PN532: a command, then its ACK read); the host serves the two as the two calls.
  */
-export function makeDevice(call: Call, post: (op: string, args: unknown) => void = call, pairing: I2CPairing | null = null) {
+export function makeDevice(call: Call, post: (op: string, args: unknown, movesHost?: boolean) => void = call, pairing: I2CPairing | null = null) {
   const live = new Map<number, { deliver(e: DeliveredEvent): void }>();
 
   class I2C {
@@ -104,6 +104,8 @@ export function makeDevice(call: Call, post: (op: string, args: unknown) => void
     #pairs = false;
     /** the write waiting for its read */
     #held: { data: string; stop: boolean } | null = null;
+    /** the host said this device acknowledges every write (an LCD backpack): writes are posted */
+    #posts = false;
     constructor(o: { address: number; port?: number; hz: number }) {
       this.#h = call("io.open", { kind: "i2c", address: o.address, port: o.port ?? 0, hz: o.hz });
     }
@@ -143,7 +145,8 @@ export function makeDevice(call: Call, post: (op: string, args: unknown) => void
         this.#held = held;
         return;
       }
-      call("io.i2c.write", { h: this.#h, data, stop });
+      if (this.#posts) return post("io.i2c.write", { h: this.#h, data, stop }, false);
+      if (call("io.i2c.write", { h: this.#h, data, stop }) === "post") this.#posts = true;
     }
     close(): void {
       call("io.close", { h: this.#h });
