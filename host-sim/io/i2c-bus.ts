@@ -14,7 +14,8 @@ export interface I2CTarget {
   /**
    * It acknowledges every write and nothing it does on one schedules host events (a PCF8574
    * backpack): the firmware may post its writes (shims/device.ts), served in order at the next
-   * crossing. Such a target is never detached from the bus (I2CBus.detach refuses).
+   * crossing, until the command ends (its next command asks again). So such a target is detached
+   * only between commands (a script's or a test's action), never by a host timer.
    */
   readonly acksEveryWrite?: boolean;
 }
@@ -33,7 +34,6 @@ export class I2CBus {
   }
 
   detach(address: number): void {
-    if (this.#targets.get(address)?.acksEveryWrite) throw new Error(`0x${address.toString(16)} acknowledges every write (the firmware posts its writes): it cannot be detached`);
     this.#targets.delete(address);
   }
 

@@ -71,6 +71,7 @@ export function flushPosted(): void {
 export function takePosted(): Array<{ op: string; args: unknown; t: number; expect?: string }> {
   if (held) sendHeld(); // a held write is never left behind a reply (it crosses now, with what was posted before it)
   readAhead = null;
+  commands++;
   const calls = posted;
   posted = [];
   urgent = false;
@@ -130,6 +131,8 @@ function sendHeld(): void {
  * in order as the read it is, the host checking it got the same bytes.
  */
 let readAhead: { h: number; hex: string } | null = null;
+/** commands answered so far: what the host said of a device holds until the command's end */
+let commands = 0;
 
 export const i2cPairing = {
   hold(send: () => void): void {
@@ -148,6 +151,10 @@ export const i2cPairing = {
     const a = readAhead;
     readAhead = null;
     return a !== null && a.h === h && count * 2 <= a.hex.length ? a.hex.slice(0, count * 2) : null;
+  },
+  /** which command runs (a device's "post" answer holds for it only: between commands the host's devices may change) */
+  command(): number {
+    return commands;
   },
   /** posts a read whose bytes the firmware took ahead: the host serves it in order and checks them */
   postRead(args: { h: number; count: number; stop: boolean }, expect: string): void {

@@ -81,6 +81,8 @@ export interface I2CPairing {
   takeAhead(h: number, count: number): string | null;
   /** posts a read taken ahead, for the host to serve in order and check */
   postRead(args: { h: number; count: number; stop: boolean }, expect: string): void;
+  /** which command of the host's runs (what the host says of a device holds until its end) */
+  command(): number;
 }
 
 /** bytes the host reads ahead after a write carried by its read (a PN532 answer frame is at most 1 + 9 + 40) */
@@ -104,8 +106,8 @@ export function makeDevice(call: Call, post: (op: string, args: unknown, movesHo
     #pairs = false;
     /** the write waiting for its read */
     #held: { data: string; stop: boolean } | null = null;
-    /** the host said this device acknowledges every write (an LCD backpack): writes are posted */
-    #posts = false;
+    /** the command in which the host said this device acknowledges every write (an LCD backpack): its writes are posted in it */
+    #posts = -1;
     constructor(o: { address: number; port?: number; hz: number }) {
       this.#h = call("io.open", { kind: "i2c", address: o.address, port: o.port ?? 0, hz: o.hz });
     }
@@ -145,8 +147,8 @@ export function makeDevice(call: Call, post: (op: string, args: unknown, movesHo
         this.#held = held;
         return;
       }
-      if (this.#posts) return post("io.i2c.write", { h: this.#h, data, stop }, false);
-      if (call("io.i2c.write", { h: this.#h, data, stop }) === "post") this.#posts = true;
+      if (pairing && this.#posts === pairing.command()) return post("io.i2c.write", { h: this.#h, data, stop }, false);
+      if (call("io.i2c.write", { h: this.#h, data, stop }) === "post" && pairing) this.#posts = pairing.command();
     }
     close(): void {
       call("io.close", { h: this.#h });
