@@ -63,6 +63,8 @@ export class HostServices {
   crossings = 0;
   /** those requests by the op that crossed ("batch", "io.i2c.writeRead", …): where the crossings go (bench/sim-week.ts) */
   readonly crossed = new Map<string, number>();
+  /** real ms spent serving requests (sim.next with the host timers it runs too): the host's share of a step (bench/sim-week.ts) */
+  servingMs = 0;
 
   constructor(options: HostServiceOptions) {
     this.#o = options;
@@ -74,6 +76,15 @@ export class HostServices {
 
   /** Handles one JSON request from the firmware; returns the JSON reply. */
   handle(request: string): string {
+    const began = performance.now();
+    try {
+      return this.#handle(request);
+    } finally {
+      this.servingMs += performance.now() - began;
+    }
+  }
+
+  #handle(request: string): string {
     if (this.#cut) return '{"powerCut":true}';
     this.crossings++;
     let op = "";

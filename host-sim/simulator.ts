@@ -93,6 +93,7 @@ export class Simulator {
   #hostCalls = new Map<string, number>();
   #pastCrossings = 0;
   #pastCrossed = new Map<string, number>();
+  #pastServingMs = 0;
 
   private constructor(options: SimulatorOptions) {
     this.#options = options;
@@ -443,6 +444,7 @@ export class Simulator {
     crossings: number;
     crossed: Record<string, number>;
     ahead: { carried: number; taken: number };
+    servingMs: number;
   } {
     const hostCalls = new Map(this.#hostCalls);
     for (const [op, n] of this.#host?.calls ?? []) hostCalls.set(op, (hostCalls.get(op) ?? 0) + n);
@@ -454,6 +456,7 @@ export class Simulator {
       crossings: this.#pastCrossings + (this.#host?.crossings ?? 0),
       crossed: Object.fromEntries(crossed),
       ahead: { carried: this.#aheadCarried, taken: this.#aheadTaken },
+      servingMs: this.#pastServingMs + (this.#host?.servingMs ?? 0),
     };
   }
 
@@ -502,6 +505,8 @@ export class Simulator {
     if (this.#host) this.#host.crossings = 0;
     for (const [op, n] of this.#host?.crossed ?? []) this.#pastCrossed.set(op, (this.#pastCrossed.get(op) ?? 0) + n);
     this.#host?.crossed.clear();
+    this.#pastServingMs += this.#host?.servingMs ?? 0;
+    if (this.#host) this.#host.servingMs = 0;
     this.#flash?.disarm();
     this.io.reset();
     if (engine) for (const p of this.#plugins.values()) p.powerLost?.();
