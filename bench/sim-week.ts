@@ -34,12 +34,13 @@ async function week(engine: EngineName): Promise<void> {
   const realSeconds = (performance.now() - began) / 1000;
   const last = result.snapshots[result.snapshots.length - 1];
   const virtualSeconds = (last.at - (script.start as number)) / 1000;
-  const trips = result.roundTrips as { commands: Record<string, number>; hostCalls: Record<string, number>; crossings: number };
+  const trips = result.roundTrips as { commands: Record<string, number>; hostCalls: Record<string, number>; crossings: number; crossed: Record<string, number>; ahead: { carried: number; taken: number }; servingMs: number };
   console.log(`routine week under ${engine.toUpperCase()} (3 sensors, ${result.periods.length} periods, ${result.alarms.length} alarm, ${result.totalYen} yen, ${result.countsTaken ?? "?"} counts)`);
   console.log(`  virtual ${n(virtualSeconds)} s in ${realSeconds.toFixed(2)} s real: ${n(virtualSeconds / realSeconds)} virtual seconds per real second`);
-  console.log(`  commands into the engine: ${n(sum(trips.commands))} (${top(trips.commands)})`);
+  console.log(`  commands into the engine: ${n(sum(trips.commands))} (${top(trips.commands)}); instants delivered ahead by a step ${n(trips.ahead.taken)} of ${n(trips.ahead.carried)} carried`);
   console.log(`  host calls out of it:     ${n(sum(trips.hostCalls))} (${top(trips.hostCalls)})`);
-  console.log(`  requests that crossed:    ${n(trips.crossings)} (posted calls travel together)`);
+  console.log(`  requests that crossed:    ${n(trips.crossings)} (${top(trips.crossed)}; posted calls travel together as a batch)`);
+  console.log(`  the host serving them:    ${(trips.servingMs / 1000).toFixed(2)} s real (sim.next with the host timers it runs included)`);
   console.log(`  load average (1, 5, 15 min) before ${loadBefore}, after ${load()}`);
 }
 

@@ -6,11 +6,14 @@
  */
 import { deliver } from "./shims/device-global";
 import { Components, boot } from "../firmware/main";
-import { PowerCut, takePosted, toHex } from "./shims/bridge";
+import { PowerCut, hostCall, takePosted, toHex } from "./shims/bridge";
 import { PN532 } from "../firmware/drivers/pn532";
-import { advanceTo, nextDue, reach, runTimers, setHold, setNow, virtualNow } from "./shims/timer";
+import { advanceTo, heldBefore, nextDue, reach, reachAhead, runTimers, setHold, setNow, virtualNow } from "./shims/timer";
 
 let components: Components | null = null;
+
+type Events = Parameters<typeof deliver>[0];
+type Later = Array<{ at: number; events: Events }>;
 
 function booted(): Components {
   if (!components) throw new Error("firmware not booted");
@@ -35,16 +38,42 @@ const commands: Record<string, (args: any) => unknown> = {
     const ran = advanceTo(args.to);
     return { now: virtualNow(), ran };
   },
-  /** the simulator's step: deliver the host's events, run the timers up to `to` unless held (shims/timer.ts) */
-  step(args: { events: Parameters<typeof deliver>[0]; base: number; to: number; hold: number | null }) {
+  /**
+   * the simulator's step: deliver the host's events, then those of later instants it carries
+   * (`later`: bytes already on a line, simulator.ts #step), each at its own instant and only while
+   * that instant comes before the host's next event; then run the timers up to `to` unless held
+   * (shims/timer.ts). `delivered`: how many of the later instants were taken. With `goOn`, a step
+   * held by the host's next event before `to` asks the host for it ("sim.next": simulator.ts #next)
+   * and goes on with what it answers, as a step of its own would, until the host answers null.
+   */
+  step(args: { events: Events; base: number; to: number; hold: number | null; later?: Later; goOn?: boolean }) {
     setHold(args.hold);
     let ran = 0;
-    if (args.events.length > 0) {
-      ran += reach(args.base);
-      deliver(args.events);
+    let delivered = 0;
+    let events = args.events;
+    let base = args.base;
+    let later = args.later;
+    for (;;) {
+      if (events.length > 0) {
+        ran += reach(base);
+        deliver(events);
+      }
+      delivered = 0;
+      for (const l of later ?? []) {
+        if (!reachAhead(l.at)) break;
+        if (l.events.length > 0) deliver(l.events);
+        delivered++;
+      }
+      ran += runTimers(base, args.to, args.goOn === true);
+      if (!args.goOn || !heldBefore(args.to)) break;
+      const next = hostCall("sim.next", { delivered, due: nextDue() }) as { events: Events; base: number; later?: Later } | null;
+      if (next === null) break;
+      if (!Array.isArray(next.events) || typeof next.base !== "number") throw new Error("sim.next: bad answer");
+      events = next.events;
+      base = next.base;
+      later = next.later;
     }
-    ran += runTimers(args.base, args.to);
-    return { now: virtualNow(), ran };
+    return { now: virtualNow(), ran, delivered };
   },
   /** the host's events at its instant `at` (the clock first brought there: shims/timer.ts reach) */
   "io.deliver"(args: { events: Parameters<typeof deliver>[0]; at?: number }) {

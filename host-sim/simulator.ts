@@ -2,7 +2,7 @@ import type { Engine, EngineName, LiveMemory, Meter } from "./engines/engine";
 import { startNodeEngine } from "./engines/node-engine";
 import { HostServices } from "./host-services";
 import { VirtualClock } from "./clock";
-import { IoHub } from "./io/hub";
+import { type AheadEntry, IoHub } from "./io/hub";
 import { FlashFile, type FlashValue } from "./storage/flash-file";
 import { firmwareBundle, manifestConfig } from "./project";
 
@@ -39,6 +39,12 @@ export interface SimPlugin {
   realWork?(): Promise<void> | null;
   /** True while real-world work is under way (realWork would wait): the firmware's run of timers stops. */
   busy?(): boolean;
+  /**
+   * True while a real exchange is open (the modem's socket to the center): what the real server
+   * sends lands at the virtual instant it arrives at, so a step does not go on to the host's next
+   * events (#next): one host event per step, realWork awaited between them, as before.
+   */
+  live?(): boolean;
   /** After each step of the firmware (e.g. write a card's file once for the step's block writes). */
   afterStep?(): void;
   /** When a run of virtual time (runUntil) is over: whatever was put off while it ran is done now. */
@@ -63,6 +69,15 @@ export class Simulator {
   #host: HostServices | null = null;
   #engine: Engine | null = null;
   #nextDue: number | null = null;
+  /** the firmware's clock after the last step (null: not known), for the step that would do nothing (#step) */
+  #firmwareNow: number | null = null;
+  /** deliveries a step carries ahead of their instant (#step), and the hub's handles they were made with */
+  #ahead: { entries: AheadEntry[]; epoch: number; later: Array<{ at: number; events: AheadEntry["events"] }> } | null = null;
+  /** while a step of runUntil runs: its target, and the instant the host last went on to with how many times (#next) */
+  #going: { to: number; last: number; steps: number } | null = null;
+  /** instants of deliveries carried ahead by a step, and those the firmware took (the rest went back) */
+  #aheadCarried = 0;
+  #aheadTaken = 0;
   #meter: Meter = { compute: 0, lastCompute: 0, allocate: 0, heapCount: 0, calls: 0, collections: 0 };
   /** meter totals of engines already shut down (every boot is a new engine) */
   #pastCompute = 0;
@@ -77,6 +92,8 @@ export class Simulator {
   #commands = new Map<string, number>();
   #hostCalls = new Map<string, number>();
   #pastCrossings = 0;
+  #pastCrossed = new Map<string, number>();
+  #pastServingMs = 0;
 
   private constructor(options: SimulatorOptions) {
     this.#options = options;
@@ -140,6 +157,7 @@ export class Simulator {
       },
       follow: (ms) => this.clock.advanceTo(ms),
       holdAt: () => this.#holdAt(),
+      next: (delivered, due) => this.#next(delivered, due),
       onCall: this.#options.onHostCall,
       log: this.#options.log,
     });
@@ -192,6 +210,8 @@ export class Simulator {
   async command(op: string, args?: unknown): Promise<any> {
     if (!this.#engine) throw new SimulatorError("the terminal has no power");
     this.#commands.set(op, (this.#commands.get(op) ?? 0) + 1);
+    // only a step says where the firmware's clock ends (#step); boot, advance and io.deliver move it too
+    if (op === "boot" || op === "advance" || op === "io.deliver") this.#firmwareNow = null;
     const reply = JSON.parse(await this.#engine.command(JSON.stringify({ op, args })));
     this.#account();
     // the calls the firmware posted and had not sent yet came with the reply: served first, in order
@@ -255,6 +275,11 @@ export class Simulator {
    * it) and answers with `hold`, the host's next event (#holdAt): the firmware runs no timer due at
    * or after it, so the order of host and firmware events is exactly what one step per event
    * would give, with one round trip where there were many.
+   *
+   * The step also carries the deliveries of later instants that nothing can change any more: bytes
+   * already on a UART line (IoHub.takeAhead: the sensors' answers to one PING round). The firmware
+   * takes each at its instant as the host would have delivered it, for as long as that instant
+   * comes before `hold`; those it did not take go back to the host's timeline (docs/architecture.md, Time).
    */
   async #step(to: number = this.clock.now, idle = false): Promise<void> {
     this.io.runDue();
@@ -262,13 +287,102 @@ export class Simulator {
     if (this.#engine && this.#options.stepping === "per-event") {
       if (events.length > 0) await this.command("io.deliver", { events, at: this.clock.now });
       if (this.#engine) await this.command("advance", { to: this.clock.now });
-    } else if (this.#engine && !(idle && events.length === 0 && this.#idle(to))) {
+    } else if (this.#engine && !(idle && events.length === 0 && this.#idle(to)) && !(events.length === 0 && this.#still(to))) {
       const base = this.clock.now;
-      const value = await this.command("step", { events, base, to: Math.max(base, to), hold: this.#holdAt() });
-      if (value && typeof value.now === "number") this.clock.advanceTo(value.now);
+      const later = to > base ? this.#takeAhead(to) : [];
+      let value: any;
+      // a step of runUntil goes on to the host's next events itself (#next); the last one, at the
+      // run's target, does not: what the host does after it waits for the next run, as before
+      if (idle && !this.#live()) this.#going = { to, last: base, steps: 0 };
+      try {
+        const args: Record<string, unknown> = { events, base, to: Math.max(base, to), hold: this.#holdAt() };
+        if (later.length > 0) args.later = later;
+        if (this.#going !== null) args.goOn = true;
+        this.#firmwareNow = null;
+        value = await this.command("step", args);
+        if (value && typeof value.now === "number") {
+          this.clock.advanceTo(value.now);
+          this.#firmwareNow = value.now;
+        }
+      } finally {
+        this.#going = null;
+        this.#settleAhead(value?.delivered);
+      }
     }
     for (const p of this.#plugins.values()) p.afterStep?.();
     this.onStep?.();
+  }
+
+  /**
+   * The deliveries of later instants a step carries (IoHub.takeAhead), by instant; kept in
+   * #ahead until the firmware says how many it took (#settleAhead).
+   */
+  #takeAhead(to: number): Array<{ at: number; events: AheadEntry["events"] }> {
+    const ahead = this.io.takeAhead(to);
+    if (ahead.length === 0) return [];
+    const later: Array<{ at: number; events: AheadEntry["events"] }> = [];
+    for (const e of ahead) {
+      const last = later[later.length - 1];
+      if (last && last.at === e.at) last.events = last.events.concat(e.events);
+      else later.push({ at: e.at, events: e.events });
+    }
+    this.#ahead = { entries: ahead, epoch: this.io.handleEpoch, later };
+    this.#aheadCarried += later.length;
+    return later;
+  }
+
+  /** The firmware took the first `delivered` instants carried ahead: the others go back to the host's timeline. */
+  #settleAhead(delivered: unknown): void {
+    const ahead = this.#ahead;
+    if (ahead === null) return;
+    this.#ahead = null;
+    const took = Number.isInteger(delivered) && (delivered as number) > 0 ? Math.min(delivered as number, ahead.later.length) : 0;
+    this.#aheadTaken += took;
+    const until = took > 0 ? ahead.later[took - 1].at : -Infinity;
+    let n = 0;
+    while (n < ahead.entries.length && ahead.entries[n].at <= until) n++;
+    if (n < ahead.entries.length) this.io.restoreAhead(ahead.entries.slice(n));
+  }
+
+  /**
+   * The firmware, held by the host's next event before the step's target, asks the host to go on
+   * ("sim.next", shims/timer.ts heldBefore): what runUntil's loop would do with a step of its own,
+   * done in the same round trip. The instants carried ahead are settled, the plugins hear the
+   * step's end; then the clock goes to the host's next event, its timers run and its events (and
+   * those of later instants carried ahead) are the answer, or null to end the step there: nothing
+   * before the target, or real work under way (the loop awaits it between steps).
+   */
+  #next(delivered: unknown, due: unknown): unknown {
+    this.#settleAhead(delivered);
+    for (const p of this.#plugins.values()) p.afterStep?.();
+    this.onStep?.();
+    const going = this.#going;
+    if (going === null || !this.#engine) return null;
+    this.#nextDue = typeof due === "number" ? due : null;
+    for (;;) {
+      if (this.#holdAt() === 0 || this.#live()) return null;
+      const next = this.io.nextAt();
+      // the firmware asked with calls it had not sent (bytes on a UART) before a timer of its own:
+      // when that timer comes before the host's next event, it runs first (no events, same instant)
+      const own = this.#nextDue;
+      if (own !== null && own <= going.to && (next === null || own < next)) return { events: [], base: this.clock.now };
+      if (next === null || next > going.to) return null;
+      this.clock.advanceTo(next);
+      if (this.clock.now !== going.last) {
+        going.last = this.clock.now;
+        going.steps = 0;
+      } else if (++going.steps > MAX_STEPS_AT_ONE_INSTANT) throw new SimulatorError("devices and firmware keep waking each other at one instant");
+      this.io.runDue();
+      const events = this.io.takeEvents();
+      // nothing for the firmware and no timer of its own before the host's next event: the host
+      // goes on alone, as runUntil skips such a step (#idle)
+      if (events.length === 0 && this.#idle(going.to)) {
+        for (const p of this.#plugins.values()) p.afterStep?.();
+        continue;
+      }
+      const later = this.clock.now < going.to ? this.#takeAhead(going.to) : [];
+      return later.length > 0 ? { events, base: this.clock.now, later } : { events, base: this.clock.now };
+    }
   }
 
   /**
@@ -285,10 +399,31 @@ export class Simulator {
     return due > to || (hold !== null && due >= hold);
   }
 
+  #live(): boolean {
+    for (const p of this.#plugins.values()) if (p.live?.()) return true;
+    return false;
+  }
+
+  /**
+   * Whether a step with no events to `to` would do nothing at all: the firmware's clock is already
+   * there and none of its timers is due by then (the last step of a run that the loop's steps
+   * brought to its target: a script's actions at one instant, a snapshot after a settle).
+   */
+  #still(to: number): boolean {
+    return to === this.clock.now && this.#firmwareNow === to && (this.#nextDue === null || this.#nextDue > to);
+  }
+
   /** When the firmware must stop running its own timers: the host's next event; 0 while real work is under way. */
   #holdAt(): number | null {
     for (const p of this.#plugins.values()) if (p.busy?.()) return 0;
-    return this.io.nextAt();
+    const host = this.io.nextAt();
+    const ahead = this.#ahead;
+    if (ahead === null || ahead.epoch === this.io.handleEpoch) return host;
+    // a handle opened or closed since the step's later deliveries were made: those the firmware has
+    // not reached are the host's again (delivered at their instant with the handles of then)
+    const now = this.clock.now;
+    const next = ahead.entries.find((e) => e.at > now);
+    return next === undefined ? host : host === null ? next.at : Math.min(host, next.at);
   }
 
   /** The firmware's snapshot, with what the attached devices add (the LCD's text, the card…). */
@@ -300,12 +435,29 @@ export class Simulator {
 
   /**
    * Round trips so far: commands into the engine and host calls out of it, by op, and how many
-   * requests crossed out of it (`crossings`: posted calls travel together, shims/bridge.ts).
+   * requests crossed out of it (`crossings`: posted calls travel together, shims/bridge.ts), and the
+   * instants of deliveries steps carried ahead (#step) and of those the firmware took.
    */
-  roundTrips(): { commands: Record<string, number>; hostCalls: Record<string, number>; crossings: number } {
+  roundTrips(): {
+    commands: Record<string, number>;
+    hostCalls: Record<string, number>;
+    crossings: number;
+    crossed: Record<string, number>;
+    ahead: { carried: number; taken: number };
+    servingMs: number;
+  } {
     const hostCalls = new Map(this.#hostCalls);
     for (const [op, n] of this.#host?.calls ?? []) hostCalls.set(op, (hostCalls.get(op) ?? 0) + n);
-    return { commands: Object.fromEntries(this.#commands), hostCalls: Object.fromEntries(hostCalls), crossings: this.#pastCrossings + (this.#host?.crossings ?? 0) };
+    const crossed = new Map(this.#pastCrossed);
+    for (const [op, n] of this.#host?.crossed ?? []) crossed.set(op, (crossed.get(op) ?? 0) + n);
+    return {
+      commands: Object.fromEntries(this.#commands),
+      hostCalls: Object.fromEntries(hostCalls),
+      crossings: this.#pastCrossings + (this.#host?.crossings ?? 0),
+      crossed: Object.fromEntries(crossed),
+      ahead: { carried: this.#aheadCarried, taken: this.#aheadTaken },
+      servingMs: this.#pastServingMs + (this.#host?.servingMs ?? 0),
+    };
   }
 
   meter(): Meter | null {
@@ -346,10 +498,15 @@ export class Simulator {
     this.#pastCompute = this.#meter.compute;
     this.#pastCalls = this.#meter.calls;
     this.#nextDue = null;
+    this.#firmwareNow = null;
     for (const [op, n] of this.#host?.calls ?? []) this.#hostCalls.set(op, (this.#hostCalls.get(op) ?? 0) + n);
     this.#host?.calls.clear();
     this.#pastCrossings += this.#host?.crossings ?? 0;
     if (this.#host) this.#host.crossings = 0;
+    for (const [op, n] of this.#host?.crossed ?? []) this.#pastCrossed.set(op, (this.#pastCrossed.get(op) ?? 0) + n);
+    this.#host?.crossed.clear();
+    this.#pastServingMs += this.#host?.servingMs ?? 0;
+    if (this.#host) this.#host.servingMs = 0;
     this.#flash?.disarm();
     this.io.reset();
     if (engine) for (const p of this.#plugins.values()) p.powerLost?.();

@@ -87,3 +87,80 @@ test("an I2C write carried by its read is served as the write and then the read;
   t.is(nack.op, "io.i2c.write");
   t.regex(nack.error, /NACK from 0x24 on write/);
 });
+
+test("calls posted before a call travel with it: served first, in order, at their own instants, then the call, in one crossing; a failure among them is the batch's and the call is not made", (t) => {
+  const r = rig();
+  const reply = JSON.parse(r.host.handle(JSON.stringify({ op: "pref.get", args: { domain: "d", key: "a" }, t: 1_030, posted: [set("a", 1, 1_010), set("b", 2, 1_020)] })));
+  t.deepEqual(reply.value, { t: "i", v: 1 }, "the call saw what was posted before it");
+  t.deepEqual(
+    r.log.map((l) => l.split(" ").slice(0, 2).join(" ")),
+    ["1010 pref.set", "1020 pref.set", "1030 pref.get"],
+  );
+  t.is(r.host.crossings, 1);
+  t.deepEqual(Object.fromEntries(r.host.crossed), { "pref.get": 1 });
+  const bad = JSON.parse(r.host.handle(JSON.stringify({ op: "pref.get", args: { domain: "d", key: "b" }, t: 1_040, posted: [{ op: "pref.keys", args: { domain: "d" }, t: 1_040 }] })));
+  t.is(bad.op, "batch");
+  t.regex(bad.error, /pref\.keys cannot be posted/);
+  t.is(r.log.length, 3, "neither the bad batch nor the call after it was served");
+});
+
+test("read ahead: a write carried by its read also brings what the next read on the device would give, the device left as it is; the posted read is served as the read and checked", (t) => {
+  const r = rig();
+  const frames = [Uint8Array.of(1, 0xaa, 0xbb), Uint8Array.of(1, 0xcc, 0xdd, 0xee)];
+  const target: I2CTarget = {
+    address: 0x24,
+    write: () => true,
+    read: (count) => {
+      const f = frames.shift() ?? Uint8Array.of(0);
+      const out = new Uint8Array(count);
+      out.set(f.subarray(0, count));
+      return out;
+    },
+    peek: (count) => {
+      const out = new Uint8Array(count);
+      out.set((frames[0] ?? Uint8Array.of(0)).subarray(0, count));
+      return out;
+    },
+  };
+  r.io.i2c(0).attach(target);
+  const h = JSON.parse(r.host.handle(JSON.stringify({ op: "io.open", args: { kind: "i2c", address: 0x24 } }))).value;
+  const reply = JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.writeRead", args: { h, data: "00", writeStop: true, count: 3, stop: true, ahead: 6 }, t: 1_100 })));
+  t.deepEqual(reply.value, { data: "01aabb", next: "01ccddee0000" });
+  t.is(frames.length, 1, "the look ahead took nothing from the device");
+  t.is(r.host.calls.get("io.i2c.read"), 1, "the look ahead is not a call");
+  // the firmware took 4 of those bytes for its next read and posted the read: it is served and matches
+  const ok = JSON.parse(r.host.handle(JSON.stringify({ op: "batch", args: [{ op: "io.i2c.read", args: { h, count: 4, stop: true }, t: 1_100, expect: "01ccddee" }], t: 1_100 })));
+  t.is(ok.error, undefined);
+  t.is(frames.length, 0);
+  t.deepEqual(
+    r.log.slice(1).map((l) => l.split(" ").slice(0, 3).join(" ")),
+    ["1100 io.i2c.write " + JSON.stringify({ h, data: "00", stop: true }), `1100 io.i2c.read {"h":${h},"count":3,"stop":true}`, `1100 io.i2c.read {"h":${h},"count":4,"stop":true}`],
+  );
+  // a read ahead the device did not give (it changed in between): an error, never silently used
+  const wrong = JSON.parse(r.host.handle(JSON.stringify({ op: "batch", args: [{ op: "io.i2c.read", args: { h, count: 2, stop: true }, t: 1_200, expect: "01cc" }], t: 1_200 })));
+  t.regex(wrong.error, /read ahead: the firmware took 01cc, the read gave 0000/);
+  t.regex(JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.writeRead", args: { h, data: "00", writeStop: true, count: 1, stop: true, ahead: 1000 } }))).error, /ahead must be an integer from 1 to 64/);
+});
+
+test("a target that acknowledges every write (an LCD backpack) tells the firmware so with the write's answer; its posted writes are served in order", (t) => {
+  const r = rig();
+  const seen: string[] = [];
+  const lcd: I2CTarget = { address: 0x27, acksEveryWrite: true, write: (d) => (seen.push(`lcd ${d.length}`), true), read: (n) => new Uint8Array(n) };
+  const other: I2CTarget = { address: 0x24, write: (d) => (seen.push(`other ${d.length}`), true), read: (n) => new Uint8Array(n) };
+  r.io.i2c(0).attach(lcd);
+  r.io.i2c(0).attach(other);
+  const open = (address: number) => JSON.parse(r.host.handle(JSON.stringify({ op: "io.open", args: { kind: "i2c", address } }))).value;
+  const hl = open(0x27);
+  const ho = open(0x24);
+  t.is(JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.write", args: { h: hl, data: "0102", stop: true }, t: 1_100 }))).value, "post");
+  t.is(JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.write", args: { h: ho, data: "01", stop: true }, t: 1_100 }))).value, null);
+  const reply = JSON.parse(
+    r.host.handle(JSON.stringify({ op: "io.i2c.write", args: { h: ho, data: "02", stop: true }, t: 1_300, posted: [{ op: "io.i2c.write", args: { h: hl, data: "030405", stop: true }, t: 1_200 }] })),
+  );
+  t.is(reply.error, undefined);
+  t.deepEqual(seen, ["lcd 2", "other 1", "lcd 3", "other 1"]);
+  t.deepEqual(
+    r.log.slice(2).map((l) => l.split(" ").slice(0, 2).join(" ")),
+    ["1100 io.i2c.write", "1100 io.i2c.write", "1200 io.i2c.write", "1300 io.i2c.write"],
+  );
+});

@@ -69,19 +69,49 @@ const BARE = parseScript({
   ],
 });
 
+/**
+ * Three PIR sensors and a door armed for 20 minutes: every minute the terminal PINGs the four and
+ * their answers queue on the radio's UART, bytes already on the line that a step carries ahead
+ * (host-sim/simulator.ts #step). Two sensors tripped at one instant: the terminal answers the first
+ * event (bytes on the air, a host event before the second frame arrives), so the second is handed
+ * back to the host and delivered at its instant by a step of its own.
+ */
+const ROUND = (cardFile: string) =>
+  parseScript({
+    start: "2026-04-16T19:00",
+    actions: [
+      { do: "sensor.add", type: "intrusion", id: "A0001" },
+      { do: "sensor.add", type: "intrusion", id: "A0002" },
+      { do: "sensor.add", type: "intrusion", id: "A0003" },
+      { do: "sensor.add", type: "door", id: "D0001" },
+      { do: "card.insert", file: cardFile },
+      { do: "wait", for: "1m" },
+      { do: "keys", seq: "#" },
+      { do: "keys", seq: "1234#1234#" },
+      {
+        do: "plan.set",
+        plan: { contract: "single", periods: [{ start: "2026-04-16T19:10", end: "2026-04-16T19:30", pattern: 1, sensors: ["A0001", "A0002", "A0003", "D0001"], cameras: [] }] },
+      },
+      { at: "2026-04-16T19:21:30", do: "sensor.trip", id: "A0001" },
+      { do: "sensor.trip", id: "A0003" },
+      { at: "2026-04-16T19:40", do: "snapshot", label: "end" },
+    ],
+  });
+
 interface Run {
   calls: string[];
   snapshots: Array<{ label: string | null; at: number; snapshot: Record<string, any> }>;
   commands: number;
+  ahead: { carried: number; taken: number };
 }
 
-async function run(engine: EngineName, stepping: "batched" | "per-event", kit: "full" | "bare" = "full"): Promise<Run> {
+async function run(engine: EngineName, stepping: "batched" | "per-event", kit: "full" | "bare" | "round" = "full"): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), "tg-stepping-"));
   const calls: string[] = [];
   try {
     const cardFile = join(dir, "card.json");
     issueDemoCard(cardFile, 1000, 7001, true);
-    const s = kit === "full" ? script(cardFile) : BARE;
+    const s = kit === "full" ? script(cardFile) : kit === "round" ? ROUND(cardFile) : BARE;
     const sim = await Simulator.start({
       engine,
       startMs: s.start as number,
@@ -92,7 +122,7 @@ async function run(engine: EngineName, stepping: "batched" | "per-event", kit: "
     try {
       attachLcd(sim);
       attachKeypad(sim);
-      if (kit === "full") {
+      if (kit !== "bare") {
         attachBuzzer(sim);
         sensorField(sim);
         cardSlot(sim);
@@ -102,7 +132,7 @@ async function run(engine: EngineName, stepping: "batched" | "per-event", kit: "
       const trips = sim.roundTrips();
       // the card's file is in this run's own folder: named alike in both runs' snapshots
       const snapshots = JSON.parse(JSON.stringify(out.snapshots).split(dir).join("<dir>"));
-      return { calls, snapshots, commands: Object.values(trips.commands).reduce((a, b) => a + b, 0) };
+      return { calls, snapshots, commands: Object.values(trips.commands).reduce((a, b) => a + b, 0), ahead: trips.ahead };
     } finally {
       await sim.close();
     }
@@ -163,5 +193,36 @@ for (const engine of ["node", "xs"] as const) {
       batched.snapshots.map((s) => [s.label, s.at, s.snapshot]),
       reference.snapshots.map((s) => [s.label, s.at, s.snapshot]),
     );
+  });
+}
+
+for (const engine of ["node", "xs"] as const) {
+  test(`[${engine}] batched stepping carrying several sensors' answers in one step: the same host calls at the same instants, the instants after the terminal's own answer handed back`, async (t) => {
+    const reference = await run(engine, "per-event", "round");
+    const batched = await run(engine, "batched", "round");
+    const end = (r: Run) => (r.snapshots.find((x) => x.label === "end") as Run["snapshots"][number]).snapshot;
+    // both trips raised their alarm, at the instant they happened
+    t.deepEqual(
+      end(reference).alarms.map((a: any) => [a.kind, a.sensor ?? null, a.at]),
+      [
+        ["intrusion", "A0001", "2026-04-16T19:21:30"],
+        ["intrusion", "A0003", "2026-04-16T19:21:30"],
+      ],
+    );
+    const n = Math.min(reference.calls.length, batched.calls.length);
+    let i = 0;
+    while (i < n && reference.calls[i] === batched.calls[i]) i++;
+    t.is(i, reference.calls.length, `first difference at call ${i}: ${reference.calls[i]} | batched: ${batched.calls[i]}`);
+    t.is(batched.calls.length, reference.calls.length);
+    t.deepEqual(
+      batched.snapshots.map((s) => [s.label, s.at, s.snapshot]),
+      reference.snapshots.map((s) => [s.label, s.at, s.snapshot]),
+    );
+    // 20 PING rounds of four answers: at least three of each round's answers taken ahead
+    t.true(batched.ahead.taken >= 60, `instants taken ahead: ${batched.ahead.taken}`);
+    // the second trip's frame, behind the terminal's answer to the first, went back to the host
+    t.true(batched.ahead.carried > batched.ahead.taken, `carried ${batched.ahead.carried}, taken ${batched.ahead.taken}`);
+    t.is(reference.ahead.carried, 0);
+    t.log(`host calls ${reference.calls.length}; commands per event ${reference.commands}, batched ${batched.commands}; instants carried ahead ${batched.ahead.carried}, taken ${batched.ahead.taken}`);
   });
 }

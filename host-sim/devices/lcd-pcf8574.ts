@@ -51,6 +51,8 @@ export function romChar(code: number): string {
 export class LcdPcf8574 implements I2CTarget, SimPlugin {
   readonly name = "lcd";
   readonly address: number;
+  /** a PCF8574 acknowledges every byte and a write schedules nothing: the firmware posts its writes (I2CTarget) */
+  readonly acksEveryWrite = true;
   readonly columns: number;
   readonly rows: number;
   #byteUs: number;

@@ -277,6 +277,11 @@ export class ModemEmulator implements UartPeer, SimPlugin {
     return this.#waiting();
   }
 
+  /** A socket to the center is open or opening: a step goes no further than the host's next event (Simulator #next). */
+  live(): boolean {
+    return this.#socket !== null;
+  }
+
   #waiting(): boolean {
     if (this.#connecting) return true;
     if (!this.#socket || !this.#socketOpen) return false;

@@ -94,19 +94,21 @@ export class Pn532Emulator implements I2CTarget {
   }
 
   read(count: number): Uint8Array {
-    const out = new Uint8Array(count);
+    const out = this.peek(count);
     const head = this.#out[0];
     if (!head) return out; // status 0x00: nothing for the host
-    if (head.busy > 0) {
-      head.busy--;
-      return out;
-    }
+    if (head.busy > 0) head.busy--;
+    else if (count > 1) this.#out.shift(); // reading past the ready byte takes the frame (a status-only read leaves it waiting)
+    return out;
+  }
+
+  /** What read(count) gives now, the PN532 left as it is: the ready byte, then as much of the frame as is clocked. */
+  peek(count: number): Uint8Array {
+    const out = new Uint8Array(count);
+    const head = this.#out[0];
+    if (!head || head.busy > 0) return out;
     out[0] = 0x01;
-    if (count > 1) {
-      // Reading past the ready byte takes the frame (a status-only read leaves it waiting).
-      out.set(head.frame.subarray(0, count - 1), 1);
-      this.#out.shift();
-    }
+    if (count > 1) out.set(head.frame.subarray(0, count - 1), 1);
     return out;
   }
 

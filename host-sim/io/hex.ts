@@ -5,6 +5,7 @@ export function hexOf(bytes: Uint8Array): string {
 
 /** Hex from the firmware back to bytes; anything else is refused. */
 export function bytesOfHex(s: unknown): Uint8Array {
-  if (typeof s !== "string" || !/^([0-9a-f]{2})*$/.test(s)) throw new Error("bad hex");
+  // even length and hex digits only (a class, not a repeated group: this runs for every transfer)
+  if (typeof s !== "string" || s.length % 2 !== 0 || !/^[0-9a-f]*$/.test(s)) throw new Error("bad hex");
   return new Uint8Array(Buffer.from(s, "hex"));
 }

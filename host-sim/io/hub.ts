@@ -18,6 +18,26 @@ type Handle =
   | { kind: "listener"; port: number; waiting: TcpEnd[]; unlisten: () => void }
   | { kind: "tcp"; end: TcpEnd };
 
+/**
+ * A host timer that only puts bytes already on a UART line in front of the firmware (uart.ts):
+ * nothing the host does decides them any more, so a step may carry them ahead of their instant
+ * (Simulator #step, IoHub.takeAhead).
+ */
+interface QueueEntry {
+  at: number;
+  seq: number;
+  run: () => void;
+  wire?: { port: number; data: string };
+}
+
+/** Deliveries taken ahead of their instant (takeAhead): the events they make with today's handles. */
+export interface AheadEntry {
+  readonly at: number;
+  readonly events: FirmwareEvent[];
+  /** @internal the queue entry, put back by restoreAhead */
+  readonly entry: QueueEntry;
+}
+
 const RISING = 1;
 const FALLING = 2;
 
@@ -42,9 +62,11 @@ export class IoHub {
   #uarts = new Map<number, Uart>();
   #handles = new Map<number, Handle>();
   #nextHandle = 1;
-  #queue: Array<{ at: number; seq: number; run: () => void }> = [];
+  #queue: QueueEntry[] = [];
   #seq = 0;
   #outbox: FirmwareEvent[] = [];
+  /** moves whenever a handle is opened or closed (or all are forgotten): deliveries taken ahead name the handles of their time */
+  handleEpoch = 0;
 
   constructor(now: () => number) {
     this.#now = now;
@@ -68,7 +90,10 @@ export class IoHub {
 
   /** Runs `run` at virtual time now + delayMs (host-side device timers). Returns a cancel function. */
   schedule(delayMs: number, run: () => void): () => void {
-    const entry = { at: this.#now() + Math.max(0, delayMs), seq: this.#seq++, run };
+    return this.#enqueue({ at: this.#now() + Math.max(0, delayMs), seq: this.#seq++, run });
+  }
+
+  #enqueue(entry: QueueEntry): () => void {
     let i = this.#queue.length;
     while (i > 0 && (this.#queue[i - 1].at > entry.at || (this.#queue[i - 1].at === entry.at && this.#queue[i - 1].seq > entry.seq))) i--;
     this.#queue.splice(i, 0, entry);
@@ -76,6 +101,29 @@ export class IoHub {
       const j = this.#queue.indexOf(entry);
       if (j >= 0) this.#queue.splice(j, 1);
     };
+  }
+
+  /**
+   * The deliveries at the head of the host's timeline, up to `limit`, taken out of it with the
+   * events they would make now: whole instants only, each holding nothing but bytes already on a
+   * UART line (a host timer of any other kind, or one sharing the last instant, ends the run).
+   * What the firmware does before their instant cannot change them but through its handles
+   * (`handleEpoch`) or by putting host events before them (the host's `hold`): Simulator #step.
+   */
+  takeAhead(limit: number): AheadEntry[] {
+    const q = this.#queue;
+    let n = 0;
+    while (n < q.length && q[n].wire !== undefined && q[n].at <= limit) n++;
+    if (n > 0 && n < q.length && q[n].at === q[n - 1].at) {
+      const at = q[n - 1].at;
+      while (n > 0 && q[n - 1].at === at) n--;
+    }
+    return q.splice(0, n).map((entry) => ({ at: entry.at, events: this.#wireEvents(entry.wire as { port: number; data: string }), entry }));
+  }
+
+  /** Puts back deliveries taken ahead that the firmware did not take (their timers run at their instant as before). */
+  restoreAhead(entries: readonly AheadEntry[]): void {
+    for (const e of entries) this.#enqueue(e.entry);
   }
 
   /** When the host side next has something to do, or events wait for the firmware. */
@@ -104,6 +152,7 @@ export class IoHub {
       else this.#closeSocket(h);
     }
     this.#handles.clear();
+    this.handleEpoch++;
     this.#outbox = [];
   }
 
@@ -115,6 +164,7 @@ export class IoHub {
     switch (op) {
       case "io.close":
         this.#handles.delete(a.h);
+        this.handleEpoch++;
         if (h.kind === "digital") this.gpio.release(h.pin);
         else this.#closeSocket(h);
         return null;
@@ -139,10 +189,13 @@ export class IoHub {
         if (h.kind !== "tcp") break;
         h.end.write(bytesOfHex(a.data));
         return null;
-      case "io.i2c.write":
+      case "io.i2c.write": {
         if (h.kind !== "i2c") break;
-        this.i2c(h.port).write(h.address, bytesOfHex(a.data), a.stop !== false);
-        return null;
+        const bus = this.i2c(h.port);
+        bus.write(h.address, bytesOfHex(a.data), a.stop !== false);
+        // "post": the firmware may post its next writes to it (I2CTarget.acksEveryWrite)
+        return bus.target(h.address)?.acksEveryWrite === true ? "post" : null;
+      }
       case "io.i2c.read":
         if (h.kind !== "i2c") break;
         return hexOf(this.i2c(h.port).read(h.address, int(a.count, "count"), a.stop !== false));
@@ -168,8 +221,17 @@ export class IoHub {
     throw new Error(`${op} does not apply to a ${h.kind} handle`);
   }
 
+  /** What a read of `count` on an I2C handle would give now, as hex, without reading (I2CTarget.peek); null when the target cannot say. */
+  peekI2c(handle: unknown, count: number): string | null {
+    const h = this.#handles.get(handle as number);
+    if (!h || h.kind !== "i2c") return null;
+    const bytes = this.i2c(h.port).peek(h.address, count);
+    return bytes ? hexOf(bytes) : null;
+  }
+
   #open(a: any): number {
     const id = this.#nextHandle++;
+    this.handleEpoch++;
     switch (a?.kind) {
       case "i2c":
         this.#handles.set(id, { kind: "i2c", port: a.port ?? 0, address: int(a.address, "address") });
@@ -253,8 +315,21 @@ export class IoHub {
   }
 
   #toSerialHandles(port: number, bytes: Uint8Array, delayMs: number): void {
-    this.schedule(delayMs, () => {
-      for (const [id, h] of this.#handles) if (h.kind === "serial" && h.port === port) this.#outbox.push({ handle: id, data: hexOf(bytes) });
+    const wire = { port, data: hexOf(bytes) };
+    this.#enqueue({
+      at: this.#now() + Math.max(0, delayMs),
+      seq: this.#seq++,
+      run: () => {
+        for (const e of this.#wireEvents(wire)) this.#outbox.push(e);
+      },
+      wire,
     });
+  }
+
+  /** What bytes arriving on a UART make for the firmware: one event per handle open on that port. */
+  #wireEvents(wire: { port: number; data: string }): FirmwareEvent[] {
+    const out: FirmwareEvent[] = [];
+    for (const [id, h] of this.#handles) if (h.kind === "serial" && h.port === wire.port) out.push({ handle: id, data: wire.data });
+    return out;
   }
 }

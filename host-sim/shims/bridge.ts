@@ -15,10 +15,16 @@ export class PowerCut extends Error {
 }
 
 export function hostCall(op: string, args?: unknown): any {
-  flushPosted(); // what was posted happens first, in order
-  sendHeld(); // then an I2C write no read took along (shims/device.ts)
-  // t: the firmware's time, for the host's clock; hold: the host's next event (timer.ts stops there)
-  return answer(op, JSON.parse(__tgHostCall(JSON.stringify({ op, args, t: virtualNow() }))));
+  sendHeld(); // an I2C write no read took along (shims/device.ts) goes first, with what was posted before it
+  readAhead = null;
+  // t: the firmware's time, for the host's clock; hold: the host's next event (timer.ts stops there).
+  // What was posted travels with the call and is served first, in order (a failure among it is
+  // reported as the batch's, the call then not made), as it was when it crossed on its own first.
+  if (posted.length === 0) return answer(op, JSON.parse(__tgHostCall(JSON.stringify({ op, args, t: virtualNow() }))));
+  const calls = posted;
+  posted = [];
+  urgent = false;
+  return answer(op, JSON.parse(__tgHostCall(JSON.stringify({ op, args, t: virtualNow(), posted: calls }))));
 }
 
 function answer(op: string, reply: { powerCut?: boolean; hold?: number; error?: string; op?: string; value?: unknown }): any {
@@ -40,13 +46,14 @@ function answer(op: string, reply: { powerCut?: boolean; hold?: number; error?: 
  * firmware's calls never reach the host either way).
  */
 const POSTED_MAX = 64;
-let posted: Array<{ op: string; args: unknown; t: number }> = [];
+let posted: Array<{ op: string; args: unknown; t: number; expect?: string }> = [];
 /** a posted call may move the host's next event: send before the firmware's timers go on */
 let urgent = false;
 
 /** Posts a call; `movesHost`: it can schedule host events (bytes on a line), not only store. */
 export function postCall(op: string, args: unknown, movesHost = true): void {
   sendHeld();
+  readAhead = null;
   posted.push({ op, args, t: virtualNow() });
   if (movesHost) urgent = true;
   if (posted.length >= POSTED_MAX) flushPosted();
@@ -61,8 +68,10 @@ export function flushPosted(): void {
 }
 
 /** The calls still posted, for the reply to a command (the host serves them on receiving it). */
-export function takePosted(): Array<{ op: string; args: unknown; t: number }> {
+export function takePosted(): Array<{ op: string; args: unknown; t: number; expect?: string }> {
   if (held) sendHeld(); // a held write is never left behind a reply (it crosses now, with what was posted before it)
+  readAhead = null;
+  commands++;
   const calls = posted;
   posted = [];
   urgent = false;
@@ -114,6 +123,17 @@ function sendHeld(): void {
   if (send) send();
 }
 
+/**
+ * Read ahead (shims/device.ts): with a write and its read the host sends what the device would
+ * give to the next read on it (the first bytes of a read do not depend on how many the controller
+ * goes on to clock: an I2C target cannot know). Good only until any other call: the next read on
+ * that device, if it is the very next call, takes its bytes from here and is posted, to be served
+ * in order as the read it is, the host checking it got the same bytes.
+ */
+let readAhead: { h: number; hex: string } | null = null;
+/** commands answered so far: what the host said of a device holds until the command's end */
+let commands = 0;
+
 export const i2cPairing = {
   hold(send: () => void): void {
     sendHeld();
@@ -121,6 +141,25 @@ export const i2cPairing = {
   },
   release(): void {
     held = null;
+  },
+  /** what the host said the next read on `h` would give (the reply to a write carried by its read) */
+  setAhead(h: number, hex: string): void {
+    readAhead = { h, hex };
+  },
+  /** the bytes of a read of `count` on `h` known ahead (hex), or null; either way forgotten */
+  takeAhead(h: number, count: number): string | null {
+    const a = readAhead;
+    readAhead = null;
+    return a !== null && a.h === h && count * 2 <= a.hex.length ? a.hex.slice(0, count * 2) : null;
+  },
+  /** which command runs (a device's "post" answer holds for it only: between commands the host's devices may change) */
+  command(): number {
+    return commands;
+  },
+  /** posts a read whose bytes the firmware took ahead: the host serves it in order and checks them */
+  postRead(args: { h: number; count: number; stop: boolean }, expect: string): void {
+    posted.push({ op: "io.i2c.read", args, t: virtualNow(), expect });
+    if (posted.length >= POSTED_MAX) flushPosted();
   },
 };
 

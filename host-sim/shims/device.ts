@@ -75,7 +75,18 @@ export interface I2CPairing {
   hold(send: () => void): void;
   /** drops the write kept (a read carries it) */
   release(): void;
+  /** what the host said the next read on `h` would give, until any other call (shims/bridge.ts) */
+  setAhead(h: number, hex: string): void;
+  /** those bytes for a read of `count` on `h` (hex), or null */
+  takeAhead(h: number, count: number): string | null;
+  /** posts a read taken ahead, for the host to serve in order and check */
+  postRead(args: { h: number; count: number; stop: boolean }, expect: string): void;
+  /** which command of the host's runs (what the host says of a device holds until its end) */
+  command(): number;
 }
+
+/** bytes the host reads ahead after a write carried by its read (a PN532 answer frame is at most 1 + 9 + 40) */
+const READ_AHEAD = 64;
 
 /**
  * `post` sends a call that answers nothing and cannot fail but for a power cut (bytes out of a
@@ -84,7 +95,7 @@ export interface I2CPairing {
  * device ("io.i2c.writeRead", one crossing for two transfers), once that device has shown the
  * pattern (a PN532: a command, then its ACK read); the host serves the two as the two calls.
  */
-export function makeDevice(call: Call, post: (op: string, args: unknown) => void = call, pairing: I2CPairing | null = null) {
+export function makeDevice(call: Call, post: (op: string, args: unknown, movesHost?: boolean) => void = call, pairing: I2CPairing | null = null) {
   const live = new Map<number, { deliver(e: DeliveredEvent): void }>();
 
   class I2C {
@@ -95,6 +106,8 @@ export function makeDevice(call: Call, post: (op: string, args: unknown) => void
     #pairs = false;
     /** the write waiting for its read */
     #held: { data: string; stop: boolean } | null = null;
+    /** the command in which the host said this device acknowledges every write (an LCD backpack): its writes are posted in it */
+    #posts = -1;
     constructor(o: { address: number; port?: number; hz: number }) {
       this.#h = call("io.open", { kind: "i2c", address: o.address, port: o.port ?? 0, hz: o.hz });
     }
@@ -105,9 +118,16 @@ export function makeDevice(call: Call, post: (op: string, args: unknown) => void
       if (held) pairing?.release();
       if (this.#wrote) this.#pairs = true;
       this.#wrote = false;
-      const hex = held
-        ? call("io.i2c.writeRead", { h: this.#h, data: held.data, writeStop: held.stop, count, stop })
-        : call("io.i2c.read", { h: this.#h, count, stop });
+      let hex: string;
+      const ahead = held || !pairing ? null : pairing.takeAhead(this.#h, count);
+      if (ahead !== null) {
+        hex = ahead;
+        (pairing as I2CPairing).postRead({ h: this.#h, count, stop }, ahead);
+      } else if (held) {
+        const r = call("io.i2c.writeRead", { h: this.#h, data: held.data, writeStop: held.stop, count, stop, ahead: READ_AHEAD });
+        hex = r.data;
+        if (typeof r.next === "string") (pairing as I2CPairing).setAhead(this.#h, r.next);
+      } else hex = call("io.i2c.read", { h: this.#h, count, stop });
       const bytes = fromHex(hex);
       if (typeof what === "number") return bytes.buffer;
       bytesOf(what).set(bytes);
@@ -127,7 +147,8 @@ export function makeDevice(call: Call, post: (op: string, args: unknown) => void
         this.#held = held;
         return;
       }
-      call("io.i2c.write", { h: this.#h, data, stop });
+      if (pairing && this.#posts === pairing.command()) return post("io.i2c.write", { h: this.#h, data, stop }, false);
+      if (call("io.i2c.write", { h: this.#h, data, stop }) === "post" && pairing) this.#posts = pairing.command();
     }
     close(): void {
       call("io.close", { h: this.#h });

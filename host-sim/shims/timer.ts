@@ -81,6 +81,25 @@ export function reach(at: number): number {
 }
 
 /**
+ * `reach` for host events a step carries ahead of their instant (firmware-entry.ts step, `later`):
+ * the callbacks due before `at` run only as runTimers runs them (each before the host's next
+ * event, the unsent calls sent first, since they may bring it closer), and the clock comes to `at`
+ * only when `at` is before the host's next event. False when it stopped short: the host then
+ * delivers those events itself, at their instant.
+ */
+export function reachAhead(at: number): boolean {
+  for (;;) {
+    if (unsent.pending()) unsent.send();
+    if (entries.length === 0 || entries[0].due >= at) break;
+    if (entries[0].due >= hold) return false;
+    runFirst();
+  }
+  if (at >= hold) return false;
+  if (at > nowMs) nowMs = at;
+  return true;
+}
+
+/**
  * Calls the firmware made that may move the host's next event but have not reached the host yet
  * (the bridge's posted calls: bytes on a UART): `pending` says so, `send` sends them (their reply
  * sets `hold`). They add host events, so `hold` comes earlier if it moves: a timer due at or after
@@ -108,7 +127,7 @@ function runFirst(): void {
  * (never past it: the host's keypad, sensors and modem act there, and the firmware must hear them
  * at that instant, not later), or at `base` or the last timer run when a hold stopped the run.
  */
-export function runTimers(base: number, target: number): number {
+export function runTimers(base: number, target: number, askHost = false): number {
   let ran = 0;
   for (;;) {
     if (entries.length === 0 || entries[0].due > target) break;
@@ -116,7 +135,10 @@ export function runTimers(base: number, target: number): number {
     if (due > base) {
       if (due >= hold) break; // an earlier hold (after the unsent calls) would stop here too
       if (unsent.pending()) {
-        unsent.send(); // whether it runs depends on the host's next event: learn it first
+        // whether it runs depends on the host's next event: learn it first (`askHost`: the step's
+        // caller asks the host to go on, the calls travelling with that question, heldBefore)
+        if (askHost) break;
+        unsent.send();
         continue;
       }
     }
@@ -128,6 +150,16 @@ export function runTimers(base: number, target: number): number {
   const end = unsent.pending() || (entries.length > 0 && entries[0].due <= target) ? base : Math.min(target, Math.max(base, hold));
   if (end > nowMs) nowMs = end;
   return ran;
+}
+
+/**
+ * After runTimers: whether it stopped at the host's next event before `to` (or calls not sent yet
+ * may give the host one): the step may ask the host to go on there rather than end
+ * (firmware-entry.ts step). Not while the host has real work under way (hold 0): the host waits
+ * for it between steps.
+ */
+export function heldBefore(to: number): boolean {
+  return hold !== 0 && (hold <= to || unsent.pending());
 }
 
 export function nextDue(): number | null {
