@@ -40,6 +40,8 @@ async function week(engine: EngineName): Promise<void> {
   console.log(`  commands into the engine: ${n(sum(trips.commands))} (${top(trips.commands)})`);
   console.log(`  host calls out of it:     ${n(sum(trips.hostCalls))} (${top(trips.hostCalls)})`);
   console.log(`  requests that crossed:    ${n(trips.crossings)} (posted calls travel together)`);
+  const meter = result.meter as { compute: number } | null;
+  if (meter) console.log(`  XS meter compute:         ${n(meter.compute)} units (deterministic, independent of load)`);
   console.log(`  load average (1, 5, 15 min) before ${loadBefore}, after ${load()}`);
 }
 
