@@ -33,6 +33,9 @@ function flashValue(input: any): FlashValue {
   switch (input?.t) {
     case "a":
       return { t: "a", v: bytesOfHex(input.v) };
+    case "l": // bytes as a latin1 string, one character a byte (shims/preference.ts: cheaper than hex under XS)
+      if (typeof input.v !== "string" || input.v.length > 4000 || /[^\u0000-\u00ff]/.test(input.v)) throw new Error("bad preference value: latin1 bytes expected");
+      return { t: "a", v: new Uint8Array(Buffer.from(input.v, "latin1")) };
     case "b":
       return { t: "b", v: Boolean(input.v) };
     case "i":

@@ -87,3 +87,18 @@ test("an I2C write carried by its read is served as the write and then the read;
   t.is(nack.op, "io.i2c.write");
   t.regex(nack.error, /NACK from 0x24 on write/);
 });
+
+test("flash bytes may come as latin1 text (one character a byte, cheaper than hex under XS): stored as the same bytes; anything else is refused with a clear error and stores nothing", (t) => {
+  const r = rig();
+  const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+  const latin1 = String.fromCharCode(...bytes);
+  const put = (key: string, v: unknown) => JSON.parse(r.host.handle(JSON.stringify({ op: "pref.set", args: { domain: "d", key, value: { t: "l", v } }, t: 1_010 })));
+  t.is(put("k", latin1).error, undefined);
+  t.deepEqual(r.flash.get("d", "k"), { t: "a", v: bytes });
+  // read back as the host always sends bytes: hex
+  t.is(JSON.parse(r.host.handle(JSON.stringify({ op: "pref.get", args: { domain: "d", key: "k" } }))).value.v, Buffer.from(bytes).toString("hex"));
+  for (const [key, bad] of [["wide", "ab\u0100"], ["long", "x".repeat(4001)], ["num", 12]] as const) {
+    t.regex(String(put(key, bad).error), /latin1 bytes expected/, key);
+    t.is(r.flash.get("d", key), undefined, key);
+  }
+});
