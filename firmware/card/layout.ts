@@ -1,5 +1,9 @@
 import { hmacSha256 } from "../lib/sha256";
 
+// Compiled once here: XS compiles a regular expression literal each time it is evaluated (~0.1 ms).
+/** hex digits */
+const HEX_CHARS = /^[0-9a-fA-F]*$/;
+
 /**
  * The prepaid card's layout on a MIFARE Classic 1K (docs/card.md has the picture). Pure functions
  * over 16-byte blocks, shared by the terminal, the card emulation and the issuer tool.
@@ -212,7 +216,7 @@ export function toHex(bytes: Uint8Array): string {
 
 /** Bytes from hex of exactly `length` bytes, or null. */
 export function fromHex(hex: unknown, length: number): Uint8Array | null {
-  if (typeof hex !== "string" || hex.length !== length * 2 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
+  if (typeof hex !== "string" || hex.length !== length * 2 || !HEX_CHARS.test(hex)) return null;
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
   return out;

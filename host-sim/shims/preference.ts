@@ -8,7 +8,7 @@ type Wire = { t: string; v: any };
  * String.fromCharCode per 1,024 bytes instead of a hex loop per byte, which under XS was most of
  * what a flash write cost (a 1.6 KB card ledger record: 1.2 ms of hex; bench/xs-events.ts).
  */
-function latin1(bytes: Uint8Array): string {
+export function latin1(bytes: Uint8Array): string {
   if (bytes.length <= 1024) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   let s = "";
   for (let i = 0; i < bytes.length; i += 1024) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 1024) as unknown as number[]);
