@@ -2,7 +2,7 @@
  * The firmware's hot paths timed inside an xsnap worker (the XS engine the simulator runs), each
  * in a loop, in microseconds a call (wall time: run on a quiet machine; the load is printed): a
  * sensor frame's MAC, CRC-32 and a flash record of the card ledger's size, the bytes of a flash
- * write as hex and as latin1 text (host-sim/shims/preference.ts), and a regular expression as a
+ * write as hex, latin1 text and base64 (host-sim/shims/preference.ts), and a regular expression as a
  * literal evaluated each call against a module constant (firmware/platform/store.ts checkKey).
  * Run: npm run build && node dist/bench/xs-hotpaths.js
  */
@@ -45,6 +45,7 @@ time("CRC-32 of 1,600 bytes (a card ledger record)", 100, () => { x ^= crc32(rec
 time("Store.writeJson of the sensors' rx counters", 500, () => { rx.A0001++; store.writeJson("sn_rx", rx); });
 time("1,600 bytes as hex, a loop a byte (shims/bridge toHex)", 100, () => { x ^= toHex(record).length; });
 time("1,600 bytes as latin1 text (shims/preference latin1)", 100, () => { x ^= latin1(record).length; });
+time("1,600 bytes in base64 (xsnap's native Base64, shims/preference)", 100, () => { x ^= (globalThis as any).Base64.encode(record.buffer).length; });
 time("a regular expression literal, evaluated and tested", 500, () => { x ^= /^[A-Za-z0-9_-]+$/.test("sn_rx") ? 1 : 0; });
 time("the same expression from a module constant, tested", 500, () => { x ^= KEY.test("sn_rx") ? 1 : 0; });
 print(String(x).length > 0 ? "" : "?");

@@ -4,15 +4,22 @@ type PreferenceValue = boolean | number | string | ArrayBuffer;
 type Wire = { t: string; v: any };
 
 /**
- * Bytes as a latin1 string, one character a byte (0..255), for the host's "l" values: one native
- * String.fromCharCode per 1,024 bytes instead of a hex loop per byte, which under XS was most of
- * what a flash write cost (a 1.6 KB card ledger record: 1.2 ms of hex; bench/xs-events.ts).
+ * Bytes for the host as text. xsnap has a native `Base64` (its worker installs it beside
+ * TextEncoder): 2 us for a 1.6 KB card ledger record, against 1.7 ms for the hex loop a byte this
+ * replaced, most of what a flash write cost under XS (bench/xs-hotpaths.ts). Elsewhere (the Node
+ * engine's context has no such global) latin1 text, one character a byte.
  */
+const Base64 = (globalThis as unknown as { Base64?: { encode(b: ArrayBuffer): string } }).Base64;
+
 export function latin1(bytes: Uint8Array): string {
   if (bytes.length <= 1024) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   let s = "";
   for (let i = 0; i < bytes.length; i += 1024) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 1024) as unknown as number[]);
   return s;
+}
+
+function bytesWire(value: ArrayBuffer): Wire {
+  return Base64 ? { t: "b64", v: Base64.encode(value) } : { t: "l", v: latin1(new Uint8Array(value)) };
 }
 
 /**
@@ -44,7 +51,7 @@ const Preference = {
     let keep: Wire | null = null;
     if (value instanceof ArrayBuffer) {
       if (value.byteLength > 4000) throw new RangeError("preference: value larger than 4000 bytes");
-      encoded = { t: "l", v: latin1(new Uint8Array(value)) };
+      encoded = bytesWire(value);
       keep = { t: "ab", v: value.slice(0) };
     } else if (typeof value === "boolean") encoded = { t: "b", v: value };
     else if (typeof value === "number" && Number.isInteger(value)) encoded = { t: "i", v: value };
