@@ -75,8 +75,8 @@ async function main(): Promise<void> {
       const began = performance.now();
       await sim.runUntil((t += 1_000));
       const ms = performance.now() - began;
+      const hostUsage = process.cpuUsage(host0); // before reading /proc, which costs this process
       const cpu = (engineCpuMs() ?? 0) - cpu0;
-      const hostUsage = process.cpuUsage(host0);
       const host = (hostUsage.user + hostUsage.system) / 1000;
       const compute = sim.meter()!.compute - c;
       const kind = slot.reader.exchanges - ex >= 5 ? "a card deduction" : radio.bytesIn + radio.bytesOut > u ? "sensor radio traffic" : "neither";
