@@ -1,5 +1,6 @@
 // The firmware's SHA-256, HMAC-SHA256 and CRC-32 run under XS (an xsnap worker, the ESP32's
-// engine) in int32 arithmetic: they must give node:crypto's digests there too, on the standard
+// engine) in int32 arithmetic, the SHA-256 rounds written out by scripts/sha256-rounds.mjs: they
+// must give node:crypto's digests there too, on the standard
 // vectors (FIPS 180-4, RFC 4231), on every length around the block boundaries, with messages in
 // several parts split anywhere, and with a prepared key used again and again.
 import "@endo/init/debug.js";
@@ -11,6 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as tmp from "tmp";
 import { createHash, createHmac } from "node:crypto";
+import { sha256RoundsSource } from "../scripts/sha256-rounds.mjs";
 
 /** Runs `source` (TypeScript importing the firmware) under XS; what it sends with `report` comes back. */
 async function underXs(source: string): Promise<unknown[]> {
@@ -129,4 +131,8 @@ test("SHA-256, HMAC (one-off and prepared key) and CRC-32 under XS agree with no
       `length ${n}`,
     );
   }
+});
+
+test("firmware/lib/sha256-rounds.ts is what scripts/sha256-rounds.mjs writes (rounds written out, never edited by hand)", (t) => {
+  t.is(fs.readFileSync("firmware/lib/sha256-rounds.ts", "utf8"), sha256RoundsSource());
 });
