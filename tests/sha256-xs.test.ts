@@ -1,51 +1,13 @@
 // The firmware's SHA-256, HMAC-SHA256 and CRC-32 run under XS (an xsnap worker, the ESP32's
 // engine) in int32 arithmetic, the SHA-256 rounds written out by scripts/sha256-rounds.mjs: they
-// must give node:crypto's digests there too, on the standard
-// vectors (FIPS 180-4, RFC 4231), on every length around the block boundaries, with messages in
-// several parts split anywhere, and with a prepared key used again and again.
-import "@endo/init/debug.js";
+// must give node:crypto's digests there too, on the standard vectors (FIPS 180-4, RFC 4231), on
+// every length around the block boundaries, with messages in several parts split anywhere, and
+// with a prepared key used again and again.
 import test from "ava";
-import { build } from "esbuild";
-import { xsnap } from "@agoric/xsnap";
-import * as childProcess from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as tmp from "tmp";
+import { underXs } from "./helpers/xs-run";
 import { createHash, createHmac } from "node:crypto";
 import { sha256RoundsSource } from "../scripts/sha256-rounds.mjs";
-
-/** Runs `source` (TypeScript importing the firmware) under XS; what it sends with `report` comes back. */
-async function underXs(source: string): Promise<unknown[]> {
-  const out = await build({
-    stdin: { contents: source, resolveDir: process.cwd(), sourcefile: "sha-xs-entry.ts", loader: "ts" },
-    bundle: true,
-    write: false,
-    format: "iife",
-    platform: "neutral",
-    target: "es2022",
-    logLevel: "warning",
-  });
-  const reports: unknown[] = [];
-  const worker = await xsnap({
-    name: "sha-xs",
-    os: os.type(),
-    spawn: childProcess.spawn,
-    fs: { ...fs, ...fs.promises, tmpName: tmp.tmpName },
-    stdout: "inherit",
-    stderr: "inherit",
-    meteringLimit: 0,
-    handleCommand: async (m: Uint8Array) => {
-      reports.push(JSON.parse(new TextDecoder().decode(m)));
-      return new Uint8Array(0);
-    },
-  });
-  try {
-    await worker.evaluate(out.outputFiles[0].text);
-  } finally {
-    await worker.close().catch(() => worker.terminate());
-  }
-  return reports;
-}
 
 const PRELUDE = `
 import { HmacKey, hmacSha256, sha256, toHex } from "./firmware/lib/sha256";
