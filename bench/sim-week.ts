@@ -24,11 +24,22 @@ const top = (o: Record<string, number>) =>
     .slice(0, 6)
     .map(([k, v]) => `${k} ${n(v)}`)
     .join(", ");
+/** CPU seconds of this process and of its reaped children (the xsnap worker once it exits), from /proc (Linux; null elsewhere). */
+function cpuSeconds(): { host: number; engine: number } | null {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    return { host: (f[11] + f[12]) / 100, engine: (f[13] + f[14]) / 100 }; // utime stime cutime cstime, USER_HZ 100
+  } catch {
+    return null;
+  }
+}
 const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
 
 async function week(engine: EngineName): Promise<void> {
   const script = parseScript(JSON.parse(readFileSync(join(projectRoot(), "scenarios", "routine-week.json"), "utf8")));
   const loadBefore = load();
+  const cpuBefore = cpuSeconds();
   const began = performance.now();
   const result = (await playScenario(script, { engine })) as Record<string, any>;
   const realSeconds = (performance.now() - began) / 1000;
@@ -41,6 +52,12 @@ async function week(engine: EngineName): Promise<void> {
   console.log(`  host calls out of it:     ${n(sum(trips.hostCalls))} (${top(trips.hostCalls)})`);
   console.log(`  requests that crossed:    ${n(trips.crossings)} (${top(trips.crossed)}; posted calls travel together as a batch)`);
   console.log(`  the host serving them:    ${(trips.servingMs / 1000).toFixed(2)} s real (sim.next with the host timers it runs included)`);
+  const cpuAfter = cpuSeconds();
+  if (cpuBefore && cpuAfter && engine === "xs") {
+    console.log(`  CPU:                      engine (xsnap) ${(cpuAfter.engine - cpuBefore.engine).toFixed(2)} s, host (node, center included) ${(cpuAfter.host - cpuBefore.host).toFixed(2)} s`);
+  }
+  const meter = result.meter as { compute: number; collections: number } | null;
+  if (meter) console.log(`  XS meter compute:         ${n(meter.compute)} units (deterministic, independent of load); ${n(meter.collections)} garbage collections seen`);
   console.log(`  load average (1, 5, 15 min) before ${loadBefore}, after ${load()}`);
 }
 

@@ -204,6 +204,8 @@ async function scenarioResult(stack: DemoStack, run: Awaited<ReturnType<typeof r
       outbox: terminal.outbox ?? null,
     },
     roundTrips: sim.roundTrips(),
+    // XS meter: compute units summed over the run, deterministic (null under Node)
+    meter: sim.meter(),
     snapshots: run.snapshots,
     results: run.results,
   };

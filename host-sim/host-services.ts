@@ -36,10 +36,19 @@ function wireValue(value: FlashValue | undefined): unknown {
   return value.t === "a" ? { t: "a", v: hexOf(value.v) } : value;
 }
 
+/** canonical padded base64 (Buffer would skip anything else silently) */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 function flashValue(input: any): FlashValue {
   switch (input?.t) {
     case "a":
       return { t: "a", v: bytesOfHex(input.v) };
+    case "l": // bytes as a latin1 string, one character a byte (shims/preference.ts: cheaper than hex under XS)
+      if (typeof input.v !== "string" || input.v.length > 4000 || /[^\u0000-\u00ff]/.test(input.v)) throw new Error("bad preference value: latin1 bytes expected");
+      return { t: "a", v: new Uint8Array(Buffer.from(input.v, "latin1")) };
+    case "b64": // bytes in base64 (shims/preference.ts: xsnap's native Base64)
+      if (typeof input.v !== "string" || input.v.length > 5336 || !BASE64.test(input.v)) throw new Error("bad preference value: base64 bytes expected");
+      return { t: "a", v: new Uint8Array(Buffer.from(input.v, "base64")) };
     case "b":
       return { t: "b", v: Boolean(input.v) };
     case "i":

@@ -164,3 +164,29 @@ test("a target that acknowledges every write (an LCD backpack) tells the firmwar
     ["1100 io.i2c.write", "1100 io.i2c.write", "1200 io.i2c.write", "1300 io.i2c.write"],
   );
 });
+
+test("flash bytes may come as latin1 text or base64 (cheaper than hex under XS): stored as the same bytes; anything else is refused with a clear error and stores nothing", (t) => {
+  const r = rig();
+  const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+  const put = (key: string, value: unknown) => JSON.parse(r.host.handle(JSON.stringify({ op: "pref.set", args: { domain: "d", key, value }, t: 1_010 })));
+  t.is(put("k", { t: "l", v: String.fromCharCode(...bytes) }).error, undefined);
+  t.deepEqual(r.flash.get("d", "k"), { t: "a", v: bytes });
+  for (const n of [0, 1, 2, 3, 4, 255, 256]) {
+    t.is(put("b" + n, { t: "b64", v: Buffer.from(bytes.subarray(0, n)).toString("base64") }).error, undefined, `base64 of ${n} bytes`);
+    t.deepEqual(r.flash.get("d", "b" + n), { t: "a", v: bytes.slice(0, n) });
+  }
+  // read back as the host always sends bytes: hex
+  t.is(JSON.parse(r.host.handle(JSON.stringify({ op: "pref.get", args: { domain: "d", key: "k" } }))).value.v, Buffer.from(bytes).toString("hex"));
+  const bad: Array<[string, unknown, RegExp]> = [
+    ["wide", { t: "l", v: "ab\u0100" }, /latin1 bytes expected/],
+    ["long", { t: "l", v: "x".repeat(4001) }, /latin1 bytes expected/],
+    ["num", { t: "l", v: 12 }, /latin1 bytes expected/],
+    ["unpadded", { t: "b64", v: "AAE" }, /base64 bytes expected/],
+    ["alphabet", { t: "b64", v: "AA-_" }, /base64 bytes expected/],
+    ["longb64", { t: "b64", v: "A".repeat(5340) }, /base64 bytes expected/],
+  ];
+  for (const [key, value, why] of bad) {
+    t.regex(String(put(key, value).error), why, key);
+    t.is(r.flash.get("d", key), undefined, key);
+  }
+});

@@ -4,6 +4,10 @@ import type { Terminal, Timers } from "./terminal";
 import { EXAMPLE_TARIFF_JSON } from "../core/tariff";
 import { DEFAULT_ZONE_MINUTES } from "../core/time";
 
+// Compiled once here: XS compiles a regular expression literal each time it is evaluated (~0.1 ms).
+/** a terminal ID */
+const TERMINAL_ID = /^[A-Za-z0-9-]{1,16}$/;
+
 /** What the application needs from the manifest's `config` (mc/config). */
 export interface TerminalConfig {
   terminalId: string;
@@ -66,7 +70,7 @@ export function readI2cBus(config: Readonly<Record<string, unknown>>): I2cBusCon
 export function readConfig(config: Readonly<Record<string, unknown>>): TerminalConfig {
   const terminal = isRecord(config.terminal) ? config.terminal : {};
   const id = terminal.id ?? "T0000";
-  if (typeof id !== "string" || !/^[A-Za-z0-9-]{1,16}$/.test(id)) throw new FieldError("config.terminal.id", "must be 1-16 letters or digits");
+  if (typeof id !== "string" || !TERMINAL_ID.test(id)) throw new FieldError("config.terminal.id", "must be 1-16 letters or digits");
   const checkpointSeconds = num(terminal.checkpointSeconds, 300, "terminal.checkpointSeconds");
   if (checkpointSeconds < 10) throw new FieldError("config.terminal.checkpointSeconds", "must be at least 10");
   return {

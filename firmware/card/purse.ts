@@ -1,4 +1,5 @@
 import { PN532Error, Status } from "../drivers/pn532";
+import { HmacKey } from "../lib/sha256";
 import type { Store } from "../platform/store";
 import type { Seconds } from "../core/time";
 import {
@@ -16,6 +17,7 @@ import {
   encodeRecord,
   macRecord,
   recordMac,
+  RecordMacKey,
   sameBytes,
   toHex,
 } from "./layout";
@@ -106,7 +108,7 @@ export function cardError(e: unknown, what: string): CardError {
 }
 
 /** Reads and checks the card's blocks with key A (format only; `accept` applies the rules). */
-export function readCard(port: CardPort, keys: CardKeys, uid: Uint8Array): CardView {
+export function readCard(port: CardPort, keys: { keyA: Uint8Array; macKey: RecordMacKey }, uid: Uint8Array): CardView {
   try {
     port.mifareAuthenticate("A", ID_BLOCK, keys.keyA, uid);
     const identity = decodeIdentity(port.mifareRead(ID_BLOCK));
@@ -147,11 +149,14 @@ export interface PurseOptions {
  */
 export class Purse {
   #o: PurseOptions;
+  /** key A and the record MAC key prepared once */
+  #keys: { keyA: Uint8Array; macKey: HmacKey };
   #ledger: Ledger;
   #journal: Journal | null;
 
   constructor(options: PurseOptions) {
     this.#o = options;
+    this.#keys = { keyA: options.keys.keyA, macKey: new HmacKey(options.keys.macKey) };
     const stored = options.store.readJson(KEY_LEDGER) as Ledger | undefined;
     this.#ledger = stored && typeof stored.taken === "number" ? stored : { taken: 0, surchargeTaken: 0, seen: [], doubt: [], last: null, tx: 0, rows: [] };
     const j = options.store.readJson(KEY_JOURNAL) as Journal | undefined;
@@ -202,7 +207,7 @@ export class Purse {
   }
 
   read(uid: Uint8Array): CardView {
-    return readCard(this.#o.port, this.#o.keys, uid);
+    return readCard(this.#o.port, this.#keys, uid);
   }
 
   /** Appends a row to the ledger (policy decisions, insertions, refusals). */
@@ -294,7 +299,7 @@ export class Purse {
 
   /** Writes the record for a deduction known to be on the card, then commits it. */
   #finish(j: Journal, view: CardView, at: Seconds, kind: string): CardView {
-    const record = macRecord(this.#o.keys.macKey, view.uid, view.identity, { seq: (j.seq + 1) >>> 0, balance: j.before - j.take, kind: RecordKind.Debit, tag: this.#o.tag });
+    const record = macRecord(this.#keys.macKey, view.uid, view.identity, { seq: (j.seq + 1) >>> 0, balance: j.before - j.take, kind: RecordKind.Debit, tag: this.#o.tag });
     try {
       this.#o.port.mifareWrite(RECORD_BLOCK, encodeRecord(record));
     } catch (e) {
@@ -370,7 +375,7 @@ export class Purse {
   }
 
   #finishDoubt(j: Journal, v: CardView, at: Seconds): CardView {
-    const record = macRecord(this.#o.keys.macKey, v.uid, v.identity, { seq: (j.seq + 1) >>> 0, balance: j.before - j.take, kind: RecordKind.Debit, tag: this.#o.tag });
+    const record = macRecord(this.#keys.macKey, v.uid, v.identity, { seq: (j.seq + 1) >>> 0, balance: j.before - j.take, kind: RecordKind.Debit, tag: this.#o.tag });
     try {
       this.#o.port.mifareWrite(RECORD_BLOCK, encodeRecord(record));
     } catch (e) {

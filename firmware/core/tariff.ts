@@ -1,6 +1,10 @@
 import { frozen } from "../lib/frozen";
 import { FieldError, describe, isRecord, nonNegativeInteger, onlyKeys } from "./errors";
 
+// Compiled once here: XS compiles a regular expression literal each time it is evaluated (~0.1 ms).
+/** a pattern number, 1-99 */
+const PATTERN_KEY = /^[1-9][0-9]?$/;
+
 /** Contract kinds; each carries a coefficient applied to the whole fee. */
 export const CONTRACTS = frozen(["single", "multiple", "continuous"] as const);
 export type Contract = (typeof CONTRACTS)[number];
@@ -92,7 +96,7 @@ export function parseTariff(input: unknown): Tariff {
   const patterns: Record<number, number> = {};
   let patternCount = 0;
   for (const key of Object.keys(patternsIn)) {
-    if (!/^[1-9][0-9]?$/.test(key)) throw new FieldError(`patterns.${key}`, "pattern must be a number from 1 to 99");
+    if (!PATTERN_KEY.test(key)) throw new FieldError(`patterns.${key}`, "pattern must be a number from 1 to 99");
     patterns[Number(key)] = boundedYen(patternsIn[key], `patterns.${key}`, MAX_PATTERN_YEN, "per hour for a pattern");
     patternCount++;
   }

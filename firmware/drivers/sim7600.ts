@@ -2,6 +2,14 @@ import type Digital from "embedded:io/digital";
 import Timer from "timer";
 import { AtChannel, type AtSerialOptions } from "./at-channel";
 
+// Compiled once here: XS compiles a regular expression literal each time it is evaluated (~0.1 ms).
+/** +CIPOPEN's result */
+const CIPOPEN = /^\+CIPOPEN: 0,(\d+)/;
+/** +CCHOPEN's result */
+const CCHOPEN = /^\+CCHOPEN: 0,(\d+)/;
+/** +CIPSEND's report */
+const CIPSEND = /^\+CIPSEND: 0,(\d+),(\d+)/;
+
 /**
  * SIM7600-class cellular modem on a UART: an AT-command channel (at-channel.ts) and, over it, one
  * TCP session through the modem's own TCPIP commands, or TLS 1.2 PSK through its SSL stack
@@ -159,7 +167,7 @@ const OPEN_TCP: readonly Step[] = Object.freeze([
     urcMs: DEFAULTS.socket,
     urcMissing: "socket: no +CIPOPEN",
     urcCheck: (line: string) => {
-      const m = line.match(/^\+CIPOPEN: 0,(\d+)/);
+      const m = line.match(CIPOPEN);
       if (!m) return `socket: ${line}`;
       return m[1] === "0" ? null : `socket open failed (error ${m[1]})`;
     },
@@ -195,7 +203,7 @@ const OPEN_TLS: readonly Step[] = Object.freeze([
     urcMs: DEFAULTS.socket,
     urcMissing: "TLS socket: no +CCHOPEN",
     urcCheck: (line: string) => {
-      const m = line.match(/^\+CCHOPEN: 0,(\d+)/);
+      const m = line.match(CCHOPEN);
       if (!m) return `TLS socket: ${line}`;
       return m[1] === "0" ? null : `TLS open failed (${CCH_ERRORS[m[1]] ?? "error"} ${m[1]})`;
     },
@@ -524,7 +532,7 @@ export class SIM7600 {
     if (this.#secure) {
       if (line.trim() !== "+CCHSEND: 0,0") return this.#sendFailed(`send: ${line}`);
     } else {
-      const m = line.match(/^\+CIPSEND: 0,(\d+),(\d+)/);
+      const m = line.match(CIPSEND);
       if (!m || m[2] !== String(chunk.length)) return this.#sendFailed(`send: ${line}`);
     }
     this.#sendQueue.shift();

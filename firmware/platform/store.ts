@@ -1,6 +1,10 @@
 import { crc32 } from "../lib/crc32";
 import { decodeUtf8, encodeUtf8 } from "../lib/utf8";
 
+// Compiled once here: XS compiles a regular expression literal each time it is evaluated (~0.1 ms).
+/** a storage key's characters */
+const KEY_CHARS = /^[A-Za-z0-9_-]+$/;
+
 /**
  * What a key-value flash gives us (on the ESP32: Moddable's `preference`, backed by NVS).
  * Keys are at most 15 characters, values at most 4000 bytes.
@@ -155,7 +159,7 @@ function slotName(key: string, slot: number): string {
 }
 
 function checkKey(key: string): void {
-  if (key.length === 0 || key.length > MAX_KEY || !/^[A-Za-z0-9_-]+$/.test(key)) {
+  if (key.length === 0 || key.length > MAX_KEY || !KEY_CHARS.test(key)) {
     throw new RangeError(`storage: bad key ${JSON.stringify(key)}`);
   }
 }

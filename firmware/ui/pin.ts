@@ -3,6 +3,12 @@ import { encodeUtf8 } from "../lib/utf8";
 import type { Store } from "../platform/store";
 import type { Seconds } from "../core/time";
 
+// Compiled once here: XS compiles a regular expression literal each time it is evaluated (~0.1 ms).
+/** a PIN's digits */
+const DIGITS = /^[0-9]+$/;
+/** a stored PIN hash */
+const HASH_HEX = /^[0-9a-f]{64}$/;
+
 /**
  * The PIN that guards changing the plan and disarming. Stored only as SHA-256(salt ‖ PIN) with a
  * per-terminal salt. After `tries` wrong PINs in a row the PIN is locked for `lockSeconds`,
@@ -40,7 +46,7 @@ export const PIN_MIN = 4;
 export const PIN_MAX = 8;
 
 export function validPin(pin: string): boolean {
-  return pin.length >= PIN_MIN && pin.length <= PIN_MAX && /^[0-9]+$/.test(pin);
+  return pin.length >= PIN_MIN && pin.length <= PIN_MAX && DIGITS.test(pin);
 }
 
 function isRecord(v: unknown): v is PinRecord {
@@ -49,7 +55,7 @@ function isRecord(v: unknown): v is PinRecord {
   return (
     typeof r.salt === "string" &&
     typeof r.hash === "string" &&
-    /^[0-9a-f]{64}$/.test(r.hash) &&
+    HASH_HEX.test(r.hash) &&
     typeof r.fails === "number" &&
     typeof r.lockouts === "number" &&
     typeof r.lockedUntil === "number"

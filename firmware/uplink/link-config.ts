@@ -2,6 +2,10 @@ import { intField, sectionOf } from "../app/config";
 import { FieldError } from "../core/errors";
 import { type LinkTls, readLinkTls } from "./link-tls";
 
+// Compiled once here: XS compiles a regular expression literal each time it is evaluated (~0.1 ms).
+/** a.b.c.d[:port] */
+const NODE_ADDRESS = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?::(\d{1,5}))?$/;
+
 /** One of the center's nodes: a numeric IPv4 and its MQTT port. */
 export interface LinkServer {
   readonly address: string;
@@ -38,7 +42,7 @@ const MAX_SERVERS = 4;
 
 /** `a.b.c.d` or `a.b.c.d:port` (numeric: the modem is given no name to resolve). */
 function readServer(v: unknown, port: number, field: string): LinkServer {
-  const m = typeof v === "string" ? /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?::(\d{1,5}))?$/.exec(v) : null;
+  const m = typeof v === "string" ? NODE_ADDRESS.exec(v) : null;
   if (!m || [m[1], m[2], m[3], m[4]].some((o) => Number(o) > 255)) throw new FieldError(field, "must be a numeric IPv4 address (a.b.c.d, or a.b.c.d:port)");
   const p = m[5] === undefined ? port : Number(m[5]);
   if (p < 1 || p > 65535) throw new FieldError(field, "its port must be from 1 to 65535");

@@ -16,6 +16,10 @@ import { Outbox, OutboxFull, OutboxItem, PRIORITY } from "./outbox";
 import { type NextDial, nextDial } from "./dial-schedule";
 import type { LinkConfig } from "./link-config";
 
+// Compiled once here: XS compiles a regular expression literal each time it is evaluated (~0.1 ms).
+/** a card notice kind's prefix */
+const CARD_PREFIX = /^card\./;
+
 /**
  * The terminal's side of the dial-up link: producers put messages in the persistent outbox; the
  * dialer opens the cellular link only when there is something to send, speaks MQTT (CleanSession
@@ -223,7 +227,7 @@ export class Uplink {
   }
 
   #cardNotice(n: CardNotice): void {
-    const body: Record<string, unknown> = { event: n.kind.replace(/^card\./, "").slice(0, 16), note: n.note.slice(0, 120) };
+    const body: Record<string, unknown> = { event: n.kind.replace(CARD_PREFIX, "").slice(0, 16), note: n.note.slice(0, 120) };
     if (typeof n.card === "number") body.cardId = String(n.card);
     if (typeof n.counts === "number") body.counts = n.counts;
     // Credit ran out while guarding (stopped, or going on as debt): the manager is told now, not

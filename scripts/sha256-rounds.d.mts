@@ -1,0 +1,2 @@
+export declare const TARGET: string;
+export declare function sha256RoundsSource(): string;
