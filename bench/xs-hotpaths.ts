@@ -6,13 +6,8 @@
  * literal evaluated each call against a module constant (firmware/platform/store.ts checkKey).
  * Run: npm run build && node dist/bench/xs-hotpaths.js
  */
-import "@endo/init/debug.js";
-import { build } from "esbuild";
-import { xsnap } from "@agoric/xsnap";
-import * as childProcess from "node:child_process";
-import * as fs from "node:fs";
 import * as os from "node:os";
-import * as tmp from "tmp";
+import { bundleForXs, runInXs } from "../host-sim/engines/xs-script";
 import { projectRoot } from "../host-sim/project";
 
 const SOURCE = `
@@ -52,31 +47,9 @@ print(String(x).length > 0 ? "" : "?");
 `;
 
 async function main(): Promise<void> {
-  const out = await build({
-    stdin: { contents: SOURCE, resolveDir: projectRoot(), sourcefile: "xs-hotpaths-entry.ts", loader: "ts" },
-    bundle: true,
-    write: false,
-    format: "iife",
-    platform: "neutral",
-    target: "es2022",
-    logLevel: "warning",
-    alias: { preference: "./host-sim/shims/preference.ts", timer: "./host-sim/shims/timer.ts" },
-  });
+  const code = await bundleForXs(SOURCE, projectRoot(), { preference: "./host-sim/shims/preference.ts", timer: "./host-sim/shims/timer.ts" });
   console.log(`firmware hot paths under XS (xsnap), load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-  const worker = await xsnap({
-    name: "xs-hotpaths",
-    os: os.type(),
-    spawn: childProcess.spawn,
-    fs: { ...fs, ...fs.promises, tmpName: tmp.tmpName },
-    stdout: "inherit",
-    stderr: "inherit",
-    meteringLimit: 0,
-  });
-  try {
-    await worker.evaluate(out.outputFiles[0].text);
-  } finally {
-    await worker.close();
-  }
+  await runInXs("xs-hotpaths", code);
 }
 
 await main();

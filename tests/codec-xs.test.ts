@@ -1,44 +1,22 @@
 // The firmware's CBOR and MQTT codecs and MQTT client run under XS (the ESP32's engine, here in
 // an xsnap worker) and must answer byte for byte what they answer under Node: same encodings,
 // same decisions on garbage, same client behaviour. This is what shows they are firmware.
-import "@endo/init/debug.js";
 import test from "ava";
 import fc from "fast-check";
-import { build } from "esbuild";
-import { xsnap, type XSnapWorker } from "@agoric/xsnap";
-import * as childProcess from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as tmp from "tmp";
+import { bundleForXs } from "../host-sim/engines/xs-script";
+import { XsnapPipe } from "../host-sim/engines/xsnap-pipe";
 import mqttPacket from "mqtt-packet";
 import { encodeCbor, type CborValue } from "../firmware/lib/cbor";
 import { OP_CBOR, OP_CLIENT, OP_MQTT, handle } from "./helpers/wire-xs";
 
-let worker: XSnapWorker | undefined;
+let worker: XsnapPipe | undefined;
 let bundleBytes = 0;
 
 test.before(async () => {
-  const out = await build({
-    stdin: { contents: 'import { install } from "./tests/helpers/wire-xs"; install(globalThis);', resolveDir: process.cwd(), sourcefile: "wire-xs-entry.ts", loader: "ts" },
-    bundle: true,
-    write: false,
-    format: "iife",
-    platform: "neutral",
-    target: "es2022",
-    logLevel: "warning",
-  });
-  const code = out.outputFiles[0].text;
+  const code = await bundleForXs('import { install } from "./tests/helpers/wire-xs"; install(globalThis);', process.cwd());
   bundleBytes = code.length;
-  worker = await xsnap({
-    name: "wire-xs",
-    os: os.type(),
-    spawn: childProcess.spawn,
-    fs: { ...fs, ...fs.promises, tmpName: tmp.tmpName },
-    stdout: "inherit",
-    stderr: "inherit",
-    meteringLimit: 0,
-  });
-  await worker.evaluate(code);
+  worker = new XsnapPipe({ name: "wire-xs", handleCommand: () => new Uint8Array(0) });
+  worker.evaluate(code);
 });
 
 test.after.always(async () => {
@@ -55,7 +33,7 @@ function request(op: number, body: Uint8Array): Uint8Array {
 async function both(op: number, body: Uint8Array): Promise<{ node: string; xs: string }> {
   const req = request(op, body);
   const node = hex(handle(req));
-  const xs = hex((await worker!.issueCommand(req)).reply);
+  const xs = hex(worker!.issueCommand(req).reply);
   return { node, xs };
 }
 
