@@ -1,4 +1,4 @@
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -105,6 +105,15 @@ interface Run {
   ahead: { carried: number; taken: number };
 }
 
+/** The same host calls, call by call: the first difference is named, not a 10,000-line diff. */
+function sameCalls(t: ExecutionContext, reference: Run, batched: Run): void {
+  const n = Math.min(reference.calls.length, batched.calls.length);
+  let i = 0;
+  while (i < n && reference.calls[i] === batched.calls[i]) i++;
+  t.is(i, reference.calls.length, `first difference at call ${i}: ${reference.calls[i]} | batched: ${batched.calls[i]}`);
+  t.is(batched.calls.length, reference.calls.length);
+}
+
 async function run(engine: EngineName, stepping: "batched" | "per-event", kit: "full" | "bare" | "round" = "full"): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), "tg-stepping-"));
   const calls: string[] = [];
@@ -161,12 +170,7 @@ for (const engine of ["node", "xs"] as const) {
     );
     // thousands of calls to compare (4,903 since the card slot's contact spares the PN532 presence polls; 10,000+ before)
     t.true(reference.calls.length > 4_000, `host calls: ${reference.calls.length}`);
-    // call by call: the first difference is named, not a 10,000-line diff
-    const n = Math.min(reference.calls.length, batched.calls.length);
-    let i = 0;
-    while (i < n && reference.calls[i] === batched.calls[i]) i++;
-    t.is(i, reference.calls.length, `first difference at call ${i}: ${reference.calls[i]} | batched: ${batched.calls[i]}`);
-    t.is(batched.calls.length, reference.calls.length);
+    sameCalls(t, reference, batched);
     // the snapshots agree, but for the PIN's salt (not in them) nothing differs
     t.deepEqual(
       batched.snapshots.map((s) => [s.label, s.at, s.snapshot]),
@@ -184,11 +188,7 @@ for (const engine of ["node", "xs"] as const) {
     t.regex(String(pinSet(reference).card.reader), /NACK|not answer|fault|0x24/i, "the reader's calls fail");
     t.is(pinSet(reference).ui.pin.set, true);
     t.is(pinSet(batched).ui.pin.set, true);
-    const n = Math.min(reference.calls.length, batched.calls.length);
-    let i = 0;
-    while (i < n && reference.calls[i] === batched.calls[i]) i++;
-    t.is(i, reference.calls.length, `first difference at call ${i}: ${reference.calls[i]} | batched: ${batched.calls[i]}`);
-    t.is(batched.calls.length, reference.calls.length);
+    sameCalls(t, reference, batched);
     t.deepEqual(
       batched.snapshots.map((s) => [s.label, s.at, s.snapshot]),
       reference.snapshots.map((s) => [s.label, s.at, s.snapshot]),
@@ -209,11 +209,7 @@ for (const engine of ["node", "xs"] as const) {
         ["intrusion", "A0003", "2026-04-16T19:21:30"],
       ],
     );
-    const n = Math.min(reference.calls.length, batched.calls.length);
-    let i = 0;
-    while (i < n && reference.calls[i] === batched.calls[i]) i++;
-    t.is(i, reference.calls.length, `first difference at call ${i}: ${reference.calls[i]} | batched: ${batched.calls[i]}`);
-    t.is(batched.calls.length, reference.calls.length);
+    sameCalls(t, reference, batched);
     t.deepEqual(
       batched.snapshots.map((s) => [s.label, s.at, s.snapshot]),
       reference.snapshots.map((s) => [s.label, s.at, s.snapshot]),
