@@ -96,6 +96,38 @@ test("the firmware's device is what the SDK's host provider (esp32/nodemcu) expo
 });
 
 /**
+ * How a module-level typed array is used inside a function (at run time), if not only read: an
+ * element assigned, a mutating method called, or the array handed on (an alias or an argument,
+ * which could write it). Writes by the module body itself (a table built at preload) are fine.
+ */
+function typedArrayMisuse(source: ts.SourceFile, name: string): string | null {
+  let found: string | null = null;
+  const inFunction = (n: ts.Node): boolean => {
+    for (let p = n.parent; p; p = p.parent) if (ts.isFunctionLike(p) || ts.isClassStaticBlockDeclaration(p)) return true;
+    return false;
+  };
+  const assignOps = new Set([ts.SyntaxKind.EqualsToken, ts.SyntaxKind.PlusEqualsToken, ts.SyntaxKind.MinusEqualsToken, ts.SyntaxKind.BarEqualsToken, ts.SyntaxKind.AmpersandEqualsToken, ts.SyntaxKind.CaretEqualsToken, ts.SyntaxKind.LessThanLessThanEqualsToken, ts.SyntaxKind.GreaterThanGreaterThanEqualsToken, ts.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken, ts.SyntaxKind.AsteriskEqualsToken]);
+  const visit = (n: ts.Node): void => {
+    if (found) return;
+    if (ts.isIdentifier(n) && n.text === name && inFunction(n)) {
+      const parent = n.parent;
+      if (ts.isElementAccessExpression(parent) && parent.expression === n) {
+        const up = parent.parent;
+        const written =
+          (ts.isBinaryExpression(up) && up.left === parent && assignOps.has(up.operatorToken.kind)) ||
+          ((ts.isPrefixUnaryExpression(up) || ts.isPostfixUnaryExpression(up)) && (up.operator === ts.SyntaxKind.PlusPlusToken || up.operator === ts.SyntaxKind.MinusMinusToken));
+        if (written) found = `written (${up.getText().slice(0, 40)})`;
+      } else if (ts.isPropertyAccessExpression(parent) && parent.expression === n) {
+        if (parent.name.text !== "length") found = `used as ${parent.getText()}`;
+      } else found = `handed on (${parent.getText().slice(0, 40)})`;
+    }
+    n.forEachChild(visit);
+  };
+  visit(source);
+  return found;
+}
+
+/**
  * xsl runs every preloaded module's body at link time and keeps what it made in flash: an object a
  * module body creates and leaves mutable is "not frozen" (an alias slot of RAM, and a write to a
  * private field of it throws on the board: the lin boot aborted that way on `uiPorts`), a
@@ -159,6 +191,10 @@ test("no preloaded module body leaves a mutable object or a module-level let (xs
         if (ts.isNewExpression(init)) {
           const cls = init.expression.getText();
           if (!/^(Uint8|Uint16|Uint32|Int8|Int16|Int32|Float32|Float64)Array$|^RegExp$/.test(cls)) problems.push(`${file}: ${name}: a ${cls} made by the module body (make it at boot)`);
+          else if (cls !== "RegExp") {
+            const misuse = typedArrayMisuse(source, name);
+            if (misuse) problems.push(`${file}: ${name}: a typed array the module body made is in flash on the board, where writing an element throws; at run time it is ${misuse} (make it at run time)`);
+          }
         }
       }
     }

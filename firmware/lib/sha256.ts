@@ -4,7 +4,7 @@ import { compressWords } from "./sha256-rounds";
 /**
  * SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104) on Uint8Array: the sensor link's MAC, the
  * card record's MAC and the PIN hash all use this one.
- * Small and allocation-light: one 16-word block and one 64-byte buffer reused per call, and a
+ * Small and allocation-light: an HMAC key keeps its own 16-word block and 64-byte buffer, and a
  * MAC allocates only its 32-byte result (the inner digest goes from state words into the outer
  * block's words, never through bytes). The compression itself is `sha256-rounds.ts`, written out.
  *
@@ -13,23 +13,27 @@ import { compressWords } from "./sha256-rounds";
  * a double and slowed each operation after it. The bits are the same; only bytes out read the
  * words unsigned. A short frame's MAC under xsnap: 352 us before both changes (bench/xs-hotpaths.ts).
  */
-/** the block being compressed, as sixteen int32 words (a typed array: a preloaded module's
- * scratch must be one, xsl freezes the rest; tests/board-conditions) */
-const W = new Int32Array(16);
-/** the partial block of a message being hashed */
-const BLOCK = new Uint8Array(64);
-/** a working state, so a MAC allocates none */
-const STATE = new Int32Array(8);
+/**
+ * Working memory of a hash: the block being compressed as sixteen int32 words, the partial block
+ * of a message, and a state. Made at run time, never by the module body: on the board a typed
+ * array made while preloading is in flash, and writing one of its elements throws (the SDK's
+ * documentation/xs/XS linker warnings.md; tests/board-conditions checks it on the host).
+ */
+class Scratch {
+  readonly w = new Int32Array(16);
+  readonly block = new Uint8Array(64);
+  readonly state = new Int32Array(8);
+}
 
-/** Loads a 64-byte block at `at` into W. */
-function load(block: Uint8Array, at: number): void {
-  const w = W;
+/** Loads a 64-byte block at `at` into the scratch's words. */
+function load(s: Scratch, block: Uint8Array, at: number): void {
+  const w = s.w;
   for (let i = 0, j = at; i < 16; i++, j += 4) w[i] = (block[j] << 24) | (block[j + 1] << 16) | (block[j + 2] << 8) | block[j + 3];
 }
 
-function compress(h: Int32Array, block: Uint8Array, at: number): void {
-  load(block, at);
-  compressWords(h, W);
+function compress(s: Scratch, h: Int32Array, block: Uint8Array, at: number): void {
+  load(s, block, at);
+  compressWords(h, s.w);
 }
 
 const IV: readonly number[] = frozen([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
@@ -38,8 +42,8 @@ const IV: readonly number[] = frozen([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54f
  * Hashes `parts` on from state `h` (which has already taken `done` bytes, a multiple of 64) and
  * pads: the final state is in `h` (words), nothing is allocated.
  */
-function absorb(h: Int32Array, done: number, parts: Uint8Array[]): void {
-  const block = BLOCK;
+function absorb(s: Scratch, h: Int32Array, done: number, parts: Uint8Array[]): void {
+  const block = s.block;
   let fill = 0;
   let total = done;
   for (const p of parts) {
@@ -54,10 +58,10 @@ function absorb(h: Int32Array, done: number, parts: Uint8Array[]): void {
       }
       i = 64 - fill;
       block.set(p.subarray(0, i), fill);
-      compress(h, block, 0);
+      compress(s, h, block, 0);
       fill = 0;
     }
-    for (; i + 64 <= n; i += 64) compress(h, p, i);
+    for (; i + 64 <= n; i += 64) compress(s, h, p, i);
     if (i < n) {
       block.set(i === 0 ? p : p.subarray(i), 0);
       fill = n - i;
@@ -66,15 +70,15 @@ function absorb(h: Int32Array, done: number, parts: Uint8Array[]): void {
   block[fill++] = 0x80;
   if (fill > 56) {
     block.fill(0, fill);
-    compress(h, block, 0);
+    compress(s, h, block, 0);
     fill = 0;
   }
   block.fill(0, fill, 56);
-  load(block, 0);
+  load(s, block, 0);
   // the length in bits, big-endian over words 14 and 15
-  W[14] = Math.floor(total / 0x20000000) | 0;
-  W[15] = total << 3;
-  compressWords(h, W);
+  s.w[14] = Math.floor(total / 0x20000000) | 0;
+  s.w[15] = total << 3;
+  compressWords(h, s.w);
 }
 
 /** The digest of state `h`, as 32 bytes. */
@@ -92,9 +96,10 @@ function digest(h: Int32Array): Uint8Array {
 
 /** SHA-256 of the concatenation of `parts`, as 32 bytes. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
-  const h = STATE;
+  const s = new Scratch();
+  const h = s.state;
   for (let i = 0; i < 8; i++) h[i] = IV[i];
-  absorb(h, 0, parts);
+  absorb(s, h, 0, parts);
   return digest(h);
 }
 
@@ -105,6 +110,8 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
 export class HmacKey {
   #inner = new Int32Array(IV);
   #outer = new Int32Array(IV);
+  /** this key's working memory: a MAC then allocates only its result */
+  #s = new Scratch();
 
   constructor(key: Uint8Array) {
     const k = key.length > 64 ? sha256(key) : key;
@@ -115,24 +122,25 @@ export class HmacKey {
       ipad[i] = b ^ 0x36;
       opad[i] = b ^ 0x5c;
     }
-    compress(this.#inner, ipad, 0);
-    compress(this.#outer, opad, 0);
+    compress(this.#s, this.#inner, ipad, 0);
+    compress(this.#s, this.#outer, opad, 0);
   }
 
   /** HMAC-SHA256 of the concatenated `parts`. */
   mac(...parts: Uint8Array[]): Uint8Array {
-    const h = STATE;
+    const s = this.#s;
+    const h = s.state;
     h.set(this.#inner);
-    absorb(h, 64, parts);
+    absorb(s, h, 64, parts);
     // The outer hash's one block: the inner digest (its state words as they are), 0x80, zeros,
     // and the length of opad + digest, 96 bytes = 768 bits.
-    const w = W;
+    const w = s.w;
     for (let i = 0; i < 8; i++) w[i] = h[i];
     w[8] = 0x80000000 | 0;
     for (let i = 9; i < 15; i++) w[i] = 0;
     w[15] = 768;
     h.set(this.#outer);
-    compressWords(h, W);
+    compressWords(h, w);
     return digest(h);
   }
 }
