@@ -50,13 +50,30 @@ export async function withWebCenter(body: (f: WebFixture) => Promise<void>, opti
 
 export const s = (local: string) => parseTime(local, "t");
 
-/** Publishes messages as the terminal does (MQTT QoS 1, its own credentials); resolves when all are acknowledged. */
+/**
+ * Publishes messages as the terminal does (MQTT QoS 1, its own credentials); resolves when all are
+ * acknowledged. As a terminal does, a publish the center did not acknowledge (a batch whose store
+ * transaction failed is answered by closing the connection) is sent again with DUP on a new
+ * connection, up to three times.
+ */
 export async function publishAs(center: Center, terminal: string, messages: Array<Omit<Message, "terminal">>): Promise<void> {
-  const { client, returnCode } = await RawMqtt.login(center.mqttPort, terminal, SECRETS[terminal]);
-  if (returnCode !== 0) throw new Error(`login refused (${returnCode})`);
+  const login = async () => {
+    const { client, returnCode } = await RawMqtt.login(center.mqttPort, terminal, SECRETS[terminal]);
+    if (returnCode !== 0) throw new Error(`login refused (${returnCode})`);
+    return client;
+  };
+  let client = await login();
   let id = 1;
   for (const m of messages) {
-    if (!(await client.publish(upTopic(terminal), encodeMessage({ ...m, terminal }), id++))) throw new Error(`publish of ${m.name} ${m.seq} failed`);
+    const payload = encodeMessage({ ...m, terminal });
+    const messageId = id++;
+    let ok = await client.publish(upTopic(terminal), payload, messageId);
+    for (let again = 0; !ok && again < 3; again++) {
+      client.close();
+      client = await login();
+      ok = await client.publish(upTopic(terminal), payload, messageId, true);
+    }
+    if (!ok) throw new Error(`publish of ${m.name} ${m.seq} failed`);
   }
   client.close();
 }
