@@ -33,14 +33,8 @@ import { firmwareBundle } from "../host-sim/project";
 import { scriptHooks, type ScriptAction } from "../host-sim/script";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { parseTime } from "../firmware/core/time";
-import { DEMO_ISSUER_JSON, issueCardFile, parseKeys } from "../host-sim/devices/card-file";
-import { cardSlot } from "../host-sim/devices/card-slot";
-import { sensorField } from "../host-sim/devices/sensors";
-import { attachBuzzer } from "../host-sim/devices/buzzer";
-import { attachKeypad } from "../host-sim/devices/keypad-matrix";
-import { attachLcd } from "../host-sim/devices/lcd-pcf8574";
-import { Simulator } from "../host-sim/simulator";
+import type { Simulator } from "../host-sim/simulator";
+import { at, guardingTerminal } from "./guarding-rig";
 
 const manifest = JSON.parse(readFileSync("manifest.json", "utf8"));
 const heapBudget: number = manifest.creation.heap.initial;
@@ -80,23 +74,9 @@ async function allocatedBy(sim: Simulator, run: () => Promise<void>): Promise<nu
  * traffic (the link's dial attempts: no modem is fitted here) are left out of both.
  */
 async function deduction(): Promise<void> {
-  const at = (s: string) => parseTime(s, "t") * 1000;
   const dir = mkdtempSync(join(tmpdir(), "tg-bench-deduction-"));
-  const sim = await Simulator.start({ engine: "xs", startMs: at("2026-04-16T19:58") });
+  const { sim, slot } = await guardingTerminal({ dir, sensors: ["A0001", "A0002", "B0001", "B0002"], pattern: 1, cameras: 1, counts: 472 });
   try {
-    attachLcd(sim);
-    attachKeypad(sim);
-    attachBuzzer(sim);
-    const slot = cardSlot(sim);
-    const field = sensorField(sim);
-    for (const id of ["A0001", "A0002", "B0001", "B0002"]) field.add(id);
-    await sim.advance(5_000);
-    await sim.command("pairing.confirm");
-    await sim.command("plan.set", { plan: { contract: "continuous", periods: [{ start: "2026-04-16T20:00", end: "2026-04-16T23:00", pattern: 1, sensors: 2, cameras: 1 }] } });
-    const file = join(dir, "card.json");
-    issueCardFile(file, { uid: Uint8Array.of(1, 2, 3, 5), cardId: 8, counts: 472, keys: parseKeys(DEMO_ISSUER_JSON, "demo"), maxCounts: 100000 });
-    slot.insert(file);
-    await sim.runUntil(at("2026-04-16T20:05:00"));
     const bus = sim.io.i2c(0);
     const uarts = () => sim.io.uart(1).bytesIn + sim.io.uart(1).bytesOut + sim.io.uart(2).bytesIn + sim.io.uart(2).bytesOut;
     const second = async (to: number) => {

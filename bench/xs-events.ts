@@ -11,14 +11,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseTime } from "../firmware/core/time";
-import { DEMO_ISSUER_JSON, issueCardFile, parseKeys } from "../host-sim/devices/card-file";
-import { cardSlot } from "../host-sim/devices/card-slot";
-import { sensorField } from "../host-sim/devices/sensors";
-import { attachBuzzer } from "../host-sim/devices/buzzer";
-import { attachKeypad } from "../host-sim/devices/keypad-matrix";
-import { attachLcd } from "../host-sim/devices/lcd-pcf8574";
-import { Simulator } from "../host-sim/simulator";
+import { at, guardingTerminal } from "./guarding-rig";
 
 /**
  * CPU milliseconds the engine's processes (xsnap workers, children of this one) have used so far,
@@ -42,26 +35,12 @@ function engineCpuMs(): number | null {
   return ticks * 10; // USER_HZ is 100 on Linux
 }
 
-const at = (s: string) => parseTime(s, "t") * 1000;
 const n = (x: number) => String(Math.round(x)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tg-bench-events-"));
-  const sim = await Simulator.start({ engine: "xs", startMs: at("2026-04-16T19:58") });
+  const { sim, slot } = await guardingTerminal({ dir, sensors: ["A0001", "A0002", "A0003"], pattern: 3, cameras: 0, counts: 6000 });
   try {
-    attachLcd(sim);
-    attachKeypad(sim);
-    attachBuzzer(sim);
-    const slot = cardSlot(sim);
-    const field = sensorField(sim);
-    for (const id of ["A0001", "A0002", "A0003"]) field.add(id);
-    await sim.advance(5_000);
-    await sim.command("pairing.confirm");
-    await sim.command("plan.set", { plan: { contract: "continuous", periods: [{ start: "2026-04-16T20:00", end: "2026-04-16T23:00", pattern: 3, sensors: 3, cameras: 0 }] } });
-    const file = join(dir, "card.json");
-    issueCardFile(file, { uid: Uint8Array.of(1, 2, 3, 5), cardId: 8, counts: 6000, keys: parseKeys(DEMO_ISSUER_JSON, "demo"), maxCounts: 100000 });
-    slot.insert(file);
-    await sim.runUntil(at("2026-04-16T20:05:00"));
     const radio = sim.io.uart(2);
     const kinds = new Map<string, { seconds: number; compute: number; ms: number; cpu: number; host: number }>();
     let t = at("2026-04-16T20:05:00");
