@@ -21,10 +21,7 @@ export function hostCall(op: string, args?: unknown): any {
   // What was posted travels with the call and is served first, in order (a failure among it is
   // reported as the batch's, the call then not made), as it was when it crossed on its own first.
   if (posted.length === 0) return answer(op, JSON.parse(__tgHostCall(JSON.stringify({ op, args, t: virtualNow() }))));
-  const calls = posted;
-  posted = [];
-  urgent = false;
-  return answer(op, JSON.parse(__tgHostCall(JSON.stringify({ op, args, t: virtualNow(), posted: calls }))));
+  return answer(op, JSON.parse(__tgHostCall(JSON.stringify({ op, args, t: virtualNow(), posted: drain() }))));
 }
 
 function answer(op: string, reply: { powerCut?: boolean; hold?: number; error?: string; op?: string; value?: unknown }): any {
@@ -59,12 +56,20 @@ export function postCall(op: string, args: unknown, movesHost = true): void {
   if (posted.length >= POSTED_MAX) flushPosted();
 }
 
-export function flushPosted(): void {
-  urgent = false;
-  if (posted.length === 0) return;
+/** The calls posted so far, taken: nothing is posted after. */
+function drain(): Array<{ op: string; args: unknown; t: number; expect?: string }> {
   const calls = posted;
   posted = [];
-  answer("batch", JSON.parse(__tgHostCall(JSON.stringify({ op: "batch", args: calls, t: virtualNow() }))));
+  urgent = false;
+  return calls;
+}
+
+export function flushPosted(): void {
+  if (posted.length === 0) {
+    urgent = false;
+    return;
+  }
+  answer("batch", JSON.parse(__tgHostCall(JSON.stringify({ op: "batch", args: drain(), t: virtualNow() }))));
 }
 
 /** The calls still posted, for the reply to a command (the host serves them on receiving it). */
@@ -72,10 +77,7 @@ export function takePosted(): Array<{ op: string; args: unknown; t: number; expe
   if (held) sendHeld(); // a held write is never left behind a reply (it crosses now, with what was posted before it)
   readAhead = null;
   commands++;
-  const calls = posted;
-  posted = [];
-  urgent = false;
-  return calls;
+  return drain();
 }
 
 const HEX = "0123456789abcdef";
