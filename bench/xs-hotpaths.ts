@@ -14,7 +14,7 @@ const SOURCE = `
 import { HmacKey } from "./firmware/lib/sha256";
 import { crc32 } from "./firmware/lib/crc32";
 import { Store } from "./firmware/platform/store";
-import { toHex } from "./host-sim/shims/bridge";
+import { fromHex, toHex } from "./host-sim/shims/bridge";
 import { latin1 } from "./host-sim/shims/preference";
 declare const print: (s: string) => void;
 function time(name: string, n: number, f: () => void): void {
@@ -41,6 +41,14 @@ time("Store.writeJson of the sensors' rx counters", 500, () => { rx.A0001++; sto
 time("1,600 bytes as hex, a loop a byte (shims/bridge toHex)", 100, () => { x ^= toHex(record).length; });
 time("1,600 bytes as latin1 text (shims/preference latin1)", 100, () => { x ^= latin1(record).length; });
 time("1,600 bytes in base64 (xsnap's native Base64, shims/preference)", 100, () => { x ^= (globalThis as any).Base64.encode(record.buffer).length; });
+const reply = record.subarray(0, 24);
+const replyHex = toHex(reply);
+const B64 = (globalThis as any).Base64;
+const replyB64 = B64.encode(reply.slice().buffer);
+time("a 24-byte sensor frame to the host as hex (toHex)", 2000, () => { x ^= toHex(reply).length; });
+time("the same from the host, hex to bytes (fromHex)", 2000, () => { x ^= fromHex(replyHex)[3]; });
+time("a 24-byte sensor frame to the host in base64 (native)", 2000, () => { x ^= B64.encode(reply.slice().buffer).length; });
+time("the same from the host, base64 to bytes (native)", 2000, () => { x ^= new Uint8Array(B64.decode(replyB64))[3]; });
 time("a regular expression literal, evaluated and tested", 500, () => { x ^= /^[A-Za-z0-9_-]+$/.test("sn_rx") ? 1 : 0; });
 time("the same expression from a module constant, tested", 500, () => { x ^= KEY.test("sn_rx") ? 1 : 0; });
 print(String(x).length > 0 ? "" : "?");
