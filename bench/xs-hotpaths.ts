@@ -2,7 +2,8 @@
  * The firmware's hot paths timed inside an xsnap worker (the XS engine the simulator runs), each
  * in a loop, in microseconds a call (wall time: run on a quiet machine; the load is printed): a
  * sensor frame's MAC, CRC-32 and a flash record of the card ledger's size, the bytes of a flash
- * write as hex, latin1 text and base64 (host-sim/shims/preference.ts), and a regular expression as a
+ * write and of a sensor frame as hex and in base64 as the bridge codes them (host-sim/shims/bridge.ts
+ * toWire, fromWire), and a regular expression as a
  * literal evaluated each call against a module constant (firmware/platform/store.ts checkKey).
  * Run: npm run build && node dist/bench/xs-hotpaths.js
  */
@@ -14,8 +15,7 @@ const SOURCE = `
 import { HmacKey } from "./firmware/lib/sha256";
 import { crc32 } from "./firmware/lib/crc32";
 import { Store } from "./firmware/platform/store";
-import { fromHex, toHex } from "./host-sim/shims/bridge";
-import { latin1 } from "./host-sim/shims/preference";
+import { fromWire, toHex, toWire } from "./host-sim/shims/bridge";
 declare const print: (s: string) => void;
 function time(name: string, n: number, f: () => void): void {
   let best = Infinity;
@@ -39,16 +39,12 @@ time("HMAC-SHA256 of a 20-byte sensor frame (prepared key)", 500, () => { x ^= k
 time("CRC-32 of 1,600 bytes (a card ledger record)", 100, () => { x ^= crc32(record); });
 time("Store.writeJson of the sensors' rx counters", 500, () => { rx.A0001++; store.writeJson("sn_rx", rx); });
 time("1,600 bytes as hex, a loop a byte (shims/bridge toHex)", 100, () => { x ^= toHex(record).length; });
-time("1,600 bytes as latin1 text (shims/preference latin1)", 100, () => { x ^= latin1(record).length; });
-time("1,600 bytes in base64 (xsnap's native Base64, shims/preference)", 100, () => { x ^= (globalThis as any).Base64.encode(record.buffer).length; });
+time("1,600 bytes in base64 (toWire: xsnap's native Base64)", 100, () => { x ^= toWire(record).length; });
 const reply = record.subarray(0, 24);
-const replyHex = toHex(reply);
-const B64 = (globalThis as any).Base64;
-const replyB64 = B64.encode(reply.slice().buffer);
-time("a 24-byte sensor frame to the host as hex (toHex)", 2000, () => { x ^= toHex(reply).length; });
-time("the same from the host, hex to bytes (fromHex)", 2000, () => { x ^= fromHex(replyHex)[3]; });
-time("a 24-byte sensor frame to the host in base64 (native)", 2000, () => { x ^= B64.encode(reply.slice().buffer).length; });
-time("the same from the host, base64 to bytes (native)", 2000, () => { x ^= new Uint8Array(B64.decode(replyB64))[3]; });
+const replyWire = toWire(reply);
+time("a 24-byte sensor frame to the host as hex (a loop a byte)", 2000, () => { x ^= toHex(reply).length; });
+time("the same in base64, as the bridge sends (toWire)", 2000, () => { x ^= toWire(reply).length; });
+time("the same from the host, base64 to bytes (fromWire)", 2000, () => { x ^= fromWire(replyWire)[3]; });
 time("a regular expression literal, evaluated and tested", 500, () => { x ^= /^[A-Za-z0-9_-]+$/.test("sn_rx") ? 1 : 0; });
 time("the same expression from a module constant, tested", 500, () => { x ^= KEY.test("sn_rx") ? 1 : 0; });
 print(String(x).length > 0 ? "" : "?");

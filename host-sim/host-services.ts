@@ -1,4 +1,4 @@
-import { bytesOfHex, hexOf } from "./io/hex";
+import { bytesOfWire, wireOf } from "./io/wire-bytes";
 import type { IoHub } from "./io/hub";
 import { FlashFile, FlashValue, PowerCutError } from "./storage/flash-file";
 
@@ -33,22 +33,26 @@ const POSTED_MAX = 64;
 
 function wireValue(value: FlashValue | undefined): unknown {
   if (value === undefined) return null;
-  return value.t === "a" ? { t: "a", v: hexOf(value.v) } : value;
+  return value.t === "a" ? { t: "a", v: wireOf(value.v) } : value;
 }
 
-/** canonical padded base64 (Buffer would skip anything else silently) */
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** bytes on the wire as hex, for a message a person reads */
+function asHex(wire: unknown): string {
+  try {
+    return Buffer.from(bytesOfWire(wire)).toString("hex");
+  } catch {
+    return String(wire);
+  }
+}
 
 function flashValue(input: any): FlashValue {
   switch (input?.t) {
-    case "a":
-      return { t: "a", v: bytesOfHex(input.v) };
-    case "l": // bytes as a latin1 string, one character a byte (shims/preference.ts: cheaper than hex under XS)
-      if (typeof input.v !== "string" || input.v.length > 4000 || /[^\u0000-\u00ff]/.test(input.v)) throw new Error("bad preference value: latin1 bytes expected");
-      return { t: "a", v: new Uint8Array(Buffer.from(input.v, "latin1")) };
-    case "b64": // bytes in base64 (shims/preference.ts: xsnap's native Base64)
-      if (typeof input.v !== "string" || input.v.length > 5336 || !BASE64.test(input.v)) throw new Error("bad preference value: base64 bytes expected");
-      return { t: "a", v: new Uint8Array(Buffer.from(input.v, "base64")) };
+    case "b64": // bytes, as every transfer (shims/preference.ts)
+      try {
+        return { t: "a", v: bytesOfWire(input.v, 4000) };
+      } catch {
+        throw new Error("bad preference value: base64 of at most 4000 bytes expected");
+      }
     case "b":
       return { t: "b", v: Boolean(input.v) };
     case "i":
@@ -169,7 +173,7 @@ export class HostServices {
       try {
         const value = this.#serve(c.op, c.args, typeof c.t === "number" ? c.t : undefined);
         // a read the firmware took ahead (shims/bridge.ts): it must have used what the read gives
-        if (c.op === "io.i2c.read" && value !== c.expect) throw new Error(`read ahead: the firmware took ${String(c.expect)}, the read gave ${String(value)}`);
+        if (c.op === "io.i2c.read" && value !== c.expect) throw new Error(`read ahead: the firmware took ${asHex(c.expect)}, the read gave ${asHex(value)}`);
       } catch (e) {
         if (e instanceof PowerCutError) throw e;
         throw new Error(`${c.op}: ${(e as Error).message}`);

@@ -29,6 +29,9 @@ function rig() {
 
 const set = (key: string, v: number, t: number) => ({ op: "pref.set", args: { domain: "d", key, value: { t: "i", v } }, t });
 
+/** bytes as they cross the bridge: base64 (host-sim/io/wire-bytes.ts) */
+const b64 = (...bytes: number[]) => Buffer.from(bytes).toString("base64");
+
 test("a batch of posted calls is served call by call, in order, at each call's instant, in one crossing", (t) => {
   const r = rig();
   const reply = JSON.parse(r.host.handle(JSON.stringify({ op: "batch", args: [set("a", 1, 1_010), set("b", 2, 1_020), { op: "pref.delete", args: { domain: "d", key: "a" }, t: 1_030 }], t: 1_040 })));
@@ -75,15 +78,15 @@ test("an I2C write carried by its read is served as the write and then the read;
   };
   r.io.i2c(0).attach(target);
   const h = JSON.parse(r.host.handle(JSON.stringify({ op: "io.open", args: { kind: "i2c", address: 0x24 } }))).value;
-  const reply = JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.writeRead", args: { h, data: "0000ff", writeStop: true, count: 3, stop: true }, t: 1_100 })));
-  t.is(reply.value, "010707");
+  const reply = JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.writeRead", args: { h, data: b64(0, 0, 0xff), writeStop: true, count: 3, stop: true }, t: 1_100 })));
+  t.is(reply.value, b64(1, 7, 7));
   t.deepEqual(seen, ["w3", "r3"]);
   t.deepEqual(
     r.log.slice(1).map((l) => l.split(" ").slice(0, 2).join(" ")),
     ["1100 io.i2c.write", "1100 io.i2c.read"],
   );
   r.io.i2c(0).detach(0x24);
-  const nack = JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.writeRead", args: { h, data: "00", writeStop: true, count: 3, stop: true }, t: 1_200 })));
+  const nack = JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.writeRead", args: { h, data: b64(0), writeStop: true, count: 3, stop: true }, t: 1_200 })));
   t.is(nack.op, "io.i2c.write");
   t.regex(nack.error, /NACK from 0x24 on write/);
 });
@@ -124,22 +127,22 @@ test("read ahead: a write carried by its read also brings what the next read on 
   };
   r.io.i2c(0).attach(target);
   const h = JSON.parse(r.host.handle(JSON.stringify({ op: "io.open", args: { kind: "i2c", address: 0x24 } }))).value;
-  const reply = JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.writeRead", args: { h, data: "00", writeStop: true, count: 3, stop: true, ahead: 6 }, t: 1_100 })));
-  t.deepEqual(reply.value, { data: "01aabb", next: "01ccddee0000" });
+  const reply = JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.writeRead", args: { h, data: b64(0), writeStop: true, count: 3, stop: true, ahead: 6 }, t: 1_100 })));
+  t.deepEqual(reply.value, { data: b64(1, 0xaa, 0xbb), next: b64(1, 0xcc, 0xdd, 0xee, 0, 0) });
   t.is(frames.length, 1, "the look ahead took nothing from the device");
   t.is(r.host.calls.get("io.i2c.read"), 1, "the look ahead is not a call");
   // the firmware took 4 of those bytes for its next read and posted the read: it is served and matches
-  const ok = JSON.parse(r.host.handle(JSON.stringify({ op: "batch", args: [{ op: "io.i2c.read", args: { h, count: 4, stop: true }, t: 1_100, expect: "01ccddee" }], t: 1_100 })));
+  const ok = JSON.parse(r.host.handle(JSON.stringify({ op: "batch", args: [{ op: "io.i2c.read", args: { h, count: 4, stop: true }, t: 1_100, expect: b64(1, 0xcc, 0xdd, 0xee) }], t: 1_100 })));
   t.is(ok.error, undefined);
   t.is(frames.length, 0);
   t.deepEqual(
     r.log.slice(1).map((l) => l.split(" ").slice(0, 3).join(" ")),
-    ["1100 io.i2c.write " + JSON.stringify({ h, data: "00", stop: true }), `1100 io.i2c.read {"h":${h},"count":3,"stop":true}`, `1100 io.i2c.read {"h":${h},"count":4,"stop":true}`],
+    ["1100 io.i2c.write " + JSON.stringify({ h, data: b64(0), stop: true }), `1100 io.i2c.read {"h":${h},"count":3,"stop":true}`, `1100 io.i2c.read {"h":${h},"count":4,"stop":true}`],
   );
   // a read ahead the device did not give (it changed in between): an error, never silently used
-  const wrong = JSON.parse(r.host.handle(JSON.stringify({ op: "batch", args: [{ op: "io.i2c.read", args: { h, count: 2, stop: true }, t: 1_200, expect: "01cc" }], t: 1_200 })));
+  const wrong = JSON.parse(r.host.handle(JSON.stringify({ op: "batch", args: [{ op: "io.i2c.read", args: { h, count: 2, stop: true }, t: 1_200, expect: b64(1, 0xcc) }], t: 1_200 })));
   t.regex(wrong.error, /read ahead: the firmware took 01cc, the read gave 0000/);
-  t.regex(JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.writeRead", args: { h, data: "00", writeStop: true, count: 1, stop: true, ahead: 1000 } }))).error, /ahead must be an integer from 1 to 64/);
+  t.regex(JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.writeRead", args: { h, data: b64(0), writeStop: true, count: 1, stop: true, ahead: 1000 } }))).error, /ahead must be an integer from 1 to 64/);
 });
 
 test("a target that acknowledges every write (an LCD backpack) tells the firmware so with the write's answer; its posted writes are served in order", (t) => {
@@ -152,10 +155,10 @@ test("a target that acknowledges every write (an LCD backpack) tells the firmwar
   const open = (address: number) => JSON.parse(r.host.handle(JSON.stringify({ op: "io.open", args: { kind: "i2c", address } }))).value;
   const hl = open(0x27);
   const ho = open(0x24);
-  t.is(JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.write", args: { h: hl, data: "0102", stop: true }, t: 1_100 }))).value, "post");
-  t.is(JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.write", args: { h: ho, data: "01", stop: true }, t: 1_100 }))).value, null);
+  t.is(JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.write", args: { h: hl, data: b64(1, 2), stop: true }, t: 1_100 }))).value, "post");
+  t.is(JSON.parse(r.host.handle(JSON.stringify({ op: "io.i2c.write", args: { h: ho, data: b64(1), stop: true }, t: 1_100 }))).value, null);
   const reply = JSON.parse(
-    r.host.handle(JSON.stringify({ op: "io.i2c.write", args: { h: ho, data: "02", stop: true }, t: 1_300, posted: [{ op: "io.i2c.write", args: { h: hl, data: "030405", stop: true }, t: 1_200 }] })),
+    r.host.handle(JSON.stringify({ op: "io.i2c.write", args: { h: ho, data: b64(2), stop: true }, t: 1_300, posted: [{ op: "io.i2c.write", args: { h: hl, data: b64(3, 4, 5), stop: true }, t: 1_200 }] })),
   );
   t.is(reply.error, undefined);
   t.deepEqual(seen, ["lcd 2", "other 1", "lcd 3", "other 1"]);
@@ -165,28 +168,27 @@ test("a target that acknowledges every write (an LCD backpack) tells the firmwar
   );
 });
 
-test("flash bytes may come as latin1 text or base64 (cheaper than hex under XS): stored as the same bytes; anything else is refused with a clear error and stores nothing", (t) => {
+test("flash bytes come in canonical padded base64, as every transfer: stored as the same bytes and read back the same way; anything else is refused with a clear error and stores nothing", (t) => {
   const r = rig();
   const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
   const put = (key: string, value: unknown) => JSON.parse(r.host.handle(JSON.stringify({ op: "pref.set", args: { domain: "d", key, value }, t: 1_010 })));
-  t.is(put("k", { t: "l", v: String.fromCharCode(...bytes) }).error, undefined);
-  t.deepEqual(r.flash.get("d", "k"), { t: "a", v: bytes });
   for (const n of [0, 1, 2, 3, 4, 255, 256]) {
     t.is(put("b" + n, { t: "b64", v: Buffer.from(bytes.subarray(0, n)).toString("base64") }).error, undefined, `base64 of ${n} bytes`);
     t.deepEqual(r.flash.get("d", "b" + n), { t: "a", v: bytes.slice(0, n) });
   }
-  // read back as the host always sends bytes: hex
-  t.is(JSON.parse(r.host.handle(JSON.stringify({ op: "pref.get", args: { domain: "d", key: "k" } }))).value.v, Buffer.from(bytes).toString("hex"));
-  const bad: Array<[string, unknown, RegExp]> = [
-    ["wide", { t: "l", v: "ab\u0100" }, /latin1 bytes expected/],
-    ["long", { t: "l", v: "x".repeat(4001) }, /latin1 bytes expected/],
-    ["num", { t: "l", v: 12 }, /latin1 bytes expected/],
-    ["unpadded", { t: "b64", v: "AAE" }, /base64 bytes expected/],
-    ["alphabet", { t: "b64", v: "AA-_" }, /base64 bytes expected/],
-    ["longb64", { t: "b64", v: "A".repeat(5340) }, /base64 bytes expected/],
+  t.is(JSON.parse(r.host.handle(JSON.stringify({ op: "pref.get", args: { domain: "d", key: "b256" } }))).value.v, Buffer.from(bytes).toString("base64"));
+  const bad: Array<[string, unknown]> = [
+    ["unpadded", { t: "b64", v: "AAE" }],
+    ["alphabet", { t: "b64", v: "AA-_" }],
+    ["not canonical", { t: "b64", v: "AB==" }],
+    ["stray pad", { t: "b64", v: "A=AA" }],
+    ["too long", { t: "b64", v: "A".repeat(5340) }],
+    ["not text", { t: "b64", v: 12 }],
+    ["hex as before", { t: "a", v: "00ff" }],
+    ["latin1 as before", { t: "l", v: "ab" }],
   ];
-  for (const [key, value, why] of bad) {
-    t.regex(String(put(key, value).error), why, key);
+  for (const [key, value] of bad) {
+    t.regex(String(put(key, value).error), /bad preference value/, key);
     t.is(r.flash.get("d", key), undefined, key);
   }
 });

@@ -1,5 +1,5 @@
 import type { DeliveredEvent } from "../shims/device";
-import { bytesOfHex, hexOf } from "./hex";
+import { bytesOfWire, wireOf } from "./wire-bytes";
 import { Gpio, PinMode } from "./gpio";
 import { I2CBus } from "./i2c-bus";
 import { Uart } from "./uart";
@@ -171,7 +171,7 @@ export class IoHub {
       case "io.udp.write":
         if (h.kind !== "udp") break;
         if (typeof a.address !== "string") throw new Error("address must be a numeric IPv4 string");
-        this.lan.sendUdp([FIRMWARE_ADDRESS, h.port], [a.address, int(a.port, "port")], bytesOfHex(a.data));
+        this.lan.sendUdp([FIRMWARE_ADDRESS, h.port], [a.address, int(a.port, "port")], bytesOfWire(a.data));
         return null;
       case "io.listener.accept": {
         if (h.kind !== "listener") break;
@@ -180,25 +180,25 @@ export class IoHub {
         const id = this.#nextHandle++;
         this.#handles.set(id, { kind: "tcp", end });
         end.attach({
-          onData: (bytes) => this.#outbox.push({ handle: id, data: hexOf(bytes) }),
+          onData: (bytes) => this.#outbox.push({ handle: id, data: wireOf(bytes) }),
           onClose: () => this.#outbox.push({ handle: id, closed: true }),
         });
         return id;
       }
       case "io.tcp.write":
         if (h.kind !== "tcp") break;
-        h.end.write(bytesOfHex(a.data));
+        h.end.write(bytesOfWire(a.data));
         return null;
       case "io.i2c.write": {
         if (h.kind !== "i2c") break;
         const bus = this.i2c(h.port);
-        bus.write(h.address, bytesOfHex(a.data), a.stop !== false);
+        bus.write(h.address, bytesOfWire(a.data), a.stop !== false);
         // "post": the firmware may post its next writes to it (I2CTarget.acksEveryWrite)
         return bus.target(h.address)?.acksEveryWrite === true ? "post" : null;
       }
       case "io.i2c.read":
         if (h.kind !== "i2c") break;
-        return hexOf(this.i2c(h.port).read(h.address, int(a.count, "count"), a.stop !== false));
+        return wireOf(this.i2c(h.port).read(h.address, int(a.count, "count"), a.stop !== false));
       case "io.digital.read":
         if (h.kind !== "digital") break;
         return this.gpio.level(h.pin);
@@ -215,18 +215,18 @@ export class IoHub {
         return null;
       case "io.serial.write":
         if (h.kind !== "serial") break;
-        this.uart(h.port).fromFirmware(bytesOfHex(a.data));
+        this.uart(h.port).fromFirmware(bytesOfWire(a.data));
         return null;
     }
     throw new Error(`${op} does not apply to a ${h.kind} handle`);
   }
 
-  /** What a read of `count` on an I2C handle would give now, as hex, without reading (I2CTarget.peek); null when the target cannot say. */
+  /** What a read of `count` on an I2C handle would give now, in base64, without reading (I2CTarget.peek); null when the target cannot say. */
   peekI2c(handle: unknown, count: number): string | null {
     const h = this.#handles.get(handle as number);
     if (!h || h.kind !== "i2c") return null;
     const bytes = this.i2c(h.port).peek(h.address, count);
-    return bytes ? hexOf(bytes) : null;
+    return bytes ? wireOf(bytes) : null;
   }
 
   #open(a: any): number {
@@ -260,7 +260,7 @@ export class IoHub {
       case "udp": {
         const port = int(a.port, "port");
         const unbind = this.lan.bindUdp(FIRMWARE_ADDRESS, port, (bytes, address, from) => {
-          this.#outbox.push({ handle: id, data: hexOf(bytes), address, port: from });
+          this.#outbox.push({ handle: id, data: wireOf(bytes), address, port: from });
         });
         this.#handles.set(id, { kind: "udp", port, unbind });
         break;
@@ -315,7 +315,7 @@ export class IoHub {
   }
 
   #toSerialHandles(port: number, bytes: Uint8Array, delayMs: number): void {
-    const wire = { port, data: hexOf(bytes) };
+    const wire = { port, data: wireOf(bytes) };
     this.#enqueue({
       at: this.#now() + Math.max(0, delayMs),
       seq: this.#seq++,

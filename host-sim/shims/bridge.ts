@@ -81,57 +81,103 @@ export function takePosted(): Array<{ op: string; args: unknown; t: number; expe
 }
 
 const HEX = "0123456789abcdef";
-/** "00".."ff" by byte: indexing an array, not a string (XS boxes the string for each index,
- * about four heap slots a byte, which the board's own IO never pays; bench/memory.ts) */
+/** "00".."ff" by byte: indexing an array, not a string (XS boxes the string for each index) */
 const HEX_PAIRS: readonly string[] = (() => {
   const pairs: string[] = [];
   for (let i = 0; i < 256; i++) pairs.push(HEX.charAt(i >> 4) + HEX.charAt(i & 15));
   return Object.freeze(pairs);
 })();
 
+/** Lower-case hex (a stored media file the host reads back, firmware-entry.ts; not the IO path). */
 export function toHex(bytes: Uint8Array): string {
   let s = "";
   for (let i = 0; i < bytes.length; i++) s += HEX_PAIRS[bytes[i]];
   return s;
 }
 
-/** hex digit values by character code (0-9, a-f, A-F); -1 for anything else */
-const NIBBLES = (() => {
-  const t = new Int8Array(256).fill(-1);
-  for (let i = 0; i < 10; i++) t[48 + i] = i;
-  for (let i = 0; i < 6; i++) t[97 + i] = t[65 + i] = 10 + i;
+/**
+ * Bytes cross the bridge as canonical padded base64 (RFC 4648 section 4; the host's side is
+ * host-sim/io/wire-bytes.ts). Under XS one call of xsnap's native `Base64` takes a whole transfer:
+ * a 24-byte sensor frame costs 1.5 us out and 0.7 us in, against 5.1 and 11.8 us for the hex loop
+ * a byte it replaced (bench/xs-hotpaths.ts). The Node engine's context has no such global: a
+ * table a sextet there.
+ */
+const NativeBase64 = (globalThis as unknown as { Base64?: { encode(b: ArrayBufferView): string; decode(s: string): ArrayBuffer } }).Base64;
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/** the alphabet by sextet: an array, not a string (XS boxes the string for each index) */
+const SEXTET_CHARS: readonly string[] = Object.freeze(ALPHABET.split(""));
+/** sextet values by character code (below 128); -1 for anything else */
+const SEXTETS = (() => {
+  const t = new Int8Array(128).fill(-1);
+  for (let i = 0; i < 64; i++) t[ALPHABET.charCodeAt(i)] = i;
   return t;
 })();
-/** xsnap's TextEncoder gives a hex string's character codes in one native call (charCodeAt, a
- * call a character, is what made this twice as slow under XS; the Node engine's context has none) */
-const Encoder = (globalThis as unknown as { TextEncoder?: new () => { encode(s: string): Uint8Array } }).TextEncoder;
-const encoder = Encoder ? new Encoder() : null;
 
-/** The host's hex back to bytes: this runs for every byte the host sends. */
-export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
-  if (typeof hex !== "string" || hex.length % 2 !== 0) throw new Error("host sent bad hex");
-  const out = new Uint8Array(hex.length >> 1);
-  const t = NIBBLES;
-  if (encoder) {
-    const codes = encoder.encode(hex); // anything not ASCII comes out as bytes >= 0x80: not hex digits
-    if (codes.length !== hex.length) throw new Error("host sent bad hex");
-    for (let i = 0, j = 0; i < out.length; i++, j += 2) {
-      const hi = t[codes[j]];
-      const lo = t[codes[j + 1]];
-      if ((hi | lo) < 0) throw new Error("host sent bad hex");
-      out[i] = (hi << 4) | lo;
-    }
-    return out;
+/** Bytes for the host. */
+export function toWire(bytes: Uint8Array): string {
+  if (NativeBase64) return NativeBase64.encode(bytes);
+  const c = SEXTET_CHARS;
+  let s = "";
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    s += c[v >> 18] + c[(v >> 12) & 63] + c[(v >> 6) & 63] + c[v & 63];
   }
-  for (let i = 0, j = 0; i < out.length; i++, j += 2) {
-    const a = hex.charCodeAt(j);
-    const b = hex.charCodeAt(j + 1);
-    const hi = a < 256 ? t[a] : -1;
-    const lo = b < 256 ? t[b] : -1;
-    if ((hi | lo) < 0) throw new Error("host sent bad hex");
-    out[i] = (hi << 4) | lo;
+  if (i + 1 === bytes.length) s += c[bytes[i] >> 2] + c[(bytes[i] & 3) << 4] + "==";
+  else if (i + 2 === bytes.length) {
+    const v = (bytes[i] << 8) | bytes[i + 1];
+    s += c[v >> 10] + c[(v >> 4) & 63] + c[(v & 15) << 2] + "=";
+  }
+  return s;
+}
+
+/** The host's bytes back: this runs for every transfer the host sends. Anything but canonical padded base64 is refused. */
+export function fromWire(wire: string): Uint8Array<ArrayBuffer> {
+  if (typeof wire !== "string" || wire.length % 4 !== 0) throw new Error("host sent bad base64");
+  if (wire.length === 0) return new Uint8Array(0);
+  const pad = wire.charCodeAt(wire.length - 1) !== 61 ? 0 : wire.charCodeAt(wire.length - 2) !== 61 ? 1 : 2; // "="
+  const length = (wire.length >> 2) * 3 - pad;
+  if (pad !== 0) {
+    // canonical: the bits of the last character before the padding that fall past the bytes are zero
+    const code = wire.charCodeAt(wire.length - pad - 1);
+    const last = code < 128 ? SEXTETS[code] : -1;
+    if (last < 0 || (last & (pad === 2 ? 15 : 3)) !== 0) throw new Error("host sent bad base64");
+  }
+  if (NativeBase64) {
+    // it skips what is not of the alphabet, and a stray "=" ends it: either way fewer bytes
+    const out = new Uint8Array(NativeBase64.decode(wire));
+    if (out.length !== length) throw new Error("host sent bad base64");
+    return out as Uint8Array<ArrayBuffer>;
+  }
+  const t = SEXTETS;
+  const out = new Uint8Array(length);
+  const end = wire.length - (pad ? 4 : 0);
+  let o = 0;
+  for (let i = 0; i < end; i += 4) {
+    const v = sextets(t, wire, i, 4);
+    out[o++] = v >> 16;
+    out[o++] = (v >> 8) & 255;
+    out[o++] = v & 255;
+  }
+  if (pad === 2) out[o] = sextets(t, wire, end, 2) >> 4;
+  else if (pad === 1) {
+    const v = sextets(t, wire, end, 3);
+    out[o++] = v >> 10;
+    out[o] = (v >> 2) & 255;
   }
   return out;
+}
+
+/** `n` characters of base64 from `at` as one number, six bits each; refuses anything else */
+function sextets(t: Int8Array, wire: string, at: number, n: number): number {
+  let v = 0;
+  for (let k = 0; k < n; k++) {
+    const code = wire.charCodeAt(at + k);
+    const x = code < 128 ? t[code] : -1;
+    if (x < 0) throw new Error("host sent bad base64");
+    v = (v << 6) | x;
+  }
+  return v;
 }
 
 /** An I2C write kept for the read that follows it on the same device (shims/device.ts I2CPairing). */
@@ -150,7 +196,7 @@ function sendHeld(): void {
  * that device, if it is the very next call, takes its bytes from here and is posted, to be served
  * in order as the read it is, the host checking it got the same bytes.
  */
-let readAhead: { h: number; hex: string } | null = null;
+let readAhead: { h: number; bytes: Uint8Array<ArrayBuffer> } | null = null;
 /** commands answered so far: what the host said of a device holds until the command's end */
 let commands = 0;
 
@@ -163,14 +209,14 @@ export const i2cPairing = {
     held = null;
   },
   /** what the host said the next read on `h` would give (the reply to a write carried by its read) */
-  setAhead(h: number, hex: string): void {
-    readAhead = { h, hex };
+  setAhead(h: number, bytes: Uint8Array<ArrayBuffer>): void {
+    readAhead = { h, bytes };
   },
-  /** the bytes of a read of `count` on `h` known ahead (hex), or null; either way forgotten */
-  takeAhead(h: number, count: number): string | null {
+  /** the bytes of a read of `count` on `h` known ahead, or null; either way forgotten */
+  takeAhead(h: number, count: number): Uint8Array<ArrayBuffer> | null {
     const a = readAhead;
     readAhead = null;
-    return a !== null && a.h === h && count * 2 <= a.hex.length ? a.hex.slice(0, count * 2) : null;
+    return a !== null && a.h === h && count <= a.bytes.length ? a.bytes.slice(0, count) : null;
   },
   /** which command runs (a device's "post" answer holds for it only: between commands the host's devices may change) */
   command(): number {

@@ -1,7 +1,7 @@
 import type ListenerType from "embedded:io/socket/listener";
 import type TCPType from "embedded:io/socket/tcp";
 import type UDPType from "embedded:io/socket/udp";
-import { fromHex, toHex } from "./bridge";
+import { fromWire, toWire } from "./bridge";
 
 /**
  * The ECMA-419 `device` global as the ESP32 host provider gives it, emulated: every IO object is a
@@ -14,7 +14,7 @@ export type Call = (op: string, args: unknown) => any;
 /** An event from the host for one IO handle (host-sim/io/hub.ts queues them). */
 export interface DeliveredEvent {
   handle: number;
-  /** serial, tcp, udp: the bytes, hex */
+  /** serial, tcp, udp: the bytes, base64 (shims/bridge.ts toWire) */
   data?: string;
   /** bank: which pins triggered */
   triggered?: number;
@@ -76,10 +76,10 @@ export interface I2CPairing {
   /** drops the write kept (a read carries it) */
   release(): void;
   /** what the host said the next read on `h` would give, until any other call (shims/bridge.ts) */
-  setAhead(h: number, hex: string): void;
-  /** those bytes for a read of `count` on `h` (hex), or null */
-  takeAhead(h: number, count: number): string | null;
-  /** posts a read taken ahead, for the host to serve in order and check */
+  setAhead(h: number, bytes: Uint8Array<ArrayBuffer>): void;
+  /** those bytes for a read of `count` on `h`, or null */
+  takeAhead(h: number, count: number): Uint8Array<ArrayBuffer> | null;
+  /** posts a read taken ahead, for the host to serve in order and check (`expect`: the bytes, base64) */
   postRead(args: { h: number; count: number; stop: boolean }, expect: string): void;
   /** which command of the host's runs (what the host says of a device holds until its end) */
   command(): number;
@@ -118,23 +118,22 @@ export function makeDevice(call: Call, post: (op: string, args: unknown, movesHo
       if (held) pairing?.release();
       if (this.#wrote) this.#pairs = true;
       this.#wrote = false;
-      let hex: string;
+      let bytes: Uint8Array<ArrayBuffer>;
       const ahead = held || !pairing ? null : pairing.takeAhead(this.#h, count);
       if (ahead !== null) {
-        hex = ahead;
-        (pairing as I2CPairing).postRead({ h: this.#h, count, stop }, ahead);
+        bytes = ahead;
+        (pairing as I2CPairing).postRead({ h: this.#h, count, stop }, toWire(ahead));
       } else if (held) {
         const r = call("io.i2c.writeRead", { h: this.#h, data: held.data, writeStop: held.stop, count, stop, ahead: READ_AHEAD });
-        hex = r.data;
-        if (typeof r.next === "string") (pairing as I2CPairing).setAhead(this.#h, r.next);
-      } else hex = call("io.i2c.read", { h: this.#h, count, stop });
-      const bytes = fromHex(hex);
+        bytes = fromWire(r.data);
+        if (typeof r.next === "string") (pairing as I2CPairing).setAhead(this.#h, fromWire(r.next));
+      } else bytes = fromWire(call("io.i2c.read", { h: this.#h, count, stop }));
       if (typeof what === "number") return bytes.buffer;
       bytesOf(what).set(bytes);
       return undefined;
     }
     write(buffer: ArrayBuffer | ArrayBufferView, stop = true): void {
-      const data = toHex(bytesOf(buffer));
+      const data = toWire(bytesOf(buffer));
       this.#wrote = true;
       if (pairing && this.#pairs) {
         const held = { data, stop };
@@ -214,7 +213,7 @@ export function makeDevice(call: Call, post: (op: string, args: unknown, movesHo
       live.set(this.#h, {
         deliver: (e) => {
           if (!e.data) return;
-          this.#rx.push(fromHex(e.data));
+          this.#rx.push(fromWire(e.data));
           if (onReadable) onReadable.call(this, this.#rx.available);
         },
       });
@@ -223,7 +222,7 @@ export function makeDevice(call: Call, post: (op: string, args: unknown, movesHo
       return this.#rx.take(count);
     }
     write(buffer: ArrayBuffer | ArrayBufferView): void {
-      post("io.serial.write", { h: this.#h, data: toHex(bytesOf(buffer)) });
+      post("io.serial.write", { h: this.#h, data: toWire(bytesOf(buffer)) });
     }
     close(): void {
       live.delete(this.#h);
@@ -241,7 +240,7 @@ export function makeDevice(call: Call, post: (op: string, args: unknown, movesHo
       live.set(this.#h, {
         deliver: (e) => {
           if (e.data === undefined) return;
-          this.#rx.push({ bytes: fromHex(e.data), address: e.address ?? "", port: e.port ?? 0 });
+          this.#rx.push({ bytes: fromWire(e.data), address: e.address ?? "", port: e.port ?? 0 });
           if (onReadable) onReadable.call(this, this.#rx.length);
         },
       });
@@ -252,7 +251,7 @@ export function makeDevice(call: Call, post: (op: string, args: unknown, movesHo
       return Object.assign(d.bytes.buffer, { address: d.address, port: d.port });
     }
     write(buffer: ArrayBuffer | ArrayBufferView, address: string, port: number): void {
-      call("io.udp.write", { h: this.#h, data: toHex(bytesOf(buffer)), address, port });
+      call("io.udp.write", { h: this.#h, data: toWire(bytesOf(buffer)), address, port });
     }
     close(): void {
       live.delete(this.#h);
@@ -294,7 +293,7 @@ export function makeDevice(call: Call, post: (op: string, args: unknown, movesHo
             return;
           }
           if (e.data === undefined) return;
-          this.#rx.push(fromHex(e.data));
+          this.#rx.push(fromWire(e.data));
           if (onReadable) onReadable.call(this, this.#rx.available);
         },
       });
@@ -303,7 +302,7 @@ export function makeDevice(call: Call, post: (op: string, args: unknown, movesHo
       return this.#rx.take(count);
     }
     write(buffer: ArrayBuffer | ArrayBufferView): void {
-      call("io.tcp.write", { h: this.#h, data: toHex(bytesOf(buffer)) });
+      call("io.tcp.write", { h: this.#h, data: toWire(bytesOf(buffer)) });
     }
     close(): void {
       live.delete(this.#h);

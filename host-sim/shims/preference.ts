@@ -1,25 +1,11 @@
-import { fromHex, hostCall, postCall } from "./bridge";
+import { fromWire, hostCall, postCall, toWire } from "./bridge";
 
 type PreferenceValue = boolean | number | string | ArrayBuffer;
 type Wire = { t: string; v: any };
 
-/**
- * Bytes for the host as text. xsnap has a native `Base64` (its worker installs it beside
- * TextEncoder): 2 us for a 1.6 KB card ledger record, against 1.7 ms for the hex loop a byte this
- * replaced, most of what a flash write cost under XS (bench/xs-hotpaths.ts). Elsewhere (the Node
- * engine's context has no such global) latin1 text, one character a byte.
- */
-const Base64 = (globalThis as unknown as { Base64?: { encode(b: ArrayBuffer): string } }).Base64;
-
-export function latin1(bytes: Uint8Array): string {
-  if (bytes.length <= 1024) return String.fromCharCode.apply(null, bytes as unknown as number[]);
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 1024) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 1024) as unknown as number[]);
-  return s;
-}
-
+/** Bytes for the host: base64, as every transfer (shims/bridge.ts toWire). */
 function bytesWire(value: ArrayBuffer): Wire {
-  return Base64 ? { t: "b64", v: Base64.encode(value) } : { t: "l", v: latin1(new Uint8Array(value)) };
+  return { t: "b64", v: toWire(new Uint8Array(value)) };
 }
 
 /**
@@ -33,9 +19,9 @@ function cacheKey(domain: string, key: string): string {
   return domain + "\u0000" + key;
 }
 
-/** What the engine keeps of a value it wrote or read: bytes as bytes (the host sends hex). */
+/** What the engine keeps of a value it wrote or read: bytes as bytes (the host sends base64). */
 function kept(v: Wire): Wire {
-  return v.t === "a" ? { t: "ab", v: fromHex(v.v).buffer } : v;
+  return v.t === "a" ? { t: "ab", v: fromWire(v.v).buffer } : v;
 }
 
 function decode(v: Wire): PreferenceValue {
