@@ -21,6 +21,12 @@ export const MAX_VALUE = 4000 - 10;
 const HEADER = 10; // crc32 u32 (over everything after it), seq u32, length u16, then the payload
 const TOMBSTONE = 0xffff;
 
+interface Head {
+  name: string;
+  seq: number;
+  live: boolean;
+}
+
 interface Slot {
   seq: number;
   payload: Uint8Array | null; // null: a tombstone
@@ -36,8 +42,8 @@ export class Store {
   #backend: KeyValueBackend;
   #writes = 0;
   #rejected = 0;
-  /** which slot holds the newest record of a key, and its sequence number, once known */
-  #heads = new Map<string, { name: string; seq: number } | null>();
+  /** which slot holds the newest record of a key, its sequence number and whether it holds a value (not a tombstone), once known */
+  #heads = new Map<string, Head | null>();
 
   constructor(backend: KeyValueBackend) {
     this.#backend = backend;
@@ -64,12 +70,16 @@ export class Store {
 
   delete(key: string): void {
     checkKey(key);
-    const newest = this.#newest(key);
-    if (!newest) return;
-    if (newest.slot.payload) this.#put(key, null);
-    const again = this.#newest(key);
+    // What the newest slot holds is known without reading it back once the key was written or
+    // read (an outbox entry acknowledged: its slots are not decoded and CRC-checked again).
+    let head = this.#head(key);
+    if (!head) return;
+    if (head.live) {
+      this.#put(key, null);
+      head = this.#heads.get(key) as Head; // #put returns only once the tombstone is written
+    }
     // Remove the older slot first, then the tombstone.
-    const tomb = again ? again.name : slotName(key, 0);
+    const tomb = head.name;
     const other = tomb === slotName(key, 0) ? slotName(key, 1) : slotName(key, 0);
     this.#heads.delete(key);
     this.#backend.delete(other);
@@ -106,14 +116,14 @@ export class Store {
     this.#writes++;
     this.#heads.delete(key); // unknown until the write is known to have completed
     this.#backend.set(target, record.buffer);
-    this.#heads.set(key, { name: target, seq });
+    this.#heads.set(key, { name: target, seq, live: payload !== null });
   }
 
-  #head(key: string): { name: string; seq: number } | null {
+  #head(key: string): Head | null {
     let head = this.#heads.get(key);
     if (head === undefined) {
       const newest = this.#newest(key);
-      head = newest ? { name: newest.name, seq: newest.slot.seq } : null;
+      head = newest ? { name: newest.name, seq: newest.slot.seq, live: newest.slot.payload !== null } : null;
       this.#heads.set(key, head);
     }
     return head;
