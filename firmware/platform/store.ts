@@ -36,8 +36,12 @@ export class Store {
   #backend: KeyValueBackend;
   #writes = 0;
   #rejected = 0;
-  /** which slot holds the newest record of a key, and its sequence number, once known */
-  #heads = new Map<string, { name: string; seq: number } | null>();
+  /**
+   * Which slot holds the newest record of a key and its sequence number, once known, as one
+   * number (seq * 2 + slot; null: no record): a Map value that is a number takes no heap of its
+   * own, where an object with the slot's name took five slots a key (bench/memory.ts).
+   */
+  #heads = new Map<string, number | null>();
 
   constructor(backend: KeyValueBackend) {
     this.#backend = backend;
@@ -94,8 +98,9 @@ export class Store {
 
   #put(key: string, payload: Uint8Array | null): void {
     const head = this.#head(key);
-    const seq = head ? (head.seq + 1) >>> 0 : 1;
-    const target = head && head.name === slotName(key, 0) ? slotName(key, 1) : slotName(key, 0);
+    const seq = head !== null ? (headSeq(head) + 1) >>> 0 : 1;
+    const slot = head !== null && headSlot(head) === 0 ? 1 : 0;
+    const target = slotName(key, slot);
     const length = payload ? payload.length : 0;
     const record = new Uint8Array(HEADER + length);
     const view = new DataView(record.buffer);
@@ -106,26 +111,26 @@ export class Store {
     this.#writes++;
     this.#heads.delete(key); // unknown until the write is known to have completed
     this.#backend.set(target, record.buffer);
-    this.#heads.set(key, { name: target, seq });
+    this.#heads.set(key, seq * 2 + slot);
   }
 
-  #head(key: string): { name: string; seq: number } | null {
+  #head(key: string): number | null {
     let head = this.#heads.get(key);
     if (head === undefined) {
       const newest = this.#newest(key);
-      head = newest ? { name: newest.name, seq: newest.slot.seq } : null;
+      head = newest ? newest.slot.seq * 2 + newest.index : null;
       this.#heads.set(key, head);
     }
     return head;
   }
 
-  #newest(key: string): { name: string; slot: Slot } | undefined {
-    let best: { name: string; slot: Slot } | undefined;
+  #newest(key: string): { name: string; index: number; slot: Slot } | undefined {
+    let best: { name: string; index: number; slot: Slot } | undefined;
     for (let i = 0; i < 2; i++) {
       const name = slotName(key, i);
       const slot = this.#decode(this.#backend.get(name));
       if (!slot) continue;
-      if (!best || newer(slot.seq, best.slot.seq)) best = { name, slot };
+      if (!best || newer(slot.seq, best.slot.seq)) best = { name, index: i, slot };
     }
     return best;
   }
@@ -152,6 +157,14 @@ export class Store {
 /** Serial-number arithmetic: a is newer than b (wraps at 2^32). */
 function newer(a: number, b: number): boolean {
   return ((a - b) | 0) > 0;
+}
+
+/** a head's sequence number and slot (0 or 1): seq * 2 + slot, seq up to 2^32, exact in a double */
+function headSeq(head: number): number {
+  return Math.floor(head / 2);
+}
+function headSlot(head: number): number {
+  return head % 2;
 }
 
 function slotName(key: string, slot: number): string {
