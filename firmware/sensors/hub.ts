@@ -114,12 +114,7 @@ export class SensorHub implements LinkReceiver, Inventory {
     terminal.onEvent((e) => {
       if (e.type === "period.start" || e.type === "period.end" || e.type === "plan.changed") this.#applyPlan();
     });
-    terminal.addSnapshotSource("sensors", () => this.sensorTable());
-    terminal.addSnapshotSource("alarms", () => this.#records.alarms());
-    terminal.addSnapshotSource("pairing", () => this.pairing());
-    terminal.addSnapshotSource("media", () => this.#media.summary());
-    terminal.addSnapshotSource("sensorLink", () => this.counters());
-    terminal.addSnapshotSource("sensorLog", () => this.#records.log());
+    terminal.addSnapshotPart(this);
     // After the terminal's boot (which may resume a period without an event): arm by the plan.
     ports.timers.set(() => {
       this.#applyPlan();
@@ -181,6 +176,16 @@ export class SensorHub implements LinkReceiver, Inventory {
     this.#emit({ type: "sensors.registered", ids, at: t });
     this.#applyPlan();
     return { ok: true, registered: ids };
+  }
+
+  /** its part of the terminal's snapshot */
+  snapshotInto(out: Record<string, unknown>): void {
+    out.sensors = this.sensorTable();
+    out.alarms = this.#records.alarms();
+    out.pairing = this.pairing();
+    out.media = this.#media.summary();
+    out.sensorLink = this.counters();
+    out.sensorLog = this.#records.log();
   }
 
   pairing(): { open: boolean; until: string | null; pending: string[] } {
