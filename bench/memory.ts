@@ -31,7 +31,8 @@
  * its own inside a window would hide allocations: the bench refuses such a window. Chunk bytes
  * per call are not reported by xsnap (its `allocate` is the heap's high water), so only slots are.
  *
- * Run: npm run bench:memory   (TG_MEMORY=deduction: the deduction figure alone)
+ * Run: npm run bench:memory   (TG_MEMORY=deduction: the deduction figure alone; TG_MEMORY_SNAPSHOTS=DIR
+ * keeps each point's snapshot there, flash.xss the evaluated bundle's, for a closer look)
  */
 import { join } from "node:path";
 import { runScenario } from "../cli/scenario";
@@ -40,7 +41,7 @@ import type { LiveMemory } from "../host-sim/engines/engine";
 import { HeapCensus, HeapGrowth } from "../host-sim/engines/xs-heap";
 import { firmwareBundle } from "../host-sim/project";
 import { scriptHooks, type ScriptAction } from "../host-sim/script";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import type { Simulator } from "../host-sim/simulator";
 import { at, guardingTerminal } from "./guarding-rig";
@@ -185,11 +186,13 @@ async function main(): Promise<void> {
   if (process.env.TG_MEMORY === "deduction") return deduction();
   const flash = await flashResident();
   const flashCensus = new HeapCensus(flash.snapshot);
+  if (process.env.TG_MEMORY_SNAPSHOTS) writeFileSync(join(process.env.TG_MEMORY_SNAPSHOTS, "flash.xss"), flash.snapshot);
   const rows: Row[] = [];
   const peak: { at: { row: Row; growth: HeapGrowth; shims: ShimShare } | null } = { at: null };
   const measure = async (sim: Simulator, label: string) => {
     const m = await sim.liveMemory();
     if (!m) throw new Error("no XS memory figures");
+    if (process.env.TG_MEMORY_SNAPSHOTS) writeFileSync(join(process.env.TG_MEMORY_SNAPSHOTS, `${String(rows.length).padStart(2, "0")}.xss`), m.snapshot);
     const growth = new HeapGrowth(flashCensus, new HeapCensus(m.snapshot));
     const shims = shimShare(growth);
     const slots = m.slots - flash.slots;
