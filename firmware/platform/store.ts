@@ -38,8 +38,8 @@ export class Store {
   #rejected = 0;
   /**
    * Which slot holds the newest record of a key and its sequence number, once known, as one
-   * number (seq * 2 + slot; null: no record): a Map value that is a number takes no heap of its
-   * own, where an object with the slot's name took five slots a key (bench/memory.ts).
+   * number (the sequence number for slot 0, -1 - seq for slot 1; null: no record): a Map value that is a number takes no heap of its own, where
+   * an object with the slot's name took five slots a key (bench/memory.ts).
    */
   #heads = new Map<string, number | null>();
 
@@ -98,8 +98,9 @@ export class Store {
 
   #put(key: string, payload: Uint8Array | null): void {
     const head = this.#head(key);
-    const seq = head !== null ? (headSeq(head) + 1) >>> 0 : 1;
-    const slot = head !== null && headSlot(head) === 0 ? 1 : 0;
+    // the head: the sequence number in slot 0, -1 - seq in slot 1 (written out here: a call costs)
+    const seq = head === null ? 1 : ((head >= 0 ? head : -1 - head) + 1) >>> 0;
+    const slot = head !== null && head >= 0 ? 1 : 0;
     const target = slotName(key, slot);
     const length = payload ? payload.length : 0;
     const record = new Uint8Array(HEADER + length);
@@ -111,14 +112,14 @@ export class Store {
     this.#writes++;
     this.#heads.delete(key); // unknown until the write is known to have completed
     this.#backend.set(target, record.buffer);
-    this.#heads.set(key, seq * 2 + slot);
+    this.#heads.set(key, slot === 0 ? seq : -1 - seq);
   }
 
   #head(key: string): number | null {
     let head = this.#heads.get(key);
     if (head === undefined) {
       const newest = this.#newest(key);
-      head = newest ? newest.slot.seq * 2 + newest.index : null;
+      head = newest ? (newest.index === 0 ? newest.slot.seq : -1 - newest.slot.seq) : null;
       this.#heads.set(key, head);
     }
     return head;
@@ -157,14 +158,6 @@ export class Store {
 /** Serial-number arithmetic: a is newer than b (wraps at 2^32). */
 function newer(a: number, b: number): boolean {
   return ((a - b) | 0) > 0;
-}
-
-/** a head's sequence number and slot (0 or 1): seq * 2 + slot, seq up to 2^32, exact in a double */
-function headSeq(head: number): number {
-  return Math.floor(head / 2);
-}
-function headSlot(head: number): number {
-  return head % 2;
 }
 
 function slotName(key: string, slot: number): string {
