@@ -1,8 +1,8 @@
 // The firmware's SHA-256, HMAC-SHA256 and CRC-32 run under XS (an xsnap worker, the ESP32's
 // engine) in int32 arithmetic, the SHA-256 rounds written out by scripts/sha256-rounds.mjs: they
 // must give node:crypto's digests there too, on the standard vectors (FIPS 180-4, RFC 4231), on
-// every length around the block boundaries, with messages in several parts split anywhere, and
-// with a prepared key used again and again.
+// every length around the block boundaries, with messages in several parts split anywhere, with
+// a prepared key used again and again, and with keys sharing one scratch used in turn.
 import test from "ava";
 import * as fs from "node:fs";
 import { underXs } from "./helpers/xs-run";
@@ -10,7 +10,7 @@ import { createHash, createHmac } from "node:crypto";
 import { sha256RoundsSource } from "../scripts/sha256-rounds.mjs";
 
 const PRELUDE = `
-import { HmacKey, hmacSha256, sha256, toHex } from "./firmware/lib/sha256";
+import { HmacKey, Sha256Scratch, hmacSha256, sha256, toHex } from "./firmware/lib/sha256";
 import { crc32 } from "./firmware/lib/crc32";
 declare const issueCommand: (b: ArrayBuffer) => ArrayBuffer;
 const report = (x: unknown) => issueCommand(new TextEncoder().encode(JSON.stringify(x)).buffer);
@@ -58,11 +58,14 @@ test("FIPS 180-4 and RFC 4231 vectors under XS", async (t) => {
   t.is(r.rfc6, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 });
 
-test("SHA-256, HMAC (one-off and prepared key) and CRC-32 under XS agree with node on every length to 300, in parts split anywhere", async (t) => {
+test("SHA-256, HMAC (one-off, prepared key, keys sharing a scratch in turn) and CRC-32 under XS agree with node on every length to 300, in parts split anywhere", async (t) => {
   const [r] = (await underXs(
     PRELUDE +
       `const out: string[][] = [];
       const kept = new HmacKey(bytes(16, 5));
+      const shared = new Sha256Scratch();
+      const sharedA = new HmacKey(bytes(16, 9), shared);
+      const sharedB = new HmacKey(bytes(100, 3), shared); // longer than a block: hashed first
       for (let n = 0; n <= 300; n++) {
         const m = bytes(n, n);
         const a = n >> 1, b = (n * 3) >> 2;
@@ -73,6 +76,9 @@ test("SHA-256, HMAC (one-off and prepared key) and CRC-32 under XS agree with no
           toHex(hmacSha256(key, m)),
           toHex(new HmacKey(key).mac(m.subarray(0, b), m.subarray(b))),
           toHex(kept.mac(m)),
+          toHex(sharedA.mac(m)),
+          toHex(sharedB.mac(m.subarray(0, a), m.subarray(a))),
+          toHex(new HmacKey(key, shared).mac(m)),
           String(crc32(m)),
           String(crc32(m, a, b)),
         ]);
@@ -89,7 +95,18 @@ test("SHA-256, HMAC (one-off and prepared key) and CRC-32 under XS agree with no
     const mac = createHmac("sha256", key).update(m).digest("hex");
     t.deepEqual(
       r[n],
-      [sha, sha, mac, mac, createHmac("sha256", bytes(16, 5)).update(m).digest("hex"), String(referenceCrc32(m)), String(referenceCrc32(m.subarray(a, b)))],
+      [
+        sha,
+        sha,
+        mac,
+        mac,
+        createHmac("sha256", bytes(16, 5)).update(m).digest("hex"),
+        createHmac("sha256", bytes(16, 9)).update(m).digest("hex"),
+        createHmac("sha256", bytes(100, 3)).update(m).digest("hex"),
+        mac,
+        String(referenceCrc32(m)),
+        String(referenceCrc32(m.subarray(a, b))),
+      ],
       `length ${n}`,
     );
   }

@@ -3,6 +3,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KeyValueBackend, Store } from "../firmware/platform/store";
+import { crc32 } from "../firmware/lib/crc32";
 import { FlashFile, PowerCutError } from "../host-sim/storage/flash-file";
 
 function backend(flash: FlashFile, domain = "tg"): KeyValueBackend {
@@ -169,4 +170,39 @@ test("eraseAll (a simulator's new session): every key gone, and still gone when 
   } finally {
     f.done();
   }
+});
+
+test("writes alternate between a key's two slots, one Store going on from what the flash holds, the sequence past 2^32 included", (t) => {
+  const cells = new Map<string, ArrayBuffer>();
+  const mem: KeyValueBackend = {
+    get: (key) => cells.get(key)?.slice(0),
+    set: (key, value) => void cells.set(key, value.slice(0)),
+    delete: (key) => void cells.delete(key),
+  };
+  const seqOf = (name: string) => new DataView(cells.get(name)!).getUint32(4, true);
+  const store = new Store(mem);
+  store.writeJson("k", 1);
+  t.deepEqual([...cells.keys()], ["k.0"]);
+  store.writeJson("k", 2);
+  t.deepEqual([seqOf("k.0"), seqOf("k.1")], [1, 2]);
+  store.writeJson("k", 3); // over the older slot, by the head this Store keeps
+  t.deepEqual([seqOf("k.0"), seqOf("k.1")], [3, 2]);
+  t.is(store.readJson("k"), 3);
+  // the slots at the last two sequence numbers: a new Store finds the last newest, and the next write wraps to 0 in the other slot
+  const renumber = (name: string, seq: number) => {
+    const record = new Uint8Array(cells.get(name)!);
+    new DataView(record.buffer).setUint32(4, seq, true);
+    new DataView(record.buffer).setUint32(0, crc32(record, 4), true);
+    cells.set(name, record.buffer);
+  };
+  renumber("k.0", 0xffffffff);
+  renumber("k.1", 0xfffffffe);
+  const again = new Store(mem);
+  t.is(again.readJson("k"), 3);
+  again.writeJson("k", 4);
+  t.deepEqual([seqOf("k.0"), seqOf("k.1")], [0xffffffff, 0]);
+  t.is(new Store(mem).readJson("k"), 4, "sequence 0 after 2^32 - 1 is the newer");
+  again.writeJson("k", 5);
+  t.deepEqual([seqOf("k.0"), seqOf("k.1")], [1, 0]);
+  t.is(new Store(mem).readJson("k"), 5);
 });

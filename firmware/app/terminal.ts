@@ -50,6 +50,15 @@ export type TerminalEvent =
 
 export type TerminalListener = (event: TerminalEvent) => void;
 
+/**
+ * A component's part of the terminal's snapshot: it writes its own keys into `out`. The component
+ * itself is added (one array element), not a closure per key (about ten heap slots each, fifteen
+ * of them at the walk-through's peak: bench/memory.ts).
+ */
+export interface SnapshotPart {
+  snapshotInto(out: Record<string, unknown>): void;
+}
+
 /** The outcome of a user or center request: applied, or refused with the field named. */
 export type Result = { ok: true } | { ok: false; field: string; error: string; reason?: Reason };
 
@@ -140,7 +149,7 @@ export class Terminal {
   #boots = 0;
   #errors: string[] = [];
   #listeners: TerminalListener[] = [];
-  #snapshotSources: Array<[string, () => unknown]> = [];
+  #snapshotParts: SnapshotPart[] = [];
   #inventory: Inventory | undefined = undefined;
 
   constructor(ports: TerminalPorts) {
@@ -153,9 +162,9 @@ export class Terminal {
     this.#listeners.push(listener);
   }
 
-  /** Components add their part of the snapshot under their own key. */
-  addSnapshotSource(key: string, source: () => unknown): void {
-    this.#snapshotSources.push([key, source]);
+  /** Components add their part of the snapshot, under their own keys. */
+  addSnapshotPart(part: SnapshotPart): void {
+    this.#snapshotParts.push(part);
   }
 
   #emit(event: TerminalEvent): void {
@@ -484,7 +493,7 @@ export class Terminal {
       storage: { writes: this.#ports.store.writes, rejected: this.#ports.store.rejected },
       errors: this.#errors.slice(),
     };
-    for (const [key, source] of this.#snapshotSources) out[key] = source();
+    for (const part of this.#snapshotParts) part.snapshotInto(out);
     return out;
   }
 }

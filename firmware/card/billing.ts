@@ -119,10 +119,15 @@ export class CardBilling {
         });
       } else this.#evaluate();
     });
-    t.addSnapshotSource("card", () => this.status());
+    t.addSnapshotPart(this);
     // The first look at the slot comes right after boot (timers run once the terminal is up).
     this.#timer = options.timers.set(() => this.#tick(), 0);
-    t.addSnapshotSource("cardLedger", () => this.#purse.rows.map((r) => ({ ...r, at: formatTime(r.at, this.#o.zoneMinutes) })));
+  }
+
+  /** its part of the terminal's snapshot */
+  snapshotInto(out: Record<string, unknown>): void {
+    out.card = this.status();
+    out.cardLedger = this.#purse.rows.map((r) => ({ ...r, at: formatTime(r.at, this.#o.zoneMinutes) }));
   }
 
   /** What the card has given so far (asked by the link for each period report). */

@@ -4,9 +4,10 @@ import { compressWords } from "./sha256-rounds";
 /**
  * SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104) on Uint8Array: the sensor link's MAC, the
  * card record's MAC and the PIN hash all use this one.
- * Small and allocation-light: an HMAC key keeps its own 16-word block and 64-byte buffer, and a
- * MAC allocates only its 32-byte result (the inner digest goes from state words into the outer
- * block's words, never through bytes). The compression itself is `sha256-rounds.ts`, written out.
+ * Small and allocation-light: a MAC allocates only its 32-byte result (the inner digest goes from
+ * state words into the outer block's words, never through bytes), working in a scratch its key
+ * was given; keys used by one owner share one (the sensor table's keys, bench/memory.ts). The
+ * compression itself is `sha256-rounds.ts`, written out.
  *
  * Written in int32 arithmetic (`| 0`, Int32Array words and states): XS keeps
  * an integer in a slot only while it fits in int32, so every `>>> 0` that yields 2^31 or more made
@@ -18,20 +19,22 @@ import { compressWords } from "./sha256-rounds";
  * of a message, and a state. Made at run time, never by the module body: on the board a typed
  * array made while preloading is in flash, and writing one of its elements throws (the SDK's
  * documentation/xs/XS linker warnings.md; tests/board-conditions checks it on the host).
+ * About 25 heap slots (three typed arrays and their buffers): HMAC keys that one owner uses in
+ * turn share one instead of keeping one each (a MAC runs to its end before the next begins).
  */
-class Scratch {
+export class Sha256Scratch {
   readonly w = new Int32Array(16);
   readonly block = new Uint8Array(64);
   readonly state = new Int32Array(8);
 }
 
 /** Loads a 64-byte block at `at` into the scratch's words. */
-function load(s: Scratch, block: Uint8Array, at: number): void {
+function load(s: Sha256Scratch, block: Uint8Array, at: number): void {
   const w = s.w;
   for (let i = 0, j = at; i < 16; i++, j += 4) w[i] = (block[j] << 24) | (block[j + 1] << 16) | (block[j + 2] << 8) | block[j + 3];
 }
 
-function compress(s: Scratch, h: Int32Array, block: Uint8Array, at: number): void {
+function compress(s: Sha256Scratch, h: Int32Array, block: Uint8Array, at: number): void {
   load(s, block, at);
   compressWords(h, s.w);
 }
@@ -42,7 +45,7 @@ const IV: readonly number[] = frozen([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54f
  * Hashes `parts` on from state `h` (which has already taken `done` bytes, a multiple of 64) and
  * pads: the final state is in `h` (words), nothing is allocated.
  */
-function absorb(s: Scratch, h: Int32Array, done: number, parts: Uint8Array[]): void {
+function absorb(s: Sha256Scratch, h: Int32Array, done: number, parts: Uint8Array[]): void {
   const block = s.block;
   let fill = 0;
   let total = done;
@@ -96,7 +99,7 @@ function digest(h: Int32Array): Uint8Array {
 
 /** SHA-256 of the concatenation of `parts`, as 32 bytes. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
-  const s = new Scratch();
+  const s = new Sha256Scratch();
   const h = s.state;
   for (let i = 0; i < 8; i++) h[i] = IV[i];
   absorb(s, h, 0, parts);
@@ -105,25 +108,23 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
 
 /**
  * An HMAC-SHA256 key (RFC 2104) with its inner and outer pad blocks already hashed: each MAC
- * then costs two compressions fewer (a sensor's key is used for every frame it sends).
+ * then costs two compressions fewer (a sensor's key is used for every frame it sends). Its two
+ * states are views of one buffer (a buffer fewer; copied by the native `set`, a loop of words cost
+ * a MAC 1.6% more XS compute) and it works in `scratch`: its own unless given one to share.
  */
 export class HmacKey {
-  #inner = new Int32Array(IV);
-  #outer = new Int32Array(IV);
-  /** this key's working memory: a MAC then allocates only its result */
-  #s = new Scratch();
+  #inner: Int32Array;
+  #outer: Int32Array;
+  #s: Sha256Scratch;
 
-  constructor(key: Uint8Array) {
+  constructor(key: Uint8Array, scratch: Sha256Scratch = new Sha256Scratch()) {
+    this.#s = scratch;
+    const states = new ArrayBuffer(64);
+    this.#inner = new Int32Array(states, 0, 8);
+    this.#outer = new Int32Array(states, 32, 8);
     const k = key.length > 64 ? sha256(key) : key;
-    const ipad = new Uint8Array(64);
-    const opad = new Uint8Array(64);
-    for (let i = 0; i < 64; i++) {
-      const b = i < k.length ? k[i] : 0;
-      ipad[i] = b ^ 0x36;
-      opad[i] = b ^ 0x5c;
-    }
-    compress(this.#s, this.#inner, ipad, 0);
-    compress(this.#s, this.#outer, opad, 0);
+    padState(scratch, k, 0x36, this.#inner);
+    padState(scratch, k, 0x5c, this.#outer);
   }
 
   /** HMAC-SHA256 of the concatenated `parts`. */
@@ -143,6 +144,16 @@ export class HmacKey {
     compressWords(h, w);
     return digest(h);
   }
+}
+
+/** The state after the key XOR `x` as one block, into `into` (8 words). */
+function padState(s: Sha256Scratch, k: Uint8Array, x: number, into: Int32Array): void {
+  const pad = s.block;
+  const h = s.state;
+  for (let i = 0; i < 64; i++) pad[i] = (i < k.length ? k[i] : 0) ^ x;
+  for (let i = 0; i < 8; i++) h[i] = IV[i];
+  compress(s, h, pad, 0);
+  into.set(h);
 }
 
 /** HMAC-SHA256 (RFC 2104) of the concatenated `parts` under `key`. */

@@ -21,12 +21,6 @@ export const MAX_VALUE = 4000 - 10;
 const HEADER = 10; // crc32 u32 (over everything after it), seq u32, length u16, then the payload
 const TOMBSTONE = 0xffff;
 
-interface Head {
-  name: string;
-  seq: number;
-  live: boolean;
-}
-
 interface Slot {
   seq: number;
   payload: Uint8Array | null; // null: a tombstone
@@ -42,8 +36,14 @@ export class Store {
   #backend: KeyValueBackend;
   #writes = 0;
   #rejected = 0;
-  /** which slot holds the newest record of a key, its sequence number and whether it holds a value (not a tombstone), once known */
-  #heads = new Map<string, Head | null>();
+  /**
+   * Which slot holds the newest record of a key and its sequence number, once known, as one
+   * number (the sequence number for slot 0, -1 - seq for slot 1; null: no record): a Map value that is a number takes no heap of its own, where
+   * an object with the slot's name took five slots a key (bench/memory.ts).
+   */
+  #heads = new Map<string, number | null>();
+  /** keys whose newest record, as #heads knows it, is a tombstone (a delete under way, or one a power cut left unfinished) */
+  #tombs = new Set<string>();
 
   constructor(backend: KeyValueBackend) {
     this.#backend = backend;
@@ -70,21 +70,23 @@ export class Store {
 
   delete(key: string): void {
     checkKey(key);
-    // What the newest slot holds is known without reading it back once the key was written or
-    // read (an outbox entry acknowledged: its slots are not decoded and CRC-checked again).
+    // Once a key was written or read, its head says which slot holds its newest record and
+    // #tombs whether that is a tombstone: deleting it (an outbox entry acknowledged) decodes and
+    // CRC-checks no slot.
     let head = this.#head(key);
-    if (!head) return;
-    if (head.live) {
+    if (head === null) return;
+    if (!this.#tombs.has(key)) {
       this.#put(key, null);
-      head = this.#heads.get(key) as Head; // #put returns only once the tombstone is written
+      head = this.#heads.get(key) as number; // #put returns only once the tombstone is written
     }
     // Remove the older slot first, then the tombstone.
-    const tomb = head.name;
-    const other = tomb === slotName(key, 0) ? slotName(key, 1) : slotName(key, 0);
+    const tomb = slotName(key, head >= 0 ? 0 : 1);
+    const other = slotName(key, head >= 0 ? 1 : 0);
     this.#heads.delete(key);
     this.#backend.delete(other);
     this.#backend.delete(tomb);
     this.#heads.set(key, null);
+    this.#tombs.delete(key);
   }
 
   readJson(key: string): unknown {
@@ -104,8 +106,10 @@ export class Store {
 
   #put(key: string, payload: Uint8Array | null): void {
     const head = this.#head(key);
-    const seq = head ? (head.seq + 1) >>> 0 : 1;
-    const target = head && head.name === slotName(key, 0) ? slotName(key, 1) : slotName(key, 0);
+    // the head: the sequence number in slot 0, -1 - seq in slot 1 (written out here: a call costs)
+    const seq = head === null ? 1 : ((head >= 0 ? head : -1 - head) + 1) >>> 0;
+    const slot = head !== null && head >= 0 ? 1 : 0;
+    const target = slotName(key, slot);
     const length = payload ? payload.length : 0;
     const record = new Uint8Array(HEADER + length);
     const view = new DataView(record.buffer);
@@ -116,26 +120,30 @@ export class Store {
     this.#writes++;
     this.#heads.delete(key); // unknown until the write is known to have completed
     this.#backend.set(target, record.buffer);
-    this.#heads.set(key, { name: target, seq, live: payload !== null });
+    this.#heads.set(key, slot === 0 ? seq : -1 - seq);
+    if (payload) this.#tombs.delete(key);
+    else this.#tombs.add(key);
   }
 
-  #head(key: string): Head | null {
+  #head(key: string): number | null {
     let head = this.#heads.get(key);
     if (head === undefined) {
       const newest = this.#newest(key);
-      head = newest ? { name: newest.name, seq: newest.slot.seq, live: newest.slot.payload !== null } : null;
+      head = newest ? (newest.index === 0 ? newest.slot.seq : -1 - newest.slot.seq) : null;
       this.#heads.set(key, head);
+      if (newest && !newest.slot.payload) this.#tombs.add(key);
+      else this.#tombs.delete(key);
     }
     return head;
   }
 
-  #newest(key: string): { name: string; slot: Slot } | undefined {
-    let best: { name: string; slot: Slot } | undefined;
+  #newest(key: string): { name: string; index: number; slot: Slot } | undefined {
+    let best: { name: string; index: number; slot: Slot } | undefined;
     for (let i = 0; i < 2; i++) {
       const name = slotName(key, i);
       const slot = this.#decode(this.#backend.get(name));
       if (!slot) continue;
-      if (!best || newer(slot.seq, best.slot.seq)) best = { name, slot };
+      if (!best || newer(slot.seq, best.slot.seq)) best = { name, index: i, slot };
     }
     return best;
   }

@@ -5,10 +5,9 @@ import type { Inventory, Period } from "../core/plan";
 import { Seconds, formatTime } from "../core/time";
 import type { Clock, Terminal, Timers } from "../app/terminal";
 import type { Store } from "../platform/store";
-import { COMMAND, EVENT, MSG, Rejection, STATE, STATUS, TO_SENSOR, TO_TERMINAL, encodeFrame, parseFrame, sensorKey, verifyMac } from "./frame";
+import { COMMAND, EVENT, MSG, Rejection, STATE, STATUS, TO_SENSOR, TO_TERMINAL, encodeFrame, parseFrame, verifyMac } from "./frame";
 import { MediaStore } from "./media";
 import type { LinkReceiver, SensorLink } from "./radio";
-import { HmacKey } from "../lib/sha256";
 import type { AlarmRules } from "../core/alarm";
 import { AlarmPanel } from "./panel";
 import { MAX_SENSORS, SensorHubConfig } from "./hub-config";
@@ -115,12 +114,7 @@ export class SensorHub implements LinkReceiver, Inventory {
     terminal.onEvent((e) => {
       if (e.type === "period.start" || e.type === "period.end" || e.type === "plan.changed") this.#applyPlan();
     });
-    terminal.addSnapshotSource("sensors", () => this.sensorTable());
-    terminal.addSnapshotSource("alarms", () => this.#records.alarms());
-    terminal.addSnapshotSource("pairing", () => this.pairing());
-    terminal.addSnapshotSource("media", () => this.#media.summary());
-    terminal.addSnapshotSource("sensorLink", () => this.counters());
-    terminal.addSnapshotSource("sensorLog", () => this.#records.log());
+    terminal.addSnapshotPart(this);
     // After the terminal's boot (which may resume a period without an event): arm by the plan.
     ports.timers.set(() => {
       this.#applyPlan();
@@ -184,6 +178,16 @@ export class SensorHub implements LinkReceiver, Inventory {
     return { ok: true, registered: ids };
   }
 
+  /** its part of the terminal's snapshot */
+  snapshotInto(out: Record<string, unknown>): void {
+    out.sensors = this.sensorTable();
+    out.alarms = this.#records.alarms();
+    out.pairing = this.pairing();
+    out.media = this.#media.summary();
+    out.sensorLink = this.counters();
+    out.sensorLog = this.#records.log();
+  }
+
   pairing(): { open: boolean; until: string | null; pending: string[] } {
     const open = this.#pairingOpen(this.#now());
     return {
@@ -232,7 +236,7 @@ export class SensorHub implements LinkReceiver, Inventory {
       // A newcomer is heard only while the pairing window is open, and only if it holds its key.
       if (!this.#pairingOpen(t) || (f.type !== MSG.STARTUP && f.type !== MSG.IDENT)) return this.reject("unknown");
       if (this.#table.size >= MAX_SENSORS) return this.reject("unknown");
-      const key = new HmacKey(sensorKey(this.#p.config.kitKey, f.id));
+      const key = this.#table.keyOf(f.id);
       if (!verifyMac(f, key)) return this.reject("mac");
       if (f.counter === 0) return this.reject("replay");
       this.#emitLater({ type: "pairing.pending", ids: [f.id], at: t });

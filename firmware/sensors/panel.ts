@@ -56,7 +56,7 @@ export class AlarmPanel {
       if (e.type === "period.start") this.event({ type: "arm" });
       else if (e.type === "period.end") this.event({ type: "end" });
     });
-    ports.terminal.addSnapshotSource("panel", () => this.snapshot());
+    ports.terminal.addSnapshotPart(this);
     // after the terminal's boot: a period resumed (or ended) across a power cut, a delay to finish
     ports.timers.set(() => {
       const guarding = ports.terminal.activePeriod !== null;
@@ -184,6 +184,11 @@ export class AlarmPanel {
     if (now <= active.start) periods.splice(i, 1);
     else periods[i] = { ...periods[i], end: formatTime(now, this.#p.zoneMinutes) };
     return terminal.setPlan({ ...json, periods });
+  }
+
+  /** its part of the terminal's snapshot */
+  snapshotInto(out: Record<string, unknown>): void {
+    out.panel = this.snapshot();
   }
 
   snapshot(): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { DeviceType, deviceType, isDeviceId } from "../core/devices";
 import { isRecord } from "../core/errors";
 import type { Seconds } from "../core/time";
-import { HmacKey } from "../lib/sha256";
+import { HmacKey, Sha256Scratch } from "../lib/sha256";
 import type { Store } from "../platform/store";
 import { sensorKey } from "./frame";
 import type { SensorLink } from "./radio";
@@ -79,9 +79,13 @@ export function newcomer(id: string, key: HmacKey, t: Seconds): Sensor {
 export class SensorTable {
   #store: Store;
   #sensors: Sensor[] = [];
+  #kitKey: Uint8Array;
+  /** the working memory every sensor's key shares (a frame's MAC is checked to its end before the next) */
+  #scratch = new Sha256Scratch();
 
   constructor(store: Store, kitKey: Uint8Array, t: Seconds) {
     this.#store = store;
+    this.#kitKey = kitKey;
     const table = store.readJson(KEY_TABLE);
     const rx = store.readJson(KEY_RX);
     const rxs = isRecord(rx) ? rx : {};
@@ -105,10 +109,15 @@ export class SensorTable {
         rx: typeof rxs[s.id] === "number" ? (rxs[s.id] as number) : 0,
         armed: false,
         lastEvent: typeof evs[s.id] === "number" ? (evs[s.id] as number) : -1,
-        key: new HmacKey(sensorKey(kitKey, s.id)),
+        key: this.keyOf(s.id),
         link: null,
       });
     }
+  }
+
+  /** The link key of sensor `id` (derived from the kit key), working in the table's shared scratch. */
+  keyOf(id: string): HmacKey {
+    return new HmacKey(sensorKey(this.#kitKey, id), this.#scratch);
   }
 
   /** Every sensor heard, registered or waiting, in ID order. */

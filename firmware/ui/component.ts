@@ -100,11 +100,13 @@ export function attachUi(base: Base, ports: UiPorts, sensors: SensorHub): Termin
       ports.warn("keypad", "Keypad fault");
     },
   });
-  terminal.addSnapshotSource("keypadDriver", () => ({ presses: keypad.presses, ghosts: keypad.ghosts }));
-  if (parts.buzzer !== null) {
-    const buzzer = new Buzzer({ io: device.io.Digital, pin: parts.buzzer });
-    ports.setBuzzer((mode) => buzzer.play(mode));
-    terminal.addSnapshotSource("buzzerDriver", () => ({ mode: buzzer.mode, beeps: buzzer.beeps, errors: buzzer.errors }));
-  }
+  const buzzer = parts.buzzer === null ? null : new Buzzer({ io: device.io.Digital, pin: parts.buzzer });
+  if (buzzer) ports.setBuzzer((mode) => buzzer.play(mode));
+  terminal.addSnapshotPart({
+    snapshotInto(out) {
+      out.keypadDriver = { presses: keypad.presses, ghosts: keypad.ghosts };
+      if (buzzer) out.buzzerDriver = { mode: buzzer.mode, beeps: buzzer.beeps, errors: buzzer.errors };
+    },
+  });
   return ui;
 }

@@ -58,7 +58,7 @@ export class TerminalUi {
     this.#display = ports.display;
     cx.t.onEvent(() => this.#render());
     cx.ui.listen(() => this.#render());
-    cx.t.addSnapshotSource("ui", () => this.snapshot());
+    cx.t.addSnapshotPart(this);
     const setupDone = ports.store.readJson(KEY_SETUP) === true;
     cx.screen = setupDone && pin.isSet ? { name: "status" } : { name: "setup" };
     // First drawn once the terminal has booted (it boots after its components are attached).
@@ -70,6 +70,11 @@ export class TerminalUi {
 
   get screen(): string {
     return this.#cx.screen.name;
+  }
+
+  /** its part of the terminal's snapshot */
+  snapshotInto(out: Record<string, unknown>): void {
+    out.ui = this.snapshot();
   }
 
   snapshot(): Record<string, unknown> {

@@ -189,9 +189,7 @@ export class Uplink {
     const terminal = ports.terminal;
     terminal.onEvent((e) => this.#terminalEvent(e));
     if (ports.hub) ports.hub.onEvent((e) => this.#hubEvent(e));
-    terminal.addSnapshotSource("outbox", () => this.outboxSnapshot());
-    terminal.addSnapshotSource("uplink", () => this.snapshot());
-    terminal.addSnapshotSource("dispatch", () => this.#record.disp.slice());
+    terminal.addSnapshotPart(this);
 
     // After boot: media units finished or missed across a power cut, the registration, then dial.
     Timer.set(() => {
@@ -781,6 +779,13 @@ export class Uplink {
 
   get state(): LinkState {
     return this.#state;
+  }
+
+  /** its part of the terminal's snapshot */
+  snapshotInto(out: Record<string, unknown>): void {
+    out.outbox = this.outboxSnapshot();
+    out.uplink = this.snapshot();
+    out.dispatch = this.#record.disp.slice();
   }
 
   outboxSnapshot(): Record<string, unknown> {

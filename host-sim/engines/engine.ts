@@ -27,6 +27,8 @@ export interface LiveMemory {
   chunkBytes: number;
   /** bytes per slot on this host (16 on the ESP32's 32-bit XS) */
   slotBytes: number;
+  /** the snapshot itself, for a census of who holds what (host-sim/engines/xs-heap.ts) */
+  snapshot: Uint8Array;
 }
 
 /** One firmware instance on one engine: the bundle evaluated, a command port, a host line. */

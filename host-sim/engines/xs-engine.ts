@@ -69,7 +69,8 @@ export async function startXsEngine(bundle: string, hostCall: (request: string) 
       try {
         const file = path.join(dir, "machine.xss");
         worker.snapshot(file);
-        return parseSnapshot(fs.readFileSync(file));
+        const bytes = new Uint8Array(fs.readFileSync(file));
+        return { ...parseSnapshot(bytes), snapshot: bytes };
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
@@ -87,7 +88,7 @@ export async function startXsEngine(bundle: string, hostCall: (request: string) 
  * holds VERS (its 4th byte: the size of a slot), SIGN, CREA, BLOC (the live chunks), HEAP (the
  * live slots), … each atom a 4-byte big-endian size (header included) and a 4-letter tag.
  */
-export function parseSnapshot(bytes: Uint8Array): LiveMemory {
+export function parseSnapshot(bytes: Uint8Array): Omit<LiveMemory, "snapshot"> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tag = (at: number) => String.fromCharCode(bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]);
   if (bytes.length < 16 || tag(0) !== "XS_M") throw new Error("not an XS snapshot");
