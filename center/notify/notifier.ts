@@ -235,6 +235,8 @@ export class Notifier {
   async #drain(): Promise<number> {
     let attempted = 0;
     for (;;) {
+      // a node that lost the lead while its last batch went stops here: the new leader sends the rest
+      if (attempted > 0 && this.#o.sends && !this.#o.sends()) return attempted;
       const due = this.#o.notify.dueNotifications(this.#now(), 20).filter((n) => !this.#inFlight.has(n.id));
       if (due.length === 0) return attempted;
       await Promise.all(due.map((n) => this.#attempt(n)));
