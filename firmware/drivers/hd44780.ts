@@ -36,6 +36,9 @@ const CMD = Object.freeze({
 const ROW_OFFSETS_20 = Object.freeze([0x00, 0x40, 0x14, 0x54]);
 const ROW_OFFSETS_16 = Object.freeze([0x00, 0x40, 0x10, 0x50]);
 
+/** `line()` sends the whole row on every this-many-th call, whatever it holds. */
+const FULL_EVERY = 32;
+
 /** Microseconds the controller needs after each kind of instruction (datasheet, 270 kHz clock). */
 const WAIT_US = Object.freeze({ LONG: 1600, RESET: 4200, RESET_NEXT: 120 });
 
@@ -79,6 +82,14 @@ export class HD44780 {
   #buffer: Uint8Array;
   #length = 0;
   #writes = 0;
+  /**
+   * What each row of the display RAM holds, as the driver last wrote it (character codes), and
+   * whether that is known: `line()` sends only the span that differs. `write()` and `cursor()`
+   * make it unknown (the text there is the caller's), `reset()` and `clear()` known blank.
+   */
+  #shadow: Uint8Array;
+  #known: Uint8Array;
+  #lines = 0;
 
   constructor(options: HD44780Options) {
     const bus = { hz: 100_000, address: 0x27, ...options.display };
@@ -92,6 +103,8 @@ export class HD44780 {
     const bytesFor = (us: number) => Math.ceil((us * hz) / 9e6);
     this.#idleBytes = { next: bytesFor(WAIT_US.RESET_NEXT), long: bytesFor(WAIT_US.LONG), reset: bytesFor(WAIT_US.RESET) };
     this.#buffer = new Uint8Array(4 * (this.#columns + 8) + this.#idleBytes.reset * 2 + 64);
+    this.#shadow = new Uint8Array(this.#rows * this.#columns);
+    this.#known = new Uint8Array(this.#rows);
     this.#i2c = <ClosableI2C>new bus.io(bus);
     this.reset();
   }
@@ -129,13 +142,17 @@ export class HD44780 {
     this.#command(CMD.ENTRY_MODE | 0x02);
     this.#display = 0x04;
     this.#command(CMD.DISPLAY | this.#display);
+    this.#known.fill(0);
     this.#flush();
+    this.#blank();
   }
 
   clear(): void {
     this.#command(CMD.CLEAR);
     this.#idle(this.#idleBytes.long);
+    this.#known.fill(0);
     this.#flush();
+    this.#blank();
   }
 
   home(): void {
@@ -147,6 +164,7 @@ export class HD44780 {
   /** Moves the cursor (the next write's place) to a column and row. */
   cursor(column: number, row: number): void {
     this.#check(column, row);
+    this.#known.fill(0);
     this.#command(CMD.DDRAM | (this.#offsets[row] + column));
     this.#flush();
   }
@@ -156,6 +174,7 @@ export class HD44780 {
    * "\x00".."\x07" are the custom characters.
    */
   write(text: string): void {
+    this.#known.fill(0);
     const room = this.#columns + 8;
     for (let i = 0; i < text.length; i += room) {
       const end = Math.min(text.length, i + room);
@@ -164,12 +183,36 @@ export class HD44780 {
     }
   }
 
-  /** Writes a whole row, padded or cut to the width: the cheapest full refresh of one row. */
+  /**
+   * Shows `text` as a whole row, padded or cut to the width, in one I2C transaction; only the
+   * span from the first to the last character that differs from what the row holds is sent (the
+   * status screen's clock: one or two characters a minute instead of the row's twenty), nothing
+   * when none does. Every `FULL_EVERY`th call sends the whole row, so a character the display lost
+   * (noise on the bus) is put right within that many updates.
+   */
   line(row: number, text: string): void {
     this.#check(0, row);
-    this.#command(CMD.DDRAM | this.#offsets[row]);
-    for (let i = 0; i < this.#columns; i++) this.#data(i < text.length ? charCode(text.charCodeAt(i)) : 0x20);
+    const columns = this.#columns;
+    const shadow = this.#shadow;
+    const at = row * columns;
+    const full = this.#known[row] === 0 || ++this.#lines % FULL_EVERY === 0;
+    let first = -1;
+    let last = -1;
+    for (let i = 0; i < columns; i++) {
+      const code = i < text.length ? charCode(text.charCodeAt(i)) : 0x20;
+      if (full || shadow[at + i] !== code) {
+        if (first < 0) first = i;
+        last = i;
+      }
+      shadow[at + i] = code;
+    }
+    if (first < 0) return;
+    // what the row holds is unknown until the transaction has gone through
+    this.#known[row] = 0;
+    this.#command(CMD.DDRAM | (this.#offsets[row] + first));
+    for (let i = first; i <= last; i++) this.#data(shadow[at + i]);
     this.#flush();
+    this.#known[row] = 1;
   }
 
   /** Display on/off, underline cursor, blinking block. */
@@ -207,6 +250,12 @@ export class HD44780 {
 
   close(): void {
     this.#i2c.close();
+  }
+
+  /** After a clear or reset: every row holds spaces. */
+  #blank(): void {
+    this.#shadow.fill(0x20);
+    this.#known.fill(1);
   }
 
   #check(column: number, row: number): void {
