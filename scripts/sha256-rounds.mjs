@@ -21,6 +21,14 @@ const K = [
   0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ];
 
+/**
+ * `v >>> n` as XS computes it fast: a logical shift of a negative int32 goes through a
+ * conversion to double and fmod in XS (fxToUnsigned), an arithmetic shift and a mask do not.
+ */
+const shr = (v, n) => `((${v} >> ${n}) & 0x${(2 ** (32 - n) - 1).toString(16)})`;
+/** rotate right by n */
+const rotr = (v, n) => `(${shr(v, n)} | (${v} << ${32 - n}))`;
+
 export function sha256RoundsSource() {
   const v = ["a", "b", "c", "d", "e", "f", "g", "h"];
   const out = [
@@ -30,6 +38,8 @@ export function sha256RoundsSource() {
     " * SHA-256's compression of one block (FIPS 180-4, 6.2.2) into state `s`, the block's sixteen",
     " * words in `w` (int32 values). Rounds and schedule written out, the schedule in locals, the",
     " * constants inline: under XS about half the work of a loop over arrays (bench/xs-hotpaths.ts).",
+    " * No `>>>`: XS turns a negative int32 shifted that way into a double and back through fmod;",
+    " * an arithmetic shift and a mask give the same bits on the integer path.",
     " */",
     "export function compressWords(s: Int32Array, w: Int32Array): void {",
     `  let ${Array.from({ length: 16 }, (_, i) => `w${i} = w[${i}]`).join(", ")};`,
@@ -44,11 +54,11 @@ export function sha256RoundsSource() {
     if (j >= 16) {
       out.push(`  x = w${(j - 15) % 16};`);
       out.push(`  y = w${(j - 2) % 16};`);
-      out.push(`  ${wj} = (${wj} + (((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)) + w${(j - 7) % 16} + (((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10))) | 0;`);
+      out.push(`  ${wj} = (${wj} + (${rotr("x", 7)} ^ ${rotr("x", 18)} ^ ${shr("x", 3)}) + w${(j - 7) % 16} + (${rotr("y", 17)} ^ ${rotr("y", 19)} ^ ${shr("y", 10)})) | 0;`);
     }
-    out.push(`  t = (${h} + (((${e} >>> 6) | (${e} << 26)) ^ ((${e} >>> 11) | (${e} << 21)) ^ ((${e} >>> 25) | (${e} << 7))) + (${g} ^ (${e} & (${f} ^ ${g}))) + ${K[j] | 0} + ${wj}) | 0;`);
+    out.push(`  t = (${h} + (${rotr(e, 6)} ^ ${rotr(e, 11)} ^ ${rotr(e, 25)}) + (${g} ^ (${e} & (${f} ^ ${g}))) + ${K[j] | 0} + ${wj}) | 0;`);
     out.push(`  ${d} = (${d} + t) | 0;`);
-    out.push(`  ${h} = (t + (((${a} >>> 2) | (${a} << 30)) ^ ((${a} >>> 13) | (${a} << 19)) ^ ((${a} >>> 22) | (${a} << 10))) + ((${a} & ${b}) | (${c} & (${a} | ${b})))) | 0;`);
+    out.push(`  ${h} = (t + (${rotr(a, 2)} ^ ${rotr(a, 13)} ^ ${rotr(a, 22)}) + ((${a} & ${b}) | (${c} & (${a} | ${b})))) | 0;`);
   }
   v.forEach((x, i) => out.push(`  s[${i}] = s[${i}] + ${x};`));
   out.push("}", "");

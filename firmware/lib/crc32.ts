@@ -30,12 +30,14 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number 
   const t1 = T1;
   const t2 = T2;
   const t3 = T3;
+  // `>>` and a mask, never `>>>` on the register: XS shifts a negative int32 logically by way of a
+  // double and fmod (fxToUnsigned), arithmetically on the integer path
   let c = -1;
   let i = start;
   for (const last = end - 3; i < last; i += 4) {
     c ^= bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
-    c = t3[c & 0xff] ^ t2[(c >>> 8) & 0xff] ^ t1[(c >>> 16) & 0xff] ^ t0[c >>> 24];
+    c = t3[c & 0xff] ^ t2[(c >> 8) & 0xff] ^ t1[(c >> 16) & 0xff] ^ t0[(c >> 24) & 0xff];
   }
-  for (; i < end; i++) c = t0[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  for (; i < end; i++) c = t0[(c ^ bytes[i]) & 0xff] ^ ((c >> 8) & 0xffffff);
   return ~c >>> 0;
 }
