@@ -83,12 +83,12 @@ export class HD44780 {
   #length = 0;
   #writes = 0;
   /**
-   * What each row of the display RAM holds, as the driver last wrote it (character codes), and
-   * whether that is known: `line()` sends only the span that differs. `write()` and `cursor()`
-   * make it unknown (the text there is the caller's), `reset()` and `clear()` known blank.
+   * What each row of the display RAM holds, as the driver last wrote it (character codes, row
+   * after row), then a byte a row: whether that is known (one array: a typed array costs the heap
+   * about nine slots). `line()` sends only the span that differs. `write()` and `cursor()` make
+   * every row unknown (the text there is the caller's), `reset()` and `clear()` known blank.
    */
   #shadow: Uint8Array;
-  #known: Uint8Array;
   #lines = 0;
 
   constructor(options: HD44780Options) {
@@ -103,8 +103,7 @@ export class HD44780 {
     const bytesFor = (us: number) => Math.ceil((us * hz) / 9e6);
     this.#idleBytes = { next: bytesFor(WAIT_US.RESET_NEXT), long: bytesFor(WAIT_US.LONG), reset: bytesFor(WAIT_US.RESET) };
     this.#buffer = new Uint8Array(4 * (this.#columns + 8) + this.#idleBytes.reset * 2 + 64);
-    this.#shadow = new Uint8Array(this.#rows * this.#columns);
-    this.#known = new Uint8Array(this.#rows);
+    this.#shadow = new Uint8Array(this.#rows * (this.#columns + 1));
     this.#i2c = <ClosableI2C>new bus.io(bus);
     this.reset();
   }
@@ -142,7 +141,7 @@ export class HD44780 {
     this.#command(CMD.ENTRY_MODE | 0x02);
     this.#display = 0x04;
     this.#command(CMD.DISPLAY | this.#display);
-    this.#known.fill(0);
+    this.#unknown();
     this.#flush();
     this.#blank();
   }
@@ -150,7 +149,7 @@ export class HD44780 {
   clear(): void {
     this.#command(CMD.CLEAR);
     this.#idle(this.#idleBytes.long);
-    this.#known.fill(0);
+    this.#unknown();
     this.#flush();
     this.#blank();
   }
@@ -164,7 +163,7 @@ export class HD44780 {
   /** Moves the cursor (the next write's place) to a column and row. */
   cursor(column: number, row: number): void {
     this.#check(column, row);
-    this.#known.fill(0);
+    this.#unknown();
     this.#command(CMD.DDRAM | (this.#offsets[row] + column));
     this.#flush();
   }
@@ -174,7 +173,7 @@ export class HD44780 {
    * "\x00".."\x07" are the custom characters.
    */
   write(text: string): void {
-    this.#known.fill(0);
+    this.#unknown();
     const room = this.#columns + 8;
     for (let i = 0; i < text.length; i += room) {
       const end = Math.min(text.length, i + room);
@@ -195,7 +194,8 @@ export class HD44780 {
     const columns = this.#columns;
     const shadow = this.#shadow;
     const at = row * columns;
-    const full = this.#known[row] === 0 || ++this.#lines % FULL_EVERY === 0;
+    const known = this.#rows * columns + row;
+    const full = shadow[known] === 0 || ++this.#lines % FULL_EVERY === 0;
     let first = -1;
     let last = -1;
     for (let i = 0; i < columns; i++) {
@@ -208,11 +208,11 @@ export class HD44780 {
     }
     if (first < 0) return;
     // what the row holds is unknown until the transaction has gone through
-    this.#known[row] = 0;
+    shadow[known] = 0;
     this.#command(CMD.DDRAM | (this.#offsets[row] + first));
     for (let i = first; i <= last; i++) this.#data(shadow[at + i]);
     this.#flush();
-    this.#known[row] = 1;
+    shadow[known] = 1;
   }
 
   /** Display on/off, underline cursor, blinking block. */
@@ -254,8 +254,14 @@ export class HD44780 {
 
   /** After a clear or reset: every row holds spaces. */
   #blank(): void {
-    this.#shadow.fill(0x20);
-    this.#known.fill(1);
+    const rowsEnd = this.#rows * this.#columns;
+    this.#shadow.fill(0x20, 0, rowsEnd);
+    this.#shadow.fill(1, rowsEnd);
+  }
+
+  /** No row's content is known (the next `line()` of each sends it whole). */
+  #unknown(): void {
+    this.#shadow.fill(0, this.#rows * this.#columns);
   }
 
   #check(column: number, row: number): void {
