@@ -15,7 +15,7 @@ import { ACTIONS, type Script, type ScriptAction, ScriptError, parseScript, runS
 import type { Simulator } from "../host-sim/simulator";
 import { readJsonFile } from "./files";
 import { UsageError } from "./usage";
-import { progressLine } from "./progress";
+import { progressLine, scriptEndMs } from "./progress";
 
 /** The running scenario's center and its logged-in users (center-side actions need them). */
 interface ScenarioContext {
@@ -125,24 +125,46 @@ export async function runScenario(argv: string[]): Promise<number> {
     if (e instanceof ScriptError || e instanceof FieldError) throw new UsageError(`scenario ${positionals[0]}: ${e.message}`);
     throw e;
   }
-  const progress = progressLine(script.start ?? Date.now());
+  const startMs = script.start ?? Date.now();
+  const progress = progressLine(startMs, scriptEndMs(script, startMs));
   const result = await playScenario(script, {
     engine: values.engine,
     dataDir: values.data,
-    progress: progress ? (done, total) => progress.action(done, total) : undefined,
-    onStep: progress ? (virtualMs) => progress.tick(virtualMs, null) : undefined,
+    startMs,
+    progress: progress ? (done, total, virtualMs) => progress.action(done, total, virtualMs) : undefined,
+    onStep: progress ? (virtualMs) => progress.tick(virtualMs) : undefined,
   });
   progress?.done();
   const text = JSON.stringify(result, null, 2) + "\n";
-  if (values.out) writeFileSync(values.out, text);
-  else process.stdout.write(text);
+  if (values.out) {
+    writeFileSync(values.out, text);
+    process.stdout.write(`${scenarioSummary(result)}\nwrote ${values.out} (the whole result, JSON)\n`);
+  } else process.stdout.write(text);
   return 0;
+}
+
+/** What a person reads after `scenario --out`: the bill, the alarms and what the center did, in a few lines. */
+export function scenarioSummary(r: Record<string, any>): string {
+  const n = (x: unknown) => (typeof x === "number" ? x.toLocaleString("en") : "?");
+  const plural = (k: number, word: string) => `${n(k)} ${word}${k === 1 ? "" : "s"}`;
+  const periods = Array.isArray(r.periods) ? r.periods.length : 0;
+  const alarms = Array.isArray(r.alarms) ? r.alarms : [];
+  const images = alarms.reduce((sum: number, a: any) => sum + (Array.isArray(a.media) ? a.media.length : 0), 0);
+  const lines = [
+    `terminal ${r.terminalId} under ${String(r.engine).toUpperCase()}: ${plural(periods, "period")} closed at the center, ${n(r.totalYen)} yen, ${n(r.countsTaken)} counts taken from the card` +
+      (r.feeMismatches ? `, ${plural(r.feeMismatches, "fee mismatch")}` : ""),
+    `center: ${plural(alarms.length, "alarm")} (${plural(images, "media item")}), ${plural(Array.isArray(r.notifications) ? r.notifications.length : 0, "notification")}, ${plural(Array.isArray(r.dispatches) ? r.dispatches.length : 0, "operator action")}`,
+  ];
+  if (Array.isArray(r.terminal?.lcd)) lines.push("LCD at the end:", ...r.terminal.lcd.map((l: string) => `  |${l}|`));
+  return lines.join("\n");
 }
 
 export interface PlayOptions {
   engine: "xs" | "node";
   /** keep the center's data here (default: a temporary folder, removed after) */
   dataDir?: string;
+  /** where the virtual clock starts (default: the script's start, else now) */
+  startMs?: number;
   /** called after each action with the virtual time reached and the action's index */
   progress?: (done: number, total: number, virtualMs: number) => void;
   /** called after every simulator step with the virtual time */
@@ -152,7 +174,7 @@ export interface PlayOptions {
 /** Runs a scenario against a center of its own and returns what `timeguard scenario` writes. */
 export async function playScenario(script: Script, o: PlayOptions): Promise<Record<string, unknown>> {
   const dir = o.dataDir ?? mkdtempSync(join(tmpdir(), "tg-scenario-"));
-  const stack = await startDemoStack({ engine: o.engine, dataDir: dir, startMs: script.start ?? Date.now(), memoryFlash: true });
+  const stack = await startDemoStack({ engine: o.engine, dataDir: dir, startMs: o.startMs ?? script.start ?? Date.now(), memoryFlash: true });
   context = { stack, dir, users: new Map(), cards: 0 };
   const onStep = o.onStep;
   if (onStep) stack.sim.onStep = () => onStep(stack.sim.clock.now);

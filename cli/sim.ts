@@ -12,7 +12,9 @@ import { parseTime } from "../firmware/core/time";
 import { FieldError } from "../firmware/core/errors";
 import { readJsonFile } from "./files";
 import { UsageError } from "./usage";
-import { progressLine } from "./progress";
+import { progressLine, scriptEndMs } from "./progress";
+
+const MAX_FOR_MS = 366 * 86_400_000;
 
 export async function runSim(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -34,8 +36,10 @@ export async function runSim(argv: string[]): Promise<number> {
   try {
     if (values.for !== undefined) duration = parseDuration(values.for);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(`--for: ${(e as Error).message}`);
   }
+  // a year of virtual time is minutes of real time under XS; 99999d would run for days
+  if (!(duration <= MAX_FOR_MS)) throw new UsageError(`--for must be at most 366d (a year of virtual time), got ${values.for}`);
   let script = null;
   if (values.script !== undefined) {
     try {
@@ -60,14 +64,11 @@ export async function runSim(argv: string[]): Promise<number> {
     if (values.tariff !== undefined) await applyOrFail(sim, "tariff.set", { tariff: readJsonFile(values.tariff, "tariff") }, values.tariff);
     if (values.plan !== undefined) await applyOrFail(sim, "plan.set", { plan: readJsonFile(values.plan, "plan") }, values.plan);
     // a progress line on a terminal (nothing when piped): cli/progress.ts
-    const progress = progressLine(sim.clock.now);
-    if (progress) sim.onStep = () => progress.tick(sim.clock.now, null);
-    const result = script ? await runScript(sim, script, undefined, progress ? (i, n) => progress.action(i, n) : undefined) : { snapshots: [], results: [] };
-    if (duration > 0) {
-      const from = sim.clock.now;
-      if (progress) sim.onStep = () => progress.tick(sim.clock.now, Math.round(((sim.clock.now - from) / duration) * 100));
-      await sim.advance(duration);
-    }
+    const from = sim.clock.now;
+    const progress = progressLine(from, (script ? scriptEndMs(script, from) : from) + duration);
+    if (progress) sim.onStep = () => progress.tick(sim.clock.now);
+    const result = script ? await runScript(sim, script, undefined, progress ? (i, n, at) => progress.action(i, n, at) : undefined) : { snapshots: [], results: [] };
+    if (duration > 0) await sim.advance(duration);
     progress?.done();
     const snapshot = await sim.snapshot();
     const meter = sim.meter();
