@@ -4,14 +4,17 @@ import { isPostgresUrl } from "../center/store/open-store";
 /**
  * node:util parseArgs reads `--card -5` as an option followed by an unknown option `-5` ("argument
  * is ambiguous"). For the flags that take a number, a value that starts with "-" is joined to its
- * flag (`--card=-5`) so that the flag's own check can refuse it with a message naming the flag.
+ * flag (`--card=-5`) so that the flag's own check can refuse it with a message naming the flag; so
+ * is a negative number after any other long flag (`--media-wait -1`, or `--json -1`, which parseArgs
+ * then refuses in one line: the flag takes no value).
  */
 export function joinDashValues(argv: string[], flags: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = argv[i + 1];
-    if (flags.includes(a) && next !== undefined && next.startsWith("-") && !next.startsWith("--")) {
+    const dashValue = next !== undefined && next.startsWith("-") && !next.startsWith("--");
+    if (dashValue && (flags.includes(a) || (/^--[a-z][a-z-]*$/.test(a) && /^-\.?\d/.test(next)))) {
       out.push(`${a}=${next}`);
       i++;
     } else out.push(a);

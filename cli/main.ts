@@ -9,7 +9,7 @@ import { USAGE, UsageError } from "./usage";
 import { joinDashValues, portInUse } from "./args";
 
 /** Flags that take a number or a duration: `--card -5` reaches their checks (cli/args.ts). */
-const NUMERIC_FLAGS = ["--card", "--counts", "--id", "--max", "--port", "--http-port", "--mqtt-port", "--mqtt-tls-port", "--sim-port", "--speed", "--for"];
+const NUMERIC_FLAGS = ["--card", "--counts", "--id", "--max", "--port", "--http-port", "--mqtt-port", "--mqtt-tls-port", "--sim-port", "--speed", "--for", "--media-wait"];
 
 const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   center: runCenter,

@@ -1,6 +1,6 @@
 import test from "ava";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -133,6 +133,47 @@ test("center export without --json prints tables; --terminal refuses to move a t
     t.regex(move.err, /terminal T0001 belongs to site "Demo home" .* --move-terminal/);
     const after = JSON.parse(run("center", "export", "--data", dir, "--json").out);
     t.deepEqual(after.sites.map((s: any) => [s.name, s.terminals]), [["Demo home", ["T0001"]]], "nothing moved");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("scenario --out: the result goes to the file, and a short summary of it to stdout (nothing on stderr when piped)", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tg-scenario-out-"));
+  try {
+    const out = join(dir, "result.json");
+    const r = run("scenario", "scenarios/fire-unguarded.json", "--engine", "node", "--out", out);
+    t.is(r.code, 0, r.err);
+    t.is(r.err, "", "no progress line when stderr is not a terminal");
+    const result = JSON.parse(readFileSync(out, "utf8"));
+    t.is(result.alarms.length, 1);
+    t.regex(r.out, /^terminal T0001 under NODE: 0 periods closed at the center, 0 yen, 0 counts taken from the card\n/);
+    t.regex(r.out, /\ncenter: 1 alarm \(\d+ media items?\), 1 notification, 0 operator actions\n/);
+    t.regex(r.out, /\n {2}\|C0001 FIRE {10}\|\n/, "the LCD at the end");
+    t.regex(r.out, new RegExp(`\\nwrote ${out.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} \\(the whole result, JSON\\)\\n$`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("flags a stranger got wrong: a negative --media-wait, a huge --for, counts past the card's maximum, an unreadable card file: one line each, exit code 2", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tg-flags2-"));
+  try {
+    const cases: Array<[string[], RegExp]> = [
+      [["center", "--data", dir, "--media-wait", "-1"], /^timeguard center: --media-wait must be seconds from 1 to 3600, got -1\n$/],
+      [["sim", "--engine", "node", "--for", "99999d"], /^timeguard sim: --for must be at most 366d \(a year of virtual time\), got 99999d\n$/],
+      [["sim", "--engine", "node", "--for", "-1h"], /^timeguard sim: --for: bad duration "-1h"/],
+      [["card", "issue", "--file", join(dir, "c.json"), "--counts", "100001"], /^timeguard card: --counts must be at most 100,000 \(the card's maximum balance\), got 100001\n$/],
+      [["card", "issue", "--file", join(dir, "c.json"), "--counts", "5", "--id", "4294967296"], /^timeguard card: --id must be at most 4,294,967,295, got 4294967296\n$/],
+      [["card", "issue", "--file", join(dir, "c.json"), "--counts", "5", "--max", "2147483648"], /^timeguard card: --max must be at most 2,147,483,647/],
+      [["card", "show", "--file", join(dir, "missing.json")], /^timeguard card: cannot read the card file .*missing\.json: ENOENT\n$/],
+      [["card", "topup", "--file", "examples/tariff.json", "--counts", "5"], /^timeguard card: examples\/tariff\.json is not a timeguard-card\/1 card file\n$/],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(...args);
+      t.is(r.code, 2, `${args.join(" ")}: ${r.err}`);
+      t.regex(r.err, message, args.join(" "));
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
