@@ -7,6 +7,7 @@ import { isEngineName } from "../host-sim/engines/engine";
 import { SimWebServer } from "../host-sim/web/server";
 import { portNumber, positiveNumber } from "./args";
 import { UsageError } from "./usage";
+import { lockDemo } from "./demo-lock";
 
 function port(v: string, name: string): number {
   return portNumber(v, `--${name}`);
@@ -38,6 +39,19 @@ export async function runStart(argv: string[]): Promise<number> {
   const mqttPort = port(values["mqtt-port"], "mqtt-port");
   const mqttTlsPort = port(values["mqtt-tls-port"], "mqtt-tls-port");
   const simPort = port(values["sim-port"], "sim-port");
+  const unlock = lockDemo(values.data);
+  try {
+    return await runDemo({ ...values, engine: values.engine }, { speed, httpPort, mqttPort, mqttTlsPort, simPort });
+  } finally {
+    unlock();
+  }
+}
+
+async function runDemo(
+  values: { engine: "xs" | "node"; data: string; fresh: boolean; "plain-link": boolean },
+  p: { speed: number; httpPort: number; mqttPort: number; mqttTlsPort: number; simPort: number },
+): Promise<number> {
+  const { speed, httpPort, mqttPort, mqttTlsPort, simPort } = p;
   let demo;
   try {
     demo = await openDemo({
