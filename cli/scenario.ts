@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -118,6 +118,11 @@ export async function runScenario(argv: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError("give one scenario file: timeguard scenario FILE");
   if (!isEngineName(values.engine)) throw new UsageError(`--engine must be xs or node, got ${values.engine}`);
+  // a scenario's center starts empty: a folder with data in it (another run's, or the demo's ./var)
+  // would mix that data into the result and have the scenario write over it
+  if (values.data !== undefined && existsSync(values.data) && readdirSync(values.data).length > 0) {
+    throw new UsageError(`--data ${values.data} is not empty: a scenario keeps its center in a new or empty folder (the demo's is var/)`);
+  }
   let script;
   try {
     script = parseScript(readJsonFile(positionals[0], "scenario"));

@@ -1,6 +1,6 @@
 import test from "ava";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -174,6 +174,19 @@ test("flags a stranger got wrong: a negative --media-wait, a huge --for, counts 
       t.is(r.code, 2, `${args.join(" ")}: ${r.err}`);
       t.regex(r.err, message, args.join(" "));
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("scenario --data refuses a folder with data in it (another run's, or the demo's var/), and leaves it as it was", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tg-scenario-data-"));
+  try {
+    writeFileSync(join(dir, "demo.json"), "{}\n");
+    const r = run("scenario", "scenarios/fire-unguarded.json", "--engine", "node", "--data", dir, "--out", join(dir, "r.json"));
+    t.is(r.code, 2);
+    t.is(r.err, `timeguard scenario: --data ${dir} is not empty: a scenario keeps its center in a new or empty folder (the demo's is var/)\n`);
+    t.deepEqual(readdirSync(dir), ["demo.json"], "nothing written there");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
