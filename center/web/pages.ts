@@ -205,9 +205,11 @@ function planView(plan: unknown): Raw {
   const p = plan as { contract?: string; periods?: Array<{ start: string; end: string; pattern: number; sensors: unknown; cameras: unknown }>; rental?: { from: string; to: string } };
   if (!p || !Array.isArray(p.periods)) return html`<pre>${JSON.stringify(plan, null, 1)}</pre>`;
   const sel = (x: unknown) => (Array.isArray(x) ? x.join(", ") : String(x));
-  return html`<p>Contract: ${p.contract ?? "?"}${p.rental ? html` · rental ${p.rental.from} – ${p.rental.to}` : ""}</p>
-    <table><thead><tr><th>start</th><th>end</th><th>pattern</th><th>sensors</th><th>cameras</th></tr></thead><tbody>
-    ${p.periods.map((x) => html`<tr><td>${x.start}</td><td>${x.end}</td><td>${x.pattern}</td><td>${sel(x.sensors)}</td><td>${sel(x.cameras)}</td></tr>`)}</tbody></table>`;
+  // the plan's times are the terminal's own (YYYY-MM-DDThh:mm in its zone): shown as the periods table shows them, labelled
+  const at = (x: unknown) => (typeof x === "string" ? x.replace("T", " ") : String(x));
+  return html`<p>Contract: ${p.contract ?? "?"}${p.rental ? html` · rental ${at(p.rental.from)} – ${at(p.rental.to)} (terminal time, ${ZONE})` : ""}</p>
+    <table class="plan"><thead><tr><th>start (terminal time)</th><th>end (terminal time)</th><th>pattern</th><th>sensors</th><th>cameras</th></tr></thead><tbody>
+    ${p.periods.map((x) => html`<tr><td>${at(x.start)}</td><td>${at(x.end)}</td><td>${x.pattern}</td><td>${sel(x.sensors)}</td><td>${sel(x.cameras)}</td></tr>`)}</tbody></table>`;
 }
 
 export function periodsTable(t: PeriodTable): Raw {
