@@ -54,7 +54,7 @@ export async function runCenter(argv: string[]): Promise<number> {
       "http-port": { type: "string" },
       terminal: { type: "string", multiple: true },
       smtp: { type: "string" },
-      from: { type: "string", default: "Timeguard center <center@localhost>" },
+      from: { type: "string" },
       "media-wait": { type: "string" },
       listen: { type: "string" },
       "trusted-proxy": { type: "string", multiple: true },
@@ -70,8 +70,10 @@ export async function runCenter(argv: string[]): Promise<number> {
   let smtp: { host: string; port: number; from: string } | undefined;
   if (values.smtp !== undefined) {
     const m = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(values.smtp);
-    if (!m) throw new UsageError(`--smtp must be HOST:PORT, got ${values.smtp}`);
-    smtp = { host: m[1], port: Number(m[2]), from: values.from };
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new UsageError(`--smtp must be HOST:PORT (port 1 to 65535), got ${values.smtp}`);
+    smtp = { host: m[1], port: Number(m[2]), from: values.from ?? "Timeguard center <center@localhost>" };
+  } else if (values.from !== undefined) {
+    throw new UsageError("--from is the sender of the e-mails sent through --smtp HOST:PORT; give --smtp too");
   }
   let notify: { mediaWaitMs: number } | undefined;
   if (values["media-wait"] !== undefined) {

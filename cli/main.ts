@@ -23,9 +23,14 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === "help" || name === "--help" || name === "-h") {
+  if (name === "help" || name === "--help" || name === "-h") {
     process.stdout.write(USAGE + "\n");
-    return name ? 0 : 2;
+    return 0;
+  }
+  if (!name) {
+    // called with nothing: the usage is the error message (stderr, exit code 2), as for an unknown command
+    process.stderr.write(USAGE + "\n");
+    return 2;
   }
   const command = COMMANDS[name];
   if (!command) {

@@ -156,11 +156,13 @@ test("scenario --out: the result goes to the file, and a short summary of it to 
   }
 });
 
-test("flags a stranger got wrong: a negative --media-wait, a huge --for, counts past the card's maximum, an unreadable card file: one line each, exit code 2", (t) => {
+test("flags a stranger got wrong: a negative --media-wait, --from without --smtp, a huge --for, counts past the card's maximum, an unreadable card file: one line each, exit code 2", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "tg-flags2-"));
   try {
     const cases: Array<[string[], RegExp]> = [
       [["center", "--data", dir, "--media-wait", "-1"], /^timeguard center: --media-wait must be seconds from 1 to 3600, got -1\n$/],
+      [["center", "--data", dir, "--from", "x@example.com"], /^timeguard center: --from is the sender of the e-mails sent through --smtp HOST:PORT; give --smtp too\n$/],
+      [["center", "--data", dir, "--smtp", "127.0.0.1:99999"], /^timeguard center: --smtp must be HOST:PORT \(port 1 to 65535\), got 127\.0\.0\.1:99999\n$/],
       [["sim", "--engine", "node", "--for", "99999d"], /^timeguard sim: --for must be at most 366d \(a year of virtual time\), got 99999d\n$/],
       [["sim", "--engine", "node", "--for", "-1h"], /^timeguard sim: --for: bad duration "-1h"/],
       [["card", "issue", "--file", join(dir, "c.json"), "--counts", "100001"], /^timeguard card: --counts must be at most 100,000 \(the card's maximum balance\), got 100001\n$/],
@@ -190,4 +192,15 @@ test("scenario --data refuses a folder with data in it (another run's, or the de
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("timeguard with no command: the usage on stderr and exit code 2; --help: on stdout and exit code 0", (t) => {
+  const bare = run();
+  t.is(bare.code, 2);
+  t.is(bare.out, "");
+  t.regex(bare.err, /^timeguard — pay-per-use home security/);
+  const help = run("--help");
+  t.is(help.code, 0);
+  t.is(help.err, "");
+  t.regex(help.out, /^timeguard — pay-per-use home security/);
 });
