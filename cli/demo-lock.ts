@@ -9,7 +9,11 @@ import { UsageError } from "./usage";
  * process that is gone (a crash, a power cut) is taken over.
  */
 export function lockDemo(dir: string): () => void {
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new UsageError(`--data ${dir}: cannot keep the demo there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): give a folder`);
+  }
   const path = join(dir, "running.pid");
   for (let attempt = 0; ; attempt++) {
     try {

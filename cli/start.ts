@@ -3,6 +3,7 @@ import { DEMO } from "../center/demo";
 import { formatTime } from "../firmware/core/time";
 import { DemoClockError } from "../host-sim/demo-clock";
 import { DemoDataError, openDemo } from "../host-sim/demo-stack";
+import { CardFileError } from "../host-sim/devices/card-file";
 import { isEngineName } from "../host-sim/engines/engine";
 import { SimWebServer } from "../host-sim/web/server";
 import { portNumber, positiveNumber } from "./args";
@@ -66,7 +67,10 @@ async function runDemo(
       log: (line) => process.stderr.write(`center: ${line}\n`),
     });
   } catch (e) {
-    if (e instanceof DemoDataError || e instanceof DemoClockError) throw new UsageError((e as Error).message);
+    // a demo file that is not what it should be (edited, cut short): say which, and the way out
+    if (e instanceof DemoDataError || e instanceof DemoClockError || e instanceof CardFileError) {
+      throw new UsageError(/--fresh/.test(e.message) ? e.message : `${e.message} (--fresh starts the demo over)`);
+    }
     throw e;
   }
   const stack = demo.stack;

@@ -1,6 +1,6 @@
 import test from "ava";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -203,4 +203,26 @@ test("timeguard with no command: the usage on stderr and exit code 2; --help: on
   t.is(help.code, 0);
   t.is(help.err, "");
   t.regex(help.out, /^timeguard — pay-per-use home security/);
+});
+
+test("timeguard start on a --data that is a file, or with the demo's card file broken: one line saying what and the way out, exit code 2", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tg-start-bad-"));
+  const ports = ["--http-port", "0", "--mqtt-port", "0", "--mqtt-tls-port", "0", "--sim-port", "0", "--engine", "node"];
+  try {
+    const file = join(dir, "a-file");
+    writeFileSync(file, "x\n");
+    const notDir = run("start", "--data", file, ...ports);
+    t.is(notDir.code, 2, notDir.err);
+    t.is(notDir.err, `timeguard start: --data ${file}: cannot keep the demo there (EEXIST): give a folder\n`);
+
+    const demo = join(dir, "demo");
+    mkdirSync(demo);
+    writeFileSync(join(demo, "demo.json"), JSON.stringify({ format: 1, clockMs: Date.UTC(2026, 3, 16, 10) }) + "\n");
+    writeFileSync(join(demo, "card-6000.json"), "{}\n");
+    const card = run("start", "--data", demo, ...ports);
+    t.is(card.code, 2, card.err);
+    t.is(card.err, `timeguard start: ${join(demo, "card-6000.json")} is not a timeguard-card/1 card file (--fresh starts the demo over)\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
