@@ -1,3 +1,5 @@
+import { accessSync, constants, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { UsageError } from "./usage";
 import { isPostgresUrl } from "../center/store/open-store";
 
@@ -59,3 +61,29 @@ export function storeSpec(v: string | undefined): string | undefined {
   return v;
 }
 
+
+/**
+ * `--flash FILE`: the terminal's flash image, read if it is there and written as the terminal
+ * writes. A folder, an unreadable file or a folder that is not there is a usage error before the
+ * engine starts (they were a stack from the firmware's first write).
+ */
+export function flashFile(path: string | undefined): string | null {
+  if (path === undefined) return null;
+  let isFile = false;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new UsageError(`--flash ${path} is not a file (give the flash image's file name; it is made if missing)`);
+    isFile = true;
+    accessSync(path, constants.R_OK | constants.W_OK);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (isFile || code !== "ENOENT") throw new UsageError(`--flash ${path}: cannot read and write it (${code ?? (e as Error).message})`);
+    try {
+      accessSync(dirname(path), constants.W_OK);
+    } catch (e2) {
+      throw new UsageError(`--flash ${path}: cannot make it there (${(e2 as NodeJS.ErrnoException).code ?? (e2 as Error).message} for ${dirname(path)})`);
+    }
+  }
+  return path;
+}

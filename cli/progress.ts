@@ -37,6 +37,14 @@ export function scriptEndMs(script: Script, startMs: number): number {
   return t;
 }
 
+/** How much virtual time one run may cover: a year is minutes of real time under XS; 99999d ran for days. */
+export const MAX_RUN_MS = 366 * 86_400_000;
+
+/** Whole days, for a message. */
+export function days(ms: number): string {
+  return Math.ceil(ms / 86_400_000).toLocaleString("en");
+}
+
 /** `endMs`: where the run's virtual time ends (null or not after `startMs`: the share of actions is shown instead). */
 export function progressLine(startMs: number, endMs: number | null, stream: NodeJS.WriteStream = process.stderr): Progress | null {
   if (!stream.isTTY) return null;

@@ -15,7 +15,7 @@ import { ACTIONS, type Script, type ScriptAction, ScriptError, parseScript, runS
 import type { Simulator } from "../host-sim/simulator";
 import { readJsonFile } from "./files";
 import { UsageError } from "./usage";
-import { progressLine, scriptEndMs } from "./progress";
+import { MAX_RUN_MS, days, progressLine, scriptEndMs } from "./progress";
 
 /** The running scenario's center and its logged-in users (center-side actions need them). */
 interface ScenarioContext {
@@ -131,6 +131,9 @@ export async function runScenario(argv: string[]): Promise<number> {
     throw e;
   }
   const startMs = script.start ?? Date.now();
+  if (scriptEndMs(script, startMs) - startMs > MAX_RUN_MS) {
+    throw new UsageError(`scenario ${positionals[0]} would run ${days(scriptEndMs(script, startMs) - startMs)} days of virtual time; at most 366`);
+  }
   const progress = progressLine(startMs, scriptEndMs(script, startMs));
   const result = await playScenario(script, {
     engine: values.engine,

@@ -12,9 +12,8 @@ import { parseTime } from "../firmware/core/time";
 import { FieldError } from "../firmware/core/errors";
 import { readJsonFile } from "./files";
 import { UsageError } from "./usage";
-import { progressLine, scriptEndMs } from "./progress";
-
-const MAX_FOR_MS = 366 * 86_400_000;
+import { MAX_RUN_MS, days, progressLine, scriptEndMs } from "./progress";
+import { flashFile } from "./args";
 
 export async function runSim(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -38,8 +37,7 @@ export async function runSim(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`--for: ${(e as Error).message}`);
   }
-  // a year of virtual time is minutes of real time under XS; 99999d would run for days
-  if (!(duration <= MAX_FOR_MS)) throw new UsageError(`--for must be at most 366d (a year of virtual time), got ${values.for}`);
+  if (!(duration <= MAX_RUN_MS)) throw new UsageError(`--for must be at most 366d (a year of virtual time), got ${values.for}`);
   let script = null;
   if (values.script !== undefined) {
     try {
@@ -57,7 +55,11 @@ export async function runSim(argv: string[]): Promise<number> {
     throw new UsageError((e as Error).message);
   }
 
-  const sim = await Simulator.start({ engine: values.engine, startMs, flashPath: values.flash ?? null });
+  if (script && scriptEndMs(script, startMs) - startMs + duration > MAX_RUN_MS) {
+    throw new UsageError(`the script${duration > 0 ? " and --for" : ""} would run ${days(scriptEndMs(script, startMs) - startMs + duration)} days of virtual time; at most 366`);
+  }
+  const flashPath = flashFile(values.flash);
+  const sim = await Simulator.start({ engine: values.engine, startMs, flashPath });
   attachLcd(sim); // the terminal's LCD and keypad (issue #4), before the firmware's first draw
   attachKeypad(sim);
   try {

@@ -156,8 +156,10 @@ test("scenario --out: the result goes to the file, and a short summary of it to 
   }
 });
 
-test("flags a stranger got wrong: a negative --media-wait, --from without --smtp, a huge --for, counts past the card's maximum, an unreadable card file: one line each, exit code 2", (t) => {
+test("flags a stranger got wrong: a negative --media-wait, --from without --smtp, a huge --for or script, a --flash that cannot be, counts past the card's maximum, an unreadable card file: one line each, exit code 2", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "tg-flags2-"));
+  const long = join(dir, "long.json");
+  writeFileSync(long, JSON.stringify([{ do: "wait", for: "99999d" }]));
   try {
     const cases: Array<[string[], RegExp]> = [
       [["center", "--data", dir, "--media-wait", "-1"], /^timeguard center: --media-wait must be seconds from 1 to 3600, got -1\n$/],
@@ -170,6 +172,11 @@ test("flags a stranger got wrong: a negative --media-wait, --from without --smtp
       [["card", "issue", "--file", join(dir, "c.json"), "--counts", "5", "--max", "2147483648"], /^timeguard card: --max must be at most 2,147,483,647/],
       [["card", "show", "--file", join(dir, "missing.json")], /^timeguard card: cannot read the card file .*missing\.json: ENOENT\n$/],
       [["card", "topup", "--file", "examples/tariff.json", "--counts", "5"], /^timeguard card: examples\/tariff\.json is not a timeguard-card\/1 card file\n$/],
+      [["sim", "--engine", "node", "--flash", join(dir, "no-such-folder", "t.flash")], /^timeguard sim: --flash .*t\.flash: cannot make it there \(ENOENT for .*no-such-folder\)\n$/],
+      [["sim", "--engine", "node", "--flash", dir], /^timeguard sim: --flash .* is not a file \(give the flash image's file name; it is made if missing\)\n$/],
+      [["sim-web", "--engine", "node", "--port", "0", "--flash", dir], /^timeguard sim-web: --flash .* is not a file/],
+      [["sim", "--engine", "node", "--script", long], /^timeguard sim: the script would run 99,999 days of virtual time; at most 366\n$/],
+      [["scenario", long, "--engine", "node"], /^timeguard scenario: scenario .* would run 99,999 days of virtual time; at most 366\n$/],
     ];
     for (const [args, message] of cases) {
       const r = run(...args);
