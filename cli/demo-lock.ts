@@ -3,40 +3,56 @@ import { join } from "node:path";
 import { UsageError } from "./usage";
 
 /**
- * One `timeguard start` per demo folder. A second one on the same folder (other ports) would run a
- * second terminal on the same flash, clock file, sensors and center database, and the two would
- * overwrite each other's saves. `running.pid` holds the running one's process id; a file left by a
- * process that is gone (a crash, a power cut) is taken over.
+ * One process per data folder. A second `timeguard start` on the same folder (other ports) would
+ * run a second terminal on the same flash, clock file, sensors and center database, and the two
+ * would overwrite each other's saves; a second `timeguard center` on one SQLite file would run a
+ * second notifier over the same queue (every e-mail twice). `running.pid` holds the running one's
+ * process id and what it is; a file left by a process that is gone (a crash, a power cut) is taken
+ * over.
  */
-export function lockDemo(dir: string): () => void {
+export function lockFolder(dir: string, what: "timeguard start" | "timeguard center", refusal: (pid: number, holder: string) => string): () => void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new UsageError(`--data ${dir}: cannot keep the demo there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): give a folder`);
+    throw new UsageError(`--data ${dir}: cannot keep the data there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): give a folder`);
   }
   const path = join(dir, "running.pid");
   for (let attempt = 0; ; attempt++) {
     try {
-      writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
+      writeFileSync(path, `${process.pid} ${what}\n`, { flag: "wx" });
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw e;
     }
-    const pid = readPid(path);
-    if (pid !== null && pid !== process.pid && isTimeguard(pid)) {
-      throw new UsageError(`the demo in ${dir}/ is already running (timeguard start, process ${pid}): stop that one first (Ctrl-C), or give this one another --data folder`);
-    }
+    const held = holder(dir);
+    if (held) throw new UsageError(refusal(held.pid, held.what));
     rmSync(path, { force: true }); // left by a process that is gone: take it over
   }
   return () => {
-    if (readPid(path) === process.pid) rmSync(path, { force: true });
+    if (readLock(path)?.pid === process.pid) rmSync(path, { force: true });
   };
 }
 
-function readPid(path: string): number | null {
+/** The live timeguard process that holds `dir`, if one does. */
+export function holder(dir: string): { pid: number; what: string } | null {
+  const lock = readLock(join(dir, "running.pid"));
+  return lock && lock.pid !== process.pid && isTimeguard(lock.pid) ? lock : null;
+}
+
+/** `timeguard start`'s folder. */
+export function lockDemo(dir: string): () => void {
+  return lockFolder(
+    dir,
+    "timeguard start",
+    (pid, what) => `the demo in ${dir}/ is already running (${what}, process ${pid}): stop that one first (Ctrl-C), or give this one another --data folder`,
+  );
+}
+
+function readLock(path: string): { pid: number; what: string } | null {
   try {
-    const n = Number(readFileSync(path, "utf8").trim());
-    return Number.isSafeInteger(n) && n > 0 ? n : null;
+    const [pid, ...what] = readFileSync(path, "utf8").trim().split(" ");
+    const n = Number(pid);
+    return Number.isSafeInteger(n) && n > 0 ? { pid: n, what: what.join(" ") || "timeguard" } : null;
   } catch {
     return null;
   }
@@ -49,10 +65,9 @@ function isTimeguard(pid: number): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
-  const cmdline = `/proc/${pid}/cmdline`;
   if (!existsSync("/proc/self/cmdline")) return true;
   try {
-    return /timeguard/.test(readFileSync(cmdline, "utf8"));
+    return /timeguard/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8"));
   } catch {
     return false;
   }

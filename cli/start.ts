@@ -8,7 +8,8 @@ import { isEngineName } from "../host-sim/engines/engine";
 import { SimWebServer } from "../host-sim/web/server";
 import { portNumber, positiveNumber } from "./args";
 import { UsageError } from "./usage";
-import { lockDemo } from "./demo-lock";
+import { holder, lockDemo, lockFolder } from "./demo-lock";
+import { join } from "node:path";
 
 function port(v: string, name: string): number {
   return portNumber(v, `--${name}`);
@@ -53,6 +54,10 @@ async function runDemo(
   p: { speed: number; httpPort: number; mqttPort: number; mqttTlsPort: number; simPort: number },
 ): Promise<number> {
   const { speed, httpPort, mqttPort, mqttTlsPort, simPort } = p;
+  // the demo's center folder must not be in use by a `timeguard center` of its own
+  const centerDir = join(values.data, "center");
+  const inUse = holder(centerDir);
+  if (inUse) throw new UsageError(`${centerDir}/, the demo's center, is in use by ${inUse.what} (process ${inUse.pid}): stop that one first`);
   let demo;
   try {
     demo = await openDemo({
@@ -75,10 +80,13 @@ async function runDemo(
   }
   const stack = demo.stack;
   let web: SimWebServer;
+  let unlockCenter: () => void = () => undefined;
   try {
+    unlockCenter = lockFolder(centerDir, "timeguard start", (pid, what) => `${centerDir}/, the demo's center, is in use by ${what} (process ${pid}): stop that one first`);
     web = await SimWebServer.start(stack.sim, { port: simPort, speed });
   } catch (e) {
     await demo.stop();
+    unlockCenter();
     throw e;
   }
   const center = `http://127.0.0.1:${stack.center.httpPort}/`;
@@ -108,5 +116,6 @@ async function runDemo(
   });
   await web.close();
   await demo.stop();
+  unlockCenter();
   return 0;
 }

@@ -220,7 +220,7 @@ test("timeguard start on a --data that is a file, or with the demo's card file b
     writeFileSync(file, "x\n");
     const notDir = run("start", "--data", file, ...ports);
     t.is(notDir.code, 2, notDir.err);
-    t.is(notDir.err, `timeguard start: --data ${file}: cannot keep the demo there (EEXIST): give a folder\n`);
+    t.is(notDir.err, `timeguard start: --data ${file}: cannot keep the data there (EEXIST): give a folder\n`);
 
     const demo = join(dir, "demo");
     mkdirSync(demo);
