@@ -109,7 +109,8 @@ export function simSummary(s: Record<string, any>, engine: string, fitted: { car
   const yes = (b: unknown) => (b ? "yes" : "no");
   out.push(`terminal ${s.terminal} under ${engine.toUpperCase()}, ${s.time} on its clock (+09:00), boot ${s.boots}`);
   const next = s.next ? ` · next change ${typeof s.next === "object" ? (s.next.at ?? JSON.stringify(s.next)) : s.next}` : "";
-  out.push(`guarding: ${yes(s.guarding)}${next} · fee owed ${s.owedYen} yen (${s.countsDue} counts) · periods closed ${s.periodsClosed}`);
+  const n = (x: unknown) => (typeof x === "number" ? x.toLocaleString("en") : String(x));
+  out.push(`guarding: ${yes(s.guarding)}${next} · fee owed ${n(s.owedYen)} yen (${n(s.countsDue)} counts) · periods closed ${n(s.periodsClosed)}`);
   const periods = s.plan?.periods?.length ?? 0;
   out.push(`plan: ${s.plan?.contract ?? "?"}, ${periods} period${periods === 1 ? "" : "s"}`);
   if (Array.isArray(s.lcd)) out.push("LCD:", ...s.lcd.map((l: string) => `  |${l}|`));
@@ -117,10 +118,10 @@ export function simSummary(s: Record<string, any>, engine: string, fitted: { car
   if (!fitted.radio && sensors.length === 0) out.push("sensors: none (no sensors in this run; a script adds them with sensor.add)");
   else out.push(`sensors: ${sensors.map((x: any) => `${x.id} ${x.connected ? (x.armed ? "armed" : "ready") : "lost"}`).join(", ") || "none registered"}`);
   if (!fitted.card) out.push("card reader: not fitted (this run has no card slot; a script adds one with card.insert)");
-  else out.push(`card: ${s.card?.present ? `${s.card.counts} counts` : "none in the slot"}${s.card?.reader && s.card.reader !== "ok" ? ` (reader: ${s.card.reader})` : ""}`);
+  else out.push(`card: ${s.card?.present ? `${n(s.card.counts)} counts` : "none in the slot"}${s.card?.reader && s.card.reader !== "ok" ? ` (reader: ${s.card.reader})` : ""}`);
   if (!fitted.modem) out.push(`cellular modem: not fitted (reports wait in the outbox: ${s.outbox?.items ?? 0})`);
   else out.push(`link (${s.uplink?.security === "tls-psk" ? "TLS 1.2 PSK" : "plain TCP"}): ${s.uplink?.registration?.ok ? "registered" : "not registered"}, ${s.uplink?.sessionsOk ?? 0} of ${s.uplink?.sessions ?? 0} sessions ok, outbox ${s.outbox?.items ?? 0}`);
   if (Array.isArray(s.alarms) && s.alarms.length > 0) out.push(`alarms: ${s.alarms.length}`);
-  out.push(`flash: ${s.storage?.writes ?? 0} writes`);
+  out.push(`flash: ${n(s.storage?.writes ?? 0)} writes`);
   return out.join("\n");
 }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { startCenter } from "../center/center";
 import { seedDemo } from "../center/demo";
 import { projectRoot } from "../host-sim/project";
+import { simSummary } from "../cli/sim";
 
 const root = projectRoot();
 const bin = join(root, "bin", "timeguard.js");
@@ -232,4 +233,15 @@ test("timeguard start on a --data that is a file, or with the demo's card file b
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("sim's summary writes yen, counts and flash writes with thousands separators, as estimate does", (t) => {
+  const text = simSummary(
+    { terminal: "T0001", time: "2026-05-06T00:00", boots: 2, guarding: false, owedYen: 50976, countsDue: 5097, periodsClosed: 2, card: { present: true, counts: 6000 }, storage: { writes: 34690 } },
+    "node",
+    { card: true, modem: false, radio: false },
+  );
+  t.regex(text, /fee owed 50,976 yen \(5,097 counts\) · periods closed 2/);
+  t.regex(text, /\ncard: 6,000 counts\n/);
+  t.regex(text, /\nflash: 34,690 writes$/);
 });
