@@ -143,12 +143,23 @@ export async function runScenario(argv: string[]): Promise<number> {
     onStep: progress ? (virtualMs) => progress.tick(virtualMs) : undefined,
   });
   progress?.done();
-  const text = JSON.stringify(result, null, 2) + "\n";
-  if (values.out) {
-    writeFileSync(values.out, text);
-    process.stdout.write(`${scenarioSummary(result)}\nwrote ${values.out} (the whole result, JSON)\n`);
-  } else process.stdout.write(text);
+  process.stdout.write(scenarioOutput(result, values.out, process.stdout.isTTY === true, writeFileSync));
   return 0;
+}
+
+/**
+ * What `scenario` prints: with --out, the JSON goes to the file and a summary to stdout; without,
+ * the JSON goes to stdout when it is piped (for scripts), and on a terminal the summary (thousands
+ * of lines of JSON scrolled past a reader) with how to get the JSON.
+ */
+export function scenarioOutput(result: Record<string, unknown>, out: string | undefined, tty: boolean, write: (path: string, text: string) => void): string {
+  const text = JSON.stringify(result, null, 2) + "\n";
+  if (out) {
+    write(out, text);
+    return `${scenarioSummary(result)}\nwrote ${out} (the whole result, JSON)\n`;
+  }
+  if (tty) return `${scenarioSummary(result)}\n(the whole result as JSON: --out FILE, or pipe the output)\n`;
+  return text;
 }
 
 /** What a person reads after `scenario --out`: the bill, the alarms and what the center did, in a few lines. */

@@ -18,8 +18,8 @@ export const USAGE = `timeguard — pay-per-use home security: terminal firmware
       one start per --data folder
   timeguard scenario FILE [--engine xs|node] [--out result.json] [--data DIR]
       runs a script (the sim actions plus center.login, operator.dispatch, manager.request-guards,
-      card.new) against a center it starts, in accelerated virtual time; prints the result as JSON,
-      or writes it to --out and prints a summary; --data keeps that center in a new or empty folder
+      card.new) against a center it starts, in accelerated virtual time; writes the result as JSON
+      to --out or a pipe, and a summary on a terminal; --data keeps that center in a new or empty folder
   timeguard center [--data center-data] [--listen HOST] [--mqtt-port N] [--mqtt-tls-port N] [--http-port N] [--trusted-proxy ADDR]… [--public-url URL]
                    [--terminal ID:SECRET[:SITE]]… [--move-terminal] [--smtp HOST:PORT [--from ADDR]] [--media-wait SECONDS]
                    [--store postgres://USER@HOST:PORT/DB [--node NAME]]

@@ -7,7 +7,7 @@ import { projectRoot } from "../host-sim/project";
 import { parseScript } from "../host-sim/script";
 import "../host-sim/devices/sensors"; // the walk-through's sensor.* actions
 import "../host-sim/devices/keypad-matrix"; // keys
-import "../cli/scenario"; // card.new, operator.dispatch
+import { scenarioOutput } from "../cli/scenario"; // (and its card.new, operator.dispatch actions)
 
 const ms = (time: string) => parseTime(time, "t") * 1000;
 
@@ -45,4 +45,18 @@ test("the progress line without a known end shows the share of actions; piped, t
   p.action(1, 4, start + 60_000);
   t.is(tty.last(), "virtual 2026-04-16T12:01 (+09:00) · 25% · action 1/4");
   t.is(progressLine(start, start + 1000, terminal(false).stream), null);
+});
+
+test("scenario's output: JSON when piped, a summary on a terminal, the JSON to --out with a summary", (t) => {
+  const result = { engine: "xs", terminalId: "T0001", periods: [{}, {}], totalYen: 50976, countsTaken: 5097, feeMismatches: 0, alarms: [{ media: [{}, {}] }], notifications: [{}], dispatches: [{}], terminal: { lcd: ["GUARDING"] } };
+  const written: Array<[string, string]> = [];
+  const write = (path: string, text: string) => void written.push([path, text]);
+  t.deepEqual(JSON.parse(scenarioOutput(result, undefined, false, write)), result, "piped: the JSON");
+  const tty = scenarioOutput(result, undefined, true, write);
+  t.regex(tty, /^terminal T0001 under XS: 2 periods closed at the center, 50,976 yen, 5,097 counts taken from the card\ncenter: 1 alarm \(2 media items\), 1 notification, 1 operator action\n/);
+  t.regex(tty, /\(the whole result as JSON: --out FILE, or pipe the output\)\n$/);
+  t.deepEqual(written, [], "nothing written without --out");
+  const out = scenarioOutput(result, "r.json", true, write);
+  t.regex(out, /wrote r\.json \(the whole result, JSON\)\n$/);
+  t.deepEqual(JSON.parse(written[0][1]), result);
 });
