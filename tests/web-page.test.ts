@@ -290,6 +290,17 @@ test.serial("[node] the page draws the LCD as 5x8 dots from the ROM table, senso
     );
     const text = (await page.textContent("#sensors")) ?? "";
     t.false(/\w+=/.test(text), `no key=value left: ${text}`);
+    // what the device did this run, not its frame counter called "events"; buttons for its state
+    const reports = await page.$$eval("#sensors tr[data-sensor]", (trs) => trs.map((tr) => tr.querySelectorAll("td")[5]?.textContent?.trim() ?? ""));
+    t.regex(reports[0], /^\d+ message\(s\) sent, \d+ command\(s\) heard$/);
+    t.regex(reports[1], /^\d+ message\(s\) sent, \d+ command\(s\) heard, 0 capture\(s\)$/);
+    const buttons = async (id: string) => page.$$eval(`#sensors tr[data-sensor="${id}"] button`, (bs) => bs.map((b) => b.textContent));
+    t.deepEqual(await buttons("A0001"), ["trip", "unplug"], "a powered device: trip or unplug, not plug in");
+    await page.click('#sensors tr[data-sensor="A0001"] button[data-s="sensor.remove"]');
+    await page.waitForFunction(() => document.querySelector('#sensors tr[data-sensor="A0001"] td:nth-child(3)')?.textContent === "unplugged", null, { timeout: 30_000 });
+    t.deepEqual(await buttons("A0001"), ["plug in"], "an unplugged one: plug in");
+    await page.click('#sensors tr[data-sensor="A0001"] button[data-s="sensor.add"]');
+    await page.waitForFunction(() => document.querySelector('#sensors tr[data-sensor="A0001"] td:nth-child(3)')?.textContent === "on", null, { timeout: 30_000 });
 
     // restart and new session, each behind a confirmation
     const lcdStarts = (prefix: string) =>
