@@ -106,7 +106,11 @@ async function runDemo(
         : `  MQTT for terminals on 127.0.0.1:${stack.center.mqttPort} (in clear: --plain-link); notification e-mails land in ${stack.mail.dir}/`,
       demo.resumed
         ? `  Ctrl-C stops (the terminal and its clock are saved together).`
-        : `  On the terminal page: press # to confirm the 4 sensors found, choose a PIN, then A to plan. Ctrl-C stops.`,
+        : [
+            `  On the terminal page: press # to confirm the 4 sensors found, choose a PIN, then A to plan`,
+            `  (A, the PIN, #, then hours and #: a period from the next full hour; # saves). The clock runs`,
+            `  in real time: "Jump to" on the page, or --speed, gets you there sooner. Ctrl-C stops.`,
+          ].join("\n"),
       "",
     ].join("\n"),
   );
