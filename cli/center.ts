@@ -10,7 +10,7 @@ import { describeStore, openStore } from "../center/store/open-store";
 import { runCenterUser } from "./center-users";
 import { portNumber, storeSpec } from "./args";
 import { UsageError } from "./usage";
-import { lockFolder } from "./demo-lock";
+import { lockFolder } from "./folder-lock";
 
 function port(v: string | undefined, fallback: number, name: string): number {
   return v === undefined ? fallback : portNumber(v, `--${name}`);
@@ -112,7 +112,7 @@ export async function runCenter(argv: string[]): Promise<number> {
           : `${values.data}/ is in use by ${what} (process ${pid}): one center per SQLite file; stop that one first, or give this one another --data folder`,
       );
   try {
-    return await serve({ ...values, data: values.data }, { store, node, host, trustedProxies, publicUrl, smtp, notify, mqttPort, mqttTlsPort, httpPort, terminals });
+    return await serve(values, { store, node, host, trustedProxies, publicUrl, smtp, notify, mqttPort, mqttTlsPort, httpPort, terminals });
   } finally {
     unlock();
   }

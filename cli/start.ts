@@ -8,7 +8,7 @@ import { isEngineName } from "../host-sim/engines/engine";
 import { SimWebServer } from "../host-sim/web/server";
 import { portNumber, positiveNumber } from "./args";
 import { UsageError } from "./usage";
-import { holder, lockDemo, lockFolder } from "./demo-lock";
+import { holder, lockDemo, lockFolder } from "./folder-lock";
 import { join } from "node:path";
 
 function port(v: string, name: string): number {
