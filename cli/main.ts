@@ -7,6 +7,7 @@ import { runSim } from "./sim";
 import { runSimWeb } from "../host-sim/web/cli";
 import { USAGE, UsageError } from "./usage";
 import { joinDashValues, portInUse } from "./args";
+import { PgError } from "../center/store/pg-db";
 
 /** Flags that take a number or a duration: `--card -5` reaches their checks (cli/args.ts). */
 const NUMERIC_FLAGS = ["--card", "--counts", "--id", "--max", "--port", "--http-port", "--mqtt-port", "--mqtt-tls-port", "--sim-port", "--speed", "--for", "--media-wait"];
@@ -49,6 +50,16 @@ export async function main(argv: string[]): Promise<number> {
     if (inUse) {
       process.stderr.write(`timeguard ${name}: ${inUse}\n`);
       return 2;
+    }
+    // the world said no (a database not there, a file the system refuses): its one line, exit code 1;
+    // a stack is for our own mistakes
+    if (e instanceof PgError) {
+      process.stderr.write(`timeguard ${name}: the PostgreSQL store (--store): ${err.message}\n`);
+      return 1;
+    }
+    if (typeof err.code === "string" && /^E[A-Z]+$/.test(err.code)) {
+      process.stderr.write(`timeguard ${name}: ${err.message}\n`);
+      return 1;
     }
     process.stderr.write(`timeguard ${name}: ${err.stack ?? err.message}\n`);
     return 1;

@@ -245,3 +245,12 @@ test("sim's summary writes yen, counts and flash writes with thousands separator
   t.regex(text, /\ncard: 6,000 counts\n/);
   t.regex(text, /\nflash: 34,690 writes$/);
 });
+
+test("a PostgreSQL store that is not there: one line naming it, exit code 1, no stack", (t) => {
+  // port 1 on loopback: nothing listens, the connection is refused at once
+  for (const args of [["center", "export", "--store", "postgres://tg@127.0.0.1:1/tg"], ["center", "user", "list", "--store", "postgres://tg@127.0.0.1:1/tg"]]) {
+    const r = run(...args);
+    t.is(r.code, 1, r.err);
+    t.is(r.err, "timeguard center: the PostgreSQL store (--store): connect ECONNREFUSED 127.0.0.1:1\n", args.join(" "));
+  }
+});
