@@ -15,6 +15,7 @@ import { ACTIONS, type Script, type ScriptAction, ScriptError, parseScript, runS
 import type { Simulator } from "../host-sim/simulator";
 import { readJsonFile } from "./files";
 import { UsageError } from "./usage";
+import { outFile } from "./args";
 import { MAX_RUN_MS, days, progressLine, scriptEndMs } from "./progress";
 
 /** The running scenario's center and its logged-in users (center-side actions need them). */
@@ -118,6 +119,7 @@ export async function runScenario(argv: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError("give one scenario file: timeguard scenario FILE");
   if (!isEngineName(values.engine)) throw new UsageError(`--engine must be xs or node, got ${values.engine}`);
+  const out = outFile(values.out);
   // a scenario's center starts empty: a folder with data in it (another run's, or the demo's ./var)
   // would mix that data into the result and have the scenario write over it
   if (values.data !== undefined && existsSync(values.data) && readdirSync(values.data).length > 0) {
@@ -143,7 +145,7 @@ export async function runScenario(argv: string[]): Promise<number> {
     onStep: progress ? (virtualMs) => progress.tick(virtualMs) : undefined,
   });
   progress?.done();
-  process.stdout.write(scenarioOutput(result, values.out, process.stdout.isTTY === true, writeFileSync));
+  process.stdout.write(scenarioOutput(result, out, process.stdout.isTTY === true, writeFileSync));
   return 0;
 }
 

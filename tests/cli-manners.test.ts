@@ -157,7 +157,7 @@ test("scenario --out: the result goes to the file, and a short summary of it to 
   }
 });
 
-test("flags a stranger got wrong: a negative --media-wait, --from without --smtp, a huge --for or script, a --flash that cannot be, counts past the card's maximum, an unreadable card file: one line each, exit code 2", (t) => {
+test("flags a stranger got wrong: a negative --media-wait, --from without --smtp, a huge --for or script, a --flash or --out that cannot be, counts past the card's maximum, an unreadable card file: one line each, exit code 2", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "tg-flags2-"));
   const long = join(dir, "long.json");
   writeFileSync(long, JSON.stringify([{ do: "wait", for: "99999d" }]));
@@ -178,6 +178,8 @@ test("flags a stranger got wrong: a negative --media-wait, --from without --smtp
       [["sim-web", "--engine", "node", "--port", "0", "--flash", dir], /^timeguard sim-web: --flash .* is not a file/],
       [["sim", "--engine", "node", "--script", long], /^timeguard sim: the script would run 99,999 days of virtual time; at most 366\n$/],
       [["scenario", long, "--engine", "node"], /^timeguard scenario: scenario .* would run 99,999 days of virtual time; at most 366\n$/],
+      [["scenario", "scenarios/fire-unguarded.json", "--engine", "node", "--out", join(dir, "no-such-folder", "r.json")], /^timeguard scenario: --out .*r\.json: cannot write there \(ENOENT for .*no-such-folder\)\n$/],
+      [["scenario", "scenarios/fire-unguarded.json", "--engine", "node", "--out", dir], /^timeguard scenario: --out .* is a folder \(give a file name\)\n$/],
     ];
     for (const [args, message] of cases) {
       const r = run(...args);
