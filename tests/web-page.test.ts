@@ -339,3 +339,26 @@ test.serial("[node] the page draws the LCD as 5x8 dots from the ROM table, senso
     t.deepEqual(errors, [], "no script errors on the page");
   });
 });
+
+test.serial("[node] with no page open, the log still follows the terminal: a page opened later shows what happened", async (t) => {
+  const sim = await Simulator.start({ engine: "node", startMs: at("2026-04-16T19:00") });
+  attachLcd(sim);
+  attachKeypad(sim);
+  const web = await SimWebServer.start(sim, { speed: 1 });
+  try {
+    const post = (path: string, body: unknown) => fetch(web.url + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    await new Promise((r) => setTimeout(r, 1500)); // the log has seen the first screen
+    t.is((await post("api/keys", { seq: "#" })).status, 200); // setup → choose a PIN
+    const deadline = Date.now() + 20_000;
+    let log: Array<{ text: string; kind: string }> = [];
+    while (Date.now() < deadline) {
+      log = (await (await fetch(web.url + "api/state")).json()).log;
+      if (log.some((l) => l.kind === "terminal")) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    t.true(log.some((l) => l.kind === "terminal" && /^screen /.test(l.text)), JSON.stringify(log));
+  } finally {
+    await web.close();
+    await sim.close();
+  }
+});

@@ -59,6 +59,8 @@ type LogKind = "terminal" | "fee" | "action" | "simulator";
 
 /** The fee is logged when guarding stops, or at most once an hour of virtual time (not at every count). */
 const FEE_LOG_EVERY_MS = 3_600_000;
+/** How often the log follows the terminal when no page is open (real ms). */
+const DERIVE_UNWATCHED_MS = 1000;
 
 const MAX_BODY = 16 * 1024;
 const MAX_LOG = 200;
@@ -205,8 +207,18 @@ export class SimWebServer {
     };
   }
 
+  #derivedAt = 0;
+
   async #publish(): Promise<void> {
-    if (this.#clients.size === 0) return;
+    if (this.#clients.size === 0) {
+      // nobody watching: the log still follows the terminal, once a second, so a page opened later
+      // shows the alarm or the guarding that happened meanwhile (it showed only "simulator started")
+      const now = Date.now();
+      if (now - this.#derivedAt < DERIVE_UNWATCHED_MS) return;
+      this.#derivedAt = now;
+      this.#derive(await this.state());
+      return;
+    }
     const state = await this.state();
     this.#derive(state);
     const text = JSON.stringify(state);
