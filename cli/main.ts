@@ -23,6 +23,12 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
 };
 
 export async function main(argv: string[]): Promise<number> {
+  // `timeguard … | head`: the reader went away, nothing more to say; quit quietly, as other tools do
+  // (it was an unhandled EPIPE stack)
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
   const [name, ...rest] = argv;
   if (name === "help" || name === "--help" || name === "-h") {
     process.stdout.write(USAGE + "\n");

@@ -256,3 +256,13 @@ test("a PostgreSQL store that is not there: one line naming it, exit code 1, no 
     t.is(r.err, "timeguard center: the PostgreSQL store (--store): connect ECONNREFUSED 127.0.0.1:1\n", args.join(" "));
   }
 });
+
+test("output into a pipe whose reader has gone (timeguard … | head): a quiet exit, no EPIPE stack", async (t) => {
+  const child = spawn(process.execPath, [bin, "sim", "--engine", "node", "--for", "1h"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.destroy(); // the reader is gone before the first line is written
+  let err = "";
+  child.stderr.on("data", (d) => (err += d));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  t.is(code, 0, err);
+  t.notRegex(err, /EPIPE|\bat .*\.js:\d+/);
+});
