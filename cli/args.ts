@@ -88,18 +88,21 @@ export function flashFile(path: string | undefined): string | null {
   return path;
 }
 
-/** `--out FILE`: checked before a long run, so that a run of minutes is not lost to a typo in the path. */
-export function outFile(path: string | undefined): string | undefined {
+/**
+ * A file the command will write (`--out`, `card issue --file`): checked before the work, so that a
+ * run of minutes is not lost to a typo in the path, and the message names the flag.
+ */
+export function outFile(path: string | undefined, flag = "--out"): string | undefined {
   if (path === undefined) return undefined;
   try {
-    if (statSync(path).isDirectory()) throw new UsageError(`--out ${path} is a folder (give a file name)`);
+    if (statSync(path).isDirectory()) throw new UsageError(`${flag} ${path} is a folder (give a file name)`);
   } catch (e) {
     if (e instanceof UsageError) throw e;
   }
   try {
     accessSync(dirname(path), constants.W_OK);
   } catch (e) {
-    throw new UsageError(`--out ${path}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message} for ${dirname(path)})`);
+    throw new UsageError(`${flag} ${path}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message} for ${dirname(path)})`);
   }
   return path;
 }

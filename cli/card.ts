@@ -5,6 +5,7 @@ import { CardFileError, DEMO_ISSUER_JSON, IssuerKeys, Issuer, issueCardFile, ope
 import { manifestConfig } from "../host-sim/project";
 import { readJsonFile } from "./files";
 import { UsageError } from "./usage";
+import { outFile } from "./args";
 
 /**
  * The issuer's tool on simulated card files (host-sim/devices/card-file.ts):
@@ -41,6 +42,7 @@ export async function runCard(argv: string[]): Promise<number> {
   try {
     switch (sub) {
       case "issue": {
+        outFile(file, "--file");
         const counts = integer(values.counts, "--counts", 1, max, "the card's maximum balance");
         const cardId = values.id !== undefined ? integer(values.id, "--id", 1, 0xffffffff) : randomInt(1, 0x7fffffff);
         const uid = values.uid !== undefined ? fromHex(values.uid, 4) : randomBytes(4);

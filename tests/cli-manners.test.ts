@@ -171,6 +171,7 @@ test("flags a stranger got wrong: a negative --media-wait, --from without --smtp
       [["card", "issue", "--file", join(dir, "c.json"), "--counts", "100001"], /^timeguard card: --counts must be at most 100,000 \(the card's maximum balance\), got 100001\n$/],
       [["card", "issue", "--file", join(dir, "c.json"), "--counts", "5", "--id", "4294967296"], /^timeguard card: --id must be at most 4,294,967,295, got 4294967296\n$/],
       [["card", "issue", "--file", join(dir, "c.json"), "--counts", "5", "--max", "2147483648"], /^timeguard card: --max must be at most 2,147,483,647/],
+      [["card", "issue", "--file", join(dir, "no-such-folder", "c.json"), "--counts", "5"], /^timeguard card: --file .*c\.json: cannot write there \(ENOENT for .*no-such-folder\)\n$/],
       [["card", "show", "--file", join(dir, "missing.json")], /^timeguard card: cannot read the card file .*missing\.json: ENOENT\n$/],
       [["card", "topup", "--file", "examples/tariff.json", "--counts", "5"], /^timeguard card: examples\/tariff\.json is not a timeguard-card\/1 card file\n$/],
       [["sim", "--engine", "node", "--flash", join(dir, "no-such-folder", "t.flash")], /^timeguard sim: --flash .*t\.flash: cannot make it there \(ENOENT for .*no-such-folder\)\n$/],
