@@ -130,6 +130,14 @@ test.serial("the server answers on loopback names only and refuses bad requests"
     t.is((await post("/api/clock", { jump: "2026-04-16T18:00" })).status, 400, "the clock does not go back");
     t.is((await post("/api/clock", { jump: "2026-02-30T18:00" })).status, 400);
     t.is((await post("/api/clock", { speed: -1 })).status, 400);
+    // a mistyped year would run decades minute by minute: refused at once, the clock where it was
+    const far = await post("/api/clock", { jump: "2062-04-16T19:00" });
+    t.is(far.status, 400);
+    t.regex((await far.json()).error, /a jump goes at most 366 days ahead .* got 2062-04-16T19:00/);
+    const cut = await post("/api/action", { do: "power-cut", for: "99999d" });
+    t.is(cut.status, 400);
+    t.regex((await cut.json()).error, /power-cut: for is at most 366d/);
+    t.true(web.sim.clock.now < at("2026-04-17T00:00"), "the clock did not run off");
     t.is((await post("/api/action", { do: "wait", for: "1h" })).status, 400, "no batch actions from the page");
     t.is((await post("/api/action", { do: "nothing" })).status, 400);
     t.is((await post("/api/session/new", { confirm: true })).status, 409, "no new session unless the server offers it (the demo's terminal keeps its memory)");
