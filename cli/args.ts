@@ -1,17 +1,22 @@
+import { accessSync, constants, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { UsageError } from "./usage";
 import { isPostgresUrl } from "../center/store/open-store";
 
 /**
  * node:util parseArgs reads `--card -5` as an option followed by an unknown option `-5` ("argument
  * is ambiguous"). For the flags that take a number, a value that starts with "-" is joined to its
- * flag (`--card=-5`) so that the flag's own check can refuse it with a message naming the flag.
+ * flag (`--card=-5`) so that the flag's own check can refuse it with a message naming the flag; so
+ * is a negative number after any other long flag (`--media-wait -1`, or `--json -1`, which parseArgs
+ * then refuses in one line: the flag takes no value).
  */
 export function joinDashValues(argv: string[], flags: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = argv[i + 1];
-    if (flags.includes(a) && next !== undefined && next.startsWith("-") && !next.startsWith("--")) {
+    const dashValue = next !== undefined && next.startsWith("-") && !next.startsWith("--");
+    if (dashValue && (flags.includes(a) || (/^--[a-z][a-z-]*$/.test(a) && /^-\.?\d/.test(next)))) {
       out.push(`${a}=${next}`);
       i++;
     } else out.push(a);
@@ -56,3 +61,48 @@ export function storeSpec(v: string | undefined): string | undefined {
   return v;
 }
 
+
+/**
+ * `--flash FILE`: the terminal's flash image, read if it is there and written as the terminal
+ * writes. A folder, an unreadable file or a folder that is not there is a usage error before the
+ * engine starts (they were a stack from the firmware's first write).
+ */
+export function flashFile(path: string | undefined): string | null {
+  if (path === undefined) return null;
+  let isFile = false;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new UsageError(`--flash ${path} is not a file (give the flash image's file name; it is made if missing)`);
+    isFile = true;
+    accessSync(path, constants.R_OK | constants.W_OK);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (isFile || code !== "ENOENT") throw new UsageError(`--flash ${path}: cannot read and write it (${code ?? (e as Error).message})`);
+    try {
+      accessSync(dirname(path), constants.W_OK);
+    } catch (e2) {
+      throw new UsageError(`--flash ${path}: cannot make it there (${(e2 as NodeJS.ErrnoException).code ?? (e2 as Error).message} for ${dirname(path)})`);
+    }
+  }
+  return path;
+}
+
+/**
+ * A file the command will write (`--out`, `card issue --file`): checked before the work, so that a
+ * run of minutes is not lost to a typo in the path, and the message names the flag.
+ */
+export function outFile(path: string | undefined, flag = "--out"): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    if (statSync(path).isDirectory()) throw new UsageError(`${flag} ${path} is a folder (give a file name)`);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+  }
+  try {
+    accessSync(dirname(path), constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`${flag} ${path}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message} for ${dirname(path)})`);
+  }
+  return path;
+}

@@ -5,6 +5,7 @@ import { CardFileError, DEMO_ISSUER_JSON, IssuerKeys, Issuer, issueCardFile, ope
 import { manifestConfig } from "../host-sim/project";
 import { readJsonFile } from "./files";
 import { UsageError } from "./usage";
+import { outFile } from "./args";
 
 /**
  * The issuer's tool on simulated card files (host-sim/devices/card-file.ts):
@@ -35,13 +36,15 @@ export async function runCard(argv: string[]): Promise<number> {
   if (!values.file) throw new UsageError("--file F (the card file) is required");
   const file = values.file;
   const keys = values.keys !== undefined ? keysFile(values.keys) : null;
-  const max = values.max !== undefined ? integer(values.max, "--max", 1) : configuredMax();
+  // the firmware's card config takes a maximum balance up to 2^31 - 1 (firmware/card/config.ts)
+  const max = values.max !== undefined ? integer(values.max, "--max", 1, 0x7fffffff) : configuredMax();
   const out = (text: string) => process.stdout.write(text + "\n");
   try {
     switch (sub) {
       case "issue": {
-        const counts = integer(values.counts, "--counts", 1);
-        const cardId = values.id !== undefined ? integer(values.id, "--id", 1) : randomInt(1, 0x7fffffff);
+        outFile(file, "--file");
+        const counts = integer(values.counts, "--counts", 1, max, "the card's maximum balance");
+        const cardId = values.id !== undefined ? integer(values.id, "--id", 1, 0xffffffff) : randomInt(1, 0x7fffffff);
         const uid = values.uid !== undefined ? fromHex(values.uid, 4) : randomBytes(4);
         if (!uid) throw new UsageError("--uid must be 8 hex digits");
         const f = issueCardFile(file, { uid: new Uint8Array(uid), cardId, counts, keys: keys ?? parseKeys(DEMO_ISSUER_JSON, "demo issuer"), maxCounts: max });
@@ -51,21 +54,21 @@ export async function runCard(argv: string[]): Promise<number> {
         return 0;
       }
       case "topup": {
-        const counts = integer(values.counts, "--counts", 1);
-        const { card, file: f } = openCard(file);
+        const counts = integer(values.counts, "--counts", 1, max, "the card's maximum balance");
+        const { card, file: f } = cardFile(file);
         const r = new Issuer(card, keys ?? f.keys).topUp(counts, max);
         if (values.json) out(JSON.stringify(r));
         else out(`card topped up: ${r.before} + ${counts} = ${r.after} counts (transaction ${r.seq})`);
         return 0;
       }
       case "revoke": {
-        const { card, file: f } = openCard(file);
+        const { card, file: f } = cardFile(file);
         const r = new Issuer(card, keys ?? f.keys).revoke();
         out(values.json ? JSON.stringify({ revoked: true, counts: r.counts }) : `card revoked (it held ${r.counts} counts; terminals now refuse it)`);
         return 0;
       }
       case "show": {
-        const { card, file: f } = openCard(file);
+        const { card, file: f } = cardFile(file);
         const r = new Issuer(card, keys ?? f.keys).show();
         if (values.json) out(JSON.stringify(r));
         else {
@@ -89,10 +92,21 @@ export async function runCard(argv: string[]): Promise<number> {
   return 2;
 }
 
-function integer(text: string | undefined, what: string, min: number): number {
+function integer(text: string | undefined, what: string, min: number, max: number, maxIs?: string): number {
   if (text === undefined) throw new UsageError(`${what} N is required`);
   if (!/^\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text))) throw new UsageError(`${what} must be a whole number ≥ ${min}, got ${text}`);
+  if (Number(text) > max) throw new UsageError(`${what} must be at most ${max.toLocaleString("en")}${maxIs ? ` (${maxIs})` : ""}, got ${text}`);
   return Number(text);
+}
+
+/** The card file, or a UsageError (exit code 2) when it cannot be read or is not a card file. */
+function cardFile(path: string): ReturnType<typeof openCard> {
+  try {
+    return openCard(path);
+  } catch (e) {
+    if (e instanceof CardFileError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 function keysFile(path: string): IssuerKeys {

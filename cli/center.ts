@@ -10,6 +10,7 @@ import { describeStore, openStore } from "../center/store/open-store";
 import { runCenterUser } from "./center-users";
 import { portNumber, storeSpec } from "./args";
 import { UsageError } from "./usage";
+import { lockFolder } from "./folder-lock";
 
 function port(v: string | undefined, fallback: number, name: string): number {
   return v === undefined ? fallback : portNumber(v, `--${name}`);
@@ -54,7 +55,7 @@ export async function runCenter(argv: string[]): Promise<number> {
       "http-port": { type: "string" },
       terminal: { type: "string", multiple: true },
       smtp: { type: "string" },
-      from: { type: "string", default: "Timeguard center <center@localhost>" },
+      from: { type: "string" },
       "media-wait": { type: "string" },
       listen: { type: "string" },
       "trusted-proxy": { type: "string", multiple: true },
@@ -70,8 +71,10 @@ export async function runCenter(argv: string[]): Promise<number> {
   let smtp: { host: string; port: number; from: string } | undefined;
   if (values.smtp !== undefined) {
     const m = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(values.smtp);
-    if (!m) throw new UsageError(`--smtp must be HOST:PORT, got ${values.smtp}`);
-    smtp = { host: m[1], port: Number(m[2]), from: values.from };
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new UsageError(`--smtp must be HOST:PORT (port 1 to 65535), got ${values.smtp}`);
+    smtp = { host: m[1], port: Number(m[2]), from: values.from ?? "Timeguard center <center@localhost>" };
+  } else if (values.from !== undefined) {
+    throw new UsageError("--from is the sender of the e-mails sent through --smtp HOST:PORT; give --smtp too");
   }
   let notify: { mediaWaitMs: number } | undefined;
   if (values["media-wait"] !== undefined) {
@@ -97,6 +100,41 @@ export async function runCenter(argv: string[]): Promise<number> {
   }
   const store = storeSpec(values.store);
   const node = nodeName(values.node, store);
+  const mqttPort = port(values["mqtt-port"], 1883, "mqtt-port");
+  const mqttTlsPort = values["mqtt-tls-port"] === undefined ? undefined : port(values["mqtt-tls-port"], 8883, "mqtt-tls-port");
+  const httpPort = port(values["http-port"], 8080, "http-port");
+  // one center per SQLite file (nodes sharing a PostgreSQL share their --data folder on purpose)
+  const unlock = store
+    ? () => undefined
+    : lockFolder(values.data, "timeguard center", (pid, what) =>
+        what === "timeguard start"
+          ? `${values.data}/ is the center of the demo that ${what} (process ${pid}) is running: stop it first, or give this center another --data folder`
+          : `${values.data}/ is in use by ${what} (process ${pid}): one center per SQLite file; stop that one first, or give this one another --data folder`,
+      );
+  try {
+    return await serve(values, { store, node, host, trustedProxies, publicUrl, smtp, notify, mqttPort, mqttTlsPort, httpPort, terminals });
+  } finally {
+    unlock();
+  }
+}
+
+async function serve(
+  values: { data: string; "move-terminal": boolean },
+  o: {
+    store: string | undefined;
+    node: string | undefined;
+    host: string;
+    trustedProxies: string[];
+    publicUrl: string | undefined;
+    smtp: { host: string; port: number; from: string } | undefined;
+    notify: { mediaWaitMs: number } | undefined;
+    mqttPort: number;
+    mqttTlsPort: number | undefined;
+    httpPort: number;
+    terminals: Array<{ id: string; secret: string; site: string }>;
+  },
+): Promise<number> {
+  const { store, node, host, trustedProxies, publicUrl, smtp, notify, terminals } = o;
   const center = await startCenter({
     dataDir: values.data,
     store,
@@ -108,9 +146,9 @@ export async function runCenter(argv: string[]): Promise<number> {
     secureCookies: publicUrl?.startsWith("https:") ? true : undefined,
     smtp,
     notify,
-    mqttPort: port(values["mqtt-port"], 1883, "mqtt-port"),
-    mqttTlsPort: values["mqtt-tls-port"] === undefined ? undefined : port(values["mqtt-tls-port"], 8883, "mqtt-tls-port"),
-    httpPort: port(values["http-port"], 8080, "http-port"),
+    mqttPort: o.mqttPort,
+    mqttTlsPort: o.mqttTlsPort,
+    httpPort: o.httpPort,
     log: (line) => process.stderr.write(`center: ${line}\n`),
   });
   try {

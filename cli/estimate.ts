@@ -49,7 +49,13 @@ export function estimateTable(e: Estimate, contract: string, yenPerCount: number
   const out = [line(head), ...rows.map(line)];
   out.push("");
   out.push(`coefficient ${e.permille / 1000} (${contract} contract)`);
-  out.push(`total ${yen(e.totalYen)} yen = ${yen(e.counts)} counts at ${yenPerCount} yen a count`);
+  // the card pays whole counts, taken as they accrue and never more than owed (DESIGN §3): a
+  // remainder under one count is not taken, which "288 yen = 28 counts" left a reader to puzzle out
+  const rest = e.totalYen - e.counts * yenPerCount;
+  out.push(
+    `total ${yen(e.totalYen)} yen = ${yen(e.counts)} counts at ${yenPerCount} yen a count` +
+      (rest > 0 ? ` (whole counts only: the last ${yen(rest)} yen, under one count, are not taken)` : ""),
+  );
   if (card !== null) {
     const left = e.countsLeft as number;
     out.push(left >= 0 ? `card ${yen(card)} counts, ${yen(left)} left after the plan` : `card ${yen(card)} counts, ${yen(-left)} counts short`);

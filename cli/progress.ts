@@ -1,41 +1,85 @@
-import { formatTime } from "../firmware/core/time";
+import { parseDuration } from "../host-sim/clock";
+import type { Script } from "../host-sim/script";
+import { formatTime, parseTime } from "../firmware/core/time";
 
 /**
  * A progress line for long runs (scenario, sim --for), on stderr and only when stderr is a terminal:
- * the virtual time reached and how far the script or the run is, rewritten in place at most four
- * times a second. Piped or redirected, nothing is printed.
+ * the virtual time reached, the virtual time the run ends at and how far that is, and the script's
+ * actions done, rewritten in place at most four times a second. Piped or redirected, nothing is
+ * printed. The share is of virtual time, not of actions: a walk-through types 30 actions in its
+ * first minutes and then lets three weeks pass in one, so a count of actions said 97 % for most of
+ * the run.
  */
 export interface Progress {
-  action(done: number, total: number): void;
-  /** `percent`: of a --for run, or null */
-  tick(virtualMs: number, percent: number | null): void;
+  action(done: number, total: number, virtualMs?: number): void;
+  tick(virtualMs: number): void;
   done(): void;
 }
 
-export function progressLine(startMs: number, stream: NodeJS.WriteStream = process.stderr): Progress | null {
+/**
+ * Where a script's virtual time ends, as far as its `at` times, `wait`s and power cuts say (an
+ * action that waits for something else, such as an alarm at the center, adds nothing). Actions that
+ * do not parse are left to the run, which reports them.
+ */
+export function scriptEndMs(script: Script, startMs: number): number {
+  let t = startMs;
+  for (const a of script.actions) {
+    try {
+      if (typeof a.at === "string") {
+        const at = a.at.startsWith("+") ? startMs + parseDuration(a.at.slice(1)) : parseTime(a.at, "at") * 1000;
+        t = Math.max(t, at);
+      }
+      if ((a.do === "wait" || a.do === "power-cut") && typeof a.for === "string") t += parseDuration(a.for);
+    } catch {
+      // the run says what is wrong with this action
+    }
+  }
+  return t;
+}
+
+/** How much virtual time one run may cover: a year is minutes of real time under XS; 99999d ran for days. */
+export const MAX_RUN_MS = 366 * 86_400_000;
+
+/** Whole days, for a message. */
+export function days(ms: number): string {
+  return Math.ceil(ms / 86_400_000).toLocaleString("en");
+}
+
+/** `endMs`: where the run's virtual time ends (null or not after `startMs`: the share of actions is shown instead). */
+export function progressLine(startMs: number, endMs: number | null, stream: NodeJS.WriteStream = process.stderr): Progress | null {
   if (!stream.isTTY) return null;
+  const span = endMs !== null && endMs > startMs ? endMs - startMs : 0;
   let last = 0;
-  let action = "";
+  let actions = "";
+  let actionShare: number | null = null;
   let shown = false;
-  const show = (virtualMs: number, percent: number | null, force = false) => {
+  let lastMs = startMs;
+  const show = (force: boolean) => {
     const now = Date.now();
     if (!force && now - last < 250) return;
     last = now;
-    const parts = [`virtual ${formatTime(Math.floor(virtualMs / 1000))} (+09:00)`];
-    if (action) parts.push(action);
-    if (percent !== null) parts.push(`${Math.max(0, Math.min(100, percent))}%`);
+    const parts = [`virtual ${formatTime(Math.floor(lastMs / 1000))}`];
+    if (span > 0) {
+      parts[0] += ` of ${formatTime(Math.floor(endMs! / 1000))} (+09:00)`;
+      parts.push(`${Math.max(0, Math.min(100, Math.floor(((lastMs - startMs) / span) * 100)))}%`);
+    } else {
+      parts[0] += " (+09:00)";
+      if (actionShare !== null) parts.push(`${actionShare}%`);
+    }
+    if (actions) parts.push(actions);
     stream.write(`\r\x1b[K${parts.join(" · ")}`);
     shown = true;
   };
-  let lastMs = startMs;
   return {
-    action(done, total) {
-      action = `action ${done}/${total} (${Math.round((done / total) * 100)}%)`;
-      show(lastMs, null, true);
+    action(done, total, virtualMs) {
+      if (virtualMs !== undefined) lastMs = virtualMs;
+      actions = `action ${done}/${total}`;
+      actionShare = Math.round((done / total) * 100);
+      show(true);
     },
-    tick(virtualMs, percent) {
+    tick(virtualMs) {
       lastMs = virtualMs;
-      show(virtualMs, percent);
+      show(false);
     },
     done() {
       if (shown) stream.write("\r\x1b[K");

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -15,7 +15,8 @@ import { ACTIONS, type Script, type ScriptAction, ScriptError, parseScript, runS
 import type { Simulator } from "../host-sim/simulator";
 import { readJsonFile } from "./files";
 import { UsageError } from "./usage";
-import { progressLine } from "./progress";
+import { outFile } from "./args";
+import { MAX_RUN_MS, days, progressLine, scriptEndMs } from "./progress";
 
 /** The running scenario's center and its logged-in users (center-side actions need them). */
 interface ScenarioContext {
@@ -118,6 +119,12 @@ export async function runScenario(argv: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError("give one scenario file: timeguard scenario FILE");
   if (!isEngineName(values.engine)) throw new UsageError(`--engine must be xs or node, got ${values.engine}`);
+  const out = outFile(values.out);
+  // a scenario's center starts empty: a folder with data in it (another run's, or the demo's ./var)
+  // would mix that data into the result and have the scenario write over it
+  if (values.data !== undefined && existsSync(values.data) && readdirSync(values.data).length > 0) {
+    throw new UsageError(`--data ${values.data} is not empty: a scenario keeps its center in a new or empty folder (the demo's is var/)`);
+  }
   let script;
   try {
     script = parseScript(readJsonFile(positionals[0], "scenario"));
@@ -125,24 +132,60 @@ export async function runScenario(argv: string[]): Promise<number> {
     if (e instanceof ScriptError || e instanceof FieldError) throw new UsageError(`scenario ${positionals[0]}: ${e.message}`);
     throw e;
   }
-  const progress = progressLine(script.start ?? Date.now());
+  const startMs = script.start ?? Date.now();
+  if (scriptEndMs(script, startMs) - startMs > MAX_RUN_MS) {
+    throw new UsageError(`scenario ${positionals[0]} would run ${days(scriptEndMs(script, startMs) - startMs)} days of virtual time; at most 366`);
+  }
+  const progress = progressLine(startMs, scriptEndMs(script, startMs));
   const result = await playScenario(script, {
     engine: values.engine,
     dataDir: values.data,
-    progress: progress ? (done, total) => progress.action(done, total) : undefined,
-    onStep: progress ? (virtualMs) => progress.tick(virtualMs, null) : undefined,
+    startMs,
+    progress: progress ? (done, total, virtualMs) => progress.action(done, total, virtualMs) : undefined,
+    onStep: progress ? (virtualMs) => progress.tick(virtualMs) : undefined,
   });
   progress?.done();
-  const text = JSON.stringify(result, null, 2) + "\n";
-  if (values.out) writeFileSync(values.out, text);
-  else process.stdout.write(text);
+  process.stdout.write(scenarioOutput(result, out, process.stdout.isTTY === true, writeFileSync));
   return 0;
+}
+
+/**
+ * What `scenario` prints: with --out, the JSON goes to the file and a summary to stdout; without,
+ * the JSON goes to stdout when it is piped (for scripts), and on a terminal the summary (thousands
+ * of lines of JSON scrolled past a reader) with how to get the JSON.
+ */
+export function scenarioOutput(result: Record<string, unknown>, out: string | undefined, tty: boolean, write: (path: string, text: string) => void): string {
+  const text = JSON.stringify(result, null, 2) + "\n";
+  if (out) {
+    write(out, text);
+    return `${scenarioSummary(result)}\nwrote ${out} (the whole result, JSON)\n`;
+  }
+  if (tty) return `${scenarioSummary(result)}\n(the whole result as JSON: --out FILE, or pipe the output)\n`;
+  return text;
+}
+
+/** What a person reads after `scenario --out`: the bill, the alarms and what the center did, in a few lines. */
+export function scenarioSummary(r: Record<string, any>): string {
+  const n = (x: unknown) => (typeof x === "number" ? x.toLocaleString("en") : "?");
+  const plural = (k: number, word: string) => `${n(k)} ${word}${k === 1 ? "" : "s"}`;
+  const periods = Array.isArray(r.periods) ? r.periods.length : 0;
+  const alarms = Array.isArray(r.alarms) ? r.alarms : [];
+  const images = alarms.reduce((sum: number, a: any) => sum + (Array.isArray(a.media) ? a.media.length : 0), 0);
+  const lines = [
+    `terminal ${r.terminalId} under ${String(r.engine).toUpperCase()}: ${plural(periods, "period")} closed at the center, ${n(r.totalYen)} yen, ${n(r.countsTaken)} counts taken from the card` +
+      (r.feeMismatches ? `, ${plural(r.feeMismatches, "fee mismatch")}` : ""),
+    `center: ${plural(alarms.length, "alarm")} (${plural(images, "media item")}), ${plural(Array.isArray(r.notifications) ? r.notifications.length : 0, "notification")}, ${plural(Array.isArray(r.dispatches) ? r.dispatches.length : 0, "operator action")}`,
+  ];
+  if (Array.isArray(r.terminal?.lcd)) lines.push("LCD at the end:", ...r.terminal.lcd.map((l: string) => `  |${l}|`));
+  return lines.join("\n");
 }
 
 export interface PlayOptions {
   engine: "xs" | "node";
   /** keep the center's data here (default: a temporary folder, removed after) */
   dataDir?: string;
+  /** where the virtual clock starts (default: the script's start, else now) */
+  startMs?: number;
   /** called after each action with the virtual time reached and the action's index */
   progress?: (done: number, total: number, virtualMs: number) => void;
   /** called after every simulator step with the virtual time */
@@ -152,7 +195,7 @@ export interface PlayOptions {
 /** Runs a scenario against a center of its own and returns what `timeguard scenario` writes. */
 export async function playScenario(script: Script, o: PlayOptions): Promise<Record<string, unknown>> {
   const dir = o.dataDir ?? mkdtempSync(join(tmpdir(), "tg-scenario-"));
-  const stack = await startDemoStack({ engine: o.engine, dataDir: dir, startMs: script.start ?? Date.now(), memoryFlash: true });
+  const stack = await startDemoStack({ engine: o.engine, dataDir: dir, startMs: o.startMs ?? script.start ?? Date.now(), memoryFlash: true });
   context = { stack, dir, users: new Map(), cards: 0 };
   const onStep = o.onStep;
   if (onStep) stack.sim.onStep = () => onStep(stack.sim.clock.now);

@@ -12,7 +12,8 @@ import { parseTime } from "../firmware/core/time";
 import { FieldError } from "../firmware/core/errors";
 import { readJsonFile } from "./files";
 import { UsageError } from "./usage";
-import { progressLine } from "./progress";
+import { MAX_RUN_MS, days, progressLine, scriptEndMs } from "./progress";
+import { flashFile } from "./args";
 
 export async function runSim(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -34,8 +35,9 @@ export async function runSim(argv: string[]): Promise<number> {
   try {
     if (values.for !== undefined) duration = parseDuration(values.for);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(`--for: ${(e as Error).message}`);
   }
+  if (!(duration <= MAX_RUN_MS)) throw new UsageError(`--for must be at most 366d (a year of virtual time), got ${values.for}`);
   let script = null;
   if (values.script !== undefined) {
     try {
@@ -53,21 +55,22 @@ export async function runSim(argv: string[]): Promise<number> {
     throw new UsageError((e as Error).message);
   }
 
-  const sim = await Simulator.start({ engine: values.engine, startMs, flashPath: values.flash ?? null });
+  if (script && scriptEndMs(script, startMs) - startMs + duration > MAX_RUN_MS) {
+    throw new UsageError(`the script${duration > 0 ? " and --for" : ""} would run ${days(scriptEndMs(script, startMs) - startMs + duration)} days of virtual time; at most 366`);
+  }
+  const flashPath = flashFile(values.flash);
+  const sim = await Simulator.start({ engine: values.engine, startMs, flashPath });
   attachLcd(sim); // the terminal's LCD and keypad (issue #4), before the firmware's first draw
   attachKeypad(sim);
   try {
     if (values.tariff !== undefined) await applyOrFail(sim, "tariff.set", { tariff: readJsonFile(values.tariff, "tariff") }, values.tariff);
     if (values.plan !== undefined) await applyOrFail(sim, "plan.set", { plan: readJsonFile(values.plan, "plan") }, values.plan);
     // a progress line on a terminal (nothing when piped): cli/progress.ts
-    const progress = progressLine(sim.clock.now);
-    if (progress) sim.onStep = () => progress.tick(sim.clock.now, null);
-    const result = script ? await runScript(sim, script, undefined, progress ? (i, n) => progress.action(i, n) : undefined) : { snapshots: [], results: [] };
-    if (duration > 0) {
-      const from = sim.clock.now;
-      if (progress) sim.onStep = () => progress.tick(sim.clock.now, Math.round(((sim.clock.now - from) / duration) * 100));
-      await sim.advance(duration);
-    }
+    const from = sim.clock.now;
+    const progress = progressLine(from, (script ? scriptEndMs(script, from) : from) + duration);
+    if (progress) sim.onStep = () => progress.tick(sim.clock.now);
+    const result = script ? await runScript(sim, script, undefined, progress ? (i, n, at) => progress.action(i, n, at) : undefined) : { snapshots: [], results: [] };
+    if (duration > 0) await sim.advance(duration);
     progress?.done();
     const snapshot = await sim.snapshot();
     const meter = sim.meter();
@@ -106,7 +109,8 @@ export function simSummary(s: Record<string, any>, engine: string, fitted: { car
   const yes = (b: unknown) => (b ? "yes" : "no");
   out.push(`terminal ${s.terminal} under ${engine.toUpperCase()}, ${s.time} on its clock (+09:00), boot ${s.boots}`);
   const next = s.next ? ` · next change ${typeof s.next === "object" ? (s.next.at ?? JSON.stringify(s.next)) : s.next}` : "";
-  out.push(`guarding: ${yes(s.guarding)}${next} · fee owed ${s.owedYen} yen (${s.countsDue} counts) · periods closed ${s.periodsClosed}`);
+  const n = (x: unknown) => (typeof x === "number" ? x.toLocaleString("en") : String(x));
+  out.push(`guarding: ${yes(s.guarding)}${next} · fee owed ${n(s.owedYen)} yen (${n(s.countsDue)} counts) · periods closed ${n(s.periodsClosed)}`);
   const periods = s.plan?.periods?.length ?? 0;
   out.push(`plan: ${s.plan?.contract ?? "?"}, ${periods} period${periods === 1 ? "" : "s"}`);
   if (Array.isArray(s.lcd)) out.push("LCD:", ...s.lcd.map((l: string) => `  |${l}|`));
@@ -114,10 +118,10 @@ export function simSummary(s: Record<string, any>, engine: string, fitted: { car
   if (!fitted.radio && sensors.length === 0) out.push("sensors: none (no sensors in this run; a script adds them with sensor.add)");
   else out.push(`sensors: ${sensors.map((x: any) => `${x.id} ${x.connected ? (x.armed ? "armed" : "ready") : "lost"}`).join(", ") || "none registered"}`);
   if (!fitted.card) out.push("card reader: not fitted (this run has no card slot; a script adds one with card.insert)");
-  else out.push(`card: ${s.card?.present ? `${s.card.counts} counts` : "none in the slot"}${s.card?.reader && s.card.reader !== "ok" ? ` (reader: ${s.card.reader})` : ""}`);
+  else out.push(`card: ${s.card?.present ? `${n(s.card.counts)} counts` : "none in the slot"}${s.card?.reader && s.card.reader !== "ok" ? ` (reader: ${s.card.reader})` : ""}`);
   if (!fitted.modem) out.push(`cellular modem: not fitted (reports wait in the outbox: ${s.outbox?.items ?? 0})`);
   else out.push(`link (${s.uplink?.security === "tls-psk" ? "TLS 1.2 PSK" : "plain TCP"}): ${s.uplink?.registration?.ok ? "registered" : "not registered"}, ${s.uplink?.sessionsOk ?? 0} of ${s.uplink?.sessions ?? 0} sessions ok, outbox ${s.outbox?.items ?? 0}`);
   if (Array.isArray(s.alarms) && s.alarms.length > 0) out.push(`alarms: ${s.alarms.length}`);
-  out.push(`flash: ${s.storage?.writes ?? 0} writes`);
+  out.push(`flash: ${n(s.storage?.writes ?? 0)} writes`);
   return out.join("\n");
 }

@@ -3,10 +3,13 @@ import { DEMO } from "../center/demo";
 import { formatTime } from "../firmware/core/time";
 import { DemoClockError } from "../host-sim/demo-clock";
 import { DemoDataError, openDemo } from "../host-sim/demo-stack";
+import { CardFileError } from "../host-sim/devices/card-file";
 import { isEngineName } from "../host-sim/engines/engine";
 import { SimWebServer } from "../host-sim/web/server";
 import { portNumber, positiveNumber } from "./args";
 import { UsageError } from "./usage";
+import { holder, lockDemo, lockFolder } from "./folder-lock";
+import { join } from "node:path";
 
 function port(v: string, name: string): number {
   return portNumber(v, `--${name}`);
@@ -38,6 +41,23 @@ export async function runStart(argv: string[]): Promise<number> {
   const mqttPort = port(values["mqtt-port"], "mqtt-port");
   const mqttTlsPort = port(values["mqtt-tls-port"], "mqtt-tls-port");
   const simPort = port(values["sim-port"], "sim-port");
+  const unlock = lockDemo(values.data);
+  try {
+    return await runDemo({ ...values, engine: values.engine }, { speed, httpPort, mqttPort, mqttTlsPort, simPort });
+  } finally {
+    unlock();
+  }
+}
+
+async function runDemo(
+  values: { engine: "xs" | "node"; data: string; fresh: boolean; "plain-link": boolean },
+  p: { speed: number; httpPort: number; mqttPort: number; mqttTlsPort: number; simPort: number },
+): Promise<number> {
+  const { speed, httpPort, mqttPort, mqttTlsPort, simPort } = p;
+  // the demo's center folder must not be in use by a `timeguard center` of its own
+  const centerDir = join(values.data, "center");
+  const inUse = holder(centerDir);
+  if (inUse) throw new UsageError(`${centerDir}/, the demo's center, is in use by ${inUse.what} (process ${inUse.pid}): stop that one first`);
   let demo;
   try {
     demo = await openDemo({
@@ -52,15 +72,21 @@ export async function runStart(argv: string[]): Promise<number> {
       log: (line) => process.stderr.write(`center: ${line}\n`),
     });
   } catch (e) {
-    if (e instanceof DemoDataError || e instanceof DemoClockError) throw new UsageError((e as Error).message);
+    // a demo file that is not what it should be (edited, cut short): say which, and the way out
+    if (e instanceof DemoDataError || e instanceof DemoClockError || e instanceof CardFileError) {
+      throw new UsageError(/--fresh/.test(e.message) ? e.message : `${e.message} (--fresh starts the demo over)`);
+    }
     throw e;
   }
   const stack = demo.stack;
   let web: SimWebServer;
+  let unlockCenter: () => void = () => undefined;
   try {
+    unlockCenter = lockFolder(centerDir, "timeguard start", (pid, what) => `${centerDir}/, the demo's center, is in use by ${what} (process ${pid}): stop that one first`);
     web = await SimWebServer.start(stack.sim, { port: simPort, speed });
   } catch (e) {
     await demo.stop();
+    unlockCenter();
     throw e;
   }
   const center = `http://127.0.0.1:${stack.center.httpPort}/`;
@@ -80,7 +106,11 @@ export async function runStart(argv: string[]): Promise<number> {
         : `  MQTT for terminals on 127.0.0.1:${stack.center.mqttPort} (in clear: --plain-link); notification e-mails land in ${stack.mail.dir}/`,
       demo.resumed
         ? `  Ctrl-C stops (the terminal and its clock are saved together).`
-        : `  On the terminal page: press # to confirm the 4 sensors found, choose a PIN, then A to plan. Ctrl-C stops.`,
+        : [
+            `  On the terminal page: press # to confirm the 4 sensors found, choose a PIN, then A to plan`,
+            `  (A, the PIN, #, then hours and #: a period from the next full hour; # saves). The clock runs`,
+            `  in real time: "Jump to" on the page, or --speed, gets you there sooner. Ctrl-C stops.`,
+          ].join("\n"),
       "",
     ].join("\n"),
   );
@@ -90,5 +120,6 @@ export async function runStart(argv: string[]): Promise<number> {
   });
   await web.close();
   await demo.stop();
+  unlockCenter();
   return 0;
 }

@@ -7,16 +7,19 @@ export const USAGE = `timeguard — pay-per-use home security: terminal firmware
       the price of a plan before it is confirmed, per period and in total, in yen and card counts
   timeguard sim [--engine xs|node] [--for DURATION] [--script S.json] [--start TIME]
                 [--flash FILE] [--plan P.json] [--tariff T.json] [--json]
-      boots the terminal firmware in the host simulator, runs the virtual clock and the script,
-      prints the firmware's state (and, under XS, the XS meter figures)
+      boots the terminal firmware in the host simulator, runs the script, then --for more (at most
+      366d) of virtual time; prints a summary of the firmware's state and, under XS, the XS meter
+      figures (--json: the whole state)
 
   timeguard start [--engine xs|node] [--data var] [--http-port 8080] [--mqtt-port 1883] [--mqtt-tls-port 8883] [--plain-link] [--sim-port 8081] [--speed N] [--fresh]
       the main job: the center and a simulated terminal (sensors, a 6,000-count card) dialling it;
       prints the simulator page, the center's page and the demo logins. A second start resumes the
-      demo in --data where it stopped (terminal and clock kept together); --fresh starts over
+      demo in --data where it stopped (terminal and clock kept together); --fresh starts over;
+      one start per --data folder
   timeguard scenario FILE [--engine xs|node] [--out result.json] [--data DIR]
       runs a script (the sim actions plus center.login, operator.dispatch, manager.request-guards,
-      card.new) against a center it starts, in accelerated virtual time; writes the result
+      card.new) against a center it starts, in accelerated virtual time; writes the result as JSON
+      to --out or a pipe, and a summary on a terminal; --data keeps that center in a new or empty folder
   timeguard center [--data center-data] [--listen HOST] [--mqtt-port N] [--mqtt-tls-port N] [--http-port N] [--trusted-proxy ADDR]… [--public-url URL]
                    [--terminal ID:SECRET[:SITE]]… [--move-terminal] [--smtp HOST:PORT [--from ADDR]] [--media-wait SECONDS]
                    [--store postgres://USER@HOST:PORT/DB [--node NAME]]

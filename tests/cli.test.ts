@@ -38,7 +38,7 @@ test("timeguard estimate for period 1 with a 472-count card: 288 yen, 28 counts,
   const table = run("estimate", "--tariff", "examples/tariff.json", "--plan", "examples/plan-period-1.json", "--card", "472");
   t.is(table.code, 0);
   t.regex(table.out, /04-16 20:00\s+04-16 23:00\s+1\s+2\s+1\s+120\s+3\s+360\s+288/);
-  t.regex(table.out, /total 288 yen = 28 counts/);
+  t.regex(table.out, /total 288 yen = 28 counts at 10 yen a count \(whole counts only: the last 8 yen, under one count, are not taken\)\n/);
   t.regex(table.out, /444 left/);
 });
 

@@ -130,6 +130,14 @@ test.serial("the server answers on loopback names only and refuses bad requests"
     t.is((await post("/api/clock", { jump: "2026-04-16T18:00" })).status, 400, "the clock does not go back");
     t.is((await post("/api/clock", { jump: "2026-02-30T18:00" })).status, 400);
     t.is((await post("/api/clock", { speed: -1 })).status, 400);
+    // a mistyped year would run decades minute by minute: refused at once, the clock where it was
+    const far = await post("/api/clock", { jump: "2062-04-16T19:00" });
+    t.is(far.status, 400);
+    t.regex((await far.json()).error, /a jump goes at most 366 days ahead .* got 2062-04-16T19:00/);
+    const cut = await post("/api/action", { do: "power-cut", for: "99999d" });
+    t.is(cut.status, 400);
+    t.regex((await cut.json()).error, /power-cut: for is at most 366d/);
+    t.true(web.sim.clock.now < at("2026-04-17T00:00"), "the clock did not run off");
     t.is((await post("/api/action", { do: "wait", for: "1h" })).status, 400, "no batch actions from the page");
     t.is((await post("/api/action", { do: "nothing" })).status, 400);
     t.is((await post("/api/session/new", { confirm: true })).status, 409, "no new session unless the server offers it (the demo's terminal keeps its memory)");
@@ -290,6 +298,17 @@ test.serial("[node] the page draws the LCD as 5x8 dots from the ROM table, senso
     );
     const text = (await page.textContent("#sensors")) ?? "";
     t.false(/\w+=/.test(text), `no key=value left: ${text}`);
+    // what the device did this run, not its frame counter called "events"; buttons for its state
+    const reports = await page.$$eval("#sensors tr[data-sensor]", (trs) => trs.map((tr) => tr.querySelectorAll("td")[5]?.textContent?.trim() ?? ""));
+    t.regex(reports[0], /^\d+ message\(s\) sent, \d+ command\(s\) heard$/);
+    t.regex(reports[1], /^\d+ message\(s\) sent, \d+ command\(s\) heard, 0 capture\(s\)$/);
+    const buttons = async (id: string) => page.$$eval(`#sensors tr[data-sensor="${id}"] button`, (bs) => bs.map((b) => b.textContent));
+    t.deepEqual(await buttons("A0001"), ["trip", "unplug"], "a powered device: trip or unplug, not plug in");
+    await page.click('#sensors tr[data-sensor="A0001"] button[data-s="sensor.remove"]');
+    await page.waitForFunction(() => document.querySelector('#sensors tr[data-sensor="A0001"] td:nth-child(3)')?.textContent === "unplugged", null, { timeout: 30_000 });
+    t.deepEqual(await buttons("A0001"), ["plug in"], "an unplugged one: plug in");
+    await page.click('#sensors tr[data-sensor="A0001"] button[data-s="sensor.add"]');
+    await page.waitForFunction(() => document.querySelector('#sensors tr[data-sensor="A0001"] td:nth-child(3)')?.textContent === "on", null, { timeout: 30_000 });
 
     // restart and new session, each behind a confirmation
     const lcdStarts = (prefix: string) =>
@@ -327,4 +346,27 @@ test.serial("[node] the page draws the LCD as 5x8 dots from the ROM table, senso
     }
     t.deepEqual(errors, [], "no script errors on the page");
   });
+});
+
+test.serial("[node] with no page open, the log still follows the terminal: a page opened later shows what happened", async (t) => {
+  const sim = await Simulator.start({ engine: "node", startMs: at("2026-04-16T19:00") });
+  attachLcd(sim);
+  attachKeypad(sim);
+  const web = await SimWebServer.start(sim, { speed: 1 });
+  try {
+    const post = (path: string, body: unknown) => fetch(web.url + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    await new Promise((r) => setTimeout(r, 1500)); // the log has seen the first screen
+    t.is((await post("api/keys", { seq: "#" })).status, 200); // setup → choose a PIN
+    const deadline = Date.now() + 20_000;
+    let log: Array<{ text: string; kind: string }> = [];
+    while (Date.now() < deadline) {
+      log = (await (await fetch(web.url + "api/state")).json()).log;
+      if (log.some((l) => l.kind === "terminal")) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    t.true(log.some((l) => l.kind === "terminal" && /^screen /.test(l.text)), JSON.stringify(log));
+  } finally {
+    await web.close();
+    await sim.close();
+  }
 });

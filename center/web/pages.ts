@@ -205,9 +205,11 @@ function planView(plan: unknown): Raw {
   const p = plan as { contract?: string; periods?: Array<{ start: string; end: string; pattern: number; sensors: unknown; cameras: unknown }>; rental?: { from: string; to: string } };
   if (!p || !Array.isArray(p.periods)) return html`<pre>${JSON.stringify(plan, null, 1)}</pre>`;
   const sel = (x: unknown) => (Array.isArray(x) ? x.join(", ") : String(x));
-  return html`<p>Contract: ${p.contract ?? "?"}${p.rental ? html` · rental ${p.rental.from} – ${p.rental.to}` : ""}</p>
-    <table><thead><tr><th>start</th><th>end</th><th>pattern</th><th>sensors</th><th>cameras</th></tr></thead><tbody>
-    ${p.periods.map((x) => html`<tr><td>${x.start}</td><td>${x.end}</td><td>${x.pattern}</td><td>${sel(x.sensors)}</td><td>${sel(x.cameras)}</td></tr>`)}</tbody></table>`;
+  // the plan's times are the terminal's own (YYYY-MM-DDThh:mm in its zone): shown as the periods table shows them, labelled
+  const at = (x: unknown) => (typeof x === "string" ? x.replace("T", " ") : String(x));
+  return html`<p>Contract: ${p.contract ?? "?"}${p.rental ? html` · rental ${at(p.rental.from)} – ${at(p.rental.to)} (terminal time, ${ZONE})` : ""}</p>
+    <table class="plan"><thead><tr><th>start (terminal time)</th><th>end (terminal time)</th><th>pattern</th><th>sensors</th><th>cameras</th></tr></thead><tbody>
+    ${p.periods.map((x) => html`<tr><td>${at(x.start)}</td><td>${at(x.end)}</td><td>${x.pattern}</td><td>${sel(x.sensors)}</td><td>${sel(x.cameras)}</td></tr>`)}</tbody></table>`;
 }
 
 export function periodsTable(t: PeriodTable): Raw {
@@ -312,7 +314,7 @@ export function adminPage(
         <label>Manager password <input name="managerPassword" type="password"></label>
         <button type="submit">Register site</button></form></section>
     <section><h2>Terminals</h2>
-      <table><thead><tr><th>id</th><th>site</th><th>registered</th><th>last seen</th><th>last test call</th><th>tariff</th></tr></thead><tbody>
+      <table class="terminals"><thead><tr><th>id</th><th>site</th><th>registered (center time)</th><th>last seen (center time)</th><th>last test call (terminal time)</th><th>tariff</th></tr></thead><tbody>
       ${d.terminals.map(
         (t) => html`<tr><td>${t.id}</td><td>${siteName(t.siteId)}</td><td>${centerTime(t.registeredAt)}</td><td>${centerTime(t.lastSeen)}</td><td>${termTime(t.lastTest)}</td>
           <td><form method="post" action="/admin/terminals/${encodeURIComponent(t.id)}/tariff" class="tariff" data-terminal="${t.id}">${csrfField(v)}
@@ -326,7 +328,7 @@ export function adminPage(
         ${tariffInputs(d.tariffDefault, "the new terminal")}
         <button type="submit">Register terminal</button></form></section>
     <section><h2>Users</h2>
-      <table><thead><tr><th>user</th><th>role</th><th>site</th><th>created</th><th></th></tr></thead><tbody>
+      <table class="users"><thead><tr><th>user</th><th>role</th><th>site</th><th>created (center time)</th><th></th></tr></thead><tbody>
       ${d.users.map(
         (u) => html`<tr data-user="${u.username}"><td>${u.username}</td><td>${u.role}</td><td>${siteName(u.siteId)}</td><td>${centerTime(u.createdAt)}</td>
           <td><form method="post" action="/admin/users/${u.id}/password" class="inline">${csrfField(v)}<input name="password" type="password" minlength="10" required aria-label="new password for ${u.username}"><button type="submit">Set password</button></form>

@@ -20,6 +20,8 @@ tr.mismatch{background:#fde2e4}
 .filters{display:flex;gap:.6em;flex-wrap:wrap;align-items:end;background:#fff;padding:.6em 1em;border-radius:6px;box-shadow:0 1px 2px #0002}
 .filters label{display:flex;flex-direction:column;font-size:.85em}.csv{margin-left:auto}
 time small{color:#667;font-size:.8em}.demo-logins{margin:1em auto;background:#fff}
+fieldset{display:flex;flex-wrap:wrap;gap:.3em 1em;align-items:center}fieldset label,form.tariff>label{white-space:nowrap}
+fieldset input[type=number],form.tariff input[type=number]{width:6em}
 .ranges a{margin-right:.6em}.ranges a[aria-current]{font-weight:700;text-decoration:none;color:#1d232a}
 `;
 

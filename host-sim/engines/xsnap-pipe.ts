@@ -96,7 +96,12 @@ export class XsnapPipe {
       const args = [options.name];
       if (options.meteringLimit) args.push("-l", String(options.meteringLimit));
       // The shell opens the FIFOs as the worker's fd 3 (read) and fd 4 (write), then becomes it.
+      // detached: a group of its own, so Ctrl-C on a terminal (SIGINT to the whole foreground group)
+      // reaches only the host, which then asks the firmware to record its state before it quits the
+      // worker; without this the worker died first and `timeguard start` could not save the demo.
+      // The worker still ends with the host: its FIFO's writer closes when the host goes.
       child = spawn("/bin/sh", ["-c", 'exec "$0" "$@" 3<"$TG_XS_TO" 4>"$TG_XS_FROM"', workerBinary(), ...args], {
+        detached: true,
         stdio: ["ignore", "inherit", "inherit"],
         env: { ...process.env, TG_XS_TO: to, TG_XS_FROM: from },
       });

@@ -7,7 +7,7 @@ import { attachLcd } from "../devices/lcd-pcf8574";
 import { parseTime } from "../../firmware/core/time";
 import { readJsonFile } from "../../cli/files";
 import { UsageError } from "../../cli/usage";
-import { portNumber, positiveNumber } from "../../cli/args";
+import { flashFile, portNumber, positiveNumber } from "../../cli/args";
 import { SimWebServer } from "./server";
 
 /**
@@ -39,7 +39,7 @@ export async function runSimWeb(argv: string[]): Promise<number> {
       throw new UsageError((e as Error).message);
     }
   }
-  const sim = await Simulator.start({ engine: values.engine, startMs, flashPath: values.flash ?? null });
+  const sim = await Simulator.start({ engine: values.engine, startMs, flashPath: flashFile(values.flash) });
   attachLcd(sim);
   attachKeypad(sim);
   attachBuzzer(sim);

@@ -302,17 +302,19 @@ function drawSensors() {
       const id = escapeHtml(String(d.id));
       const raw = Object.entries(d).filter(([k]) => k !== "id").map(([k, v]) => k + "=" + JSON.stringify(v)).join(" ");
       const kind = KINDS[d.type] || { icon: "?", name: String(d.type) };
-      const reports = d.counter + " event(s), " + d.sent + " message(s) sent" + (d.type === "camera" ? ", " + d.captures + " capture(s)" : "")
-        + (d.eventsLost ? ", " + d.eventsLost + " lost" : "");
+      // what the device did in this run (its frame counter, in the row's title, is not a count of events)
+      const reports = d.sent + " message(s) sent, " + d.commands + " command(s) heard" + (d.type === "camera" ? ", " + d.captures + " capture(s)" : "")
+        + (d.eventsLost ? ", " + d.eventsLost + " event(s) lost" : "");
       html += '<tr data-sensor="' + id + '" title="' + escapeHtml(raw) + '"><td><b>' + id + "</b></td>"
         + '<td><span class="icon" aria-hidden="true">' + kind.icon + "</span> " + escapeHtml(kind.name) + (d.link === "wifi" ? " (Wi-Fi)" : "") + "</td>"
         + '<td class="' + (d.powered ? "good" : "bad") + '">' + (d.powered ? "on" : "unplugged") + "</td>"
         + "<td>" + (d.armed ? '<span class="armed">armed</span>' : "not armed") + (d.tamper ? ' <span class="bad">cover open</span>' : "") + "</td>"
         + '<td class="' + (d.battery === "low" ? "bad" : "good") + '">' + (d.battery === "low" ? "low" : "ok") + "</td>"
         + '<td class="muted">' + escapeHtml(reports) + "</td><td>"
-        + '<button data-s="sensor.trip" data-id="' + id + '">trip</button> '
-        + '<button data-s="sensor.remove" data-id="' + id + '">unplug</button> '
-        + '<button data-s="sensor.add" data-id="' + id + '">plug in</button></td></tr>';
+        + (d.powered
+          ? '<button data-s="sensor.trip" data-id="' + id + '">trip</button> <button data-s="sensor.remove" data-id="' + id + '">unplug</button>'
+          : '<button data-s="sensor.add" data-id="' + id + '">plug in</button>')
+        + "</td></tr>";
     }
     html += "</table>";
   }

@@ -9,6 +9,7 @@ import { KeypadMatrix, LEGEND } from "../devices/keypad-matrix";
 import type { LcdPcf8574 } from "../devices/lcd-pcf8574";
 import type { BuzzerListener } from "../devices/buzzer";
 import { ACTIONS, ScriptAction, ScriptResult } from "../script";
+import { parseDuration } from "../clock";
 import type { Simulator } from "../simulator";
 import { PAGE } from "./page";
 import { captureSession, MAX_SESSION_BYTES, parseSession, restoreSession, sessionToJson, type Session } from "../session";
@@ -59,6 +60,10 @@ type LogKind = "terminal" | "fee" | "action" | "simulator";
 
 /** The fee is logged when guarding stops, or at most once an hour of virtual time (not at every count). */
 const FEE_LOG_EVERY_MS = 3_600_000;
+/** How far one jump or one action's `for` may take the clock (virtual ms). */
+const MAX_AHEAD_MS = 366 * 86_400_000;
+/** How often the log follows the terminal when no page is open (real ms). */
+const DERIVE_UNWATCHED_MS = 1000;
 
 const MAX_BODY = 16 * 1024;
 const MAX_LOG = 200;
@@ -205,8 +210,18 @@ export class SimWebServer {
     };
   }
 
+  #derivedAt = 0;
+
   async #publish(): Promise<void> {
-    if (this.#clients.size === 0) return;
+    if (this.#clients.size === 0) {
+      // nobody watching: the log still follows the terminal, once a second, so a page opened later
+      // shows the alarm or the guarding that happened meanwhile (it showed only "simulator started")
+      const now = Date.now();
+      if (now - this.#derivedAt < DERIVE_UNWATCHED_MS) return;
+      this.#derivedAt = now;
+      this.#derive(await this.state());
+      return;
+    }
     const state = await this.state();
     this.#derive(state);
     const text = JSON.stringify(state);
@@ -333,6 +348,8 @@ export class SimWebServer {
         throw new HttpError(400, (e as Error).message);
       }
       if (target < sim.clock.now) throw new HttpError(400, "the clock only jumps forward (the firmware's timers would not know)");
+      // a jump runs every minute up to its target: a mistyped year (2062 for 2026) held the page for hours
+      if (target - sim.clock.now > MAX_AHEAD_MS) throw new HttpError(400, `a jump goes at most 366 days ahead (the simulator runs every minute of them), got ${body.jump}`);
       await sim.runUntil(target);
       this.#note(`clock jumped to ${formatTime(Math.floor(target / 1000), this.#zone)}`);
     }
@@ -387,6 +404,15 @@ export class SimWebServer {
     const name = body?.do;
     if (typeof name !== "string" || !ACTIONS[name] || BLOCKED_ACTIONS.has(name)) throw new HttpError(400, `no action ${JSON.stringify(name)} here`);
     const out: ScriptResult = { snapshots: [], results: [] };
+    if (typeof body.for === "string") {
+      let ms = NaN;
+      try {
+        ms = parseDuration(body.for);
+      } catch {
+        // the action itself says what is wrong with it
+      }
+      if (ms > MAX_AHEAD_MS) throw new HttpError(400, `${name}: for is at most 366d (the simulator runs every minute of it), got ${body.for}`);
+    }
     let value: unknown;
     try {
       value = await ACTIONS[name](this.sim, body as ScriptAction, out, 0);
