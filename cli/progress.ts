@@ -1,6 +1,4 @@
-import { parseDuration } from "../host-sim/clock";
-import type { Script } from "../host-sim/script";
-import { formatTime, parseTime } from "../firmware/core/time";
+import { formatTime } from "../firmware/core/time";
 
 /**
  * A progress line for long runs (scenario, sim --for), on stderr and only when stderr is a terminal:
@@ -14,27 +12,6 @@ export interface Progress {
   action(done: number, total: number, virtualMs?: number): void;
   tick(virtualMs: number): void;
   done(): void;
-}
-
-/**
- * Where a script's virtual time ends, as far as its `at` times, `wait`s and power cuts say (an
- * action that waits for something else, such as an alarm at the center, adds nothing). Actions that
- * do not parse are left to the run, which reports them.
- */
-export function scriptEndMs(script: Script, startMs: number): number {
-  let t = startMs;
-  for (const a of script.actions) {
-    try {
-      if (typeof a.at === "string") {
-        const at = a.at.startsWith("+") ? startMs + parseDuration(a.at.slice(1)) : parseTime(a.at, "at") * 1000;
-        t = Math.max(t, at);
-      }
-      if ((a.do === "wait" || a.do === "power-cut") && typeof a.for === "string") t += parseDuration(a.for);
-    } catch {
-      // the run says what is wrong with this action
-    }
-  }
-  return t;
 }
 
 /** How much virtual time one run may cover: a year is minutes of real time under XS; 99999d ran for days. */

@@ -11,12 +11,12 @@ import { cardSlot } from "../host-sim/devices/card-slot";
 import { type DemoStack, startDemoStack } from "../host-sim/demo-stack";
 import { isEngineName } from "../host-sim/engines/engine";
 import { issueDemoCard } from "../host-sim/kit";
-import { ACTIONS, type Script, type ScriptAction, ScriptError, parseScript, runScript } from "../host-sim/script";
+import { ACTIONS, type Script, type ScriptAction, ScriptError, parseScript, runScript, scriptEndMs } from "../host-sim/script";
 import type { Simulator } from "../host-sim/simulator";
 import { readJsonFile } from "./files";
 import { UsageError } from "./usage";
 import { outFile } from "./args";
-import { MAX_RUN_MS, days, progressLine, scriptEndMs } from "./progress";
+import { MAX_RUN_MS, days, progressLine } from "./progress";
 
 /** The running scenario's center and its logged-in users (center-side actions need them). */
 interface ScenarioContext {
@@ -133,10 +133,9 @@ export async function runScenario(argv: string[]): Promise<number> {
     throw e;
   }
   const startMs = script.start ?? Date.now();
-  if (scriptEndMs(script, startMs) - startMs > MAX_RUN_MS) {
-    throw new UsageError(`scenario ${positionals[0]} would run ${days(scriptEndMs(script, startMs) - startMs)} days of virtual time; at most 366`);
-  }
-  const progress = progressLine(startMs, scriptEndMs(script, startMs));
+  const endMs = scriptEndMs(script, startMs);
+  if (endMs - startMs > MAX_RUN_MS) throw new UsageError(`scenario ${positionals[0]} would run ${days(endMs - startMs)} days of virtual time; at most 366`);
+  const progress = progressLine(startMs, endMs);
   const result = await playScenario(script, {
     engine: values.engine,
     dataDir: values.data,

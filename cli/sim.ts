@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { parseDuration } from "../host-sim/clock";
 import { isEngineName } from "../host-sim/engines/engine";
-import { ScriptError, parseScript, runScript } from "../host-sim/script";
+import { ScriptError, parseScript, runScript, scriptEndMs } from "../host-sim/script";
 import "../host-sim/devices/sensors"; // sensor.* and pairing.* script actions
 import "../host-sim/devices/card-slot"; // card.insert, card.remove, card.topup script actions
 import "../host-sim/devices/modem"; // link.fault and link.dial script actions
@@ -12,7 +12,7 @@ import { parseTime } from "../firmware/core/time";
 import { FieldError } from "../firmware/core/errors";
 import { readJsonFile } from "./files";
 import { UsageError } from "./usage";
-import { MAX_RUN_MS, days, progressLine, scriptEndMs } from "./progress";
+import { MAX_RUN_MS, days, progressLine } from "./progress";
 import { flashFile } from "./args";
 
 export async function runSim(argv: string[]): Promise<number> {
@@ -55,9 +55,8 @@ export async function runSim(argv: string[]): Promise<number> {
     throw new UsageError((e as Error).message);
   }
 
-  if (script && scriptEndMs(script, startMs) - startMs + duration > MAX_RUN_MS) {
-    throw new UsageError(`the script${duration > 0 ? " and --for" : ""} would run ${days(scriptEndMs(script, startMs) - startMs + duration)} days of virtual time; at most 366`);
-  }
+  const span = script ? scriptEndMs(script, startMs) - startMs + duration : 0;
+  if (span > MAX_RUN_MS) throw new UsageError(`the script${duration > 0 ? " and --for" : ""} would run ${days(span)} days of virtual time; at most 366`);
   const flashPath = flashFile(values.flash);
   const sim = await Simulator.start({ engine: values.engine, startMs, flashPath });
   attachLcd(sim); // the terminal's LCD and keypad (issue #4), before the firmware's first draw

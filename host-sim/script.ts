@@ -96,6 +96,26 @@ function resolveAt(at: string, scriptStart: number, zoneMinutes?: number): numbe
   return parseTime(at, "at", zoneMinutes) * 1000;
 }
 
+/**
+ * Where a script's virtual time ends, as far as its `at` times, `wait`s and power cuts say (an
+ * action that waits for something else, such as an alarm at the center, adds nothing). Actions that
+ * do not parse are left to the run, which reports them. For the progress line and the CLI's limit.
+ */
+export function scriptEndMs(script: Script, startMs: number): number {
+  let t = startMs;
+  for (const a of script.actions) {
+    try {
+      if (typeof a.at === "string") {
+        t = Math.max(t, resolveAt(a.at, startMs));
+      }
+      if ((a.do === "wait" || a.do === "power-cut") && typeof a.for === "string") t += parseDuration(a.for);
+    } catch {
+      // the run says what is wrong with this action
+    }
+  }
+  return t;
+}
+
 /** Runs a script against a running simulator; the power is on again at the end if a cut left it off. */
 /** Called after each action of every runScript (bench/memory.ts measures the heap there); null: none. */
 export const scriptHooks: { afterAction: ((sim: Simulator, index: number, action: ScriptAction) => Promise<void>) | null } = { afterAction: null };

@@ -1,10 +1,10 @@
 import test from "ava";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { progressLine, scriptEndMs } from "../cli/progress";
+import { progressLine } from "../cli/progress";
 import { parseTime } from "../firmware/core/time";
 import { projectRoot } from "../host-sim/project";
-import { parseScript } from "../host-sim/script";
+import { parseScript, scriptEndMs } from "../host-sim/script";
 import "../host-sim/devices/sensors"; // the walk-through's sensor.* actions
 import "../host-sim/devices/keypad-matrix"; // keys
 import { scenarioOutput } from "../cli/scenario"; // (and its card.new, operator.dispatch actions)
