@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startCenter } from "../center/center";
+import { type CenterOptions, startCenter } from "../center/center";
 import { NODE_NAME } from "../center/cluster";
 import { exportData } from "../center/export";
 import { TerminalKey } from "../center/secrets";
@@ -100,42 +100,7 @@ export async function runCenter(argv: string[]): Promise<number> {
   }
   const store = storeSpec(values.store);
   const node = nodeName(values.node, store);
-  const mqttPort = port(values["mqtt-port"], 1883, "mqtt-port");
-  const mqttTlsPort = values["mqtt-tls-port"] === undefined ? undefined : port(values["mqtt-tls-port"], 8883, "mqtt-tls-port");
-  const httpPort = port(values["http-port"], 8080, "http-port");
-  // one center per SQLite file (nodes sharing a PostgreSQL share their --data folder on purpose)
-  const unlock = store
-    ? () => undefined
-    : lockFolder(values.data, "timeguard center", (pid, what) =>
-        what === "timeguard start"
-          ? `${values.data}/ is the center of the demo that ${what} (process ${pid}) is running: stop it first, or give this center another --data folder`
-          : `${values.data}/ is in use by ${what} (process ${pid}): one center per SQLite file; stop that one first, or give this one another --data folder`,
-      );
-  try {
-    return await serve(values, { store, node, host, trustedProxies, publicUrl, smtp, notify, mqttPort, mqttTlsPort, httpPort, terminals });
-  } finally {
-    unlock();
-  }
-}
-
-async function serve(
-  values: { data: string; "move-terminal": boolean },
-  o: {
-    store: string | undefined;
-    node: string | undefined;
-    host: string;
-    trustedProxies: string[];
-    publicUrl: string | undefined;
-    smtp: { host: string; port: number; from: string } | undefined;
-    notify: { mediaWaitMs: number } | undefined;
-    mqttPort: number;
-    mqttTlsPort: number | undefined;
-    httpPort: number;
-    terminals: Array<{ id: string; secret: string; site: string }>;
-  },
-): Promise<number> {
-  const { store, node, host, trustedProxies, publicUrl, smtp, notify, terminals } = o;
-  const center = await startCenter({
+  const options: CenterOptions & { host: string } = {
     dataDir: values.data,
     store,
     node,
@@ -146,18 +111,38 @@ async function serve(
     secureCookies: publicUrl?.startsWith("https:") ? true : undefined,
     smtp,
     notify,
-    mqttPort: o.mqttPort,
-    mqttTlsPort: o.mqttTlsPort,
-    httpPort: o.httpPort,
+    mqttPort: port(values["mqtt-port"], 1883, "mqtt-port"),
+    mqttTlsPort: values["mqtt-tls-port"] === undefined ? undefined : port(values["mqtt-tls-port"], 8883, "mqtt-tls-port"),
+    httpPort: port(values["http-port"], 8080, "http-port"),
     log: (line) => process.stderr.write(`center: ${line}\n`),
-  });
+  };
+  // one center per SQLite file (nodes sharing a PostgreSQL share their --data folder on purpose)
+  const unlock = store
+    ? () => undefined
+    : lockFolder(values.data, "timeguard center", (pid, what) =>
+        what === "timeguard start"
+          ? `${values.data}/ is the center of the demo that ${what} (process ${pid}) is running: stop it first, or give this center another --data folder`
+          : `${values.data}/ is in use by ${what} (process ${pid}): one center per SQLite file; stop that one first, or give this one another --data folder`,
+      );
+  try {
+    return await serve(options, terminals, values["move-terminal"]);
+  } finally {
+    unlock();
+  }
+}
+
+/** Runs the center until SIGINT or SIGTERM, with `terminals` registered (moving one to another site only if `move`). */
+async function serve(options: CenterOptions & { host: string }, terminals: Array<{ id: string; secret: string; site: string }>, move: boolean): Promise<number> {
+  const center = await startCenter(options);
+  const dataDir = options.dataDir;
+  const host = options.host;
   try {
     for (const t of terminals) {
       // Registering a terminal that belongs to another site moves it there: only when asked.
       const existing = center.store.terminal(t.id);
       const site = existing ? center.store.sites().find((s) => s.id === existing.siteId)?.name : undefined;
-      if (existing && site !== t.site && !values["move-terminal"]) {
-        throw new UsageError(`terminal ${t.id} belongs to site "${site}" in ${values.data}; registering it to "${t.site}" would move it (its manager would lose it): add --move-terminal if that is meant`);
+      if (existing && site !== t.site && !move) {
+        throw new UsageError(`terminal ${t.id} belongs to site "${site}" in ${dataDir}; registering it to "${t.site}" would move it (its manager would lose it): add --move-terminal if that is meant`);
       }
     }
   } catch (e) {
@@ -166,10 +151,10 @@ async function serve(
   }
   for (const t of terminals) center.addTerminal(t);
   const shown = host.includes(":") ? `[${host}]` : host;
-  process.stdout.write(`center: MQTT on ${shown}:${center.mqttPort}, web on http://${shown}:${center.httpPort}/, data in ${values.data}, store ${describeStore({ dataDir: values.data, store })}\n`);
+  process.stdout.write(`center: MQTT on ${shown}:${center.mqttPort}, web on http://${shown}:${center.httpPort}/, data in ${dataDir}, store ${describeStore({ dataDir, store: options.store })}\n`);
   if (center.mqttTlsPort !== null) process.stdout.write(`center: MQTT on TLS 1.2 with per-terminal pre-shared keys on ${shown}:${center.mqttTlsPort}\n`);
   if (center.web.accounts.users().length === 0) {
-    process.stdout.write(`center: no users yet; add the first admin with: timeguard center user add --data ${values.data} --user NAME --role admin (password on standard input)\n`);
+    process.stdout.write(`center: no users yet; add the first admin with: timeguard center user add --data ${dataDir} --user NAME --role admin (password on standard input)\n`);
   }
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
