@@ -14,9 +14,6 @@ export interface Progress {
   done(): void;
 }
 
-/** How much virtual time one run may cover: a year is minutes of real time under XS; 99999d ran for days. */
-export const MAX_RUN_MS = 366 * 86_400_000;
-
 /** Whole days, for a message. */
 export function days(ms: number): string {
   return Math.ceil(ms / 86_400_000).toLocaleString("en");

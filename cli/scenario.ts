@@ -11,12 +11,12 @@ import { cardSlot } from "../host-sim/devices/card-slot";
 import { type DemoStack, startDemoStack } from "../host-sim/demo-stack";
 import { isEngineName } from "../host-sim/engines/engine";
 import { issueDemoCard } from "../host-sim/kit";
-import { ACTIONS, type Script, type ScriptAction, ScriptError, parseScript, runScript, scriptEndMs } from "../host-sim/script";
+import { ACTIONS, type Script, type ScriptAction, ScriptError, parseScript, runScript, scriptEndMs, MAX_RUN_MS } from "../host-sim/script";
 import type { Simulator } from "../host-sim/simulator";
 import { readJsonFile } from "./files";
 import { UsageError } from "./usage";
 import { outFile } from "./args";
-import { MAX_RUN_MS, days, progressLine } from "./progress";
+import { days, progressLine } from "./progress";
 
 /** The running scenario's center and its logged-in users (center-side actions need them). */
 interface ScenarioContext {

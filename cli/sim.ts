@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { parseDuration } from "../host-sim/clock";
 import { isEngineName } from "../host-sim/engines/engine";
-import { ScriptError, parseScript, runScript, scriptEndMs } from "../host-sim/script";
+import { ScriptError, parseScript, runScript, scriptEndMs, MAX_RUN_MS } from "../host-sim/script";
 import "../host-sim/devices/sensors"; // sensor.* and pairing.* script actions
 import "../host-sim/devices/card-slot"; // card.insert, card.remove, card.topup script actions
 import "../host-sim/devices/modem"; // link.fault and link.dial script actions
@@ -12,7 +12,7 @@ import { parseTime } from "../firmware/core/time";
 import { FieldError } from "../firmware/core/errors";
 import { readJsonFile } from "./files";
 import { UsageError } from "./usage";
-import { MAX_RUN_MS, days, progressLine } from "./progress";
+import { days, progressLine } from "./progress";
 import { flashFile } from "./args";
 
 export async function runSim(argv: string[]): Promise<number> {

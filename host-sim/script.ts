@@ -97,6 +97,12 @@ function resolveAt(at: string, scriptStart: number, zoneMinutes?: number): numbe
 }
 
 /**
+ * How much virtual time one run may cover (a CLI run, a script, the page's jump or an action's
+ * `for`): a year is minutes of real time under XS; 99999d ran for days and froze the page.
+ */
+export const MAX_RUN_MS = 366 * 86_400_000;
+
+/**
  * Where a script's virtual time ends, as far as its `at` times, `wait`s and power cuts say (an
  * action that waits for something else, such as an alarm at the center, adds nothing). Actions that
  * do not parse are left to the run, which reports them. For the progress line and the CLI's limit.

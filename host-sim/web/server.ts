@@ -8,7 +8,7 @@ import { formatTime, parseTime } from "../../firmware/core/time";
 import { KeypadMatrix, LEGEND } from "../devices/keypad-matrix";
 import type { LcdPcf8574 } from "../devices/lcd-pcf8574";
 import type { BuzzerListener } from "../devices/buzzer";
-import { ACTIONS, ScriptAction, ScriptResult } from "../script";
+import { ACTIONS, MAX_RUN_MS, ScriptAction, ScriptResult } from "../script";
 import { parseDuration } from "../clock";
 import type { Simulator } from "../simulator";
 import { PAGE } from "./page";
@@ -60,8 +60,6 @@ type LogKind = "terminal" | "fee" | "action" | "simulator";
 
 /** The fee is logged when guarding stops, or at most once an hour of virtual time (not at every count). */
 const FEE_LOG_EVERY_MS = 3_600_000;
-/** How far one jump or one action's `for` may take the clock (virtual ms). */
-const MAX_AHEAD_MS = 366 * 86_400_000;
 /** How often the log follows the terminal when no page is open (real ms). */
 const DERIVE_UNWATCHED_MS = 1000;
 
@@ -349,7 +347,7 @@ export class SimWebServer {
       }
       if (target < sim.clock.now) throw new HttpError(400, "the clock only jumps forward (the firmware's timers would not know)");
       // a jump runs every minute up to its target: a mistyped year (2062 for 2026) held the page for hours
-      if (target - sim.clock.now > MAX_AHEAD_MS) throw new HttpError(400, `a jump goes at most 366 days ahead (the simulator runs every minute of them), got ${body.jump}`);
+      if (target - sim.clock.now > MAX_RUN_MS) throw new HttpError(400, `a jump goes at most 366 days ahead (the simulator runs every minute of them), got ${body.jump}`);
       await sim.runUntil(target);
       this.#note(`clock jumped to ${formatTime(Math.floor(target / 1000), this.#zone)}`);
     }
@@ -411,7 +409,7 @@ export class SimWebServer {
       } catch {
         // the action itself says what is wrong with it
       }
-      if (ms > MAX_AHEAD_MS) throw new HttpError(400, `${name}: for is at most 366d (the simulator runs every minute of it), got ${body.for}`);
+      if (ms > MAX_RUN_MS) throw new HttpError(400, `${name}: for is at most 366d (the simulator runs every minute of it), got ${body.for}`);
     }
     let value: unknown;
     try {
